@@ -1,0 +1,433 @@
+"""Two-terminal devices on a square lattice, described in physical units and
+built into plain Kwant systems.
+
+A :class:`Device` *describes* a sample: the lattice constant ``a`` (nm), a
+rectangular scattering region ``length`` x ``width`` (nm) with an optional
+hard-wall ``shape`` mask, a vectorized potential landscape ``V(x, y, **params)``
+(meV) and two semi-infinite clean leads of the same width. :meth:`Device.build`
+*finalizes* it into a Kwant system once (cached); everything that changes during a
+sweep (gate voltages, the field ``B``, the Zeeman energy ``E_Z``) is a Kwant
+parameter, passed by name.
+
+Conventions (see ``ARCHITECTURE.md``):
+
+* Lattice units inside Kwant: site tags ``(i, j)`` with positions ``(i, j)``,
+  energies in units of the hopping ``t = hbar^2/(2 m* a^2)``. Onsite energy
+  ``4t + V``, so the continuum band bottom is at E = 0.
+* Physical coordinates: ``x = -length/2 + i a`` (``i = 0 .. nx-1``), and
+  ``y = -width/2 + (j + 1) a`` (``j = 0 .. ny-1``): hard walls sit at
+  ``y = +-width/2`` where the wave function vanishes, so the transverse modes are
+  ``E_n = 2t (1 - cos(n pi a / width))``.
+* Lead 0 is on the left (x < 0), lead 1 on the right; transmission is 1 <- 0.
+* Magnetic field: Landau gauge A = (-B y, 0), Peierls phase on x hoppings, the
+  same in the leads (which keeps them translation invariant).
+* Without Zeeman splitting one orbital per site carries both spins (the factor
+  2 of G0 = 2e^2/h); with ``zeeman=True`` two orbitals (spin up, down) with
+  onsite +-E_Z/2.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import math
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from . import validate as _validate
+from .units import GAAS, Material, flux_per_plaquette, hopping_meV
+
+__all__ = ["Device"]
+
+# Parameters every device understands, with units and defaults.
+_FIELD_PARAMS = {"B": 0.0}
+_ZEEMAN_PARAMS = {"E_Z": 0.0}
+_BUILTIN_UNITS = {"B": "T", "E_Z": "meV"}
+_GRID_TOL = 1e-6
+
+
+def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
+    ratio = length_nm / a_nm
+    count = int(round(ratio))
+    if abs(ratio - count) > _GRID_TOL * max(1.0, ratio):
+        raise ValueError(
+            f"{name}={length_nm!r} nm is not allowed with a={a_nm!r} nm: it must be an integer "
+            f"multiple of the lattice constant (it is {ratio:.6g} a); "
+            f"try {name}={count * a_nm:g} nm or change a")
+    return count
+
+
+class Device:
+    """A two-terminal device on a square lattice, in physical units.
+
+    Parameters
+    ----------
+    width : float
+        Width of the leads and of the scattering region's bounding box (nm);
+        a multiple of ``a``. The hard walls sit at y = +-width/2.
+    length : float
+        Length of the scattering region (nm); a multiple of ``a``. Its sites
+        span x = -length/2 .. +length/2.
+    a : float
+        Lattice constant (nm). Must resolve the Fermi wavelength (checked when
+        solving).
+    potential : callable, optional
+        ``potential(x, y, **params) -> V``: electrostatic potential energy (meV)
+        at positions ``x``, ``y`` (nm, NumPy arrays of equal shape). Must be
+        vectorized. Every argument after ``x, y`` is a device parameter that can
+        be changed without rebuilding (e.g. a gate voltage). It should vanish
+        toward the leads, which carry V = 0.
+    shape : callable, optional
+        ``shape(x, y) -> bool array``: which sites of the bounding box belong to
+        the scattering region (hard walls elsewhere). The first and last column
+        (where the leads attach) must be complete.
+    params : mapping, optional
+        Default values of the potential's parameters (their units are the
+        potential's own, documented in ``units``).
+    units : mapping, optional
+        Unit of each parameter, e.g. ``{"Vg": "V"}``; used in messages, CLI
+        help and result metadata.
+    material : Material
+        Host material (effective mass, g-factor); GaAs by default.
+    zeeman : bool
+        Resolve the two spin species and add the parameter ``E_Z`` (meV), the
+        Zeeman splitting. Conductances stay in units of G0 = 2e^2/h, so a
+        spin-split channel contributes 1/2.
+    name : str
+        Label for plots and metadata.
+    metadata : mapping, optional
+        Free-form description (e.g. the geometry file and the arguments of its
+        ``make_device``), stored with every result.
+    """
+
+    def __init__(self, *, width: float, length: float, a: float,
+                 potential: Callable | None = None, shape: Callable | None = None,
+                 params: Mapping[str, float] | None = None,
+                 units: Mapping[str, str] | None = None,
+                 material: Material = GAAS, zeeman: bool = False,
+                 name: str = "device", metadata: Mapping | None = None):
+        self.a = _validate.positive("a", a, "nm")
+        self.width = _validate.positive("width", width, "nm")
+        self.length = _validate.positive("length", length, "nm")
+        if not isinstance(material, Material):
+            raise ValueError(f"material={material!r} is not allowed: it must be a qpcsim.Material")
+        self.material = material
+        self.zeeman = bool(zeeman)
+        self.name = str(name)
+        self.metadata = dict(metadata or {})
+        self.t = hopping_meV(self.a, material)  # meV
+
+        self.ny = _lattice_count("width", self.width, self.a) - 1
+        self.nx = _lattice_count("length", self.length, self.a) + 1
+        if self.ny < 1:
+            raise ValueError(
+                f"width={self.width!r} nm is not allowed with a={self.a!r} nm: "
+                f"the lead needs at least one site across, i.e. width >= 2a = {2 * self.a:g} nm")
+        self.norbs = 2 if self.zeeman else 1
+
+        self.potential = potential
+        self.shape = shape
+        self._potential_names = self._potential_parameters(potential)
+        defaults = dict(_FIELD_PARAMS)
+        if self.zeeman:
+            defaults.update(_ZEEMAN_PARAMS)
+        params = dict(params or {})
+        _validate.known_names(params, self._potential_names, "potential parameter",
+                              hint="Each must be an argument of the potential function")
+        fn_defaults = self._potential_defaults(potential)
+        for pname in self._potential_names:
+            if pname in params:
+                defaults[pname] = params[pname]
+            elif pname in fn_defaults:
+                defaults[pname] = fn_defaults[pname]
+            else:
+                raise ValueError(
+                    f"potential parameter {pname!r} has no default: give it in params= "
+                    "or as a default argument of the potential function")
+        self.units = dict(_BUILTIN_UNITS)
+        self.units.update(units or {})
+        self.defaults = _validate.mapping_of_numbers("", defaults, self.units)
+        self._fsyst = None
+        self._positions = None
+        self._site_index = None
+        self._onsite_memo = None
+
+    # ------------------------------------------------------------------ parameters
+    @staticmethod
+    def _potential_parameters(potential) -> tuple[str, ...]:
+        if potential is None:
+            return ()
+        if not callable(potential):
+            raise ValueError(f"potential={potential!r} is not allowed: it must be callable "
+                             "as potential(x, y, **params)")
+        sig = inspect.signature(potential)
+        names = [n for n, p in sig.parameters.items()
+                 if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+        if len(names) < 2 or names[:2] != ["x", "y"]:
+            raise ValueError("potential must take the positions as its first two arguments, "
+                             f"named x and y (nm); its signature is {sig}")
+        clash = set(names[2:]) & (set(_FIELD_PARAMS) | set(_ZEEMAN_PARAMS) | {"energy"})
+        if clash:
+            raise ValueError(f"potential parameter names {sorted(clash)} are reserved by qpcsim "
+                             "(B, E_Z, energy); rename them")
+        return tuple(names[2:])
+
+    @staticmethod
+    def _potential_defaults(potential) -> dict:
+        if potential is None:
+            return {}
+        return {n: p.default for n, p in inspect.signature(potential).parameters.items()
+                if p.default is not inspect.Parameter.empty}
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of all runtime parameters (potential parameters, ``B``, maybe ``E_Z``)."""
+        return tuple(self.defaults)
+
+    @property
+    def lead_parameters(self) -> tuple[str, ...]:
+        """Parameters that change the leads (and so their modes): ``B`` and ``E_Z``."""
+        return tuple(n for n in self.defaults if n in _FIELD_PARAMS or n in _ZEEMAN_PARAMS)
+
+    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
+        """Merge ``params`` into the defaults after checking names and values.
+
+        Raises
+        ------
+        ValueError
+            Unknown name (the known ones are listed) or a non-finite value.
+        """
+        params = dict(params or {})
+        _validate.known_names(params, self.defaults, "parameter",
+                              hint=self._structural_hint())
+        merged = dict(self.defaults)
+        merged.update(_validate.mapping_of_numbers("", params, self.units))
+        return merged
+
+    def _structural_hint(self) -> str:
+        structural = self.metadata.get("structural_parameters")
+        if structural:
+            return ("Geometry parameters (" + ", ".join(structural) +
+                    ") change the lattice: pass them to make_device instead")
+        return ""
+
+    # ------------------------------------------------------------------ geometry
+    def _tags(self) -> np.ndarray:
+        """Integer tags (i, j) of the scattering-region sites, in build order."""
+        i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
+        i, j = i.ravel(), j.ravel()
+        if self.shape is not None:
+            x, y = self.lattice_to_nm(i, j)
+            mask = np.broadcast_to(np.asarray(self.shape(x, y), dtype=bool), x.shape)
+            edge = (i == 0) | (i == self.nx - 1)
+            if not np.all(mask[edge]):
+                raise ValueError(
+                    "shape excludes sites in the first or last column (x = +-length/2), where "
+                    "the leads attach; the constriction must end inside the scattering region")
+            i, j = i[mask], j[mask]
+        return np.column_stack([i, j])
+
+    def lattice_to_nm(self, i, j):
+        """Positions in nm of lattice coordinates ``(i, j)`` (arrays or numbers)."""
+        x = -0.5 * self.length + np.asarray(i, dtype=float) * self.a
+        y = -0.5 * self.width + (np.asarray(j, dtype=float) + 1.0) * self.a
+        return x, y
+
+    def potential_at(self, x, y, params: Mapping[str, float] | None = None) -> np.ndarray:
+        """Potential energy V (meV) at positions ``x``, ``y`` (nm) for ``params``.
+
+        Raises ValueError if the potential returns non-finite values.
+        """
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        if self.potential is None:
+            return np.zeros(np.broadcast(x, y).shape)
+        merged = self.resolve_params(params)
+        values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
+        values = np.broadcast_to(np.asarray(values, dtype=float), np.broadcast(x, y).shape)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.flatnonzero(bad.ravel())[0])
+            xb, yb = np.broadcast_to(x, values.shape).ravel()[k], \
+                np.broadcast_to(y, values.shape).ravel()[k]
+            shown = {n: merged[n] for n in self._potential_names}
+            raise ValueError(
+                f"the potential is not finite at {int(bad.sum())} site(s), e.g. V={values.ravel()[k]} "
+                f"at x={xb:g} nm, y={yb:g} nm, for parameters {shown}")
+        return values
+
+    # ------------------------------------------------------------------ Kwant system
+    def _onsite_values(self, pos: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
+        """Onsite matrix elements (lattice units) at lattice positions ``pos`` (n, 2)."""
+        x, y = self.lattice_to_nm(pos[:, 0], pos[:, 1])
+        diag = 4.0 + self.potential_at(x, y, params) / self.t
+        if not self.zeeman:
+            return diag.astype(complex)
+        half_split = params["E_Z"] / (2 * self.t)
+        out = np.zeros((len(diag), 2, 2), dtype=complex)
+        out[:, 0, 0] = diag + half_split
+        out[:, 1, 1] = diag - half_split
+        return out
+
+    def _lead_onsite_values(self, n: int, params: Mapping[str, float]) -> np.ndarray:
+        if not self.zeeman:
+            return np.full(n, 4.0, dtype=complex)
+        half_split = params["E_Z"] / (2 * self.t)
+        out = np.zeros((n, 2, 2), dtype=complex)
+        out[:, 0, 0] = 4.0 + half_split
+        out[:, 1, 1] = 4.0 - half_split
+        return out
+
+    def _hopping_values(self, pos_to: np.ndarray, pos_from: np.ndarray, B: float) -> np.ndarray:
+        """Hopping -t exp(2 pi i phi y dx) in lattice units (Landau gauge A = (-B y, 0))."""
+        phi = flux_per_plaquette(B, self.a)
+        y_centre = 0.5 * (pos_to[:, 1] + pos_from[:, 1]) - 0.5 * (self.ny - 1)
+        dx = pos_to[:, 0] - pos_from[:, 0]
+        hop = -np.exp(2j * np.pi * phi * y_centre * dx)
+        if not self.zeeman:
+            return hop
+        out = np.zeros((len(hop), 2, 2), dtype=complex)
+        out[:, 0, 0] = hop
+        out[:, 1, 1] = hop
+        return out
+
+    def _value_function(self, kind: str):
+        """Kwant value function whose signature names this device's parameters.
+
+        Kwant matches parameters by the names in a value function's signature,
+        so each closure is given a signature listing exactly what it uses. Kwant
+        1.5 calls onsite functions site by site; the landscape is evaluated for
+        all sites at once (vectorized) and memoized per parameter set.
+        """
+        device = self
+        if kind == "onsite":
+            names = list(self.defaults)
+
+            def value(site, *args):
+                key = tuple(args)
+                memo = device._onsite_memo
+                if memo is None or memo[0] != key:
+                    values = device._onsite_values(device.site_positions(),
+                                                   dict(zip(names, args)))
+                    memo = device._onsite_memo = (key, values)
+                return memo[1][device._site_index[site.tag]]
+        elif kind == "lead_onsite":
+            names = ["E_Z"] if self.zeeman else []
+
+            def value(site, *args):
+                return device._lead_onsite_values(1, dict(zip(names, args)))[0]
+        else:  # hopping
+            names = ["B"]
+
+            def value(to_site, from_site, B):
+                return device._hopping_values(np.array([to_site.pos]),
+                                              np.array([from_site.pos]), B)[0]
+        site_args = ["site"] if kind != "hopping" else ["to_site", "from_site"]
+        value.__signature__ = inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+             for n in site_args + names])
+        return value
+
+    def build(self):
+        """Finalized Kwant system (built once, then cached).
+
+        Returns
+        -------
+        kwant.system.FiniteSystem
+            A plain Kwant system in lattice units: pass
+            ``params=device.resolve_params(...)`` and energies divided by
+            ``device.t`` to use it with Kwant directly (``kwant.plot``,
+            ``kwant.smatrix``, ``kwant.operator`` ...).
+        """
+        if self._fsyst is not None:
+            return self._fsyst
+        import kwant
+
+        lat = kwant.lattice.square(1, norbs=self.norbs, name="")
+        syst = kwant.Builder()
+        onsite = self._value_function("onsite")
+        for i, j in self._tags():
+            syst[lat(int(i), int(j))] = onsite
+        syst[lat.neighbors()] = self._value_function("hopping")
+
+        lead = kwant.Builder(kwant.TranslationalSymmetry((-1, 0)))
+        lead_onsite = self._value_function("lead_onsite")
+        for j in range(self.ny):
+            lead[lat(0, j)] = lead_onsite
+        lead[lat.neighbors()] = self._value_function("hopping")
+        syst.attach_lead(lead)
+        syst.attach_lead(lead.reversed())
+        fsyst = syst.finalized()
+        self._positions = np.array([s.pos for s in fsyst.sites], dtype=float)
+        self._site_index = {s.tag: k for k, s in enumerate(fsyst.sites)}
+        self._fsyst = fsyst
+        return fsyst
+
+    def site_positions(self) -> np.ndarray:
+        """Lattice positions (n_sites, 2) of the built system's sites, in Kwant's order."""
+        if self._positions is None:
+            self.build()
+        return self._positions
+
+    def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:
+        """Physical positions ``(x, y)`` (nm) of the built system's sites."""
+        pos = self.site_positions()
+        return self.lattice_to_nm(pos[:, 0], pos[:, 1])
+
+    def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
+        x, y = self.site_positions_nm()
+        return x, y, self.potential_at(x, y, params)
+
+    def onsite_diagonal(self, params: Mapping[str, float]) -> np.ndarray:
+        """Diagonal of the scattering region's Hamiltonian, per orbital, in Kwant's
+        orbital order (lattice units). Used by the fast solver to update a sweep
+        point without calling Kwant."""
+        values = self._onsite_values(self.site_positions(), params)
+        if self.zeeman:
+            return np.ascontiguousarray(values[:, [0, 1], [0, 1]]).ravel()
+        return values
+
+    # ------------------------------------------------------------------ physics helpers
+    def transverse_mode_energies(self, count: int | None = None) -> np.ndarray:
+        """Lead subband bottoms E_n = 2t(1 - cos(n pi/(ny+1))) (meV) at B = 0, E_Z = 0."""
+        n = np.arange(1, (count or self.ny) + 1)
+        return 2 * self.t * (1 - np.cos(n * np.pi / (self.ny + 1)))
+
+    def fingerprint(self) -> str:
+        """Content hash of what determines the device's physics (for stores and caches)."""
+        spec = {
+            "class": type(self).__name__, "a": self.a, "width": self.width,
+            "length": self.length, "material": repr(self.material), "zeeman": self.zeeman,
+            "defaults": self.defaults, "metadata": _jsonable(self.metadata),
+        }
+        return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def __repr__(self) -> str:
+        return (f"Device({self.name!r}, width={self.width:g} nm, length={self.length:g} nm, "
+                f"a={self.a:g} nm, {self.nx}x{self.ny} sites, t={self.t:.4g} meV, "
+                f"params={self.defaults})")
+
+    def __getstate__(self):
+        # The finalized Kwant system and solver caches are rebuilt on demand in
+        # each worker process rather than pickled.
+        state = dict(self.__dict__)
+        state["_fsyst"] = None
+        state["_positions"] = None
+        state["_site_index"] = None
+        state["_onsite_memo"] = None
+        state.pop("_solver_cache", None)
+        return state
+
+
+def _jsonable(obj):
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (str, int, bool)) or obj is None:
+        return obj
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else str(obj)
+    return repr(obj)

@@ -1,0 +1,89 @@
+"""Loading device definitions from ``geometries/``-style Python files.
+
+A geometry file is a plain module exposing ``make_device(**params) -> Device``
+and a ``DEFAULTS`` dict documenting every parameter; users copy one and edit it.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from . import validate as _validate
+
+__all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path"]
+
+_PACKAGE_ROOT = Path(__file__).resolve().parent.parent
+
+
+def geometry_path(path_or_name: str | Path) -> Path:
+    """Resolve a geometry file: a path, or the name of a bundled geometry (``qpc_saddle``)."""
+    path = Path(path_or_name)
+    candidates = [path]
+    if path.suffix != ".py":
+        candidates += [Path("geometries") / f"{path.name}.py",
+                       _PACKAGE_ROOT / "geometries" / f"{path.name}.py"]
+    else:
+        candidates.append(_PACKAGE_ROOT / "geometries" / path.name)
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    raise ValueError(f"geometry={str(path_or_name)!r} is not allowed: no such file (looked for "
+                     + ", ".join(str(c) for c in candidates) + ")")
+
+
+def load_geometry_module(path_or_name: str | Path):
+    """Import a geometry file as a module (cached per file content)."""
+    path = geometry_path(path_or_name)
+    source = path.read_bytes()
+    digest = hashlib.sha256(source).hexdigest()[:16]
+    module_name = f"qpcsim_geometry_{path.stem}_{digest}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception:
+        del sys.modules[module_name]
+        raise
+    if not callable(getattr(module, "make_device", None)):
+        del sys.modules[module_name]
+        raise ValueError(f"geometry file {str(path)!r} does not define make_device(**params)")
+    module.__qpcsim_path__ = str(path)
+    module.__qpcsim_source_sha256__ = hashlib.sha256(source).hexdigest()
+    return module
+
+
+def load_geometry(path_or_name: str | Path, **params):
+    """Build a :class:`~qpcsim.Device` from a geometry file.
+
+    Parameters
+    ----------
+    path_or_name : str or Path
+        Path of a geometry file, or the name of one in ``geometries/``.
+    **params
+        Arguments of its ``make_device`` (units in the file's ``DEFAULTS``).
+
+    Examples
+    --------
+    >>> dev = qpcsim.load_geometry("geometries/qpc_saddle.py", hw_x=0.8)  # doctest: +SKIP
+    """
+    module = load_geometry_module(path_or_name)
+    device = module.make_device(**params)
+    device.metadata.setdefault("geometry", Path(module.__qpcsim_path__).stem)
+    device.metadata["geometry_file"] = module.__qpcsim_path__
+    device.metadata["geometry_sha256"] = module.__qpcsim_source_sha256__
+    device.metadata["geometry_params"] = dict(params)
+    return device
+
+
+def check_geometry_params(params: Mapping, defaults: Mapping, geometry: str = "geometry") -> None:
+    """Reject parameter names a geometry does not know, listing the known ones."""
+    prefix = "qpcsim_geometry_"
+    if geometry.startswith(prefix):   # module name of a loaded file: name_<hash>
+        geometry = geometry[len(prefix):].rsplit("_", 1)[0]
+    _validate.known_names(params, defaults, f"parameter of {geometry}")

@@ -1,0 +1,266 @@
+"""The solver layer: conductance, transmission eigenvalues and S-matrix checks.
+
+``solve(device, energy, **params)`` is the one entry point. It validates the
+input in physical units, picks a back end and returns a
+:class:`TransportResult`:
+
+* ``"fast"`` (default): :class:`qpcsim._fastpath.FastSolver`, Kwant's own linear
+  system assembled with NumPy, lead modes cached, one sparse factorization with
+  a Schur complement per point (MUMPS, or SciPy's SuperLU without it);
+* ``"kwant"``: plain ``kwant.smatrix`` on ``device.build()`` (the reference, and
+  the fallback for systems the fast path does not cover).
+
+Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
+raises :class:`UnitarityError` above 1e-8.
+
+Finite temperature: ``G(T, mu) = int G(E) (-df/dE) dE``, computed after the
+substitution ``u = tanh((E - mu)/2kT)`` (which turns ``-df/dE dE`` into
+``du/2``) by adaptive Gauss-Kronrod quadrature (``scipy.integrate.quad_vec``)
+with an absolute error target far below 1e-4 G0.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.integrate
+
+from . import validate as _validate
+from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
+
+__all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
+           "MIN_POINTS_PER_WAVELENGTH"]
+
+#: Largest allowed max|S^dagger S - 1|.
+UNITARITY_TOLERANCE = 1e-8
+#: Smallest allowed lambda_F / a: below it the lattice dispersion deviates from
+#: the parabolic band by more than ~20 % and results no longer describe a 2DEG.
+MIN_POINTS_PER_WAVELENGTH = 4.0
+#: Thermal window: the Fermi window's weight beyond |E - mu| = 36 kT is < 1e-15.
+_THERMAL_WINDOW_KT = 36.0
+#: Absolute tolerance of the thermal quadrature (in units of G0).
+THERMAL_QUADRATURE_TOL = 1e-6
+
+
+class UnitarityError(RuntimeError):
+    """The S-matrix is not unitary within tolerance (a numerical failure)."""
+
+
+@dataclass
+class TransportResult:
+    """Result of one solve.
+
+    Attributes
+    ----------
+    energy : float
+        Fermi energy (meV), measured from the band bottom of the 2DEG.
+    temperature : float
+        Temperature (K).
+    params : dict
+        Every device parameter used (physical units).
+    transmission : float
+        Total transmission from lead 0 (left) into lead 1 (right), summed over
+        modes (and spins when resolved). Thermally averaged when T > 0.
+    transmission_reverse : float
+        Same from lead 1 into lead 0 (equal to ``transmission`` at B = 0).
+    conductance : float
+        Two-terminal conductance in units of G0 = 2e^2/h.
+    transmission_eigenvalues : ndarray
+        Eigenvalues of t^dagger t at the Fermi energy, sorted descending
+        (spin-resolved when the device has Zeeman splitting).
+    open_modes : tuple of int
+        Propagating modes in (lead 0, lead 1) at the Fermi energy.
+    unitarity_error : float
+        max|S^dagger S - 1| (largest over the thermal quadrature nodes at T > 0).
+    solver : str
+        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``kwant``.
+    smatrix : ndarray
+        Full S-matrix at the Fermi energy (Kwant's mode order and normalization).
+    """
+
+    energy: float
+    temperature: float
+    params: dict
+    transmission: float
+    transmission_reverse: float
+    conductance: float
+    transmission_eigenvalues: np.ndarray
+    open_modes: tuple
+    unitarity_error: float
+    solver: str
+    smatrix: np.ndarray = field(repr=False)
+    spin_degenerate: bool = True
+
+    @property
+    def conductance_siemens(self) -> float:
+        """Conductance in siemens."""
+        return self.conductance * G0_SIEMENS
+
+
+def solver_backend() -> str:
+    """Which sparse solver Kwant's default solver uses here: ``"MUMPS"`` or ``"SciPy"``."""
+    import kwant.solvers.default as default
+    module = type(default.smatrix.__self__).__module__
+    return "MUMPS" if module.endswith("mumps") else "SciPy"
+
+
+def _fast_solver(device):
+    solver = getattr(device, "_solver_cache", None)
+    if solver is None:
+        from ._fastpath import FastSolver
+        solver = device._solver_cache = FastSolver(device)
+    return solver
+
+
+def _kwant_smatrix(device, energy_latt: float, params: dict):
+    import kwant
+    smat = kwant.smatrix(device.build(), energy_latt, params=params)
+    nprop = tuple(int(smat.num_propagating(i)) for i in range(2))
+    return np.asarray(smat.data), nprop
+
+
+def _scattering(device, energy_meV: float, params: dict, method: str):
+    """(S, nprop, solver_name) at one energy."""
+    energy_latt = energy_meV / device.t
+    if method == "kwant":
+        smat, nprop = _kwant_smatrix(device, energy_latt, params)
+        name = "kwant"
+    else:
+        solver = _fast_solver(device)
+        smat, nprop = solver.smatrix(energy_latt, params)
+        name = solver.name
+    return smat, nprop, name
+
+
+def _observables(smat: np.ndarray, nprop: tuple):
+    n0 = nprop[0]
+    if smat.size == 0:
+        return 0.0, 0.0, np.zeros(0), 0.0
+    t = smat[n0:, :n0]
+    t_rev = smat[:n0, n0:]
+    unitarity = float(np.abs(smat.conj().T @ smat - np.eye(smat.shape[1])).max())
+    if t.size:
+        eig = np.sort(np.linalg.svd(t, compute_uv=False) ** 2)[::-1]
+    else:
+        eig = np.zeros(0)
+    return float(np.sum(np.abs(t) ** 2)), float(np.sum(np.abs(t_rev) ** 2)), eig, unitarity
+
+
+def _check_unitarity(error: float, energy: float, params: dict):
+    if not error <= UNITARITY_TOLERANCE:
+        raise UnitarityError(
+            f"S-matrix not unitary: max|S^dagger S - 1| = {error:.3g} > {UNITARITY_TOLERANCE:g} "
+            f"at E = {energy:g} meV, params {params}. The system may be ill-conditioned "
+            "(e.g. an energy exactly at a lead band edge); try a slightly different energy.")
+
+
+def check_energy(device, energy_meV: float, params: dict | None = None) -> float:
+    """Validate a Fermi energy (meV) for ``device``; return it as a float.
+
+    It must lie above the first lead subband (lowered by E_Z/2 for the
+    majority spin) and resolve the Fermi wavelength on the lattice.
+    """
+    energy = _validate.real_number("energy", energy_meV, "meV")
+    first_mode = float(device.transverse_mode_energies(1)[0])
+    first_mode -= 0.5 * abs((params or {}).get("E_Z", 0.0))
+    if energy <= first_mode:
+        raise ValueError(
+            f"energy={energy:g} meV is not allowed: it lies below the first lead mode "
+            f"E_1 = {first_mode:.4g} meV (width {device.width:g} nm), so no channel is open in "
+            "the leads; use energy > E_1")
+    lam = fermi_wavelength_nm(energy, device.material)
+    if lam < MIN_POINTS_PER_WAVELENGTH * device.a:
+        a_max = lam / MIN_POINTS_PER_WAVELENGTH
+        raise ValueError(
+            f"energy={energy:g} meV is not allowed with a={device.a:g} nm: the Fermi wavelength "
+            f"lambda_F = {lam:.3g} nm needs a <= lambda_F/{MIN_POINTS_PER_WAVELENGTH:g} = "
+            f"{a_max:.3g} nm (a is {device.a / a_max:.2f}x too coarse); reduce a or the energy "
+            f"(band top of this lattice: {8 * device.t:.4g} meV)")
+    return energy
+
+
+def solve(device, energy: float, *, temperature: float = 0.0, method: str = "auto",
+          **params) -> TransportResult:
+    """Conductance and transmission of ``device`` at Fermi energy ``energy``.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device (built on first use, then cached).
+    energy : float
+        Fermi energy (meV), measured from the 2DEG band bottom; must lie above
+        the first lead mode and resolve lambda_F on the lattice.
+    temperature : float
+        Temperature (K); 0 for the zero-temperature Landauer formula.
+    method : {"auto", "fast", "kwant"}
+        Back end: ``auto``/``fast`` use the fast path, ``kwant`` plain
+        ``kwant.smatrix``.
+    **params
+        Device parameters by name (their units are in ``device.units``);
+        unknown names raise ValueError listing the known ones.
+
+    Returns
+    -------
+    TransportResult
+
+    Examples
+    --------
+    >>> import qpcsim
+    >>> dev = qpcsim.load_geometry("geometries/qpc_saddle.py")
+    >>> qpcsim.solve(dev, energy=10.0, V0=5.0).conductance   # doctest: +SKIP
+    """
+    if method not in ("auto", "fast", "kwant"):
+        raise ValueError(f"method={method!r} is not allowed: use 'auto', 'fast' or 'kwant'")
+    resolved = device.resolve_params(params)
+    energy = check_energy(device, energy, resolved)
+    temperature = _validate.non_negative("temperature", temperature, "K")
+    device.potential_at(*device.site_positions_nm(), resolved)   # finite check, clear error
+
+    smat, nprop, solver_name = _scattering(device, energy, resolved, method)
+    transmission, transmission_rev, eig, unitarity = _observables(smat, nprop)
+    _check_unitarity(unitarity, energy, resolved)
+
+    kT = thermal_energy_meV(temperature)
+    if kT > 0:
+        transmission, transmission_rev, unitarity = _thermal_average(
+            device, energy, kT, resolved, method, unitarity)
+
+    spin_factor = 0.5 if device.zeeman else 1.0
+    return TransportResult(
+        energy=energy, temperature=temperature, params=resolved,
+        transmission=transmission, transmission_reverse=transmission_rev,
+        conductance=spin_factor * transmission, transmission_eigenvalues=eig,
+        open_modes=nprop, unitarity_error=unitarity, solver=solver_name,
+        smatrix=smat, spin_degenerate=not device.zeeman)
+
+
+def fermi_window_nodes(mu: float, kT: float):
+    """Map u in (-1, 1) to energy, E = mu + 2kT artanh(u), over the thermal window."""
+    u_max = math.tanh(_THERMAL_WINDOW_KT / 2)
+    return u_max, (lambda u: mu + 2 * kT * math.atanh(u))
+
+
+def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
+                     unitarity: float):
+    """Fermi-window average of (T_LR, T_RL) with adaptive quadrature.
+
+    Energies below the first lead mode carry no current (T = 0).
+    """
+    u_max, energy_of = fermi_window_nodes(mu, kT)
+    worst = [unitarity]
+
+    def integrand(u):
+        energy = energy_of(u)
+        if energy <= 0:
+            return np.zeros(2)
+        smat, nprop, _ = _scattering(device, energy, params, method)
+        t_lr, t_rl, _, err = _observables(smat, nprop)
+        _check_unitarity(err, energy, params)
+        worst[0] = max(worst[0], err)
+        return np.array([t_lr, t_rl])
+
+    value, _ = scipy.integrate.quad_vec(integrand, -u_max, u_max, epsabs=THERMAL_QUADRATURE_TOL,
+                                        epsrel=0, norm="max", limit=4000)
+    value = 0.5 * value
+    return float(value[0]), float(value[1]), worst[0]

@@ -1,0 +1,172 @@
+"""Physical constants and unit conversions: the one place where units change.
+
+Users speak meV, nm, K, T and volts; the tight-binding core works in lattice
+units (lengths in lattice constants ``a``, energies in the hopping ``t``).
+Every conversion between the two goes through this module.
+
+Constants are the exact SI values (2019 redefinition) for ``e``, ``h`` and
+``k_B``, and CODATA values for ``m_e`` and ``mu_B`` as shipped by SciPy.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from scipy import constants as _c
+
+__all__ = [
+    "E_CHARGE", "H_PLANCK", "HBAR", "M_ELECTRON", "K_BOLTZMANN_MEV", "MU_BOHR_MEV",
+    "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM", "Material", "GAAS",
+    "hopping_meV", "wavevector_per_nm", "fermi_wavelength_nm", "fermi_velocity_m_per_s",
+    "thermal_energy_meV", "thermal_length_nm", "flux_per_plaquette", "zeeman_energy_meV",
+    "magnetic_length_nm", "cyclotron_energy_meV",
+]
+
+E_CHARGE = _c.e                  # C (exact)
+H_PLANCK = _c.h                  # J s (exact)
+HBAR = _c.hbar                   # J s
+M_ELECTRON = _c.m_e              # kg
+K_BOLTZMANN_MEV = _c.k / _c.e * 1e3          # meV / K (exact)
+MU_BOHR_MEV = _c.physical_constants["Bohr magneton in eV/T"][0] * 1e3  # meV / T
+
+#: Conductance quantum G0 = 2e^2/h in siemens (spin-degenerate channel).
+G0_SIEMENS = 2 * E_CHARGE**2 / H_PLANCK
+#: 1/G0 = h/2e^2 in ohms.
+RESISTANCE_QUANTUM_OHM = 1 / G0_SIEMENS
+
+_MEV = 1e-3 * E_CHARGE           # J per meV
+_NM = 1e-9                       # m per nm
+
+
+@dataclass(frozen=True)
+class Material:
+    """Band parameters of a 2DEG host.
+
+    Parameters
+    ----------
+    name : str
+        Label used in metadata.
+    effective_mass : float
+        Conduction-band effective mass m*/m_e (dimensionless).
+    g_factor : float
+        Effective Landé g-factor (dimensionless); only its magnitude enters the
+        Zeeman energy.
+    dielectric_constant : float
+        Relative permittivity (dimensionless), used by electrostatic models.
+    """
+
+    name: str = "GaAs"
+    effective_mass: float = 0.067
+    g_factor: float = -0.44
+    dielectric_constant: float = 12.9
+
+    def __post_init__(self):
+        if not (math.isfinite(self.effective_mass) and self.effective_mass > 0):
+            raise ValueError(
+                f"effective_mass={self.effective_mass!r} is not allowed: it must be a "
+                "positive, finite number (in units of the free electron mass m_e)")
+        if not (math.isfinite(self.dielectric_constant) and self.dielectric_constant > 0):
+            raise ValueError(
+                f"dielectric_constant={self.dielectric_constant!r} is not allowed: "
+                "it must be positive and finite")
+
+
+#: GaAs/AlGaAs 2DEG: m* = 0.067 m_e, g = -0.44, eps_r = 12.9.
+GAAS = Material()
+
+
+def _positive(name: str, value: float) -> float:
+    value = float(value)
+    if not (math.isfinite(value) and value > 0):
+        raise ValueError(f"{name}={value!r} is not allowed: it must be positive and finite")
+    return value
+
+
+def hopping_meV(a_nm: float, material: Material = GAAS) -> float:
+    """Tight-binding hopping t = hbar^2 / (2 m* a^2).
+
+    Parameters
+    ----------
+    a_nm : float
+        Lattice constant (nm).
+    material : Material
+        Host material (effective mass).
+
+    Returns
+    -------
+    float
+        Hopping energy t (meV). For GaAs and a = 5 nm, t = 22.75 meV.
+    """
+    a = _positive("a", a_nm) * _NM
+    return HBAR**2 / (2 * material.effective_mass * M_ELECTRON * a**2) / _MEV
+
+
+def wavevector_per_nm(energy_meV: float, material: Material = GAAS) -> float:
+    """Continuum wavevector k = sqrt(2 m* E)/hbar (1/nm) of kinetic energy ``energy_meV`` (meV)."""
+    energy = _positive("energy", energy_meV) * _MEV
+    return math.sqrt(2 * material.effective_mass * M_ELECTRON * energy) / HBAR * _NM
+
+
+def fermi_wavelength_nm(energy_meV: float, material: Material = GAAS) -> float:
+    """Fermi wavelength lambda_F = 2 pi / k_F (nm) at Fermi energy ``energy_meV`` (meV)."""
+    return 2 * math.pi / wavevector_per_nm(energy_meV, material)
+
+
+def fermi_velocity_m_per_s(energy_meV: float, material: Material = GAAS) -> float:
+    """Fermi velocity v_F = hbar k_F / m* (m/s) at Fermi energy ``energy_meV`` (meV)."""
+    k = wavevector_per_nm(energy_meV, material) / _NM
+    return HBAR * k / (material.effective_mass * M_ELECTRON)
+
+
+def thermal_energy_meV(temperature_K: float) -> float:
+    """k_B T (meV) at temperature ``temperature_K`` (K); zero temperature allowed."""
+    temperature_K = float(temperature_K)
+    if not (math.isfinite(temperature_K) and temperature_K >= 0):
+        raise ValueError(
+            f"temperature={temperature_K!r} K is not allowed: it must be finite and >= 0")
+    return K_BOLTZMANN_MEV * temperature_K
+
+
+def thermal_length_nm(energy_meV: float, temperature_K: float,
+                      material: Material = GAAS) -> float:
+    """Thermal length L_T = hbar v_F / (k_B T) (nm); ``inf`` at T = 0.
+
+    Parameters
+    ----------
+    energy_meV : float
+        Fermi energy measured from the band bottom (meV).
+    temperature_K : float
+        Temperature (K).
+    """
+    kT = thermal_energy_meV(temperature_K)
+    if kT == 0:
+        return math.inf
+    return HBAR * fermi_velocity_m_per_s(energy_meV, material) / (kT * _MEV) / _NM
+
+
+def flux_per_plaquette(B_T: float, a_nm: float) -> float:
+    """Magnetic flux through one lattice plaquette, B a^2 / (h/e), dimensionless.
+
+    Parameters
+    ----------
+    B_T : float
+        Perpendicular magnetic field (T).
+    a_nm : float
+        Lattice constant (nm).
+    """
+    return float(B_T) * (_positive("a", a_nm) * _NM) ** 2 * E_CHARGE / H_PLANCK
+
+
+def zeeman_energy_meV(B_T: float, material: Material = GAAS) -> float:
+    """Zeeman splitting E_Z = |g| mu_B B (meV) at field ``B_T`` (T)."""
+    return abs(material.g_factor) * MU_BOHR_MEV * abs(float(B_T))
+
+
+def magnetic_length_nm(B_T: float) -> float:
+    """Magnetic length l_B = sqrt(hbar / (e B)) (nm) at field ``B_T`` (T)."""
+    return math.sqrt(HBAR / (E_CHARGE * _positive("B", abs(B_T)))) / _NM
+
+
+def cyclotron_energy_meV(B_T: float, material: Material = GAAS) -> float:
+    """Cyclotron energy hbar omega_c = hbar e B / m* (meV) at field ``B_T`` (T)."""
+    return HBAR * E_CHARGE * abs(float(B_T)) / (material.effective_mass * M_ELECTRON) / _MEV

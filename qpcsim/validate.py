@@ -1,0 +1,71 @@
+"""Argument checks shared by the public API and by geometry files: each names the parameter, its value
+and what is allowed, so a user mistake never surfaces deep inside Kwant or NumPy."""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+
+def real_number(name: str, value, unit: str = "") -> float:
+    """Return ``value`` as a finite float or raise ValueError naming ``name``."""
+    unit_txt = f" {unit}" if unit else ""
+    if isinstance(value, bool):
+        raise ValueError(f"{name}={value!r} is not allowed: it must be a real number{unit_txt}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name}={value!r} is not allowed: it must be a real number{unit_txt}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"{name}={value!r}{unit_txt} is not allowed: it must be finite")
+    return number
+
+
+def positive(name: str, value, unit: str = "") -> float:
+    """A finite number > 0."""
+    number = real_number(name, value, unit)
+    if number <= 0:
+        unit_txt = f" {unit}" if unit else ""
+        raise ValueError(f"{name}={number!r}{unit_txt} is not allowed: it must be > 0")
+    return number
+
+
+def non_negative(name: str, value, unit: str = "") -> float:
+    """A finite number >= 0."""
+    number = real_number(name, value, unit)
+    if number < 0:
+        unit_txt = f" {unit}" if unit else ""
+        raise ValueError(f"{name}={number!r}{unit_txt} is not allowed: it must be >= 0")
+    return number
+
+
+def in_range(name: str, value, low: float, high: float, unit: str = "") -> float:
+    """A finite number in the closed interval [low, high]."""
+    number = real_number(name, value, unit)
+    if not low <= number <= high:
+        unit_txt = f" {unit}" if unit else ""
+        raise ValueError(
+            f"{name}={number!r}{unit_txt} is not allowed: it must lie in [{low}, {high}]")
+    return number
+
+
+def known_names(given: Iterable[str], known: Iterable[str], what: str = "parameter",
+                hint: str = "") -> None:
+    """Raise ValueError listing the known names if any given name is unknown."""
+    known = list(known)
+    unknown = [name for name in given if name not in known]
+    if unknown:
+        listing = ", ".join(sorted(known)) or "(none)"
+        plural = "s" if len(unknown) > 1 else ""
+        msg = (f"unknown {what}{plural} {', '.join(repr(u) for u in unknown)}; "
+               f"known {what}s are: {listing}")
+        if hint:
+            msg += f". {hint}"
+        raise ValueError(msg)
+
+
+def mapping_of_numbers(name: str, values: Mapping, units: Mapping[str, str] | None = None) -> dict:
+    """Check every value of a parameter mapping is a finite real number."""
+    units = units or {}
+    return {key: real_number(f"{name}[{key!r}]" if name else key, val, units.get(key, ""))
+            for key, val in values.items()}
