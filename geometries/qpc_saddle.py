@@ -31,11 +31,12 @@ DEFAULTS = dict(
     hw_y=2.0,      # hbar omega_y: transverse confinement (meV)
     W=300.0,       # lead width (nm)
     L=600.0,       # length of the scattering region (nm)
-    a=2.5,         # lattice constant (nm)
+    zeeman=False,     # resolve spins: adds the Zeeman energy E_Z (meV) as a parameter
+    a=2.0,         # lattice constant (nm)
     L_switch=None, # length of each switch-off ramp (nm); default L/3
 )
 #: Parameters that change the lattice or the envelope: pass them to make_device.
-STRUCTURAL = ("W", "L", "a", "L_switch")
+STRUCTURAL = ("zeeman", "W", "L", "a", "L_switch")
 
 
 def make_device(**params) -> qpcsim.Device:
@@ -58,7 +59,7 @@ def make_device(**params) -> qpcsim.Device:
 
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, material=material,
-        units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, name="qpc_saddle",
+        units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=bool(p["zeeman"]), name="qpc_saddle",
         metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL})
 
 

@@ -29,10 +29,11 @@ DEFAULTS = dict(
     gate_length=100.0,  # length of the gates along the channel (nm)
     W=320.0,          # lead / device width (nm)
     L=480.0,          # length of the scattering region (nm)
+    zeeman=False,     # resolve spins: adds the Zeeman energy E_Z (meV) as a parameter
     a=4.0,            # lattice constant (nm)
     L_switch=100.0,   # switch-off ramp toward each lead (nm)
 )
-STRUCTURAL = ("d", "gap", "gate_length", "W", "L", "a", "L_switch")
+STRUCTURAL = ("zeeman", "d", "gap", "gate_length", "W", "L", "a", "L_switch")
 _FAR = 1e6  # the gates extend far beyond the device in y (nm)
 
 
@@ -62,5 +63,5 @@ def make_device(**params) -> qpcsim.Device:
 
     return qpcsim.Device(
         width=W, length=L, a=p["a"], potential=potential, units={"Vg": "V", "lever_arm": "1"},
-        name="qpc_split_gate",
+        zeeman=bool(p["zeeman"]), name="qpc_split_gate",
         metadata={"geometry": "qpc_split_gate", "make_device": p, "structural_parameters": STRUCTURAL})

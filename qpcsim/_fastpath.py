@@ -75,6 +75,8 @@ class FastSolver:
         self._sys_row, self._sys_col = self._system_pattern()
         self._hop_cache: dict = {}
         self._lead_cache: OrderedDict = OrderedDict()
+        self._lead_matrix_cache: dict = {}
+        self._structure_cache: dict = {}
         self._fact = self._fact_key = None
 
     @property
@@ -126,45 +128,80 @@ class FastSolver:
         diag = np.arange(self.n_sys)
         return np.concatenate(rows + [diag]), np.concatenate(cols + [diag])
 
-    def _lead_part(self, energy: float, params: dict) -> _LeadPart:
-        """Lead blocks, exactly as kwant.solvers.common.SparseSolver._make_linear_sys."""
-        n = self.n_sys
-        rows, cols, vals = [], [], []
-        rhs_blocks, kept, nprop_all, schur = [], [], [], []
-        kwant_params = {k: params[k] for k in self.device.lead_parameters}
-        for leadnum, interface in enumerate(self.fsyst.lead_interfaces):
-            prop, stab = self.fsyst.leads[leadnum].modes(energy, params=kwant_params)
-            u, ulinv, nprop, svd_v = stab.vecs, stab.vecslmbdainv, stab.nmodes, stab.sqrt_hop
-            iface = self._orbitals(interface)
-            n_out = u.shape[1] - nprop
-            if svd_v.shape[1] != n_out:
-                raise RuntimeError("lead hopping is rank deficient; use method='kwant'")
-            u_out, ulinv_out = u[:, nprop:], ulinv[:, nprop:]
-            u_in, ulinv_in = u[:, :nprop], ulinv[:, :nprop]
-            new_vars = n + np.arange(n_out)
-            for r_idx, c_idx, block in ((iface, new_vars, svd_v @ u_out),       # V^dag u_out
-                                        (new_vars, iface, svd_v.conj().T),      # V
-                                        (new_vars, new_vars, -ulinv_out)):
-                r, c = np.meshgrid(r_idx, c_idx, indexing="ij")
-                rows.append(r.ravel()), cols.append(c.ravel()), vals.append(block.ravel())
-            schur += [iface, new_vars]
-            rhs_blocks.append((iface, -svd_v @ u_in, new_vars, ulinv_in))
-            kept.append(new_vars[:nprop])
-            nprop_all.append(int(nprop))
-            n += n_out
+    def _lead_matrices(self, leadnum: int, params: dict):
+        """Unit-cell Hamiltonian, inter-cell hopping and symmetries of a lead
+        (they depend on B and E_Z only, not on the energy)."""
+        key = (leadnum,) + tuple(float(params[k]) for k in self.device.lead_parameters)
+        mats = self._lead_matrix_cache.get(key)
+        if mats is None:
+            lead = self.fsyst.leads[leadnum]
+            kwant_params = {k: params[k] for k in self.device.lead_parameters}
+            mats = (lead.cell_hamiltonian(params=kwant_params),
+                    lead.inter_cell_hopping(params=kwant_params),
+                    lead.discrete_symmetry(params=kwant_params))
+            if len(self._lead_matrix_cache) > 64:
+                self._lead_matrix_cache.clear()
+            self._lead_matrix_cache[key] = mats
+        return mats
 
+    def _lead_structure(self, n_outs: tuple):
+        """Coordinates of the lead blocks, the index set X and the positions of
+        the mode variables in X: fixed for given numbers of lead mode variables."""
+        struct = self._structure_cache.get(n_outs)
+        if struct is not None:
+            return struct
+        n = self.n_sys
+        rows, cols, schur, blocks = [], [], [], []
+        for interface, n_out in zip(self.fsyst.lead_interfaces, n_outs):
+            iface = self._orbitals(interface)
+            new_vars = n + np.arange(n_out)
+            for r_idx, c_idx in ((iface, new_vars), (new_vars, iface), (new_vars, new_vars)):
+                r, c = np.meshgrid(r_idx, c_idx, indexing="ij")
+                rows.append(r.ravel()), cols.append(c.ravel())
+            schur += [iface, new_vars]
+            blocks.append((iface, new_vars))
+            n += n_out
         schur = np.concatenate(schur)
         where = np.full(n, -1, dtype=np.int64)
         where[schur] = np.arange(len(schur))
+        row, col = np.concatenate(rows), np.concatenate(cols)
+        digest = hashlib.blake2b(row.tobytes() + col.tobytes() + schur.tobytes()).hexdigest()
+        struct = (row, col, n, schur, where, blocks, digest)
+        self._structure_cache[n_outs] = struct
+        return struct
+
+    def _lead_part(self, energy: float, params: dict) -> _LeadPart:
+        """Lead blocks, exactly as kwant.solvers.common.SparseSolver._make_linear_sys."""
+        from kwant import physics
+
+        stabs = []
+        for leadnum in range(len(self.fsyst.lead_interfaces)):
+            ham, hop, symmetries = self._lead_matrices(leadnum, params)
+            ham = ham.copy()
+            ham.flat[::ham.shape[0] + 1] -= energy
+            _, stab = physics.modes(ham, hop, discrete_symmetry=symmetries)
+            if stab.sqrt_hop.shape[1] != stab.vecs.shape[1] - stab.nmodes:
+                raise RuntimeError("lead hopping is rank deficient; use method='kwant'")
+            stabs.append(stab)
+        n_outs = tuple(stab.vecs.shape[1] - stab.nmodes for stab in stabs)
+        row, col, n, schur, where, blocks, digest = self._lead_structure(n_outs)
+
+        vals, rhs_cols, kept, nprop_all = [], [], [], []
+        for stab, (iface, new_vars) in zip(stabs, blocks):
+            u, ulinv, nprop, svd_v = stab.vecs, stab.vecslmbdainv, stab.nmodes, stab.sqrt_hop
+            vals += [(svd_v @ u[:, nprop:]).ravel(),       # V^dagger u_out (interface rows)
+                     svd_v.conj().T.ravel(),               # V (mode rows)
+                     (-ulinv[:, nprop:]).ravel()]
+            rhs_cols.append((iface, -svd_v @ u[:, :nprop], new_vars, ulinv[:, :nprop]))
+            kept.append(new_vars[:nprop])
+            nprop_all.append(int(nprop))
         rhs_x = np.zeros((len(schur), sum(nprop_all)), dtype=complex)
         col0 = 0
-        for iface, top, new_vars, bottom in rhs_blocks:
+        for iface, top, new_vars, bottom in rhs_cols:
             k = top.shape[1]
             rhs_x[where[iface], col0:col0 + k] += top
             rhs_x[where[new_vars], col0:col0 + k] += bottom
             col0 += k
-        row, col = np.concatenate(rows), np.concatenate(cols)
-        digest = hashlib.blake2b(row.tobytes() + col.tobytes() + schur.tobytes()).hexdigest()
         return _LeadPart(row, col, np.concatenate(vals).astype(complex), n, schur, rhs_x,
                          where[np.concatenate(kept)], tuple(nprop_all), digest)
 

@@ -86,4 +86,4 @@ def check_geometry_params(params: Mapping, defaults: Mapping, geometry: str = "g
     prefix = "qpcsim_geometry_"
     if geometry.startswith(prefix):   # module name of a loaded file: name_<hash>
         geometry = geometry[len(prefix):].rsplit("_", 1)[0]
-    _validate.known_names(params, defaults, f"parameter of {geometry}")
+    _validate.known_names(params, defaults, "parameter", owner=geometry)

@@ -50,14 +50,15 @@ def in_range(name: str, value, low: float, high: float, unit: str = "") -> float
 
 
 def known_names(given: Iterable[str], known: Iterable[str], what: str = "parameter",
-                hint: str = "") -> None:
+                hint: str = "", owner: str = "") -> None:
     """Raise ValueError listing the known names if any given name is unknown."""
     known = list(known)
     unknown = [name for name in given if name not in known]
     if unknown:
         listing = ", ".join(sorted(known)) or "(none)"
         plural = "s" if len(unknown) > 1 else ""
-        msg = (f"unknown {what}{plural} {', '.join(repr(u) for u in unknown)}; "
+        of = f" of {owner}" if owner else ""
+        msg = (f"unknown {what}{plural}{of} {', '.join(repr(u) for u in unknown)}; "
                f"known {what}s are: {listing}")
         if hint:
             msg += f". {hint}"

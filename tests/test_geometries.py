@@ -1,0 +1,114 @@
+"""Bundled geometries and the geometry loader."""
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.potentials import flat_top_window, rectangular_gate, smooth_step
+
+
+# ----------------------------------------------------------------- potentials
+def test_rectangular_gate_limits():
+    # Davies, Larkin & Sukhorukov (1995): 1 under the middle of a huge gate,
+    # 1/4 under its corner, 1/2 under its straight edge, 0 far away.
+    big = 1e12
+    assert rectangular_gate(0.0, 0.0, 50.0, -big, big, -big, big) == pytest.approx(1.0, abs=1e-6)
+    assert rectangular_gate(0.0, 0.0, 50.0, 0.0, big, 0.0, big) == pytest.approx(0.25, abs=1e-6)
+    assert rectangular_gate(0.0, 0.0, 50.0, 0.0, big, -big, big) == pytest.approx(0.5, abs=1e-6)
+    assert abs(rectangular_gate(1e5, 0.0, 50.0, -10, 10, -10, 10)) < 1e-9
+
+
+def test_rectangular_gate_solves_laplace():
+    # The potential of a surface gate is harmonic in 3-D; in the 2DEG plane the
+    # field from a depth-d image satisfies a known check: superposition. Two
+    # adjacent rectangles equal one rectangle of their union.
+    x, y = np.meshgrid(np.linspace(-200, 200, 9), np.linspace(-150, 150, 7))
+    left = rectangular_gate(x, y, 40.0, -100, 0, -50, 80)
+    right = rectangular_gate(x, y, 40.0, 0, 120, -50, 80)
+    union = rectangular_gate(x, y, 40.0, -100, 120, -50, 80)
+    np.testing.assert_allclose(left + right, union, atol=1e-12)
+
+
+def test_smooth_step_is_flat_at_ends():
+    s = np.array([-1.0, 0.0, 1e-3, 0.5, 1 - 1e-3, 1.0, 2.0])
+    values = smooth_step(s)
+    np.testing.assert_allclose(values[[0, 1, 5, 6]], [0, 0, 1, 1])
+    assert values[3] == pytest.approx(0.5)
+    assert values[2] < 1e-100 and 1 - values[4] < 1e-100      # all derivatives vanish
+    assert flat_top_window(0.0, 10.0, 5.0) == 1.0 and flat_top_window(16.0, 10.0, 5.0) == 0.0
+
+
+# ----------------------------------------------------------------- hard-wall constriction
+def _plateau_deviations(module, device, plateaus=(1, 2, 3)):
+    """|G - n| at the centres of plateaus n, i.e. midway between the narrowest
+    cross-section's subband thresholds, reached by sweeping the Fermi energy."""
+    thresholds = module.transverse_thresholds(device)
+    return np.array([abs(qpcsim.solve(device, 0.5 * (thresholds[n - 1] + thresholds[n])).conductance - n)
+                     for n in plateaus])
+
+
+def test_adiabatic_taper_quantizes_better_than_abrupt(hardwall_module):
+    # Adiabatic (300 nm cosine taper, > 5 Fermi wavelengths): plateau centres within
+    # 1e-3 of integers (measured max 2.6e-4). Abrupt (Szafer & Stone, PRL 62, 300 (1989)):
+    # mode mismatch at the mouths; measured max deviation 0.07.
+    adiabatic = _plateau_deviations(hardwall_module, qpcsim.load_geometry("qpc_hardwall"))
+    abrupt = _plateau_deviations(hardwall_module, qpcsim.load_geometry("qpc_hardwall", L_taper=0.0))
+    assert adiabatic.max() < 1e-3
+    assert abrupt.max() > 1e-2
+    assert abrupt.max() > 10 * adiabatic.max()
+
+
+def test_hardwall_gate_closes_the_constriction():
+    dev = qpcsim.load_geometry("qpc_hardwall")
+    g = [qpcsim.solve(dev, 8.0, Vg=vg).conductance for vg in (0.0, 3.0, 7.5)]
+    assert g[0] > g[1] > g[2] and g[2] < 0.05
+
+
+def test_hardwall_bad_input():
+    with pytest.raises(ValueError, match=r"w_c=150 nm is not allowed: the constriction cannot be "
+                                         r"wider than the leads \(W=120 nm\)"):
+        qpcsim.load_geometry("qpc_hardwall", w_c=150.0)
+    with pytest.raises(ValueError, match=r"L_taper=-1.0 nm is not allowed: it must be >= 0"):
+        qpcsim.load_geometry("qpc_hardwall", L_taper=-1.0)
+
+
+# ----------------------------------------------------------------- split gate
+def test_split_gate_steps_down_to_pinch_off():
+    dev = qpcsim.load_geometry("qpc_split_gate")
+    gates = np.linspace(-0.2, -1.6, 8)
+    g = np.array([qpcsim.solve(dev, 8.0, Vg=v).conductance for v in gates])
+    assert np.all(np.diff(g) < 1e-6)          # monotonic closing
+    assert g[0] > 3 and g[-1] < 0.01          # several channels, then pinched off
+
+
+def test_split_gate_potential_symmetric_and_zero_at_leads():
+    dev = qpcsim.load_geometry("qpc_split_gate")
+    x, y, v = dev.potential_landscape(Vg=-1.0)
+    mirror = dev.potential_at(-x, -y, {"Vg": -1.0})
+    np.testing.assert_allclose(v, mirror, atol=1e-9)
+    ends = np.isclose(np.abs(x), dev.length / 2)
+    assert np.all(v[ends] == 0.0)
+
+
+# ----------------------------------------------------------------- loader
+def test_load_by_name_and_path(tmp_path):
+    by_name = qpcsim.load_geometry("qpc_saddle", a=4.0)
+    assert by_name.metadata["geometry"] == "qpc_saddle"
+    copy = tmp_path / "my_qpc.py"
+    copy.write_text(open(by_name.metadata["geometry_file"]).read())
+    by_path = qpcsim.load_geometry(str(copy), a=4.0)
+    assert by_path.metadata["geometry_file"] == str(copy.resolve())
+
+
+def test_unknown_geometry_parameter_lists_known():
+    with pytest.raises(ValueError, match=r"unknown parameter of qpc_saddle 'hwx'; known parameters "
+                                         r"are: L, L_switch, V0, W, a, hw_x, hw_y, zeeman"):
+        qpcsim.load_geometry("qpc_saddle", hwx=1.0)
+
+
+def test_geometry_without_make_device(tmp_path):
+    bad = tmp_path / "broken.py"
+    bad.write_text("DEFAULTS = {}\n")
+    with pytest.raises(ValueError, match=r"does not define make_device"):
+        qpcsim.load_geometry(str(bad))
+    with pytest.raises(ValueError, match=r"no such file"):
+        qpcsim.load_geometry(str(tmp_path / "missing.py"))
