@@ -9,6 +9,8 @@ from . import units, validate
 from .device import Device
 from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend
+from .sweep import SweepResult, load_result, sweep
+from . import analysis
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material
 
 __version__ = "0.1.0"
@@ -17,5 +19,6 @@ __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend",
+    "sweep", "SweepResult", "load_result", "analysis",
     "units", "validate", "__version__",
 ]

@@ -31,6 +31,18 @@ from ._linalg import MumpsSchur, ScipySchur, mumps_available
 # Lead blocks are small (a few (W/a)^2 numbers): keep many, e.g. for the
 # energy nodes of a thermal average shared by all points of a sweep.
 _CACHE_SIZE = 512
+_BLAS = None
+
+
+def _single_threaded_blas():
+    """One BLAS thread during a solve: the matrices are small, and multithreaded
+    BLAS rounds differently with the thread count (Dask workers default to one
+    thread), which would break bit-identical results across executors."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 @dataclass
@@ -238,6 +250,10 @@ class FastSolver:
         nprop : tuple of int
             Propagating modes in each lead.
         """
+        with _single_threaded_blas():
+            return self._smatrix(energy, params)
+
+    def _smatrix(self, energy, params):
         leads = self._leads(energy, params)
         if sum(leads.nprop) == 0:
             return np.zeros((0, 0), dtype=complex), leads.nprop

@@ -1,0 +1,185 @@
+"""Where sweep points run: serially, in local processes, or on Dask distributed.
+
+One code path for all: a task is ``(recipe, point)`` and :func:`run_point`
+rebuilds (once per worker process, cached by the device fingerprint) the device
+from its *recipe*, then solves. Devices built from a geometry file travel as
+(file, parameters); any other device travels pickled by value with cloudpickle.
+Each point is computed independently and the fast solver's only state is
+caches whose contents do not depend on the order of points, so results are
+bit-identical whatever the executor or worker count (tested).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+__all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers"]
+
+_DEVICE_CACHE: dict = {}
+
+
+def default_workers() -> int:
+    """All cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+class DeviceRecipe:
+    """A small, picklable description from which a worker rebuilds a device."""
+
+    def __init__(self, device):
+        self.fingerprint = device.fingerprint()
+        meta = device.metadata
+        if "geometry_file" in meta:
+            self.kind = "geometry"
+            self.payload = (meta["geometry_file"], dict(meta.get("geometry_params", {})))
+        else:
+            import cloudpickle
+            self.kind = "pickle"
+            self.payload = cloudpickle.dumps(device)
+        _DEVICE_CACHE[self.fingerprint] = device   # the parent already has it
+
+    def device(self):
+        device = _DEVICE_CACHE.get(self.fingerprint)
+        if device is None:
+            if self.kind == "geometry":
+                from .geometry import load_geometry
+                path, params = self.payload
+                device = load_geometry(path, **params)
+            else:
+                import cloudpickle
+                device = cloudpickle.loads(self.payload)
+            if len(_DEVICE_CACHE) > 8:
+                _DEVICE_CACHE.clear()
+            _DEVICE_CACHE[self.fingerprint] = device
+        return device
+
+
+def _call(func, recipe, item):
+    return func(recipe.device(), item)
+
+
+class Executor:
+    """Runs ``func(device, item)`` for many items; yields ``(index, result)`` as
+    they finish (any order). ``close()`` releases processes or Dask clients."""
+
+    name = "serial"
+    workers = 1
+
+    def imap_unordered(self, func: Callable, recipe: DeviceRecipe,
+                       items: Iterable) -> Iterator[tuple[int, object]]:
+        for index, item in enumerate(items):
+            yield index, _call(func, recipe, item)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+class _ProcessExecutor(Executor):
+    name = "processes"
+
+    def __init__(self, workers: int):
+        import multiprocessing
+        self.workers = workers
+        # fork: workers inherit the parent's imported modules and device cache.
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+
+    def imap_unordered(self, func, recipe, items):
+        items = list(items)
+        pending = {}
+        queue = iter(enumerate(items))
+        # Keep a bounded number of tasks in flight so an interrupt loses little work.
+        for index, item in _take(queue, 2 * self.workers):
+            pending[self._pool.submit(_call, func, recipe, item)] = index
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                index = pending.pop(future)
+                yield index, future.result()
+                for nxt, item in _take(queue, 1):
+                    pending[self._pool.submit(_call, func, recipe, item)] = nxt
+
+    def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _DaskExecutor(Executor):
+    name = "dask"
+
+    def __init__(self, scheduler: str, workers: int, timeout: float):
+        from distributed import Client, LocalCluster
+        self._cluster = None
+        if scheduler == "local":
+            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
+                                         processes=True, dashboard_address=None)
+            self._client = Client(self._cluster)
+        else:
+            try:
+                self._client = Client(scheduler, timeout=timeout)
+            except (OSError, TimeoutError) as exc:
+                raise ValueError(
+                    f"scheduler={scheduler!r} is not reachable within {timeout:g} s ({exc}); "
+                    "start one with `dask scheduler` or use scheduler='local'") from None
+        self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or workers)
+
+    def imap_unordered(self, func, recipe, items):
+        from distributed import as_completed
+        items = list(items)
+        futures = {self._client.submit(_call, func, recipe, item, pure=False): index
+                   for index, item in enumerate(items)}
+        for future in as_completed(futures):
+            yield futures[future], future.result()
+
+    def close(self):
+        self._client.close()
+        if self._cluster is not None:
+            self._cluster.close()
+
+
+def _take(iterator, count):
+    out = []
+    for _ in range(count):
+        try:
+            out.append(next(iterator))
+        except StopIteration:
+            break
+    return out
+
+
+def make_executor(workers: int | None = None, scheduler: str | None = None,
+                  timeout: float = 10.0) -> Executor:
+    """Choose the executor.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local worker processes; default all cores. ``1`` runs serially in this
+        process.
+    scheduler : str, optional
+        ``"tcp://host:port"`` of a Dask distributed scheduler, or ``"local"``
+        for a Dask ``LocalCluster`` with ``workers`` processes.
+    timeout : float
+        Seconds to wait for a remote scheduler (s).
+    """
+    if workers is not None:
+        if isinstance(workers, bool) or int(workers) != workers or workers < 1:
+            raise ValueError(f"workers={workers!r} is not allowed: it must be a positive integer")
+        workers = int(workers)
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not (scheduler == "local" or "://" in scheduler):
+            raise ValueError(f"scheduler={scheduler!r} is not allowed: use 'tcp://host:port' "
+                             "or 'local'")
+        return _DaskExecutor(scheduler, workers or default_workers(), timeout)
+    workers = workers or default_workers()
+    if workers == 1:
+        return Executor()
+    return _ProcessExecutor(workers)

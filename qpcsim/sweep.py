@@ -1,0 +1,548 @@
+"""The sweep engine: gate voltage (or energy, field ...) -> conductance.
+
+Two replaceable parts, as in ``adaptive``: *what to compute next* (a uniform
+grid, or an ``adaptive`` Learner1D/Learner2D that puts points on the steps) and
+*where it runs* (:mod:`qpcsim.executors`: serial, processes, Dask).
+
+Resumable: with ``store=PATH`` every finished point is appended to a JSON-lines
+file and flushed to disk (``fsync``) as it completes. Rerunning the same sweep
+reads the store, recomputes nothing that is there, and (for adaptive sampling)
+replays the learner's batches so the final point set is the one an
+uninterrupted run produces. A store written for another device, parameter set
+or code version is refused (content hash in its first line).
+
+The life of one point: ``sweep`` -> task ``(energy, params)`` -> executor ->
+``_solve_point(device, task)`` in a worker (device rebuilt once per process from
+its recipe) -> ``qpcsim.solve`` (fast path) -> a small dict of numbers -> store ->
+``SweepResult`` (an xarray Dataset).
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from . import validate as _validate
+from .executors import DeviceRecipe, make_executor
+
+__all__ = ["sweep", "SweepResult", "load_result", "ENERGY_NAMES"]
+
+#: Names under which the Fermi energy (meV) can be swept.
+ENERGY_NAMES = ("energy", "E")
+_STORE_FORMAT = 1
+
+
+# ---------------------------------------------------------------- one point
+def _solve_point(device, task):
+    """Worker side: one solve, returned as plain numbers (picklable, JSON-able)."""
+    from .solver import solve
+    energy, temperature, method, params = task
+    result = solve(device, energy, temperature=temperature, method=method, **params)
+    return {
+        "conductance": result.conductance,
+        "transmission": result.transmission,
+        "transmission_reverse": result.transmission_reverse,
+        "eigenvalues": [float(v) for v in result.transmission_eigenvalues],
+        "open_modes": [int(n) for n in result.open_modes],
+        "unitarity_error": result.unitarity_error,
+        "solver": result.solver,
+    }
+
+
+# ---------------------------------------------------------------- store
+class _Store:
+    """Append-only JSON-lines record of finished points (and adaptive batches)."""
+
+    def __init__(self, path, header: dict):
+        self.path = Path(path)
+        self.header = header
+        self.records: list[dict] = []
+        if self.path.exists() and self.path.stat().st_size > 0:
+            self._load()
+        else:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                with open(self.path, "w") as fh:
+                    fh.write(json.dumps({"header": header}) + "\n")
+                    fh.flush()
+                    os.fsync(fh.fileno())
+            except OSError as exc:
+                raise ValueError(f"store={str(self.path)!r} cannot be written: {exc.strerror}") from None
+        self._fh = open(self.path, "a")
+
+    def _load(self):
+        with open(self.path) as fh:
+            lines = fh.read().split("\n")
+        try:
+            first = json.loads(lines[0])["header"]
+        except (ValueError, KeyError, TypeError):
+            raise ValueError(f"store={str(self.path)!r} is not a qpcsim sweep store; "
+                             "delete it or choose another path") from None
+        if first.get("hash") != self.header["hash"]:
+            diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
+            raise ValueError(
+                f"store={str(self.path)!r} was written for a different "
+                f"{' and '.join(diff) or 'sweep'} (content hash {first.get('hash', '?')[:12]} != "
+                f"{self.header['hash'][:12]}); refusing to mix results. Delete the store or use "
+                "another --out path")
+        for line in lines[1:]:
+            if not line.strip():
+                continue
+            try:
+                self.records.append(json.loads(line))
+            except ValueError:
+                break   # a line cut by an interrupted write: everything after is lost work
+
+    def append(self, record: dict):
+        self._fh.write(json.dumps(record) + "\n")
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def close(self):
+        self._fh.close()
+
+
+class _NoStore:
+    records: list = []
+
+    def append(self, record):
+        pass
+
+    def close(self):
+        pass
+
+
+# ---------------------------------------------------------------- result
+class SweepResult:
+    """Labelled sweep data: ``.data`` is an :class:`xarray.Dataset`.
+
+    Variables: ``conductance`` (G0), ``transmission_eigenvalues`` (per channel,
+    NaN-padded), ``open_modes`` (per lead), ``unitarity_error``; the swept
+    parameters are coordinates; metadata (geometry and its parameters, versions,
+    solver, temperature, units, seed) are attributes.
+    """
+
+    def __init__(self, data):
+        self.data = data
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    @property
+    def conductance(self):
+        return self.data["conductance"]
+
+    @property
+    def swept(self) -> list[str]:
+        return json.loads(self.data.attrs["swept"])
+
+    @property
+    def attrs(self) -> dict:
+        return self.data.attrs
+
+    def save(self, path) -> Path:
+        """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads."""
+        path = Path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_name(path.name + ".tmp")
+            self.data.to_netcdf(tmp, engine="h5netcdf")
+            os.replace(tmp, path)
+        except OSError as exc:
+            raise ValueError(f"out={str(path)!r} cannot be written: {exc.strerror or exc}") from None
+        return path
+
+    def __repr__(self):
+        return f"SweepResult\n{self.data!r}"
+
+
+def load_result(path) -> SweepResult:
+    """Read a result written by :meth:`SweepResult.save`."""
+    import xarray as xr
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"result={str(path)!r} does not exist")
+    with xr.open_dataset(path, engine="h5netcdf") as ds:
+        return SweepResult(ds.load())
+
+
+# ---------------------------------------------------------------- sweep
+def _axis_values(name: str, values) -> np.ndarray:
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"over[{name!r}]={values!r} is not allowed: it must be a sequence of "
+                         "numbers") from None
+    if arr.ndim == 0:
+        arr = arr[None]
+    if arr.ndim != 1 or arr.size < 1:
+        raise ValueError(f"over[{name!r}] is not allowed: it must be a non-empty 1-D sequence")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"over[{name!r}] is not allowed: it contains non-finite values")
+    return arr
+
+
+def _canonical(value):
+    return float(value) if isinstance(value, (int, float, np.floating, np.integer)) else value
+
+
+def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = None,
+          temperature: float = 0.0, *, workers: int | None = None, scheduler: str | None = None,
+          store=None, adaptive: float | None = None, max_points: int = 2000,
+          progress: bool = True, method: str = "auto", **fixed) -> SweepResult:
+    """Conductance over a grid (or adaptively) of device parameters and/or energy.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device (e.g. from :func:`qpcsim.load_geometry`).
+    over : mapping
+        One or two swept names -> values. Names are device parameters (units
+        in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T) or
+        ``energy``/``E`` (meV). With ``adaptive``, only the first and last value
+        of each axis count (the bounds).
+    energy : float, optional
+        Fermi energy (meV), unless swept.
+    temperature : float
+        Temperature (K).
+    workers : int, optional
+        Local processes (default: all cores; 1 = serial in this process).
+    scheduler : str, optional
+        Dask scheduler address ``tcp://host:port`` or ``"local"`` (LocalCluster).
+    store : path, optional
+        JSON-lines file recording finished points: makes the sweep resumable.
+    adaptive : float, optional
+        Target max interpolation error (G0): sample with ``adaptive``'s
+        Learner1D (1-D) or Learner2D (2-D) until reached.
+    max_points : int
+        Upper bound on adaptive points.
+    progress : bool
+        Show a tqdm progress bar.
+    method : {"auto", "fast", "kwant"}
+        Solver back end (see :func:`qpcsim.solve`).
+    **fixed
+        Device parameters held fixed (physical units).
+
+    Returns
+    -------
+    SweepResult
+    """
+    from .solver import check_energy, solve  # noqa: F401  (solve: validation below)
+
+    if not isinstance(over, Mapping) or not 1 <= len(over) <= 2:
+        raise ValueError(f"over={over!r} is not allowed: give one or two swept parameters, "
+                         "e.g. over={'Vg': numpy.linspace(-1, 0, 101)}")
+    names = list(over)
+    known = list(device.defaults) + list(ENERGY_NAMES)
+    _validate.known_names(names, known, "swept parameter",
+                          hint="energy is swept as 'energy' (or 'E'), in meV")
+    _validate.known_names(fixed, device.defaults, "parameter")
+    if sum(n in ENERGY_NAMES for n in names) > 1:
+        raise ValueError("over names the energy twice ('energy' and 'E'); keep one")
+    axes = {name: _axis_values(name, over[name]) for name in names}
+    if len(set(names) & set(fixed)):
+        raise ValueError(f"parameters {sorted(set(names) & set(fixed))} are both swept and fixed")
+    energy_swept = any(n in ENERGY_NAMES for n in names)
+    if energy_swept and energy is not None:
+        raise ValueError("energy is swept; do not also pass energy=")
+    if not energy_swept:
+        if energy is None:
+            raise ValueError("energy is required (meV) unless it is swept")
+        energy = _validate.real_number("energy", energy, "meV")
+    temperature = _validate.non_negative("temperature", temperature, "K")
+    base = device.resolve_params(fixed)
+    if adaptive is not None:
+        adaptive = _validate.positive("adaptive", adaptive, "G0")
+        for name, values in axes.items():
+            if values.size < 2 or not values[-1] > values[0]:
+                raise ValueError(f"over[{name!r}] is not allowed for adaptive sampling: give "
+                                 "increasing bounds (start < stop)")
+    # Validate every point's inputs up front, in this process: fail before any work.
+    for name, values in axes.items():
+        for v in (values.min(), values.max()):
+            if name in ENERGY_NAMES:
+                check_energy(device, v, base)
+            else:
+                device.resolve_params({**fixed, name: v})
+    if not energy_swept:
+        check_energy(device, energy, base)
+
+    def task_of(point: tuple) -> tuple:
+        params = dict(fixed)
+        e = energy
+        for name, value in zip(names, point):
+            if name in ENERGY_NAMES:
+                e = float(value)
+            else:
+                params[name] = float(value)
+        return (e, temperature, method, params)
+
+    header = _store_header(device, names, axes, energy, temperature, method, fixed, adaptive,
+                           max_points)
+    stored = _Store(store, header) if store is not None else _NoStore()
+    recipe = DeviceRecipe(device)
+    try:
+        with make_executor(workers, scheduler) as executor:
+            if adaptive is None:
+                grid = list(itertools.product(*[axes[n] for n in names]))
+                results = _run_grid(executor, recipe, grid, task_of, stored, progress)
+            else:
+                grid, results = _run_adaptive(executor, recipe, names, axes, task_of, stored,
+                                              adaptive, max_points, progress)
+    finally:
+        stored.close()
+    return _to_result(device, names, axes, grid, results, energy, temperature, fixed, header,
+                      adaptive, executor)
+
+
+def _key(point) -> str:
+    return json.dumps([float(v) for v in point])
+
+
+def _progress(total, progress, desc, done=0):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, initial=done, disable=not progress, desc=desc, unit="pt",
+                dynamic_ncols=True, leave=False)
+
+
+def _run_grid(executor, recipe, grid, task_of, stored, progress):
+    done = {rec["key"]: rec["result"] for rec in stored.records if "key" in rec}
+    results = {}
+    todo = []
+    for point in grid:
+        key = _key(point)
+        if key in done:
+            results[key] = done[key]
+        else:
+            todo.append(point)
+    bar = _progress(len(grid), progress, "sweep", done=len(grid) - len(todo))
+    try:
+        for index, value in executor.imap_unordered(_solve_point, recipe,
+                                                    [task_of(p) for p in todo]):
+            key = _key(todo[index])
+            stored.append({"key": key, "result": value})
+            results[key] = value
+            bar.update(1)
+    finally:
+        bar.close()
+    return [results[_key(p)] for p in grid]
+
+
+def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_points,
+                  progress):
+    """Drive an adaptive learner in deterministic batches (replayable from the store)."""
+    import adaptive
+
+    bounds = [(float(axes[n][0]), float(axes[n][-1])) for n in names]
+    if len(names) == 1:
+        learner = adaptive.Learner1D(None, bounds=bounds[0],
+                                     loss_per_interval=_with_neighbours(_interpolation_error_loss))
+        learner_points = lambda pts: [(p,) for p in pts]   # noqa: E731
+        to_learner = lambda p: p[0]                          # noqa: E731
+    else:
+        learner = adaptive.Learner2D(None, bounds=bounds)
+        learner_points = lambda pts: [tuple(p) for p in pts]  # noqa: E731
+        to_learner = tuple
+    batch = max(2, 2 * getattr(executor, "workers", 1))
+    done = {rec["key"]: rec["result"] for rec in stored.records if "key" in rec}
+    logged_batches = [rec["batch"] for rec in stored.records if "batch" in rec]
+    results: dict = {}
+    order: list = []
+    bar = _progress(None, progress, "adaptive")
+
+    def error_estimate():
+        if len(names) == 1:
+            ys = np.array([v for v in learner.data.values()])
+            scale = np.ptp(ys) if ys.size else 0.0
+            return learner.loss() * max(scale, 1e-300)
+        return learner.loss()
+
+    try:
+        batch_no = 0
+        while True:
+            if batch_no >= len(logged_batches):
+                if len(order) >= 4 and error_estimate() <= tolerance:
+                    break
+                if len(order) >= max_points:
+                    break
+            n_ask = batch if len(order) else max(batch, 3 if len(names) == 1 else 4)
+            pts, _ = learner.ask(min(n_ask, max_points - len(order)) or 1)
+            points = learner_points(pts)
+            if batch_no < len(logged_batches):
+                if [_key(p) for p in points] != logged_batches[batch_no]:
+                    raise ValueError("the store's adaptive history does not replay with this "
+                                     "version of adaptive; delete the store to start over")
+            else:
+                stored.append({"batch": [_key(p) for p in points]})
+            todo = [p for p in points if _key(p) not in done]
+            for index, value in executor.imap_unordered(_solve_point, recipe,
+                                                        [task_of(p) for p in todo]):
+                key = _key(todo[index])
+                stored.append({"key": key, "result": value})
+                done[key] = value
+            for p in points:
+                value = done[_key(p)]
+                results[_key(p)] = value
+                order.append(p)
+                learner.tell(to_learner(p), value["conductance"])
+            bar.update(len(points))
+            batch_no += 1
+    finally:
+        bar.close()
+    grid = sorted(set(map(tuple, order)))
+    return grid, [results[_key(p)] for p in grid]
+
+
+def _interpolation_error_loss(xs, ys):
+    """Learner1D loss of an interval: the estimated error of linear interpolation
+    inside it, max |p(x) - chord(x)| where p is the polynomial through the
+    interval's end points and their neighbours (cubic inside, quadratic at the
+    ends), in the learner's scaled units. The learner's largest loss times the
+    conductance range is then an error in G0, compared with the tolerance.
+
+    A guard of 1 % of the interval's rise and 0.2 % of its length keeps the
+    estimate from being fooled when the first points alias with the staircase
+    (points one step apart look like a straight line) and starves no stretch.
+    """
+    x0, x1 = xs[1], xs[2]
+    y0, y1 = ys[1], ys[2]
+    dx = x1 - x0
+    guard = 0.01 * abs(y1 - y0) + 0.002 * dx
+    known = [(x, y) for x, y in zip(xs, ys) if x is not None and y is not None]
+    if len(known) < 3:
+        return abs(y1 - y0) + dx
+    px = np.array([p[0] for p in known])
+    py = np.array([p[1] for p in known])
+    t = x0 + dx * np.linspace(0.1, 0.9, 9)
+    poly = np.zeros_like(t)
+    for i in range(len(px)):
+        basis = np.ones_like(t)
+        for j in range(len(px)):
+            if j != i:
+                basis *= (t - px[j]) / (px[i] - px[j])
+        poly += py[i] * basis
+    chord = y0 + (y1 - y0) * (t - x0) / dx
+    return max(float(np.abs(poly - chord).max()), guard)
+
+
+def _with_neighbours(loss):
+    from adaptive.learner.base_learner import uses_nth_neighbors
+    return uses_nth_neighbors(1)(loss)
+
+
+def _store_header(device, names, axes, energy, temperature, method, fixed, adaptive, max_points):
+    from . import __version__
+    spec = {
+        "names": names,
+        "axes": {n: [float(v) for v in axes[n]] for n in names} if adaptive is None
+        else {n: [float(axes[n][0]), float(axes[n][-1])] for n in names},
+        "energy": energy, "temperature": temperature, "method": method,
+        "fixed": {k: _canonical(v) for k, v in sorted(fixed.items())},
+        "adaptive": adaptive, "max_points": max_points if adaptive else None,
+    }
+    code = {"qpcsim": __version__, "source": _source_digest()}
+    header = {"format": _STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
+              "code": code}
+    header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
+    return header
+
+
+#: Modules whose code decides a point's numbers: a store is refused after any changes.
+_PHYSICS_MODULES = ("device.py", "solver.py", "_fastpath.py", "_linalg.py", "units.py",
+                    "potentials.py", "sweep.py", "disorder.py")
+
+
+def _source_digest() -> str:
+    """Hash of the source that computes a point (not of plotting or CLI code)."""
+    digest = hashlib.sha256()
+    here = Path(__file__).parent
+    for path in sorted(here / name for name in _PHYSICS_MODULES if (here / name).exists()):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def _to_result(device, names, axes, grid, results, energy, temperature, fixed, header,
+               adaptive, executor) -> SweepResult:
+    import kwant
+    import xarray as xr
+
+    from . import __version__
+    n_channels = max([len(r["eigenvalues"]) for r in results] + [1])
+
+    def pad(values):
+        out = np.full(n_channels, np.nan)
+        out[:len(values)] = values
+        return out
+
+    conductance = np.array([r["conductance"] for r in results])
+    eigen = np.array([pad(r["eigenvalues"]) for r in results])
+    modes = np.array([r["open_modes"] for r in results], dtype=np.int64)
+    unitarity = np.array([r["unitarity_error"] for r in results])
+    transmission_rev = np.array([r["transmission_reverse"] for r in results])
+    solvers = sorted({r["solver"] for r in results})
+    dim_names = [("energy" if n in ENERGY_NAMES else n) for n in names]
+    gridded = adaptive is None
+    if gridded:
+        shape = tuple(len(axes[n]) for n in names)
+        dims = tuple(dim_names)
+        coords = {d: axes[n] for d, n in zip(dim_names, names)}
+    else:
+        shape = (len(grid),)
+        dims = ("point",) if len(names) == 2 else (dim_names[0],)
+        pts = np.array(grid, dtype=float)
+        coords = ({dim_names[0]: pts[:, 0]} if len(names) == 1 else
+                  {d: ("point", pts[:, k]) for k, d in enumerate(dim_names)})
+    data = xr.Dataset(
+        {
+            "conductance": (dims, conductance.reshape(shape),
+                            {"units": "G0 = 2e^2/h", "long_name": "two-terminal conductance"}),
+            "transmission_reverse": (dims, transmission_rev.reshape(shape),
+                                     {"long_name": "total transmission lead 1 -> lead 0"}),
+            "transmission_eigenvalues": (dims + ("channel",), eigen.reshape(shape + (n_channels,)),
+                                         {"long_name": "eigenvalues of t^dagger t, descending"}),
+            "open_modes": (dims + ("lead",), modes.reshape(shape + (2,)),
+                           {"long_name": "propagating modes per lead"}),
+            "unitarity_error": (dims, unitarity.reshape(shape),
+                                {"long_name": "max|S^dagger S - 1|"}),
+        },
+        coords=coords,
+    )
+    for d, n in zip(dim_names, names):
+        unit = "meV" if n in ENERGY_NAMES else device.units.get(n, "")
+        data[d].attrs["units"] = unit
+    meta = device.metadata
+    seed = {k: v for k, v in {**device.defaults, **fixed}.items() if "seed" in k.lower()}
+    data.attrs.update({
+        "title": f"qpcsim sweep of {device.name}",
+        "swept": json.dumps(dim_names),
+        "geometry": str(meta.get("geometry", device.name)),
+        "geometry_file": str(meta.get("geometry_file", "")),
+        "geometry_params": json.dumps(_jsonable(meta.get("geometry_params", {}))),
+        "device_parameters": json.dumps(_jsonable({**device.defaults, **fixed})),
+        "device_fingerprint": device.fingerprint(),
+        "energy_meV": float("nan") if energy is None else float(energy),
+        "temperature_K": float(temperature),
+        "units": json.dumps({**{"energy": "meV", "conductance": "G0"}, **device.units}),
+        "seed": json.dumps(seed),
+        "solver": ",".join(solvers),
+        "executor": f"{executor.name}({getattr(executor, 'workers', 1)})",
+        "sampling": "uniform" if gridded else f"adaptive(tolerance={adaptive} G0)",
+        "qpcsim_version": __version__,
+        "kwant_version": kwant.__version__,
+        "store_hash": header["hash"],
+        "lattice_constant_nm": device.a,
+        "hopping_meV": device.t,
+    })
+    return SweepResult(data)
+
+
+def _jsonable(obj):
+    from .device import _jsonable as convert
+    return convert(obj)
