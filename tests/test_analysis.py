@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.analysis import (buttiker_conductance, find_plateaus, find_steps, fit_buttiker,
+                             plateau_table)
+
+
+def test_plateaus_of_synthetic_staircase():
+    # Büttiker staircase with flat plateaus at 1..4 and a 0.003 offset on the third.
+    x = np.linspace(0.0, 14.0, 701)
+    g = buttiker_conductance(x, 0.4, 3.0, 13.0)
+    g = np.where((g > 2.5) & (g < 3.5), g + 0.003, g)
+    plateaus = find_plateaus(x, g)
+    assert [p.index for p in plateaus] == [4, 3, 2, 1, 0]
+    three = next(p for p in plateaus if p.index == 3)
+    assert three.deviation == pytest.approx(0.003, abs=2e-4)
+    # plateau 3 lies between the steps at x0 - 2.5 hw_y and x0 - 3.5 hw_y
+    assert 2.5 < three.start < three.stop < 5.5
+    assert three.width > 1.5
+    assert "no plateaus" not in plateau_table(plateaus, "meV")
+
+
+def test_steps_positions_and_widths():
+    # Step n crosses G = n - 1/2 at x0 - hw_y (n - 1/2); 25-75 % width = ln 3 hw_x / pi.
+    x = np.linspace(0.0, 14.0, 2801)
+    hw_x, hw_y, x0 = 0.5, 3.0, 13.0
+    steps = find_steps(x, buttiker_conductance(x, hw_x, hw_y, x0))
+    for s in steps[:4]:
+        assert s.position == pytest.approx(x0 - hw_y * (s.n - 0.5), abs=0.01)
+        assert s.width == pytest.approx(np.log(3) * hw_x / np.pi, rel=0.02)
+
+
+def test_plateau_detection_on_simulated_trace():
+    result = qpcsim.sweep(qpcsim.load_geometry("qpc_split_gate"), {"Vg": np.linspace(-1.5, -0.7, 81)},
+                          energy=8.0, workers=1, progress=False)
+    plateaus = find_plateaus(result["Vg"].values, result.conductance.values)
+    assert [p.index for p in plateaus][:3] == [0, 1, 2]
+    assert all(abs(p.deviation) < 0.01 for p in plateaus)
+
+
+def test_buttiker_fit_recovers_saddle_frequencies():
+    # Simulated saddle QPC (a = 2.5 nm); the fit must return hw_x, hw_y within 5 %.
+    hw_x, hw_y = 0.8, 2.5
+    dev = qpcsim.load_geometry("qpc_saddle", a=2.5, W=240.0, L=480.0, hw_x=hw_x, hw_y=hw_y)
+    gates = np.linspace(1.0, 9.5, 86)
+    result = qpcsim.sweep(dev, {"V0": gates}, energy=9.0, workers=2, progress=False)
+    fit = fit_buttiker(gates, result.conductance.values, max_conductance=3.5)
+    assert fit.hw_x == pytest.approx(hw_x, rel=0.05)
+    assert fit.hw_y == pytest.approx(hw_y, rel=0.05)
+    assert fit.x0 == pytest.approx(9.0, abs=0.1)      # for a V0 sweep x0 is E_F
+    assert fit.hw_x_err < 0.05 and fit.hw_y_err < 0.05
+
+
+def test_fit_bad_input():
+    with pytest.raises(ValueError, match="at least two conductance steps"):
+        fit_buttiker(np.linspace(0, 1, 20), np.ones(20))
+    with pytest.raises(ValueError, match="at least 5 are needed"):
+        find_plateaus([0, 1, 2], [0, 1, 2])

@@ -1,0 +1,76 @@
+"""The `qpcsim` command line, end to end, in subprocesses."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import qpcsim
+
+SMALL = ["--set", "a=4", "--set", "W=200", "--set", "L=320"]
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "qpcsim.cli", *args], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def test_info_names_the_solver():
+    out = run("info")
+    assert out.returncode == 0
+    assert "Kwant   1.5.0" in out.stdout and "sparse solver: MUMPS" in out.stdout
+
+
+def test_sweep_plot_show_end_to_end(tmp_path):
+    res = tmp_path / "r.nc"
+    out = run("sweep", "qpc_saddle", *SMALL, "--sweep", "V0=0:8:33", "--energy", "9",
+              "--workers", "2", "--out", str(res), "--plot", str(tmp_path / "r.png"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert "G/G0" in out.stdout and "fast-mumps" in out.stdout
+    table = [line.split() for line in out.stdout.splitlines() if line[:3].strip().isdigit()]
+    assert {1, 2} <= {int(row[0]) for row in table}
+    result = qpcsim.load_result(res)
+    assert result.conductance.shape == (33,)
+    assert (tmp_path / "r.png").stat().st_size > 10_000
+    assert run("plot", str(res), "--out", str(tmp_path / "p.png")).returncode == 0
+    assert run("show", "qpc_saddle", *SMALL, "--out", str(tmp_path / "d.png")).returncode == 0
+    assert (tmp_path / "d.png").stat().st_size > 10_000
+
+
+def test_two_dimensional_sweep_and_map(tmp_path):
+    res = tmp_path / "map.nc"
+    out = run("sweep", "qpc_saddle", *SMALL, "--sweep", "V0=4:8:4", "--sweep", "E=8:9:3",
+              "--workers", "1", "--out", str(res), "--plot", str(tmp_path / "m.png"), "--quiet")
+    assert out.returncode == 0, out.stderr
+    assert qpcsim.load_result(res).conductance.shape == (4, 3)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sweep", "V0=1:2"], "is malformed: use NAME=START:STOP:NUM"),
+    (["--sweep", "V0=1:2:1"], "NUM=1 is not allowed, it must be >= 2"),
+    (["--sweep", "V0=2:2:5"], "empty range"),
+    (["--sweep", "V0=3:1:5"], "reversed range (START > STOP); write it as V0=1:3:5"),
+    (["--sweep", "Vg=1:2:5"], "unknown swept parameter 'Vg'; known swept parameters are: B, E, V0"),
+    (["--sweep", "V0=1:2:5", "--set", "hwx=1"], "unknown parameter of qpc_saddle 'hwx'"),
+    (["--sweep", "V0=1:2:5", "--set", "W"], "--set 'W' is malformed: use KEY=VALUE"),
+    (["--sweep", "V0=1:2:5", "--scheduler", "tcp://127.0.0.1:9"], "not reachable within"),
+])
+def test_bad_input_is_one_line_no_traceback(tmp_path, args, message):
+    out = run("sweep", "qpc_saddle", *SMALL, "--energy", "9", "--out", str(tmp_path / "r.nc"),
+              "--quiet", *args)
+    assert out.returncode == 2
+    assert message in out.stderr
+    assert "Traceback" not in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_unwritable_output_and_missing_make_device(tmp_path):
+    out = run("sweep", "qpc_saddle", *SMALL, "--energy", "9", "--sweep", "V0=1:2:3",
+              "--out", "/proc/forbidden/r.nc", "--quiet")
+    assert out.returncode == 2 and "cannot be written" in out.stderr
+    bad = tmp_path / "nogeo.py"
+    bad.write_text("x = 1\n")
+    out = run("sweep", str(bad), "--energy", "9", "--sweep", "V0=1:2:3",
+              "--out", str(tmp_path / "r.nc"), "--quiet")
+    assert out.returncode == 2 and "does not define make_device" in out.stderr
+    assert "Traceback" not in out.stderr
