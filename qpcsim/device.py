@@ -418,6 +418,7 @@ class Device:
         state["_site_index"] = None
         state["_onsite_memo"] = None
         state.pop("_solver_cache", None)
+        state.pop("_fast_path_ok", None)
         return state
 
 

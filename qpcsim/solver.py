@@ -116,14 +116,22 @@ def _fast_solver(device):
 
 def _kwant_smatrix(device, energy_latt: float, params: dict):
     import kwant
-    smat = kwant.smatrix(device.build(), energy_latt, params=params)
-    nprop = tuple(int(smat.num_propagating(i)) for i in range(2))
+    fsyst = device.build()
+    smat = kwant.smatrix(fsyst, energy_latt, params=params)
+    nprop = tuple(int(smat.num_propagating(i)) for i in range(len(fsyst.leads)))
     return np.asarray(smat.data), nprop
 
 
 def _scattering(device, energy_meV: float, params: dict, method: str):
-    """(S, nprop, solver_name) at one energy."""
+    """(S, nprop, solver_name) at one energy.
+
+    ``auto`` takes the fast path when it applies (two leads defined by modes,
+    the Device's own lattice model) and Kwant's solver otherwise; the name of
+    the path that ran is returned and stored with every result.
+    """
     energy_latt = energy_meV / device.t
+    if method == "auto" and not _fast_path_applies(device):
+        method = "kwant"
     if method == "kwant":
         smat, nprop = _kwant_smatrix(device, energy_latt, params)
         name = "kwant"
@@ -134,12 +142,29 @@ def _scattering(device, energy_meV: float, params: dict, method: str):
     return smat, nprop, name
 
 
+def _fast_path_applies(device) -> bool:
+    """The fast path rebuilds the Device's own lattice model: exactly the two
+    leads it attaches itself. Anything else (a subclass adding probe leads or
+    self-energy leads) goes to Kwant."""
+    cached = getattr(device, "_fast_path_ok", None)
+    if cached is None:
+        import kwant.system
+        fsyst = device.build()
+        cached = (len(fsyst.leads) == 2
+                  and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
+                  and len(fsyst.sites) == len(device.site_positions()))
+        device._fast_path_ok = cached
+    return cached
+
+
 def _observables(smat: np.ndarray, nprop: tuple):
-    n0 = nprop[0]
+    """T(1 <- 0), T(0 <- 1), eigenvalues of t^dagger t (t: lead 0 -> lead 1),
+    max|S^dagger S - 1| of the full S-matrix (all leads)."""
+    n0, n1 = nprop[0], nprop[1]
     if smat.size == 0:
         return 0.0, 0.0, np.zeros(0), 0.0
-    t = smat[n0:, :n0]
-    t_rev = smat[:n0, n0:]
+    t = smat[n0:n0 + n1, :n0]
+    t_rev = smat[:n0, n0:n0 + n1]
     unitarity = float(np.abs(smat.conj().T @ smat - np.eye(smat.shape[1])).max())
     if t.size:
         eig = np.sort(np.linalg.svd(t, compute_uv=False) ** 2)[::-1]

@@ -1,0 +1,81 @@
+"""The fast path reproduces Kwant's S-matrix on every bundled geometry, and the
+fallback to Kwant's solver triggers where the fast path does not apply."""
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qpcsim
+
+GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("*.py"))
+#: Coarser lattices for speed where a geometry allows it (physics unchanged in kind).
+FAST = {"qpc_saddle": dict(a=4.0, W=200.0, L=320.0), "qpc_hardwall": dict(a=4.0, L_taper=100.0)}
+
+
+def _energy(device):
+    """A Fermi energy with a few open lead modes and lambda_F >= 6a."""
+    thresholds = device.transverse_mode_energies(4)
+    return float(min(thresholds[3] + 0.37, 0.5 * device.t))
+
+
+@pytest.mark.parametrize("name", GEOMETRIES)
+@pytest.mark.parametrize("variant", ["B=0", "B=0.7T", "zeeman"])
+def test_fast_path_equals_kwant_on_every_geometry(name, variant):
+    module = qpcsim.load_geometry_module(name)
+    params = dict(FAST.get(name, {}))
+    if variant == "zeeman":
+        if "zeeman" not in module.DEFAULTS:
+            pytest.skip(f"{name} has no Zeeman option")
+        params["zeeman"] = True
+    device = qpcsim.load_geometry(name, **params)
+    extra = {"B": 0.7} if variant != "B=0" else {}
+    if variant == "zeeman":
+        extra["E_Z"] = 0.4
+    for key in device.defaults:                       # disordered geometries: use a seed
+        if "seed" in key:
+            extra[key] = 7.0
+    energy = _energy(device)
+    fast = qpcsim.solve(device, energy, method="fast", **extra)
+    ref = qpcsim.solve(device, energy, method="kwant", **extra)
+    assert fast.open_modes == ref.open_modes
+    # Mode phases are a convention (at B != 0 even Kwant's own depend on BLAS
+    # threading), so compare |S_mn| and the gauge-invariant eigenvalues.
+    assert np.abs(np.abs(fast.smatrix) - np.abs(ref.smatrix)).max() < 1e-10
+    np.testing.assert_allclose(fast.transmission_eigenvalues, ref.transmission_eigenvalues,
+                               atol=1e-10)
+    assert fast.conductance == pytest.approx(ref.conductance, abs=1e-10)
+
+
+class ProbedWire(qpcsim.Device):
+    """A wire with a third (side) lead: outside the fast path's model."""
+
+    def build(self):
+        if self._fsyst is None:
+            import kwant
+            super().build()
+            lat = kwant.lattice.square(1, norbs=1, name="")
+            syst = kwant.Builder()
+            for i in range(self.nx):
+                for j in range(self.ny):
+                    syst[lat(i, j)] = 4.0
+            syst[lat.neighbors()] = -1.0
+            for direction, sites in (((-1, 0), [lat(0, j) for j in range(self.ny)]),
+                                     ((1, 0), [lat(0, j) for j in range(self.ny)]),
+                                     ((0, 1), [lat(i, 0) for i in range(3)])):
+                lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
+                for s in sites:
+                    lead[s] = 4.0
+                lead[lat.neighbors()] = -1.0
+                syst.attach_lead(lead)
+            self._fsyst = syst.finalized()
+        return self._fsyst
+
+
+def test_fallback_to_kwant_for_more_than_two_leads():
+    wire = ProbedWire(width=40.0, length=20.0, a=5.0)
+    result = qpcsim.solve(wire, 5.0)
+    assert result.solver == "kwant"
+    assert len(result.open_modes) == 3
+    assert result.unitarity_error < 1e-10
+    plain = qpcsim.solve(qpcsim.Device(width=40.0, length=20.0, a=5.0), 5.0)
+    assert plain.solver.startswith("fast-")
