@@ -346,10 +346,11 @@ def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max
         learner_points = lambda pts: [(p,) for p in pts]   # noqa: E731
         to_learner = lambda p: p[0]                          # noqa: E731
     else:
-        learner = adaptive.Learner2D(None, bounds=bounds)
+        learner = adaptive.Learner2D(None, bounds=bounds, loss_per_triangle=_deviation_loss)
         learner_points = lambda pts: [tuple(p) for p in pts]  # noqa: E731
         to_learner = tuple
     batch = max(2, 2 * getattr(executor, "workers", 1))
+    min_points = 10 if len(names) == 1 else 36
     done = {rec["key"]: rec["result"] for rec in stored.records if "key" in rec}
     logged_batches = [rec["batch"] for rec in stored.records if "batch" in rec]
     results: dict = {}
@@ -357,17 +358,17 @@ def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max
     bar = _progress(None, progress, "adaptive")
 
     def error_estimate():
-        if len(names) == 1:
-            ys = np.array([v for v in learner.data.values()])
-            scale = np.ptp(ys) if ys.size else 0.0
-            return learner.loss() * max(scale, 1e-300)
-        return learner.loss()
+        # Both losses are in units of the conductance range: convert to G0.
+        ys = np.array([v for v in learner.data.values()])
+        scale = np.ptp(ys) if ys.size else 0.0
+        return learner.loss() * max(scale, 1e-300)
 
     try:
         batch_no = 0
         while True:
             if batch_no >= len(logged_batches):
-                if len(order) >= 4 and error_estimate() <= tolerance:
+                # Never trust an error estimate from too few points (aliasing).
+                if len(order) >= min_points and error_estimate() <= tolerance:
                     break
                 if len(order) >= max_points:
                     break
@@ -429,6 +430,14 @@ def _interpolation_error_loss(xs, ys):
         poly += py[i] * basis
     chord = y0 + (y1 - y0) * (t - x0) / dx
     return max(float(np.abs(poly - chord).max()), guard)
+
+
+def _deviation_loss(ip):
+    """Learner2D loss per triangle: deviation of the linear interpolant from
+    the gradient estimate at its corners (adaptive's ``deviations``, in units of
+    the conductance range), with a small area term so no triangle starves."""
+    from adaptive.learner.learner2D import areas, deviations
+    return np.maximum(deviations(ip)[0], 0.01 * np.sqrt(areas(ip)))
 
 
 def _with_neighbours(loss):
