@@ -53,17 +53,11 @@ def gate_values(n):
 
 
 # ------------------------------------------------------------------ plain Kwant
-def tutorial_system(device):
-    """What a Kwant tutorial user writes: Python value functions per site."""
+def _plain_kwant_system(device, onsite):
+    """The same lattice, walls and leads as the Device, written as plain Kwant."""
     import kwant
     lat = kwant.lattice.square(1, norbs=1)
     syst = kwant.Builder()
-    potential, t = device.potential, device.t
-
-    def onsite(site, V0, hw_x, hw_y):
-        x, y = device.lattice_to_nm(*site.pos)
-        return 4.0 + float(potential(np.array(x), np.array(y), V0=V0, hw_x=hw_x, hw_y=hw_y)) / t
-
     for i in range(device.nx):
         for j in range(device.ny):
             syst[lat(i, j)] = onsite
@@ -77,27 +71,25 @@ def tutorial_system(device):
     return syst.finalized()
 
 
+def tutorial_system(device):
+    """What a Kwant tutorial user writes: a Python value function per site."""
+    potential, t = device.potential, device.t
+
+    def onsite(site, V0, hw_x, hw_y):
+        x, y = device.lattice_to_nm(*site.pos)
+        return 4.0 + float(potential(np.array(x), np.array(y), V0=V0, hw_x=hw_x, hw_y=hw_y)) / t
+
+    return _plain_kwant_system(device, onsite)
+
+
 def best_practice_system(device):
     """Potential evaluated once per point with NumPy, looked up per site."""
-    import kwant
-    lat = kwant.lattice.square(1, norbs=1)
-    syst = kwant.Builder()
     index = {}
 
     def onsite(site, landscape):
         return landscape[index[site.tag]]
 
-    for i in range(device.nx):
-        for j in range(device.ny):
-            syst[lat(i, j)] = onsite
-    syst[lat.neighbors()] = -1.0
-    lead = kwant.Builder(kwant.TranslationalSymmetry((-1, 0)))
-    for j in range(device.ny):
-        lead[lat(0, j)] = 4.0
-    lead[lat.neighbors()] = -1.0
-    syst.attach_lead(lead)
-    syst.attach_lead(lead.reversed())
-    fsyst = syst.finalized()
+    fsyst = _plain_kwant_system(device, onsite)
     index.update({s.tag: k for k, s in enumerate(fsyst.sites)})
     pos = np.array([s.pos for s in fsyst.sites])
     x, y = device.lattice_to_nm(pos[:, 0], pos[:, 1])

@@ -62,6 +62,6 @@ def make_device(**params) -> qpcsim.Device:
         return -1000.0 * lever_arm * Vg * phi * flat_top_window(x, half_flat, ramp)
 
     return qpcsim.Device(
-        width=W, length=L, a=p["a"], potential=potential, units={"Vg": "V", "lever_arm": "1"},
+        width=W, length=L, a=p["a"], potential=potential, units={"Vg": "V", "lever_arm": ""},
         zeeman=bool(p["zeeman"]), name="qpc_split_gate",
         metadata={"geometry": "qpc_split_gate", "make_device": p, "structural_parameters": STRUCTURAL})

@@ -78,7 +78,10 @@ def plot_result(result, out, title: str | None = None):
 
 def plot_device(device, out, **params):
     """The lattice with its leads (kwant.plot) and the potential landscape (meV)."""
-    import kwant
+    import warnings
+    with warnings.catch_warnings():       # Kwant warns that plotly (unused here) is missing
+        warnings.simplefilter("ignore", RuntimeWarning)
+        import kwant
     plt = _pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     kwant.plot(device.build(), ax=ax1, site_size=0.25, hop_lw=0.03, show=False)
