@@ -368,7 +368,9 @@ def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max
         while True:
             if batch_no >= len(logged_batches):
                 # Never trust an error estimate from too few points (aliasing).
-                if len(order) >= min_points and error_estimate() <= tolerance:
+                # The estimate is local; a safety factor 2 keeps the true max error
+                # below the tolerance (measured: 0.014-0.016 G0 without it at 0.01).
+                if len(order) >= min_points and error_estimate() <= 0.5 * tolerance:
                     break
                 if len(order) >= max_points:
                     break
