@@ -10,7 +10,12 @@ from .device import Device
 from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend
 from .sweep import SweepResult, load_result, sweep
-from . import analysis
+from . import analysis, dephasing, disorder, lengths
+from .dephasing import ProbeResult, dephasing_length, probe_conductance
+from .disorder import (DisorderField, EnsembleResult, born_mean_free_path, ensemble,
+                       fit_localization_length, fit_mean_free_path,
+                       predicted_localization_length, with_disorder)
+from .lengths import LengthScales, adiabaticity_scan, compare_disorder, length_scales
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material
 
 __version__ = "0.1.0"
@@ -20,5 +25,9 @@ __all__ = [
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend",
     "sweep", "SweepResult", "load_result", "analysis",
+    "disorder", "dephasing", "lengths", "with_disorder", "ensemble", "EnsembleResult",
+    "DisorderField", "born_mean_free_path", "fit_mean_free_path", "fit_localization_length",
+    "predicted_localization_length", "probe_conductance", "ProbeResult", "dephasing_length",
+    "length_scales", "LengthScales", "adiabaticity_scan", "compare_disorder",
     "units", "validate", "__version__",
 ]

@@ -20,7 +20,7 @@ $QPCSIM show qpc_split_gate --set Vg=-1.0 --out "$OUT/split_gate_device.png"
 # Further demos register themselves here when their subcommands exist.
 if $QPCSIM --help | grep -q " compare"; then
     echo "== clean vs disordered split-gate QPC"
-    $QPCSIM compare qpc_split_gate --disorder 0.5,1.5 --seeds 6 --sweep Vg=-1.5:-0.3:49 \
+    $QPCSIM compare qpc_split_gate --disorder 5,15 --seeds 6 --sweep Vg=-1.5:-0.3:49 \
         --energy 8 --out "$OUT/split_gate_disorder.png"
 fi
 if $QPCSIM --help | grep -q " contrast"; then

@@ -1,0 +1,173 @@
+"""Disorder models, ensembles, mean free path, localization and UCF."""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim import disorder as dis
+
+A = 5.0   # lattice constant of the test wires (nm); t = 22.75 meV
+
+
+def wire(**kw):
+    return qpcsim.load_geometry("disordered_wire", a=A, **kw)
+
+
+def mid_energy(device, above=21.0):
+    th = device.transverse_mode_energies()
+    k = int(np.searchsorted(th, above))
+    return 0.5 * (th[k - 1] + th[k]), k
+
+
+# ---------------------------------------------------------------- landscapes
+def test_anderson_landscape_statistics_and_reproducibility():
+    land = dis.anderson_landscape((200, 200), 12.0, seed=7)
+    assert np.array_equal(land, dis.anderson_landscape((200, 200), 12.0, seed=7))
+    assert not np.array_equal(land, dis.anderson_landscape((200, 200), 12.0, seed=8))
+    assert land.min() >= -6.0 and land.max() <= 6.0
+    # <V^2> = U^2/12 = 12 meV^2, to 2 % with 40 000 samples (SE 0.6 %)
+    assert np.mean(land**2) == pytest.approx(12.0, rel=0.02)
+
+
+def test_correlated_landscape_variance_and_correlation():
+    lc = 4.0   # lattice constants
+    lands = [dis.correlated_landscape((160, 160), 2.0, seed=s, correlation_sites=lc)
+             for s in range(6)]
+    var = np.mean([np.mean(l**2) for l in lands])
+    assert var == pytest.approx(4.0, rel=0.1)        # rms amplitude 2 meV
+    shift = int(lc)                                  # C(lc)/C(0) = exp(-1/2)
+    corr = np.mean([np.mean(l[:-shift] * l[shift:]) for l in lands]) / var
+    assert corr == pytest.approx(math.exp(-0.5), abs=0.06)
+    assert np.array_equal(lands[0], dis.correlated_landscape((160, 160), 2.0, 0, lc))
+
+
+def test_same_seed_same_conductance_on_every_executor():
+    dev = wire(W=60.0, L=100.0)
+    serial = dis.ensemble(dev, 6, energy=20.0, workers=1, disorder=40.0)
+    pool = dis.ensemble(dev, 6, energy=20.0, workers=2, disorder=40.0)
+    assert serial.executor == "serial" and pool.executor == "processes"
+    assert np.array_equal(serial.conductance, pool.conductance)       # bit-identical
+    again = wire(W=60.0, L=100.0)                                      # rebuilt device
+    one = qpcsim.solve(again, 20.0, disorder=40.0, seed=3).conductance
+    assert one == serial.conductance[3]
+    assert np.std(serial.conductance) > 0.01                            # seeds differ
+
+
+@pytest.mark.slow
+def test_dask_executor_bit_identical():
+    dev = wire(W=60.0, L=100.0)
+    serial = dis.ensemble(dev, 4, energy=20.0, workers=1, disorder=40.0)
+    dask = dis.ensemble(dev, 4, energy=20.0, workers=2, scheduler="local", disorder=40.0)
+    assert np.array_equal(serial.conductance, dask.conductance)
+
+
+def test_with_disorder_on_any_geometry():
+    base = qpcsim.load_geometry("qpc_split_gate", a=8.0)
+    dev = dis.with_disorder(base, 1.5)
+    assert set(dev.parameters) == set(base.parameters) | {"disorder", "seed"}
+    clean = qpcsim.solve(base, 8.0, Vg=-0.8).conductance
+    assert qpcsim.solve(dev, 8.0, Vg=-0.8, disorder=0.0).conductance == pytest.approx(
+        clean, abs=1e-12)
+    g = [qpcsim.solve(dev, 8.0, Vg=-0.8, disorder=20.0, seed=s).conductance for s in (0, 1)]
+    assert abs(g[0] - g[1]) > 1e-4 and abs(g[0] - clean) > 1e-4
+    with pytest.raises(ValueError, match="already has"):
+        dis.with_disorder(dev, 1.0)
+
+
+def test_ensemble_statistics_fields():
+    dev = wire(W=60.0, L=100.0)
+    r = dis.ensemble(dev, 12, energy=20.0, workers=1, over={"disorder": [20.0, 40.0]})
+    assert r.conductance.shape == (12, 2)
+    assert np.allclose(r.mean, r.conductance.mean(axis=0), rtol=0, atol=1e-14)
+    assert np.allclose(r.sem, r.conductance.std(axis=0, ddof=1) / math.sqrt(12))
+    assert np.all(r.mean[1] < r.mean[0])                 # stronger disorder, lower G
+    assert np.all(np.isfinite(r.ln_mean)) and np.all(r.var_sem > 0)
+    dens, edges = r.histogram(5)
+    assert np.sum(dens * np.diff(edges)) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------- Born vs measured
+def test_lattice_dos_and_velocity_limits():
+    assert dis.lattice_dos_per_site(1e-6) == pytest.approx(1 / (4 * math.pi), rel=1e-5)
+    assert dis.fermi_surface_velocity(0.01) == pytest.approx(0.2, rel=2e-3)   # 2 sqrt(E/t)
+
+
+def test_born_vs_measured_transport_mean_free_path():
+    """<T>(L) = N/(1 + L/l), l = (pi/2) l_tr: Born l_tr within 25 % (measured: 3 %)."""
+    U, lengths = 30.0, [50.0, 100.0, 200.0, 400.0, 800.0]
+    energy, N = mid_energy(wire(W=100.0, L=50.0))
+    means, sems = [], []
+    for L in lengths:
+        r = dis.ensemble(wire(W=100.0, L=L), 40, energy=energy, workers=2, disorder=U)
+        means.append(r.transmission.mean())
+        sems.append(r.transmission.std(ddof=1) / math.sqrt(r.n))
+    fit = dis.fit_mean_free_path(lengths, means, N, sems)
+    born = dis.born_mean_free_path(energy, U, A)
+    assert born.valid and N == 6
+    assert fit.l_tr == pytest.approx(born.l_tr, rel=0.25)
+    assert fit.l == pytest.approx(0.5 * math.pi * fit.l_tr)
+    assert np.max(np.abs(fit.model(lengths) - means)) < 0.15     # the law fits (N = 6)
+
+
+def test_localization_length_order_of_magnitude():
+    """xi from <ln T> = c - 2L/xi vs (beta N + 2 - beta) l, l the fitted quasi-1-D
+    mean free path: within a factor 1.5 (measured 1.06 for beta = 1, N = 3)."""
+    U, energy, W, n = 30.0, 20.0, 60.0, 120
+    short = [dis.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
+             for L in (60.0, 120.0, 240.0)]
+    N = int(np.sum(wire(W=W, L=60.0).transverse_mode_energies() < energy))
+    fit = dis.fit_mean_free_path([60, 120, 240], [r.transmission.mean() for r in short], N)
+    lengths = (1400.0, 2400.0, 3500.0)
+    longs = [dis.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
+             for L in lengths]
+    loc = dis.fit_localization_length(lengths, [r.ln_mean for r in longs],
+                                      [r.ln_sem for r in longs])
+    predicted = dis.predicted_localization_length(N, fit.l, beta=1)
+    assert N == 3 and lengths[0] > 2 * N * fit.l_tr                  # L >> N l_tr
+    assert 1 / 1.5 < loc.xi / predicted < 1.5
+
+
+def test_ucf_variance_beta1_and_finite_field():
+    """var(T) = 2/15 (beta = 1) within 20 %; at B = 0.3 T (~6 flux quanta) it drops
+    toward 1/15 (beta = 2)."""
+    dev = wire(W=200.0, L=600.0)
+    energy, N = mid_energy(dev)
+    born = dis.born_mean_free_path(energy, 40.0, A)
+    assert 3 < 600.0 / born.l_wire < N     # diffusive: l << L << xi ~ (N + 1) l
+    r0 = dis.ensemble(dev, 300, energy=energy, workers=2, disorder=40.0)
+    r0.require("variance", 0.2)
+    var0 = r0.transmission.var(ddof=1)
+    assert var0 == pytest.approx(dis.UCF_VARIANCE[1], rel=0.2)
+    rB = dis.ensemble(dev, 300, energy=energy, workers=2, disorder=40.0, B=0.3)
+    varB = rB.transmission.var(ddof=1)
+    assert 0.35 < varB / var0 < 0.8                                   # theory 0.5
+    assert varB == pytest.approx(dis.UCF_VARIANCE[2], rel=0.35)
+
+
+# ---------------------------------------------------------------- bad input
+def test_bad_input_messages():
+    with pytest.raises(ValueError, match=">= 0"):
+        wire(U=-1.0)
+    with pytest.raises(ValueError, match="correlation_length"):
+        wire(correlation_length=-3.0)
+    with pytest.raises(ValueError, match=">= 0"):
+        qpcsim.solve(wire(), 20.0, disorder=-2.0)
+    with pytest.raises(ValueError, match="non-negative integer"):
+        dis.anderson_landscape((3, 3), 1.0, seed=1.5)
+    with pytest.raises(ValueError, match="at least 2 seeds"):
+        dis.ensemble(wire(), [4], energy=20.0, workers=1)
+    with pytest.raises(ValueError, match="no 'seed' parameter"):
+        dis.ensemble(qpcsim.Device(width=50, length=50, a=5), 4, energy=20.0)
+    r = dis.ensemble(wire(W=40.0, L=50.0), 10, energy=20.0, workers=1)
+    with pytest.raises(ValueError, match="at least 51 are needed"):
+        r.require("variance", 0.2)
+    with pytest.warns(RuntimeWarning, match="too strong for the Born approximation"):
+        b = dis.born_mean_free_path(20.0, 200.0, A)
+    assert not b.valid
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert dis.born_mean_free_path(20.0, 20.0, A).valid
