@@ -241,7 +241,11 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
-    device.potential_at(*device.site_positions_nm(), resolved)   # finite check, clear error
+    if method == "kwant" or not _fast_path_applies(device):
+        # Kwant evaluates the potential inside its own call stack: check it here
+        # first so a non-finite landscape gives a clear error. (The fast path's
+        # one vectorized evaluation per point does this check itself.)
+        device.potential_at(*device.site_positions_nm(), resolved)
 
     smat, nprop, solver_name = _scattering(device, energy, resolved, method)
     transmission, transmission_rev, eig, unitarity = _observables(smat, nprop)
