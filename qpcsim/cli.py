@@ -13,7 +13,7 @@ import platform
 import sys
 
 # Modules contributing subcommands, each with register_cli(subparsers).
-_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths"]
+_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger"]
 
 
 def _info(args) -> int:

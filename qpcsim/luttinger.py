@@ -1,0 +1,357 @@
+"""Interacting wires: an inhomogeneous Luttinger liquid between Fermi-liquid leads.
+
+**Bosonized model** (everything in this module except :func:`tight_binding_impurity`).
+The charge field phi(x, t) of one spin-degenerate channel obeys the wave equation
+of an inhomogeneous Luttinger liquid (Maslov & Stone, PRB 52, R5539 (1995);
+Safi & Schulz, PRB 52, R17040 (1995)),
+
+    d/dt [ (1/(u K)) d/dt phi ] = d/dx [ (u/K) d/dx phi ],
+
+with interaction parameter K(x) (1 in the leads, K_c in the wire) and plasmon
+velocity u(x). At frequency omega it is a transmission line: in a region of
+constant K and u, phi = A e^{ikx} + B e^{-ikx} with k = omega/u, and phi and
+(u/K) d phi/dx are continuous. The current j ~ d phi/dt, so the characteristic
+admittance of a region is proportional to K: an infinite wire of parameter K
+alone conducts K G0 (its *intrinsic* conductance), while the leads have
+admittance G0.
+
+The two-terminal ac conductance is the admittance seen from the leads:
+G(omega) = G0 t(omega), with t the plasmon (current) transmission amplitude of the
+inhomogeneous region, computed with 2x2 transfer matrices on a grid (a smooth
+K(x) is a staircase of many thin cells). At omega -> 0 every cell's transfer
+matrix tends to one that leaves a wave of vanishing k unchanged, so G(0) = G0
+for any K_c: the leads, not the wire, set the dc conductance. At finite omega
+the K mismatch at the two ends reflects plasmons: Fabry-Pérot oscillations of
+|G(omega)| with period Delta omega = pi u_c / L (round-trip time 2L/u_c).
+
+**Single impurity** (Kane & Fisher, PRL 68, 1220 (1992)). The dimensionless
+backscattering amplitude of a weak impurity grows as T^{K-1} (RG eigenvalue
+1 - K), so G = G0 (1 - c T^{2K-2}); a weak link's tunnelling amplitude scales
+as T^{1/K-1}, so G ~ T^{2/K-2}. For g = G/G0 we integrate the interpolating flow
+
+    dg/dl = -2 (1 - K) g (1 - g) [g + (1 - g)/K],      l = ln(Lambda / T),
+
+whose two limits are *exactly* the perturbative flows above (g -> 1: weak
+barrier; g -> 0: weak link); the crossover in between is an interpolation (for
+K = 1/2 compare :func:`kane_fisher_half_exact`, the refermionized exact result).
+At K = 1 nothing flows: the non-interacting reference is the tight-binding chain
+with one impurity, computed with qpcsim's solver (:func:`tight_binding_impurity`).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.integrate
+import scipy.special
+
+from . import validate as _validate
+from .units import K_BOLTZMANN_MEV
+
+__all__ = ["WireProfile", "ACConductance", "wire_profile", "ac_conductance", "intrinsic_conductance",
+           "fabry_perot_period", "KaneFisherFlow", "kane_fisher_flow", "kane_fisher_half_exact",
+           "fit_power_law", "tight_binding_impurity", "register_cli"]
+
+
+@dataclass
+class WireProfile:
+    """Piecewise-constant K(x), u(x) on cells between the leads.
+
+    Attributes
+    ----------
+    edges : ndarray
+        Cell boundaries (nm), from 0 to the total length.
+    K : ndarray
+        Interaction parameter per cell (dimensionless).
+    u : ndarray
+        Plasmon velocity per cell (m/s).
+    K_lead, u_lead : float
+        Lead values (K = 1, u = v_F).
+    """
+
+    edges: np.ndarray
+    K: np.ndarray
+    u: np.ndarray
+    K_lead: float
+    u_lead: float
+
+
+def wire_profile(K_c: float, length_nm: float, v_F: float = 2.0e5, u_c: float | None = None,
+                 crossover_nm: float = 0.0, cells: int = 400) -> WireProfile:
+    """K(x), u(x) of a wire of length ``length_nm`` between K = 1 leads.
+
+    Parameters
+    ----------
+    K_c : float
+        Interaction parameter in the wire (> 0; < 1 repulsive).
+    length_nm : float
+        Wire length L (nm).
+    v_F : float
+        Fermi velocity of the leads (m/s).
+    u_c : float, optional
+        Plasmon velocity in the wire (m/s); default v_F / K_c (Galilean invariance).
+    crossover_nm : float
+        Width of a smooth (C-infinity) crossover of K and u at each end (nm);
+        0 gives sharp steps.
+    cells : int
+        Cells of the staircase (only used for smooth crossovers).
+    """
+    K_c = _validate.positive("K_c", K_c)
+    length = _validate.positive("length", length_nm, "nm")
+    v_F = _validate.positive("v_F", v_F, "m/s")
+    u_c = v_F / K_c if u_c is None else _validate.positive("u_c", u_c, "m/s")
+    crossover = _validate.non_negative("crossover", crossover_nm, "nm")
+    if crossover == 0:
+        return WireProfile(np.array([0.0, length]), np.array([K_c]), np.array([u_c]), 1.0, v_F)
+    from .potentials import smooth_step
+    cells = int(_validate.positive("cells", cells))
+    total = length + 2 * crossover
+    edges = np.linspace(0.0, total, cells + 1)
+    mid = 0.5 * (edges[1:] + edges[:-1])
+    weight = smooth_step(mid / crossover) * smooth_step((total - mid) / crossover)
+    return WireProfile(edges, 1.0 + (K_c - 1.0) * weight, v_F + (u_c - v_F) * weight, 1.0, v_F)
+
+
+@dataclass
+class ACConductance:
+    """G(omega)/G0 = t(omega) and the plasmon reflection r(omega)."""
+
+    frequency_GHz: np.ndarray
+    conductance: np.ndarray        # complex, units G0
+    reflection: np.ndarray         # complex
+
+    @property
+    def magnitude(self) -> np.ndarray:
+        return np.abs(self.conductance)
+
+
+def _transfer(profile: WireProfile, omega: float) -> np.ndarray:
+    """Transfer matrix of (phi, (u/K) phi') across the wire at angular frequency omega (1/s)."""
+    matrix = np.eye(2, dtype=complex)
+    widths = np.diff(profile.edges) * 1e-9
+    for d, K, u in zip(widths, profile.K, profile.u):
+        k = omega / u
+        admittance = omega / K                # (u/K) k
+        kd = k * d
+        cell = np.array([[math.cos(kd), math.sin(kd) / admittance if omega else d * K / u],
+                         [-admittance * math.sin(kd), math.cos(kd)]], dtype=complex)
+        matrix = cell @ matrix
+    return matrix
+
+
+def ac_conductance(profile: WireProfile, frequency_GHz) -> ACConductance:
+    """Two-terminal ac conductance G(omega)/G0 of the wire between K = 1 leads.
+
+    Parameters
+    ----------
+    profile : WireProfile
+        From :func:`wire_profile`.
+    frequency_GHz : array_like
+        Frequencies f = omega / 2 pi (GHz), >= 0. The model holds below the
+        band scale, f << E_F/h (~1e3 GHz for meV Fermi energies): larger values
+        are refused.
+    """
+    freqs = np.atleast_1d(np.asarray(frequency_GHz, dtype=float))
+    if np.any(~np.isfinite(freqs)) or np.any(freqs < 0) or np.any(freqs > 1e4):
+        raise ValueError(f"frequency={freqs.max() if freqs.size else freqs!r} GHz is not allowed: "
+                         "it must lie in [0, 1e4] GHz, below the band scale where the "
+                         "linear (bosonized) spectrum holds")
+    conductance = np.empty(freqs.shape, dtype=complex)
+    reflection = np.empty(freqs.shape, dtype=complex)
+    for i, f in enumerate(freqs):
+        omega = 2 * math.pi * f * 1e9
+        if omega == 0:
+            conductance[i], reflection[i] = 1.0, 0.0      # exact dc limit
+            continue
+        z_left = omega / profile.K_lead
+        z_right = omega / profile.K_lead
+        m = _transfer(profile, omega)
+        # Left: phi = e^{ikx} + r e^{-ikx} -> (1 + r, i z (1 - r)); right: t e^{ikx} -> (t, i z t).
+        # m @ left = right: two linear equations for (r, t).
+        a = np.array([[m[0, 0] - 1j * z_left * m[0, 1], -1.0],
+                      [m[1, 0] - 1j * z_left * m[1, 1], -1j * z_right]], dtype=complex)
+        b = -np.array([m[0, 0] + 1j * z_left * m[0, 1], m[1, 0] + 1j * z_left * m[1, 1]])
+        r, t = np.linalg.solve(a, b)
+        conductance[i], reflection[i] = t, r
+    return ACConductance(freqs, conductance, reflection)
+
+
+def intrinsic_conductance(K_c: float) -> float:
+    """Conductance of the interacting wire alone (infinite, homogeneous): K_c G0 (in G0)."""
+    return _validate.positive("K_c", K_c)
+
+
+def fabry_perot_period(length_nm: float, u_c: float) -> float:
+    """Frequency period of the Fabry-Pérot oscillations, Delta f = u_c / (2 L) (GHz)."""
+    return _validate.positive("u_c", u_c, "m/s") / (2 * _validate.positive("length", length_nm, "nm")
+                                                     * 1e-9) / 1e9
+
+
+# ---------------------------------------------------------------- Kane-Fisher
+@dataclass
+class KaneFisherFlow:
+    """G(T)/G0 of a wire with one impurity (bosonized RG)."""
+
+    K: float
+    temperature_K: np.ndarray
+    conductance: np.ndarray
+
+
+def kane_fisher_flow(K: float, temperatures_K, g_at_cutoff: float = 0.5,
+                     cutoff_K: float = 100.0) -> KaneFisherFlow:
+    """Integrate the interpolating Kane-Fisher flow from the cutoff down to each T.
+
+    Parameters
+    ----------
+    K : float
+        Luttinger parameter (> 0).
+    temperatures_K : array_like
+        Temperatures (K), 0 < T <= cutoff_K.
+    g_at_cutoff : float
+        G/G0 at T = cutoff_K, in (0, 1).
+    cutoff_K : float
+        Band cutoff Lambda as a temperature (K); below it the bosonized low-energy
+        theory holds.
+    """
+    K = _validate.positive("K", K)
+    cutoff = _validate.positive("cutoff", cutoff_K, "K")
+    g0 = _validate.real_number("g_at_cutoff", g_at_cutoff)
+    if not 0 < g0 < 1:
+        raise ValueError(f"g_at_cutoff={g0!r} is not allowed: it must lie in (0, 1)")
+    temps = np.atleast_1d(np.asarray(temperatures_K, dtype=float))
+    if np.any(~np.isfinite(temps)) or np.any(temps <= 0) or np.any(temps > cutoff):
+        raise ValueError(f"temperatures must lie in (0, {cutoff:g}] K: the RG runs from the "
+                         "cutoff Lambda down; above it the model does not apply")
+    ls = np.log(cutoff / temps)
+    order = np.argsort(ls)
+    # Integrate in log(g) and log(1-g) where the flow is linear: use the
+    # variable s = log(g / (1 - g)), for which ds/dl = g' / (g (1 - g)).
+    def rhs(l, s):
+        g = 1.0 / (1.0 + math.exp(-s[0]))
+        return [-2.0 * (1.0 - K) * (g + (1.0 - g) / K)]
+    sol = scipy.integrate.solve_ivp(rhs, (0.0, float(ls.max())), [math.log(g0 / (1 - g0))],
+                                    t_eval=np.sort(ls), rtol=1e-12, atol=1e-14, method="DOP853")
+    s = np.empty_like(ls)
+    s[order] = sol.y[0]
+    g = 1.0 / (1.0 + np.exp(-s))
+    return KaneFisherFlow(K, temps, g)
+
+
+def kane_fisher_half_exact(temperatures_K, crossover_K: float) -> np.ndarray:
+    """Exact G/G0 at K = 1/2 (refermionization): 1 - (T_B/2piT) psi'(1/2 + T_B/2piT).
+
+    Kane & Fisher (1992); limits 1 - pi T_B/(4T) (T >> T_B) and ~ T^2 (T << T_B).
+    """
+    temps = np.asarray(temperatures_K, dtype=float)
+    z = _validate.positive("crossover", crossover_K, "K") / (2 * np.pi * temps)
+    return 1.0 - z * scipy.special.polygamma(1, 0.5 + z)
+
+
+def fit_power_law(x, y) -> float:
+    """Exponent of y ~ x^p from a straight-line fit in log-log (dimensionless)."""
+    return float(np.polyfit(np.log(np.asarray(x)), np.log(np.asarray(y)), 1)[0])
+
+
+# ---------------------------------------------------------------- K = 1 reference
+def tight_binding_impurity(U_meV: float, energy_meV: float, temperatures_K=(0.0,),
+                           a_nm: float = 2.0):
+    """Transmission of a one-channel tight-binding chain with one on-site impurity.
+
+    The non-interacting (K = 1) reference: computed with qpcsim's solver
+    (tight binding, not bosonization) at each temperature.
+
+    Parameters
+    ----------
+    U_meV : float
+        Impurity potential on one site (meV).
+    energy_meV : float
+        Fermi energy (meV) from the 2DEG band bottom; the chain's band starts at
+        2t (its single transverse level).
+    temperatures_K : sequence of float
+        Temperatures (K).
+    a_nm : float
+        Lattice constant (nm).
+
+    Returns
+    -------
+    transmissions : ndarray
+        Thermally averaged transmission at each temperature.
+    analytic : float
+        1/(1 + (U / (2 t sin k))^2) at the Fermi energy, with E = 2t + 2t(1 - cos k).
+    """
+    from .device import Device
+    from .solver import solve
+    U = _validate.real_number("U", U_meV, "meV")
+    a = _validate.positive("a", a_nm, "nm")
+
+    def potential(x, y, U=U):
+        return np.where(np.abs(x) < 0.5 * a, U, 0.0) + 0.0 * y
+
+    chain = Device(width=2 * a, length=20 * a, a=a, potential=potential, name="impurity chain")
+    t = chain.t
+    cos_k = 1.0 - (energy_meV - 2 * t) / (2 * t)
+    if not -1 < cos_k < 1:
+        raise ValueError(f"energy={energy_meV!r} meV is not allowed: the chain's band is "
+                         f"({2 * t:.4g}, {6 * t:.4g}) meV")
+    analytic = 1.0 / (1.0 + (U / (2 * t * math.sqrt(1 - cos_k**2))) ** 2)
+    values = np.array([solve(chain, energy_meV, temperature=T).transmission
+                       for T in temperatures_K])
+    return values, analytic
+
+
+# ---------------------------------------------------------------- CLI
+def _cli(args) -> int:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import _save
+    Ks = [float(k) for k in args.K.split(",")]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    u_max = 0.0
+    print(f"{'K_c':>5} {'G(0)/G0':>10} {'intrinsic':>10} {'min|G(w)|':>10} {'FP period (GHz)':>16}")
+    for K in Ks:
+        prof = wire_profile(K, args.length, v_F=args.vF, crossover_nm=args.crossover)
+        u = args.vF / K
+        u_max = max(u_max, u)
+        period = fabry_perot_period(args.length, u)
+        f = np.linspace(0.0, 3 * fabry_perot_period(args.length, args.vF / min(Ks)), 600)
+        g = ac_conductance(prof, f)
+        ax1.plot(f, g.magnitude, label=f"K_c = {K:g}")
+        print(f"{K:>5g} {g.magnitude[0]:>10.6f} {intrinsic_conductance(K):>10.3f} "
+              f"{g.magnitude.min():>10.4f} {period:>16.3f}")
+    ax1.set_xlabel("frequency (GHz)")
+    ax1.set_ylabel(r"$|G(\omega)|$ ($2e^2/h$)")
+    ax1.set_title(f"two-terminal ac conductance, L = {args.length:g} nm (bosonized)")
+    ax1.legend()
+    # The same bare impurity in every wire: the flows start at the K = 1 value.
+    ref, analytic = tight_binding_impurity(args.impurity, args.energy, temperatures_K=(0.0, 1.0, 4.0))
+    temps = np.logspace(-3, 2, 200)
+    for K in Ks:
+        flow = kane_fisher_flow(K, temps, g_at_cutoff=float(ref[0]))
+        ax2.loglog(temps, flow.conductance, label=f"K = {K:g} (bosonized RG)")
+    ax2.set_ylim(1e-6, 2)
+    ax2.axhline(ref[0], color="k", ls="--", label=f"K = 1 tight binding, T = {ref[0]:.4f}")
+    ax2.set_xlabel("T (K)")
+    ax2.set_ylabel(r"$G/G_0$")
+    ax2.set_title("one impurity: Kane-Fisher flow")
+    ax2.legend(fontsize=8)
+    print(f"K = 1 tight-binding impurity (U = {args.impurity:g} meV, E = {args.energy:g} meV): "
+          f"T = {', '.join(f'{v:.6f}' for v in ref)} at 0, 1, 4 K; analytic {analytic:.6f}")
+    print(f"wrote {_save(fig, args.out)}")
+    return 0
+
+
+def register_cli(sub) -> None:
+    p = sub.add_parser("luttinger", help="Luttinger-liquid wire: ac conductance and Kane-Fisher flow")
+    p.add_argument("--K", default="0.3,0.5,0.8,1.5", help="interaction parameters K_c, comma-separated")
+    p.add_argument("--length", type=float, default=1000.0, help="wire length (nm)")
+    p.add_argument("--vF", type=float, default=2.0e5, help="Fermi velocity of the leads (m/s)")
+    p.add_argument("--crossover", type=float, default=0.0, help="width of the K(x) crossover (nm)")
+    p.add_argument("--impurity", type=float, default=100.0,
+                   help="impurity potential of the K = 1 tight-binding reference (meV)")
+    p.add_argument("--energy", type=float, default=320.0,
+                   help="Fermi energy of the tight-binding reference (meV, a = 2 nm chain)")
+    p.add_argument("--out", required=True, help="figure (PNG)")
+    p.set_defaults(func=_cli)
