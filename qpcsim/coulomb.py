@@ -1,0 +1,289 @@
+"""Coulomb blockade: the constant-interaction model solved by the sequential-
+tunnelling master equation (orthodox theory with discrete levels).
+
+Model (Beenakker, PRB 44, 1646 (1991)): single-particle levels E_p (meV,
+non-degenerate: spin-split or spinless) with tunnel widths Gamma_p^L, Gamma_p^R
+(meV, rate Gamma/hbar), and the electrostatic energy of N electrons
+U(N) = E_C N^2/2 - N (e alpha V_g - beta_L e V) with E_C = e^2/C. The left lead
+sits at electrochemical potential mu_L = eV (its electrode at -V), the right one
+at 0 (both from the Fermi energy); the dot's electrostatic potential follows the
+left electrode by beta_L = C_L/C. Adding an electron to level p of a dot holding
+N costs Delta_p(N) = E_p + E_C (N + 1/2) - e alpha V_g + beta_L e V. Diamond
+edges: level at mu_L, dV/dV_g = -alpha/(1 - beta_L); at mu_R, +alpha/beta_L.
+
+The dot relaxes internally faster than electrons tunnel (Beenakker's
+assumption): with N electrons its levels are occupied canonically,
+F_p(N). Rates N -> N+1 through lead r: sum_p Gamma_p^r (1 - F_p(N)) f_r(Delta_p(N));
+N+1 -> N: sum_p Gamma_p^r F_p(N+1) (1 - f_r(Delta_p(N))). The canonical identity
+F_p(N+1) Z_{N+1} = e^{-E_p/kT} (1 - F_p(N)) Z_N makes these obey detailed balance
+at zero bias. The stationary charge distribution P(N) gives the current.
+
+Regimes: k_B T << Delta (one level per peak): G/G_max = cosh^-2(delta/2kT);
+Delta << k_B T << E_C (classical): G/G_max = x/sinh x, x = delta/kT, which
+Beenakker approximates as cosh^-2(delta/2.5kT). Peak heights ~ Gamma/kT: not
+quantized. Validity: sequential tunnelling needs Gamma << k_B T and
+Gamma << Delta, E_C; blockade needs k_B T << E_C (flagged in the result).
+"""
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import validate as _validate
+from .units import E_CHARGE, G0_SIEMENS, K_BOLTZMANN_MEV
+
+__all__ = ["DotModel", "charging_energy_meV", "capacitance_aF", "stationary_state",
+           "current", "linear_conductance", "ConductanceTrace", "conductance_vs_gate",
+           "stability_diagram", "beenakker_quantum", "beenakker_classical", "register_cli"]
+
+_H_PLANCK_MEV_S = 4.135667696e-12      # h in meV s
+_HBAR_MEV_S = _H_PLANCK_MEV_S / (2 * math.pi)
+
+
+def charging_energy_meV(capacitance_aF: float) -> float:
+    """E_C = e^2 / C (meV) for a total capacitance C (aF)."""
+    C = _validate.positive("capacitance", capacitance_aF, "aF") * 1e-18
+    return E_CHARGE / C * 1e3
+
+
+def capacitance_aF(charging_energy: float) -> float:
+    """C = e^2 / E_C (aF) for a charging energy (meV)."""
+    E_C = _validate.positive("E_C", charging_energy, "meV")
+    return E_CHARGE / (E_C * 1e-3) * 1e18
+
+
+@dataclass
+class DotModel:
+    """Constant-interaction quantum dot.
+
+    Parameters
+    ----------
+    levels : array_like
+        Single-particle energies E_p (meV), non-degenerate.
+    gamma_left, gamma_right : float or array_like
+        Tunnel widths Gamma_p^{L,R} per level (meV); Gamma/hbar is the rate.
+    charging_energy : float
+        E_C = e^2/C (meV), > 0.
+    alpha : float
+        Gate lever arm C_g/C (dimensionless, in (0, 1]).
+    beta_left : float
+        Left-lead lever arm C_L/C (dimensionless, in [0, 1 - alpha]).
+    """
+
+    levels: np.ndarray
+    gamma_left: np.ndarray
+    gamma_right: np.ndarray
+    charging_energy: float
+    alpha: float = 0.1
+    beta_left: float = 0.45
+    warnings_: list = field(default_factory=list)
+
+    def __post_init__(self):
+        self.levels = np.sort(np.atleast_1d(np.asarray(self.levels, dtype=float)))
+        if self.levels.size == 0 or not np.all(np.isfinite(self.levels)):
+            raise ValueError("levels must be a non-empty array of finite energies (meV)")
+        n = self.levels.size
+        self.gamma_left = np.broadcast_to(np.asarray(self.gamma_left, float), (n,)).copy()
+        self.gamma_right = np.broadcast_to(np.asarray(self.gamma_right, float), (n,)).copy()
+        if np.any(self.gamma_left < 0) or np.any(self.gamma_right < 0):
+            raise ValueError("tunnel widths gamma_left, gamma_right must be >= 0 meV")
+        E_C = _validate.real_number("charging_energy", self.charging_energy, "meV")
+        if E_C <= 0:
+            raise ValueError(f"charging_energy={E_C!r} meV is not allowed: it must be > 0 "
+                             "(a negative E_C would mean a negative capacitance)")
+        self.alpha = _validate.in_range("alpha", self.alpha, 1e-9, 1.0)
+        self.beta_left = _validate.in_range("beta_left", self.beta_left, 0.0, 1.0 - self.alpha)
+
+    def check_validity(self, temperature_K: float) -> list[str]:
+        """Warnings (also issued) where the orthodox sequential model does not apply."""
+        kT = K_BOLTZMANN_MEV * temperature_K
+        notes = []
+        gamma = float(np.max(self.gamma_left + self.gamma_right))
+        spacing = float(np.min(np.diff(self.levels))) if self.levels.size > 1 else np.inf
+        if kT >= self.charging_energy:
+            notes.append(f"k_B T = {kT:.3g} meV >= E_C = {self.charging_energy:.3g} meV: the "
+                         "Coulomb blockade is washed out (peaks overlap)")
+        if gamma >= kT or gamma >= min(spacing, self.charging_energy):
+            notes.append(f"Gamma = {gamma:.3g} meV is not << k_B T = {kT:.3g} meV and the level "
+                         "spacing: the dot is too open for sequential tunnelling (orthodox "
+                         "theory does not apply; cotunnelling and level broadening matter)")
+        for note in notes:
+            warnings.warn(note, stacklevel=3)
+        return notes
+
+
+def _log_fermi(x):
+    """log f(x) = -log(1 + e^x), without overflow."""
+    return -np.logaddexp(0.0, x)
+
+
+def _canonical_occupations(levels, kT, n_max):
+    """F[N, p]: occupation of level p with N electrons (canonical ensemble), by
+    the recursion F_p(N) = N w_p / sum w, w_p = e^{-E_p/kT} (1 - F_p(N-1))."""
+    e = (levels - levels.mean()) / kT
+    occ = np.zeros((n_max + 1, len(levels)))
+    log_boltz = -e
+    for N in range(1, n_max + 1):
+        with np.errstate(divide="ignore"):
+            log_w = log_boltz + np.log1p(-np.minimum(occ[N - 1], 1.0))
+        top = np.max(log_w)
+        if not np.isfinite(top):
+            occ[N] = 1.0
+            continue
+        w = np.exp(log_w - top)
+        occ[N] = np.minimum(N * w / w.sum(), 1.0)
+    return occ
+
+
+_LOG_FLOOR = -700.0   # rates below e^-700 (relative) are zero for every purpose
+
+
+def _log_rates(model: DotModel, gate_V: float, bias_mV: float, temperature_K: float):
+    """log of the rates (1/s) N -> N+1 ('up') and N+1 -> N ('down'), per lead."""
+    from scipy.special import logsumexp
+    kT = max(K_BOLTZMANN_MEV * temperature_K, 1e-12)
+    n = model.levels.size
+    occ = _canonical_occupations(model.levels, kT, n)
+    mu = {"L": bias_mV, "R": 0.0}                  # meV (eV with V in mV)
+    gam = {"L": model.gamma_left, "R": model.gamma_right}
+    up = {r: np.zeros(n) for r in mu}
+    down = {r: np.zeros(n) for r in mu}
+    with np.errstate(divide="ignore"):
+        for N in range(n):
+            delta = (model.levels + model.charging_energy * (N + 0.5)
+                     - 1e3 * model.alpha * gate_V + model.beta_left * bias_mV)
+            for r in mu:
+                x = (delta - mu[r]) / kT
+                log_g = np.log(gam[r] / _HBAR_MEV_S)
+                up[r][N] = logsumexp(log_g + np.log1p(-np.minimum(occ[N], 1.0)) + _log_fermi(x))
+                down[r][N] = logsumexp(log_g + np.log(occ[N + 1]) + _log_fermi(-x))
+    for r in mu:
+        up[r] = np.maximum(np.nan_to_num(up[r], nan=_LOG_FLOOR, neginf=_LOG_FLOOR), _LOG_FLOOR)
+        down[r] = np.maximum(np.nan_to_num(down[r], nan=_LOG_FLOOR, neginf=_LOG_FLOOR),
+                             _LOG_FLOOR)
+    return up, down
+
+
+def stationary_state(model: DotModel, gate_V: float, bias_mV: float, temperature_K: float):
+    """P(N), N = 0..n_levels, of the master equation, and the rates (1/s).
+
+    Sequential tunnelling changes N by one, so the stationary state is that of
+    a birth-death chain: P(N+1)/P(N) = W(N -> N+1) / W(N+1 -> N) (solved in logs).
+    """
+    from scipy.special import logsumexp
+    log_up, log_down = _log_rates(model, gate_V, bias_mV, temperature_K)
+    total_up = np.logaddexp(log_up["L"], log_up["R"])
+    total_down = np.logaddexp(log_down["L"], log_down["R"])
+    log_p = np.concatenate([[0.0], np.cumsum(total_up - total_down)])
+    p = np.exp(log_p - logsumexp(log_p))
+    up = {r: np.exp(v) for r, v in log_up.items()}
+    down = {r: np.exp(v) for r, v in log_down.items()}
+    return p, up, down
+
+
+def current(model: DotModel, gate_V: float, bias_mV: float, temperature_K: float,
+            lead: str = "L") -> float:
+    """Stationary current (A) into the dot from ``lead`` ('L' or 'R')."""
+    if lead not in ("L", "R"):
+        raise ValueError(f"lead={lead!r} is not allowed: use 'L' or 'R'")
+    p, up, down = stationary_state(model, gate_V, bias_mV, temperature_K)
+    net = np.sum(p[:-1] * up[lead]) - np.sum(p[1:] * down[lead])
+    return float(E_CHARGE * net)
+
+
+def linear_conductance(model: DotModel, gate_V: float, temperature_K: float) -> float:
+    """dI/dV at V = 0 (units of G0 = 2e^2/h), by a symmetric difference at eV = kT/200."""
+    kT = K_BOLTZMANN_MEV * _validate.positive("temperature", temperature_K, "K")
+    dv = kT / 200.0                                # mV
+    di = current(model, gate_V, dv, temperature_K) - current(model, gate_V, -dv, temperature_K)
+    g_siemens = di / (2 * dv * 1e-3)
+    return g_siemens / G0_SIEMENS
+
+
+@dataclass
+class ConductanceTrace:
+    """Linear conductance vs plunger gate."""
+
+    gate_V: np.ndarray
+    conductance: np.ndarray        # G0
+    temperature_K: float
+    warnings: list
+
+
+def conductance_vs_gate(model: DotModel, gates_V, temperature_K: float) -> ConductanceTrace:
+    """Coulomb-blockade peaks G(V_g) (G0) at ``temperature_K`` (K)."""
+    temperature = _validate.positive("temperature", temperature_K, "K")
+    notes = model.check_validity(temperature)
+    gates = np.asarray(gates_V, dtype=float)
+    g = np.array([linear_conductance(model, v, temperature) for v in gates])
+    return ConductanceTrace(gates, g, temperature, notes)
+
+
+def stability_diagram(model: DotModel, gates_V, biases_mV, temperature_K: float) -> np.ndarray:
+    """Current I(V_g, V) (A), shape (len(gates), len(biases)): Coulomb diamonds."""
+    temperature = _validate.positive("temperature", temperature_K, "K")
+    return np.array([[current(model, vg, vb, temperature) for vb in biases_mV] for vg in gates_V])
+
+
+def beenakker_quantum(delta_meV, temperature_K):
+    """k_B T << Delta line shape: cosh^-2(delta / 2kT)."""
+    kT = K_BOLTZMANN_MEV * temperature_K
+    return np.cosh(np.asarray(delta_meV) / (2 * kT)) ** -2
+
+
+def beenakker_classical(delta_meV, temperature_K, approximate: bool = True):
+    """Delta << k_B T << E_C line shape: cosh^-2(delta/2.5kT) (Beenakker's
+    approximation) or, with ``approximate=False``, the exact x/sinh(x), x = delta/kT."""
+    kT = K_BOLTZMANN_MEV * temperature_K
+    x = np.asarray(delta_meV, dtype=float) / kT
+    if approximate:
+        return np.cosh(x / 2.5) ** -2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(np.abs(x) < 1e-8, 1.0, x / np.sinh(x))
+
+
+# ---------------------------------------------------------------- CLI
+def _cli(args) -> int:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .plotting import _save
+    levels = np.arange(args.levels) * args.spacing
+    model = DotModel(levels, args.gamma, args.gamma, args.charging_energy, alpha=args.alpha)
+    gates = np.linspace(-0.5 * args.charging_energy / (1e3 * args.alpha),
+                        (3.5 * (args.charging_energy + args.spacing)) / (1e3 * args.alpha), 400)
+    trace = conductance_vs_gate(model, gates, args.temperature)
+    biases = np.linspace(-1.5 * args.charging_energy, 1.5 * args.charging_energy, 121)
+    diamonds = stability_diagram(model, gates[::4], biases, args.temperature)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    ax1.plot(gates, trace.conductance)
+    ax1.set_xlabel("V_g (V)")
+    ax1.set_ylabel(r"$G$ ($2e^2/h$)")
+    ax1.set_title(f"Coulomb-blockade peaks, T = {args.temperature:g} K")
+    mesh = ax2.pcolormesh(gates[::4], biases, np.abs(diamonds.T) * 1e9, shading="auto")
+    fig.colorbar(mesh, ax=ax2, label="|I| (nA)")
+    ax2.set_xlabel("V_g (V)")
+    ax2.set_ylabel("V (mV)")
+    ax2.set_title("Coulomb diamonds")
+    print(f"E_C = {args.charging_energy:g} meV (C = {capacitance_aF(args.charging_energy):.3g} aF), "
+          f"peak height {trace.conductance.max():.4f} G0 (not quantized)")
+    for note in trace.warnings:
+        print("warning:", note)
+    print(f"wrote {_save(fig, args.out)}")
+    return 0
+
+
+def register_cli(sub) -> None:
+    p = sub.add_parser("coulomb", help="Coulomb-blockade peaks and diamonds (master equation)")
+    p.add_argument("--charging-energy", type=float, default=1.0, help="E_C = e^2/C (meV)")
+    p.add_argument("--spacing", type=float, default=0.2, help="level spacing (meV)")
+    p.add_argument("--levels", type=int, default=6, help="number of levels")
+    p.add_argument("--gamma", type=float, default=1e-4, help="tunnel width per lead (meV)")
+    p.add_argument("--alpha", type=float, default=0.1, help="gate lever arm C_g/C")
+    p.add_argument("--temperature", type=float, default=0.1, help="temperature (K)")
+    p.add_argument("--out", required=True, help="figure (PNG)")
+    p.set_defaults(func=_cli)
