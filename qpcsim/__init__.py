@@ -10,7 +10,7 @@ from .device import Device
 from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend
 from .sweep import SweepResult, load_result, sweep
-from . import analysis, dephasing, disorder, lengths
+from . import analysis, coulomb, dephasing, disorder, dots, lengths, luttinger
 from .dephasing import ProbeResult, dephasing_length, probe_conductance
 from .disorder import (DisorderField, EnsembleResult, born_mean_free_path, ensemble,
                        fit_localization_length, fit_mean_free_path,
@@ -25,7 +25,7 @@ __all__ = [
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend",
     "sweep", "SweepResult", "load_result", "analysis",
-    "disorder", "dephasing", "lengths", "with_disorder", "ensemble", "EnsembleResult",
+    "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble", "EnsembleResult",
     "DisorderField", "born_mean_free_path", "fit_mean_free_path", "fit_localization_length",
     "predicted_localization_length", "probe_conductance", "ProbeResult", "dephasing_length",
     "length_scales", "LengthScales", "adiabaticity_scan", "compare_disorder",

@@ -13,7 +13,7 @@ import platform
 import sys
 
 # Modules contributing subcommands, each with register_cli(subparsers).
-_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger"]
+_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger", "qpcsim.coulomb", "qpcsim.dots"]
 
 
 def _info(args) -> int:
