@@ -169,7 +169,8 @@ def resolved_trace(device, tolerance=0.01, dense_points=1601, lo=1.0, hi=9.0):
     adaptive_wall = time.perf_counter() - t0
     ax, ag = adaptive["V0"].values, adaptive.conductance.values
     adaptive_error = float(np.abs(np.interp(dense_x, ax, ag) - dense_g).max())
-    target = max(adaptive_error, tolerance)
+    # Same error for both: the uniform grid must reach what adaptive reached.
+    target = adaptive_error
     uniform_points = None
     for n in range(11, dense_points + 1):
         if (dense_points - 1) % (n - 1):
