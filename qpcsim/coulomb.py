@@ -120,25 +120,36 @@ def _log_fermi(x):
     return -np.logaddexp(0.0, x)
 
 
-def _canonical_occupations(levels, kT, n_max):
-    """F[N, p]: occupation of level p with N electrons (canonical ensemble), by
-    the recursion F_p(N) = N w_p / sum w, w_p = e^{-E_p/kT} (1 - F_p(N-1))."""
-    e = (levels - levels.mean()) / kT
-    occ = np.zeros((n_max + 1, len(levels)))
-    log_boltz = -e
-    for N in range(1, n_max + 1):
-        with np.errstate(divide="ignore"):
-            log_w = log_boltz + np.log1p(-np.minimum(occ[N - 1], 1.0))
-        top = np.max(log_w)
-        if not np.isfinite(top):
-            occ[N] = 1.0
-            continue
-        w = np.exp(log_w - top)
-        occ[N] = np.minimum(N * w / w.sum(), 1.0)
-    return occ
+def _canonical_log_occupations(levels, kT):
+    """log F[N, p] and log(1 - F[N, p]), N = 0..n: canonical occupation of level p
+    with N electrons in n levels at k_B T = ``kT`` (meV).
+
+    F_p(N) = e^{-E_p/kT} Z_{N-1}^{(p)} / Z_N and 1 - F_p(N) = Z_N^{(p)} / Z_N, where
+    Z_N is the N-particle partition function (an elementary symmetric polynomial
+    of the Boltzmann factors) and Z^{(p)} the same without level p. Built by a
+    dynamic program in log space with only positive terms: no cancellation, so
+    occupations exponentially close to 0 or 1 stay exact (the textbook recursion
+    F_p(N) ∝ e^{-E_p/kT} (1 - F_p(N-1)) loses them to round-off when Delta >> kT).
+    """
+    x = -(levels - levels.min()) / kT
+    n = x.size
+    # row p < n: all levels but p; row n: all levels
+    log_e = np.full((n + 1, n + 1), -np.inf)
+    log_e[:, 0] = 0.0
+    for j in range(n):
+        shifted = np.concatenate([np.full((n + 1, 1), -np.inf), log_e[:, :-1] + x[j]], axis=1)
+        updated = np.logaddexp(log_e, shifted)
+        updated[j] = log_e[j]                     # row j excludes level j
+        log_e = updated
+    log_z = log_e[n]                              # log Z_N, N = 0..n
+    excl = log_e[:n].T                            # excl[N, p] = log Z_N^{(p)}
+    log_empty = excl - log_z[:, None]
+    log_full = np.full((n + 1, n), -np.inf)
+    log_full[1:] = x[None, :] + excl[:-1] - log_z[1:, None]
+    return np.minimum(log_full, 0.0), np.minimum(log_empty, 0.0)
 
 
-_LOG_FLOOR = -700.0   # rates below e^-700 (relative) are zero for every purpose
+_LOG_FLOOR = -1e6   # log of a zero rate (no channel); finite so that ratios stay defined
 
 
 def _log_rates(model: DotModel, gate_V: float, bias_mV: float, temperature_K: float):
@@ -146,7 +157,7 @@ def _log_rates(model: DotModel, gate_V: float, bias_mV: float, temperature_K: fl
     from scipy.special import logsumexp
     kT = max(K_BOLTZMANN_MEV * temperature_K, 1e-12)
     n = model.levels.size
-    occ = _canonical_occupations(model.levels, kT, n)
+    log_full, log_empty = _canonical_log_occupations(model.levels, kT)
     mu = {"L": bias_mV, "R": 0.0}                  # meV (eV with V in mV)
     gam = {"L": model.gamma_left, "R": model.gamma_right}
     up = {r: np.zeros(n) for r in mu}
@@ -158,8 +169,8 @@ def _log_rates(model: DotModel, gate_V: float, bias_mV: float, temperature_K: fl
             for r in mu:
                 x = (delta - mu[r]) / kT
                 log_g = np.log(gam[r] / _HBAR_MEV_S)
-                up[r][N] = logsumexp(log_g + np.log1p(-np.minimum(occ[N], 1.0)) + _log_fermi(x))
-                down[r][N] = logsumexp(log_g + np.log(occ[N + 1]) + _log_fermi(-x))
+                up[r][N] = logsumexp(log_g + log_empty[N] + _log_fermi(x))
+                down[r][N] = logsumexp(log_g + log_full[N + 1] + _log_fermi(-x))
     for r in mu:
         up[r] = np.maximum(np.nan_to_num(up[r], nan=_LOG_FLOOR, neginf=_LOG_FLOOR), _LOG_FLOOR)
         down[r] = np.maximum(np.nan_to_num(down[r], nan=_LOG_FLOOR, neginf=_LOG_FLOOR),
