@@ -5,7 +5,12 @@ Layers (see ARCHITECTURE.md): ``geometries/`` files build a :class:`Device`
 units) -> :func:`solve` (S-matrix, conductance, transmission eigenvalues) ->
 sweeps, analysis, plots and the ``qpcsim`` command line.
 """
-from . import units, validate
+import warnings as _warnings
+
+# Kwant warns at import that plotly (an optional plotting engine qpcsim does not use) is absent.
+_warnings.filterwarnings("ignore", message="plotly is not available", category=RuntimeWarning)
+
+from . import units, validate  # noqa: E402
 from .device import Device
 from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend
