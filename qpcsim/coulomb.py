@@ -37,6 +37,7 @@ from .units import E_CHARGE, G0_SIEMENS, K_BOLTZMANN_MEV
 
 __all__ = ["DotModel", "charging_energy_meV", "capacitance_aF", "stationary_state",
            "current", "linear_conductance", "ConductanceTrace", "conductance_vs_gate",
+           "ConductanceMap", "conductance_vs_gate_and_temperature", "StabilityDiagram",
            "stability_diagram", "beenakker_quantum", "beenakker_classical", "register_cli"]
 
 _H_PLANCK_MEV_S = 4.135667696e-12      # h in meV s
@@ -82,12 +83,14 @@ class DotModel:
     warnings_: list = field(default_factory=list)
 
     def __post_init__(self):
-        self.levels = np.sort(np.atleast_1d(np.asarray(self.levels, dtype=float)))
-        if self.levels.size == 0 or not np.all(np.isfinite(self.levels)):
-            raise ValueError("levels must be a non-empty array of finite energies (meV)")
-        n = self.levels.size
-        self.gamma_left = np.broadcast_to(np.asarray(self.gamma_left, float), (n,)).copy()
-        self.gamma_right = np.broadcast_to(np.asarray(self.gamma_right, float), (n,)).copy()
+        levels = np.atleast_1d(np.asarray(self.levels, dtype=float))
+        if levels.ndim != 1 or levels.size == 0 or not np.all(np.isfinite(levels)):
+            raise ValueError("levels must be a non-empty 1-D array of finite energies (meV)")
+        n = levels.size
+        order = np.argsort(levels, kind="stable")
+        self.levels = levels[order]
+        self.gamma_left = np.broadcast_to(np.asarray(self.gamma_left, float), (n,))[order].copy()
+        self.gamma_right = np.broadcast_to(np.asarray(self.gamma_right, float), (n,))[order].copy()
         if np.any(self.gamma_left < 0) or np.any(self.gamma_right < 0):
             raise ValueError("tunnel widths gamma_left, gamma_right must be >= 0 meV")
         E_C = _validate.real_number("charging_energy", self.charging_energy, "meV")
@@ -96,6 +99,20 @@ class DotModel:
                              "(a negative E_C would mean a negative capacitance)")
         self.alpha = _validate.in_range("alpha", self.alpha, 1e-9, 1.0)
         self.beta_left = _validate.in_range("beta_left", self.beta_left, 0.0, 1.0 - self.alpha)
+
+    @classmethod
+    def from_capacitances(cls, levels, gamma_left, gamma_right, C_left_aF: float,
+                          C_right_aF: float, C_gate_aF: float, C_other_aF: float = 0.0):
+        """The model from the dot's capacitances (aF) to the left lead, the right
+        lead, the plunger gate and anything else (grounded): C = sum, E_C = e^2/C,
+        alpha = C_gate/C, beta_left = C_left/C."""
+        c_l = _validate.non_negative("C_left", C_left_aF, "aF")
+        c_r = _validate.non_negative("C_right", C_right_aF, "aF")
+        c_g = _validate.positive("C_gate", C_gate_aF, "aF")
+        c_o = _validate.non_negative("C_other", C_other_aF, "aF")
+        total = c_l + c_r + c_g + c_o
+        return cls(levels, gamma_left, gamma_right, charging_energy=charging_energy_meV(total),
+                   alpha=c_g / total, beta_left=c_l / total)
 
     def check_validity(self, temperature_K: float) -> list[str]:
         """Warnings (also issued) where the orthodox sequential model does not apply."""
@@ -233,10 +250,61 @@ def conductance_vs_gate(model: DotModel, gates_V, temperature_K: float) -> Condu
     return ConductanceTrace(gates, g, temperature, notes)
 
 
-def stability_diagram(model: DotModel, gates_V, biases_mV, temperature_K: float) -> np.ndarray:
-    """Current I(V_g, V) (A), shape (len(gates), len(biases)): Coulomb diamonds."""
+@dataclass
+class ConductanceMap:
+    """Linear conductance G(T, V_g) (G0), shape (len(temperature_K), len(gate_V))."""
+
+    gate_V: np.ndarray
+    temperature_K: np.ndarray
+    conductance: np.ndarray
+    warnings: list
+
+
+def conductance_vs_gate_and_temperature(model: DotModel, gates_V, temperatures_K) -> ConductanceMap:
+    """Coulomb-blockade peaks vs plunger gate (V) at each temperature (K)."""
+    temps = np.atleast_1d(np.asarray(temperatures_K, dtype=float))
+    traces = [conductance_vs_gate(model, gates_V, t) for t in temps]
+    notes = []
+    for trace in traces:
+        notes += [f"T = {trace.temperature_K:g} K: {w}" for w in trace.warnings]
+    return ConductanceMap(traces[0].gate_V, temps, np.array([t.conductance for t in traces]), notes)
+
+
+@dataclass
+class StabilityDiagram:
+    """Current I(V_g, V) (A), shape (len(gate_V), len(bias_mV)): Coulomb diamonds."""
+
+    gate_V: np.ndarray
+    bias_mV: np.ndarray
+    current_A: np.ndarray
+    temperature_K: float
+    warnings: list
+
+    def plot(self, ax=None):
+        """|I| (nA) as a colour map over (V_g, V); returns the axes."""
+        import matplotlib.pyplot as plt
+        if ax is None:
+            _, ax = plt.subplots()
+        mesh = ax.pcolormesh(self.gate_V, self.bias_mV, np.abs(self.current_A.T) * 1e9,
+                             shading="auto")
+        ax.figure.colorbar(mesh, ax=ax, label="|I| (nA)")
+        ax.set(xlabel="V_g (V)", ylabel="V (mV)", title=f"Coulomb diamonds, T = {self.temperature_K:g} K")
+        return ax
+
+
+def stability_diagram(model: DotModel, gates_V, biases_mV, temperature_K: float) -> StabilityDiagram:
+    """Current I(V_g, V) (A) vs plunger gate (V) and bias (mV): Coulomb diamonds.
+
+    Inside a diamond the charge is fixed and I ~ 0; its edges have slopes
+    dV/dV_g = -alpha/(1 - beta_left) (a level meets mu_L) and +alpha/beta_left
+    (meets mu_R), i.e. C_g/(C - C_L) and C_g/C_L; the diamond height is (E_C + Delta)/e.
+    """
     temperature = _validate.positive("temperature", temperature_K, "K")
-    return np.array([[current(model, vg, vb, temperature) for vb in biases_mV] for vg in gates_V])
+    notes = model.check_validity(temperature)
+    gates = np.asarray(gates_V, dtype=float)
+    biases = np.asarray(biases_mV, dtype=float)
+    current_A = np.array([[current(model, vg, vb, temperature) for vb in biases] for vg in gates])
+    return StabilityDiagram(gates, biases, current_A, temperature, notes)
 
 
 def beenakker_quantum(delta_meV, temperature_K):
@@ -275,11 +343,7 @@ def _cli(args) -> int:
     ax1.set_xlabel("V_g (V)")
     ax1.set_ylabel(r"$G$ ($2e^2/h$)")
     ax1.set_title(f"Coulomb-blockade peaks, T = {args.temperature:g} K")
-    mesh = ax2.pcolormesh(gates[::4], biases, np.abs(diamonds.T) * 1e9, shading="auto")
-    fig.colorbar(mesh, ax=ax2, label="|I| (nA)")
-    ax2.set_xlabel("V_g (V)")
-    ax2.set_ylabel("V (mV)")
-    ax2.set_title("Coulomb diamonds")
+    diamonds.plot(ax2)
     print(f"E_C = {args.charging_energy:g} meV (C = {capacitance_aF(args.charging_energy):.3g} aF), "
           f"peak height {trace.conductance.max():.4f} G0 (not quantized)")
     for note in trace.warnings:

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,8 @@ import scipy.optimize
 
 from . import validate as _validate
 
-__all__ = ["resonance_scan", "closed_dot_levels", "BreitWigner", "fit_breit_wigner",
+__all__ = ["resonance_scan", "closed_dot_levels", "plunger_lever_arm", "BreitWigner",
+           "fit_breit_wigner", "Resonance", "ResonanceScan", "find_resonances", "coulomb_model",
            "double_barrier_chain_width", "register_cli"]
 
 
@@ -35,34 +37,61 @@ def resonance_scan(device, plunger_V, energy_meV: float, workers: int | None = 1
 
 
 def closed_dot_levels(device, count: int = 8, **params) -> np.ndarray:
-    """Lowest ``count`` levels (meV) of the closed dot: the scattering region's
-    Hamiltonian (with its potential) restricted to |x| < D/2, hard walls outside."""
+    """Lowest ``count`` levels (meV) of the closed dot.
+
+    The scattering region's Kwant Hamiltonian (with its potential at ``params``;
+    leads not included) restricted to the sites with |x| < D/2, i.e. hard walls
+    at the two barrier maxima: the dot is closed however low the barriers are,
+    and a resonance of the open dot sits where one of these levels meets E_F
+    (shifted by a fraction of its width by the coupling). Sparse shift-invert
+    Lanczos (``scipy.sparse.linalg.eigsh``) just below the spectrum.
+    """
+    import scipy.sparse.linalg
+    count = int(_validate.in_range("count", count, 1, 500))
     fsyst = device.build()
     resolved = device.resolve_params(params)
     ham = fsyst.hamiltonian_submatrix(params=resolved, sparse=True).tocsr()
     x, _ = device.site_positions_nm()
     D = device.metadata["make_device"]["D"]
     inside = np.flatnonzero(np.abs(x) < D / 2)
-    sub = ham[inside][:, inside].toarray()
-    return np.linalg.eigvalsh(sub)[:count] * device.t
+    sub = ham[inside][:, inside].tocsc()
+    if count >= sub.shape[0] - 1:
+        return np.linalg.eigvalsh(sub.toarray())[:count] * device.t
+    sigma = float(sub.diagonal().real.min()) - 4.0 - 1e-3      # below the whole spectrum
+    vals = scipy.sparse.linalg.eigsh(sub, k=count, sigma=sigma, which="LM",
+                                     return_eigenvectors=False)
+    return np.sort(vals.real) * device.t
 
 
 @dataclass
 class BreitWigner:
-    """Lorentzian fit G = height (Gamma/2)^2 / ((x - x0)^2 + (Gamma/2)^2)."""
+    """Lorentzian fit G = height (Gamma/2)^2 / ((x - x0)^2 + (Gamma/2)^2).
+
+    ``position`` and ``width`` (FWHM) are in the units of x (V for a plunger scan,
+    meV for an energy scan); ``height`` in the units of G (G0 or transmission);
+    ``residual`` is the largest absolute deviation of the data from the fit.
+    """
 
     position: float
-    width: float            # FWHM, in the units of x
+    width: float
     height: float
     residual: float
 
 
 def fit_breit_wigner(x, g) -> BreitWigner:
-    """Fit an isolated resonance (x in energy or gate units)."""
+    """Least-squares Breit-Wigner (Lorentzian) fit of an isolated resonance.
+
+    Parameters
+    ----------
+    x : array_like
+        Energy (meV) or gate voltage (V); the window should cover a few FWHM.
+    g : array_like
+        Conductance (G0) or transmission at ``x``.
+    """
     x = np.asarray(x, dtype=float)
     g = np.asarray(g, dtype=float)
-    if x.size < 5:
-        raise ValueError("fit_breit_wigner needs at least 5 points around the peak")
+    if x.size < 5 or x.shape != g.shape:
+        raise ValueError("fit_breit_wigner needs x and g of equal length, at least 5 points")
     i = int(np.argmax(g))
     half = x[g > g[i] / 2]
     guess = [x[i], max(half.max() - half.min(), np.min(np.diff(np.sort(x)))), g[i]]
@@ -73,6 +102,208 @@ def fit_breit_wigner(x, g) -> BreitWigner:
     popt, _ = scipy.optimize.curve_fit(lorentz, x, g, p0=guess)
     residual = float(np.abs(lorentz(x, *popt) - g).max())
     return BreitWigner(float(popt[0]), abs(float(popt[1])), float(popt[2]), residual)
+
+
+def plunger_lever_arm(device, dV: float = 0.01, near_meV: float | None = None, **params) -> float:
+    """Shift of the closed dot's levels per volt on the plunger, -dE_k/dVp (meV/V).
+
+    Measured on the closed-dot spectrum (:func:`closed_dot_levels`) by a finite
+    difference of ``dV`` (V), for the level nearest ``near_meV`` (meV; default
+    the lowest). It is 1000 alpha when the level lives entirely under the plunger
+    and a little less otherwise (the wave function leaks into the barriers).
+    """
+    p0 = {**params, "Vp": params.get("Vp", device.defaults.get("Vp", 0.0))}
+    e0 = closed_dot_levels(device, **p0)
+    e1 = closed_dot_levels(device, **{**p0, "Vp": p0["Vp"] + dV})
+    k = 0 if near_meV is None else int(np.argmin(np.abs(e0 - near_meV)))
+    return float(-(e1[k] - e0[k]) / dV)
+
+
+@dataclass
+class Resonance:
+    """One resonant-tunnelling peak of the non-interacting dot.
+
+    Attributes
+    ----------
+    plunger_V : float
+        Peak position (V).
+    level_meV : float
+        Energy of the level relative to the Fermi energy at the device's default
+        plunger voltage, ``lever * (plunger_V - Vp_default)`` (meV).
+    width_meV : float
+        Level width Gamma = Gamma_L + Gamma_R, the Breit-Wigner FWHM in energy (meV).
+    height : float
+        Peak conductance (G0): 4 Gamma_L Gamma_R / Gamma^2, 1 only for symmetric barriers.
+    gamma_left_meV, gamma_right_meV : float
+        Partial widths (meV) from the height; the larger one is put on the side of
+        the lower barrier (left unless the geometry's ``asymmetry`` < 0).
+    fit : BreitWigner
+        The fit in plunger units (V).
+    """
+
+    plunger_V: float
+    level_meV: float
+    width_meV: float
+    height: float
+    gamma_left_meV: float
+    gamma_right_meV: float
+    fit: BreitWigner
+
+
+@dataclass
+class ResonanceScan:
+    """G(Vp) of the non-interacting dot with its fitted resonances.
+
+    ``plunger_V``/``conductance`` hold the coarse grid merged with the fine scans
+    around each peak (sorted); ``lever_meV_per_V`` converts plunger widths into
+    energies; ``warnings`` says when the dot is too open for a peak analysis.
+    """
+
+    plunger_V: np.ndarray
+    conductance: np.ndarray
+    energy_meV: float
+    lever_meV_per_V: float
+    resonances: list
+    warnings: list
+
+
+def _zoom_on_peak(device, centre, half, energy_meV, workers, points, params):
+    """Scan +-``half`` (V) around ``centre``, recentre on the maximum and zoom in until
+    the peak is resolved (>= 7 of ``points`` above half maximum, window ~ +-3 FWHM)."""
+    xs, gs = [], []
+    for _ in range(10):
+        vf, gf = resonance_scan(device, centre + np.linspace(-half, half, points), energy_meV,
+                                workers=workers, **params)
+        xs.append(vf)
+        gs.append(gf)
+        i = int(np.argmax(gf))
+        above = int(np.count_nonzero(gf >= 0.5 * gf[i]))
+        if 7 <= above <= points // 2 and 0 < i < points - 1:
+            return vf, gf
+        centre = vf[i]
+        step = vf[1] - vf[0]
+        if above > points // 2:
+            half *= 3.0
+        elif 0 < i < points - 1:
+            half = max(2.0 * step, half * 0.02) if above < 3 else half * 0.4
+    return xs[-1], gs[-1]
+
+
+def find_resonances(device, plunger_V, energy_meV: float, workers: int | None = None,
+                    prominence: float = 0.01, fine_points: int = 41, **params) -> ResonanceScan:
+    """Resonant-tunnelling peaks of a dot and their Breit-Wigner widths.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        A ``quantum_dot`` device (or any device with a plunger parameter ``Vp``).
+    plunger_V : array_like
+        Coarse plunger grid (V); peaks narrower than its step are still found if
+        they rise above ``prominence`` (G0) on it.
+    energy_meV : float
+        Fermi energy (meV).
+    fine_points : int
+        Points of the fine scan (+- one coarse step) around each peak that is fitted.
+    **params
+        Other runtime parameters of the device (e.g. ``V_barrier``, ``asymmetry``).
+
+    Returns
+    -------
+    ResonanceScan
+        Gamma (meV) of each peak = FWHM (V) x the plunger lever arm (meV/V).
+    """
+    from scipy.signal import find_peaks
+    notes = []
+    merged = {**device.defaults, **params}
+    vb = merged.get("V_barrier")
+    if vb is not None and vb <= energy_meV:
+        notes.append(f"V_barrier = {vb:g} meV <= E_F = {energy_meV:g} meV: the barriers do not "
+                     "pinch off, the dot is open (no isolated resonances; the orthodox "
+                     "Coulomb-blockade model does not apply)")
+    vp, g = resonance_scan(device, plunger_V, energy_meV, workers=workers, **params)
+    lever = plunger_lever_arm(device, near_meV=energy_meV, **params)
+    vp0 = merged.get("Vp", 0.0)
+    asym = merged.get("asymmetry", 0.0)
+    # candidates: the closed dot's levels crossing E_F inside the plunger range (peaks may
+    # be far narrower than the grid), plus any peak the coarse grid itself shows
+    levels = closed_dot_levels(device, count=12, **params)
+    predicted = vp0 + (levels - energy_meV) / lever
+    spacing = np.diff(levels)
+    candidates = []
+    for k, v in enumerate(predicted):
+        if vp.min() <= v <= vp.max():
+            near = [s for s in (spacing[k - 1] if k > 0 else None,
+                                spacing[k] if k < spacing.size else None) if s is not None]
+            candidates.append((v, 0.15 * min(near) / lever))
+    for i in find_peaks(g, prominence=prominence)[0]:
+        if all(abs(vp[i] - c) > 2 * w for c, w in candidates):
+            step = float(np.min(np.diff(vp)))
+            candidates.append((vp[i], step))
+    resonances, xs, gs = [], [vp], [g]
+    for centre, half in sorted(candidates):
+        vf, gf = _zoom_on_peak(device, centre, half, energy_meV, workers, fine_points, params)
+        xs.append(vf)
+        gs.append(gf)
+        if gf.max() < prominence:
+            continue
+        try:
+            fit = fit_breit_wigner(vf, gf)
+        except RuntimeError:
+            continue
+        gamma = fit.width * lever
+        h = min(fit.height, 1.0)
+        big = 0.5 * gamma * (1 + math.sqrt(1 - h))
+        small = 0.5 * gamma * (1 - math.sqrt(1 - h))
+        left, right = (big, small) if asym >= 0 else (small, big)
+        resonances.append(Resonance(fit.position, lever * (fit.position - vp0), gamma,
+                                    fit.height, left, right, fit))
+    widths = np.array([r.width_meV for r in resonances])
+    if len(resonances) > 1:
+        spacing = np.min(np.diff([r.level_meV for r in resonances]))
+        if widths.max() > 0.3 * abs(spacing):
+            notes.append(f"level width Gamma = {widths.max():.3g} meV is not << the level spacing "
+                         f"{abs(spacing):.3g} meV: the dot is open (peaks overlap; the orthodox "
+                         "model does not apply)")
+    elif vb is None or vb > energy_meV:
+        if g.size and g.min() > 0.3:
+            notes.append("no isolated peaks and G never drops below 0.3 G0: the dot is open")
+    for note in notes:
+        warnings.warn(note, stacklevel=2)
+    x = np.concatenate(xs)
+    order = np.argsort(x, kind="stable")
+    return ResonanceScan(x[order], np.concatenate(gs)[order], float(energy_meV), lever,
+                         resonances, notes)
+
+
+def coulomb_model(scan: ResonanceScan, charging_energy: float, beta_left: float | None = None):
+    """The constant-interaction model of a dot whose levels and widths were computed.
+
+    Parameters
+    ----------
+    scan : ResonanceScan
+        From :func:`find_resonances`: levels E_p = ``level_meV`` (relative to E_F)
+        and tunnel widths Gamma_p^{L,R} (meV) of each fitted peak.
+    charging_energy : float
+        E_C = e^2/C (meV).
+    beta_left : float, optional
+        C_L/C; default (1 - alpha)/2 (symmetric leads).
+
+    Returns
+    -------
+    qpcsim.coulomb.DotModel
+        With lever arm alpha = lever / (1000 meV/V), so its gate is the same
+        plunger voltage (V) as the tight-binding scan.
+    """
+    from .coulomb import DotModel
+    if not scan.resonances:
+        raise ValueError("the scan has no fitted resonances: widen the plunger range or "
+                         "raise the barriers")
+    alpha = scan.lever_meV_per_V / 1000.0
+    beta = 0.5 * (1 - alpha) if beta_left is None else beta_left
+    res = scan.resonances
+    return DotModel([r.level_meV for r in res], [r.gamma_left_meV for r in res],
+                    [r.gamma_right_meV for r in res], charging_energy=charging_energy,
+                    alpha=alpha, beta_left=beta)
 
 
 def _chain_transmission(energy_meV, U_meV, sites_between, t_meV):
@@ -108,50 +339,78 @@ def _contrast(args) -> int:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from scipy.signal import find_peaks
 
     from .analysis import find_plateaus
-    from .coulomb import DotModel, conductance_vs_gate
+    from .coulomb import conductance_vs_gate
     from .geometry import load_geometry
     from .plotting import _save
     from .sweep import sweep
 
+    points = _validate.in_range("points", args.points, 11, 2001)
+    points = int(points)
+    energy = 8.0                                  # meV, E_F of both devices
     qpc = load_geometry("qpc_split_gate")
-    gates = np.linspace(-1.5, -0.5, args.points)
-    qpc_result = sweep(qpc, {"Vg": gates}, energy=8.0, progress=False)
-    g_qpc = qpc_result.conductance.values
-    plateaus = find_plateaus(gates, g_qpc)
+    gates = np.linspace(-1.5, -0.5, points)
+    g_qpc = sweep(qpc, {"Vg": gates}, energy=energy, progress=False).conductance.values
+    plateaus = [p for p in find_plateaus(gates, g_qpc) if p.value > 0.5]
 
+    # non-interacting dot: symmetric and asymmetric barriers
     dot = load_geometry("quantum_dot")
-    energy = 8.0
-    plunger = np.linspace(-0.06, 0.06, args.points * 3)
-    _, g_dot = resonance_scan(dot, plunger, energy, workers=None)
-    from scipy.signal import find_peaks
-    peaks, _ = find_peaks(g_dot, prominence=0.05)
-
-    levels = closed_dot_levels(dot)
-    alpha = dot.defaults["alpha"]
-    gamma = 1e-3   # meV per lead, sequential regime, for the Coulomb panel
-    model = DotModel(levels[:6] - levels[0], gamma, gamma, charging_energy=args.charging_energy,
-                     alpha=alpha)
-    cb_gates = np.linspace(0.0, 4 * (args.charging_energy + 1.0) / (1e3 * alpha), 600)
-    cb = conductance_vs_gate(model, cb_gates, args.temperature)
+    plunger = np.linspace(-0.06, 0.06, 3 * points)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sym = find_resonances(dot, plunger, energy)
+        asym = find_resonances(dot, plunger, energy, asymmetry=3.0)
+        # Coulomb blockade: the same dot with higher barriers (Gamma << k_B T), its
+        # computed levels and widths, plus the charging energy
+        closed = find_resonances(dot, np.linspace(-0.08, 0.1, 3 * points), energy, V_barrier=20.0)
+        model = coulomb_model(closed, args.charging_energy)
+        first = (model.levels[0] + 0.5 * model.charging_energy) / (1e3 * model.alpha)
+        last = (model.levels[-1] + (model.levels.size - 0.5) * model.charging_energy) / (
+            1e3 * model.alpha)
+        margin = 0.5 * (last - first) / max(model.levels.size - 1, 1)
+        cb_gates = np.linspace(first - margin, last + margin, 1200)
+        cb = conductance_vs_gate(model, cb_gates, args.temperature)
+    cb_peaks, _ = find_peaks(cb.conductance, height=1e-3 * cb.conductance.max())
 
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     axes[0].plot(gates, g_qpc)
     for n in range(0, int(np.ceil(g_qpc.max())) + 1):
         axes[0].axhline(n, color="0.8", lw=0.7, zorder=0)
     axes[0].set(xlabel="Vg (V)", ylabel=r"$G$ ($2e^2/h$)", title="QPC: plateaus at n G0")
-    axes[1].plot(plunger, g_dot, color="C1")
+    axes[1].plot(sym.plunger_V, sym.conductance, color="C1", label="symmetric barriers")
+    axes[1].plot(asym.plunger_V, asym.conductance, color="C3", lw=0.9,
+                 label="right barrier +3 meV")
+    axes[1].axhline(1.0, color="0.8", lw=0.7, zorder=0)
+    axes[1].legend(loc="upper left", fontsize=8)
     axes[1].set(xlabel="Vp (V)", ylabel=r"$G$ ($2e^2/h$)",
-                title="dot, non-interacting: resonances")
-    axes[2].plot(cb_gates, cb.conductance, color="C2")
-    axes[2].set(xlabel="Vg (V)", ylabel=r"$G$ ($2e^2/h$)",
-                title=f"dot, E_C = {args.charging_energy:g} meV, T = {args.temperature:g} K")
-    print("QPC plateaus (G/G0): " + ", ".join(f"{p.value:.4f}" for p in plateaus))
-    print("dot resonance peaks (G/G0): " + ", ".join(f"{g_dot[i]:.3f}" for i in peaks)
-          + " at Vp = " + ", ".join(f"{plunger[i]:.4f}" for i in peaks) + " V")
-    print(f"Coulomb-blockade peaks (G/G0): max {cb.conductance.max():.2e}: set by Gamma/kT, "
-          "not quantized")
+                title="dot, non-interacting: resonances (BW peaks)")
+    axes[2].semilogy(cb_gates, cb.conductance, color="C2")
+    axes[2].set_ylim(1e-3 * cb.conductance.max(), 2 * cb.conductance.max())
+    axes[2].set(xlabel="Vp (V)", ylabel=r"$G$ ($2e^2/h$)",
+                title=f"dot, V_b = 20 meV, E_C = {args.charging_energy:g} meV, "
+                      f"T = {args.temperature:g} K")
+    fig.tight_layout()
+
+    def heights(scan):
+        return ", ".join(f"{r.height:.3f}" for r in scan.resonances)
+
+    print("QPC plateaus (G/G0): " + ", ".join(f"{p.value:.4f}" for p in plateaus)
+          + "  (quantized: n G0)")
+    print("dot resonance peaks (G/G0, Breit-Wigner): symmetric " + heights(sym)
+          + "; asymmetric " + heights(asym) + "  (G0 only for symmetric barriers)")
+    print("  at Vp = " + ", ".join(f"{r.plunger_V:.4f}" for r in sym.resonances)
+          + " V, widths Gamma = " + ", ".join(f"{r.width_meV:.3g}" for r in sym.resonances)
+          + " meV")
+    spacing = np.diff(cb_gates[cb_peaks])
+    predicted = (model.charging_energy + np.diff(model.levels)) / (1e3 * model.alpha)
+    print("Coulomb-blockade peaks (G/G0): " + ", ".join(f"{cb.conductance[i]:.2e}" for i in cb_peaks)
+          + "  (~ Gamma/k_BT: not quantized)")
+    print("  spacing " + ", ".join(f"{s * 1e3:.2f}" for s in spacing) + " mV vs (E_C + Delta)/(e alpha) = "
+          + ", ".join(f"{s * 1e3:.2f}" for s in predicted[:len(spacing)]) + " mV")
+    for note in cb.warnings:
+        print("warning:", note)
     print(f"wrote {_save(fig, args.out)}")
     return 0
 

@@ -107,6 +107,29 @@ def test_diamond_edges_follow_the_capacitances():
     gates = v0 - np.array([0.002, 0.004])
     slope = np.diff([onset(g) for g in gates])[0] / np.diff(gates)[0]
     assert slope == pytest.approx(-1e3 * alpha / (1 - beta), rel=0.03)
+    # above it (one electron) the electron escapes to the right lead once
+    # Delta_0 + beta eV >= 0: eV_onset = e alpha (V_g - V_peak) / beta.
+    gates = v0 + np.array([0.002, 0.004])
+    slope = np.diff([onset(g) for g in gates])[0] / np.diff(gates)[0]
+    assert slope == pytest.approx(1e3 * alpha / beta, rel=0.03)
+
+
+def test_stability_diagram_and_capacitances():
+    # C_L = 30, C_R = 40, C_g = 10 aF: E_C = e^2/80 aF = 2.0 meV, alpha = 1/8, beta_L = 3/8.
+    model = coulomb.DotModel.from_capacitances([0.0, 0.5], GAMMA, GAMMA, 30.0, 40.0, 10.0)
+    assert model.charging_energy == pytest.approx(2.003, rel=1e-3)
+    assert (model.alpha, model.beta_left) == pytest.approx((0.125, 0.375))
+    v0 = _peak_gate(model, 0)
+    gates = v0 + np.linspace(-0.01, 0.01, 7)          # +-1.25 meV of dot potential
+    diagram = coulomb.stability_diagram(model, gates, np.linspace(-6, 6, 13), 0.2)
+    assert diagram.current_A.shape == (7, 13) and not diagram.warnings
+    # 1.25 meV below the peak: blocked for -3.3 mV < V < 2 mV, current (~e Gamma/hbar) at +-6 mV
+    assert abs(diagram.current_A[0, 6]) < 1e-25 and abs(diagram.current_A[0, 0]) > 1e-13
+    assert np.all(diagram.current_A[:, 12] * diagram.current_A[:, 0] <= 0)
+    for bad in [dict(C_left_aF=-1.0), dict(C_gate_aF=0.0)]:
+        kwargs = {**dict(C_left_aF=30.0, C_right_aF=40.0, C_gate_aF=10.0), **bad}
+        with pytest.raises(ValueError, match="is not allowed"):
+            coulomb.DotModel.from_capacitances([0.0], GAMMA, GAMMA, **kwargs)
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -126,6 +149,10 @@ def test_validity_is_reported():
     with pytest.warns(UserWarning, match="blockade is washed out"):
         trace = coulomb.conductance_vs_gate(hot, [0.0, 0.001], 10.0)
     assert any("washed out" in w for w in trace.warnings)
+    with pytest.warns(UserWarning, match="washed out"):
+        cmap = coulomb.conductance_vs_gate_and_temperature(hot, [0.0, 0.001], [0.05, 10.0])
+    assert cmap.conductance.shape == (2, 2)
+    assert len(cmap.warnings) == 1 and cmap.warnings[0].startswith("T = 10 K")
     opened = coulomb.DotModel([0.0, 0.1], 0.5, 0.5, charging_energy=1.0)
     with pytest.warns(UserWarning, match="orthodox theory does not apply"):
         coulomb.conductance_vs_gate(opened, [0.0], 0.1)
