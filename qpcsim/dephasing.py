@@ -95,19 +95,8 @@ def _probe_system(device, spacing: int):
     import kwant
     device.build()             # the value functions look up the device's own site order
     lat = kwant.lattice.square(1, norbs=device.norbs, name="")
-    syst = kwant.Builder()
-    onsite = device._value_function("onsite")
+    syst = device.builder()            # the device's own model and its two leads
     tags = device._tags()
-    for i, j in tags:
-        syst[lat(int(i), int(j))] = onsite
-    syst[lat.neighbors()] = device._value_function("hopping")
-    lead = kwant.Builder(kwant.TranslationalSymmetry((-1, 0)))
-    lead_onsite = device._value_function("lead_onsite")
-    for j in range(device.ny):
-        lead[lat(0, j)] = lead_onsite
-    lead[lat.neighbors()] = device._value_function("hopping")
-    syst.attach_lead(lead)
-    syst.attach_lead(lead.reversed())
     columns = np.arange(0, device.nx, spacing)
     norbs = device.norbs
     for i in columns:

@@ -329,19 +329,9 @@ class Device:
              for n in site_args + names])
         return value
 
-    def build(self):
-        """Finalized Kwant system (built once, then cached).
-
-        Returns
-        -------
-        kwant.system.FiniteSystem
-            A plain Kwant system in lattice units: pass
-            ``params=device.resolve_params(...)`` and energies divided by
-            ``device.t`` to use it with Kwant directly (``kwant.plot``,
-            ``kwant.smatrix``, ``kwant.operator`` ...).
-        """
-        if self._fsyst is not None:
-            return self._fsyst
+    def builder(self):
+        """A new, unfinalized ``kwant.Builder`` of this device with its two leads
+        attached (lead 0 left, lead 1 right): start here to add probes or leads."""
         import kwant
 
         lat = kwant.lattice.square(1, norbs=self.norbs, name="")
@@ -358,7 +348,22 @@ class Device:
         lead[lat.neighbors()] = self._value_function("hopping")
         syst.attach_lead(lead)
         syst.attach_lead(lead.reversed())
-        fsyst = syst.finalized()
+        return syst
+
+    def build(self):
+        """Finalized Kwant system (built once, then cached).
+
+        Returns
+        -------
+        kwant.system.FiniteSystem
+            A plain Kwant system in lattice units: pass
+            ``params=device.resolve_params(...)`` and energies divided by
+            ``device.t`` to use it with Kwant directly (``kwant.plot``,
+            ``kwant.smatrix``, ``kwant.operator`` ...).
+        """
+        if self._fsyst is not None:
+            return self._fsyst
+        fsyst = self.builder().finalized()
         self._positions = np.array([s.pos for s in fsyst.sites], dtype=float)
         self._site_index = {s.tag: k for k, s in enumerate(fsyst.sites)}
         self._fsyst = fsyst
