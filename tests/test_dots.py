@@ -14,10 +14,10 @@ ENERGY = 8.0   # meV
 def _peak(device, centre, half_width, **params):
     """Locate a resonance in Vp: coarse scan, then a fine one around the maximum."""
     vp, g = dots.resonance_scan(device, centre + np.linspace(-half_width, half_width, 61),
-                                ENERGY, workers=2, **params)
+                                ENERGY, workers=1, **params)
     step = vp[1] - vp[0]
     vp, g = dots.resonance_scan(device, vp[np.argmax(g)] + np.linspace(-2 * step, 2 * step, 81),
-                                ENERGY, workers=2, **params)
+                                ENERGY, workers=1, **params)
     return vp, g
 
 
@@ -43,7 +43,7 @@ def test_peak_height_reaches_G0_only_when_symmetric():
     plunger = np.linspace(-0.06, 0.06, 41)
     heights = {}
     for asym in (0.0, 3.0):
-        scan = dots.find_resonances(device, plunger, ENERGY, workers=2, asymmetry=asym)
+        scan = dots.find_resonances(device, plunger, ENERGY, workers=1, asymmetry=asym)
         assert len(scan.resonances) == 3 and not scan.warnings
         heights[asym] = np.array([r.height for r in scan.resonances])
         for r in scan.resonances:
@@ -64,7 +64,7 @@ def test_widths_fall_with_barrier_height_and_feed_the_coulomb_model():
     plunger = np.linspace(-0.03, 0.09, 31)
     widths = {}
     for vb in (16.0, 20.0):
-        scan = dots.find_resonances(device, plunger, ENERGY, workers=2, V_barrier=vb)
+        scan = dots.find_resonances(device, plunger, ENERGY, workers=1, V_barrier=vb)
         widths[vb] = np.array([r.width_meV for r in scan.resonances])
     assert widths[16.0].size == widths[20.0].size == 2
     assert np.all(widths[20.0] < 0.4 * widths[16.0])       # measured ratio 0.31-0.32
