@@ -13,7 +13,8 @@ Regimes (N open modes, l the mean free path): ballistic L << l, quasi-ballistic
 to diffusive l < L < N l with <T> = N/(1 + L/l), localized L >> N l with
 <ln T> = -2L/xi. See docs/disorder_and_lengths.md.
 
-Runtime parameters: ``disorder`` (meV) and ``seed``, plus ``B`` (T).
+Runtime parameters (change without rebuilding): ``disorder`` (meV), ``seed``,
+``correlation_length`` (nm) and ``B`` (T); the values here are their defaults.
 Units: lengths nm, energies meV.
 """
 import qpcsim
@@ -23,12 +24,12 @@ DEFAULTS = dict(
     W=100.0,               # wire (and lead) width (nm)
     L=200.0,               # length of the disordered section (nm)
     a=5.0,                 # lattice constant (nm)
-    U=10.0,                # default disorder strength (meV): Anderson U, or rms if correlated
-    seed=0,                # default disorder seed
+    disorder=10.0,         # disorder strength (meV): Anderson U, or the rms if correlated
+    seed=0,                # disorder seed (non-negative integer)
     correlation_length=0.0,  # Gaussian correlation length (nm); 0 = Anderson disorder
     zeeman=False,          # resolve spins: adds the Zeeman energy E_Z (meV)
 )
-STRUCTURAL = ("W", "L", "a", "correlation_length", "zeeman")
+STRUCTURAL = ("W", "L", "a", "zeeman")
 
 
 def make_device(**params) -> qpcsim.Device:
@@ -36,12 +37,11 @@ def make_device(**params) -> qpcsim.Device:
     qpcsim.check_geometry_params(params, DEFAULTS, __name__)
     p = {**DEFAULTS, **params}
     v = qpcsim.validate
-    W, L, a = v.positive("W", p["W"], "nm"), v.positive("L", p["L"], "nm"), v.positive("a", p["a"], "nm")
-    lc = v.non_negative("correlation_length", p["correlation_length"], "nm")
+    W, L = v.positive("W", p["W"], "nm"), v.positive("L", p["L"], "nm")
+    a = v.positive("a", p["a"], "nm")
     clean = qpcsim.Device(width=W, length=L, a=a, zeeman=bool(p["zeeman"]), name="disordered_wire")
-    device = with_disorder(clean, v.non_negative("U", p["U"], "meV"),
-                           kind="correlated" if lc > 0 else "anderson",
-                           correlation_length=lc, seed=p["seed"])
+    device = with_disorder(clean, p["disorder"], correlation_length=p["correlation_length"],
+                           seed=p["seed"])
     device.name = "disordered_wire"
     device.metadata.update({"geometry": "disordered_wire", "make_device": p,
                             "structural_parameters": STRUCTURAL})

@@ -4,15 +4,17 @@ Two disorder models, both functions of a seed only (bit-identical on every
 machine and executor, because each landscape is drawn from its own
 ``numpy.random.default_rng(seed)`` stream and never from shared state):
 
-* **Anderson** (``kind="anderson"``): independent on-site energies, uniform in
-  [-U/2, U/2] (meV); ``<V^2> = U^2/12``.
-* **Gaussian-correlated** (``kind="correlated"``): white noise convolved with a
-  Gaussian, ``<V(r) V(r')> = U_rms^2 exp(-|r - r'|^2 / (2 lc^2))``, with the rms
-  amplitude ``U`` (meV) and correlation length ``lc`` (nm).
+* **Anderson** (``correlation_length = 0``): independent on-site energies,
+  uniform in [-U/2, U/2] (meV); ``<V^2> = U^2/12``.
+* **Gaussian-correlated** (``correlation_length = lc > 0``, nm): white noise
+  convolved with a Gaussian, ``<V(r) V(r')> = U_rms^2 exp(-|r - r'|^2 / (2 lc^2))``,
+  with the rms amplitude ``U_rms`` (meV): the smooth potential of remote donors.
 
 :func:`with_disorder` adds a landscape to *any* device (the leads stay clean):
-the result has two extra runtime parameters, ``disorder`` (meV) and ``seed``,
-so an ensemble is a loop over ``seed`` on one built system and the fast solver.
+the result has three extra runtime parameters, ``disorder`` (meV: U, or U_rms
+when correlated), ``seed`` and ``correlation_length`` (nm), so an ensemble is a
+loop over ``seed`` on one built system and the fast solver, and a sweep can
+change the strength or the correlation length without rebuilding.
 :func:`ensemble` runs the loop on the sweep engine's executors and returns the
 mean, variance and full distribution of G and ln G with standard errors.
 
@@ -50,6 +52,7 @@ UCF_VARIANCE = {1: 2.0 / 15.0, 2: 1.0 / 15.0}
 BORN_VALIDITY_LIMIT = 0.3
 _DISORDER_PARAM = "disorder"
 _SEED_PARAM = "seed"
+_LC_PARAM = "correlation_length"
 
 
 # ---------------------------------------------------------------------- landscapes
@@ -103,65 +106,73 @@ def correlated_landscape(shape: tuple[int, int], strength: float, seed: int,
     return strength * smooth[pad:pad + nx, pad:pad + ny] / norm
 
 
+def _correlation_length(value) -> float:
+    lc = _validate.real_number(_LC_PARAM, value, "nm")
+    if lc < 0:
+        raise ValueError(f"{_LC_PARAM}={lc!r} nm is not allowed: it must be >= 0 (0 = Anderson "
+                         "on-site disorder, > 0 = Gaussian-correlated disorder)")
+    return lc
+
+
 class DisorderField:
-    """A seeded random potential on a device's lattice: ``field(x, y, U, seed) -> meV``.
+    """A seeded random potential on a device's lattice.
+
+    ``field(x, y, strength, seed, correlation_length=0.0) -> meV`` at positions
+    ``x``, ``y`` (nm). ``correlation_length`` (nm) selects the model at call
+    time: 0 gives Anderson disorder (uniform in [-U/2, U/2], ``strength`` = U),
+    > 0 Gaussian-correlated disorder of rms amplitude ``strength``. The
+    landscape depends only on (seed, correlation length, grid): it is
+    cached per (seed, lc) and never drawn from shared random state.
 
     Parameters
     ----------
     device : qpcsim.Device
-        Fixes the grid (a, length, width); sites outside the scattering region
-        (the leads) get zero.
-    kind : {"anderson", "correlated"}
-        Disorder model.
-    correlation_length : float
-        Correlation length lc (nm) of ``"correlated"`` disorder; must be 0 for
-        Anderson disorder.
+        Fixes the grid (``a``, ``length``, ``width`` in nm); sites outside the
+        scattering region (the leads) get zero.
     """
 
-    def __init__(self, device, kind: str = "anderson", correlation_length: float = 0.0):
-        if kind not in ("anderson", "correlated"):
-            raise ValueError(f"kind={kind!r} is not allowed: use 'anderson' or 'correlated'")
-        lc = _validate.non_negative("correlation_length", correlation_length, "nm")
-        if kind == "correlated" and lc == 0:
-            raise ValueError("correlation_length=0 nm is not allowed for correlated disorder: "
-                             "give lc > 0 (nm), or use kind='anderson' for uncorrelated disorder")
-        if kind == "anderson" and lc != 0:
-            raise ValueError(f"correlation_length={lc:g} nm is only meaningful with "
-                             "kind='correlated'")
-        self.kind = kind
-        self.correlation_length = lc
+    def __init__(self, device):
         self.a = device.a
         self.nx, self.ny = device.nx, device.ny
         self.x0 = -0.5 * device.length
         self.y0 = -0.5 * device.width + device.a
         self._cache: dict = {}
 
-    def unit_landscape(self, seed) -> np.ndarray:
-        """Landscape (nx, ny) for U = 1 meV (dimensionless pattern), cached per seed."""
+    def unit_landscape(self, seed, correlation_length: float = 0.0) -> np.ndarray:
+        """Landscape (nx, ny) for unit strength (1 meV), cached per (seed, lc).
+
+        Parameters
+        ----------
+        seed : int
+            Non-negative integer (a float with an integer value is accepted).
+        correlation_length : float
+            lc (nm); 0 = Anderson.
+        """
         seed = _seed(seed)
-        land = self._cache.get(seed)
+        lc = _correlation_length(correlation_length)
+        key = (seed, lc)
+        land = self._cache.get(key)
         if land is None:
-            if self.kind == "anderson":
+            if lc == 0:
                 land = anderson_landscape((self.nx, self.ny), 1.0, seed)
             else:
-                land = correlated_landscape((self.nx, self.ny), 1.0, seed,
-                                            self.correlation_length / self.a)
+                land = correlated_landscape((self.nx, self.ny), 1.0, seed, lc / self.a)
             if len(self._cache) > 16:
                 self._cache.clear()
-            self._cache[seed] = land
+            self._cache[key] = land
         return land
 
-    def __call__(self, x, y, strength, seed) -> np.ndarray:
+    def __call__(self, x, y, strength, seed, correlation_length=0.0) -> np.ndarray:
         x = np.asarray(x, dtype=float)
         y = np.asarray(y, dtype=float)
-        strength = _validate.non_negative("disorder", strength, "meV")
+        strength = _validate.non_negative(_DISORDER_PARAM, strength, "meV")
         i = np.rint((x - self.x0) / self.a).astype(int)
         j = np.rint((y - self.y0) / self.a).astype(int)
         inside = (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
         out = np.zeros(np.broadcast(x, y).shape)
+        land = self.unit_landscape(seed, correlation_length)   # validates seed and lc
         if strength == 0:
             return out
-        land = self.unit_landscape(seed)
         i, j = np.broadcast_to(i, out.shape), np.broadcast_to(j, out.shape)
         out[inside] = strength * land[i[inside], j[inside]]
         return out
@@ -172,8 +183,8 @@ class DisorderField:
         return state
 
 
-def with_disorder(device, strength: float = 0.0, *, kind: str = "anderson",
-                  correlation_length: float = 0.0, seed: int = 0):
+def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 0.0,
+                  seed: int = 0):
     """A copy of ``device`` whose potential is the original plus a disorder field.
 
     Parameters
@@ -181,54 +192,57 @@ def with_disorder(device, strength: float = 0.0, *, kind: str = "anderson",
     device : qpcsim.Device
         Any device; its potential, shape, material and parameters are kept.
     strength : float
-        Default disorder strength (meV): U of Anderson disorder or the rms
-        amplitude of correlated disorder. Runtime parameter ``disorder``.
-    kind : {"anderson", "correlated"}
-        Disorder model.
+        Default disorder strength (meV): U of Anderson disorder (correlation
+        length 0) or the rms amplitude of correlated disorder. Runtime
+        parameter ``disorder``.
     correlation_length : float
-        Correlation length (nm) of correlated disorder.
+        Default correlation length lc (nm); 0 = Anderson disorder. Runtime
+        parameter ``correlation_length``.
     seed : int
         Default seed (runtime parameter ``seed``).
 
     Returns
     -------
     qpcsim.Device
-        With runtime parameters ``disorder`` (meV) and ``seed`` in addition to
-        the original ones. The leads stay clean.
+        With runtime parameters ``disorder`` (meV), ``seed`` and
+        ``correlation_length`` (nm) in addition to the original ones: an
+        ensemble or a sweep changes them without rebuilding. The leads stay clean.
     """
     from .device import Device
 
-    strength = _validate.non_negative("disorder", strength, "meV")
+    strength = _validate.non_negative(_DISORDER_PARAM, strength, "meV")
     seed = _seed(seed)
+    lc = _correlation_length(correlation_length)
     names = tuple(device._potential_names)
-    clash = {_DISORDER_PARAM, _SEED_PARAM} & set(names)
+    added = (_DISORDER_PARAM, _SEED_PARAM, _LC_PARAM)
+    clash = set(added) & set(names)
     if clash:
         raise ValueError(f"device {device.name!r} already has parameter(s) {sorted(clash)}: "
                          "it carries disorder already")
-    dfield = DisorderField(device, kind, correlation_length)
+    dfield = DisorderField(device)
     base = device.potential
     _pickle_geometry_by_value(base)
 
     def potential(x, y, **kw):
         strength_ = kw.pop(_DISORDER_PARAM)
         seed_ = kw.pop(_SEED_PARAM)
-        total = dfield(x, y, strength_, seed_)
+        lc_ = kw.pop(_LC_PARAM)
+        total = dfield(x, y, strength_, seed_, lc_)
         if base is not None:
             total = total + base(x, y, **kw)
         return total
 
     potential.__signature__ = inspect.Signature(
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("x", "y")]
-        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY)
-           for n in names + (_DISORDER_PARAM, _SEED_PARAM)])
+        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names + added])
     params = {n: device.defaults[n] for n in names}
-    params.update({_DISORDER_PARAM: strength, _SEED_PARAM: float(seed)})
+    params.update({_DISORDER_PARAM: strength, _SEED_PARAM: float(seed), _LC_PARAM: lc})
     units = dict(device.units)
-    units.update({_DISORDER_PARAM: "meV", _SEED_PARAM: ""})
+    units.update({_DISORDER_PARAM: "meV", _SEED_PARAM: "", _LC_PARAM: "nm"})
     meta = {k: v for k, v in device.metadata.items()
             if k not in ("geometry_file", "geometry_sha256", "geometry_params")}
-    meta["disorder"] = {"kind": kind, "correlation_length_nm": dfield.correlation_length,
-                        "base_fingerprint": device.fingerprint()}
+    meta["disorder"] = {"base_fingerprint": device.fingerprint(),
+                        "model": "Anderson (correlation_length = 0) or Gaussian-correlated"}
     return Device(width=device.width, length=device.length, a=device.a, potential=potential,
                   shape=device.shape, params=params, units=units, material=device.material,
                   zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta)
@@ -509,30 +523,89 @@ def fermi_surface_velocity(energy_t: float, samples: int = 20001) -> float:
     return float(np.sum(np.hypot(vx, vy) * weight) / np.sum(weight))
 
 
+def _fermi_contour(energy_t: float, samples: int = 400):
+    """Points on the square-lattice Fermi contour e_k = E with their density-of-
+    states weights (sum 1): ``kx, ky`` (1/a), ``vx, vy`` (t a/hbar), ``w``.
+
+    Parametrized as in :func:`fermi_surface_velocity` (upper half mirrored to the
+    lower). Above the band centre the contour of 8t - E is used: (kx, ky) ->
+    (pi - kx, pi - ky) leaves |v| and every |k - k'| pattern's statistics alike.
+    """
+    c = abs(2.0 - 0.5 * energy_t)
+    kmax = math.acos(c - 1.0)
+    phi = (np.arange(samples) + 0.5) / samples * math.pi - 0.5 * math.pi
+    kx = kmax * np.sin(phi)
+    ky = np.arccos(np.clip(c - np.cos(kx), -1.0, 1.0))
+    w = kmax * np.cos(phi) / np.maximum(2 * np.abs(np.sin(ky)), 1e-300)
+    kx, ky, w = np.concatenate([kx, kx]), np.concatenate([ky, -ky]), np.concatenate([w, w])
+    return kx, ky, 2 * np.sin(kx), 2 * np.sin(ky), w / w.sum()
+
+
+def _kernel_1d(correlation_sites: float):
+    """The 1-D Gaussian of :func:`correlated_landscape`'s filter: weights g(s) at
+    offsets s (sites), normalized so the 2-D kernel g(sx) g(sy) has unit norm."""
+    import scipy.ndimage
+    lc = float(correlation_sites)
+    pad = int(math.ceil(4 * lc))
+    delta = np.zeros(2 * pad + 1)
+    delta[pad] = 1.0
+    g = scipy.ndimage.gaussian_filter1d(delta, lc / math.sqrt(2.0), mode="constant", truncate=4.0)
+    return g / math.sqrt(float(np.sum(g**2))), np.arange(-pad, pad + 1)
+
+
+def _pair_transform(k, g, s):
+    """ghat(k_i - k_j) = sum_s g(s) e^{i (k_i - k_j) s} for all pairs, via
+    cos/sin products (an n x m times m x n product instead of n^2 m exponentials)."""
+    c, sn = np.cos(np.outer(k, s)), np.sin(np.outer(k, s))
+    return (c * g) @ c.T + (sn * g) @ sn.T + 1j * ((sn * g) @ c.T - (c * g) @ sn.T)
+
+
+def _born_averages(energy_t: float, correlation_sites: float, samples: int = 300):
+    """<S(k - k')> and <S(k - k') (1 - cos theta_vv')> over pairs of Fermi-contour
+    points (DOS-weighted): the elastic and transport factors of the golden rule.
+
+    S(q) = |ghat(qx)|^2 |ghat(qy)|^2 is the normalized spectral density of the
+    landscape (mean 1 over the Brillouin zone, S = 1 for white noise): the 2-D
+    filter of :func:`correlated_landscape` is the outer product g(sx) g(sy).
+    """
+    kx, ky, vx, vy, w = _fermi_contour(energy_t, samples)
+    g, s = _kernel_1d(correlation_sites)
+    S = np.abs(_pair_transform(kx, g, s)) ** 2 * np.abs(_pair_transform(ky, g, s)) ** 2
+    speed = np.hypot(vx, vy)
+    cos = (vx[:, None] * vx[None, :] + vy[:, None] * vy[None, :]) / np.outer(speed, speed)
+    ww = np.outer(w, w)
+    return float(np.sum(ww * S)), float(np.sum(ww * S * (1.0 - cos)))
+
+
 @dataclass
 class BornEstimate:
-    """Born-approximation scattering of Anderson disorder on the square lattice.
+    """Born-approximation scattering of disorder on the square lattice.
 
     Attributes
     ----------
     energy, strength : float
-        Fermi energy (meV, from the band bottom) and U (meV).
+        Fermi energy (meV, from the band bottom) and the disorder strength
+        (meV): Anderson U, or the rms amplitude when correlated.
+    correlation_length : float
+        Gaussian correlation length (nm); 0 = Anderson disorder.
     hbar_over_tau : float
-        Scattering rate hbar/tau = 2 pi rho(E) U^2/12 (meV).
+        Elastic scattering rate hbar/tau_e (meV): 2 pi rho(E) U^2/12 for
+        Anderson disorder, 2 pi rho(E) U_rms^2 <S(k - k')> when correlated.
     tau_ps : float
         Elastic scattering time (ps).
     velocity : float
         Fermi-surface average speed (m/s).
     l_e : float
-        Elastic mean free path v tau (nm).
+        Elastic mean free path v tau_e (nm).
     l_tr : float
-        Transport mean free path (nm); equal to l_e for isotropic point scatterers.
+        Transport mean free path v tau_tr (nm); equal to l_e for isotropic
+        point scatterers (Anderson), longer for smooth disorder.
     l_wire : float
         The l of the quasi-1-D law <T> = N/(1 + L/l): (pi/2) l_tr in 2-D (nm).
     k_f_l : float
         k_F l_e (dimensionless); the Born estimate needs k_F l_e >> 1.
     ratio : float
-        (hbar/tau)/E_F; reliable below ``BORN_VALIDITY_LIMIT``.
+        (hbar/tau_e)/E_F; reliable below ``BORN_VALIDITY_LIMIT``.
     valid : bool
         Whether the weak-disorder condition holds.
     """
@@ -548,55 +621,78 @@ class BornEstimate:
     k_f_l: float
     ratio: float
     valid: bool
+    correlation_length: float = 0.0
 
 
-def born_mean_free_path(energy: float, strength: float, a: float, *, material=None,
+def born_mean_free_path(energy: float, strength: float, a: float, *,
+                        correlation_length: float = 0.0, material=None,
                         warn: bool = True) -> BornEstimate:
-    """Born mean free path of Anderson disorder U at Fermi energy ``energy``.
+    """Born mean free paths of disorder of strength ``strength`` at ``energy``.
+
+    Fermi's golden rule on the square lattice (derived in
+    ``docs/disorder_and_lengths.md``): ``hbar/tau_e = 2 pi rho(E) <V^2> <S>``
+    with rho the lattice DOS per site, ``<V^2> = U^2/12`` (Anderson) or
+    ``U_rms^2`` (correlated), and S(q) the normalized spectral density of the
+    landscape (1 for Anderson) averaged over pairs of Fermi-contour points;
+    the transport rate carries the extra factor ``1 - cos theta`` between the
+    velocities. ``l = <|v|> tau``.
 
     Parameters
     ----------
     energy : float
-        Fermi energy (meV), measured from the band bottom.
+        Fermi energy (meV), measured from the band bottom; inside the band (0, 8t).
     strength : float
-        Anderson disorder strength U (meV); ``<V^2> = U^2/12``.
+        Disorder strength (meV): Anderson U, or the rms amplitude U_rms of
+        correlated disorder.
     a : float
         Lattice constant (nm).
+    correlation_length : float
+        Gaussian correlation length (nm) of :func:`correlated_landscape`; 0
+        (default) = Anderson disorder.
     material : qpcsim.Material, optional
         Sets t = hbar^2/(2 m* a^2); GaAs by default.
     warn : bool
         Warn (RuntimeWarning, with the reason) when the disorder is too strong
-        for the Born approximation (hbar/tau > 0.3 E_F).
+        for the Born approximation (hbar/tau_e > 0.3 E_F).
     """
-    from .units import GAAS, HBAR, hopping_meV, wavevector_per_nm
+    from .units import E_CHARGE, GAAS, HBAR, hopping_meV, wavevector_per_nm
     material = material or GAAS
     energy = _validate.positive("energy", energy, "meV")
-    U = _validate.non_negative("disorder strength U", strength, "meV")
+    U = _validate.non_negative("disorder", strength, "meV")
     a = _validate.positive("a", a, "nm")
+    lc = _correlation_length(correlation_length)
     t = hopping_meV(a, material)
     e = energy / t
-    rho = lattice_dos_per_site(e) / t                       # 1/meV per site
-    rate = 2 * math.pi * rho * U**2 / 12.0                   # hbar/tau in meV
+    rho = lattice_dos_per_site(e) / t                       # 1/meV per site (checks the band)
+    if lc == 0:
+        v2, s_el, s_tr = U**2 / 12.0, 1.0, 1.0
+    else:
+        v2 = U**2
+        s_el, s_tr = _born_averages(e, lc / a)
+    rate = 2 * math.pi * rho * v2 * s_el                      # hbar/tau_e in meV
+    rate_tr = 2 * math.pi * rho * v2 * s_tr                   # hbar/tau_tr in meV
     v_lat = fermi_surface_velocity(e)                        # t a / hbar
-    velocity = v_lat * t * 1e-3 * 1.602176634e-19 * a * 1e-9 / HBAR   # m/s
+    velocity = v_lat * t * 1e-3 * E_CHARGE * a * 1e-9 / HBAR   # m/s
     if rate == 0:
-        l_e, tau_ps = math.inf, math.inf
+        l_e, l_tr, tau_ps = math.inf, math.inf, math.inf
     else:
         l_e = v_lat * t / rate * a                           # nm
-        tau_ps = HBAR / (rate * 1e-3 * 1.602176634e-19) * 1e12
+        l_tr = v_lat * t / rate_tr * a
+        tau_ps = HBAR / (rate * 1e-3 * E_CHARGE) * 1e12
     kf = wavevector_per_nm(energy, material)
     ratio = rate / energy
     valid = ratio <= BORN_VALIDITY_LIMIT
     if warn and not valid:
+        what = f"U={U:g} meV" if lc == 0 else f"U_rms={U:g} meV (lc={lc:g} nm)"
         warnings.warn(
-            f"disorder U={U:g} meV is too strong for the Born approximation at E={energy:g} meV: "
+            f"disorder {what} is too strong for the Born approximation at E={energy:g} meV: "
             f"hbar/tau = {rate:.3g} meV is {ratio:.2f} E_F (> {BORN_VALIDITY_LIMIT}) and "
             f"k_F l_e = {kf * l_e:.2g}; the electron is scattered before it completes a "
             "wavelength, so the Born mean free path is meaningless (measure it instead)",
             RuntimeWarning, stacklevel=2)
     return BornEstimate(energy=energy, strength=U, hbar_over_tau=rate, tau_ps=tau_ps,
-                        velocity=velocity, l_e=l_e, l_tr=l_e, l_wire=0.5 * math.pi * l_e,
-                        k_f_l=kf * l_e, ratio=ratio, valid=valid)
+                        velocity=velocity, l_e=l_e, l_tr=l_tr, l_wire=0.5 * math.pi * l_tr,
+                        k_f_l=kf * l_e, ratio=ratio, valid=valid, correlation_length=lc)
 
 
 # ---------------------------------------------------------------------- fits

@@ -51,10 +51,14 @@ class Condition:
 class LengthScales:
     """All length and energy scales of a device at one Fermi energy.
 
-    Lengths in nm, energies in meV, temperature in K. ``l_e_born`` is the
-    Born estimate for Anderson disorder ``disorder`` (inf when clean),
-    ``l_e_measured`` the transport mean free path fitted from ensembles (or
-    None), ``mode_spacing`` the subband spacing Delta E at the Fermi energy.
+    Lengths in nm, energies in meV, temperature in K. ``l_e_born`` and
+    ``l_tr_born`` are the Born elastic and transport mean free paths of the
+    disorder ``disorder`` (Anderson U, or U_rms with ``correlation_length``
+    > 0; inf when clean), ``l_e_measured`` the transport mean free path fitted
+    from ensembles (or None), ``mode_spacing`` the subband spacing Delta E at
+    the Fermi energy. The condition "L << l_e" uses the measured value if
+    there is one, else the Born transport mean free path (equal to l_e for
+    Anderson disorder; for smooth disorder only l_tr counts backscattering).
     ``conditions`` lists each requirement with its ratio and verdict;
     ``plateaus_visible`` is True when all are met.
     """
@@ -74,6 +78,8 @@ class LengthScales:
     open_modes: int
     taper: float | None
     conditions: list = field(default_factory=list)
+    l_tr_born: float = math.inf
+    correlation_length: float = 0.0
 
     @property
     def plateaus_visible(self) -> bool:
@@ -89,12 +95,17 @@ class LengthScales:
         """A plain-text table."""
         def fmt(v):
             return "inf" if v is None or (isinstance(v, float) and math.isinf(v)) else f"{v:.4g}"
+        what = ("clean (no disorder)" if self.disorder == 0 else
+                f"Anderson disorder U = {self.disorder:g} meV" if self.correlation_length == 0
+                else f"correlated disorder U_rms = {self.disorder:g} meV, "
+                     f"lc = {self.correlation_length:g} nm")
         lines = [f"Fermi energy {self.energy:g} meV, T = {self.temperature:g} K, "
-                 f"Anderson disorder U = {self.disorder:g} meV, {self.open_modes} open lead modes",
+                 f"{what}, {self.open_modes} open lead modes",
                  f"  lambda_F          {fmt(self.lambda_F)} nm",
                  f"  W                 {fmt(self.W)} nm",
                  f"  L                 {fmt(self.L)} nm",
                  f"  l_e (Born)        {fmt(self.l_e_born)} nm",
+                 f"  l_tr (Born)       {fmt(self.l_tr_born)} nm",
                  f"  l_e (measured)    "
                  + (f"{fmt(self.l_e_measured)} nm" if self.l_e_measured is not None
                     else "not measured"),
@@ -114,26 +125,45 @@ class LengthScales:
 
 
 def measure_mean_free_path(width: float, a: float, energy: float, disorder: float, *,
-                           lengths=None, seeds: int = 16, workers: int | None = 1):
-    """Transport mean free path (nm) measured on disordered wires of ``width`` (nm).
+                           correlation_length: float = 0.0, lengths=None, seeds: int = 16,
+                           workers: int | None = 1):
+    """Transport mean free path measured on disordered wires.
 
-    Runs ensembles of ``geometries/disordered_wire.py`` at ``lengths`` (nm;
-    default 0.5, 1, 2 x the Born l_wire, at least 2a) and fits
+    Runs ensembles of ``geometries/disordered_wire.py`` at ``lengths`` and fits
     <T> = N/(1 + L/l); returns :class:`qpcsim.disorder.MeanFreePathFit`
-    (``.l_tr`` = 2 l / pi).
+    (``.l_tr`` = 2 l / pi, nm).
+
+    Parameters
+    ----------
+    width, a : float
+        Wire width and lattice constant (nm).
+    energy : float
+        Fermi energy (meV).
+    disorder : float
+        Disorder strength (meV): Anderson U, or U_rms if correlated.
+    correlation_length : float
+        Gaussian correlation length (nm); 0 = Anderson.
+    lengths : sequence of float, optional
+        Wire lengths (nm); default 0.5, 1, 2 x the Born l_wire (at least 2a).
+    seeds : int
+        Disorder realizations per length.
+    workers : int, optional
+        Local processes (1 = serial).
     """
     from .disorder import born_mean_free_path, ensemble, fit_mean_free_path
     from .geometry import load_geometry
     if lengths is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lw = born_mean_free_path(energy, disorder, a).l_wire
+            lw = born_mean_free_path(energy, disorder, a,
+                                     correlation_length=correlation_length).l_wire
         lengths = [max(2 * a, a * round(f * min(lw, 200 * a) / a)) for f in (0.5, 1.0, 2.0)]
         lengths = sorted(set(lengths))
     means, sems, N = [], [], None
     for L in lengths:
         dev = load_geometry("disordered_wire", W=width, L=L, a=a)
-        r = ensemble(dev, seeds, energy=energy, workers=workers, disorder=disorder)
+        r = ensemble(dev, seeds, energy=energy, workers=workers, disorder=disorder,
+                     correlation_length=correlation_length)
         means.append(r.transmission.mean())
         sems.append(r.transmission.std(ddof=1) / math.sqrt(r.n))
         N = int(np.sum(dev.transverse_mode_energies() < energy))
@@ -146,7 +176,8 @@ def _taper_of(device):
     return None if taper is None else float(taper)
 
 
-def length_scales(device, energy: float, temperature: float = 0.0, *, disorder: float = 0.0,
+def length_scales(device, energy: float, temperature: float = 0.0, *,
+                  disorder: float | None = None, correlation_length: float | None = None,
                   L: float | None = None, L_phi: float = math.inf,
                   l_e_measured: float | None = None, measure: bool = False,
                   seeds: int = 16, mode_spacing: float | None = None,
@@ -161,8 +192,13 @@ def length_scales(device, energy: float, temperature: float = 0.0, *, disorder: 
         Fermi energy (meV).
     temperature : float
         Temperature (K).
-    disorder : float
-        Anderson disorder strength U (meV); 0 = clean (l_e = inf).
+    disorder : float, optional
+        Disorder strength (meV): Anderson U, or U_rms with a correlation
+        length; 0 = clean (l_e = inf). Default: the device's own ``disorder``
+        parameter if it has one (``with_disorder``), else 0.
+    correlation_length : float, optional
+        Gaussian correlation length (nm); 0 = Anderson. Default: the device's
+        ``correlation_length`` parameter, else 0.
     L : float, optional
         Length that must be short (nm); default the device length.
     L_phi : float
@@ -182,13 +218,20 @@ def length_scales(device, energy: float, temperature: float = 0.0, *, disorder: 
     from .units import fermi_wavelength_nm, thermal_energy_meV, thermal_length_nm
     energy = _validate.positive("energy", energy, "meV")
     temperature = _validate.non_negative("temperature", temperature, "K")
+    if disorder is None:
+        disorder = device.defaults.get("disorder", 0.0)
+    if correlation_length is None:
+        correlation_length = device.defaults.get("correlation_length", 0.0)
     disorder = _validate.non_negative("disorder", disorder, "meV")
+    correlation_length = _validate.non_negative("correlation_length", correlation_length, "nm")
     L = float(device.length) if L is None else _validate.positive("L", L, "nm")
     L_phi = float(L_phi) if math.isinf(L_phi) else _validate.positive("L_phi", L_phi, "nm")
     lam = fermi_wavelength_nm(energy, device.material)
-    born = born_mean_free_path(energy, disorder, device.a, material=device.material)
+    born = born_mean_free_path(energy, disorder, device.a, material=device.material,
+                               correlation_length=correlation_length)
     if measure and disorder > 0 and l_e_measured is None:
         l_e_measured = measure_mean_free_path(device.width, device.a, energy, disorder,
+                                              correlation_length=correlation_length,
                                               seeds=seeds).l_tr
     thresholds = device.transverse_mode_energies()
     N = int(np.sum(thresholds < energy))
@@ -202,7 +245,7 @@ def length_scales(device, energy: float, temperature: float = 0.0, *, disorder: 
     kT = thermal_energy_meV(temperature)
     L_T = thermal_length_nm(energy, temperature, device.material)
     taper = _taper_of(device) if taper is None else _validate.non_negative("taper", taper, "nm")
-    l_e = l_e_measured if l_e_measured is not None else born.l_e
+    l_e = l_e_measured if l_e_measured is not None else born.l_tr
     conds = [
         Condition("L << l_e", L / l_e, L / l_e < MUCH_LESS,
                   "ballistic" if L / l_e < MUCH_LESS else
@@ -225,7 +268,8 @@ def length_scales(device, energy: float, temperature: float = 0.0, *, disorder: 
     return LengthScales(energy=energy, temperature=temperature, disorder=disorder, lambda_F=lam,
                         W=float(device.width), L=L, l_e_born=born.l_e, l_e_measured=l_e_measured,
                         L_phi=L_phi, L_T=L_T, kT=kT, mode_spacing=mode_spacing, open_modes=N,
-                        taper=taper, conditions=conds)
+                        taper=taper, conditions=conds, l_tr_born=born.l_tr,
+                        correlation_length=correlation_length)
 
 
 # ---------------------------------------------------------------------- adiabaticity
@@ -305,7 +349,8 @@ def plot_adiabaticity(result: AdiabaticityResult, path):
     ax.axhline(result.tolerance, color="grey", lw=0.8)
     ax.set_xlabel(r"$L_{taper}/\lambda_F$")
     ax.set_ylabel(r"$|G - n|$ ($G_0$)")
-    ax.set_title(f"qpc_hardwall: adiabatic above L_taper/lambda_F = {result.threshold:.2g}")
+    ax.set_title(f"qpc_hardwall: |G - n| < {result.tolerance:g} $G_0$ from "
+                 f"$L_{{taper}}/\\lambda_F$ = {result.threshold:.2g}", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
@@ -319,8 +364,9 @@ class CompareResult:
     """Clean and disorder-averaged gate sweeps.
 
     ``x``: gate values; ``clean``: G (G0); ``ensembles``: U (meV) -> EnsembleResult;
-    ``quality``: U -> dict(deviation=mean |plateau - integer| (G0),
-    flatness=mean plateau flatness (G0), L_over_le=L/l_e (Born), plateaus=count
+    ``quality``: U -> dict(deviation=mean |median G - n| on the clean curve's
+    plateau windows (G0), flatness=mean max |G - median| there (G0),
+    L_over_le=L/l_tr (Born), plateaus=quantized plateaus (n >= 1) still found
     per seed), U = 0 for the clean curve.
     """
 
@@ -333,15 +379,30 @@ class CompareResult:
     length: float
 
 
-def _plateau_quality(x, traces):
+def _clean_windows(x, clean):
+    """Gate windows (start, stop, n) of the clean trace's quantized plateaus, n >= 1
+    (the pinch-off G = 0 is no plateau of interest)."""
+    from .analysis import find_plateaus
+    return [(p.start, p.stop, p.index) for p in find_plateaus(x, clean) if p.index >= 1]
+
+
+def _plateau_quality(x, traces, windows):
+    """Plateau quality of each trace on the clean plateau windows.
+
+    ``deviation``: mean over traces and windows of |median G - n| (G0);
+    ``flatness``: mean of max |G - median G| in the window (G0);
+    ``plateaus``: mean number of quantized plateaus (n >= 1) that
+    :func:`qpcsim.analysis.find_plateaus` still finds in each trace.
+    """
     from .analysis import find_plateaus
     devs, flats, counts = [], [], []
     for g in np.atleast_2d(traces):
-        ps = find_plateaus(x, g)
-        counts.append(len(ps))
-        if ps:
-            devs.append(np.mean([abs(p.deviation) for p in ps]))
-            flats.append(np.mean([p.flatness for p in ps]))
+        for start, stop, n in windows:
+            inside = (x >= start) & (x <= stop)
+            med = float(np.median(g[inside]))
+            devs.append(abs(med - n))
+            flats.append(float(np.max(np.abs(g[inside] - med))))
+        counts.append(sum(1 for p in find_plateaus(x, g) if p.index >= 1))
     return dict(deviation=float(np.mean(devs)) if devs else float("nan"),
                 flatness=float(np.mean(flats)) if flats else float("nan"),
                 plateaus=float(np.mean(counts)))
@@ -352,12 +413,34 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
                      **fixed) -> CompareResult:
     """Ensemble-averaged sweeps of ``device`` for each disorder strength (meV).
 
-    Each strength wraps the device with :func:`qpcsim.with_disorder` and runs
-    :func:`qpcsim.ensemble` over ``seeds`` seeds; plateau quality is measured
-    on every seed's trace and averaged, and L/l_e uses the Born l_e (Anderson).
+    The clean curve comes from :func:`qpcsim.sweep`; each strength wraps the
+    device with :func:`qpcsim.with_disorder` (disorder over the whole
+    scattering region, leads clean) and runs :func:`qpcsim.ensemble` over
+    ``seeds`` seeds (each seed computes the whole trace). Plateau quality is
+    measured on every seed's trace and averaged; L/l_e uses the Born transport
+    mean free path at ``energy``.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        A clean device (e.g. ``qpc_split_gate``).
+    strengths : sequence of float
+        Disorder strengths (meV): Anderson U, or U_rms if correlated.
+    seeds : int
+        Realizations per strength (>= 2).
+    over : dict
+        One swept parameter -> values (its own unit, e.g. Vg in V).
+    energy : float
+        Fermi energy (meV).
+    correlation_length : float
+        Gaussian correlation length (nm); 0 = Anderson disorder.
+    workers, scheduler : optional
+        Executors, as in :func:`qpcsim.sweep`.
+    **fixed
+        Other device parameters.
     """
     from .disorder import born_mean_free_path, ensemble, with_disorder
-    from .solver import solve
+    from .sweep import sweep
     if len(over) != 1:
         raise ValueError("compare sweeps exactly one parameter (e.g. Vg)")
     name, values = next(iter(over.items()))
@@ -368,20 +451,27 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     if isinstance(seeds, bool) or int(seeds) != seeds or seeds < 2:
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
-    kind = "correlated" if correlation_length > 0 else "anderson"
-    clean = np.array([solve(device, energy, **{**fixed, name: float(v)}).conductance for v in x])
-    quality = {0.0: dict(_plateau_quality(x, clean), L_over_le=0.0)}
+    lc = _validate.non_negative("correlation_length", correlation_length, "nm")
+    clean = sweep(device, {name: x}, energy=energy, workers=workers, scheduler=scheduler,
+                  progress=False, **fixed).data["conductance"].values
+    windows = _clean_windows(x, clean)
+    if not windows:
+        warnings.warn(f"the clean sweep over {name} shows no quantized plateau with G >= 1 G0: "
+                      "plateau quality cannot be measured (widen the sweep range)",
+                      RuntimeWarning, stacklevel=2)
+    quality = {0.0: dict(_plateau_quality(x, clean, windows), L_over_le=0.0)}
     ens = {}
     for U in strengths:
-        ddev = with_disorder(device, U, kind=kind, correlation_length=correlation_length)
+        ddev = with_disorder(device, U, correlation_length=lc)
         r = ensemble(ddev, int(seeds), energy, over={name: x}, workers=workers,
                      scheduler=scheduler, **fixed)
         ens[U] = r
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            l_e = born_mean_free_path(energy, U, device.a, material=device.material).l_e
-        q = _plateau_quality(x, r.conductance)
-        q["L_over_le"] = device.length / l_e if kind == "anderson" else float("nan")
+            l_tr = born_mean_free_path(energy, U, device.a, material=device.material,
+                                       correlation_length=lc).l_tr
+        q = _plateau_quality(x, r.conductance, windows)
+        q["L_over_le"] = device.length / l_tr
         quality[U] = q
     return CompareResult(name=name, x=x, clean=clean, ensembles=ens, quality=quality,
                          energy=float(energy), length=float(device.length))
@@ -400,19 +490,20 @@ def plot_compare(result: CompareResult, path, unit: str = ""):
                         alpha=0.25)
     ax.set_xlabel(f"{result.name}" + (f" ({unit})" if unit else ""))
     ax.set_ylabel(r"$G$ ($G_0$)")
-    ax.set_title(f"clean vs disordered, E = {result.energy:g} meV")
+    ax.set_title(f"clean vs disordered (mean $\\pm$ std), E = {result.energy:g} meV, "
+                 f"L = {result.length:g} nm", fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     Us = sorted(result.quality)
-    ratios = [result.quality[u]["L_over_le"] for u in Us]
-    ratios = [max(r, 1e-6) if np.isfinite(r) else np.nan for r in ratios]
-    bx.loglog(ratios, [max(result.quality[u]["deviation"], 1e-6) for u in Us], "o-",
-              label="mean |plateau - n|")
-    bx.loglog(ratios, [max(result.quality[u]["flatness"], 1e-6) for u in Us], "s--",
-              label="mean flatness")
+    ratios = np.array([result.quality[u]["L_over_le"] for u in Us])
+    floor = 1e-5
+    bx.semilogy(ratios, [max(result.quality[u]["deviation"], floor) for u in Us], "o-",
+                label=r"mean $|G - n|$ on the clean plateaus")
+    bx.semilogy(ratios, [max(result.quality[u]["flatness"], floor) for u in Us], "s--",
+                label=r"mean flatness (max $|G - $median$|$)")
     for u, r in zip(Us, ratios):
-        bx.annotate(f"U={u:g}", (r, max(result.quality[u]["deviation"], 1e-6)), fontsize=7)
-    bx.set_xlabel(r"$L/l_e$ (Born; clean plotted at $10^{-6}$)")
+        bx.annotate(f"U={u:g}", (r, max(result.quality[u]["deviation"], floor)), fontsize=7)
+    bx.set_xlabel(r"$L/l_{tr}$ (Born; clean = 0)")
     bx.set_ylabel(r"$G_0$")
     bx.set_title("plateau quality")
     bx.grid(alpha=0.3, which="both")
@@ -437,13 +528,14 @@ def _lengths(args) -> int:
     energy = args.energy if args.energy is not None else _default_energy(device)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scales = length_scales(device, energy, args.temperature, disorder=args.disorder or 0.0,
+        scales = length_scales(device, energy, args.temperature, disorder=args.disorder,
+                               correlation_length=args.correlation_length,
                                L_phi=args.L_phi if args.L_phi is not None else math.inf,
-                               measure=not args.no_measure, seeds=args.seeds)
+                               L=args.length, measure=not args.no_measure, seeds=args.seeds)
     for w in caught:
         print(f"warning: {w.message}")
-    print(f"{device.name}: " + ("" if args.energy is not None else
-                                "(energy defaulted to midway between lead subbands 3 and 4) "))
+    print(device.name + ("" if args.energy is not None else
+                         " (energy defaulted to midway between lead subbands 3 and 4)"))
     print(scales.report())
     return 0
 
@@ -482,8 +574,15 @@ def register_cli(sub) -> None:
                    help="geometry parameter (nm, meV, V, T)")
     p.add_argument("--temperature", type=float, required=True, help="temperature (K)")
     p.add_argument("--energy", type=float, help="Fermi energy (meV)")
-    p.add_argument("--disorder", type=float, help="Anderson disorder strength U (meV)")
+    p.add_argument("--disorder", type=float,
+                   help="disorder strength (meV): Anderson U, or U_rms with --correlation-length "
+                        "(default: the geometry's own disorder parameter, else 0)")
+    p.add_argument("--correlation-length", dest="correlation_length", type=float,
+                   help="Gaussian correlation length (nm); 0 = Anderson")
     p.add_argument("--L-phi", dest="L_phi", type=float, help="phase-coherence length (nm)")
+    p.add_argument("--length", type=float,
+                   help="length that must be short (nm), e.g. the constriction; default: the "
+                        "device's scattering-region length")
     p.add_argument("--seeds", type=int, default=16, help="seeds per length for measured l_e")
     p.add_argument("--no-measure", action="store_true", help="Born l_e only (no ensembles)")
     p.set_defaults(func=_lengths)

@@ -49,6 +49,29 @@ def test_each_verdict_flips_when_its_length_drops_below_L(wire):
     assert ls.length_scales(wire, e, T_edge, L=10.0).condition("k_BT << dE").ok
     warm = ls.length_scales(wire, e, 10 * T_edge, L=10.0)   # kT = dE/2
     assert not warm.condition("k_BT << dE").ok and warm.condition("L << L_T").ok
+    # adiabaticity: a taper shorter than lambda_F flips the verdict
+    lam = qpcsim.units.fermi_wavelength_nm(e)
+    abrupt = ls.length_scales(wire, e, 0.0, taper=0.5 * lam)
+    assert abrupt.condition("lambda_F << taper").ratio == pytest.approx(2.0)
+    assert not abrupt.condition("lambda_F << taper").ok and not abrupt.plateaus_visible
+    assert ls.length_scales(wire, e, 0.0, taper=5 * lam).plateaus_visible
+
+
+def test_hierarchy_reads_the_devices_own_disorder():
+    """A disordered wire reports its own disorder: Anderson U = 30 meV gives
+    l_e = l_tr (Born); smooth disorder (lc = 20 nm, k_F lc = 2.2) gives
+    l_tr >> l_e, and the verdict uses l_tr."""
+    dev = qpcsim.load_geometry("disordered_wire", W=100.0, L=200.0, a=5.0, disorder=30.0)
+    e, _ = energy_mid(dev)
+    s = ls.length_scales(dev, e, 0.0)
+    assert s.disorder == 30.0 and s.l_e_born == pytest.approx(s.l_tr_born)
+    assert s.l_e_born == pytest.approx(
+        qpcsim.disorder.born_mean_free_path(e, 30.0, 5.0).l_e, rel=1e-12)
+    assert not s.condition("L << l_e").ok                   # 200 nm > l_e ~ 100 nm
+    smooth = ls.length_scales(dev, e, 0.0, disorder=2.0, correlation_length=20.0)
+    assert smooth.l_tr_born > 5 * smooth.l_e_born
+    assert smooth.condition("L << l_e").ratio == pytest.approx(200.0 / smooth.l_tr_born)
+    assert "U_rms = 2 meV, lc = 20 nm" in smooth.report()
 
 
 def test_thermal_smearing_of_plateaus(wire):
@@ -75,6 +98,21 @@ def test_adiabaticity_plateau_deviation_falls_with_taper():
     assert res.deviation[-1] < 0.1 * res.deviation[0]
     assert res.ratio[-1] == pytest.approx(300.0 / res.lambda_F)
     assert res.threshold == pytest.approx(res.ratio[1])   # flat to 2e-3 from ~2 lambda_F
+
+
+def test_plateau_quality_degrades_with_L_over_le():
+    """Split gate (a = 8 nm, L = 480 nm), 4 seeds: on the clean plateaus |G - n| is
+    < 0.01 clean and grows with L/l_tr (measured 0.003, 0.17, 0.75 for L/l_tr = 0,
+    0.5, 4.7); the quantized plateaus found per trace drop from 1 to 0."""
+    dev = qpcsim.load_geometry("qpc_split_gate", a=8.0)
+    r = ls.compare_disorder(dev, [5.0, 15.0], 4, {"Vg": np.linspace(-1.3, -0.5, 25)}, 8.0,
+                            workers=1)
+    q = [r.quality[u] for u in (0.0, 5.0, 15.0)]
+    assert q[0]["deviation"] < 0.01 and q[0]["plateaus"] >= 1
+    assert q[0]["L_over_le"] < q[1]["L_over_le"] < 1 < q[2]["L_over_le"]
+    assert q[0]["deviation"] < 0.5 * q[1]["deviation"] < 0.5 * q[2]["deviation"]
+    assert q[2]["plateaus"] < q[0]["plateaus"]
+    assert r.ensembles[15.0].conductance.shape == (4, 25)
 
 
 def test_cli_lengths(capsys):
