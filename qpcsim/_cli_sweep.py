@@ -79,7 +79,8 @@ def _sweep(args) -> int:
     store = args.store or str(out) + ".points.jsonl"
     result = sweep(device, over, energy=args.energy, temperature=args.temperature,
                    workers=args.workers, scheduler=args.scheduler, store=store,
-                   adaptive=args.adaptive, progress=not args.quiet)
+                   adaptive=args.adaptive, adaptive_batch=args.adaptive_batch,
+                   progress=not args.quiet)
     result.save(out)
     data = result.data
     print(f"wrote {out} ({int(data['conductance'].size)} points, solver {data.attrs['solver']}, "
@@ -128,6 +129,9 @@ def register_cli(sub) -> None:
     p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--adaptive", type=float, metavar="TOL",
                    help="adaptive sampling to max interpolation error TOL (G0)")
+    p.add_argument("--adaptive-batch", type=int, default=4, metavar="N",
+                   help="adaptive points per round (default 4); the points depend on N, "
+                        "not on --workers")
     p.add_argument("--out", required=True, help="result file (NetCDF/HDF5)")
     p.add_argument("--store", help="resume store (default OUT.points.jsonl)")
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")

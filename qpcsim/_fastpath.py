@@ -15,6 +15,20 @@ mode variables. This module builds the *same* system, but
   there), so one sparse factorization with a Schur complement onto X, plus a
   dense solve of size |X| ~ 4 W/a, gives the whole S-matrix.
 
+Back ends for ``(A^-1)`` on X: ``mumps`` (MUMPS Schur complement, analysis
+reused), ``scipy`` (SuperLU, when Kwant lacks MUMPS) and ``rgf``
+(:mod:`qpcsim._rgf`): ``A`` is block-tridiagonal in the lattice columns, with
+each lead's mode variables appended to its end column, and the inter-column
+hoppings are diagonal; one sweep of left-connected Green's functions from the
+left lead (never singular: they contain the open lead) gives ``G_00, G_0N,
+G_N0, G_NN`` and the S-matrix directly, at O(nx (ny norbs)^3) with one dense
+block inversion per column. RGF is faster for narrow spinless devices,
+MUMPS for wide or Zeeman-resolved ones. ``backend="auto"`` picks one with
+:func:`choose_backend`, a cost model fitted to measurements that depends on
+the lattice size only (no run-time timing), so results stay bit-identical in
+every process. :attr:`FastSolver.name` (stored with results) names the back
+end that ran: ``fast-mumps``, ``fast-scipy`` or ``fast-rgf``.
+
 The equality with ``kwant.smatrix`` to 1e-10 is asserted in tests and benchmarks.
 """
 from __future__ import annotations
@@ -27,6 +41,7 @@ import numpy as np
 import scipy.linalg
 
 from ._linalg import MumpsSchur, ScipySchur, mumps_available
+from ._rgf import RGFNotApplicable, RGFSolver
 
 # Lead blocks are small (a few (W/a)^2 numbers): keep many, e.g. for the
 # energy nodes of a thermal average shared by all points of a sweep.
@@ -58,6 +73,40 @@ class _LeadPart:
     kept: np.ndarray            # positions in X of the outgoing-mode variables
     nprop: tuple                # propagating modes per lead
     pattern_key: str            # identifies (row, col, schur)
+    n_outs: tuple = ()          # mode variables per lead
+
+
+def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
+    """Back end that ``backend="auto"`` runs for an ``nx`` x ``ny``-site device.
+
+    A fixed rule in the lattice size only, never a timing, so that a device
+    runs the same arithmetic, bit for bit, in every process and executor.
+    Without MUMPS it is always ``"rgf"`` (SciPy's SuperLU path is slower still).
+    Otherwise the back end with the smaller modelled per-point time (ms, one
+    core), fitted by non-negative least squares to the 15 cases of
+    ``benchmarks/bench_backends.py`` and its calibration runs (saddle QPCs
+    25 x 50 .. 200 x 400 and short-wide 100 x 30, 200 x 60; Zeeman 50 x 100 ..
+    100 x 200; wires 19 x 101 .. 19 x 801 sites), where it picks the faster
+    one every time:
+
+    * RGF: one dense m x m inversion per column, m = ny * norbs, plus Python
+      overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)``;
+    * MUMPS: nested dissection of the grid, where the spin species decouple
+      (cost linear in norbs), plus the dense Schur solve on X (|X| ~ 2m):
+      ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3``, with
+      long/short = max/min(nx, ny).
+
+    So RGF wins for norbs = 1 up to about 100-150 sites across (any length),
+    MUMPS for wider devices and for Zeeman-resolved ones (RGF does not exploit
+    the spin block structure).
+    """
+    if not mumps:
+        return "rgf"
+    m = ny * norbs
+    long, short = max(nx, ny), min(nx, ny)
+    t_rgf = nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
+    t_mumps = 9.6e-4 * norbs * nx * ny + 3.8e-5 * norbs * long * short**2 + 1.0e-5 * m**3
+    return "rgf" if t_rgf < t_mumps else "mumps"
 
 
 class FastSolver:
@@ -67,24 +116,38 @@ class FastSolver:
     ----------
     device : qpcsim.Device
         The device; its Kwant system is built on first use.
-    backend : {"auto", "mumps", "scipy"}
-        Sparse back end for the Schur complement.
+    backend : {"auto", "mumps", "scipy", "rgf"}
+        ``mumps``/``scipy``: sparse Schur complement; ``rgf``: recursive
+        Green's functions over the lattice columns; ``auto``: the choice of
+        :func:`choose_backend` (a fixed rule in the device's size, so the
+        same device always runs the same arithmetic).
     """
 
     def __init__(self, device, backend: str = "auto"):
-        if backend == "auto":
-            backend = "mumps" if mumps_available() else "scipy"
-        if backend not in ("mumps", "scipy"):
-            raise ValueError(f"backend={backend!r} is not allowed: use 'auto', 'mumps' or 'scipy'")
+        if backend not in ("auto", "mumps", "scipy", "rgf"):
+            raise ValueError(f"backend={backend!r} is not allowed: "
+                             "use 'auto', 'mumps', 'scipy' or 'rgf'")
         if backend == "mumps" and not mumps_available():
             raise ValueError("backend='mumps' is not available: Kwant was built without MUMPS")
-        self.backend = backend
         self.device = device
         self.fsyst = device.build()
         self.norbs = device.norbs
         self.n_sys = len(device.site_positions()) * self.norbs
         self._hoppings = self._hopping_structure()
         self._sys_row, self._sys_col = self._system_pattern()
+        requested = backend
+        if backend == "auto":
+            backend = choose_backend(device.nx, device.ny, self.norbs, mumps_available())
+        self._rgf = None
+        if backend == "rgf":
+            try:
+                self._rgf = RGFSolver(device.site_positions(), self.norbs, device.nx, device.ny,
+                                      self._sys_row, self._sys_col, self.fsyst.lead_interfaces)
+            except RGFNotApplicable as err:
+                if requested == "rgf":
+                    raise ValueError(f"backend='rgf' does not apply to this device: {err}") from err
+                backend = "mumps" if mumps_available() else "scipy"
+        self.backend = backend
         self._hop_cache: dict = {}
         self._lead_cache: OrderedDict = OrderedDict()
         self._lead_matrix_cache: dict = {}
@@ -215,7 +278,7 @@ class FastSolver:
             rhs_x[where[new_vars], col0:col0 + k] += bottom
             col0 += k
         return _LeadPart(row, col, np.concatenate(vals).astype(complex), n, schur, rhs_x,
-                         where[np.concatenate(kept)], tuple(nprop_all), digest)
+                         where[np.concatenate(kept)], tuple(nprop_all), digest, n_outs)
 
     def _leads(self, energy: float, params: dict) -> _LeadPart:
         key = (float(energy),) + tuple(float(params[k]) for k in self.device.lead_parameters)
@@ -257,6 +320,10 @@ class FastSolver:
         leads = self._leads(energy, params)
         if sum(leads.nprop) == 0:
             return np.zeros((0, 0), dtype=complex), leads.nprop
+        if self._rgf is not None:
+            values = np.concatenate([self._hopping_values(float(params["B"])),
+                                     self.device.onsite_diagonal(params) - energy])
+            return self._rgf.solve(values, leads), leads.nprop
         values = np.concatenate([self._hopping_values(float(params["B"])),
                                  self.device.onsite_diagonal(params) - energy, leads.values])
         schur = self._factorizer(leads).schur_complement(values)

@@ -102,6 +102,15 @@ def find_plateaus(x, conductance, *, slope_fraction: float = 0.2, min_points: in
     """
     x, g = _sorted_trace(x, conductance)
     slope_fraction = _validate.in_range("slope_fraction", slope_fraction, 0.0, 1.0)
+    return _flat_runs(x, g, slope_fraction, min_points, tolerance)
+
+
+def _flat_runs(x, g, slope_fraction, min_points, tolerance):
+    """Plateaus of one stretch. A run judged flat against the stretch's typical
+    riser slope but whose values drift by more than ``tolerance`` is not a
+    plateau: it holds gentler risers (e.g. the first steps of a split gate next
+    to the steep ones near full opening), so it is searched again against its
+    own riser slope."""
     slope = np.abs(np.gradient(g, x))
     peaks, _ = scipy.signal.find_peaks(slope, prominence=0.2 * slope.max())
     reference = np.median(slope[peaks]) if peaks.size else slope.max()
@@ -115,6 +124,11 @@ def find_plateaus(x, conductance, *, slope_fraction: float = 0.2, min_points: in
             run = slice(start, i)
             start = None
             if run.stop - run.start < min_points:
+                continue
+            if np.ptp(g[run]) > tolerance:
+                if run.stop - run.start < x.size:   # a proper sub-stretch: look inside
+                    plateaus += _flat_runs(x[run], g[run], slope_fraction, min_points,
+                                           tolerance)
                 continue
             value = float(np.median(g[run]))
             deviation = value - round(value)

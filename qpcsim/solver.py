@@ -75,7 +75,7 @@ class TransportResult:
     unitarity_error : float
         max|S^dagger S - 1| (largest over the thermal quadrature nodes at T > 0).
     solver : str
-        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``kwant``.
+        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``fast-rgf``, ``kwant``.
     smatrix : ndarray
         Full S-matrix at the Fermi energy (Kwant's mode order and normalization).
     """

@@ -39,6 +39,14 @@ def non_negative(name: str, value, unit: str = "") -> float:
     return number
 
 
+def positive_int(name: str, value) -> int:
+    """An integer >= 1 (a float with an integer value is accepted)."""
+    number = real_number(name, value)
+    if number != int(number) or number < 1:
+        raise ValueError(f"{name}={value!r} is not allowed: it must be a whole number >= 1")
+    return int(number)
+
+
 def in_range(name: str, value, low: float, high: float, unit: str = "") -> float:
     """A finite number in the closed interval [low, high]."""
     number = real_number(name, value, unit)

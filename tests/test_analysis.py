@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import scipy.special
 
 import qpcsim
 from qpcsim.analysis import (buttiker_conductance, find_plateaus, find_steps, fit_buttiker,
@@ -19,6 +20,20 @@ def test_plateaus_of_synthetic_staircase():
     assert 2.5 < three.start < three.stop < 5.5
     assert three.width > 1.5
     assert "no plateaus" not in plateau_table(plateaus, "meV")
+
+
+def test_gentle_steps_next_to_steep_ones_are_not_one_plateau():
+    # A split gate opening fully: the first risers are 20x gentler than the last
+    # ones. Judged against the steep risers' slope alone, 0 -> 5 looked like one
+    # drifting "plateau"; each of 0..5 must come out on its own, flat to 1e-3.
+    x = np.linspace(0.0, 10.0, 2001)
+    centres = [1.0, 2.5, 3.8, 4.9, 5.8, 6.5, 8.0, 8.3, 8.6]
+    widths = [0.04, 0.035, 0.03, 0.025, 0.02, 0.015, 0.003, 0.002, 0.002]
+    g = sum(scipy.special.expit((x - c) / w) for c, w in zip(centres, widths))
+    plateaus = find_plateaus(x, g)
+    assert [p.index for p in plateaus][:7] == [0, 1, 2, 3, 4, 5, 6]
+    assert max(p.flatness for p in plateaus) < 0.25
+    assert max(abs(p.deviation) for p in plateaus) < 1e-3
 
 
 def test_steps_positions_and_widths():

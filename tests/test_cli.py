@@ -26,7 +26,7 @@ def test_sweep_plot_show_end_to_end(tmp_path):
     out = run("sweep", "qpc_saddle", *SMALL, "--sweep", "V0=0:8:33", "--energy", "9",
               "--workers", "2", "--out", str(res), "--plot", str(tmp_path / "r.png"), "--quiet")
     assert out.returncode == 0, out.stderr
-    assert "G/G0" in out.stdout and "fast-mumps" in out.stdout
+    assert "G/G0" in out.stdout and "fast-rgf" in out.stdout   # auto: narrow device
     table = [line.split() for line in out.stdout.splitlines() if line[:3].strip().isdigit()]
     assert {1, 2} <= {int(row[0]) for row in table}
     result = qpcsim.load_result(res)

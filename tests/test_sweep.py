@@ -141,12 +141,30 @@ def test_adaptive_needs_fewer_points_than_uniform():
     assert len(ax) <= 0.6 * uniform_points, (len(ax), uniform_points)
 
 
+def test_adaptive_points_do_not_depend_on_workers(small_saddle):
+    # The learner proposes adaptive_batch points per round whatever the worker
+    # count, so the sampled gate values and conductances are bit-identical.
+    runs = [qpcsim.sweep(small_saddle, {"V0": [2.0, 6.0]}, energy=9.0, adaptive=0.05,
+                         workers=w, progress=False) for w in (1, 2)]
+    np.testing.assert_array_equal(runs[0]["V0"].values, runs[1]["V0"].values)
+    np.testing.assert_array_equal(runs[0].conductance.values, runs[1].conductance.values)
+    assert "batch=4" in runs[0].data.attrs["sampling"]
+    other = qpcsim.sweep(small_saddle, {"V0": [2.0, 6.0]}, energy=9.0, adaptive=0.05,
+                         adaptive_batch=2, workers=1, progress=False)
+    assert len(other["V0"]) != len(runs[0]["V0"]) or \
+        not np.array_equal(other["V0"].values, runs[0]["V0"].values)
+
+
 @pytest.mark.parametrize("kwargs, message", [
     (dict(over={"Vg": [1, 2]}, energy=9.0), r"unknown swept parameter 'Vg'; known swept parameters are: B, E, V0"),
     (dict(over={}, energy=9.0), r"give one or two swept parameters"),
     (dict(over={"V0": [1, 2]}), r"energy is required \(meV\)"),
     (dict(over={"V0": [1, np.nan]}, energy=9.0), r"contains non-finite values"),
     (dict(over={"V0": [3, 1]}, energy=9.0, adaptive=0.01), r"increasing bounds"),
+    (dict(over={"V0": [1, 3]}, energy=9.0, adaptive=0.01, adaptive_batch=0),
+     r"adaptive_batch=0 is not allowed: it must be a whole number >= 1"),
+    (dict(over={"V0": [1, 3]}, energy=9.0, adaptive=0.01, max_points=2.5),
+     r"max_points=2.5 is not allowed"),
     (dict(over={"V0": [1, 2]}, energy=9.0, workers=0), r"workers=0 is not allowed"),
     (dict(over={"V0": [1, 2]}, energy=9.0, scheduler="nowhere"), r"scheduler='nowhere' is not allowed"),
 ])

@@ -1,0 +1,258 @@
+"""Recursive Green's function (RGF) back end for the fast path.
+
+The fast path's linear system ``A x = B`` (see :mod:`qpcsim._fastpath`) is
+block-tridiagonal in the lattice columns ("slices") of a
+:class:`~qpcsim.device.Device`: the scattering region's ``H - E`` couples only
+neighbouring columns, through nearest-neighbour hoppings that are *diagonal*
+in the row index (``-t`` times a Peierls phase), and the mode variables of the
+left (right) lead couple only to the first (last) column. Appending them to
+that column's block gives blocks ``D_0 .. D_{N-1}`` of sizes ``m + n_out0``,
+``m``, ..., ``m``, ``m + n_out1`` (``m = ny * norbs``) and couplings
+``C_{i,i+1} = diag(cR_i)``, ``C_{i+1,i} = diag(cL_i)``.
+
+The right-hand sides live in the first and last blocks and the S-matrix is
+read there too, so only ``G_00, G_0N, G_N0, G_NN`` of ``G = A^-1`` are needed.
+They come from one sweep from the left lead, with the left-connected Green's
+functions (which contain the open left lead, so they are never singular at a
+real energy)::
+
+    g_0 = D_0^-1,   g_i = (D_i - cL_{i-1} g_{i-1} cR_{i-1})^-1
+
+(products with the diagonal couplings are row/column scalings), carrying only
+the thin blocks ``P_i = G^L_{i0} B_0`` (columns: incoming modes),
+``Q_i = R G^L_{0i}`` (rows: outgoing modes of the left lead) and
+``T_i = R G^L_{00} B_0``; at the end ``g_{N-1} = G_NN``. The cost is one dense
+LU-based inversion of an ``m x m`` block per column, O(nx m^3), single-threaded
+BLAS/LAPACK, deterministic.
+
+Columns with missing sites (a ``shape`` mask) are padded to ``m`` with
+decoupled dummy orbitals (diagonal 1, no hopping), which changes no physical
+entry of ``A^-1``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.linalg import lapack
+
+_getrf, _getri, _getri_lwork = lapack.zgetrf, lapack.zgetri, lapack.zgetri_lwork
+
+
+class RGFNotApplicable(ValueError):
+    """The system is not block-tridiagonal in lattice columns with the leads at
+    the first and last column (the caller falls back to a sparse back end)."""
+
+
+def _inverse(matrix: np.ndarray, lwork: dict) -> np.ndarray:
+    """Inverse of a C-ordered square matrix (overwritten) by LAPACK getrf/getri.
+
+    LAPACK works on the Fortran-ordered transpose, whose inverse is the
+    transpose of the inverse: no copies."""
+    n = matrix.shape[0]
+    work = lwork.get(n)
+    if work is None:
+        work, info = _getri_lwork(n)
+        work = lwork[n] = max(int(work.real), 1)
+    lu, piv, info = _getrf(matrix.T, overwrite_a=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"singular block in the RGF recursion (getrf info={info})")
+    inv, info = _getri(lu, piv, lwork=work, overwrite_lu=True)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"RGF block inversion failed (getri info={info})")
+    return inv.T
+
+
+@dataclass
+class _LeadMap:
+    """Where the lead-dependent entries go in the first/last block (one pattern)."""
+
+    sizes: tuple            # (size of the first block, size of the last block)
+    first_flat: np.ndarray  # flat positions in the first block of lead entries ...
+    first_idx: np.ndarray   # ... and their indices in leads.values
+    last_flat: np.ndarray
+    last_idx: np.ndarray
+    sys_first_flat: np.ndarray  # flat positions of the system entries of column 0
+    sys_last_flat: np.ndarray   # ... and of column N-1, with the extended strides
+    b_first: tuple          # (local rows, rows of rhs_x) of B on the first block
+    b_last: tuple
+    kept_first: np.ndarray  # local rows of the kept variables in the first block
+    kept_last: np.ndarray
+
+
+class RGFSolver:
+    """The RGF recursion for one device structure.
+
+    Parameters
+    ----------
+    positions : ndarray (n_sites, 2)
+        Integer lattice positions (column, row) of the sites, Kwant's order.
+    norbs, nx, ny : int
+        Orbitals per site and the bounding box in columns x rows.
+    sys_row, sys_col : ndarray
+        Coordinates (orbital indices) of the scattering region's entries of
+        ``A``, in the order of the values passed to :meth:`solve`.
+    lead_interfaces : sequence of two arrays of site indices
+
+    Raises
+    ------
+    RGFNotApplicable
+        Entries coupling non-adjacent columns or different rows across
+        columns, or lead interfaces that are not the first/last column.
+    """
+
+    def __init__(self, positions, norbs, nx, ny, sys_row, sys_col, lead_interfaces):
+        pos = np.rint(np.asarray(positions)).astype(np.int64)
+        self.nslices = nslices = int(nx)
+        self.m = m = int(ny) * int(norbs)
+        self.norbs = int(norbs)
+        if nslices < 2 or len(lead_interfaces) != 2:
+            raise RGFNotApplicable("RGF needs two leads and at least two columns")
+        orb = np.arange(len(pos) * norbs)
+        site = orb // norbs
+        self.slice_of = pos[site, 0]
+        self.local_of = pos[site, 1] * norbs + orb % norbs
+        if (self.slice_of.min() < 0 or self.slice_of.max() >= nslices
+                or self.local_of.min() < 0 or self.local_of.max() >= m):
+            raise RGFNotApplicable("sites outside the device's bounding box")
+        for lead, column in zip(lead_interfaces, (0, nslices - 1)):
+            if np.any(pos[np.asarray(lead), 0] != column):
+                raise RGFNotApplicable("a lead does not attach at the first/last column")
+
+        sys_row, sys_col = np.asarray(sys_row), np.asarray(sys_col)
+        sr, sc = self.slice_of[sys_row], self.slice_of[sys_col]
+        lr, lc = self.local_of[sys_row], self.local_of[sys_col]
+        intra, fwd, bwd = sr == sc, sc == sr + 1, sc == sr - 1
+        if not np.all(intra | fwd | bwd) or np.any(lr[~intra] != lc[~intra]):
+            raise RGFNotApplicable("hoppings are not diagonal between adjacent columns")
+        idx = np.flatnonzero(intra)
+        idx = idx[np.argsort(sr[idx], kind="stable")]
+        self._intra_idx = idx
+        self._intra_rc = (lr[idx], lc[idx])
+        self._intra_flat = lr[idx] * m + lc[idx]
+        self._intra_bounds = np.searchsorted(sr[idx], np.arange(nslices + 1))
+        self._fwd = (np.flatnonzero(fwd), sr[fwd], lr[fwd])   # A[i, i+1] -> cR[i]
+        self._bwd = (np.flatnonzero(bwd), sc[bwd], lr[bwd])   # A[i+1, i] -> cL[i]
+        present = np.zeros((nslices, m), dtype=bool)
+        present[self.slice_of, self.local_of] = True
+        self._dummy = {i: np.flatnonzero(~present[i]) for i in range(nslices)
+                       if not present[i].all()}
+        self._lead_maps: dict = {}
+        self._lwork: dict = {}
+
+    # ------------------------------------------------------------ structure
+    def _global_to_local(self, index, n_sys, n_out0):
+        """(slice, local row) of indices of ``A`` (system orbitals, then lead variables)."""
+        index = np.asarray(index)
+        sl = np.empty(len(index), dtype=np.int64)
+        loc = np.empty(len(index), dtype=np.int64)
+        is_sys = index < n_sys
+        sl[is_sys], loc[is_sys] = self.slice_of[index[is_sys]], self.local_of[index[is_sys]]
+        var = index[~is_sys] - n_sys
+        left = var < n_out0
+        sl[~is_sys] = np.where(left, 0, self.nslices - 1)
+        loc[~is_sys] = self.m + np.where(left, var, var - n_out0)
+        return sl, loc
+
+    def _lead_map(self, leads) -> _LeadMap:
+        key = (leads.pattern_key, leads.nprop)    # kept rows depend on nprop too
+        lmap = self._lead_maps.get(key)
+        if lmap is not None:
+            return lmap
+        m, last = self.m, self.nslices - 1
+        n_sys = len(self.slice_of)
+        n_out0, n_out1 = leads.n_outs
+        sizes = (m + n_out0, m + n_out1)
+        rs, rl = self._global_to_local(leads.row, n_sys, n_out0)
+        cs, cl = self._global_to_local(leads.col, n_sys, n_out0)
+        if np.any(rs != cs) or np.any((rs != 0) & (rs != last)):
+            raise RGFNotApplicable("lead blocks outside the first/last column")
+        first, lastb = rs == 0, rs == last
+        xs, xl = self._global_to_local(leads.schur, n_sys, n_out0)
+        xpos = np.arange(len(xs))
+        ks, kl = xs[leads.kept], xl[leads.kept]
+        k0 = int(np.count_nonzero(ks == 0))
+        if np.any(ks[:k0] != 0) or np.any(ks[k0:] != last):
+            raise RGFNotApplicable("unexpected order of the outgoing modes")
+        a, b = self._intra_bounds[0], self._intra_bounds[1]
+        c, d = self._intra_bounds[last], self._intra_bounds[last + 1]
+        ir, ic = self._intra_rc
+        lmap = _LeadMap(
+            sizes=sizes,
+            first_flat=rl[first] * sizes[0] + cl[first], first_idx=np.flatnonzero(first),
+            last_flat=rl[lastb] * sizes[1] + cl[lastb], last_idx=np.flatnonzero(lastb),
+            sys_first_flat=ir[a:b] * sizes[0] + ic[a:b],
+            sys_last_flat=ir[c:d] * sizes[1] + ic[c:d],
+            b_first=(xl[xs == 0], xpos[xs == 0]), b_last=(xl[xs == last], xpos[xs == last]),
+            kept_first=kl[:k0], kept_last=kl[k0:])
+        if len(self._lead_maps) > 64:
+            self._lead_maps.clear()
+        self._lead_maps[key] = lmap
+        return lmap
+
+    def _block(self, i, size, corr, intra_vals, flat, lead_flat=None, lead_vals=None):
+        """D_i - correction, as a new C-ordered ``size x size`` matrix."""
+        if corr is None:
+            block = np.zeros((size, size), dtype=complex)
+        elif size == self.m:
+            block = corr
+        else:
+            block = np.zeros((size, size), dtype=complex)
+            block[:self.m, :self.m] = corr
+        flat_view = block.reshape(-1)
+        lo, hi = self._intra_bounds[i], self._intra_bounds[i + 1]
+        flat_view[flat] += intra_vals[lo:hi]
+        dummy = self._dummy.get(i)
+        if dummy is not None:
+            block[dummy, dummy] += 1.0
+        if lead_flat is not None:
+            flat_view[lead_flat] += lead_vals
+        return block
+
+    # ------------------------------------------------------------ solve
+    def solve(self, sys_values: np.ndarray, leads) -> np.ndarray:
+        """``x[leads.kept]`` of ``A x = B``: the S-matrix (rows in ``leads.kept`` order).
+
+        ``sys_values`` are the scattering region's entries of ``A`` (hoppings,
+        then ``H_ii - E``) at the coordinates given to the constructor.
+        """
+        m, nsl = self.m, self.nslices
+        lm = self._lead_map(leads)
+        intra_vals = sys_values[self._intra_idx]
+        c_r = np.zeros((nsl - 1, m), dtype=complex)
+        c_l = np.zeros((nsl - 1, m), dtype=complex)
+        k, s, l = self._fwd
+        c_r[s, l] = sys_values[k]
+        k, s, l = self._bwd
+        c_l[s, l] = sys_values[k]
+        rhs = leads.rhs_x
+        n_in = rhs.shape[1]
+        b_first = np.zeros((lm.sizes[0], n_in), dtype=complex)
+        b_first[lm.b_first[0]] = rhs[lm.b_first[1]]
+        b_last = np.zeros((lm.sizes[1], n_in), dtype=complex)
+        b_last[lm.b_last[0]] = rhs[lm.b_last[1]]
+
+        block = self._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
+                            lm.first_flat, leads.values[lm.first_idx])
+        g = _inverse(block, self._lwork)
+        p = g @ b_first                       # G^L_{i0} B_0
+        q = g[lm.kept_first]                  # R G^L_{0i}
+        t = q @ b_first                       # R G^L_{00} B_0
+        for i in range(1, nsl):
+            cl, cr = c_l[i - 1], c_r[i - 1]
+            corr = np.multiply(g[:m, :m], (-cl)[:, None], order="C")
+            corr *= cr[None, :]
+            if i < nsl - 1:
+                block = self._block(i, m, corr, intra_vals, self._intra_flat[
+                    self._intra_bounds[i]:self._intra_bounds[i + 1]])
+            else:
+                block = self._block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
+                                    lm.last_flat, leads.values[lm.last_idx])
+            g = _inverse(block, self._lwork)
+            p = g[:, :m] @ (cl[:, None] * p[:m])
+            qs = q[:, :m] * cr[None, :]
+            t += qs @ p[:m]
+            q = qs @ g[:m]
+        top = t + q @ b_last                          # G_00 B_0 + G_0N B_N on kept rows
+        bottom = p[lm.kept_last] + g[lm.kept_last] @ b_last
+        return np.vstack([top, bottom])

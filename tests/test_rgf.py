@@ -1,0 +1,134 @@
+"""The RGF back end of the fast path reproduces Kwant (and the MUMPS path) on every
+bundled geometry, is unitary and deterministic, handles shaped devices, and
+``backend="auto"`` follows its fixed rule."""
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim._fastpath import FastSolver, choose_backend
+
+GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("*.py"))
+#: Small lattices (a larger lattice constant) where a geometry allows it.
+SMALL = {"qpc_saddle": dict(a=5.0, W=150.0, L=250.0), "qpc_hardwall": dict(a=5.0, L_taper=100.0),
+         "qpc_split_gate": dict(a=8.0), "disordered_wire": dict(a=5.0, W=60.0, L=150.0),
+         "quantum_dot": dict(a=4.0)}
+
+
+def _energy(device):
+    thresholds = device.transverse_mode_energies(4)
+    return float(min(thresholds[3] + 0.37, 0.5 * device.t))
+
+
+def _teig(smat, nprop):
+    t = smat[nprop[0]:, :nprop[0]]
+    return np.sort(np.linalg.svd(t, compute_uv=False) ** 2)
+
+
+def _case(name, variant):
+    module = qpcsim.load_geometry_module(name)
+    params = dict(SMALL.get(name, {}))
+    if variant == "zeeman":
+        if "zeeman" not in module.DEFAULTS:
+            pytest.skip(f"{name} has no Zeeman option")
+        params["zeeman"] = True
+    device = qpcsim.load_geometry(name, **params)
+    extra = {"B": 0.7} if variant != "B=0" else {}
+    if variant == "zeeman":
+        extra["E_Z"] = 0.4
+    for key in device.defaults:
+        if "seed" in key:
+            extra[key] = 7.0
+    return device, extra
+
+
+@pytest.mark.parametrize("name", GEOMETRIES)
+@pytest.mark.parametrize("variant", ["B=0", "B=0.7T", "zeeman"])
+def test_rgf_equals_kwant_and_mumps(name, variant):
+    import kwant
+    device, extra = _case(name, variant)
+    params = device.resolve_params(extra)
+    energy = _energy(device) / device.t
+    rgf = FastSolver(device, backend="rgf")
+    assert rgf.name == "fast-rgf"
+    s_rgf, n_rgf = rgf.smatrix(energy, params)
+    s_mumps, n_mumps = FastSolver(device, backend="mumps").smatrix(energy, params)
+    ref = kwant.smatrix(device.build(), energy, params=params)
+    n_ref = tuple(int(ref.num_propagating(i)) for i in range(2))
+    s_ref = np.asarray(ref.data)
+    assert n_rgf == n_mumps == n_ref and sum(n_ref) > 0
+    for other, n_other in ((s_ref, n_ref), (s_mumps, n_mumps)):
+        assert np.abs(np.abs(s_rgf) - np.abs(other)).max() < 1e-10
+        np.testing.assert_allclose(_teig(s_rgf, n_rgf), _teig(other, n_other), atol=1e-10)
+    unitarity = np.abs(s_rgf.conj().T @ s_rgf - np.eye(s_rgf.shape[1])).max()
+    assert unitarity < 1e-10
+    # Bit-identical on a repeated call (and after another point in between).
+    rgf.smatrix(energy * 1.01, params)
+    again, _ = rgf.smatrix(energy, params)
+    assert np.array_equal(again, s_rgf)
+
+
+def test_rgf_handles_a_shaped_device():
+    """Columns with missing sites (a hard-wall mask) are padded with decoupled dummies."""
+    import kwant
+
+    def shape(x, y):
+        return np.abs(y) < 20.0 + 0.9 * np.abs(x)
+
+    device = qpcsim.Device(width=100.0, length=80.0, a=5.0, shape=shape,
+                           potential=lambda x, y, Vg=1.0: Vg + 0 * x, params={"Vg": 1.0})
+    assert len(device.site_positions()) < device.nx * device.ny
+    params = device.resolve_params({"B": 0.5})
+    energy = _energy(device) / device.t
+    s_rgf, nprop = FastSolver(device, backend="rgf").smatrix(energy, params)
+    ref = kwant.smatrix(device.build(), energy, params=params)
+    assert np.abs(np.abs(s_rgf) - np.abs(np.asarray(ref.data))).max() < 1e-10
+    np.testing.assert_allclose(_teig(s_rgf, nprop), _teig(np.asarray(ref.data), nprop),
+                               atol=1e-10)
+
+
+def test_rgf_is_bit_identical_across_processes():
+    code = ("import numpy as np, qpcsim; from qpcsim._fastpath import FastSolver;"
+            "d = qpcsim.load_geometry('disordered_wire', a=5.0, W=60.0, L=150.0, seed=3);"
+            "p = d.resolve_params({'B': 0.3}); s, _ = FastSolver(d, 'rgf').smatrix(0.3, p);"
+            "print(s.tobytes().hex())")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True).stdout for _ in range(2)]
+    device = qpcsim.load_geometry("disordered_wire", a=5.0, W=60.0, L=150.0, seed=3)
+    s, _ = FastSolver(device, "rgf").smatrix(0.3, device.resolve_params({"B": 0.3}))
+    assert runs[0] == runs[1] == s.tobytes().hex() + "\n"
+
+
+def test_backend_choice_is_a_fixed_rule():
+    # Measured (benchmarks/bench_backends.py): RGF faster for narrow spinless
+    # devices, MUMPS for wide or Zeeman-resolved ones.
+    assert choose_backend(801, 19) == "rgf"
+    assert choose_backend(200, 100) == "rgf"
+    assert choose_backend(400, 200) == "mumps"
+    assert choose_backend(100, 50, norbs=2) == "mumps"
+    assert choose_backend(400, 200, mumps=False) == "rgf"
+    device = qpcsim.load_geometry("disordered_wire", a=5.0, W=60.0, L=150.0)
+    solver = FastSolver(device)
+    assert solver.backend == choose_backend(device.nx, device.ny, device.norbs)
+    assert qpcsim.solve(device, 5.0).solver == solver.name
+    with pytest.raises(ValueError, match="not allowed"):
+        FastSolver(device, backend="superlu")
+
+
+def test_rgf_reused_across_energies_with_different_mode_counts():
+    """One solver through energies where the propagating-mode count changes but
+    the number of lead mode variables does not (regression: stale kept rows)."""
+    device = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=250.0)
+    rgf, mumps = FastSolver(device, "rgf"), FastSolver(device, "mumps")
+    params = device.resolve_params({"V0": 4.0})
+    counts = set()
+    for energy in np.linspace(6.0, 12.0, 7) / device.t:
+        s_rgf, n_rgf = rgf.smatrix(energy, params)
+        s_mumps, n_mumps = mumps.smatrix(energy, params)
+        counts.add(n_rgf)
+        assert n_rgf == n_mumps
+        assert np.abs(np.abs(s_rgf) - np.abs(s_mumps)).max() < 1e-10
+    assert len(counts) > 1
