@@ -40,6 +40,7 @@ import qpcsim
 ENERGY = 10.0          # meV
 HW_X, HW_Y = 1.0, 2.0  # meV
 A = 2.0                # nm
+SPLIT_GATE_ENERGY = 8.0  # meV, as in `make demo`
 
 
 def saddle(width_sites: int, length_sites: int):
@@ -71,15 +72,20 @@ def _plain_kwant_system(device, onsite):
     return syst.finalized()
 
 
-def tutorial_system(device):
-    """What a Kwant tutorial user writes: a Python value function per site."""
+def tutorial_system(device, names=("V0", "hw_x", "hw_y")):
+    """What a Kwant tutorial user writes: a Python value function per site.
+
+    ``names`` are the potential's parameters; Kwant reads them from the value
+    function's signature, so the function is written out for each set.
+    """
     potential, t = device.potential, device.t
-
-    def onsite(site, V0, hw_x, hw_y):
-        x, y = device.lattice_to_nm(*site.pos)
-        return 4.0 + float(potential(np.array(x), np.array(y), V0=V0, hw_x=hw_x, hw_y=hw_y)) / t
-
-    return _plain_kwant_system(device, onsite)
+    source = (f"def onsite(site, {', '.join(names)}):\n"
+              f"    x, y = device.lattice_to_nm(*site.pos)\n"
+              f"    return 4.0 + float(potential(np.array(x), np.array(y), "
+              f"{', '.join(f'{n}={n}' for n in names)})) / t\n")
+    scope = dict(device=device, potential=potential, t=t, np=np)
+    exec(source, scope)   # noqa: S102 - a fixed template over the geometry's own names
+    return _plain_kwant_system(device, scope["onsite"])
 
 
 def best_practice_system(device):
@@ -96,12 +102,14 @@ def best_practice_system(device):
     return fsyst, x, y
 
 
-def run_tutorial(device, fsyst, gates):
+def run_tutorial(device, fsyst, gates, gate="V0", energy=ENERGY):
     import kwant
+    names = device.potential_parameters
     out, times = [], []
-    for v0 in gates:
+    for value in gates:
+        params = device.resolve_params({gate: value})
         t0 = time.perf_counter()
-        smat = kwant.smatrix(fsyst, ENERGY / device.t, params=dict(V0=v0, hw_x=HW_X, hw_y=HW_Y))
+        smat = kwant.smatrix(fsyst, energy / device.t, params={n: params[n] for n in names})
         out.append(smat.transmission(1, 0))
         times.append(time.perf_counter() - t0)
     return np.array(out), np.array(times)
@@ -121,7 +129,12 @@ def run_best_practice(device, fsyst_xy, gates):
     return np.array(out), np.array(times)
 
 
-def run_fast(device, gates):
+def run_fast(device, gates, backend=None):
+    """Per-point times of ``qpcsim.solve``; ``backend`` forces a fast-path back end
+    (default: the automatic choice)."""
+    if backend is not None:
+        from qpcsim._fastpath import FastSolver
+        device._solver_cache = FastSolver(device, backend=backend)
     out, times = [], []
     qpcsim.solve(device, ENERGY, V0=gates[0])        # first call: build + lead modes + analysis
     for v0 in gates:
@@ -135,7 +148,8 @@ def floor_times(device, v0, repeats=5):
     """Bare MUMPS factorization + Schur complement of the fast path's matrix."""
     from kwant.linalg.mumps import schur_complement
     import scipy.sparse as sp
-    solver = qpcsim.solver._fast_solver(device)
+    from qpcsim._fastpath import FastSolver
+    solver = FastSolver(device, backend="mumps")
     params = device.resolve_params(dict(V0=v0))
     energy = ENERGY / device.t
     leads = solver._leads(energy, params)
@@ -159,7 +173,26 @@ def floor_times(device, v0, repeats=5):
 
 
 # ------------------------------------------------------------------ resolved trace
-def resolved_trace(device, tolerance=0.01, dense_points=1601, lo=1.0, hi=9.0):
+def optimal_points(x, g, error):
+    """Fewest samples whose linear interpolant is within ``error`` of the dense
+    trace ``(x, g)``: each interval is stretched as far as it stays within the
+    error (furthest reach from the left, the optimum of this covering problem),
+    with the samples restricted to the dense grid. No sampler can need fewer."""
+    count, i, n = 1, 0, len(x)
+    while i < n - 1:
+        best, j = i + 1, i + 1
+        while j < n:
+            chord = g[i] + (g[j] - g[i]) * (x[i:j + 1] - x[i]) / (x[j] - x[i])
+            if np.abs(chord - g[i:j + 1]).max() <= error:
+                best = j
+            elif j - i > 3 * (best - i) + 20:     # far past the last feasible reach
+                break
+            j += 1
+        i, count = best, count + 1
+    return count
+
+
+def resolved_trace(device, gate, lo, hi, energy=ENERGY, tolerance=0.01, dense_points=1601):
     """Adaptive sweep vs the uniform grid that reaches the same max error.
 
     The max error of a trace is that of its linear interpolant on a dense
@@ -167,20 +200,19 @@ def resolved_trace(device, tolerance=0.01, dense_points=1601, lo=1.0, hi=9.0):
     grid (that rounds it up to a divisor): node values come from a cubic spline
     of the dense data, the smallest n whose grids n .. n + 4 all reach the
     adaptive run's error is taken, and that grid is then solved for real and
-    checked (n grows by 2 % until the real grid passes).
-    The equidistribution bound, sum over the dense grid of sqrt(|G''| / 8 err) dx,
-    is the point count of an ideal non-uniform grid: no sampler needs fewer.
+    checked (n grows by 2 % until the real grid passes). ``optimal`` is the
+    fewest points any sampler could use for that error (:func:`optimal_points`).
     """
     import scipy.interpolate
 
-    name = "V0"
     dense_x = np.linspace(lo, hi, dense_points)
-    dense_g = qpcsim.sweep(device, {name: dense_x}, energy=ENERGY, progress=False).conductance.values
+    dense_g = qpcsim.sweep(device, {gate: dense_x}, energy=energy,
+                           progress=False).conductance.values
     t0 = time.perf_counter()
-    adaptive = qpcsim.sweep(device, {name: [lo, hi]}, energy=ENERGY, adaptive=tolerance,
+    adaptive = qpcsim.sweep(device, {gate: [lo, hi]}, energy=energy, adaptive=tolerance,
                             progress=False)
     adaptive_wall = time.perf_counter() - t0
-    ax, ag = adaptive[name].values, adaptive.conductance.values
+    ax, ag = adaptive[gate].values, adaptive.conductance.values
     target = float(np.abs(np.interp(dense_x, ax, ag) - dense_g).max())
 
     spline = scipy.interpolate.CubicSpline(dense_x, dense_g)
@@ -194,17 +226,25 @@ def resolved_trace(device, tolerance=0.01, dense_points=1601, lo=1.0, hi=9.0):
     uniform = next((11 + i for i in range(len(passes) - 4) if all(passes[i:i + 5])), None)
     uniform_error = None
     while uniform is not None and uniform <= dense_points:
-        real = qpcsim.sweep(device, {name: np.linspace(lo, hi, uniform)}, energy=ENERGY,
+        real = qpcsim.sweep(device, {gate: np.linspace(lo, hi, uniform)}, energy=energy,
                             progress=False).conductance.values
         uniform_error = error_of(uniform, real)
         if uniform_error <= target:
             break
         uniform = int(np.ceil(1.02 * uniform))
-    curvature = np.abs(np.gradient(np.gradient(dense_g, dense_x), dense_x))
-    bound = float(np.trapezoid(np.sqrt(curvature / (8 * target)), dense_x))
+    plateaus = [p.index for p in qpcsim.analysis.find_plateaus(dense_x, dense_g)]
     return dict(adaptive_points=len(ax), adaptive_error=target, adaptive_wall=adaptive_wall,
-                uniform_points=uniform, uniform_error=uniform_error, bound=bound,
+                uniform_points=uniform, uniform_error=uniform_error,
+                optimal=optimal_points(dense_x, dense_g, target), plateaus=plateaus,
                 dense_points=dense_points)
+
+
+def split_gate_tutorial_per_point(device, gates):
+    """Tutorial-style Kwant on the split gate (its own value function), per point."""
+    fsyst = tutorial_system(device, device.potential_parameters)
+    g_tut, times = run_tutorial(device, fsyst, gates, gate="Vg", energy=SPLIT_GATE_ENERGY)
+    g_fast = [qpcsim.solve(device, SPLIT_GATE_ENERGY, Vg=v).conductance for v in gates]
+    return float(np.median(times)), float(np.abs(np.asarray(g_fast) - g_tut).max())
 
 
 # ------------------------------------------------------------------ scaling
@@ -217,14 +257,14 @@ import qpcsim
 width = {width}
 device = bench.saddle(width, 2 * width)
 t0 = time.perf_counter()
-qpcsim.solve(device, bench.ENERGY, V0=4.0)
+backend = qpcsim.solve(device, bench.ENERGY, V0=4.0).solver
 first = time.perf_counter() - t0
 times = []
 for v0 in np.linspace(3.0, 5.0, {points}):
     t0 = time.perf_counter()
     qpcsim.solve(device, bench.ENERGY, V0=v0)
     times.append(time.perf_counter() - t0)
-print(json.dumps(dict(width=width, sites=device.nx * device.ny, first=first,
+print(json.dumps(dict(width=width, sites=device.nx * device.ny, first=first, backend=backend,
                       per_point=float(np.median(times)),
                       peak_mib=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)))
 """
@@ -244,7 +284,7 @@ def scaling(widths, points):
         r = rows[-1]
         print(f"  W={r['width']:>4}  L={2 * r['width']:>4}  sites={r['sites']:>7}  "
               f"per point {1e3 * r['per_point']:>9.1f} ms  first point {r['first']:>6.2f} s  "
-              f"peak RSS {r['peak_mib']:>7.0f} MiB", flush=True)
+              f"peak RSS {r['peak_mib']:>7.0f} MiB  ({r['backend']})", flush=True)
     if len(rows) >= 2:
         w = np.array([r["width"] for r in rows], dtype=float)
         t = np.array([r["per_point"] for r in rows])
@@ -284,17 +324,24 @@ def main(argv=None):
     g_bp, t_bp = run_best_practice(device, bp, gates)
     t0 = time.perf_counter()
     g_fast, t_fast = run_fast(device, gates)
+    auto_backend = qpcsim.solve(device, ENERGY, V0=gates[0]).solver
+    g_mumps, t_mumps = run_fast(saddle(width, length), gates, backend="mumps")
     floor_factor, floor_full = floor_times(device, gates[len(gates) // 2])
 
-    per_tut, per_bp, per_fast = (float(np.median(t)) for t in (t_tut, t_bp, t_fast))
+    per_tut, per_bp, per_fast, per_mumps = (float(np.median(t))
+                                            for t in (t_tut, t_bp, t_fast, t_mumps))
     print("1. per point, one core (median)")
     print(f"   tutorial-style Kwant   {1e3 * per_tut:8.1f} ms   (system build {build_tut:.1f} s)")
     print(f"   best-practice Kwant    {1e3 * per_bp:8.1f} ms")
     print(f"   qpcsim fast path       {1e3 * per_fast:8.1f} ms   -> {per_tut / per_fast:5.1f}x "
-          f"vs tutorial (goal >= 6x), {per_bp / per_fast:5.1f}x vs best practice (goal >= 2x)")
+          f"vs tutorial (goal >= 6x), {per_bp / per_fast:5.1f}x vs best practice (goal >= 2x); "
+          f"back end {auto_backend} (automatic)")
+    print(f"   fast path, MUMPS Schur {1e3 * per_mumps:8.1f} ms   -> {per_tut / per_mumps:5.1f}x "
+          f"vs tutorial, {per_bp / per_mumps:5.1f}x vs best practice")
     print("2. floor: one sparse factorization with Schur complement of the same matrix")
     print(f"   MUMPS factorization, analysis reused   {1e3 * floor_factor:8.1f} ms   "
-          f"-> fast path / floor = {per_fast / floor_factor:4.2f} (goal <= 1.3)")
+          f"-> fast path / floor = {per_fast / floor_factor:4.2f} (goal <= 1.3); "
+          f"MUMPS back end / floor = {per_mumps / floor_factor:4.2f}")
     print(f"   kwant.linalg.mumps.schur_complement    {1e3 * floor_full:8.1f} ms   "
           f"(analysis + factorization)")
 
@@ -307,31 +354,40 @@ def main(argv=None):
           f"tutorial Kwant {tut_wall:6.1f} s -> {tut_wall / wall:5.1f}x (goal >= 10x)")
 
     print("4. resolved trace (max interpolation error <= 0.01 G0 against a dense reference), "
-          "fast path x workers x adaptive vs a uniform tutorial-Kwant sweep")
+          "fast path x workers x adaptive vs a uniform tutorial-Kwant sweep at the same error")
     sharp = qpcsim.load_geometry("qpc_saddle", a=A, W=A * (width + 1), L=A * (length - 1),
                                  hw_x=0.5, hw_y=3.0)
-    # Ranges with 6 plateaus (0..5) that stop short of the next lead-mode opening.
-    for label, dev, lo, hi in ((f"reference saddle, hw_y/hw_x = {HW_Y / HW_X:g}", device, -2.2, 9.5),
-                               ("flat plateaus,    hw_y/hw_x = 6", sharp, -7.5, 9.5)):
-        trace = resolved_trace(dev, dense_points=401 if args.quick else 1601, lo=lo, hi=hi)
+    split = qpcsim.load_geometry("qpc_split_gate", **({"a": 8.0} if args.quick else {}))
+    per_split, split_diff = split_gate_tutorial_per_point(split, np.linspace(-1.4, -0.4, 5))
+    # Ranges with 6+ plateaus (0..5) that stop short of the next lead-mode opening.
+    cases = ((f"reference saddle, hw_y/hw_x = {HW_Y / HW_X:g}", device, "V0", -2.2, 9.5,
+              ENERGY, per_tut),
+             ("flat plateaus,    hw_y/hw_x = 6", sharp, "V0", -7.5, 9.5, ENERGY, per_tut),
+             ("split gate (make demo)", split, "Vg", -1.6, -0.2, SPLIT_GATE_ENERGY, per_split))
+    for label, dev, gate, lo, hi, energy, per_point in cases:
+        trace = resolved_trace(dev, gate, lo, hi, energy=energy,
+                               dense_points=401 if args.quick else 1601)
         if not trace["uniform_points"]:
             print(f"   {label}: uniform grid never reached the target (reference too coarse)")
             continue
-        uniform_time = trace["uniform_points"] * per_tut
-        print(f"   {label}: adaptive {trace['adaptive_points']} points, max error "
-              f"{trace['adaptive_error']:.4f} G0, {trace['adaptive_wall']:.2f} s wall")
-        print(f"      uniform grid at the same error: {trace['uniform_points']} points (solved: "
-              f"error {trace['uniform_error']:.4f}) -> adaptive/uniform = "
-              f"{trace['adaptive_points'] / trace['uniform_points']:.0%} (goal <= 25 %); "
-              f"ideal non-uniform grid {trace['bound']:.0f} points "
-              f"({trace['bound'] / trace['uniform_points']:.0%})")
-        print(f"      tutorial Kwant uniform {trace['uniform_points']} x {1e3 * per_tut:.0f} ms = "
-              f"{uniform_time:.1f} s -> {uniform_time / trace['adaptive_wall']:5.1f}x (goal >= 40x)",
-              flush=True)
+        uniform, optimal = trace["uniform_points"], trace["optimal"]
+        uniform_time = uniform * per_point
+        print(f"   {label}: plateaus {trace['plateaus']}; adaptive {trace['adaptive_points']} "
+              f"points, max error {trace['adaptive_error']:.4f} G0, "
+              f"{trace['adaptive_wall']:.2f} s wall")
+        print(f"      uniform grid at the same error: {uniform} points (solved: error "
+              f"{trace['uniform_error']:.4f}) -> adaptive/uniform = "
+              f"{trace['adaptive_points'] / uniform:.0%} (goal <= 25 %); optimum of any "
+              f"sampler {optimal} points = {optimal / uniform:.0%} of uniform, adaptive uses "
+              f"{trace['adaptive_points'] / optimal:.2f}x the optimum")
+        print(f"      tutorial Kwant uniform {uniform} x {1e3 * per_point:.0f} ms = "
+              f"{uniform_time:.1f} s -> {uniform_time / trace['adaptive_wall']:5.1f}x "
+              f"(goal >= 40x)", flush=True)
 
-    diff = max(np.abs(g_fast - g_tut).max(), np.abs(g_fast - g_bp).max())
-    print(f"5. identical physics: max |G_fast - G_kwant| over {2 * points} comparisons = {diff:.2e} "
-          f"(required <= 1e-10)")
+    diff = max(np.abs(g_fast - g_tut).max(), np.abs(g_fast - g_bp).max(),
+               np.abs(g_mumps - g_tut).max(), split_diff)
+    print(f"5. identical physics: max |G_fast - G_kwant| over {3 * points + 5} comparisons "
+          f"(both back ends, both devices) = {diff:.2e} (required <= 1e-10)")
     assert diff <= 1e-10, "fast path disagrees with Kwant"
 
     print("6. scaling (fresh process per size; per-point median over 5 gate values)")

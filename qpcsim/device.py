@@ -186,6 +186,11 @@ class Device:
         return tuple(self.defaults)
 
     @property
+    def potential_parameters(self) -> tuple[str, ...]:
+        """Parameters of the potential function (the gate voltages etc.), in its order."""
+        return self._potential_names
+
+    @property
     def lead_parameters(self) -> tuple[str, ...]:
         """Parameters that change the leads (and so their modes): ``B`` and ``E_Z``."""
         return tuple(n for n in self.defaults if n in _FIELD_PARAMS or n in _ZEEMAN_PARAMS)
