@@ -44,6 +44,8 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+	$(PY) benchmarks/bench_backends.py
+	$(PY) benchmarks/bench_sampling.py
 
 clean:
 	rm -rf $(VENV) $(RESULTS) .pytest_cache

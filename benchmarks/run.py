@@ -173,25 +173,6 @@ def floor_times(device, v0, repeats=5):
 
 
 # ------------------------------------------------------------------ resolved trace
-def optimal_points(x, g, error):
-    """Fewest samples whose linear interpolant is within ``error`` of the dense
-    trace ``(x, g)``: each interval is stretched as far as it stays within the
-    error (furthest reach from the left, the optimum of this covering problem),
-    with the samples restricted to the dense grid. No sampler can need fewer."""
-    count, i, n = 1, 0, len(x)
-    while i < n - 1:
-        best, j = i + 1, i + 1
-        while j < n:
-            chord = g[i] + (g[j] - g[i]) * (x[i:j + 1] - x[i]) / (x[j] - x[i])
-            if np.abs(chord - g[i:j + 1]).max() <= error:
-                best = j
-            elif j - i > 3 * (best - i) + 20:     # far past the last feasible reach
-                break
-            j += 1
-        i, count = best, count + 1
-    return count
-
-
 def resolved_trace(device, gate, lo, hi, energy=ENERGY, tolerance=0.01, dense_points=1601):
     """Adaptive sweep vs the uniform grid that reaches the same max error.
 
@@ -201,7 +182,8 @@ def resolved_trace(device, gate, lo, hi, energy=ENERGY, tolerance=0.01, dense_po
     of the dense data, the smallest n whose grids n .. n + 4 all reach the
     adaptive run's error is taken, and that grid is then solved for real and
     checked (n grows by 2 % until the real grid passes). ``optimal`` is the
-    fewest points any sampler could use for that error (:func:`optimal_points`).
+    fewest points any sampler could use for that error
+    (:func:`qpcsim.analysis.optimal_sample_count`).
     """
     import scipy.interpolate
 
@@ -235,7 +217,7 @@ def resolved_trace(device, gate, lo, hi, energy=ENERGY, tolerance=0.01, dense_po
     plateaus = [p.index for p in qpcsim.analysis.find_plateaus(dense_x, dense_g)]
     return dict(adaptive_points=len(ax), adaptive_error=target, adaptive_wall=adaptive_wall,
                 uniform_points=uniform, uniform_error=uniform_error,
-                optimal=optimal_points(dense_x, dense_g, target), plateaus=plateaus,
+                optimal=qpcsim.analysis.optimal_sample_count(dense_x, dense_g, target), plateaus=plateaus,
                 dense_points=dense_points)
 
 

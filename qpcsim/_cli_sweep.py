@@ -129,9 +129,9 @@ def register_cli(sub) -> None:
     p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--adaptive", type=float, metavar="TOL",
                    help="adaptive sampling to max interpolation error TOL (G0)")
-    p.add_argument("--adaptive-batch", type=int, default=4, metavar="N",
-                   help="adaptive points per round (default 4); the points depend on N, "
-                        "not on --workers")
+    p.add_argument("--adaptive-batch", type=int, default=None, metavar="N",
+                   help="adaptive points per round (default 4 for 1-D, 16 for 2-D); the "
+                        "points depend on N, not on --workers")
     p.add_argument("--out", required=True, help="result file (NetCDF/HDF5)")
     p.add_argument("--store", help="resume store (default OUT.points.jsonl)")
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")

@@ -14,7 +14,7 @@ import scipy.signal
 from . import validate as _validate
 
 __all__ = ["Plateau", "Step", "ButtikerFit", "find_plateaus", "find_steps", "fit_buttiker",
-           "buttiker_conductance", "plateau_table"]
+           "buttiker_conductance", "plateau_table", "optimal_sample_count"]
 
 
 @dataclass
@@ -256,6 +256,47 @@ def fit_buttiker(x, conductance, *, lever_arm: float = 1.0, guess: dict | None =
     return ButtikerFit(hw_x=float(popt[0]), hw_x_err=float(errors[0]), hw_y=float(popt[1]),
                        hw_y_err=float(errors[1]), x0=float(popt[2]), x0_err=float(errors[2]),
                        lever_arm=lever_arm, residual_rms=rms)
+
+
+def optimal_sample_count(x, conductance, error: float) -> int:
+    """Fewest samples of a trace whose linear interpolant stays within ``error``.
+
+    The benchmark for any sampler (uniform, adaptive): on a dense trace
+    ``(x, conductance)``, each interval is stretched as far to the right as its
+    chord stays within ``error`` of the trace, greedily from the left end. For
+    this 1-D covering problem the furthest reach is optimal, with the samples
+    restricted to the dense grid, so no sampler can use fewer points.
+
+    Parameters
+    ----------
+    x : array_like
+        Dense grid of the swept parameter (its unit).
+    conductance : array_like
+        Conductance on that grid (G0).
+    error : float
+        Allowed max deviation of the interpolant (G0), > 0.
+
+    Returns
+    -------
+    int
+        The number of samples, end points included.
+    """
+    x, g = _sorted_trace(x, conductance)
+    error = _validate.positive("error", error, "G0")
+    count, i, n = 1, 0, len(x)
+    while i < n - 1:
+        best = j = i + 1
+        while j < n:
+            chord = g[i] + (g[j] - g[i]) * (x[i:j + 1] - x[i]) / (x[j] - x[i])
+            if np.abs(chord - g[i:j + 1]).max() <= error:
+                best = j
+            elif j - i > 3 * (best - i) + 20:
+                # The chord error is not monotone in the reach (a later sample can land
+                # on the curve again); looking 3x past the last good reach finds those.
+                break
+            j += 1
+        i, count = best, count + 1
+    return count
 
 
 def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:

@@ -4,6 +4,7 @@ import scipy.special
 
 import qpcsim
 from qpcsim.analysis import (buttiker_conductance, find_plateaus, find_steps, fit_buttiker,
+                             optimal_sample_count,
                              plateau_table)
 
 
@@ -72,3 +73,18 @@ def test_fit_bad_input():
         fit_buttiker(np.linspace(0, 1, 20), np.ones(20))
     with pytest.raises(ValueError, match="at least 5 are needed"):
         find_plateaus([0, 1, 2], [0, 1, 2])
+
+
+@pytest.mark.parametrize("error, expected", [(0.0101, 6), (0.0026, 11), (0.0401, 4)])
+def test_optimal_sample_count_of_a_parabola(error, expected):
+    # g = x^2 on [0, 1]: a chord over width h deviates by at most h^2 / 4, so the
+    # fewest samples are ceil(1 / sqrt(4 error)) + 1 (h = 0.2, 0.1, 0.33 here).
+    x = np.linspace(0.0, 1.0, 1201)
+    assert optimal_sample_count(x, x**2, error) == expected
+    assert optimal_sample_count(x, 3.0 * x - 1.0, error) == 2     # a line: its end points
+
+
+def test_optimal_sample_count_bad_error():
+    x = np.linspace(0.0, 1.0, 11)
+    with pytest.raises(ValueError, match=r"error=0.0 G0 is not allowed: it must be > 0"):
+        optimal_sample_count(x, x, 0)

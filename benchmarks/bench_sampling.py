@@ -1,0 +1,123 @@
+"""How close adaptive sampling of a QPC trace can come to the optimum.
+
+For each trace (Büttiker staircases with ħωy/ħωx = 2 and 6, seven plateaus, and
+the simulated split gate of ``make demo``), at a target max interpolation error
+of 0.01 G0, prints the points used by
+
+* a uniform grid (the smallest n whose grids n .. n + 4 all reach the error),
+* qpcsim's adaptive sampling (Learner1D with qpcsim's interpolation-error
+  loss and stopping rule, exactly as ``qpcsim.sweep(adaptive=...)`` drives it),
+* an *oracle* Learner1D that knows the exact error of every interval (its
+  loss is the true max deviation of the chord, stopping at 1.0 x the error):
+  the best any loss function can do with Learner1D's refinement,
+* the optimum: the fewest samples of any placement
+  (``qpcsim.analysis.optimal_sample_count``).
+
+All counts are compared at the error each sampler actually reached, so a
+sampler that overshoots the tolerance is not penalized. The traces are
+functions (a cubic spline of a dense simulation for the split gate), so the
+samplers are compared on identical data without Kwant in the loop.
+
+Usage: ``python benchmarks/bench_sampling.py [--quick]``.
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import scipy.interpolate
+import scipy.special
+
+import qpcsim
+from qpcsim.sweep import _STOP_FACTOR, _error_estimate, _learner_1d, _with_neighbours
+
+TOLERANCE = 0.01   # G0
+
+
+def buttiker_staircase(ratio, channels=9):
+    """G(V0) of Büttiker's saddle (ħωx = 1, energy unit ħωx), plateaus ħωy = ``ratio`` wide."""
+    def g(v):
+        v = np.asarray(v, dtype=float)
+        return sum(scipy.special.expit(2 * np.pi * (ratio * (n + 0.5) - v))
+                   for n in range(channels))
+    return g, -0.7 * ratio, 6.2 * ratio
+
+
+def split_gate_trace(quick):
+    device = qpcsim.load_geometry("qpc_split_gate", **({"a": 8.0} if quick else {}))
+    x = np.linspace(-1.6, -0.2, 401 if quick else 1401)
+    g = qpcsim.sweep(device, {"Vg": x}, energy=8.0, progress=False).conductance.values
+    return scipy.interpolate.CubicSpline(x, g), x[0], x[-1]
+
+
+def learn(function, learner, stop, batch=4, min_points=10):
+    """Drive ``learner`` as qpcsim.sweep drives it (batches, stopping rule) on
+    ``function``; returns the sorted samples."""
+    count = 0
+    while True:
+        if count >= min_points and _error_estimate(learner) <= stop * TOLERANCE:
+            break
+        points, _ = learner.ask(batch if count else max(batch, 3))
+        for p in points:
+            learner.tell(p, float(function(p)))
+        count += len(points)
+    return np.array(sorted(learner.data))
+
+
+def oracle_learner(function, lo, hi, range_g):
+    """Learner1D whose interval loss is the exact max chord deviation (scaled units)."""
+    import adaptive
+
+    def loss(xs, ys):
+        x_scale = learner._scale[0]        # the loss sees x / x_scale
+        a, b = xs[1] * x_scale, xs[2] * x_scale
+        t = np.linspace(a, b, 41)
+        ft = function(t)
+        chord = ft[0] + (ft[-1] - ft[0]) * (t - a) / (b - a)
+        return float(np.abs(ft - chord).max()) / range_g
+
+    learner = adaptive.Learner1D(None, bounds=(lo, hi), loss_per_interval=_with_neighbours(loss))
+    return learner
+
+
+def uniform_points(function, lo, hi, dense_x, dense_g, error):
+    def ok(n):
+        nodes = np.linspace(lo, hi, n)
+        return np.abs(np.interp(dense_x, nodes, function(nodes)) - dense_g).max() <= error
+    return next(n for n in range(11, 20 * len(dense_x)) if all(ok(k) for k in range(n, n + 5)))
+
+
+def compare(label, function, lo, hi):
+    dense_x = np.linspace(lo, hi, 4001)
+    dense_g = function(dense_x)
+    ours = learn(function, _learner_1d((lo, hi)), _STOP_FACTOR)
+    oracle = learn(function, oracle_learner(function, lo, hi, np.ptp(dense_g)), 1.0, batch=1)
+    rows = []
+    for name, xs in (("qpcsim adaptive", ours), ("oracle Learner1D", oracle)):
+        error = float(np.abs(np.interp(dense_x, xs, function(xs)) - dense_g).max())
+        uniform = uniform_points(function, lo, hi, dense_x, dense_g, error)
+        optimum = qpcsim.analysis.optimal_sample_count(dense_x, dense_g, error)
+        rows.append((name, len(xs), error, uniform, optimum))
+        print(f"{label:<26} {name:<17} {len(xs):>5} {error:>8.4f} {uniform:>8} {optimum:>8}"
+              f" {len(xs) / uniform:>9.0%} {optimum / uniform:>9.0%} {len(xs) / optimum:>8.2f}",
+              flush=True)
+    return rows
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="coarser split-gate lattice")
+    args = parser.parse_args(argv)
+    print(f"target max interpolation error {TOLERANCE} G0; counts at the error each sampler "
+          "reached")
+    print(f"{'trace':<26} {'sampler':<17} {'points':>5} {'error':>8} {'uniform':>8} "
+          f"{'optimum':>8} {'/uniform':>9} {'opt/unif':>9} {'/optimum':>8}")
+    traces = [("Büttiker, hw_y/hw_x = 2", *buttiker_staircase(2.0)),
+              ("Büttiker, hw_y/hw_x = 6", *buttiker_staircase(6.0)),
+              ("split gate (make demo)", *split_gate_trace(args.quick))]
+    for label, function, lo, hi in traces:
+        compare(label, function, lo, hi)
+
+
+if __name__ == "__main__":
+    main()
