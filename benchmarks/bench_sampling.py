@@ -18,6 +18,10 @@ sampler that overshoots the tolerance is not penalized. The traces are
 functions (a cubic spline of a dense simulation for the split gate), so the
 samplers are compared on identical data without Kwant in the loop.
 
+Then 2-D maps: a saddle QPC's G(V0, E), adaptive (Learner2D through
+``qpcsim.sweep``) at several tolerances, each against the square uniform grid
+that reaches the same max error on a dense reference map.
+
 Usage: ``python benchmarks/bench_sampling.py [--quick]``.
 """
 from __future__ import annotations
@@ -104,6 +108,37 @@ def compare(label, function, lo, hi):
     return rows
 
 
+def maps(quick):
+    """2-D: adaptive maps vs uniform grids at the same error (real solves)."""
+    import scipy.interpolate
+    device = qpcsim.load_geometry("qpc_saddle", a=4.0, W=200.0, L=320.0, hw_x=1.5, hw_y=3.0)
+    v0 = np.linspace(0.0, 8.5, 61 if quick else 121)
+    energy = np.linspace(6.0, 12.0, 49 if quick else 97)
+    dense = qpcsim.sweep(device, {"V0": v0, "energy": energy}, progress=False)
+    reference = dense.conductance.values
+    spline = scipy.interpolate.RectBivariateSpline(v0, energy, reference, s=0)
+    grid = np.meshgrid(v0, energy, indexing="ij")
+
+    def uniform_error(n):
+        nodes = (np.linspace(v0[0], v0[-1], n), np.linspace(energy[0], energy[-1], n))
+        interpolant = scipy.interpolate.RegularGridInterpolator(nodes, spline(*nodes))
+        return np.abs(interpolant(np.stack(grid, axis=-1)) - reference).max()
+
+    print(f"\n2-D map, saddle QPC G(V0, E), dense reference {reference.shape[0]} x "
+          f"{reference.shape[1]}")
+    print(f"{'tolerance':>9} {'points':>7} {'error':>8} {'uniform n x n':>14} {'/uniform':>9}")
+    for tolerance in (0.2, 0.1, 0.05):
+        result = qpcsim.sweep(device, {"V0": [v0[0], v0[-1]], "energy": [energy[0], energy[-1]]},
+                              adaptive=tolerance, progress=False, max_points=6000)
+        points = np.column_stack([result["V0"].values, result["energy"].values])
+        interpolant = scipy.interpolate.LinearNDInterpolator(points, result.conductance.values)
+        error = float(np.abs(interpolant(*grid) - reference).max())
+        n = next(n for n in range(5, 400) if all(uniform_error(k) <= error
+                                                 for k in range(n, n + 3)))
+        print(f"{tolerance:>9} {len(points):>7} {error:>8.4f} {n:>6} = {n * n:>5} "
+              f"{len(points) / n ** 2:>9.0%}", flush=True)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="coarser split-gate lattice")
@@ -117,6 +152,7 @@ def main(argv=None):
               ("split gate (make demo)", *split_gate_trace(args.quick))]
     for label, function, lo, hi in traces:
         compare(label, function, lo, hi)
+    maps(args.quick)
 
 
 if __name__ == "__main__":
