@@ -42,3 +42,29 @@ def lead_mode_count(device, energy_meV, **params):
     energies = np.array([bands(kk) for kk in k]) * device.t      # (nk, nbands)
     # each band is a cosine in k: it is open if E lies between its min and max
     return int(np.sum((energies.min(axis=0) < energy_meV) & (energies.max(axis=0) > energy_meV)))
+
+
+def fewmode_energy(device):
+    """A Fermi energy (meV) with a few open lead modes and lambda_F >= 6a."""
+    thresholds = device.transverse_mode_energies(4)
+    return float(min(thresholds[3] + 0.37, 0.5 * device.t))
+
+
+def geometry_case(name, variant, sizes):
+    """A bundled geometry (``sizes``: make_device overrides) and its runtime
+    parameters for ``variant`` in {"B=0", "B=0.7T", "zeeman"}; disordered
+    geometries get a fixed seed. Skips geometries without a Zeeman option."""
+    module = qpcsim.load_geometry_module(name)
+    params = dict(sizes.get(name, {}))
+    if variant == "zeeman":
+        if "zeeman" not in module.DEFAULTS:
+            pytest.skip(f"{name} has no Zeeman option")
+        params["zeeman"] = True
+    device = qpcsim.load_geometry(name, **params)
+    extra = {"B": 0.7} if variant != "B=0" else {}
+    if variant == "zeeman":
+        extra["E_Z"] = 0.4
+    for key in device.defaults:
+        if "seed" in key:
+            extra[key] = 7.0
+    return device, extra

@@ -6,35 +6,18 @@ import numpy as np
 import pytest
 
 import qpcsim
+from conftest import fewmode_energy, geometry_case
 
 GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("*.py"))
 #: Coarser lattices for speed where a geometry allows it (physics unchanged in kind).
 FAST = {"qpc_saddle": dict(a=4.0, W=200.0, L=320.0), "qpc_hardwall": dict(a=4.0, L_taper=100.0)}
 
 
-def _energy(device):
-    """A Fermi energy with a few open lead modes and lambda_F >= 6a."""
-    thresholds = device.transverse_mode_energies(4)
-    return float(min(thresholds[3] + 0.37, 0.5 * device.t))
-
-
 @pytest.mark.parametrize("name", GEOMETRIES)
 @pytest.mark.parametrize("variant", ["B=0", "B=0.7T", "zeeman"])
 def test_fast_path_equals_kwant_on_every_geometry(name, variant):
-    module = qpcsim.load_geometry_module(name)
-    params = dict(FAST.get(name, {}))
-    if variant == "zeeman":
-        if "zeeman" not in module.DEFAULTS:
-            pytest.skip(f"{name} has no Zeeman option")
-        params["zeeman"] = True
-    device = qpcsim.load_geometry(name, **params)
-    extra = {"B": 0.7} if variant != "B=0" else {}
-    if variant == "zeeman":
-        extra["E_Z"] = 0.4
-    for key in device.defaults:                       # disordered geometries: use a seed
-        if "seed" in key:
-            extra[key] = 7.0
-    energy = _energy(device)
+    device, extra = geometry_case(name, variant, FAST)
+    energy = fewmode_energy(device)
     fast = qpcsim.solve(device, energy, method="fast", **extra)
     ref = qpcsim.solve(device, energy, method="kwant", **extra)
     assert fast.open_modes == ref.open_modes

@@ -10,6 +10,7 @@ import pytest
 
 import qpcsim
 from qpcsim._fastpath import FastSolver, choose_backend
+from conftest import fewmode_energy, geometry_case
 
 GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("*.py"))
 #: Small lattices (a larger lattice constant) where a geometry allows it.
@@ -18,40 +19,18 @@ SMALL = {"qpc_saddle": dict(a=5.0, W=150.0, L=250.0), "qpc_hardwall": dict(a=5.0
          "quantum_dot": dict(a=4.0)}
 
 
-def _energy(device):
-    thresholds = device.transverse_mode_energies(4)
-    return float(min(thresholds[3] + 0.37, 0.5 * device.t))
-
-
 def _teig(smat, nprop):
     t = smat[nprop[0]:, :nprop[0]]
     return np.sort(np.linalg.svd(t, compute_uv=False) ** 2)
-
-
-def _case(name, variant):
-    module = qpcsim.load_geometry_module(name)
-    params = dict(SMALL.get(name, {}))
-    if variant == "zeeman":
-        if "zeeman" not in module.DEFAULTS:
-            pytest.skip(f"{name} has no Zeeman option")
-        params["zeeman"] = True
-    device = qpcsim.load_geometry(name, **params)
-    extra = {"B": 0.7} if variant != "B=0" else {}
-    if variant == "zeeman":
-        extra["E_Z"] = 0.4
-    for key in device.defaults:
-        if "seed" in key:
-            extra[key] = 7.0
-    return device, extra
 
 
 @pytest.mark.parametrize("name", GEOMETRIES)
 @pytest.mark.parametrize("variant", ["B=0", "B=0.7T", "zeeman"])
 def test_rgf_equals_kwant_and_mumps(name, variant):
     import kwant
-    device, extra = _case(name, variant)
+    device, extra = geometry_case(name, variant, SMALL)
     params = device.resolve_params(extra)
-    energy = _energy(device) / device.t
+    energy = fewmode_energy(device) / device.t
     rgf = FastSolver(device, backend="rgf")
     assert rgf.name == "fast-rgf"
     s_rgf, n_rgf = rgf.smatrix(energy, params)
@@ -82,7 +61,7 @@ def test_rgf_handles_a_shaped_device():
                            potential=lambda x, y, Vg=1.0: Vg + 0 * x, params={"Vg": 1.0})
     assert len(device.site_positions()) < device.nx * device.ny
     params = device.resolve_params({"B": 0.5})
-    energy = _energy(device) / device.t
+    energy = fewmode_energy(device) / device.t
     s_rgf, nprop = FastSolver(device, backend="rgf").smatrix(energy, params)
     ref = kwant.smatrix(device.build(), energy, params=params)
     assert np.abs(np.abs(s_rgf) - np.abs(np.asarray(ref.data))).max() < 1e-10
