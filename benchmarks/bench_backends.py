@@ -2,12 +2,14 @@
 functions (RGF), and which one ``backend="auto"`` picks.
 
 Cases: the saddle QPC of benchmarks/run.py (a = 2 nm) at W in {25, 50, 100, 200}
-sites with L = 2W, and long narrow disordered wires (W = 100 nm, a = 5 nm, L from
-500 to 4000 nm). Per point: the same energy, the gate (V0, or the disorder
+sites with L = 2W, a short wide one (100 x 30 sites), Zeeman-resolved saddles
+(two orbitals per site, W in {25, 50, 100}), and long narrow disordered wires
+(W = 100 nm, a = 5 nm, L from 500 to 4000 nm). Per point: the same energy, the gate (V0, or the disorder
 strength of the wire) changed every point, so nothing is cached beyond what a
 sweep caches (lead modes, MUMPS analysis). Times are ``FastSolver.smatrix`` on
 one core, median over the points after one warm-up call. Both back ends must
-give the same S-matrix (|S_mn| and transmission eigenvalues, 1e-10).
+give the same complex S-matrix (they share the lead modes) and transmission
+eigenvalues, to 1e-10.
 
 Usage: ``python benchmarks/bench_backends.py [--quick]``.
 """
@@ -25,14 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import qpcsim  # noqa: E402
 from qpcsim._fastpath import FastSolver, choose_backend  # noqa: E402
 
-try:
-    from run import ENERGY, saddle   # the reference saddle of benchmarks/run.py
-except ImportError:                  # pragma: no cover - run.py being edited
-    ENERGY, A, HW_X, HW_Y = 10.0, 2.0, 1.0, 2.0
-
-    def saddle(width_sites, length_sites):
-        return qpcsim.load_geometry("qpc_saddle", a=A, W=A * (width_sites + 1),
-                                    L=A * (length_sites - 1), hw_x=HW_X, hw_y=HW_Y)
+from run import A, ENERGY, HW_X, HW_Y, saddle  # noqa: E402 - the reference saddle of run.py
 
 TOL = 1e-10
 
@@ -59,7 +54,7 @@ def race(device, energy_meV, gate, values, label):
     dev = 0.0
     for (sm, nm), (sr, nr) in zip(out["mumps"], out["rgf"]):
         assert nm == nr
-        dev = max(dev, np.abs(np.abs(sm) - np.abs(sr)).max(),
+        dev = max(dev, np.abs(sm - sr).max(),    # same lead modes: the complex S-matrix
                   np.abs(transmission_eigenvalues(sm, nm) - transmission_eigenvalues(sr, nr)).max())
     assert dev < TOL, f"{label}: back ends differ by {dev:.2e}"
     auto = choose_backend(device.nx, device.ny, device.norbs)
@@ -84,6 +79,15 @@ def main(argv=None):
         n = 3 if w >= 200 else (5 if w >= 100 else 9)
         dev = saddle(w, 2 * w)
         _, _, ok = race(dev, ENERGY, "V0", np.linspace(3.0, 7.0, n), f"saddle W={w} L={2 * w}")
+        all_ok &= ok
+    short = qpcsim.load_geometry("qpc_saddle", a=A, W=A * 101, L=A * 29, hw_x=HW_X, hw_y=HW_Y)
+    _, _, ok = race(short, ENERGY, "V0", np.linspace(3.0, 7.0, 5), "short wide W=100 L=30")
+    all_ok &= ok
+    for w in ((25, 50) if args.quick else (25, 50, 100)):
+        dev = qpcsim.load_geometry("qpc_saddle", a=A, W=A * (w + 1), L=A * (2 * w - 1),
+                                   hw_x=HW_X, hw_y=HW_Y, zeeman=True)
+        _, _, ok = race(dev, ENERGY, "V0", np.linspace(3.0, 7.0, 5 if w >= 100 else 9),
+                        f"Zeeman saddle W={w} L={2 * w}")
         all_ok &= ok
     lengths = (500, 2000) if args.quick else (500, 1000, 2000, 4000)
     for length in lengths:

@@ -14,13 +14,15 @@ of 0.01 G0, prints the points used by
   (``qpcsim.analysis.optimal_sample_count``).
 
 All counts are compared at the error each sampler actually reached, so a
-sampler that overshoots the tolerance is not penalized. The traces are
+sampler that overshoots the tolerance is not penalized. The oracle asks one
+point per round (its best case); qpcsim asks 4, as a sweep does. The traces are
 functions (a cubic spline of a dense simulation for the split gate), so the
 samplers are compared on identical data without Kwant in the loop.
 
 Then 2-D maps: a saddle QPC's G(V0, E), adaptive (Learner2D through
 ``qpcsim.sweep``) at several tolerances, each against the square uniform grid
-that reaches the same max error on a dense reference map.
+that reaches the same max error on a dense reference map (the uniform grids'
+values come from a bicubic spline of the dense map, not from new solves).
 
 Usage: ``python benchmarks/bench_sampling.py [--quick]``.
 """

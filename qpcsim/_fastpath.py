@@ -83,11 +83,9 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
     runs the same arithmetic, bit for bit, in every process and executor.
     Without MUMPS it is always ``"rgf"`` (SciPy's SuperLU path is slower still).
     Otherwise the back end with the smaller modelled per-point time (ms, one
-    core), fitted by non-negative least squares to the 15 cases of
-    ``benchmarks/bench_backends.py`` and its calibration runs (saddle QPCs
-    25 x 50 .. 200 x 400 and short-wide 100 x 30, 200 x 60; Zeeman 50 x 100 ..
-    100 x 200; wires 19 x 101 .. 19 x 801 sites), where it picks the faster
-    one every time:
+    core), a model fitted by non-negative least squares to the cases of
+    ``benchmarks/bench_backends.py`` (saddle QPCs 25 x 50 .. 200 x 400, a
+    short wide one, Zeeman-resolved saddles, long narrow wires):
 
     * RGF: one dense m x m inversion per column, m = ny * norbs, plus Python
       overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)``;
@@ -96,11 +94,15 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
       ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3``, with
       long/short = max/min(nx, ny).
 
-    So RGF wins for norbs = 1 up to about 100-150 sites across (any length),
-    MUMPS for wider devices and for Zeeman-resolved ones (RGF does not exploit
-    the spin block structure).
+    In effect: spinless devices about 12-110 sites across run RGF, narrower
+    ones (where MUMPS is trivially cheap) and wider ones MUMPS; Zeeman-resolved
+    devices run RGF up to about 20-50 sites across (RGF does not exploit the
+    spin block structure). Near a crossover both cost about the same, and the
+    choice may alternate with the length. Devices 2 columns long run RGF.
     """
-    if not mumps:
+    if not mumps or nx <= 2:
+        # nx <= 2: every site is a lead-interface site, and MUMPS refuses a Schur
+        # complement onto the whole matrix (error -49).
         return "rgf"
     m = ny * norbs
     long, short = max(nx, ny), min(nx, ny)
@@ -129,6 +131,9 @@ class FastSolver:
                              "use 'auto', 'mumps', 'scipy' or 'rgf'")
         if backend == "mumps" and not mumps_available():
             raise ValueError("backend='mumps' is not available: Kwant was built without MUMPS")
+        if backend == "mumps" and device.nx <= 2:
+            raise ValueError(f"backend='mumps' does not apply to a device {device.nx} sites long "
+                             "(every site is on a lead interface): use 'rgf' or 'scipy'")
         self.device = device
         self.fsyst = device.build()
         self.norbs = device.norbs

@@ -137,10 +137,47 @@ class RGFSolver:
         present[self.slice_of, self.local_of] = True
         self._dummy = {i: np.flatnonzero(~present[i]) for i in range(nslices)
                        if not present[i].all()}
+        off = intra & (lr != lc)
+        self._check_open_to_left_lead(present, sr[off], lr[off], lc[off], sr[fwd], lr[fwd],
+                                      np.asarray(lead_interfaces[0]))
         self._lead_maps: dict = {}
         self._lwork: dict = {}
 
     # ------------------------------------------------------------ structure
+    def _check_open_to_left_lead(self, present, slices, rows, cols, step_slices, step_locals,
+                                 lead_sites):
+        """Raise RGFNotApplicable unless every orbital of columns 0..i reaches the left
+        lead through columns <= i, for every i.
+
+        The recursion inverts the left-connected blocks; they contain the open left
+        lead, and so are regular at real energies, only under this condition. A pocket
+        of sites that opens only to the right (a masked device) is a closed box at
+        that step: its real eigenvalues make the block singular, and near one the
+        S-matrix drifts from the exact one while staying unitary to 1e-10.
+        """
+        import scipy.sparse
+        import scipy.sparse.csgraph
+
+        m, nsl = self.m, self.nslices
+        nodes = nsl * m
+        within = scipy.sparse.coo_matrix(
+            (np.ones(len(slices)), (slices * m + rows, slices * m + cols)), shape=(nodes, nodes))
+        _, labels = scipy.sparse.csgraph.connected_components(within, directed=False)
+        labels = labels.reshape(nsl, m)
+        steps = np.zeros((nsl, m), dtype=bool)          # (i, l) couples to (i + 1, l)
+        steps[step_slices, step_locals] = True
+        lead_orbitals = (lead_sites[:, None] * self.norbs + np.arange(self.norbs)).ravel()
+        seeds = np.zeros(m, dtype=bool)
+        seeds[self.local_of[lead_orbitals]] = True
+        for i in range(nsl):
+            if i:
+                seeds = reached & steps[i - 1]          # noqa: F821 - set in the last pass
+            reached = np.isin(labels[i], labels[i][seeds]) & present[i]
+            if np.any(present[i] & ~reached):
+                raise RGFNotApplicable(
+                    f"column {i} has sites that reach the left lead only through later "
+                    "columns (a pocket open to the right)")
+
     def _global_to_local(self, index, n_sys, n_out0):
         """(slice, local row) of indices of ``A`` (system orbitals, then lead variables)."""
         index = np.asarray(index)
@@ -249,10 +286,12 @@ class RGFSolver:
                 block = self._block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
                                     lm.last_flat, leads.values[lm.last_idx])
             g = _inverse(block, self._lwork)
-            p = g[:, :m] @ (cl[:, None] * p[:m])
+            # Dyson: G_{i0} = -g_i A_{i,i-1} G_{i-1,0}, G_{0i} = -G_{0,i-1} A_{i-1,i} g_i and
+            # G_00 += G_{0,i-1} A_{i-1,i} g_i A_{i,i-1} G_{i-1,0} (two minus signs cancel).
+            p = -(g[:, :m] @ (cl[:, None] * p[:m]))
             qs = q[:, :m] * cr[None, :]
-            t += qs @ p[:m]
-            q = qs @ g[:m]
+            t -= qs @ p[:m]
+            q = -(qs @ g[:m])
         top = t + q @ b_last                          # G_00 B_0 + G_0N B_N on kept rows
         bottom = p[lm.kept_last] + g[lm.kept_last] @ b_last
         return np.vstack([top, bottom])

@@ -261,11 +261,14 @@ def fit_buttiker(x, conductance, *, lever_arm: float = 1.0, guess: dict | None =
 def optimal_sample_count(x, conductance, error: float) -> int:
     """Fewest samples of a trace whose linear interpolant stays within ``error``.
 
-    The benchmark for any sampler (uniform, adaptive): on a dense trace
-    ``(x, conductance)``, each interval is stretched as far to the right as its
-    chord stays within ``error`` of the trace, greedily from the left end. For
-    this 1-D covering problem the furthest reach is optimal, with the samples
-    restricted to the dense grid, so no sampler can use fewer points.
+    The benchmark for any sampler (uniform, adaptive): the samples are chosen
+    among the points of the dense trace ``(x, conductance)``, the end points
+    included, and the chord between consecutive samples must stay within
+    ``error`` of every dense point it spans. Solved exactly as a shortest path:
+    the chords that leave a sample ``i`` and stay within the error are those
+    whose slope lies in a cone narrowed by each point passed (the cone's bounds
+    are running max/min of slopes to ``g_k -/+ error``), and once the cone is
+    empty no longer chord from ``i`` can be valid.
 
     Parameters
     ----------
@@ -283,20 +286,25 @@ def optimal_sample_count(x, conductance, error: float) -> int:
     """
     x, g = _sorted_trace(x, conductance)
     error = _validate.positive("error", error, "G0")
-    count, i, n = 1, 0, len(x)
-    while i < n - 1:
-        best = j = i + 1
-        while j < n:
-            chord = g[i] + (g[j] - g[i]) * (x[i:j + 1] - x[i]) / (x[j] - x[i])
-            if np.abs(chord - g[i:j + 1]).max() <= error:
-                best = j
-            elif j - i > 3 * (best - i) + 20:
-                # The chord error is not monotone in the reach (a later sample can land
-                # on the curve again); looking 3x past the last good reach finds those.
-                break
-            j += 1
-        i, count = best, count + 1
-    return count
+    n = len(x)
+    samples = np.full(n, n + 1, dtype=np.int64)     # fewest samples ending at point j
+    samples[0] = 1
+    for i in range(n - 1):
+        dx = x[i + 1:] - x[i]
+        low = np.maximum.accumulate((g[i + 1:] - error - g[i]) / dx)
+        high = np.minimum.accumulate((g[i + 1:] + error - g[i]) / dx)
+        slope = (g[i + 1:] - g[i]) / dx
+        # Chord i -> j is valid if its slope fits the cone of the points strictly
+        # between them: bounds up to j - 1 (the chord meets g_j exactly).
+        low_before = np.concatenate([[-np.inf], low[:-1]])
+        high_before = np.concatenate([[np.inf], high[:-1]])
+        valid = (slope >= low_before) & (slope <= high_before)
+        open_cone = np.flatnonzero(low_before > high_before)
+        if open_cone.size:
+            valid[open_cone[0]:] = False
+        targets = i + 1 + np.flatnonzero(valid)
+        samples[targets] = np.minimum(samples[targets], samples[i] + 1)
+    return int(samples[-1])
 
 
 def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:

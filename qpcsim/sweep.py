@@ -353,10 +353,11 @@ def _run_grid(executor, recipe, grid, task_of, stored, progress):
 # measured at 0.014-0.016 G0 for a tolerance of 0.01. (A cheaper estimate that
 # caps it at the interval's rise was tried and rejected: it misses the
 # resonances next to the steps of a lattice saddle, measured error 0.02-0.05 G0
-# at 0.01.) 2-D: measured true error / tolerance 0.32-0.56 with 0.7 on a saddle
-# map (V0 x E) for tolerances 0.02-0.2 G0, and up to 1.04 with 1.0.
+# at 0.01.) 2-D: the Clough-Tocher estimate runs 2-4x below the true error on
+# a saddle map (V0 x E); with 0.3 the true error was 0.46-1.04 x the tolerance
+# for tolerances from 0.005 to 0.3 G0 and maps scaled to 1, 4 and 12 G0.
 _STOP_FACTOR = 0.5
-_STOP_FACTOR_2D = 0.7
+_STOP_FACTOR_2D = 0.25
 _DEFAULT_BATCH = {1: 4, 2: 16}
 
 
@@ -428,8 +429,12 @@ def _learner_1d(bounds):
 
 
 def _error_estimate(learner) -> float:
-    """The learner's estimate of its max interpolation error (G0). Both losses are
-    in units of the conductance range: convert to G0."""
+    """The learner's estimate of its max interpolation error (G0). Learner1D hands
+    its loss y values scaled by their range, so that loss is converted back to G0;
+    Learner2D scales only the coordinates, so its loss is in G0 already."""
+    import adaptive
+    if not isinstance(learner, adaptive.Learner1D):
+        return learner.loss()
     ys = np.fromiter(learner.data.values(), dtype=float)
     scale = np.ptp(ys) if ys.size else 0.0
     return learner.loss() * max(scale, 1e-300)
@@ -471,13 +476,14 @@ def _interpolation_error_loss_2d(ip):
     """Learner2D loss per triangle: the estimated error of linear interpolation
     inside it, max |CT(q) - linear(q)| over its edge midpoints and centroid q,
     where CT is the C1 cubic Clough-Tocher interpolant of all samples (in the
-    learner's scaled units, like the 1-D loss). A floor of 0.2 % of the
-    triangle's size keeps featureless regions from starving.
+    conductance units, G0: Learner2D scales only the coordinates, to the unit
+    square). A floor of 0.002 G0 times the triangle's size keeps featureless
+    regions from starving.
 
     adaptive's own ``deviations`` (used before) sums three one-sided gradient
     extrapolations over the whole triangle, about 12x the interpolation error of
     a quadratic: a 2-D sweep asked for 0.1 G0 stopped at a true error of 0.01 G0
-    with 3500 points where 400 reach 0.1 G0 (measured on a saddle map).
+    with 3500 points (measured on a saddle map).
     """
     from adaptive.learner.learner2D import areas
     from scipy.interpolate import CloughTocher2DInterpolator
@@ -514,7 +520,13 @@ def _store_header(device, names, axes, energy, temperature, method, fixed, adapt
         "adaptive": adaptive, "max_points": max_points if adaptive else None,
         "adaptive_batch": adaptive_batch if adaptive else None,
     }
-    code = {"qpcsim": __version__, "source": _source_digest()}
+    from ._fastpath import choose_backend
+    from ._linalg import mumps_available
+    # The back end the fast path would pick: it changes with MUMPS's presence, and
+    # the two agree only to ~1e-13, so a store from the other one is not resumed.
+    mumps = mumps_available()
+    code = {"qpcsim": __version__, "source": _source_digest(), "mumps": mumps,
+            "fast_backend": choose_backend(device.nx, device.ny, device.norbs, mumps)}
     header = {"format": _STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
               "code": code}
     header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
@@ -522,8 +534,8 @@ def _store_header(device, names, axes, energy, temperature, method, fixed, adapt
 
 
 #: Modules whose code decides a point's numbers: a store is refused after any changes.
-_PHYSICS_MODULES = ("device.py", "solver.py", "_fastpath.py", "_linalg.py", "units.py",
-                    "potentials.py", "sweep.py", "disorder.py")
+_PHYSICS_MODULES = ("device.py", "solver.py", "_fastpath.py", "_linalg.py", "_rgf.py",
+                    "units.py", "potentials.py", "sweep.py", "disorder.py")
 
 
 def _source_digest() -> str:
