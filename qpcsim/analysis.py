@@ -286,6 +286,10 @@ def optimal_sample_count(x, conductance, error: float) -> int:
     """
     x, g = _sorted_trace(x, conductance)
     error = _validate.positive("error", error, "G0")
+    if np.any(np.diff(x) <= 0):
+        raise ValueError("x has repeated values: give each point of the dense trace once")
+    # A point exactly at the error bound counts as within it, whatever the rounding.
+    error *= 1 + 1e-12
     n = len(x)
     samples = np.full(n, n + 1, dtype=np.int64)     # fewest samples ending at point j
     samples[0] = 1

@@ -437,7 +437,7 @@ def _error_estimate(learner) -> float:
         return learner.loss()
     ys = np.fromiter(learner.data.values(), dtype=float)
     scale = np.ptp(ys) if ys.size else 0.0
-    return learner.loss() * max(scale, 1e-300)
+    return learner.loss() * (scale if scale > 0 else 1.0)   # flat data: Learner1D uses 1
 
 
 def _interpolation_error_loss(xs, ys):
@@ -522,11 +522,13 @@ def _store_header(device, names, axes, energy, temperature, method, fixed, adapt
     }
     from ._fastpath import choose_backend
     from ._linalg import mumps_available
-    # The back end the fast path would pick: it changes with MUMPS's presence, and
-    # the two agree only to ~1e-13, so a store from the other one is not resumed.
+    # The size rule's back end changes with MUMPS's presence, and the back ends agree
+    # only to ~1e-13, so a store from the other one is not resumed. (The rule's
+    # choice, before a device-specific fallback such as RGF's pocket check, which is
+    # deterministic; the back end that ran is in each point's result.)
     mumps = mumps_available()
     code = {"qpcsim": __version__, "source": _source_digest(), "mumps": mumps,
-            "fast_backend": choose_backend(device.nx, device.ny, device.norbs, mumps)}
+            "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
     header = {"format": _STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
               "code": code}
     header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()

@@ -84,7 +84,9 @@ def test_optimal_sample_count_of_a_parabola(error, expected):
     assert optimal_sample_count(x, 3.0 * x - 1.0, error) == 2     # a line: its end points
 
 
-def test_optimal_sample_count_bad_error():
+def test_optimal_sample_count_bad_input():
     x = np.linspace(0.0, 1.0, 11)
     with pytest.raises(ValueError, match=r"error=0.0 G0 is not allowed: it must be > 0"):
         optimal_sample_count(x, x, 0)
+    with pytest.raises(ValueError, match="x has repeated values"):
+        optimal_sample_count(np.r_[x, 0.5], np.r_[x, 0.5], 0.1)
