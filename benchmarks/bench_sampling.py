@@ -5,8 +5,9 @@ the simulated split gate of ``make demo``), at a target max interpolation error
 of 0.01 G0, prints the points used by
 
 * a uniform grid (the smallest n whose grids n .. n + 4 all reach the error),
-* qpcsim's adaptive sampling (Learner1D with qpcsim's interpolation-error
-  loss and stopping rule, exactly as ``qpcsim.sweep(adaptive=...)`` drives it),
+* qpcsim's adaptive sampling: the sweep engine's own adaptive loop
+  (``qpcsim.sweep._adaptive_samples``, learner, loss, batches and stopping
+  rule of ``qpcsim.sweep(adaptive=...)``) on the function,
 * an *oracle* Learner1D that knows the exact error of every interval (its
   loss is the true max deviation of the chord, stopping at 1.0 x the error):
   the best any loss function can do with Learner1D's refinement,
@@ -35,7 +36,7 @@ import scipy.interpolate
 import scipy.special
 
 import qpcsim
-from qpcsim.sweep import _STOP_FACTOR, _error_estimate, _learner_1d, _with_neighbours
+from qpcsim.sweep import _adaptive_samples, _with_neighbours
 
 TOLERANCE = 0.01   # G0
 
@@ -56,22 +57,9 @@ def split_gate_trace(quick):
     return scipy.interpolate.CubicSpline(x, g), x[0], x[-1]
 
 
-def learn(function, learner, stop, batch=4, min_points=10):
-    """Drive ``learner`` as qpcsim.sweep drives it (batches, stopping rule) on
-    ``function``; returns the sorted samples."""
-    count = 0
-    while True:
-        if count >= min_points and _error_estimate(learner) <= stop * TOLERANCE:
-            break
-        points, _ = learner.ask(batch if count else max(batch, 3))
-        for p in points:
-            learner.tell(p, float(function(p)))
-        count += len(points)
-    return np.array(sorted(learner.data))
-
-
-def oracle_learner(function, lo, hi, range_g):
-    """Learner1D whose interval loss is the exact max chord deviation (scaled units)."""
+def oracle_samples(function, lo, hi, range_g):
+    """Learner1D whose interval loss is the exact max chord deviation, one point per
+    round, stopping when that exact error reaches the tolerance."""
     import adaptive
 
     def loss(xs, ys):
@@ -83,7 +71,10 @@ def oracle_learner(function, lo, hi, range_g):
         return float(np.abs(ft - chord).max()) / range_g
 
     learner = adaptive.Learner1D(None, bounds=(lo, hi), loss_per_interval=_with_neighbours(loss))
-    return learner
+    while len(learner.data) < 10 or learner.loss() * range_g > TOLERANCE:
+        (point,), _ = learner.ask(1)
+        learner.tell(point, float(function(point)))
+    return np.array(sorted(learner.data))
 
 
 def uniform_points(function, lo, hi, dense_x, dense_g, error):
@@ -96,8 +87,8 @@ def uniform_points(function, lo, hi, dense_x, dense_g, error):
 def compare(label, function, lo, hi):
     dense_x = np.linspace(lo, hi, 4001)
     dense_g = function(dense_x)
-    ours = learn(function, _learner_1d((lo, hi)), _STOP_FACTOR)
-    oracle = learn(function, oracle_learner(function, lo, hi, np.ptp(dense_g)), 1.0, batch=1)
+    ours = _adaptive_samples(function, [(lo, hi)], TOLERANCE)[:, 0]
+    oracle = oracle_samples(function, lo, hi, np.ptp(dense_g))
     rows = []
     for name, xs in (("qpcsim adaptive", ours), ("oracle Learner1D", oracle)):
         error = float(np.abs(np.interp(dense_x, xs, function(xs)) - dense_g).max())

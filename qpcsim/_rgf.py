@@ -167,12 +167,11 @@ class RGFSolver:
         steps = np.zeros((nsl, m), dtype=bool)          # (i, l) couples to (i + 1, l)
         steps[step_slices, step_locals] = True
         lead_orbitals = (lead_sites[:, None] * self.norbs + np.arange(self.norbs)).ravel()
-        seeds = np.zeros(m, dtype=bool)
+        seeds = np.zeros(m, dtype=bool)                 # column 0: the lead's orbitals
         seeds[self.local_of[lead_orbitals]] = True
         for i in range(nsl):
-            if i:
-                seeds = reached & steps[i - 1]          # noqa: F821 - set in the last pass
             reached = np.isin(labels[i], labels[i][seeds]) & present[i]
+            seeds = reached & steps[i]                  # for column i + 1
             if np.any(present[i] & ~reached):
                 raise RGFNotApplicable(
                     f"column {i} has sites that reach the left lead only through later "

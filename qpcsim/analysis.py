@@ -61,14 +61,18 @@ class Step:
     width: float
 
 
-def _sorted_trace(x, g):
+def _sorted_trace(x, g, min_points=5, purpose="to find plateaus"):
     x = np.asarray(x, dtype=float)
     g = np.asarray(g, dtype=float)
     if x.ndim != 1 or x.shape != g.shape:
         raise ValueError(f"x and conductance must be 1-D arrays of equal length; got shapes "
                          f"{x.shape} and {g.shape}")
-    if x.size < 5:
-        raise ValueError(f"x has {x.size} points: at least 5 are needed to find plateaus")
+    if x.size < min_points:
+        raise ValueError(f"x has {x.size} points: at least {min_points} are needed {purpose}")
+    for name, values in (("x", x), ("conductance", g)):
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} contains non-finite values (NaN or inf) at "
+                             f"{np.flatnonzero(~np.isfinite(values))[:5].tolist()}")
     order = np.argsort(x)
     return x[order], g[order]
 
@@ -284,7 +288,7 @@ def optimal_sample_count(x, conductance, error: float) -> int:
     int
         The number of samples, end points included.
     """
-    x, g = _sorted_trace(x, conductance)
+    x, g = _sorted_trace(x, conductance, 2, "for a trace")
     error = _validate.positive("error", error, "G0")
     if np.any(np.diff(x) <= 0):
         raise ValueError("x has repeated values: give each point of the dense trace once")

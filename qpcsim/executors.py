@@ -84,6 +84,21 @@ class Executor:
         self.close()
 
 
+class _FunctionExecutor(Executor):
+    """Evaluates a known function G(*point) instead of solving a device: drives the
+    sweep engine's adaptive sampling on analytic traces (tests, benchmarks). The
+    tasks are the points themselves."""
+
+    name = "function"
+
+    def __init__(self, function: Callable):
+        self.function = function
+
+    def imap_unordered(self, func, recipe, items):
+        for index, point in enumerate(items):
+            yield index, {"conductance": float(self.function(*point))}
+
+
 class _ProcessExecutor(Executor):
     name = "processes"
 

@@ -266,10 +266,13 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         energy = _validate.real_number("energy", energy, "meV")
     temperature = _validate.non_negative("temperature", temperature, "K")
     base = device.resolve_params(fixed)
+    if adaptive is None and adaptive_batch is not None:
+        raise ValueError(f"adaptive_batch={adaptive_batch!r} is not allowed without adaptive "
+                         "(a tolerance in G0): a grid sweep runs every point it is given")
     if adaptive is not None:
         adaptive = _validate.positive("adaptive", adaptive, "G0")
         if adaptive_batch is None:
-            adaptive_batch = _DEFAULT_BATCH[len(axes)] if len(axes) in _DEFAULT_BATCH else 4
+            adaptive_batch = _DEFAULT_BATCH[len(axes)]
         adaptive_batch = _validate.positive_int("adaptive_batch", adaptive_batch)
         max_points = _validate.positive_int("max_points", max_points)
         for name, values in axes.items():
@@ -353,11 +356,11 @@ def _run_grid(executor, recipe, grid, task_of, stored, progress):
 # measured at 0.014-0.016 G0 for a tolerance of 0.01. (A cheaper estimate that
 # caps it at the interval's rise was tried and rejected: it misses the
 # resonances next to the steps of a lattice saddle, measured error 0.02-0.05 G0
-# at 0.01.) 2-D: the Clough-Tocher estimate runs 2-4x below the true error on
-# a saddle map (V0 x E); with 0.3 the true error was 0.46-1.04 x the tolerance
-# for tolerances from 0.005 to 0.3 G0 and maps scaled to 1, 4 and 12 G0.
+# at 0.01.) 2-D: the Clough-Tocher estimate runs 2-5x below the true error on
+# a saddle map (V0 x E): with 0.25 the true error reached 0.75-1.02 x the
+# tolerance (0.02-0.2 G0), with 0.2 it was 0.35-0.52 x.
 _STOP_FACTOR = 0.5
-_STOP_FACTOR_2D = 0.25
+_STOP_FACTOR_2D = 0.2
 _DEFAULT_BATCH = {1: 4, 2: 16}
 
 
@@ -368,7 +371,8 @@ def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max
 
     bounds = [(float(axes[n][0]), float(axes[n][-1])) for n in names]
     if len(names) == 1:
-        learner = _learner_1d(bounds[0])
+        learner = adaptive.Learner1D(None, bounds=bounds[0],
+                                     loss_per_interval=_with_neighbours(_interpolation_error_loss))
         learner_points = lambda pts: [(p,) for p in pts]   # noqa: E731
         to_learner = lambda p: p[0]                          # noqa: E731
     else:
@@ -421,11 +425,18 @@ def _run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max
     return grid, [results[_key(p)] for p in grid]
 
 
-def _learner_1d(bounds):
-    """The Learner1D of a 1-D adaptive sweep (qpcsim's interpolation-error loss)."""
-    import adaptive
-    return adaptive.Learner1D(None, bounds=bounds,
-                              loss_per_interval=_with_neighbours(_interpolation_error_loss))
+def _adaptive_samples(function, bounds, tolerance, batch=None, max_points=2000):
+    """The points the adaptive sweep engine samples on a known function
+    ``G(*point)`` (G0) over ``bounds`` [(lo, hi), ...], with the same learner,
+    loss, batches and stopping rule as :func:`sweep`: for checking the sampler
+    against exact answers (tests, benchmarks/bench_sampling.py)."""
+    from .executors import _FunctionExecutor
+    names = [f"x{k}" for k in range(len(bounds))]
+    axes = {n: np.array(b, dtype=float) for n, b in zip(names, bounds)}
+    grid, _ = _run_adaptive(_FunctionExecutor(function), None, names, axes, lambda p: p,
+                            _NoStore(), tolerance, max_points,
+                            batch or _DEFAULT_BATCH[len(bounds)], False)
+    return np.array(grid)
 
 
 def _error_estimate(learner) -> float:
@@ -477,8 +488,8 @@ def _interpolation_error_loss_2d(ip):
     inside it, max |CT(q) - linear(q)| over its edge midpoints and centroid q,
     where CT is the C1 cubic Clough-Tocher interpolant of all samples (in the
     conductance units, G0: Learner2D scales only the coordinates, to the unit
-    square). A floor of 0.002 G0 times the triangle's size keeps featureless
-    regions from starving.
+    square). A floor of 0.2 % of the map's conductance range times the
+    triangle's size keeps featureless regions from starving.
 
     adaptive's own ``deviations`` (used before) sums three one-sided gradient
     extrapolations over the whole triangle, about 12x the interpolation error of
@@ -488,7 +499,12 @@ def _interpolation_error_loss_2d(ip):
     from adaptive.learner.learner2D import areas
     from scipy.interpolate import CloughTocher2DInterpolator
 
+    # Work in units of the map's range (Clough-Tocher's gradient iteration has an
+    # absolute tolerance), then return G0: a map scaled by c with a tolerance
+    # scaled by c then samples the same points.
     tri, values = ip.tri, ip.values[:, 0]
+    scale = np.ptp(values) or 1.0
+    values = values / scale
     cubic = CloughTocher2DInterpolator(tri, values, tol=1e-6)
     corners = tri.points[tri.simplices]                     # (triangles, 3, 2)
     corner_values = values[tri.simplices]                   # (triangles, 3)
@@ -500,7 +516,7 @@ def _interpolation_error_loss_2d(ip):
     smooth = cubic(probes.reshape(-1, 2)).reshape(linear.shape)
     # A probe on the hull's edge may fall outside it by rounding (NaN): skip it.
     error = np.nan_to_num(np.abs(smooth - linear), nan=0.0).max(axis=1)
-    return np.maximum(error, 0.002 * np.sqrt(areas(ip)))
+    return scale * np.maximum(error, 0.002 * np.sqrt(areas(ip)))
 
 
 def _with_neighbours(loss):

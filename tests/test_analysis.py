@@ -90,3 +90,8 @@ def test_optimal_sample_count_bad_input():
         optimal_sample_count(x, x, 0)
     with pytest.raises(ValueError, match="x has repeated values"):
         optimal_sample_count(np.r_[x, 0.5], np.r_[x, 0.5], 0.1)
+    with pytest.raises(ValueError, match=r"conductance contains non-finite values \(NaN or inf\) "
+                                         r"at \[3\]"):
+        optimal_sample_count(x, np.where(np.arange(11) == 3, np.nan, x), 0.1)
+    with pytest.raises(ValueError, match="x has 1 points: at least 2 are needed for a trace"):
+        optimal_sample_count([0.0], [0.0], 0.1)

@@ -125,6 +125,14 @@ def test_backend_choice_is_a_fixed_rule():
     assert choose_backend(400, 200) == "mumps"
     assert choose_backend(100, 50, norbs=2) == "mumps"
     assert choose_backend(400, 200, mumps=False) == "rgf"
+    # Two columns: every site is on a lead interface; MUMPS refuses that Schur
+    # complement (error -49), so the rule and an explicit request both avoid it.
+    short = qpcsim.Device(width=30.0, length=5.0, a=5.0)
+    assert short.nx == 2 and choose_backend(short.nx, short.ny) == "rgf"
+    assert qpcsim.solve(short, 10.0).solver == "fast-rgf"
+    with pytest.raises(ValueError, match="backend='mumps' does not apply to a device 2 sites "
+                                         "long"):
+        FastSolver(short, backend="mumps")
     device = qpcsim.load_geometry("disordered_wire", a=5.0, W=60.0, L=150.0)
     solver = FastSolver(device)
     assert solver.backend == choose_backend(device.nx, device.ny, device.norbs)

@@ -141,19 +141,6 @@ def test_adaptive_needs_fewer_points_than_uniform():
     assert len(ax) <= 0.6 * uniform_points, (len(ax), uniform_points)
 
 
-class _FunctionExecutor:
-    """Stands in for an executor: evaluates an analytic G(x) instead of solving."""
-
-    workers = 1
-
-    def __init__(self, function):
-        self.function = function
-
-    def imap_unordered(self, fn, recipe, tasks):
-        for index, task in enumerate(tasks):
-            yield index, {"conductance": float(self.function(task[0]))}
-
-
 @pytest.mark.parametrize("ratio, max_overhead", [(2.0, 1.9), (6.0, 2.0)])
 def test_adaptive_sampler_against_the_optimum(ratio, max_overhead):
     # Büttiker's staircase (hw_x = 1, plateaus hw_y = ratio wide), driven through the
@@ -162,17 +149,14 @@ def test_adaptive_sampler_against_the_optimum(ratio, max_overhead):
     # needs for that error (measured 1.69 and 1.78; Learner1D with the exact error
     # of every interval: 1.46 and 1.88, benchmarks/bench_sampling.py).
     import scipy.special
-    from qpcsim.sweep import _NoStore, _run_adaptive
+    from qpcsim.sweep import _adaptive_samples
 
     def staircase(v):
         return sum(scipy.special.expit(2 * np.pi * (ratio * (n + 0.5) - np.asarray(v)))
                    for n in range(9))
 
     lo, hi = -0.7 * ratio, 6.2 * ratio
-    grid, _ = _run_adaptive(_FunctionExecutor(staircase), None, ["V0"],
-                            {"V0": np.array([lo, hi])}, lambda p: p, _NoStore(),
-                            0.01, 2000, 4, False)
-    xs = np.array([p[0] for p in grid])
+    xs = _adaptive_samples(staircase, [(lo, hi)], 0.01)[:, 0]
     dense_x = np.linspace(lo, hi, 4001)
     error = np.abs(np.interp(dense_x, xs, staircase(xs)) - staircase(dense_x)).max()
     optimum = qpcsim.analysis.optimal_sample_count(dense_x, staircase(dense_x), error)
@@ -180,12 +164,41 @@ def test_adaptive_sampler_against_the_optimum(ratio, max_overhead):
     assert len(xs) <= max_overhead * optimum, (len(xs), optimum)
 
 
+def test_adaptive_map_stop_is_in_g0_whatever_the_range():
+    # 2-D on an analytic saddle map G = c sum_n expit(2 pi (3 (n + 1/2) - (V0 - E))),
+    # c = 1, 4, 1/4, tolerance 0.1 c: the true max error of the linear interpolant
+    # must stay within the tolerance (measured 0.35 x it), and the sampled points
+    # must not depend on c (592 each; with the estimate wrongly multiplied by the
+    # range, as once, c = 4 oversampled and c = 1/4 overshot the tolerance).
+    import scipy.interpolate
+    import scipy.special
+    from qpcsim.sweep import _adaptive_samples
+
+    def saddle_map(v0, energy, scale):
+        return scale * sum(scipy.special.expit(2 * np.pi * (3.0 * (n + 0.5) - (v0 - energy)))
+                           for n in range(2))
+
+    bounds = [(0.0, 6.0), (0.0, 3.0)]
+    v0, energy = np.meshgrid(np.linspace(0, 6, 241), np.linspace(0, 3, 121), indexing="ij")
+    samples = []
+    for scale in (1.0, 4.0, 0.25):
+        tolerance = 0.1 * scale
+        points = _adaptive_samples(lambda a, b: saddle_map(a, b, scale), bounds, tolerance)
+        values = saddle_map(points[:, 0], points[:, 1], scale)
+        interpolant = scipy.interpolate.LinearNDInterpolator(points, values)
+        error = np.abs(interpolant(v0, energy) - saddle_map(v0, energy, scale)).max()
+        assert error <= tolerance, (scale, error)
+        samples.append(points)
+    for other in samples[1:]:
+        np.testing.assert_allclose(other, samples[0], rtol=0, atol=1e-9)
+
+
 def test_adaptive_map_reaches_its_tolerance(small_saddle):
     # 2-D: Learner2D with the Clough-Tocher interpolation-error loss. The linear
     # interpolant of the samples must be within the tolerance on a dense grid,
     # without oversampling: adaptive's own deviation loss (used before) stopped at
     # 0.01 G0 with ~3500 points for a tolerance of 0.1 on this map; measured now
-    # 480 points, error 0.113 G0 at tolerance 0.2.
+    # 608 points, error 0.104 G0 at tolerance 0.2 (bench_sampling.py).
     import scipy.interpolate
     bounds = {"V0": [0.0, 8.5], "energy": [6.0, 12.0]}
     result = qpcsim.sweep(small_saddle, bounds, adaptive=0.2, progress=False)
@@ -224,6 +237,8 @@ def test_adaptive_points_do_not_depend_on_workers(small_saddle):
      r"adaptive_batch=0 is not allowed: it must be a whole number >= 1"),
     (dict(over={"V0": [1, 3]}, energy=9.0, adaptive=0.01, max_points=2.5),
      r"max_points=2.5 is not allowed"),
+    (dict(over={"V0": [1, 3]}, energy=9.0, adaptive_batch=8),
+     r"adaptive_batch=8 is not allowed without adaptive \(a tolerance in G0\)"),
     (dict(over={"V0": [1, 2]}, energy=9.0, workers=0), r"workers=0 is not allowed"),
     (dict(over={"V0": [1, 2]}, energy=9.0, scheduler="nowhere"), r"scheduler='nowhere' is not allowed"),
 ])
