@@ -25,7 +25,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import qpcsim  # noqa: E402
-from qpcsim._fastpath import FastSolver, choose_backend  # noqa: E402
+from qpcsim.backends import FastSolver, choose_backend  # noqa: E402
 
 from run import A, ENERGY, HW_X, HW_Y, saddle  # noqa: E402 - the reference saddle of run.py
 

@@ -11,7 +11,8 @@ import numpy as np
 
 import qpcsim
 from qpcsim import disorder as dis
-from qpcsim.lengths import adiabaticity_scan, plot_adiabaticity
+from qpcsim.physics.adiabaticity import adiabaticity_scan
+from qpcsim.plotting import plot_adiabaticity
 
 
 def main(out="results"):

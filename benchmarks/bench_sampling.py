@@ -6,7 +6,7 @@ of 0.01 G0, prints the points used by
 
 * a uniform grid (the smallest n whose grids n .. n + 4 all reach the error),
 * qpcsim's adaptive sampling: the sweep engine's own adaptive loop
-  (``qpcsim.sweep._adaptive_samples``, learner, loss, batches and stopping
+  (``qpcsim.sweep.adaptive_samples``, learner, loss, batches and stopping
   rule of ``qpcsim.sweep(adaptive=...)``) on the function,
 * an *oracle* Learner1D that knows the exact error of every interval (its
   loss is the true max deviation of the chord, stopping at 1.0 x the error):
@@ -36,7 +36,7 @@ import scipy.interpolate
 import scipy.special
 
 import qpcsim
-from qpcsim.sweep import _adaptive_samples, _with_neighbours
+from qpcsim.engine.sampling import adaptive_samples, with_neighbours
 
 TOLERANCE = 0.01   # G0
 
@@ -70,7 +70,7 @@ def oracle_samples(function, lo, hi, range_g):
         chord = ft[0] + (ft[-1] - ft[0]) * (t - a) / (b - a)
         return float(np.abs(ft - chord).max()) / range_g
 
-    learner = adaptive.Learner1D(None, bounds=(lo, hi), loss_per_interval=_with_neighbours(loss))
+    learner = adaptive.Learner1D(None, bounds=(lo, hi), loss_per_interval=with_neighbours(loss))
     while len(learner.data) < 10 or learner.loss() * range_g > TOLERANCE:
         (point,), _ = learner.ask(1)
         learner.tell(point, float(function(point)))
@@ -87,7 +87,7 @@ def uniform_points(function, lo, hi, dense_x, dense_g, error):
 def compare(label, function, lo, hi):
     dense_x = np.linspace(lo, hi, 4001)
     dense_g = function(dense_x)
-    ours = _adaptive_samples(function, [(lo, hi)], TOLERANCE)[:, 0]
+    ours = adaptive_samples(function, [(lo, hi)], TOLERANCE)[:, 0]
     oracle = oracle_samples(function, lo, hi, np.ptp(dense_g))
     rows = []
     for name, xs in (("qpcsim adaptive", ours), ("oracle Learner1D", oracle)):

@@ -130,16 +130,14 @@ def run_best_practice(device, fsyst_xy, gates):
 
 
 def run_fast(device, gates, backend=None):
-    """Per-point times of ``qpcsim.solve``; ``backend`` forces a fast-path back end
+    """Per-point times of ``qpcsim.solve``; ``backend`` forces a registered back end
     (default: the automatic choice)."""
-    if backend is not None:
-        from qpcsim._fastpath import FastSolver
-        device._solver_cache = FastSolver(device, backend=backend)
+    method = backend or "auto"
     out, times = [], []
-    qpcsim.solve(device, ENERGY, V0=gates[0])        # first call: build + lead modes + analysis
+    qpcsim.solve(device, ENERGY, V0=gates[0], method=method)   # first call: build + modes + analysis
     for v0 in gates:
         t0 = time.perf_counter()
-        out.append(qpcsim.solve(device, ENERGY, V0=v0).conductance)
+        out.append(qpcsim.solve(device, ENERGY, V0=v0, method=method).conductance)
         times.append(time.perf_counter() - t0)
     return np.array(out), np.array(times)
 
@@ -148,21 +146,20 @@ def floor_times(device, v0, repeats=5):
     """Bare MUMPS factorization + Schur complement of the fast path's matrix."""
     from kwant.linalg.mumps import schur_complement
     import scipy.sparse as sp
-    from qpcsim._fastpath import FastSolver
-    solver = FastSolver(device, backend="mumps")
+    from qpcsim.backends.schur import SchurBackend
+    solver = SchurBackend(device, "mumps")
     params = device.resolve_params(dict(V0=v0))
     energy = ENERGY / device.t
-    leads = solver._leads(energy, params)
-    values = np.concatenate([solver._hopping_values(0.0),
-                             device.onsite_diagonal(params) - energy, leads.values])
-    fact = solver._factorizer(leads)
+    leads = solver.assembly.leads(energy, params)
+    values = np.concatenate([solver.assembly.system_values(energy, params), leads.values])
+    fact = solver.factorizer(leads)
     factor_only = []
     for _ in range(repeats):
         t0 = time.perf_counter()
         fact.schur_complement(values)
         factor_only.append(time.perf_counter() - t0)
-    row = np.concatenate([solver._sys_row, leads.row])
-    col = np.concatenate([solver._sys_col, leads.col])
+    row = np.concatenate([solver.assembly.sys_row, leads.row])
+    col = np.concatenate([solver.assembly.sys_col, leads.col])
     matrix = sp.coo_matrix((values, (row, col)), shape=(leads.n, leads.n))
     with_analysis = []
     for _ in range(repeats):
@@ -333,7 +330,7 @@ def main(argv=None):
     wall = time.perf_counter() - t0
     tut_wall = float(np.sum(t_tut))
     print(f"3. all cores: default sweep of {points} points {wall:6.2f} s wall "
-          f"(workers={qpcsim.executors.default_workers()}, incl. process start), "
+          f"(workers={qpcsim.engine.default_workers()}, incl. process start), "
           f"tutorial Kwant {tut_wall:6.1f} s -> {tut_wall / wall:5.1f}x (goal >= 10x)")
 
     print("4. resolved trace (max interpolation error <= 0.01 G0 against a dense reference), "

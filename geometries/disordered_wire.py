@@ -18,7 +18,7 @@ Runtime parameters (change without rebuilding): ``disorder`` (meV), ``seed``,
 Units: lengths nm, energies meV.
 """
 import qpcsim
-from qpcsim.disorder import with_disorder
+from qpcsim.physics.disorder import with_disorder
 
 DEFAULTS = dict(
     W=100.0,               # wire (and lead) width (nm)

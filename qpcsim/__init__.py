@@ -1,38 +1,52 @@
 """qpcsim: quantum transport through point contacts, wires and dots, on Kwant.
 
-Layers (see ARCHITECTURE.md): ``geometries/`` files build a :class:`Device`
-(physical units) -> ``Device.build()`` gives a plain Kwant system (lattice
-units) -> :func:`solve` (S-matrix, conductance, transmission eigenvalues) ->
-sweeps, analysis, plots and the ``qpcsim`` command line.
+Layers (see ARCHITECTURE.md), each importing only downward:
+
+* foundation — :mod:`.units`, :mod:`.validate`, :class:`Device` (physical units ->
+  a plain Kwant system), :mod:`.geometry` (``geometries/`` files),
+  :mod:`.potentials`, :mod:`.observables` (the per-point observables table);
+* solver — :func:`solve` -> :class:`TransportResult`, on the back ends of
+  :mod:`.backends` (registry: ``mumps``, ``rgf``, ``scipy``, ``kwant``);
+* engine — :func:`sweep` (:mod:`.engine`: spec, sampling, executors, store, result);
+* physics — :mod:`.physics` (disorder, ensembles, lengths, dots, Coulomb, Luttinger);
+* presentation — :mod:`.analysis`, :mod:`.plotting`, :mod:`.cli`.
 """
 import warnings as _warnings
 
 # Kwant warns at import that plotly (an optional plotting engine qpcsim does not use) is absent.
 _warnings.filterwarnings("ignore", message="plotly is not available", category=RuntimeWarning)
 
-from . import units, validate  # noqa: E402
-from .device import Device
-from .geometry import check_geometry_params, load_geometry, load_geometry_module
-from .solver import TransportResult, UnitarityError, solve, solver_backend
-from .sweep import SweepResult, load_result, sweep
-from . import analysis, coulomb, dephasing, disorder, dots, lengths, luttinger
-from .dephasing import ProbeResult, dephasing_length, probe_conductance
-from .disorder import (DisorderField, EnsembleResult, born_mean_free_path, ensemble,
-                       fit_localization_length, fit_mean_free_path,
-                       predicted_localization_length, with_disorder)
-from .lengths import LengthScales, adiabaticity_scan, compare_disorder, length_scales
-from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material
+from . import analysis, backends, observables, physics, units, validate  # noqa: E402  # noqa: E402  # noqa: E402
+from ._version import __version__  # noqa: E402
+from .device import Device  # noqa: E402
+from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
+from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 
-__version__ = "0.1.0"
+# The physics modules, also as attributes of the package (qpcsim.coulomb.DotModel, ...).
+from .physics import coulomb, dephasing, disorder, dots, lengths, luttinger  # noqa: E402
+from .physics.adiabaticity import adiabaticity_scan  # noqa: E402
+from .physics.born import born_mean_free_path  # noqa: E402
+from .physics.compare import compare_disorder  # noqa: E402
+from .physics.dephasing import ProbeResult, dephasing_length, probe_conductance  # noqa: E402
+from .physics.disorder import DisorderField, with_disorder  # noqa: E402
+from .physics.ensemble import EnsembleResult, ensemble  # noqa: E402
+from .physics.fits import (  # noqa: E402
+                           fit_localization_length,
+                           fit_mean_free_path,
+                           predicted_localization_length,
+)
+from .physics.lengths import LengthScales, length_scales  # noqa: E402
+from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
+from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 
 __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
-    "solve", "TransportResult", "UnitarityError", "solver_backend",
-    "sweep", "SweepResult", "load_result", "analysis",
-    "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble", "EnsembleResult",
-    "DisorderField", "born_mean_free_path", "fit_mean_free_path", "fit_localization_length",
-    "predicted_localization_length", "probe_conductance", "ProbeResult", "dephasing_length",
-    "length_scales", "LengthScales", "adiabaticity_scan", "compare_disorder",
-    "units", "validate", "__version__",
+    "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
+    "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics",
+    "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble",
+    "EnsembleResult", "DisorderField", "born_mean_free_path", "fit_mean_free_path",
+    "fit_localization_length", "predicted_localization_length", "probe_conductance",
+    "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
+    "compare_disorder", "units", "validate", "__version__",
 ]

@@ -30,12 +30,12 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-import math
 from collections.abc import Callable, Mapping
 
 import numpy as np
 
 from . import validate as _validate
+from .serialize import jsonable
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV
 
 __all__ = ["Device"]
@@ -284,8 +284,12 @@ class Device:
         out[:, 1, 1] = 4.0 - half_split
         return out
 
-    def _hopping_values(self, pos_to: np.ndarray, pos_from: np.ndarray, B: float) -> np.ndarray:
-        """Hopping -t exp(2 pi i phi y dx) in lattice units (Landau gauge A = (-B y, 0))."""
+    def hopping_values(self, pos_to: np.ndarray, pos_from: np.ndarray, B: float) -> np.ndarray:
+        """Hopping -t exp(2 pi i phi y dx) in lattice units (Landau gauge A = (-B y, 0)).
+
+        ``pos_to``, ``pos_from``: lattice positions (sites, 2); ``B`` in T. The
+        fast path's assembly and the Kwant value functions share it.
+        """
         phi = flux_per_plaquette(B, self.a)
         y_centre = 0.5 * (pos_to[:, 1] + pos_from[:, 1]) - 0.5 * (self.ny - 1)
         dx = pos_to[:, 0] - pos_from[:, 0]
@@ -326,7 +330,7 @@ class Device:
             names = ["B"]
 
             def value(to_site, from_site, B):
-                return device._hopping_values(np.array([to_site.pos]),
+                return device.hopping_values(np.array([to_site.pos]),
                                               np.array([from_site.pos]), B)[0]
         site_args = ["site"] if kind != "hopping" else ["to_site", "from_site"]
         value.__signature__ = inspect.Signature(
@@ -410,7 +414,7 @@ class Device:
         spec = {
             "class": type(self).__name__, "a": self.a, "width": self.width,
             "length": self.length, "material": repr(self.material), "zeeman": self.zeeman,
-            "defaults": self.defaults, "metadata": _jsonable(self.metadata),
+            "defaults": self.defaults, "metadata": jsonable(self.metadata),
         }
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
@@ -430,15 +434,3 @@ class Device:
         state.pop("_solver_cache", None)
         state.pop("_fast_path_ok", None)
         return state
-
-
-def _jsonable(obj):
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (str, int, bool)) or obj is None:
-        return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else str(obj)
-    return repr(obj)

@@ -13,20 +13,38 @@ from pathlib import Path
 
 from . import validate as _validate
 
-__all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path"]
+__all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path",
+           "bundled_geometries"]
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
 
+def bundled_geometries() -> Path:
+    """The folder of the bundled geometry files: ``qpcsim/geometries`` in an
+    installed wheel (package data), ``geometries/`` beside the package in a
+    source checkout or editable install."""
+    for folder in (Path(__file__).resolve().parent / "geometries", _PACKAGE_ROOT / "geometries"):
+        if (folder / "qpc_saddle.py").is_file():
+            return folder
+    raise ValueError("the bundled geometries are missing from this installation "
+                     f"(looked in {Path(__file__).resolve().parent / 'geometries'} and "
+                     f"{_PACKAGE_ROOT / 'geometries'}); reinstall qpcsim")
+
+
 def geometry_path(path_or_name: str | Path) -> Path:
-    """Resolve a geometry file: a path, or the name of a bundled geometry (``qpc_saddle``)."""
+    """Resolve a geometry file: a path, or the name of a bundled geometry (``qpc_saddle``).
+
+    A bare name (no folder, no ``.py``) is a bundled geometry, whatever the
+    working directory holds; anything else is a path.
+    """
     path = Path(path_or_name)
-    candidates = [path]
-    if path.suffix != ".py":
-        candidates += [Path("geometries") / f"{path.name}.py",
-                       _PACKAGE_ROOT / "geometries" / f"{path.name}.py"]
+    bare = path.suffix != ".py" and len(path.parts) == 1
+    if bare:
+        candidates = [bundled_geometries() / f"{path.name}.py"]
     else:
-        candidates.append(_PACKAGE_ROOT / "geometries" / path.name)
+        candidates = [path]
+        if len(path.parts) == 1:   # "qpc_saddle.py": the working directory, then bundled
+            candidates.append(bundled_geometries() / path.name)
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()

@@ -1,14 +1,17 @@
 """The solver layer: conductance, transmission eigenvalues and S-matrix checks.
 
 ``solve(device, energy, **params)`` is the one entry point. It validates the
-input in physical units, picks a back end and returns a
-:class:`TransportResult`:
+input in physical units, picks a back end from :mod:`qpcsim.backends` and
+returns a :class:`TransportResult`:
 
-* ``"fast"`` (default): :class:`qpcsim._fastpath.FastSolver`, Kwant's own linear
-  system assembled with NumPy, lead modes cached, one sparse factorization with
-  a Schur complement per point (MUMPS, or SciPy's SuperLU without it);
-* ``"kwant"``: plain ``kwant.smatrix`` on ``device.build()`` (the reference, and
-  the fallback for systems the fast path does not cover).
+* ``"auto"`` (default): the fast path where it applies (the Device's own
+  two-lead lattice model), with the back end of the fixed size rule
+  :func:`qpcsim.backends.choose_backend` (``mumps`` Schur complement or
+  ``rgf``), otherwise ``kwant``;
+* ``"fast"``: the fast path's choice, never Kwant;
+* any registered back end by name (``qpcsim.backends.registered()``:
+  ``mumps``, ``rgf``, ``scipy``, ``kwant``, ...); ``kwant`` is plain
+  ``kwant.smatrix`` on ``device.build()``, the reference.
 
 Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
 raises :class:`UnitarityError` above 1e-8.
@@ -20,13 +23,20 @@ breakpoints at the lead subband thresholds; error target 1e-5, tested below
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.integrate
 
 from . import validate as _validate
+from .backends import (
+    AUTO_METHODS,
+    FastSolver,
+    backend_info,
+    create_backend,
+    fast_path_applies,
+)
+from .observables import OBSERVABLES
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
 __all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
@@ -98,6 +108,18 @@ class TransportResult:
         """Conductance in siemens."""
         return self.conductance * G0_SIEMENS
 
+    def __getattr__(self, name):
+        # Any entry of the observables table is an attribute (computed on access).
+        if not name.startswith("_"):
+            for entry in OBSERVABLES:
+                if entry.name == name:
+                    return entry.extract(self)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def observables(self) -> dict:
+        """Every entry of :data:`qpcsim.observables.OBSERVABLES` for this solve."""
+        return {entry.name: entry.extract(self) for entry in OBSERVABLES}
+
 
 def solver_backend() -> str:
     """Which sparse solver Kwant's default solver uses here: ``"MUMPS"`` or ``"SciPy"``."""
@@ -106,55 +128,33 @@ def solver_backend() -> str:
     return "MUMPS" if module.endswith("mumps") else "SciPy"
 
 
-def _fast_solver(device):
-    solver = getattr(device, "_solver_cache", None)
-    if solver is None:
-        from ._fastpath import FastSolver
-        solver = device._solver_cache = FastSolver(device)
-    return solver
+def _backend(device, method: str):
+    """The back end for ``method`` on ``device``, created once and cached on it.
 
-
-def _kwant_smatrix(device, energy_latt: float, params: dict):
-    import kwant
-    fsyst = device.build()
-    smat = kwant.smatrix(fsyst, energy_latt, params=params)
-    nprop = tuple(int(smat.num_propagating(i)) for i in range(len(fsyst.leads)))
-    return np.asarray(smat.data), nprop
+    ``auto`` takes the fast path when it applies (two leads defined by modes,
+    the Device's own lattice model) and Kwant's solver otherwise.
+    """
+    if method == "auto":
+        method = "fast" if fast_path_applies(device) else "kwant"
+    cache = device.__dict__.setdefault("_solver_cache", {})
+    backend = cache.get(method)
+    if backend is None:
+        if method == "fast":
+            backend = FastSolver(device)
+        elif backend_info(method).fast_path:
+            backend = FastSolver(device, method)
+        else:
+            backend = create_backend(device, method)
+        cache[method] = backend
+    return backend
 
 
 def _scattering(device, energy_meV: float, params: dict, method: str):
-    """(S, nprop, solver_name) at one energy.
-
-    ``auto`` takes the fast path when it applies (two leads defined by modes,
-    the Device's own lattice model) and Kwant's solver otherwise; the name of
-    the path that ran is returned and stored with every result.
-    """
-    energy_latt = energy_meV / device.t
-    if method == "auto" and not _fast_path_applies(device):
-        method = "kwant"
-    if method == "kwant":
-        smat, nprop = _kwant_smatrix(device, energy_latt, params)
-        name = "kwant"
-    else:
-        solver = _fast_solver(device)
-        smat, nprop = solver.smatrix(energy_latt, params)
-        name = solver.name
-    return smat, nprop, name
-
-
-def _fast_path_applies(device) -> bool:
-    """The fast path rebuilds the Device's own lattice model: exactly the two
-    leads it attaches itself. Anything else (a subclass adding probe leads or
-    self-energy leads) goes to Kwant."""
-    cached = getattr(device, "_fast_path_ok", None)
-    if cached is None:
-        import kwant.system
-        fsyst = device.build()
-        cached = (len(fsyst.leads) == 2
-                  and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
-                  and len(fsyst.sites) == len(device.site_positions()))
-        device._fast_path_ok = cached
-    return cached
+    """(S, nprop, solver_name) at one energy; the name of the path that ran is
+    stored with every result."""
+    backend = _backend(device, method)
+    smat, nprop = backend.smatrix(energy_meV / device.t, params)
+    return smat, nprop, backend.name
 
 
 def _observables(smat: np.ndarray, nprop: tuple):
@@ -219,9 +219,10 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         the first lead mode and resolve lambda_F on the lattice.
     temperature : float
         Temperature (K); 0 for the zero-temperature Landauer formula.
-    method : {"auto", "fast", "kwant"}
-        Back end: ``auto``/``fast`` use the fast path, ``kwant`` plain
-        ``kwant.smatrix``.
+    method : str
+        ``"auto"``, ``"fast"`` or a registered back end
+        (``qpcsim.backends.registered()``: ``mumps``, ``rgf``, ``scipy``,
+        ``kwant``); see the module docstring.
     **params
         Device parameters by name (their units are in ``device.units``);
         unknown names raise ValueError listing the known ones.
@@ -236,12 +237,12 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     >>> dev = qpcsim.load_geometry("geometries/qpc_saddle.py")
     >>> qpcsim.solve(dev, energy=10.0, V0=5.0).conductance   # doctest: +SKIP
     """
-    if method not in ("auto", "fast", "kwant"):
-        raise ValueError(f"method={method!r} is not allowed: use 'auto', 'fast' or 'kwant'")
+    if method not in AUTO_METHODS:
+        backend_info(method)   # unknown names: a ValueError listing the registered ones
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
-    if method == "kwant" or not _fast_path_applies(device):
+    if not _runs_fast_path(device, method):
         # Kwant evaluates the potential inside its own call stack: check it here
         # first so a non-finite landscape gives a clear error. (The fast path's
         # one vectorized evaluation per point does this check itself.)
@@ -263,6 +264,12 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         conductance=spin_factor * transmission, transmission_eigenvalues=eig,
         open_modes=nprop, unitarity_error=unitarity, solver=solver_name,
         smatrix=smat, spin_degenerate=not device.zeeman)
+
+
+def _runs_fast_path(device, method: str) -> bool:
+    if method == "auto":
+        return fast_path_applies(device)
+    return method == "fast" or backend_info(method).fast_path
 
 
 def _lead_thresholds(device, params: dict) -> np.ndarray:

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import qpcsim
-from qpcsim import disorder as dis
+from qpcsim.physics import born, fits
+from qpcsim.physics import disorder as dis
 
 A = 5.0   # lattice constant of the test wires (nm); t = 22.75 meV
 
@@ -47,8 +48,8 @@ def test_correlated_landscape_variance_and_correlation():
 
 def test_same_seed_same_conductance_on_every_executor():
     dev = wire(W=60.0, L=100.0)
-    serial = dis.ensemble(dev, 6, energy=20.0, workers=1, disorder=40.0)
-    pool = dis.ensemble(dev, 6, energy=20.0, workers=2, disorder=40.0)
+    serial = qpcsim.ensemble(dev, 6, energy=20.0, workers=1, disorder=40.0)
+    pool = qpcsim.ensemble(dev, 6, energy=20.0, workers=2, disorder=40.0)
     assert serial.executor == "serial" and pool.executor == "processes"
     assert np.array_equal(serial.conductance, pool.conductance)       # bit-identical
     again = wire(W=60.0, L=100.0)                                      # rebuilt device
@@ -60,8 +61,8 @@ def test_same_seed_same_conductance_on_every_executor():
 @pytest.mark.slow
 def test_dask_executor_bit_identical():
     dev = wire(W=60.0, L=100.0)
-    serial = dis.ensemble(dev, 4, energy=20.0, workers=1, disorder=40.0)
-    dask = dis.ensemble(dev, 4, energy=20.0, workers=2, scheduler="local", disorder=40.0)
+    serial = qpcsim.ensemble(dev, 4, energy=20.0, workers=1, disorder=40.0)
+    dask = qpcsim.ensemble(dev, 4, energy=20.0, workers=2, scheduler="local", disorder=40.0)
     assert np.array_equal(serial.conductance, dask.conductance)
 
 
@@ -81,7 +82,7 @@ def test_with_disorder_on_any_geometry():
 
 def test_ensemble_statistics_fields():
     dev = wire(W=60.0, L=100.0)
-    r = dis.ensemble(dev, 12, energy=20.0, workers=1, over={"disorder": [20.0, 40.0]})
+    r = qpcsim.ensemble(dev, 12, energy=20.0, workers=1, over={"disorder": [20.0, 40.0]})
     assert r.conductance.shape == (12, 2)
     assert np.allclose(r.mean, r.conductance.mean(axis=0), rtol=0, atol=1e-14)
     assert np.allclose(r.sem, r.conductance.std(axis=0, ddof=1) / math.sqrt(12))
@@ -109,8 +110,8 @@ def test_correlation_length_is_a_runtime_parameter():
 
 # ---------------------------------------------------------------- Born vs measured
 def test_lattice_dos_and_velocity_limits():
-    assert dis.lattice_dos_per_site(1e-6) == pytest.approx(1 / (4 * math.pi), rel=1e-5)
-    assert dis.fermi_surface_velocity(0.01) == pytest.approx(0.2, rel=2e-3)   # 2 sqrt(E/t)
+    assert born.lattice_dos_per_site(1e-6) == pytest.approx(1 / (4 * math.pi), rel=1e-5)
+    assert born.fermi_surface_velocity(0.01) == pytest.approx(0.2, rel=2e-3)   # 2 sqrt(E/t)
 
 
 def test_born_correlated_limits():
@@ -118,12 +119,12 @@ def test_born_correlated_limits():
     U = sqrt(12) U_rms); near the band bottom l_tr/l_e = I0(x)/(I0(x) - I1(x)),
     x = (k_F lc)^2, the 2-D continuum result for a Gaussian correlator (1 %)."""
     import scipy.special as sp
-    anderson = dis.born_mean_free_path(21.8, 30.0, A)
-    white = dis.born_mean_free_path(21.8, 30.0 / math.sqrt(12), A, correlation_length=0.01)
+    anderson = qpcsim.born_mean_free_path(21.8, 30.0, A)
+    white = qpcsim.born_mean_free_path(21.8, 30.0 / math.sqrt(12), A, correlation_length=0.01)
     assert white.l_e == pytest.approx(anderson.l_e, rel=1e-9)
     assert white.l_tr == pytest.approx(white.l_e, rel=1e-9)
     for energy, lc in ((1.0, 20.0), (2.0, 20.0), (5.0, 10.0)):
-        b = dis.born_mean_free_path(energy, 0.3, A, correlation_length=lc)
+        b = qpcsim.born_mean_free_path(energy, 0.3, A, correlation_length=lc)
         x = (qpcsim.units.wavevector_per_nm(energy) * lc) ** 2
         assert b.l_tr / b.l_e == pytest.approx(sp.i0e(x) / (sp.i0e(x) - sp.i1e(x)), rel=0.01)
         # hbar/tau_e = pi U^2 (lc/a)^2 e^-x I0(x) / t (continuum golden rule)
@@ -140,12 +141,12 @@ def test_born_vs_measured_correlated_disorder():
     U, lc = 7.0, 5.0
     means, sems = [], []
     for L in lengths:
-        r = dis.ensemble(wire(W=100.0, L=L), 40, energy=energy, workers=2, disorder=U,
+        r = qpcsim.ensemble(wire(W=100.0, L=L), 40, energy=energy, workers=2, disorder=U,
                          correlation_length=lc)
         means.append(r.transmission.mean())
         sems.append(r.transmission.std(ddof=1) / math.sqrt(r.n))
-    fit = dis.fit_mean_free_path(lengths, means, N, sems)
-    born = dis.born_mean_free_path(energy, U, A, correlation_length=lc)
+    fit = qpcsim.fit_mean_free_path(lengths, means, N, sems)
+    born = qpcsim.born_mean_free_path(energy, U, A, correlation_length=lc)
     assert born.valid and born.l_tr / born.l_e == pytest.approx(1.81, abs=0.02)
     assert fit.l_tr == pytest.approx(born.l_tr, rel=0.25)
 
@@ -156,11 +157,11 @@ def test_born_vs_measured_transport_mean_free_path():
     energy, N = mid_energy(wire(W=100.0, L=50.0))
     means, sems = [], []
     for L in lengths:
-        r = dis.ensemble(wire(W=100.0, L=L), 40, energy=energy, workers=2, disorder=U)
+        r = qpcsim.ensemble(wire(W=100.0, L=L), 40, energy=energy, workers=2, disorder=U)
         means.append(r.transmission.mean())
         sems.append(r.transmission.std(ddof=1) / math.sqrt(r.n))
-    fit = dis.fit_mean_free_path(lengths, means, N, sems)
-    born = dis.born_mean_free_path(energy, U, A)
+    fit = qpcsim.fit_mean_free_path(lengths, means, N, sems)
+    born = qpcsim.born_mean_free_path(energy, U, A)
     assert born.valid and N == 6
     assert fit.l_tr == pytest.approx(born.l_tr, rel=0.25)
     assert fit.l == pytest.approx(0.5 * math.pi * fit.l_tr)
@@ -172,16 +173,16 @@ def test_localization_length_order_of_magnitude():
     mean free path (= (pi/2) l_tr, Beenakker): within a factor 1.5 (measured 1.09
     for beta = 1, N = 3; with l_tr in place of l it would be 1.7)."""
     U, energy, W, n = 30.0, 20.0, 60.0, 120
-    short = [dis.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
+    short = [qpcsim.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
              for L in (60.0, 120.0, 240.0)]
     N = int(np.sum(wire(W=W, L=60.0).transverse_mode_energies() < energy))
-    fit = dis.fit_mean_free_path([60, 120, 240], [r.transmission.mean() for r in short], N)
+    fit = qpcsim.fit_mean_free_path([60, 120, 240], [r.transmission.mean() for r in short], N)
     lengths = (1400.0, 2400.0, 3500.0)
-    longs = [dis.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
+    longs = [qpcsim.ensemble(wire(W=W, L=L), n, energy=energy, workers=2, disorder=U)
              for L in lengths]
-    loc = dis.fit_localization_length(lengths, [r.ln_mean for r in longs],
+    loc = qpcsim.fit_localization_length(lengths, [r.ln_mean for r in longs],
                                       [r.ln_sem for r in longs])
-    predicted = dis.predicted_localization_length(N, fit.l, beta=1)
+    predicted = qpcsim.predicted_localization_length(N, fit.l, beta=1)
     assert N == 3 and lengths[0] > 2 * N * fit.l_tr                  # L >> N l_tr
     assert 1 / 1.5 < loc.xi / predicted < 1.5
 
@@ -194,16 +195,16 @@ def test_ucf_variance_beta1_and_finite_field():
     U, L = 25.0, 1000.0
     dev = wire(W=200.0, L=L)
     energy, N = mid_energy(dev)
-    born = dis.born_mean_free_path(energy, U, A)
+    born = qpcsim.born_mean_free_path(energy, U, A)
     assert N == 12 and 3 < L / born.l_wire < 0.5 * (N + 1)   # l << L << xi = (N + 1) l
-    r0 = dis.ensemble(dev, 300, energy=energy, workers=2, disorder=U)
+    r0 = qpcsim.ensemble(dev, 300, energy=energy, workers=2, disorder=U)
     r0.require("variance", 0.2)
     var0 = r0.transmission.var(ddof=1)
-    assert var0 == pytest.approx(dis.UCF_VARIANCE[1], rel=0.2)
-    rB = dis.ensemble(dev, 300, energy=energy, workers=2, disorder=U, B=0.3)
+    assert var0 == pytest.approx(fits.UCF_VARIANCE[1], rel=0.2)
+    rB = qpcsim.ensemble(dev, 300, energy=energy, workers=2, disorder=U, B=0.3)
     varB = rB.transmission.var(ddof=1)
     assert 0.35 < varB / var0 < 0.8                                   # theory 0.5
-    assert varB == pytest.approx(dis.UCF_VARIANCE[2], rel=0.35)
+    assert varB == pytest.approx(fits.UCF_VARIANCE[2], rel=0.35)
 
 
 # ---------------------------------------------------------------- bad input
@@ -215,21 +216,21 @@ def test_bad_input_messages():
     with pytest.raises(ValueError, match="correlation_length=-1.0 nm is not allowed"):
         qpcsim.solve(wire(), 20.0, correlation_length=-1.0)
     with pytest.raises(ValueError, match="correlation_length"):
-        dis.born_mean_free_path(20.0, 1.0, A, correlation_length=-2.0)
+        qpcsim.born_mean_free_path(20.0, 1.0, A, correlation_length=-2.0)
     with pytest.raises(ValueError, match=">= 0"):
         qpcsim.solve(wire(), 20.0, disorder=-2.0)
     with pytest.raises(ValueError, match="non-negative integer"):
         dis.anderson_landscape((3, 3), 1.0, seed=1.5)
     with pytest.raises(ValueError, match="at least 2 seeds"):
-        dis.ensemble(wire(), [4], energy=20.0, workers=1)
+        qpcsim.ensemble(wire(), [4], energy=20.0, workers=1)
     with pytest.raises(ValueError, match="no 'seed' parameter"):
-        dis.ensemble(qpcsim.Device(width=50, length=50, a=5), 4, energy=20.0)
-    r = dis.ensemble(wire(W=40.0, L=50.0), 10, energy=20.0, workers=1)
+        qpcsim.ensemble(qpcsim.Device(width=50, length=50, a=5), 4, energy=20.0)
+    r = qpcsim.ensemble(wire(W=40.0, L=50.0), 10, energy=20.0, workers=1)
     with pytest.raises(ValueError, match="at least 51 are needed"):
         r.require("variance", 0.2)
     with pytest.warns(RuntimeWarning, match="too strong for the Born approximation"):
-        b = dis.born_mean_free_path(20.0, 200.0, A)
+        b = qpcsim.born_mean_free_path(20.0, 200.0, A)
     assert not b.valid
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert dis.born_mean_free_path(20.0, 20.0, A).valid
+        assert qpcsim.born_mean_free_path(20.0, 20.0, A).valid

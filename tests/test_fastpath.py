@@ -8,7 +8,7 @@ import pytest
 import qpcsim
 from conftest import fewmode_energy, geometry_case
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("*.py"))
+GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py"))
 #: Coarser lattices for speed where a geometry allows it (physics unchanged in kind).
 FAST = {"qpc_saddle": dict(a=4.0, W=200.0, L=320.0), "qpc_hardwall": dict(a=4.0, L_taper=100.0)}
 

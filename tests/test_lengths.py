@@ -66,7 +66,7 @@ def test_hierarchy_reads_the_devices_own_disorder():
     s = ls.length_scales(dev, e, 0.0)
     assert s.disorder == 30.0 and s.l_e_born == pytest.approx(s.l_tr_born)
     assert s.l_e_born == pytest.approx(
-        qpcsim.disorder.born_mean_free_path(e, 30.0, 5.0).l_e, rel=1e-12)
+        qpcsim.born_mean_free_path(e, 30.0, 5.0).l_e, rel=1e-12)
     assert not s.condition("L << l_e").ok                   # 200 nm > l_e ~ 100 nm
     smooth = ls.length_scales(dev, e, 0.0, disorder=2.0, correlation_length=20.0)
     assert smooth.l_tr_born > 5 * smooth.l_e_born
@@ -92,7 +92,7 @@ def test_measured_and_born_mean_free_path_in_report():
 
 
 def test_adiabaticity_plateau_deviation_falls_with_taper():
-    res = ls.adiabaticity_scan(tapers=(0.0, 100.0, 300.0), plateaus=(1, 2, 3))
+    res = qpcsim.adiabaticity_scan(tapers=(0.0, 100.0, 300.0), plateaus=(1, 2, 3))
     assert res.deviation[0] > 0.02                   # abrupt: mode mixing
     assert res.deviation[-1] < 3e-3                  # adiabatic
     assert res.deviation[-1] < 0.1 * res.deviation[0]
@@ -105,7 +105,7 @@ def test_plateau_quality_degrades_with_L_over_le():
     < 0.01 clean and grows with L/l_tr (measured 0.003, 0.17, 0.75 for L/l_tr = 0,
     0.5, 4.7); the quantized plateaus found per trace drop from 1 to 0."""
     dev = qpcsim.load_geometry("qpc_split_gate", a=8.0)
-    r = ls.compare_disorder(dev, [5.0, 15.0], 4, {"Vg": np.linspace(-1.3, -0.5, 25)}, 8.0,
+    r = qpcsim.compare_disorder(dev, [5.0, 15.0], 4, {"Vg": np.linspace(-1.3, -0.5, 25)}, 8.0,
                             workers=1)
     q = [r.quality[u] for u in (0.0, 5.0, 15.0)]
     assert q[0]["deviation"] < 0.01 and q[0]["plateaus"] >= 1

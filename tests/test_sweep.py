@@ -65,9 +65,9 @@ def test_store_resumes_without_recomputing(small_saddle, tmp_path, monkeypatch):
     qpcsim.sweep(small_saddle, {"V0": GATES[:6]}, energy=9.0, workers=1, store=store,
                  progress=False)
     calls = []
-    sweep_module = sys.modules["qpcsim.sweep"]
-    real = sweep_module._solve_point
-    monkeypatch.setattr(sweep_module, "_solve_point", lambda d, t: calls.append(t) or real(d, t))
+    points_module = sys.modules["qpcsim.engine.points"]
+    real = points_module.solve_point
+    monkeypatch.setattr(points_module, "solve_point", lambda d, t: calls.append(t) or real(d, t))
     # same sweep: nothing recomputed
     with pytest.raises(ValueError, match="different sweep"):
         qpcsim.sweep(small_saddle, {"V0": GATES}, energy=9.0, workers=1, store=store,
@@ -149,14 +149,14 @@ def test_adaptive_sampler_against_the_optimum(ratio, max_overhead):
     # needs for that error (measured 1.69 and 1.78; Learner1D with the exact error
     # of every interval: 1.46 and 1.88, benchmarks/bench_sampling.py).
     import scipy.special
-    from qpcsim.sweep import _adaptive_samples
+    from qpcsim.engine.sampling import adaptive_samples
 
     def staircase(v):
         return sum(scipy.special.expit(2 * np.pi * (ratio * (n + 0.5) - np.asarray(v)))
                    for n in range(9))
 
     lo, hi = -0.7 * ratio, 6.2 * ratio
-    xs = _adaptive_samples(staircase, [(lo, hi)], 0.01)[:, 0]
+    xs = adaptive_samples(staircase, [(lo, hi)], 0.01)[:, 0]
     dense_x = np.linspace(lo, hi, 4001)
     error = np.abs(np.interp(dense_x, xs, staircase(xs)) - staircase(dense_x)).max()
     optimum = qpcsim.analysis.optimal_sample_count(dense_x, staircase(dense_x), error)
@@ -172,7 +172,7 @@ def test_adaptive_map_stop_is_in_g0_whatever_the_range():
     # range, as once, c = 4 oversampled and c = 1/4 overshot the tolerance).
     import scipy.interpolate
     import scipy.special
-    from qpcsim.sweep import _adaptive_samples
+    from qpcsim.engine.sampling import adaptive_samples
 
     def saddle_map(v0, energy, scale):
         return scale * sum(scipy.special.expit(2 * np.pi * (3.0 * (n + 0.5) - (v0 - energy)))
@@ -183,7 +183,7 @@ def test_adaptive_map_stop_is_in_g0_whatever_the_range():
     samples = []
     for scale in (1.0, 4.0, 0.25):
         tolerance = 0.1 * scale
-        points = _adaptive_samples(lambda a, b: saddle_map(a, b, scale), bounds, tolerance)
+        points = adaptive_samples(lambda a, b: saddle_map(a, b, scale), bounds, tolerance)
         values = saddle_map(points[:, 0], points[:, 1], scale)
         interpolant = scipy.interpolate.LinearNDInterpolator(points, values)
         error = np.abs(interpolant(v0, energy) - saddle_map(v0, energy, scale)).max()
@@ -249,5 +249,5 @@ def test_bad_sweep_input(small_saddle, kwargs, message):
 
 def test_unreachable_scheduler_times_out_with_message(small_saddle):
     with pytest.raises(ValueError, match=r"not reachable within 1 s"):
-        from qpcsim.executors import make_executor
+        from qpcsim.engine.executors import make_executor
         make_executor(scheduler="tcp://127.0.0.1:9", timeout=1.0)

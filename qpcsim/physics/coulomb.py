@@ -32,13 +32,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import validate as _validate
-from .units import E_CHARGE, G0_SIEMENS, K_BOLTZMANN_MEV
+from .. import validate as _validate
+from ..units import E_CHARGE, G0_SIEMENS, K_BOLTZMANN_MEV
 
 __all__ = ["DotModel", "charging_energy_meV", "capacitance_aF", "stationary_state",
            "current", "linear_conductance", "ConductanceTrace", "conductance_vs_gate",
            "ConductanceMap", "conductance_vs_gate_and_temperature", "StabilityDiagram",
-           "stability_diagram", "beenakker_quantum", "beenakker_classical", "register_cli"]
+           "stability_diagram", "beenakker_quantum", "beenakker_classical"]
 
 _H_PLANCK_MEV_S = 4.135667696e-12      # h in meV s
 _HBAR_MEV_S = _H_PLANCK_MEV_S / (2 * math.pi)
@@ -322,43 +322,3 @@ def beenakker_classical(delta_meV, temperature_K, approximate: bool = True):
         return np.cosh(x / 2.5) ** -2
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(np.abs(x) < 1e-8, 1.0, x / np.sinh(x))
-
-
-# ---------------------------------------------------------------- CLI
-def _cli(args) -> int:
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    from .plotting import _save
-    levels = np.arange(args.levels) * args.spacing
-    model = DotModel(levels, args.gamma, args.gamma, args.charging_energy, alpha=args.alpha)
-    gates = np.linspace(-0.5 * args.charging_energy / (1e3 * args.alpha),
-                        (3.5 * (args.charging_energy + args.spacing)) / (1e3 * args.alpha), 400)
-    trace = conductance_vs_gate(model, gates, args.temperature)
-    biases = np.linspace(-1.5 * args.charging_energy, 1.5 * args.charging_energy, 121)
-    diamonds = stability_diagram(model, gates[::4], biases, args.temperature)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    ax1.plot(gates, trace.conductance)
-    ax1.set_xlabel("V_g (V)")
-    ax1.set_ylabel(r"$G$ ($2e^2/h$)")
-    ax1.set_title(f"Coulomb-blockade peaks, T = {args.temperature:g} K")
-    diamonds.plot(ax2)
-    print(f"E_C = {args.charging_energy:g} meV (C = {capacitance_aF(args.charging_energy):.3g} aF), "
-          f"peak height {trace.conductance.max():.4f} G0 (not quantized)")
-    for note in trace.warnings:
-        print("warning:", note)
-    print(f"wrote {_save(fig, args.out)}")
-    return 0
-
-
-def register_cli(sub) -> None:
-    p = sub.add_parser("coulomb", help="Coulomb-blockade peaks and diamonds (master equation)")
-    p.add_argument("--charging-energy", type=float, default=1.0, help="E_C = e^2/C (meV)")
-    p.add_argument("--spacing", type=float, default=0.2, help="level spacing (meV)")
-    p.add_argument("--levels", type=int, default=6, help="number of levels")
-    p.add_argument("--gamma", type=float, default=1e-4, help="tunnel width per lead (meV)")
-    p.add_argument("--alpha", type=float, default=0.1, help="gate lever arm C_g/C")
-    p.add_argument("--temperature", type=float, default=0.1, help="temperature (K)")
-    p.add_argument("--out", required=True, help="figure (PNG)")
-    p.set_defaults(func=_cli)

@@ -6,7 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["plot_result", "plot_device"]
+from ..analysis import find_plateaus
+from .physics import plot_adiabaticity, plot_compare, plot_mean_free_path
+
+__all__ = ["plot_result", "plot_device", "save_figure", "plot_mean_free_path", "plot_adiabaticity",
+           "plot_compare"]
 
 
 def _pyplot():
@@ -16,7 +20,8 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path):
+def save_figure(fig, path):
+    """Write ``fig`` to ``path`` (format from the suffix) and close it; a clear error if it cannot."""
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -31,7 +36,6 @@ def _save(fig, path):
 def plot_result(result, out, title: str | None = None):
     """G vs the swept variable with G0 gridlines and plateau labels, plus dG/dx;
     or a colour map of G (and of dG/dx) for 2-D sweeps."""
-    from .analysis import find_plateaus
     plt = _pyplot()
     data = result.data
     swept = result.swept
@@ -73,7 +77,7 @@ def plot_result(result, out, title: str | None = None):
         ax.set_xlabel(f"{xname} ({data[xname].attrs.get('units', '')})")
         ax.set_ylabel(f"{yname} ({data[yname].attrs.get('units', '')})")
         ax.set_title(title)
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def plot_device(device, out, **params):
@@ -95,4 +99,4 @@ def plot_device(device, out, **params):
     ax2.set_ylabel("y (nm)")
     shown = device.resolve_params(params)
     ax2.set_title(", ".join(f"{k}={v:g} {device.units.get(k, '')}".strip() for k, v in shown.items()))
-    return _save(fig, out)
+    return save_figure(fig, out)

@@ -33,7 +33,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import validate as _validate
+from .. import validate as _validate
+from ..solver import check_energy
+from ..units import E_CHARGE, HBAR, fermi_velocity_m_per_s
 
 __all__ = ["ProbeResult", "probe_conductance", "DephasingLength", "dephasing_length",
            "coupling_for_length", "mode_coherence_lengths", "check_coupling"]
@@ -143,7 +145,6 @@ def probe_conductance(device, energy: float, coupling: float, *, spacing: int = 
     ProbeResult
     """
     import kwant
-    from .solver import check_energy
 
     c = check_coupling(coupling)
     if isinstance(spacing, bool) or int(spacing) != spacing or spacing < 1:
@@ -225,7 +226,6 @@ def dephasing_length(device, energy: float, coupling: float, *, spacing: int = 1
 
     ``l_tr`` (nm) is the transport mean free path (infinite: ballistic).
     """
-    from .units import E_CHARGE, HBAR, fermi_velocity_m_per_s
     c = check_coupling(coupling)
     if c == 0:
         return DephasingLength(math.inf, math.inf, math.inf, "coherent")

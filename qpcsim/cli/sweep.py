@@ -3,75 +3,18 @@
 :func:`qpcsim.plotting.plot_result`. Flags take the user's units."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
-import numpy as np
-
-
-def parse_set(items) -> dict:
-    """``["KEY=VALUE", ...]`` -> dict; numbers as float, true/false as bool."""
-    params = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        key, value = key.strip(), value.strip()
-        if not sep or not key or not value:
-            raise ValueError(f"--set {item!r} is malformed: use KEY=VALUE, e.g. --set W=300")
-        if value.lower() in ("true", "false"):
-            params[key] = value.lower() == "true"
-            continue
-        try:
-            params[key] = float(value)
-        except ValueError:
-            raise ValueError(f"--set {item!r} is malformed: VALUE must be a number "
-                             "(or true/false)") from None
-    return params
-
-
-def parse_sweep(item: str) -> tuple[str, np.ndarray]:
-    """``NAME=START:STOP:NUM`` -> (name, numpy.linspace(START, STOP, NUM))."""
-    name, sep, spec = item.partition("=")
-    parts = spec.split(":")
-    if not sep or not name.strip() or len(parts) != 3:
-        raise ValueError(f"--sweep {item!r} is malformed: use NAME=START:STOP:NUM, "
-                         "e.g. --sweep Vg=-1.2:-0.2:101")
-    try:
-        start, stop = float(parts[0]), float(parts[1])
-        num = int(parts[2])
-    except ValueError:
-        raise ValueError(f"--sweep {item!r} is malformed: START and STOP must be numbers and "
-                         "NUM an integer") from None
-    if not (np.isfinite(start) and np.isfinite(stop)):
-        raise ValueError(f"--sweep {item!r}: START and STOP must be finite")
-    if num < 2:
-        raise ValueError(f"--sweep {item!r}: NUM={num} is not allowed, it must be >= 2")
-    if start == stop:
-        raise ValueError(f"--sweep {item!r}: empty range (START == STOP)")
-    if start > stop:
-        raise ValueError(f"--sweep {item!r}: reversed range (START > STOP); write it as "
-                         f"{name}={stop:g}:{start:g}:{num}")
-    return name.strip(), np.linspace(start, stop, num)
-
-
-def _check_writable(path: str, flag: str) -> Path:
-    path = Path(path)
-    parent = path.resolve().parent
-    while not parent.exists():
-        parent = parent.parent
-    if path.is_dir() or not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise ValueError(f"{flag} {str(path)!r} cannot be written (not a writable file path)")
-    return path
+from ..analysis import find_plateaus, plateau_table
+from ..engine import load_result, sweep
+from ..geometry import load_geometry
+from ..plotting import plot_device, plot_result
+from .args import check_writable, parse_set, parse_sweep
 
 
 def _sweep(args) -> int:
-    from .analysis import find_plateaus, plateau_table
-    from .geometry import load_geometry
-    from .plotting import plot_result
-    from .sweep import sweep
 
-    out = _check_writable(args.out, "--out")
+    out = check_writable(args.out, "--out")
     if args.plot:
-        _check_writable(args.plot, "--plot")
+        check_writable(args.plot, "--plot")
     device = load_geometry(args.geometry, **parse_set(args.set))
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
@@ -96,9 +39,7 @@ def _sweep(args) -> int:
 
 
 def _show(args) -> int:
-    from .geometry import load_geometry
-    from .plotting import plot_device
-    _check_writable(args.out, "--out")
+    check_writable(args.out, "--out")
     device = load_geometry(args.geometry, **parse_set(args.set))
     print(device)
     print(f"wrote {plot_device(device, args.out)}")
@@ -106,14 +47,12 @@ def _show(args) -> int:
 
 
 def _plot(args) -> int:
-    from .plotting import plot_result
-    from .sweep import load_result
-    _check_writable(args.out, "--out")
+    check_writable(args.out, "--out")
     print(f"wrote {plot_result(load_result(args.result), args.out)}")
     return 0
 
 
-def register_cli(sub) -> None:
+def register(sub) -> None:
     p = sub.add_parser("sweep", help="conductance vs gate (1-D) or a 2-D map; resumable",
                        description="Sweep a geometry's parameters and compute the conductance. "
                        "Interrupted runs resume from OUT.points.jsonl.")

@@ -46,7 +46,7 @@ class DeviceRecipe:
         device = _DEVICE_CACHE.get(self.fingerprint)
         if device is None:
             if self.kind == "geometry":
-                from .geometry import load_geometry
+                from ..geometry import load_geometry
                 path, params = self.payload
                 device = load_geometry(path, **params)
             else:
@@ -84,7 +84,7 @@ class Executor:
         self.close()
 
 
-class _FunctionExecutor(Executor):
+class FunctionExecutor(Executor):
     """Evaluates a known function G(*point) instead of solving a device: drives the
     sweep engine's adaptive sampling on analytic traces (tests, benchmarks). The
     tasks are the points themselves."""

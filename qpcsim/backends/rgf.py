@@ -1,6 +1,6 @@
 """Recursive Green's function (RGF) back end for the fast path.
 
-The fast path's linear system ``A x = B`` (see :mod:`qpcsim._fastpath`) is
+The fast path's linear system ``A x = B`` (see :mod:`.assembly`) is
 block-tridiagonal in the lattice columns ("slices") of a
 :class:`~qpcsim.device.Device`: the scattering region's ``H - E`` couples only
 neighbouring columns, through nearest-neighbour hoppings that are *diagonal*
@@ -36,10 +36,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
+from .assembly import SystemAssembly, single_threaded_blas
+from .base import BackendNotApplicable
+
+__all__ = ["RGFBackend", "RGFSolver", "RGFNotApplicable"]
+
 _getrf, _getri, _getri_lwork = lapack.zgetrf, lapack.zgetri, lapack.zgetri_lwork
 
 
-class RGFNotApplicable(ValueError):
+class RGFNotApplicable(BackendNotApplicable):
     """The system is not block-tridiagonal in lattice columns with the leads at
     the first and last column (the caller falls back to a sparse back end)."""
 
@@ -294,3 +299,28 @@ class RGFSolver:
         top = t + q @ b_last                          # G_00 B_0 + G_0N B_N on kept rows
         bottom = p[lm.kept_last] + g[lm.kept_last] @ b_last
         return np.vstack([top, bottom])
+
+
+class RGFBackend:
+    """The ``rgf`` back end: :class:`RGFSolver` on the shared :class:`SystemAssembly`.
+
+    Raises :class:`RGFNotApplicable` (with the reason) for devices it does not
+    cover, e.g. a masked pocket open only to the right lead.
+    """
+
+    name = "rgf"
+
+    def __init__(self, device, assembly: SystemAssembly | None = None):
+        self.assembly = assembly or SystemAssembly(device)
+        a = self.assembly
+        self._rgf = RGFSolver(device.site_positions(), a.norbs, device.nx, device.ny,
+                              a.sys_row, a.sys_col, a.fsyst.lead_interfaces)
+
+    def smatrix(self, energy: float, params: dict):
+        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
+        with single_threaded_blas():
+            leads = self.assembly.leads(energy, params)
+            if sum(leads.nprop) == 0:
+                return np.zeros((0, 0), dtype=complex), leads.nprop
+            values = self.assembly.system_values(energy, params)
+            return self._rgf.solve(values, leads), leads.nprop

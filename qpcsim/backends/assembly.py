@@ -1,35 +1,21 @@
-"""Fast S-matrix of a two-terminal :class:`~qpcsim.device.Device` for sweeps.
+"""The fast path's linear system, shared by every sparse back end.
 
 Kwant's sparse solver (``kwant.solvers.common.SparseSolver``) writes the
 scattering problem as one sparse linear system ``A x = B``: ``A`` is ``H - E``
 of the scattering region bordered, for each lead, by the blocks of its
 outgoing/evanescent mode amplitudes, and the S-matrix is ``x`` on the outgoing
-mode variables. This module builds the *same* system, but
+mode variables. :class:`SystemAssembly` builds the *same* system, but
 
 * assembles it with NumPy (no Python call per site): the gate enters only the
   diagonal of ``H``, so a sweep point is an array update;
 * computes the lead modes once per (energy, B, E_Z) and caches them;
-* reuses one symbolic analysis for every matrix with the same pattern;
-* needs ``(A^-1)`` only on the set X of lead-interface orbitals and lead
-  mode variables (the right-hand sides live there and the outputs are read
-  there), so one sparse factorization with a Schur complement onto X, plus a
-  dense solve of size |X| ~ 4 W/a, gives the whole S-matrix.
+* exposes the index set X of lead-interface orbitals and lead mode variables
+  (the right-hand sides live there and the outputs are read there), so a back
+  end needs ``(A^-1)`` only on X.
 
-Back ends for ``(A^-1)`` on X: ``mumps`` (MUMPS Schur complement, analysis
-reused), ``scipy`` (SuperLU, when Kwant lacks MUMPS) and ``rgf``
-(:mod:`qpcsim._rgf`): ``A`` is block-tridiagonal in the lattice columns, with
-each lead's mode variables appended to its end column, and the inter-column
-hoppings are diagonal; one sweep of left-connected Green's functions from the
-left lead (never singular: they contain the open lead) gives ``G_00, G_0N,
-G_N0, G_NN`` and the S-matrix directly, at O(nx (ny norbs)^3) with one dense
-block inversion per column. RGF is faster for narrow spinless devices,
-MUMPS for wide or Zeeman-resolved ones. ``backend="auto"`` picks one with
-:func:`choose_backend`, a cost model fitted to measurements that depends on
-the lattice size only (no run-time timing), so results stay bit-identical in
-every process. :attr:`FastSolver.name` (stored with results) names the back
-end that ran: ``fast-mumps``, ``fast-scipy`` or ``fast-rgf``.
-
-The equality with ``kwant.smatrix`` to 1e-10 is asserted in tests and benchmarks.
+The back ends that consume it (:mod:`.schur`: MUMPS/SuperLU Schur complement
+onto X; :mod:`.rgf`: recursive Green's functions over the lattice columns) are
+registered in :mod:`.registry`.
 """
 from __future__ import annotations
 
@@ -38,10 +24,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg
 
-from ._linalg import MumpsSchur, ScipySchur, mumps_available
-from ._rgf import RGFNotApplicable, RGFSolver
+__all__ = ["SystemAssembly", "LeadPart", "single_threaded_blas"]
 
 # Lead blocks are small (a few (W/a)^2 numbers): keep many, e.g. for the
 # energy nodes of a thermal average shared by all points of a sweep.
@@ -49,7 +33,7 @@ _CACHE_SIZE = 512
 _BLAS = None
 
 
-def _single_threaded_blas():
+def single_threaded_blas():
     """One BLAS thread during a solve: the matrices are small, and multithreaded
     BLAS rounds differently with the thread count (Dask workers default to one
     thread), which would break bit-identical results across executors."""
@@ -61,7 +45,7 @@ def _single_threaded_blas():
 
 
 @dataclass
-class _LeadPart:
+class LeadPart:
     """The lead-dependent part of ``A x = B`` at one (energy, B, E_Z)."""
 
     row: np.ndarray             # coordinates of the lead blocks in A
@@ -76,92 +60,32 @@ class _LeadPart:
     n_outs: tuple = ()          # mode variables per lead
 
 
-def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
-    """Back end that ``backend="auto"`` runs for an ``nx`` x ``ny``-site device.
-
-    A fixed rule in the lattice size only, never a timing, so that a device
-    runs the same arithmetic, bit for bit, in every process and executor.
-    Without MUMPS it is always ``"rgf"`` (SciPy's SuperLU path is slower still).
-    Otherwise the back end with the smaller modelled per-point time (ms, one
-    core), a model fitted by non-negative least squares to the cases of
-    ``benchmarks/bench_backends.py`` (saddle QPCs 25 x 50 .. 200 x 400, a
-    short wide one, Zeeman-resolved saddles, long narrow wires):
-
-    * RGF: one dense m x m inversion per column, m = ny * norbs, plus Python
-      overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)``;
-    * MUMPS: nested dissection of the grid, where the spin species decouple
-      (cost linear in norbs), plus the dense Schur solve on X (|X| ~ 2m):
-      ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3``, with
-      long/short = max/min(nx, ny).
-
-    In effect: spinless devices about 12-110 sites across run RGF, narrower
-    ones (where MUMPS is trivially cheap) and wider ones MUMPS; Zeeman-resolved
-    devices run RGF up to about 20-50 sites across (RGF does not exploit the
-    spin block structure). Near a crossover both cost about the same, and the
-    choice may alternate with the length. Devices 2 columns long run RGF.
-    """
-    if not mumps or nx <= 2:
-        # nx <= 2: every site is a lead-interface site, and MUMPS refuses a Schur
-        # complement onto the whole matrix (error -49).
-        return "rgf"
-    m = ny * norbs
-    long, short = max(nx, ny), min(nx, ny)
-    t_rgf = nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
-    t_mumps = 9.6e-4 * norbs * nx * ny + 3.8e-5 * norbs * long * short**2 + 1.0e-5 * m**3
-    return "rgf" if t_rgf < t_mumps else "mumps"
-
-
-class FastSolver:
-    """S-matrices of one device, with caches that make a sweep cheap.
+class SystemAssembly:
+    """The sparse system ``A x = B`` of one two-terminal device, with caches.
 
     Parameters
     ----------
     device : qpcsim.Device
         The device; its Kwant system is built on first use.
-    backend : {"auto", "mumps", "scipy", "rgf"}
-        ``mumps``/``scipy``: sparse Schur complement; ``rgf``: recursive
-        Green's functions over the lattice columns; ``auto``: the choice of
-        :func:`choose_backend` (a fixed rule in the device's size, so the
-        same device always runs the same arithmetic).
     """
 
-    def __init__(self, device, backend: str = "auto"):
-        if backend not in ("auto", "mumps", "scipy", "rgf"):
-            raise ValueError(f"backend={backend!r} is not allowed: "
-                             "use 'auto', 'mumps', 'scipy' or 'rgf'")
-        if backend == "mumps" and not mumps_available():
-            raise ValueError("backend='mumps' is not available: Kwant was built without MUMPS")
-        if backend == "mumps" and device.nx <= 2:
-            raise ValueError(f"backend='mumps' does not apply to a device {device.nx} sites long "
-                             "(every site is on a lead interface): use 'rgf' or 'scipy'")
+    def __init__(self, device):
         self.device = device
         self.fsyst = device.build()
         self.norbs = device.norbs
         self.n_sys = len(device.site_positions()) * self.norbs
         self._hoppings = self._hopping_structure()
-        self._sys_row, self._sys_col = self._system_pattern()
-        requested = backend
-        if backend == "auto":
-            backend = choose_backend(device.nx, device.ny, self.norbs, mumps_available())
-        self._rgf = None
-        if backend == "rgf":
-            try:
-                self._rgf = RGFSolver(device.site_positions(), self.norbs, device.nx, device.ny,
-                                      self._sys_row, self._sys_col, self.fsyst.lead_interfaces)
-            except RGFNotApplicable as err:
-                if requested == "rgf":
-                    raise ValueError(f"backend='rgf' does not apply to this device: {err}") from err
-                backend = "mumps" if mumps_available() else "scipy"
-        self.backend = backend
+        self.sys_row, self.sys_col = self._system_pattern()
         self._hop_cache: dict = {}
         self._lead_cache: OrderedDict = OrderedDict()
         self._lead_matrix_cache: dict = {}
         self._structure_cache: dict = {}
-        self._fact = self._fact_key = None
 
-    @property
-    def name(self) -> str:
-        return f"fast-{self.backend}"
+    def system_values(self, energy: float, params: dict) -> np.ndarray:
+        """Entries of the scattering region's ``H - E`` in the order of
+        (``sys_row``, ``sys_col``): hoppings, then the diagonal."""
+        return np.concatenate([self._hopping_values(float(params["B"])),
+                               self.device.onsite_diagonal(params) - energy])
 
     # -------------------------------------------------------------- assembly
     def _hopping_structure(self):
@@ -191,7 +115,7 @@ class FastSolver:
         if values is None:
             pos = self.device.site_positions()
             to_site, from_site = self._hoppings
-            hop = self.device._hopping_values(pos[to_site], pos[from_site], B)
+            hop = self.device.hopping_values(pos[to_site], pos[from_site], B)
             values = hop.astype(complex) if self.norbs == 1 else \
                 np.concatenate([hop[:, 0, 0], hop[:, 1, 1]])
             self._hop_cache = {B: values}
@@ -250,7 +174,7 @@ class FastSolver:
         self._structure_cache[n_outs] = struct
         return struct
 
-    def _lead_part(self, energy: float, params: dict) -> _LeadPart:
+    def _lead_part(self, energy: float, params: dict) -> LeadPart:
         """Lead blocks, exactly as kwant.solvers.common.SparseSolver._make_linear_sys."""
         from kwant import physics
 
@@ -282,10 +206,11 @@ class FastSolver:
             rhs_x[where[iface], col0:col0 + k] += top
             rhs_x[where[new_vars], col0:col0 + k] += bottom
             col0 += k
-        return _LeadPart(row, col, np.concatenate(vals).astype(complex), n, schur, rhs_x,
+        return LeadPart(row, col, np.concatenate(vals).astype(complex), n, schur, rhs_x,
                          where[np.concatenate(kept)], tuple(nprop_all), digest, n_outs)
 
-    def _leads(self, energy: float, params: dict) -> _LeadPart:
+    def leads(self, energy: float, params: dict) -> LeadPart:
+        """Lead blocks at ``energy`` (lattice units), cached per (E, B, E_Z)."""
         key = (float(energy),) + tuple(float(params[k]) for k in self.device.lead_parameters)
         part = self._lead_cache.get(key)
         if part is None:
@@ -296,41 +221,3 @@ class FastSolver:
         else:
             self._lead_cache.move_to_end(key)
         return part
-
-    def _factorizer(self, leads: _LeadPart):
-        if self._fact_key != leads.pattern_key:
-            row = np.concatenate([self._sys_row, leads.row])
-            col = np.concatenate([self._sys_col, leads.col])
-            cls = MumpsSchur if self.backend == "mumps" else ScipySchur
-            self._fact = cls(leads.n, row, col, leads.schur)
-            self._fact_key = leads.pattern_key   # keep one: the pattern rarely changes
-        return self._fact
-
-    # -------------------------------------------------------------- solve
-    def smatrix(self, energy: float, params: dict):
-        """Scattering matrix at ``energy`` (lattice units) for resolved ``params``.
-
-        Returns
-        -------
-        smatrix : ndarray, shape (n_out, n_in)
-            Rows: outgoing modes of lead 0 then lead 1; columns: incoming modes
-            of lead 0 then lead 1 (Kwant's order and normalization).
-        nprop : tuple of int
-            Propagating modes in each lead.
-        """
-        with _single_threaded_blas():
-            return self._smatrix(energy, params)
-
-    def _smatrix(self, energy, params):
-        leads = self._leads(energy, params)
-        if sum(leads.nprop) == 0:
-            return np.zeros((0, 0), dtype=complex), leads.nprop
-        if self._rgf is not None:
-            values = np.concatenate([self._hopping_values(float(params["B"])),
-                                     self.device.onsite_diagonal(params) - energy])
-            return self._rgf.solve(values, leads), leads.nprop
-        values = np.concatenate([self._hopping_values(float(params["B"])),
-                                 self.device.onsite_diagonal(params) - energy, leads.values])
-        schur = self._factorizer(leads).schur_complement(values)
-        x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
-        return x[leads.kept], leads.nprop

@@ -1,9 +1,10 @@
 """The ``qpcsim`` command line: a thin layer over the Python API.
 
-Each subcommand lives in the module that owns its physics and registers itself
-through a ``register_cli(subparsers)`` function; this module only collects
-them, turns user mistakes (ValueError) into one-line messages with exit code 2,
-and never shows a traceback for them.
+All command-line code lives in this package, one module per group of
+subcommands, each with ``register(subparsers)``; this module collects them,
+turns user mistakes (ValueError) into one-line messages with exit code 2, and
+never shows a traceback for them. A new subcommand: a module here, named in
+:data:`SUBCOMMAND_MODULES`.
 """
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import importlib
 import platform
 import sys
 
-# Modules contributing subcommands, each with register_cli(subparsers).
-_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger", "qpcsim.coulomb", "qpcsim.dots"]
+#: Modules contributing subcommands, each with ``register(subparsers)``.
+SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
+                      "qpcsim.cli.coulomb", "qpcsim.cli.dots"]
 
 
 def _info(args) -> int:
@@ -21,8 +23,8 @@ def _info(args) -> int:
     import numpy
     import scipy
 
-    from . import __version__
-    from .solver import solver_backend
+    from .._version import __version__
+    from ..solver import solver_backend
 
     backend = solver_backend()
     print(f"qpcsim  {__version__}")
@@ -44,8 +46,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.required = True
     p = sub.add_parser("info", help="versions of Python, NumPy, SciPy, Kwant and the sparse solver")
     p.set_defaults(func=_info)
-    for name in _SUBCOMMAND_MODULES:
-        importlib.import_module(name).register_cli(sub)
+    for name in SUBCOMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return parser
 
 

@@ -1,4 +1,4 @@
-"""Sparse back ends for the fast path: the Schur complement
+"""Sparse Schur-complement back ends (``mumps``, ``scipy``): the Schur complement
 S = A_XX - A_XB A_BB^-1 A_BX of a sparse matrix A onto a small index set X, so
 that (A^-1)_XX = S^-1, with the symbolic analysis reused across matrices of the
 same sparsity pattern.
@@ -13,6 +13,11 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
+
+from .assembly import SystemAssembly, single_threaded_blas
+from .base import BackendNotApplicable
+
+__all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available"]
 
 
 def mumps_available() -> bool:
@@ -103,3 +108,55 @@ class ScipySchur:
         unit = np.zeros((self.n, len(self.schur_indices)), dtype=complex)
         unit[self.schur_indices, np.arange(len(self.schur_indices))] = 1
         return scipy.linalg.inv(lu.solve(unit)[self.schur_indices])
+
+
+class SchurBackend:
+    """S-matrix from one sparse factorization with a Schur complement onto X.
+
+    ``(A^-1)_XX`` is the inverse of the Schur complement of ``A`` onto the
+    lead-interface orbitals and mode variables X; a dense solve of size
+    |X| ~ 4 W/a with the right-hand sides (which live on X) gives the outgoing
+    amplitudes, i.e. the S-matrix. The symbolic analysis is reused for every
+    matrix with the same pattern (the pattern changes only when a lead's number
+    of mode variables does).
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+    sparse : {"mumps", "scipy"}
+        MUMPS (Kwant built with it) or SciPy's SuperLU.
+    """
+
+    def __init__(self, device, sparse: str = "mumps", assembly: SystemAssembly | None = None):
+        if sparse == "mumps" and not mumps_available():
+            raise BackendNotApplicable("Kwant was built without MUMPS")
+        if sparse == "mumps" and device.nx <= 2:
+            # Every site is a lead-interface site, and MUMPS refuses a Schur
+            # complement onto the whole matrix (error -49).
+            raise BackendNotApplicable(
+                f"a device {device.nx} sites long has every site on a lead interface "
+                "(MUMPS refuses a Schur complement onto the whole matrix): use 'rgf' or 'scipy'")
+        self.name = sparse
+        self.assembly = assembly or SystemAssembly(device)
+        self._kind = MumpsSchur if sparse == "mumps" else ScipySchur
+        self._fact = self._fact_key = None
+
+    def factorizer(self, leads):
+        """The Schur factorizer for this lead pattern (analysis reused while it holds)."""
+        if self._fact_key != leads.pattern_key:
+            row = np.concatenate([self.assembly.sys_row, leads.row])
+            col = np.concatenate([self.assembly.sys_col, leads.col])
+            self._fact = self._kind(leads.n, row, col, leads.schur)
+            self._fact_key = leads.pattern_key   # keep one: the pattern rarely changes
+        return self._fact
+
+    def smatrix(self, energy: float, params: dict):
+        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
+        with single_threaded_blas():
+            leads = self.assembly.leads(energy, params)
+            if sum(leads.nprop) == 0:
+                return np.zeros((0, 0), dtype=complex), leads.nprop
+            values = np.concatenate([self.assembly.system_values(energy, params), leads.values])
+            schur = self.factorizer(leads).schur_complement(values)
+            x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
+            return x[leads.kept], leads.nprop

@@ -1,0 +1,223 @@
+"""The back-end registry: every S-matrix back end by name, and the auto rule.
+
+``qpcsim.solve(method=NAME)`` takes any registered name, ``"auto"`` (the fast
+path where it applies, with :func:`choose_backend`'s pick, else ``kwant``) or
+``"fast"`` (the fast path's pick, never Kwant). A new back end is one file in
+this folder ending in one :func:`register` call (see ARCHITECTURE.md).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .assembly import SystemAssembly
+from .base import BackendNotApplicable
+from .reference import KwantBackend
+from .rgf import RGFBackend
+from .schur import SchurBackend, mumps_available
+
+__all__ = ["BackendInfo", "register", "registered", "backend_info", "create_backend",
+           "choose_backend", "FastSolver", "fast_path_applies", "AUTO_METHODS"]
+
+#: Method names that are not back ends but choices among them.
+AUTO_METHODS = ("auto", "fast")
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """One registered back end.
+
+    Attributes
+    ----------
+    name : str
+        The ``method=`` name.
+    factory : callable
+        ``factory(device, assembly)`` -> back end (``assembly`` is the shared
+        :class:`SystemAssembly` for fast-path back ends, ``None`` otherwise);
+        raises :class:`BackendNotApplicable` with the reason.
+    fast_path : bool
+        Whether it runs on the fast path's :class:`SystemAssembly` (the Device's
+        own two-lead lattice model).
+    cost : callable, optional
+        ``cost(nx, ny, norbs)`` -> modelled ms per point on one core; the auto
+        rule picks the cheapest available back end that has one.
+    available : callable
+        Whether it can run in this installation.
+    summary : str
+        One line for listings.
+    """
+
+    name: str
+    factory: Callable
+    fast_path: bool
+    summary: str
+    cost: Callable | None = None
+    available: Callable[[], bool] = lambda: True
+
+
+_REGISTRY: dict[str, BackendInfo] = {}
+
+
+def register(info: BackendInfo) -> BackendInfo:
+    """Add a back end (its name must be new)."""
+    if info.name in _REGISTRY or info.name in AUTO_METHODS:
+        raise ValueError(f"back end {info.name!r} is already registered")
+    _REGISTRY[info.name] = info
+    return info
+
+
+def registered() -> tuple[str, ...]:
+    """Names of all registered back ends, in registration order."""
+    return tuple(_REGISTRY)
+
+
+def backend_info(name: str) -> BackendInfo:
+    """The registration of ``name``; unknown names list the registered ones."""
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        allowed = ", ".join(repr(n) for n in AUTO_METHODS + registered())
+        raise ValueError(f"method={name!r} is not allowed: use one of {allowed}") from None
+
+
+def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None) -> str:
+    """Fast-path back end that ``auto`` runs for an ``nx`` x ``ny``-site device.
+
+    A fixed rule in the lattice size only, never a timing, so that a device
+    runs the same arithmetic, bit for bit, in every process and executor: the
+    registered back end with the smallest modelled cost (ties go to the one
+    registered first). ``mumps=False`` models an installation without MUMPS.
+    The cost models (ms per point, one core) were fitted by non-negative least
+    squares to the cases of ``benchmarks/bench_backends.py``; see
+    :func:`_rgf_cost` and :func:`_mumps_cost`.
+    """
+    best, best_cost = None, math.inf
+    for info in _REGISTRY.values():
+        if info.cost is None or not info.fast_path:
+            continue
+        usable = info.available() if (mumps is None or info.name != "mumps") else mumps
+        if not usable:
+            continue
+        cost = info.cost(nx, ny, norbs)
+        if cost < best_cost:
+            best, best_cost = info.name, cost
+    return best or "scipy"
+
+
+def create_backend(device, name: str, assembly: SystemAssembly | None = None):
+    """Instantiate back end ``name`` for ``device``; a clear ValueError if it
+    is unknown, unavailable or does not apply (saying why)."""
+    info = backend_info(name)
+    if not info.available():
+        raise ValueError(f"backend={name!r} is not available in this installation "
+                         f"({info.summary})")
+    if info.fast_path and assembly is None:
+        assembly = SystemAssembly(device)
+    try:
+        return info.factory(device, assembly)
+    except BackendNotApplicable as err:
+        raise ValueError(f"backend={name!r} does not apply to this device: {err}") from err
+
+
+class FastSolver:
+    """The fast path for one device: the shared assembly and one back end.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device; its Kwant system is built on first use.
+    backend : str
+        A registered fast-path back end (``mumps``, ``scipy``, ``rgf``, ...) or
+        ``auto``: the choice of :func:`choose_backend` (a fixed rule in the
+        device's size, so the same device always runs the same arithmetic),
+        falling back to a sparse back end where it does not apply.
+    """
+
+    def __init__(self, device, backend: str = "auto"):
+        fast = [n for n, i in _REGISTRY.items() if i.fast_path]
+        if backend != "auto" and backend not in fast:
+            allowed = ", ".join(repr(n) for n in ["auto"] + fast)
+            raise ValueError(f"backend={backend!r} is not allowed: use one of {allowed}")
+        self.device = device
+        self.assembly = SystemAssembly(device)
+        if backend != "auto":
+            self._impl = create_backend(device, backend, self.assembly)
+        else:
+            choice = choose_backend(device.nx, device.ny, device.norbs)
+            try:
+                self._impl = _REGISTRY[choice].factory(device, self.assembly)
+            except BackendNotApplicable:
+                # Deterministic (the device decides): a sparse back end covers everything.
+                choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
+                self._impl = _REGISTRY[choice].factory(device, self.assembly)
+        self.backend = self._impl.name
+
+    @property
+    def name(self) -> str:
+        """The result's ``solver`` label: ``fast-<backend>``."""
+        return f"fast-{self.backend}"
+
+    def smatrix(self, energy: float, params: dict):
+        """Scattering matrix at ``energy`` (lattice units) for resolved ``params``.
+
+        Returns
+        -------
+        smatrix : ndarray, shape (n_out, n_in)
+            Rows: outgoing modes of lead 0 then lead 1; columns: incoming modes
+            of lead 0 then lead 1 (Kwant's order and normalization).
+        nprop : tuple of int
+            Propagating modes in each lead.
+        """
+        return self._impl.smatrix(energy, params)
+
+
+def fast_path_applies(device) -> bool:
+    """The fast path rebuilds the Device's own lattice model: exactly the two
+    leads it attaches itself. Anything else (a subclass adding probe leads or
+    self-energy leads) goes to Kwant."""
+    cached = getattr(device, "_fast_path_ok", None)
+    if cached is None:
+        import kwant.system
+        fsyst = device.build()
+        cached = (len(fsyst.leads) == 2
+                  and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
+                  and len(fsyst.sites) == len(device.site_positions()))
+        device._fast_path_ok = cached
+    return cached
+
+
+# ---------------------------------------------------------------- cost models
+def _rgf_cost(nx: int, ny: int, norbs: int) -> float:
+    """RGF: one dense m x m inversion per column (m = ny norbs) plus Python
+    overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)`` ms."""
+    m = ny * norbs
+    return nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
+
+
+def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
+    """MUMPS: nested dissection of the grid, where the spin species decouple
+    (cost linear in norbs), plus the dense Schur solve on X (|X| ~ 2m):
+    ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3`` ms, with
+    long/short = max/min(nx, ny). Infinite for nx <= 2 (every site is on a lead
+    interface; MUMPS refuses a Schur complement onto the whole matrix)."""
+    if nx <= 2:
+        return math.inf
+    m = ny * norbs
+    long, short = max(nx, ny), min(nx, ny)
+    return 9.6e-4 * norbs * nx * ny + 3.8e-5 * norbs * long * short**2 + 1.0e-5 * m**3
+
+
+# In effect: spinless devices about 12-110 sites across run RGF, narrower ones
+# (where MUMPS is trivially cheap) and wider ones MUMPS; Zeeman-resolved devices
+# run RGF up to about 20-50 sites across. Registration order breaks ties (MUMPS).
+register(BackendInfo("mumps", lambda d, a: SchurBackend(d, "mumps", a), fast_path=True,
+                     cost=_mumps_cost, available=mumps_available,
+                     summary="MUMPS Schur complement onto the lead variables (needs Kwant "
+                             "built with MUMPS)"))
+register(BackendInfo("rgf", lambda d, a: RGFBackend(d, a), fast_path=True, cost=_rgf_cost,
+                     summary="recursive Green's functions over the lattice columns"))
+register(BackendInfo("scipy", lambda d, a: SchurBackend(d, "scipy", a), fast_path=True,
+                     summary="SuperLU Schur complement (slow; when Kwant lacks MUMPS)"))
+register(BackendInfo("kwant", lambda d, a: KwantBackend(d), fast_path=False,
+                     summary="plain kwant.smatrix (the reference; any Kwant system)"))

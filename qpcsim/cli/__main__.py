@@ -1,0 +1,6 @@
+"""``python -m qpcsim.cli``: the qpcsim command."""
+import sys
+
+from . import main
+
+sys.exit(main())

@@ -1,0 +1,98 @@
+"""``qpcsim lengths`` (length-scale hierarchy) and ``qpcsim compare`` (clean vs disordered)."""
+from __future__ import annotations
+
+import math
+import warnings
+
+from ..geometry import load_geometry
+from ..physics.compare import compare_disorder
+from ..physics.lengths import length_scales
+from ..plotting import plot_compare
+from .args import check_writable, parse_set, parse_sweep
+
+
+def _default_energy(device) -> float:
+    th = device.transverse_mode_energies()
+    k = min(3, len(th) - 1)
+    return float(0.5 * (th[k - 1] + th[k])) if k >= 1 else float(2 * th[0])
+
+
+def _lengths(args) -> int:
+    device = load_geometry(args.geometry, **parse_set(args.set))
+    energy = args.energy if args.energy is not None else _default_energy(device)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scales = length_scales(device, energy, args.temperature, disorder=args.disorder,
+                               correlation_length=args.correlation_length,
+                               L_phi=args.L_phi if args.L_phi is not None else math.inf,
+                               L=args.length, measure=not args.no_measure, seeds=args.seeds)
+    for w in caught:
+        print(f"warning: {w.message}")
+    print(device.name + ("" if args.energy is not None else
+                         " (energy defaulted to midway between lead subbands 3 and 4)"))
+    print(scales.report())
+    return 0
+
+
+def _compare(args) -> int:
+    import time
+    out = check_writable(args.out, "--out")
+    device = load_geometry(args.geometry, **parse_set(args.set))
+    try:
+        strengths = [float(s) for s in args.disorder.split(",") if s.strip()]
+    except ValueError:
+        raise ValueError(f"--disorder {args.disorder!r} is malformed: give comma-separated "
+                         "strengths in meV, e.g. --disorder 0.5,1.5") from None
+    name, values = parse_sweep(args.sweep)
+    energy = args.energy if args.energy is not None else _default_energy(device)
+    t0 = time.perf_counter()
+    result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
+                              correlation_length=args.correlation_length, workers=args.workers,
+                              scheduler=args.scheduler)
+    plot_compare(result, out, device.units.get(name, ""))
+    print(f"{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} {'plateaus':>9}")
+    for U in sorted(result.quality):
+        q = result.quality[U]
+        print(f"{U:8.3g} {q['L_over_le']:10.3g} {q['deviation']:12.3g} {q['flatness']:10.3g} "
+              f"{q['plateaus']:9.2f}")
+    print(f"wrote {out} ({time.perf_counter() - t0:.1f} s)")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("lengths", help="length-scale hierarchy and whether plateaus should show")
+    p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="geometry parameter (nm, meV, V, T)")
+    p.add_argument("--temperature", type=float, required=True, help="temperature (K)")
+    p.add_argument("--energy", type=float, help="Fermi energy (meV)")
+    p.add_argument("--disorder", type=float,
+                   help="disorder strength (meV): Anderson U, or U_rms with --correlation-length "
+                        "(default: the geometry's own disorder parameter, else 0)")
+    p.add_argument("--correlation-length", dest="correlation_length", type=float,
+                   help="Gaussian correlation length (nm); 0 = Anderson")
+    p.add_argument("--L-phi", dest="L_phi", type=float, help="phase-coherence length (nm)")
+    p.add_argument("--length", type=float,
+                   help="length that must be short (nm), e.g. the constriction; default: the "
+                        "device's scattering-region length")
+    p.add_argument("--seeds", type=int, default=16, help="seeds per length for measured l_e")
+    p.add_argument("--no-measure", action="store_true", help="Born l_e only (no ensembles)")
+    p.set_defaults(func=_lengths)
+
+    p = sub.add_parser("compare", help="clean vs disordered gate sweeps (ensemble bands)")
+    p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
+    p.add_argument("--disorder", required=True, metavar="U1,U2,...",
+                   help="disorder strengths (meV): Anderson U, or rms with --correlation-length")
+    p.add_argument("--seeds", type=int, default=6, help="disorder realizations per strength")
+    p.add_argument("--sweep", required=True, metavar="NAME=START:STOP:NUM",
+                   help="swept parameter in its own unit (e.g. Vg in V)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="geometry parameter (nm, meV, V, T)")
+    p.add_argument("--energy", type=float, help="Fermi energy (meV)")
+    p.add_argument("--correlation-length", type=float, default=0.0,
+                   help="Gaussian correlation length (nm); 0 = Anderson disorder")
+    p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
+    p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.set_defaults(func=_compare)
+

@@ -1,0 +1,128 @@
+"""The observables table: one declaration per per-point observable.
+
+Every layer that handles per-point numbers loops over :data:`OBSERVABLES`: the
+solver's :class:`~qpcsim.solver.TransportResult` (``result.<name>`` for any
+entry), the sweep store's records, the sweep's xarray Dataset (one variable
+per entry, with its unit and long name), disorder ensembles (samples of every
+scalar entry) and the plots (axis labels). A new observable is one entry here
+plus its test.
+
+An entry's ``extract(result)`` receives the :class:`TransportResult` of one
+solve (S-matrix, transmission eigenvalues, modes, ...) and returns a number,
+or for ``dims=("channel",)`` a 1-D array (padded with NaN to the longest in a
+sweep), for ``dims=("lead",)`` one integer per lead.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Observable", "OBSERVABLES", "observable", "scalar_observables", "register_observable",
+           "to_record", "from_records"]
+
+
+@dataclass(frozen=True)
+class Observable:
+    """One per-point observable.
+
+    Attributes
+    ----------
+    name : str
+        Attribute of :class:`TransportResult`, store key and Dataset variable.
+    unit : str
+        Unit as written on axes and in NetCDF ``units`` ("" = dimensionless).
+    long_name : str
+        What it is, for captions and NetCDF ``long_name``.
+    extract : callable
+        ``extract(result) -> value`` from one :class:`TransportResult`.
+    dims : tuple of str
+        Extra dimensions per point: ``()`` (a number), ``("channel",)`` (ragged,
+        NaN-padded) or ``("lead",)`` (one integer per lead).
+    """
+
+    name: str
+    unit: str
+    long_name: str
+    extract: Callable
+    dims: tuple = ()
+
+    @property
+    def label(self) -> str:
+        """Axis label with the unit, e.g. ``conductance (G0)``."""
+        return f"{self.long_name} ({self.unit})" if self.unit else self.long_name
+
+
+OBSERVABLES: list[Observable] = [
+    Observable("conductance", "G0", "two-terminal conductance, G0 = 2e^2/h",
+               lambda r: r.conductance),
+    Observable("transmission", "", "total transmission lead 0 -> lead 1",
+               lambda r: r.transmission),
+    Observable("transmission_reverse", "", "total transmission lead 1 -> lead 0",
+               lambda r: r.transmission_reverse),
+    Observable("transmission_eigenvalues", "", "eigenvalues of t^dagger t, descending",
+               lambda r: r.transmission_eigenvalues, dims=("channel",)),
+    Observable("open_modes", "", "propagating modes per lead", lambda r: r.open_modes,
+               dims=("lead",)),
+    Observable("unitarity_error", "", "max|S^dagger S - 1|", lambda r: r.unitarity_error),
+]
+
+
+def register_observable(entry: Observable) -> Observable:
+    """Add an entry (its name must be new)."""
+    if any(o.name == entry.name for o in OBSERVABLES):
+        raise ValueError(f"observable {entry.name!r} is already in the table")
+    OBSERVABLES.append(entry)
+    return entry
+
+
+def observable(name: str) -> Observable:
+    """The entry called ``name``; unknown names list the known ones."""
+    for entry in OBSERVABLES:
+        if entry.name == name:
+            return entry
+    known = ", ".join(o.name for o in OBSERVABLES)
+    raise ValueError(f"observable={name!r} is not allowed: use one of {known}")
+
+
+def scalar_observables() -> list[Observable]:
+    """Entries with one number per point (what ensembles and 1-D plots take)."""
+    return [o for o in OBSERVABLES if not o.dims]
+
+
+def to_record(result) -> dict:
+    """Every observable of one solve as plain JSON-able numbers (store/worker format)."""
+    record = {}
+    for entry in OBSERVABLES:
+        value = entry.extract(result)
+        if entry.dims == ("lead",):
+            record[entry.name] = [int(v) for v in value]
+        elif entry.dims:
+            record[entry.name] = [float(v) for v in np.ravel(value)]
+        else:
+            record[entry.name] = float(value)
+    return record
+
+
+def from_records(records: list[dict], shape: tuple) -> dict:
+    """Arrays of shape ``shape`` (+ the entry's extra dimension) per observable,
+    from per-point records in the order of a C-ordered ``shape`` grid."""
+    arrays = {}
+    for entry in OBSERVABLES:
+        values = [rec[entry.name] for rec in records]
+        if entry.dims == ("lead",):
+            width = max([len(v) for v in values] + [2])
+            arr = np.zeros((len(values), width), dtype=np.int64)
+            for k, v in enumerate(values):
+                arr[k, :len(v)] = v
+            arrays[entry.name] = arr.reshape(shape + (width,))
+        elif entry.dims:
+            width = max([len(v) for v in values] + [1])
+            arr = np.full((len(values), width), np.nan)
+            for k, v in enumerate(values):
+                arr[k, :len(v)] = v
+            arrays[entry.name] = arr.reshape(shape + (width,))
+        else:
+            arrays[entry.name] = np.array(values, dtype=float).reshape(shape)
+    return arrays

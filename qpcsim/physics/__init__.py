@@ -1,0 +1,32 @@
+"""The physics layer: what qpcsim computes on top of the solver and the engine.
+
+One job per module:
+
+* :mod:`.disorder` — seeded disorder landscapes, ``with_disorder``;
+* :mod:`.ensemble` — disorder ensembles on the sweep engine;
+* :mod:`.born` — Born mean free path on the lattice;
+* :mod:`.fits` — mean free path / localization fits, UCF reference;
+* :mod:`.dephasing` — Büttiker probes, dephasing length;
+* :mod:`.lengths` — the length-scale hierarchy and its verdicts;
+* :mod:`.adiabaticity` — plateau deviation vs taper length;
+* :mod:`.compare` — clean vs disordered gate sweeps;
+* :mod:`.dots` — non-interacting quantum dots (resonances, levels, widths);
+* :mod:`.coulomb` — Coulomb blockade (constant-interaction master equation);
+* :mod:`.luttinger` — Luttinger-liquid wires.
+"""
+from . import (
+               adiabaticity,
+               born,
+               compare,
+               coulomb,
+               dephasing,
+               disorder,
+               dots,
+               ensemble,
+               fits,
+               lengths,
+               luttinger,
+)
+
+__all__ = ["adiabaticity", "born", "compare", "coulomb", "dephasing", "disorder", "dots",
+           "ensemble", "fits", "lengths", "luttinger"]

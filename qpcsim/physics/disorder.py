@@ -1,0 +1,242 @@
+"""Disorder landscapes: seeded random potentials added to any device.
+
+Two disorder models, both functions of a seed only (bit-identical on every
+machine and executor, because each landscape is drawn from its own
+``numpy.random.default_rng(seed)`` stream and never from shared state):
+
+* **Anderson** (``correlation_length = 0``): independent on-site energies,
+  uniform in [-U/2, U/2] (meV); ``<V^2> = U^2/12``.
+* **Gaussian-correlated** (``correlation_length = lc > 0``, nm): white noise
+  convolved with a Gaussian, ``<V(r) V(r')> = U_rms^2 exp(-|r - r'|^2 / (2 lc^2))``,
+  with the rms amplitude ``U_rms`` (meV): the smooth potential of remote donors.
+
+:func:`with_disorder` adds a landscape to *any* device (the leads stay clean):
+the result has three extra runtime parameters, ``disorder`` (meV: U, or U_rms
+when correlated), ``seed`` and ``correlation_length`` (nm), so an ensemble is a
+loop over ``seed`` on one built system and the fast solver, and a sweep can
+change the strength or the correlation length without rebuilding.
+:func:`qpcsim.physics.ensemble.ensemble` runs that loop on the sweep engine.
+Theory and fits live beside this module: :mod:`.born` (Born mean free path),
+:mod:`.fits` (mean free path and localization length from ensembles).
+"""
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+
+import numpy as np
+
+from .. import validate as _validate
+from ..device import Device
+
+__all__ = ["DisorderField", "with_disorder", "anderson_landscape", "correlated_landscape",
+           "DISORDER_PARAM", "SEED_PARAM", "CORRELATION_PARAM", "check_seed",
+           "check_correlation_length"]
+DISORDER_PARAM = "disorder"
+SEED_PARAM = "seed"
+CORRELATION_PARAM = "correlation_length"
+
+
+# ---------------------------------------------------------------------- landscapes
+def check_seed(seed) -> int:
+    value = _validate.real_number("seed", seed)
+    if value != int(value) or value < 0:
+        raise ValueError(f"seed={seed!r} is not allowed: it must be a non-negative integer")
+    return int(value)
+
+
+def anderson_landscape(shape: tuple[int, int], strength: float, seed: int) -> np.ndarray:
+    """Anderson on-site energies (meV), uniform in [-U/2, U/2].
+
+    Parameters
+    ----------
+    shape : (int, int)
+        Lattice columns x rows (nx, ny).
+    strength : float
+        Disorder strength U (meV), >= 0.
+    seed : int
+        Seed of the landscape; the same seed gives the same landscape bit for bit.
+    """
+    strength = _validate.non_negative("disorder strength U", strength, "meV")
+    rng = np.random.default_rng(check_seed(seed))
+    return strength * (rng.random(shape) - 0.5)
+
+
+def correlated_landscape(shape: tuple[int, int], strength: float, seed: int,
+                         correlation_sites: float) -> np.ndarray:
+    """Gaussian-correlated landscape (meV) with rms amplitude ``strength``.
+
+    ``<V(r)V(r')> = strength^2 exp(-|r-r'|^2 / (2 lc^2))`` with ``lc =
+    correlation_sites`` lattice constants. White noise on a grid padded by
+    4 lc on every side is filtered by a Gaussian of width lc/sqrt(2) (the
+    convolution of two such Gaussians gives the stated correlation) and divided
+    by the exact kernel norm, so the variance is ``strength^2`` in expectation.
+    """
+    import scipy.ndimage
+    strength = _validate.non_negative("disorder strength U", strength, "meV")
+    lc = _validate.positive("correlation length", correlation_sites, "lattice constants")
+    pad = int(math.ceil(4 * lc))
+    nx, ny = shape
+    rng = np.random.default_rng(check_seed(seed))
+    noise = rng.standard_normal((nx + 2 * pad, ny + 2 * pad))
+    sigma = lc / math.sqrt(2.0)
+    smooth = scipy.ndimage.gaussian_filter(noise, sigma, mode="wrap", truncate=4.0)
+    delta = np.zeros((2 * pad + 1, 2 * pad + 1))
+    delta[pad, pad] = 1.0
+    norm = math.sqrt(float(np.sum(scipy.ndimage.gaussian_filter(delta, sigma, mode="constant",
+                                                                truncate=4.0) ** 2)))
+    return strength * smooth[pad:pad + nx, pad:pad + ny] / norm
+
+
+def check_correlation_length(value) -> float:
+    lc = _validate.real_number(CORRELATION_PARAM, value, "nm")
+    if lc < 0:
+        raise ValueError(f"{CORRELATION_PARAM}={lc!r} nm is not allowed: it must be >= 0 (0 = Anderson "
+                         "on-site disorder, > 0 = Gaussian-correlated disorder)")
+    return lc
+
+
+class DisorderField:
+    """A seeded random potential on a device's lattice.
+
+    ``field(x, y, strength, seed, correlation_length=0.0) -> meV`` at positions
+    ``x``, ``y`` (nm). ``correlation_length`` (nm) selects the model at call
+    time: 0 gives Anderson disorder (uniform in [-U/2, U/2], ``strength`` = U),
+    > 0 Gaussian-correlated disorder of rms amplitude ``strength``. The
+    landscape depends only on (seed, correlation length, grid): it is
+    cached per (seed, lc) and never drawn from shared random state.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        Fixes the grid (``a``, ``length``, ``width`` in nm); sites outside the
+        scattering region (the leads) get zero.
+    """
+
+    def __init__(self, device):
+        self.a = device.a
+        self.nx, self.ny = device.nx, device.ny
+        self.x0 = -0.5 * device.length
+        self.y0 = -0.5 * device.width + device.a
+        self._cache: dict = {}
+
+    def unit_landscape(self, seed, correlation_length: float = 0.0) -> np.ndarray:
+        """Landscape (nx, ny) for unit strength (1 meV), cached per (seed, lc).
+
+        Parameters
+        ----------
+        seed : int
+            Non-negative integer (a float with an integer value is accepted).
+        correlation_length : float
+            lc (nm); 0 = Anderson.
+        """
+        seed = check_seed(seed)
+        lc = check_correlation_length(correlation_length)
+        key = (seed, lc)
+        land = self._cache.get(key)
+        if land is None:
+            if lc == 0:
+                land = anderson_landscape((self.nx, self.ny), 1.0, seed)
+            else:
+                land = correlated_landscape((self.nx, self.ny), 1.0, seed, lc / self.a)
+            if len(self._cache) > 16:
+                self._cache.clear()
+            self._cache[key] = land
+        return land
+
+    def __call__(self, x, y, strength, seed, correlation_length=0.0) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+        strength = _validate.non_negative(DISORDER_PARAM, strength, "meV")
+        i = np.rint((x - self.x0) / self.a).astype(int)
+        j = np.rint((y - self.y0) / self.a).astype(int)
+        inside = (i >= 0) & (i < self.nx) & (j >= 0) & (j < self.ny)
+        out = np.zeros(np.broadcast(x, y).shape)
+        land = self.unit_landscape(seed, correlation_length)   # validates seed and lc
+        if strength == 0:
+            return out
+        i, j = np.broadcast_to(i, out.shape), np.broadcast_to(j, out.shape)
+        out[inside] = strength * land[i[inside], j[inside]]
+        return out
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_cache"] = {}
+        return state
+
+
+def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 0.0,
+                  seed: int = 0):
+    """A copy of ``device`` whose potential is the original plus a disorder field.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        Any device; its potential, shape, material and parameters are kept.
+    strength : float
+        Default disorder strength (meV): U of Anderson disorder (correlation
+        length 0) or the rms amplitude of correlated disorder. Runtime
+        parameter ``disorder``.
+    correlation_length : float
+        Default correlation length lc (nm); 0 = Anderson disorder. Runtime
+        parameter ``correlation_length``.
+    seed : int
+        Default seed (runtime parameter ``seed``).
+
+    Returns
+    -------
+    qpcsim.Device
+        With runtime parameters ``disorder`` (meV), ``seed`` and
+        ``correlation_length`` (nm) in addition to the original ones: an
+        ensemble or a sweep changes them without rebuilding. The leads stay clean.
+    """
+
+    strength = _validate.non_negative(DISORDER_PARAM, strength, "meV")
+    seed = check_seed(seed)
+    lc = check_correlation_length(correlation_length)
+    names = tuple(device.potential_parameters)
+    added = (DISORDER_PARAM, SEED_PARAM, CORRELATION_PARAM)
+    clash = set(added) & set(names)
+    if clash:
+        raise ValueError(f"device {device.name!r} already has parameter(s) {sorted(clash)}: "
+                         "it carries disorder already")
+    dfield = DisorderField(device)
+    base = device.potential
+    _pickle_geometry_by_value(base)
+
+    def potential(x, y, **kw):
+        strength_ = kw.pop(DISORDER_PARAM)
+        seed_ = kw.pop(SEED_PARAM)
+        lc_ = kw.pop(CORRELATION_PARAM)
+        total = dfield(x, y, strength_, seed_, lc_)
+        if base is not None:
+            total = total + base(x, y, **kw)
+        return total
+
+    potential.__signature__ = inspect.Signature(
+        [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("x", "y")]
+        + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names + added])
+    params = {n: device.defaults[n] for n in names}
+    params.update({DISORDER_PARAM: strength, SEED_PARAM: float(seed), CORRELATION_PARAM: lc})
+    units = dict(device.units)
+    units.update({DISORDER_PARAM: "meV", SEED_PARAM: "", CORRELATION_PARAM: "nm"})
+    meta = {k: v for k, v in device.metadata.items()
+            if k not in ("geometry_file", "geometry_sha256", "geometry_params")}
+    meta["disorder"] = {"base_fingerprint": device.fingerprint(),
+                        "model": "Anderson (correlation_length = 0) or Gaussian-correlated"}
+    return Device(width=device.width, length=device.length, a=device.a, potential=potential,
+                  shape=device.shape, params=params, units=units, material=device.material,
+                  zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta)
+
+
+def _pickle_geometry_by_value(func) -> None:
+    """Geometry files are imported under generated module names that worker
+    processes (Dask) cannot import: ship their functions by value."""
+    module = sys.modules.get(getattr(func, "__module__", "") or "")
+    if module is not None and module.__name__.startswith("qpcsim_geometry_"):
+        import cloudpickle
+        try:
+            cloudpickle.register_pickle_by_value(module)
+        except ValueError:  # already registered
+            pass

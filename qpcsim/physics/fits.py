@@ -1,0 +1,119 @@
+"""Fits of ensemble data: mean free path, localization length, UCF reference.
+
+:func:`fit_mean_free_path` (``<T>(L) = N / (1 + L/l)``, ``l = (pi/2) l_tr`` in 2-D),
+:func:`fit_localization_length` (``<ln T> = c - 2L/xi``) and
+:func:`predicted_localization_length` (``xi = (beta N + 2 - beta) l``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["MeanFreePathFit", "fit_mean_free_path", "LocalizationFit", "fit_localization_length",
+           "predicted_localization_length", "UCF_VARIANCE"]
+
+
+#: Universal conductance fluctuations of a quasi-1-D diffusive wire, var(T):
+#: 2/15 for beta = 1 (time-reversal symmetric), 1/15 for beta = 2 (broken by B).
+UCF_VARIANCE = {1: 2.0 / 15.0, 2: 1.0 / 15.0}
+
+
+@dataclass
+class MeanFreePathFit:
+    """Fit of <T>(L) = N / (1 + L/l).
+
+    Attributes
+    ----------
+    l : float
+        Fitted quasi-1-D mean free path (nm).
+    l_stderr : float
+        Its standard error (nm).
+    l_tr : float
+        Transport mean free path 2 l / pi (nm) (2-D relation).
+    modes : int
+        N, open channels.
+    lengths, mean_T, sem_T : ndarray
+        The data (nm, -, -).
+    """
+
+    l: float
+    l_stderr: float
+    l_tr: float
+    modes: int
+    lengths: np.ndarray
+    mean_T: np.ndarray
+    sem_T: np.ndarray
+
+    def model(self, lengths) -> np.ndarray:
+        """N / (1 + L/l) at ``lengths`` (nm)."""
+        return self.modes / (1.0 + np.asarray(lengths, dtype=float) / self.l)
+
+
+def fit_mean_free_path(lengths, mean_T, modes: int, sem_T=None) -> MeanFreePathFit:
+    """Fit ``<T>(L) = N/(1 + L/l)`` (one parameter, l in the units of ``lengths``).
+
+    Uses the linear form ``N/<T> - 1 = L/l`` weighted by the standard errors,
+    then ``scipy.optimize.curve_fit`` on the original form.
+    """
+    import scipy.optimize
+    L = np.asarray(lengths, dtype=float)
+    T = np.asarray(mean_T, dtype=float)
+    if L.size < 2 or L.shape != T.shape:
+        raise ValueError("fit_mean_free_path needs at least 2 lengths with one <T> each")
+    N = int(modes)
+    if np.any(T <= 0) or np.any(T > N):
+        raise ValueError(f"<T> must lie in (0, N={N}] for the fit; got {T}")
+    sem = np.full_like(T, 1e-3) if sem_T is None else np.maximum(np.asarray(sem_T, float), 1e-9)
+    guess = float(np.sum(L**2) / np.sum(L * (N / T - 1.0)))
+    popt, pcov = scipy.optimize.curve_fit(lambda x, l: N / (1.0 + x / l), L, T, p0=[guess],
+                                          sigma=sem, absolute_sigma=sem_T is not None)
+    l = float(popt[0])
+    return MeanFreePathFit(l=l, l_stderr=float(np.sqrt(pcov[0, 0])), l_tr=2 * l / math.pi,
+                           modes=N, lengths=L, mean_T=T, sem_T=np.asarray(sem))
+
+
+@dataclass
+class LocalizationFit:
+    """Fit of <ln T>(L) = c - 2 L / xi.
+
+    Attributes
+    ----------
+    xi, xi_stderr : float
+        Localization length and its standard error (units of the lengths).
+    intercept : float
+        c (dimensionless).
+    """
+
+    xi: float
+    xi_stderr: float
+    intercept: float
+    lengths: np.ndarray
+    mean_lnT: np.ndarray
+
+
+def fit_localization_length(lengths, mean_lnT, sem_lnT=None) -> LocalizationFit:
+    """Linear fit of ``<ln T>`` vs L in the localized regime: slope = -2/xi."""
+    L = np.asarray(lengths, dtype=float)
+    y = np.asarray(mean_lnT, dtype=float)
+    if L.size < 2 or not np.all(np.isfinite(y)):
+        raise ValueError("fit_localization_length needs >= 2 lengths with finite <ln T>")
+    w = None if sem_lnT is None else 1.0 / np.maximum(np.asarray(sem_lnT, float), 1e-12)
+    (slope, c), cov = np.polyfit(L, y, 1, w=w, cov="unscaled" if w is not None else True) \
+        if L.size > 2 else (np.polyfit(L, y, 1), np.zeros((2, 2)))
+    if slope >= 0:
+        raise ValueError(f"<ln T> does not decrease with L (slope {slope:.3g}): the wire is not "
+                         "localized; make it longer or the disorder stronger")
+    xi = -2.0 / slope
+    return LocalizationFit(xi=xi, xi_stderr=float(2 * math.sqrt(abs(cov[0, 0])) / slope**2),
+                           intercept=float(c), lengths=L, mean_lnT=y)
+
+
+def predicted_localization_length(modes: int, l: float, beta: int = 1) -> float:
+    """xi = (beta N + 2 - beta) l, with l the quasi-1-D mean free path of
+    <T> = N/(1 + L/l) (Beenakker, Rev. Mod. Phys. 69, 731 (1997))."""
+    if beta not in (1, 2, 4):
+        raise ValueError(f"beta={beta!r} is not allowed: use 1, 2 or 4")
+    return (beta * int(modes) + 2 - beta) * float(l)
+

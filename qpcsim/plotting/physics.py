@@ -1,0 +1,92 @@
+"""Figures of the physics layer's results: mean free path fits, adiabaticity
+scans, clean vs disordered comparisons. Matplotlib, Agg backend."""
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["plot_mean_free_path", "plot_adiabaticity", "plot_compare"]
+
+
+def plot_mean_free_path(fit, path, born=None):
+    """Figure: <T>(L) with error bars, the fit N/(1 + L/l) and (if given) the
+    Born prediction N/(1 + L/((pi/2) l_tr^Born))."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    L = np.linspace(0, fit.lengths.max() * 1.05, 200)
+    ax.errorbar(fit.lengths, fit.mean_T, yerr=fit.sem_T, fmt="ko", ms=4, label="ensemble <T>")
+    ax.plot(L, fit.model(L), "C0-",
+            label=f"fit: l = {fit.l:.0f} nm, l_tr = 2l/pi = {fit.l_tr:.0f} nm")
+    if born is not None:
+        ax.plot(L, fit.modes / (1 + L / born.l_wire), "C1--",
+                label=f"Born: l_tr = {born.l_tr:.0f} nm")
+    ax.set_xlabel("L (nm)")
+    ax.set_ylabel(r"$\langle T\rangle$")
+    ax.set_title(f"N = {fit.modes} modes")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+
+def plot_adiabaticity(result, path):
+    """Figure: plateau deviation (G0) vs L_taper / lambda_F (log scale)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3.6))
+    for m in range(result.per_plateau.shape[1]):
+        ax.semilogy(result.ratio, np.maximum(result.per_plateau[:, m], 1e-7), "o:", ms=3,
+                    alpha=0.6, label=f"plateau {m + 1}")
+    ax.semilogy(result.ratio, np.maximum(result.deviation, 1e-7), "ko-", label="mean")
+    ax.axhline(result.tolerance, color="grey", lw=0.8)
+    ax.set_xlabel(r"$L_{taper}/\lambda_F$")
+    ax.set_ylabel(r"$|G - n|$ ($G_0$)")
+    ax.set_title(f"qpc_hardwall: |G - n| < {result.tolerance:g} $G_0$ from "
+                 f"$L_{{taper}}/\\lambda_F$ = {result.threshold:.2g}", fontsize=9)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_compare(result, path, unit: str = ""):
+    """Figure: mean +- std bands over the clean curve, and plateau quality vs L/l_e."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
+    ax.plot(result.x, result.clean, "k-", lw=1.5, label="clean")
+    for U, r in result.ensembles.items():
+        line, = ax.plot(result.x, r.mean, lw=1.2, label=f"U = {U:g} meV (n={r.n})")
+        ax.fill_between(result.x, r.mean - r.std, r.mean + r.std, color=line.get_color(),
+                        alpha=0.25)
+    ax.set_xlabel(f"{result.name}" + (f" ({unit})" if unit else ""))
+    ax.set_ylabel(r"$G$ ($G_0$)")
+    ax.set_title(f"clean vs disordered (mean $\\pm$ std), E = {result.energy:g} meV, "
+                 f"L = {result.length:g} nm", fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    Us = sorted(result.quality)
+    ratios = np.array([result.quality[u]["L_over_le"] for u in Us])
+    floor = 1e-5
+    bx.semilogy(ratios, [max(result.quality[u]["deviation"], floor) for u in Us], "o-",
+                label=r"mean $|G - n|$ on the clean plateaus")
+    bx.semilogy(ratios, [max(result.quality[u]["flatness"], floor) for u in Us], "s--",
+                label=r"mean flatness (max $|G - $median$|$)")
+    for u, r in zip(Us, ratios):
+        bx.annotate(f"U={u:g}", (r, max(result.quality[u]["deviation"], floor)), fontsize=7)
+    bx.set_xlabel(r"$L/l_{tr}$ (Born; clean = 0)")
+    bx.set_ylabel(r"$G_0$")
+    bx.set_title("plateau quality")
+    bx.grid(alpha=0.3, which="both")
+    bx.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
