@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .units import E_CHARGE, GAAS, HBAR, M_ELECTRON, Material
+from .units import GAAS, Material, kinetic_constant_meV_nm2
 
 __all__ = ["smooth_step", "flat_top_window", "rectangular_gate", "kinetic_constant_meV_nm2",
            "harmonic_curvature"]
@@ -69,11 +69,6 @@ def rectangular_gate(x, y, depth: float, left: float, right: float, bottom: floa
 
     return g(x - left, y - bottom) + g(x - left, top - y) + g(right - x, y - bottom) + \
         g(right - x, top - y)
-
-
-def kinetic_constant_meV_nm2(material: Material = GAAS) -> float:
-    """hbar^2 / (2 m*) in meV nm^2 (569 meV nm^2 for GaAs)."""
-    return HBAR**2 / (2 * material.effective_mass * M_ELECTRON) / (1e-3 * E_CHARGE) * 1e18
 
 
 def harmonic_curvature(hbar_omega_meV: float, material: Material = GAAS) -> float:

@@ -19,7 +19,8 @@ __all__ = [
     "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM", "Material", "GAAS",
     "hopping_meV", "wavevector_per_nm", "fermi_wavelength_nm", "fermi_velocity_m_per_s",
     "thermal_energy_meV", "thermal_length_nm", "flux_per_plaquette", "zeeman_energy_meV",
-    "magnetic_length_nm", "cyclotron_energy_meV",
+    "magnetic_length_nm", "cyclotron_energy_meV", "H_PLANCK_MEV_S", "HBAR_MEV_S",
+    "kinetic_constant_meV_nm2", "lattice_velocity_m_per_s", "lifetime_ps", "MEV_IN_J", "NM_IN_M",
 ]
 
 E_CHARGE = _c.e                  # C (exact)
@@ -36,6 +37,12 @@ RESISTANCE_QUANTUM_OHM = 1 / G0_SIEMENS
 
 _MEV = 1e-3 * E_CHARGE           # J per meV
 _NM = 1e-9                       # m per nm
+#: Joules per meV and metres per nm (for the few formulas that need SI in between).
+MEV_IN_J = _MEV
+NM_IN_M = _NM
+#: h and hbar in meV s.
+H_PLANCK_MEV_S = H_PLANCK / _MEV
+HBAR_MEV_S = HBAR / _MEV
 
 
 @dataclass(frozen=True)
@@ -170,3 +177,30 @@ def magnetic_length_nm(B_T: float) -> float:
 def cyclotron_energy_meV(B_T: float, material: Material = GAAS) -> float:
     """Cyclotron energy hbar omega_c = hbar e B / m* (meV) at field ``B_T`` (T)."""
     return HBAR * E_CHARGE * abs(float(B_T)) / (material.effective_mass * M_ELECTRON) / _MEV
+
+
+def kinetic_constant_meV_nm2(material: Material = GAAS) -> float:
+    """hbar^2 / (2 m*) in meV nm^2 (569 meV nm^2 for GaAs)."""
+    # Written as before the move into units.py (* 1e18, not / 1e-18): the last bit
+    # of every saddle-point curvature depends on it.
+    return HBAR**2 / (2 * material.effective_mass * M_ELECTRON) / _MEV * 1e18
+
+
+def lattice_velocity_m_per_s(velocity_lattice: float, hopping: float, a_nm: float) -> float:
+    """A tight-binding velocity in units of t a / hbar, converted to m/s.
+
+    Parameters
+    ----------
+    velocity_lattice : float
+        Velocity (t a / hbar).
+    hopping : float
+        Hopping t (meV).
+    a_nm : float
+        Lattice constant (nm).
+    """
+    return velocity_lattice * hopping * _MEV * a_nm * _NM / HBAR
+
+
+def lifetime_ps(rate_meV: float) -> float:
+    """Lifetime tau = hbar / Gamma (ps) of a rate written as an energy Gamma = hbar/tau (meV)."""
+    return HBAR_MEV_S / rate_meV * 1e12

@@ -68,3 +68,19 @@ def geometry_case(name, variant, sizes):
         if "seed" in key:
             extra[key] = 7.0
     return device, extra
+
+
+@pytest.fixture(params=qpcsim.backends.registered())
+def backend(request):
+    """Every registered S-matrix back end, by name (``qpcsim.solve(method=...)``)."""
+    return request.param
+
+
+def assert_figure(path, min_pixels=(300, 200)):
+    """``path`` is a PNG of at least ``min_pixels`` (width, height) with visible content
+    (not a blank canvas)."""
+    import matplotlib.image
+    image = matplotlib.image.imread(path)
+    height, width = image.shape[:2]
+    assert width >= min_pixels[0] and height >= min_pixels[1], (width, height)
+    assert float(np.std(image[..., :3])) > 0.01, "blank figure"

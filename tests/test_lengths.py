@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import qpcsim
+from conftest import assert_figure
 from qpcsim import lengths as ls
 from qpcsim.cli import main
 
@@ -129,7 +130,7 @@ def test_cli_compare_small(tmp_path, capsys):
     assert main(["compare", "qpc_split_gate", "--set", "a=8", "--disorder", "0,20",
                  "--seeds", "2", "--sweep", "Vg=-1.2:-0.4:9", "--energy", "8",
                  "--workers", "1", "--out", str(out)]) == 0
-    assert out.stat().st_size > 1000
+    assert_figure(out)
     text = capsys.readouterr().out
     assert "L/l_e" in text
     assert main(["compare", "qpc_split_gate", "--disorder", "-1", "--seeds", "2",

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 import scipy.signal
 
+from conftest import assert_figure
 from qpcsim import cli
 from qpcsim import luttinger as ll
 
@@ -159,7 +160,7 @@ def test_cli(tmp_path, capsys):
     out = tmp_path / "ll.png"
     assert cli.main(["luttinger", "--K", "0.5,1.5", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert out.stat().st_size > 0
+    assert_figure(out)
     assert "1.000000" in text and "analytic 0.655327" in text
     assert cli.main(["luttinger", "--K", "0.5,-1", "--out", str(out)]) == 2
     assert "K='0.5,-1' is not allowed" in capsys.readouterr().err

@@ -13,7 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate as _validate
-from ..units import E_CHARGE, GAAS, HBAR, hopping_meV, wavevector_per_nm
+from ..units import (
+    GAAS,
+    hopping_meV,
+    lattice_velocity_m_per_s,
+    lifetime_ps,
+    wavevector_per_nm,
+)
 from .disorder import check_correlation_length
 
 __all__ = ["lattice_dos_per_site", "fermi_surface_velocity", "BornEstimate",
@@ -212,13 +218,13 @@ def born_mean_free_path(energy: float, strength: float, a: float, *,
     rate = 2 * math.pi * rho * v2 * s_el                      # hbar/tau_e in meV
     rate_tr = 2 * math.pi * rho * v2 * s_tr                   # hbar/tau_tr in meV
     v_lat = fermi_surface_velocity(e)                        # t a / hbar
-    velocity = v_lat * t * 1e-3 * E_CHARGE * a * 1e-9 / HBAR   # m/s
+    velocity = lattice_velocity_m_per_s(v_lat, t, a)          # m/s
     if rate == 0:
         l_e, l_tr, tau_ps = math.inf, math.inf, math.inf
     else:
         l_e = v_lat * t / rate * a                           # nm
         l_tr = v_lat * t / rate_tr * a
-        tau_ps = HBAR / (rate * 1e-3 * E_CHARGE) * 1e12
+        tau_ps = lifetime_ps(rate)
     kf = wavevector_per_nm(energy, material)
     ratio = rate / energy
     valid = ratio <= BORN_VALIDITY_LIMIT
