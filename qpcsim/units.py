@@ -170,3 +170,16 @@ def magnetic_length_nm(B_T: float) -> float:
 def cyclotron_energy_meV(B_T: float, material: Material = GAAS) -> float:
     """Cyclotron energy hbar omega_c = hbar e B / m* (meV) at field ``B_T`` (T)."""
     return HBAR * E_CHARGE * abs(float(B_T)) / (material.effective_mass * M_ELECTRON) / _MEV
+
+
+# ---------------------------------------------------------------- electrostatics (issue 11)
+#: Vacuum permittivity (F/m).
+EPSILON_0 = _c.epsilon_0
+
+
+def coulomb_constant_meV_nm(material: Material = GAAS) -> float:
+    """e^2 / (4 pi eps_0 eps_r) in meV nm (111.6 meV nm for GaAs, eps_r = 12.9)."""
+    return E_CHARGE**2 / (4 * math.pi * EPSILON_0 * material.dielectric_constant) / _MEV / _NM
+
+
+__all__ += ["EPSILON_0", "coulomb_constant_meV_nm"]
