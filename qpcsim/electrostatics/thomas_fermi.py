@@ -436,8 +436,13 @@ class ThomasFermiProblem:
                 alpha = 1.0
                 for _ in range(60):
                     trial = np.clip(s + alpha * direction, 0.0, None)
-                    f_new, g_new = self._fun(a, trial)
-                    if f_new <= f + 1e-4 * float(g @ (trial - s)):
+                    g_new = self._fun(a, trial)[1]
+                    # Exact change of a quadratic, free of the cancellation in f_new - f:
+                    # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
+                    delta = trial - s
+                    slope = float(g @ delta)
+                    change = slope + 0.5 * float(delta @ (g_new - g))
+                    if change <= 1e-4 * slope and slope < 0:
                         accepted = True
                         break
                     alpha *= 0.5
@@ -445,7 +450,7 @@ class ThomasFermiProblem:
                     break
             if not accepted:                   # no decrease possible: at machine precision
                 break
-            s, f, g = trial, f_new, g_new
+            s, f, g = trial, f + change, g_new
             history.append(f)
             residual = self._residual(s, g)
         return s, iterations, residual, history
