@@ -13,7 +13,8 @@ import platform
 import sys
 
 # Modules contributing subcommands, each with register_cli(subparsers).
-_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger", "qpcsim.coulomb", "qpcsim.dots"]
+_SUBCOMMAND_MODULES = ["qpcsim._cli_sweep", "qpcsim.lengths", "qpcsim.luttinger", "qpcsim.coulomb", "qpcsim.dots",
+                       "qpcsim.cli_electrostatics"]
 
 
 def _info(args) -> int:
