@@ -86,10 +86,6 @@ def _check_polygon(name: str, vertices) -> np.ndarray:
     if not keep.all():
         raise ValueError(f"gate {name!r}: vertex {int(np.flatnonzero(~keep)[0])} repeats its "
                          "predecessor (a zero-length edge); remove it")
-    area = _polygon_area(v)
-    if abs(area) <= 1e-9 * scale**2:
-        raise ValueError(f"gate {name!r}: the polygon has zero area (all vertices collinear, "
-                         f"area {area:g} nm^2); a gate must enclose a region")
     n = len(v)
     tol = 1e-12 * scale**2
     for i in range(n):
@@ -101,6 +97,10 @@ def _check_polygon(name: str, vertices) -> np.ndarray:
                     f"gate {name!r}: the polygon is self-intersecting (edge {i} "
                     f"{tuple(v[i])}-{tuple(v[(i + 1) % n])} meets edge {j} "
                     f"{tuple(v[j])}-{tuple(v[(j + 1) % n])}); a gate must be a simple polygon")
+    area = _polygon_area(v)
+    if abs(area) <= 1e-9 * scale**2:
+        raise ValueError(f"gate {name!r}: the polygon has zero area (all vertices collinear, "
+                         f"area {area:g} nm^2); a gate must enclose a region")
     if area < 0:
         v = v[::-1].copy()
     return v
