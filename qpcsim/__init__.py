@@ -16,6 +16,7 @@ from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend
 from .sweep import SweepResult, load_result, sweep
 from . import analysis, coulomb, dephasing, disorder, dots, lengths, luttinger
+from . import electrostatics  # noqa: E402  (issue 11: gate layouts, Thomas-Fermi)
 from .dephasing import ProbeResult, dephasing_length, probe_conductance
 from .disorder import (DisorderField, EnsembleResult, born_mean_free_path, ensemble,
                        fit_localization_length, fit_mean_free_path,
