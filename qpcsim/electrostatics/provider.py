@@ -3,7 +3,8 @@
 :class:`SelfConsistentPotential` is a picklable callable ``U(x, y, V_left=..., ...)``
 (nm in, meV out, vectorized) whose keyword arguments are the gate voltages (V).
 At each new voltage tuple it solves the Thomas–Fermi problem, warm-started from
-the nearest voltage solved before, and caches the solution, so a gate sweep costs
+the nearest voltage solved before (extrapolated along the line through the two
+nearest, as in a sweep), and caches the solution, so a gate sweep costs
 one TF solve per point (a fraction of a transport solve). Pickling (process
 pools) drops the grid and the cache; each worker rebuilds them on first use.
 """
@@ -171,11 +172,7 @@ class SelfConsistentPotential:
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        initial = None
-        if self._cache:
-            target = np.array(key)
-            nearest = min(self._cache, key=lambda k: float(np.sum((np.array(k) - target) ** 2)))
-            initial = self._cache[nearest]
+        initial = self._predict(np.array(key))
         result = self.problem().solve(volts, initial=initial, tolerance_meV=self.tolerance_meV,
                                       influence_tolerance=self.influence_tolerance)
         self.solves += 1
@@ -183,6 +180,25 @@ class SelfConsistentPotential:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return result
+
+    def _predict(self, target: np.ndarray):
+        """Warm start: the nearest cached solution, or, with two cached, the secant
+        extrapolation s1 + t (s1 - s0) along the line through the two nearest (clipped at
+        n >= 0, |t| <= 2). Any start converges (convexity); a good one saves iterations."""
+        if not self._cache:
+            return None
+        keys = sorted(self._cache, key=lambda k: float(np.sum((np.array(k) - target) ** 2)))
+        s1 = self._cache[keys[0]].density_grid_cm2
+        if len(keys) < 2:
+            return s1
+        v1, v0 = np.array(keys[0]), np.array(keys[1])
+        step = v1 - v0
+        t = float((target - v1) @ step / (step @ step))
+        residual = target - (v1 + t * step)
+        if abs(t) > 2 or float(residual @ residual) > 1e-6 * float(step @ step) + 1e-18:
+            return s1                                  # not on the line: nearest only
+        s0 = self._cache[keys[1]].density_grid_cm2
+        return np.clip(s1 + t * (s1 - s0), 0.0, None)
 
     def __call__(self, x, y, **params):
         """U(x, y) (meV, from the ungated band bottom) at positions in nm, for gate voltages
