@@ -16,7 +16,7 @@ voltage axis is a prediction.
 
 Energy: U is measured from the band bottom of the ungated 2DEG, whose Fermi energy
 is E_F = n_s/rho (rho = m*/(pi hbar^2)). The transport energy must be that E_F:
-``fermi_energy_meV(**params)`` returns it (8.00 meV for the default 2.237e11 cm^-2,
+``fermi_energy_meV(**params)`` returns it (8.00 meV for the default 2.239e11 cm^-2,
 the energy of the bare demo sweep), and it is in ``device.metadata``.
 
 Parameters: ``Vg`` (V) on both gates, or with ``split=True`` ``V_left`` and
@@ -28,7 +28,7 @@ from qpcsim.electrostatics import Gate, Heterostructure, Layout, self_consistent
 DEFAULTS = dict(
     Vg=-0.5,            # gate voltage on both gates (V); with split=True use V_left, V_right
     split=False,        # one voltage per gate: V_left (y > 0), V_right (y < 0)
-    density=2.237e11,   # ungated sheet density n_s (cm^-2): E_F = n_s/rho = 8.00 meV
+    density=2.239e11,   # ungated sheet density n_s (cm^-2): E_F = n_s/rho = 8.00 meV
     d=50.0,             # depth of the 2DEG below the gates (nm)
     gap=200.0,          # gap between the two gates (nm)
     gate_length=100.0,  # length of the gates along the channel (nm)

@@ -319,3 +319,14 @@ def test_cli_electrostatics_numbers(tmp_path):
                           "--out", str(out)], capture_output=True, text=True)
     assert bad.returncode == 2 and "has no electrostatic model" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_sweep_figures_on_a_synthetic_trace():
+    # steps at -1.0, -0.7, -0.4 V: pinch-off -1.0 V, spacing 0.3 V (to 1 mV)
+    v = np.linspace(-1.5, -0.1, 701)
+    g = sum(1 / (1 + np.exp(-(v - v0) / 0.02)) for v0 in (-1.0, -0.7, -0.4))
+    from qpcsim.electrostatics.channel import sweep_figures
+    figs = sweep_figures(v, g)
+    assert figs.pinch_off_V == pytest.approx(-1.0, abs=1e-3)
+    assert figs.plateau_spacing_V == pytest.approx(0.3, abs=1e-3)
+    assert "pinch-off (G = 0.5 G0) at -1.000 V" in figs.line("x")

@@ -9,7 +9,7 @@ import numpy as np
 from .thomas_fermi import ElectrostaticsResult
 
 __all__ = ["ChannelSummary", "channel_band_halfwidth", "saddle_point", "channel_width_nm",
-           "channel_summary"]
+           "channel_summary", "SweepFigures", "sweep_figures"]
 
 
 @dataclass
@@ -132,3 +132,38 @@ def channel_summary(result: ElectrostaticsResult, centre_nm=(0.0, 0.0), *, probl
         j = int(np.argmin(np.abs(result.y_nm - ys)))
         out.bare_lever_meV_per_V = float(-1000.0 * phi[i, j])
     return out
+
+
+@dataclass
+class SweepFigures:
+    """What an experimentalist compares first: where the QPC pinches off and how far apart
+    (in gate volts) its plateaus are.
+
+    Attributes
+    ----------
+    pinch_off_V : float
+        Gate voltage where G first rises through 0.5 G0 (V); NaN if it never does.
+    step_positions_V : list of float
+        Where G crosses n - 1/2 for n = 1, 2, ... (V).
+    plateau_spacing_V : float
+        Mean distance between consecutive step positions (V); NaN with fewer than two steps.
+    """
+
+    pinch_off_V: float
+    step_positions_V: list
+    plateau_spacing_V: float
+
+    def line(self, label: str) -> str:
+        steps = ", ".join(f"{v:.3f}" for v in self.step_positions_V[:5])
+        return (f"{label:<16s} pinch-off (G = 0.5 G0) at {self.pinch_off_V:.3f} V, plateau "
+                f"spacing {self.plateau_spacing_V:.3f} V (steps at {steps} V)")
+
+
+def sweep_figures(gate_V, conductance) -> SweepFigures:
+    """Pinch-off voltage and plateau spacing of a trace G(V_g) (V, G0)."""
+    from ..analysis import find_steps
+    steps = find_steps(gate_V, conductance)
+    pos = [s.position for s in steps]
+    spacing = float(np.mean(np.abs(np.diff(pos)))) if len(pos) >= 2 else float("nan")
+    return SweepFigures(pinch_off_V=pos[0] if pos else float("nan"), step_positions_V=pos,
+                        plateau_spacing_V=spacing)

@@ -6,7 +6,7 @@ import numpy as np
 
 from .thomas_fermi import ElectrostaticsResult
 
-__all__ = ["draw_layout", "plot_electrostatics"]
+__all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent"]
 
 
 def draw_layout(ax, layout, **style):
@@ -84,4 +84,37 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
             sub += f", dU/dV = {summary.lever_meV_per_V:.2f} meV/V (lever {summary.lever_arm:.3f})"
     ax1.set_title(sub, fontsize=8)
     fig.suptitle(title or "Thomas-Fermi electrostatics (pinned surface)")
+    return _save(fig, out)
+
+
+def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
+    """G(V_g) of the bare-potential sweep (lever arm) beside the self-consistent one.
+
+    Parameters
+    ----------
+    bare, sc : qpcsim.SweepResult
+        1-D sweeps over ``swept`` (V).
+    out : str or Path
+        PNG path.
+    """
+    from ..plotting import _pyplot, _save
+    from .channel import sweep_figures
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for res, label, style in ((bare, "bare x lever arm 0.1 (qpc_split_gate)", "C0"),
+                              (sc, "self-consistent Thomas-Fermi (qpc_split_gate_sc)", "C3")):
+        x = np.asarray(res.data[swept].values)
+        g = np.asarray(res.data["conductance"].values)
+        fig_ = sweep_figures(x, g)
+        ax.plot(x, g, style, label=f"{label}: pinch-off {fig_.pinch_off_V:.2f} V, "
+                f"spacing {fig_.plateau_spacing_V:.2f} V")
+        if np.isfinite(fig_.pinch_off_V):
+            ax.axvline(fig_.pinch_off_V, color=style, linestyle=":", linewidth=0.8)
+    top = int(np.ceil(ax.get_ylim()[1]))
+    for n in range(1, top + 1):
+        ax.axhline(n, color="0.85", linewidth=0.6, zorder=0)
+    ax.set_xlabel(f"{swept} (V)")
+    ax.set_ylabel("G (2e$^2$/h)")
+    ax.legend(fontsize=7, loc="upper left")
+    ax.set_title("split-gate QPC: guessed lever arm vs self-consistent electrostatics", fontsize=9)
     return _save(fig, out)
