@@ -28,6 +28,8 @@ from qpcsim.electrostatics import Gate, Heterostructure, Layout, self_consistent
 DEFAULTS = dict(
     Vg=-0.5,            # gate voltage on both gates (V); with split=True use V_left, V_right
     split=False,        # one voltage per gate: V_left (y > 0), V_right (y < 0)
+    V_left=-0.5,        # voltage of the gate at y > 0 (V), with split=True
+    V_right=-0.5,       # voltage of the gate at y < 0 (V), with split=True
     density=2.239e11,   # ungated sheet density n_s (cm^-2): E_F = n_s/rho = 8.00 meV
     d=50.0,             # depth of the 2DEG below the gates (nm)
     gap=200.0,          # gap between the two gates (nm)
@@ -41,6 +43,7 @@ DEFAULTS = dict(
     resolution=4.0,     # Thomas-Fermi cell size (nm)
     margin=400.0,       # electrostatic window beyond the gates and the device (nm)
 )
+VOLTAGES = ("Vg", "V_left", "V_right")
 STRUCTURAL = ("split", "density", "d", "gap", "gate_length", "gate_extent", "W", "L",
               "zeeman", "a", "L_switch", "resolution", "margin")
 
@@ -79,9 +82,17 @@ def make_device(**params) -> qpcsim.Device:
     het = heterostructure(p["density"], p["d"])
     split = bool(p["split"])
     Vg = v.real_number("Vg", p["Vg"], "V")
+    volts = {"left": v.real_number("V_left", p["V_left"], "V"),
+             "right": v.real_number("V_right", p["V_right"], "V")} if split else \
+        {"left": Vg, "right": Vg}
+    ignored = [n for n in (("V_left", "V_right") if not split else ("Vg",)) if n in params]
+    if ignored:
+        raise ValueError(f"{ignored[0]}={params[ignored[0]]!r} is not allowed with "
+                         f"split={split}: use " + ("V_left and V_right with split=True" if split
+                                                   else "Vg, or split=True for V_left, V_right"))
     return self_consistent_device(
         lay, het, width_nm=W, length_nm=v.positive("L", p["L"], "nm"), a_nm=p["a"],
-        resolution_nm=p["resolution"], voltages={"left": Vg, "right": Vg},
+        resolution_nm=p["resolution"], voltages=volts,
         common=None if split else "Vg", switch_off_nm=p["L_switch"],
         margin_nm=v.non_negative("margin", p["margin"], "nm"), zeeman=bool(p["zeeman"]),
         name="qpc_split_gate_sc",

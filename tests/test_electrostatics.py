@@ -282,6 +282,9 @@ def test_device_parameters_pickling_and_cache():
     assert asym[y > 60].mean() > asym[y < -60].mean()           # the more negative gate repels more
     with pytest.raises(ValueError, match="unknown parameter 'V_top'"):
         split.resolve_params({"V_top": -1})
+    assert _coarse_sc_device(split=True, V_left=-1.1).defaults["V_left"] == -1.1
+    with pytest.raises(ValueError, match="V_left=-1.0 is not allowed with split=False"):
+        _coarse_sc_device(V_left=-1.0)
 
 
 def test_transport_pinches_before_thomas_fermi_depletion_and_shows_plateaus():
