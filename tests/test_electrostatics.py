@@ -333,3 +333,23 @@ def test_sweep_figures_on_a_synthetic_trace():
     assert figs.pinch_off_V == pytest.approx(-1.0, abs=1e-3)
     assert figs.plateau_spacing_V == pytest.approx(0.3, abs=1e-3)
     assert "pinch-off (G = 0.5 G0) at -1.000 V" in figs.line("x")
+
+
+def test_cli_sweep_of_the_self_consistent_geometry_in_parallel_and_resumed(tmp_path):
+    # `qpcsim sweep` works unchanged: two worker processes (each rebuilds the device from the
+    # geometry file and warm-starts its own Thomas-Fermi sequence), then a resumed rerun that
+    # reuses every stored point and gives identical conductances.
+    out = tmp_path / "sc.nc"
+    args = [sys.executable, "-m", "qpcsim.cli", "sweep", "qpc_split_gate_sc", "--set", "a=8",
+            "--set", "resolution=8", "--sweep", "Vg=-2.0:-1.2:5", "--energy", "8.0",
+            "--workers", "2", "--out", str(out), "--quiet"]
+    first = subprocess.run(args, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    g1 = np.asarray(qpcsim.load_result(out).conductance)
+    store = Path(str(out) + ".points.jsonl")
+    stored = store.read_text()
+    second = subprocess.run(args, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert store.read_text() == stored                       # nothing recomputed
+    np.testing.assert_array_equal(np.asarray(qpcsim.load_result(out).conductance), g1)
+    assert g1[0] < 0.1 and g1[-1] > 1.5

@@ -26,6 +26,17 @@ from .thomas_fermi import ElectrostaticsResult, ThomasFermiProblem
 __all__ = ["SelfConsistentPotential", "self_consistent_device"]
 
 
+def _code_digest() -> str:
+    """Hash of this package's source: part of a device's fingerprint, so a sweep store
+    written by other electrostatics code is not resumed."""
+    from pathlib import Path
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
 def _layout_digest(layout: Layout) -> str:
     h = hashlib.sha256()
     for g in layout.gates:
@@ -143,7 +154,8 @@ class SelfConsistentPotential:
                 "material": repr(h.material), "surface": h.surface,
                 "window_nm": list(self.window_nm), "resolution_nm": self.resolution_nm,
                 "switch_off": list(self.switch_off) if self.switch_off else None,
-                "tolerance_meV": self.tolerance_meV, "fermi_energy_meV": self.fermi_energy_meV}
+                "tolerance_meV": self.tolerance_meV, "fermi_energy_meV": self.fermi_energy_meV,
+                "code_sha256": _code_digest()}
 
     def voltages_of(self, **params) -> dict[str, float]:
         """``{gate: V}`` from the potential's keyword parameters (unknown names refused)."""
