@@ -14,8 +14,11 @@ minimum over n >= 0 of the strictly convex functional
            (n - n_s) K (n' - n_s),
 
 (K is positive definite: K(q) = 2 pi (1 - exp(-2 q d))/q > 0), so the minimum
-is unique and a bound-constrained quasi-Newton method (L-BFGS-B) reaches it
-from any start; no mixing, no damping.
+is unique and a monotone descent method reaches it from any start; no mixing,
+no damping. The default is a projected Newton method (Bertsekas 1982) whose
+inner conjugate-gradient solves are preconditioned by the exact inverse of the
+padded (circulant) Hessian in Fourier space: 3-6 iterations per solve. SciPy's
+L-BFGS-B is the cross-check.
 
 Discretization: n is piecewise constant on the square cells of a grid over the
 window, U is evaluated at the cell centres, and the kernel is integrated exactly
@@ -110,7 +113,7 @@ class ElectrostaticsResult:
     window_nm : tuple
         ``(x0, x1, y0, y1)`` (nm).
     iterations : int
-        L-BFGS-B iterations (all restarts together).
+        Outer iterations of the minimizer (projected Newton steps, or L-BFGS-B iterations).
     residual : float
         max |n/rho + U - mu| on occupied cells, max(mu - U, 0) on depleted ones (meV).
     tolerance_meV : float
@@ -305,7 +308,7 @@ class ThomasFermiProblem:
         tolerance_meV : float
             Largest allowed residual of the Thomas–Fermi equations (meV).
         max_iterations : int
-            Iteration budget of L-BFGS-B (all restarts together).
+            Iteration budget (projected-Newton or L-BFGS-B iterations).
         influence_tolerance : float
             Largest allowed |n - n_s|/n_s on the window's edge cells (dimensionless).
         check_window : bool
@@ -517,7 +520,7 @@ def solve_thomas_fermi(layout: Layout, heterostructure: Heterostructure, voltage
     tolerance_meV : float
         Largest allowed residual of the Thomas–Fermi equations (meV).
     max_iterations : int
-        L-BFGS-B iteration budget.
+        Iteration budget of the minimizer.
     influence_tolerance : float
         Largest allowed |n - n_s|/n_s on the window edge (dimensionless).
     method : str
