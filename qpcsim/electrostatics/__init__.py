@@ -6,7 +6,9 @@
 * :func:`solve_thomas_fermi` -> :class:`ElectrostaticsResult`: self-consistent
   Thomas–Fermi density and potential (a convex minimization),
 * :class:`SelfConsistentPotential`, :func:`self_consistent_device`: the potential of a
-  :class:`qpcsim.Device` at each gate voltage, for sweeps.
+  :class:`qpcsim.Device` at each gate voltage, for sweeps,
+* :func:`solve_quantum_corrected` (experimental): scattering-state density instead of TF
+  inside the device, iterated to self-consistency from the TF seed.
 
 See ``docs/electrostatics.md``.
 """
@@ -14,9 +16,11 @@ from .bare import gate_potential, layout_potential, polygon_potential
 from .heterostructure import Heterostructure
 from .layout import Gate, Layout
 from .provider import SelfConsistentPotential, self_consistent_device
+from .quantum import QuantumResult, quantum_density_nm2, solve_quantum_corrected
 from .thomas_fermi import (ConvergenceError, ElectrostaticsResult, ThomasFermiProblem,
                            solve_thomas_fermi)
 
 __all__ = ["Gate", "Layout", "Heterostructure", "solve_thomas_fermi", "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",
-           "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential"]
+           "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential",
+           "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult"]
