@@ -10,8 +10,15 @@ import pytest
 import scipy.fft
 
 import qpcsim
-from qpcsim.electrostatics import (ConvergenceError, Gate, Heterostructure, Layout,
-                                   ThomasFermiProblem, polygon_potential, solve_thomas_fermi)
+from qpcsim.electrostatics import (
+    ConvergenceError,
+    Gate,
+    Heterostructure,
+    Layout,
+    ThomasFermiProblem,
+    polygon_potential,
+    solve_thomas_fermi,
+)
 from qpcsim.electrostatics.layout import _points_in_polygon
 from qpcsim.potentials import rectangular_gate
 
@@ -138,7 +145,7 @@ def split_solution():
 
 
 def test_density_positive_neutral_far_and_functional_decreasing(split_solution):
-    prob, res = split_solution
+    _, res = split_solution
     ns = res.heterostructure.density_cm2
     assert res.residual <= 1e-4 and res.iterations < 30
     assert np.all(res.density_grid_cm2 >= 0)
@@ -308,18 +315,18 @@ def test_cli_electrostatics_numbers(tmp_path):
     out = tmp_path / "density.png"
     run = subprocess.run([sys.executable, "-m", "qpcsim.cli", "electrostatics", "qpc_split_gate_sc",
                           "--set", "resolution=8", "--set", "Vg=-1.0", "--out", str(out)],
-                         capture_output=True, text=True)
+                         capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "constriction centre (0, 0) nm: n = " in run.stdout
     assert "channel width at E_F" in run.stdout and "effective lever arm" in run.stdout
     assert out.stat().st_size > 20_000
     run = subprocess.run([sys.executable, "-m", "qpcsim.cli", "electrostatics", str(GDS),
                           "--set", "V_left=-0.9", "--set", "right=-0.9", "--resolution", "10",
-                          "--out", str(out)], capture_output=True, text=True)
+                          "--out", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "gates: left -0.9 V, right -0.9 V" in run.stdout
     bad = subprocess.run([sys.executable, "-m", "qpcsim.cli", "electrostatics", "qpc_split_gate",
-                          "--out", str(out)], capture_output=True, text=True)
+                          "--out", str(out)], capture_output=True, text=True, check=False)
     assert bad.returncode == 2 and "has no electrostatic model" in bad.stderr
     assert len(bad.stderr.strip().splitlines()) == 1
 
@@ -343,12 +350,12 @@ def test_cli_sweep_of_the_self_consistent_geometry_in_parallel_and_resumed(tmp_p
     args = [sys.executable, "-m", "qpcsim.cli", "sweep", "qpc_split_gate_sc", "--set", "a=8",
             "--set", "resolution=8", "--sweep", "Vg=-2.0:-1.2:5", "--energy", "8.0",
             "--workers", "2", "--out", str(out), "--quiet"]
-    first = subprocess.run(args, capture_output=True, text=True)
+    first = subprocess.run(args, capture_output=True, text=True, check=False)
     assert first.returncode == 0, first.stderr
     g1 = np.asarray(qpcsim.load_result(out).conductance)
     store = Path(str(out) + ".points.jsonl")
     stored = store.read_text()
-    second = subprocess.run(args, capture_output=True, text=True)
+    second = subprocess.run(args, capture_output=True, text=True, check=False)
     assert second.returncode == 0, second.stderr
     assert store.read_text() == stored                       # nothing recomputed
     np.testing.assert_array_equal(np.asarray(qpcsim.load_result(out).conductance), g1)

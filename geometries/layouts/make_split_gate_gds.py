@@ -8,6 +8,7 @@ database unit 1 nm, one top cell ``SPLIT_GATE``. Run from anywhere:
 Read it back with ``Layout.from_gds("geometries/layouts/split_gate.gds",
 layers={1: "left", 2: "right"})`` (the unit is taken from the file: 1000 nm per unit).
 """
+import datetime
 from pathlib import Path
 
 import gdstk
@@ -15,14 +16,17 @@ import gdstk
 GAP, GATE_LENGTH, GATE_EXTENT = 200.0, 100.0, 300.0   # nm, the geometry's defaults
 
 
-def main(path=Path(__file__).with_name("split_gate.gds")):
+def main(path=None):
+    """Write the layout to ``path`` (default: next to this script) and return the path."""
+    path = Path(__file__).with_name("split_gate.gds") if path is None else Path(path)
     lib = gdstk.Library(unit=1e-6, precision=1e-9)
     cell = lib.new_cell("SPLIT_GATE")
     um = 1e-3                                        # nm -> um (the user unit)
     x0, y0, y1 = GATE_LENGTH / 2 * um, GAP / 2 * um, (GAP / 2 + GATE_EXTENT) * um
     cell.add(gdstk.rectangle((-x0, y0), (x0, y1), layer=1))
     cell.add(gdstk.rectangle((-x0, -y1), (x0, -y0), layer=2))
-    lib.write_gds(str(path))
+    # a fixed timestamp makes the file byte-for-byte reproducible
+    lib.write_gds(str(path), timestamp=datetime.datetime(2026, 1, 1))
     return path
 
 

@@ -17,8 +17,12 @@ from .heterostructure import Heterostructure
 from .layout import Gate, Layout
 from .provider import SelfConsistentPotential, self_consistent_device
 from .quantum import QuantumResult, quantum_density_nm2, solve_quantum_corrected
-from .thomas_fermi import (ConvergenceError, ElectrostaticsResult, ThomasFermiProblem,
-                           solve_thomas_fermi)
+from .thomas_fermi import (
+                           ConvergenceError,
+                           ElectrostaticsResult,
+                           ThomasFermiProblem,
+                           solve_thomas_fermi,
+)
 
 __all__ = ["Gate", "Layout", "Heterostructure", "solve_thomas_fermi", "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",

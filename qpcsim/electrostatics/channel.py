@@ -35,12 +35,13 @@ class ChannelSummary:
 
     def report(self) -> str:
         xc, yc = self.centre_nm
+        state = "open" if self.saddle_meV < self.fermi_energy_meV else "pinched off"
         lines = [
             f"E_F = n_s/rho = {self.fermi_energy_meV:.3f} meV (the transport energy)",
-            f"constriction centre ({xc:g}, {yc:g}) nm: n = {self.density_centre_cm2:.4g} cm^-2, "
-            f"U = {self.potential_centre_meV:.3f} meV",
-            f"saddle point ({self.saddle_nm[0]:.1f}, {self.saddle_nm[1]:.1f}) nm: "
-            f"U = {self.saddle_meV:.3f} meV ({'open' if self.saddle_meV < self.fermi_energy_meV else 'pinched off'} in Thomas-Fermi)",
+            (f"constriction centre ({xc:g}, {yc:g}) nm: n = {self.density_centre_cm2:.4g} "
+             f"cm^-2, U = {self.potential_centre_meV:.3f} meV"),
+            (f"saddle point ({self.saddle_nm[0]:.1f}, {self.saddle_nm[1]:.1f}) nm: "
+             f"U = {self.saddle_meV:.3f} meV ({state} in Thomas-Fermi)"),
             f"channel width at E_F (across, through the saddle): {self.width_at_fermi_nm:.1f} nm",
         ]
         if self.lever_meV_per_V is not None:
@@ -55,7 +56,7 @@ def channel_band_halfwidth(layout, centre_nm=(0.0, 0.0), window_nm=None) -> floa
     """Half-width (nm) of the band |y - yc| in which the saddle is sought: out to the
     farther of the nearest gate edges above and below the centre on the line x = xc."""
     xc, yc = centre_nm
-    x0, x1, y0, y1 = window_nm if window_nm is not None else layout.bounds_nm()
+    _, _, y0, y1 = window_nm if window_nm is not None else layout.bounds_nm()
     ys = np.linspace(y0, y1, 4001)
     under = np.zeros(ys.shape, dtype=bool)
     for gate in layout.gates:

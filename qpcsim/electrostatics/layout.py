@@ -319,7 +319,7 @@ class Layout:
     # ------------------------------------------------------------------ GDSII
     @classmethod
     def from_gds(cls, path, layers: Mapping, cell: str | None = None,
-                 unit_nm: float | None = None) -> "Layout":
+                 unit_nm: float | None = None) -> Layout:
         """Read a layout from a GDSII file with ``gdstk``.
 
         Parameters

@@ -39,8 +39,9 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
         Draws the scattering region's outline.
     title : str, optional
     """
-    from ..plotting import _pyplot, _save
     from matplotlib.patches import Rectangle
+
+    from ..plotting import _pyplot, _save
     plt = _pyplot()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8),
                                    gridspec_kw={"width_ratios": [1.1, 1]})

@@ -147,10 +147,11 @@ def solve_quantum_corrected(device, *, mixing: float = 0.8, tolerance: float = 0
     -------
     QuantumResult
     """
+    from scipy.interpolate import RegularGridInterpolator
+
     from ..device import Device
     from ..units import fermi_wavelength_nm
     from .provider import SelfConsistentPotential
-    from scipy.interpolate import RegularGridInterpolator
 
     pot = device.potential
     if not isinstance(pot, SelfConsistentPotential):
