@@ -368,10 +368,21 @@ class ThomasFermiProblem:
             dev = float(np.max(np.abs(edge - 1.0)))
             if dev > influence_tolerance:
                 x0, x1, y0, y1 = self.window
+                hint = ""
+                if dev < 1.0:   # far field ~ 1/r^3 from the gates: r grows by (dev/tol)^(1/3)
+                    ex = np.concatenate([np.full(self.ny, self.x[0]), np.full(self.ny, self.x[-1]),
+                                         self.x, self.x])
+                    ey = np.concatenate([self.y, self.y, np.full(self.nx, self.y[0]),
+                                         np.full(self.nx, self.y[-1])])
+                    k = int(np.argmax(np.abs(edge - 1.0)))
+                    gx0, gx1, gy0, gy1 = self.layout.bounds_nm()
+                    r = float(np.hypot(ex[k] - 0.5 * (gx0 + gx1), ey[k] - 0.5 * (gy0 + gy1)))
+                    more = r * ((dev / influence_tolerance) ** (1 / 3) - 1)
+                    hint = f" by about {more:.0f} nm on each side"
                 raise ValueError(
                     f"window_nm=({x0:g}, {x1:g}, {y0:g}, {y1:g}) does not contain the gates' "
                     f"influence: on its edge |n - n_s| reaches {dev:.3g} n_s (allowed "
-                    f"{influence_tolerance:g} n_s, influence_tolerance); enlarge the window")
+                    f"{influence_tolerance:g} n_s, influence_tolerance); enlarge the window{hint}")
         return ElectrostaticsResult(
             x_nm=self.x, y_nm=self.y, density_grid_cm2=s * ns_cm2, potential_grid_meV=potential,
             bare_grid_meV=bare, voltages=volts, heterostructure=self.het, layout=self.layout,
