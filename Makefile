@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 	$(PY) benchmarks/bench_backends.py
 	$(PY) benchmarks/bench_sampling.py
+	$(PY) benchmarks/bench_electrostatics.py
 
 clean:
 	rm -rf $(VENV) $(RESULTS) .pytest_cache

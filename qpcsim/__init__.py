@@ -8,7 +8,8 @@ Layers (see ARCHITECTURE.md), each importing only downward:
 * solver — :func:`solve` -> :class:`TransportResult`, on the back ends of
   :mod:`.backends` (registry: ``mumps``, ``rgf``, ``scipy``, ``kwant``);
 * engine — :func:`sweep` (:mod:`.engine`: spec, sampling, executors, store, result);
-* physics — :mod:`.physics` (disorder, ensembles, lengths, dots, Coulomb, Luttinger);
+* physics — :mod:`.physics` (disorder, ensembles, lengths, dots, Coulomb, Luttinger),
+  :mod:`.electrostatics` (gate layouts, self-consistent Thomas-Fermi potentials);
 * presentation — :mod:`.analysis`, :mod:`.plotting`, :mod:`.cli`.
 """
 import warnings as _warnings
@@ -16,12 +17,14 @@ import warnings as _warnings
 # Kwant warns at import that plotly (an optional plotting engine qpcsim does not use) is absent.
 _warnings.filterwarnings("ignore", message="plotly is not available", category=RuntimeWarning)
 
-from . import analysis, backends, observables, physics, units, validate  # noqa: E402  # noqa: E402  # noqa: E402
 from ._version import __version__  # noqa: E402
+from . import units, validate  # noqa: E402
 from .device import Device  # noqa: E402
-from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
-
+from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
+from . import backends, observables  # noqa: E402
+from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
+from . import analysis, electrostatics, physics  # noqa: E402
 # The physics modules, also as attributes of the package (qpcsim.coulomb.DotModel, ...).
 from .physics import coulomb, dephasing, disorder, dots, lengths, luttinger  # noqa: E402
 from .physics.adiabaticity import adiabaticity_scan  # noqa: E402
@@ -30,20 +33,16 @@ from .physics.compare import compare_disorder  # noqa: E402
 from .physics.dephasing import ProbeResult, dephasing_length, probe_conductance  # noqa: E402
 from .physics.disorder import DisorderField, with_disorder  # noqa: E402
 from .physics.ensemble import EnsembleResult, ensemble  # noqa: E402
-from .physics.fits import (  # noqa: E402
-                           fit_localization_length,
-                           fit_mean_free_path,
-                           predicted_localization_length,
-)
+from .physics.fits import (fit_localization_length, fit_mean_free_path,  # noqa: E402
+                           predicted_localization_length)
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
-from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 
 __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
-    "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics",
+    "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",
     "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble",
     "EnsembleResult", "DisorderField", "born_mean_free_path", "fit_mean_free_path",
     "fit_localization_length", "predicted_localization_length", "probe_conductance",

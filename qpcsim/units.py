@@ -204,3 +204,16 @@ def lattice_velocity_m_per_s(velocity_lattice: float, hopping: float, a_nm: floa
 def lifetime_ps(rate_meV: float) -> float:
     """Lifetime tau = hbar / Gamma (ps) of a rate written as an energy Gamma = hbar/tau (meV)."""
     return HBAR_MEV_S / rate_meV * 1e12
+
+
+# ---------------------------------------------------------------- electrostatics (issue 11)
+#: Vacuum permittivity (F/m).
+EPSILON_0 = _c.epsilon_0
+
+
+def coulomb_constant_meV_nm(material: Material = GAAS) -> float:
+    """e^2 / (4 pi eps_0 eps_r) in meV nm (111.6 meV nm for GaAs, eps_r = 12.9)."""
+    return E_CHARGE**2 / (4 * math.pi * EPSILON_0 * material.dielectric_constant) / _MEV / _NM
+
+
+__all__ += ["EPSILON_0", "coulomb_constant_meV_nm"]

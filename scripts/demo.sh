@@ -17,6 +17,18 @@ $QPCSIM sweep qpc_split_gate --sweep Vg=-1.6:-0.2:141 --energy 8 \
 echo "== the geometry and its potential landscape"
 $QPCSIM show qpc_split_gate --set Vg=-1.0 --out "$OUT/split_gate_device.png"
 
+# ---- issue 11: gate electrostatics. The same split gate, self-consistent (Thomas-Fermi, no
+# lever arm), beside the bare sweep above: pinch-off voltage and plateau spacing of both.
+# In the self-consistent model the transport energy is the 2DEG's E_F = n_s/rho (8.00 meV).
+echo "== self-consistent split gate (Thomas-Fermi screening, pinned surface) vs the bare potential"
+E_SC=$(.venv/bin/python -c "import qpcsim; print(qpcsim.load_geometry_module('qpc_split_gate_sc').fermi_energy_meV())")
+$QPCSIM sweep qpc_split_gate_sc --sweep Vg=-2.4:-0.4:101 --energy "$E_SC" \
+    --out "$OUT/split_gate_sc_sweep.nc" --plot "$OUT/split_gate_sc_sweep.png"
+$QPCSIM electrostatics qpc_split_gate_sc --set Vg=-1.5 --out "$OUT/split_gate_sc_density.png"
+.venv/bin/python -m qpcsim.cli.electrostatics_compare "$OUT/split_gate_sweep.nc" \
+    "$OUT/split_gate_sc_sweep.nc" --out "$OUT/split_gate_bare_vs_sc.png"
+# ---- end of issue 11 block
+
 # Further demos register themselves here when their subcommands exist.
 if $QPCSIM --help | grep -q " compare"; then
     echo "== clean vs disordered split-gate QPC"

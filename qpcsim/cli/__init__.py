@@ -15,7 +15,7 @@ import sys
 
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
-                      "qpcsim.cli.coulomb", "qpcsim.cli.dots"]
+                      "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics"]
 
 
 def _info(args) -> int:

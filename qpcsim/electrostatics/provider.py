@@ -1,0 +1,312 @@
+"""Bridge to transport: a self-consistent potential as a :class:`qpcsim.Device` potential.
+
+:class:`SelfConsistentPotential` is a picklable callable ``U(x, y, V_left=..., ...)``
+(nm in, meV out, vectorized) whose keyword arguments are the gate voltages (V).
+At each new voltage tuple it solves the Thomas–Fermi problem, warm-started from
+the nearest voltage solved before (extrapolated along the line through the two
+nearest, as in a sweep), and caches the solution, so a gate sweep costs
+one TF solve per point (a fraction of a transport solve). Pickling (process
+pools) drops the grid and the cache; each worker rebuilds them on first use.
+"""
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import validate as _validate
+from ..potentials import flat_top_window
+from .heterostructure import Heterostructure
+from .layout import Layout
+from .thomas_fermi import ElectrostaticsResult, ThomasFermiProblem
+
+__all__ = ["SelfConsistentPotential", "self_consistent_device"]
+
+
+def _code_digest() -> str:
+    """Hash of this package's source: part of a device's fingerprint, so a sweep store
+    written by other electrostatics code is not resumed."""
+    from pathlib import Path
+    h = hashlib.sha256()
+    for path in sorted(Path(__file__).resolve().parent.glob("*.py")):
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _layout_digest(layout: Layout) -> str:
+    h = hashlib.sha256()
+    for g in layout.gates:
+        h.update(g.name.encode())
+        for p in g.polygons:
+            h.update(np.ascontiguousarray(p).tobytes())
+    return h.hexdigest()[:16]
+
+
+class SelfConsistentPotential:
+    """Thomas–Fermi potential energy of a gated 2DEG as a function of the gate voltages.
+
+    Parameters
+    ----------
+    layout : Layout
+        Surface gates (nm).
+    heterostructure : Heterostructure
+        Depth (nm), density (cm^-2), material.
+    window_nm : tuple
+        ``(x0, x1, y0, y1)`` (nm) of the Thomas–Fermi solve; must contain the gates,
+        their influence and every position the potential is asked at.
+    resolution_nm : float
+        Thomas–Fermi cell size (nm).
+    voltages : mapping, optional
+        Default gate voltages (V) by gate name; missing gates at 0 V.
+    common : str, optional
+        If given (e.g. ``"Vg"``), the potential takes one voltage parameter of that
+        name applied to every gate, instead of one ``V_<gate>`` per gate.
+    switch_off : tuple, optional
+        ``(half_flat_nm, ramp_nm)``: multiply U by a C-infinity window in x (flat for
+        |x| <= half_flat, zero beyond half_flat + ramp), so that U vanishes in the leads.
+    tolerance_meV : float
+        Residual of the Thomas–Fermi equations to reach (meV).
+    influence_tolerance : float
+        Largest |n - n_s|/n_s on the window edge (dimensionless).
+    cache_size : int
+        Solutions kept (most recently used).
+
+    Notes
+    -----
+    The potential is measured from the ungated band bottom: the transport energy must
+    be ``heterostructure.fermi_energy_meV`` (= n_s/rho), which :attr:`fermi_energy_meV`
+    returns.
+    """
+
+    def __init__(self, layout: Layout, heterostructure: Heterostructure, window_nm,
+                 resolution_nm: float = 4.0, *, voltages: Mapping | None = None,
+                 common: str | None = None, switch_off: tuple | None = None,
+                 tolerance_meV: float = 1e-4, influence_tolerance: float = 0.05,
+                 cache_size: int = 64):
+        if not isinstance(layout, Layout):
+            raise ValueError(f"layout={layout!r} is not allowed: it must be a Layout")
+        if not isinstance(heterostructure, Heterostructure):
+            raise ValueError(f"heterostructure={heterostructure!r} is not allowed: it must be "
+                             "a Heterostructure")
+        self.layout = layout
+        self.heterostructure = heterostructure
+        self.window_nm = tuple(float(v) for v in window_nm)
+        self.resolution_nm = _validate.positive("resolution_nm", resolution_nm, "nm")
+        self.defaults = layout.check_voltages(voltages)
+        if common is not None and not (isinstance(common, str) and common.isidentifier()):
+            raise ValueError(f"common={common!r} is not allowed: it must be a parameter name "
+                             "(identifier) such as 'Vg', or None for one V_<gate> per gate")
+        if common is not None and len(set(self.defaults.values())) > 1:
+            raise ValueError(f"voltages={self.defaults} differ between gates, which is not "
+                             f"allowed with common={common!r} (one voltage for every gate)")
+        self.common = common
+        if switch_off is not None:
+            half, ramp = (float(v) for v in switch_off)
+            _validate.non_negative("switch_off half_flat", half, "nm")
+            _validate.non_negative("switch_off ramp", ramp, "nm")
+            switch_off = (half, ramp)
+        self.switch_off = switch_off
+        self.tolerance_meV = _validate.positive("tolerance_meV", tolerance_meV, "meV")
+        self.influence_tolerance = _validate.positive("influence_tolerance",
+                                                      influence_tolerance)
+        self.cache_size = _validate.positive_int("cache_size", cache_size)
+        self._problem = None
+        self._cache: OrderedDict = OrderedDict()
+        self.solves = 0
+        self.problem()               # validate the window now, not inside a sweep
+
+    # ------------------------------------------------------------------ parameters
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of the voltage parameters (V)."""
+        return (self.common,) if self.common else self.layout.parameters
+
+    @property
+    def __signature__(self):
+        P = inspect.Parameter
+        if self.common:
+            first = next(iter(self.defaults.values()))
+            params = [P(self.common, P.POSITIONAL_OR_KEYWORD, default=first)]
+        else:
+            params = [P(f"V_{n}", P.POSITIONAL_OR_KEYWORD, default=v)
+                      for n, v in self.defaults.items()]
+        return inspect.Signature([P("x", P.POSITIONAL_OR_KEYWORD),
+                                  P("y", P.POSITIONAL_OR_KEYWORD)] + params)
+
+    @property
+    def units(self) -> dict[str, str]:
+        return {p: "V" for p in self.parameters}
+
+    @property
+    def fermi_energy_meV(self) -> float:
+        """The transport energy consistent with this potential: E_F = n_s/rho (meV)."""
+        return self.heterostructure.fermi_energy_meV
+
+    def describe(self) -> dict:
+        """A JSON-able description for device metadata and fingerprints."""
+        h = self.heterostructure
+        return {"layout": list(self.layout.names), "layout_sha256": _layout_digest(self.layout),
+                "depth_nm": h.depth_nm, "density_cm2": h.density_cm2,
+                "material": repr(h.material), "surface": h.surface,
+                "window_nm": list(self.window_nm), "resolution_nm": self.resolution_nm,
+                "switch_off": list(self.switch_off) if self.switch_off else None,
+                "tolerance_meV": self.tolerance_meV, "fermi_energy_meV": self.fermi_energy_meV,
+                "code_sha256": _code_digest()}
+
+    def voltages_of(self, **params) -> dict[str, float]:
+        """``{gate: V}`` from the potential's keyword parameters (unknown names refused)."""
+        _validate.known_names(params, self.parameters, "voltage parameter")
+        if self.common:
+            v = float(params.get(self.common, next(iter(self.defaults.values()))))
+            return {n: v for n in self.layout.names}
+        volts = dict(self.defaults)
+        for key, value in params.items():
+            volts[key[2:]] = float(value)
+        return self.layout.check_voltages(volts)
+
+    # ------------------------------------------------------------------ solving
+    def problem(self) -> ThomasFermiProblem:
+        if self._problem is None:
+            self._problem = ThomasFermiProblem(self.layout, self.heterostructure,
+                                               self.window_nm, self.resolution_nm)
+        return self._problem
+
+    def solve(self, **params) -> ElectrostaticsResult:
+        """The Thomas–Fermi solution at these voltages (cached; warm-started from the
+        nearest cached voltage tuple)."""
+        volts = self.voltages_of(**params)
+        key = tuple(round(volts[n], 12) for n in self.layout.names)
+        hit = self._cache.get(key)
+        if hit is not None:
+            self._cache.move_to_end(key)
+            return hit
+        initial = self._predict(np.array(key))
+        result = self.problem().solve(volts, initial=initial, tolerance_meV=self.tolerance_meV,
+                                      influence_tolerance=self.influence_tolerance)
+        self.solves += 1
+        self._cache[key] = result
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
+        return result
+
+    def _predict(self, target: np.ndarray):
+        """Warm start: the nearest cached solution, or, with two cached, the secant
+        extrapolation s1 + t (s1 - s0) along the line through the two nearest (clipped at
+        n >= 0, |t| <= 2). Any start converges (convexity); a good one saves iterations."""
+        if not self._cache:
+            return None
+        keys = sorted(self._cache, key=lambda k: float(np.sum((np.array(k) - target) ** 2)))
+        s1 = self._cache[keys[0]].density_grid_cm2
+        if len(keys) < 2:
+            return s1
+        v1, v0 = np.array(keys[0]), np.array(keys[1])
+        step = v1 - v0
+        t = float((target - v1) @ step / (step @ step))
+        residual = target - (v1 + t * step)
+        if abs(t) > 2 or float(residual @ residual) > 1e-6 * float(step @ step) + 1e-18:
+            return s1                                  # not on the line: nearest only
+        s0 = self._cache[keys[1]].density_grid_cm2
+        return np.clip(s1 + t * (s1 - s0), 0.0, None)
+
+    def __call__(self, x, y, **params):
+        """U(x, y) (meV, from the ungated band bottom) at positions in nm, for gate voltages
+        given by name (V)."""
+        result = self.solve(**params)
+        u = result.potential_meV(x, y)
+        if self.switch_off is not None:
+            u = u * flat_top_window(x, *self.switch_off)
+        return u
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_problem"] = None
+        state["_cache"] = OrderedDict()
+        return state
+
+    def __repr__(self):
+        return (f"SelfConsistentPotential({self.layout!r}, d={self.heterostructure.depth_nm:g} "
+                f"nm, n_s={self.heterostructure.density_cm2:.3g} cm^-2, parameters "
+                f"{self.parameters})")
+
+
+def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
+                           width_nm: float, length_nm: float, a_nm: float,
+                           window_nm=None, resolution_nm: float = 4.0,
+                           voltages: Mapping | None = None, common: str | None = None,
+                           switch_off_nm: float | None = None, margin_nm: float | None = None,
+                           tolerance_meV: float = 1e-4, influence_tolerance: float = 0.05,
+                           zeeman: bool = False, name: str = "self_consistent",
+                           metadata: Mapping | None = None):
+    """A :class:`qpcsim.Device` whose potential is the self-consistent Thomas–Fermi U.
+
+    Parameters
+    ----------
+    layout : Layout
+        Surface gates (nm), in the device's coordinates (x along the channel, the
+        scattering region spans |x| <= length/2, |y| < width/2).
+    heterostructure : Heterostructure
+        Depth (nm), ungated density (cm^-2), material.
+    width_nm, length_nm, a_nm : float
+        Device width, length and lattice constant (nm), as for :class:`qpcsim.Device`.
+    window_nm : tuple, optional
+        Thomas–Fermi window ``(x0, x1, y0, y1)`` (nm); default: the union of the
+        device and the gates, enlarged by ``margin_nm`` on each side.
+    resolution_nm : float
+        Thomas–Fermi cell size (nm).
+    voltages : mapping, optional
+        Default gate voltages (V) by gate name.
+    common : str, optional
+        One voltage parameter (e.g. ``"Vg"``) for all gates instead of ``V_<gate>``.
+    switch_off_nm : float, optional
+        Length (nm) of a C-infinity ramp that brings U to zero at the leads
+        (as in ``qpc_split_gate``); None keeps U as solved.
+    margin_nm : float, optional
+        Margin of the default window (nm); default 8 depths.
+    tolerance_meV, influence_tolerance : float
+        See :class:`SelfConsistentPotential`.
+    zeeman : bool
+        Resolve spins (adds ``E_Z``).
+    name : str
+        Device label.
+    metadata : mapping, optional
+        Extra metadata.
+
+    Returns
+    -------
+    qpcsim.Device
+        Potential parameters ``V_<gate>`` (or ``common``) in V; the transport energy
+        is ``device.metadata["fermi_energy_meV"]`` = n_s/rho.
+    """
+    from ..device import Device
+
+    W = _validate.positive("width_nm", width_nm, "nm")
+    L = _validate.positive("length_nm", length_nm, "nm")
+    if window_nm is None:
+        m = 8 * heterostructure.depth_nm if margin_nm is None else \
+            _validate.non_negative("margin_nm", margin_nm, "nm")
+        gx0, gx1, gy0, gy1 = layout.bounds_nm()
+        window_nm = (min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
+                     min(gy0, -W / 2) - m, max(gy1, W / 2) + m)
+    x0, x1, y0, y1 = (float(v) for v in window_nm)
+    if x0 > -L / 2 or x1 < L / 2 or y0 > -W / 2 or y1 < W / 2:
+        raise ValueError(f"window_nm={tuple(window_nm)} is not allowed: it must contain the "
+                         f"device, x in [{-L / 2:g}, {L / 2:g}] and y in [{-W / 2:g}, {W / 2:g}] nm")
+    switch = None
+    if switch_off_nm is not None:
+        ramp = _validate.non_negative("switch_off_nm", switch_off_nm, "nm")
+        if 2 * ramp >= L:
+            raise ValueError(f"switch_off_nm={ramp:g} is not allowed: it must be < length/2 = "
+                             f"{L / 2:g} nm")
+        switch = (L / 2 - ramp, ramp)
+    pot = SelfConsistentPotential(layout, heterostructure, window_nm, resolution_nm,
+                                  voltages=voltages, common=common, switch_off=switch,
+                                  tolerance_meV=tolerance_meV,
+                                  influence_tolerance=influence_tolerance)
+    meta = {"electrostatics": pot.describe(), "fermi_energy_meV": pot.fermi_energy_meV}
+    meta.update(metadata or {})
+    return Device(width=W, length=L, a=a_nm, potential=pot, units=pot.units,
+                  material=heterostructure.material, zeeman=zeeman, name=name, metadata=meta)

@@ -1,0 +1,575 @@
+"""Self-consistent Thomas–Fermi screening of gate potentials by the 2DEG.
+
+The density n(x, y) >= 0 (nm^-2) and the potential energy U(x, y) (meV, from the
+ungated band bottom) satisfy
+
+    n = rho (mu - U) Theta(mu - U),      mu = E_F = n_s / rho,
+    U = U_gates + k * integral K(r - r') (n(r') - n_s) d^2r',   k = e^2/(4 pi eps),
+
+with the pinned-surface kernel K(r) = 1/r - 1/sqrt(r^2 + 4 d^2) (the charge and
+its image in the equipotential surface). These are the conditions for the
+minimum over n >= 0 of the strictly convex functional
+
+    E[n] = integral [ n^2/(2 rho) + (U_gates - mu) n ] + (k/2) integral integral
+           (n - n_s) K (n' - n_s),
+
+(K is positive definite: K(q) = 2 pi (1 - exp(-2 q d))/q > 0), so the minimum
+is unique and a monotone descent method reaches it from any start; no mixing,
+no damping. The default is a projected Newton method (Bertsekas 1982) whose
+inner conjugate-gradient solves are preconditioned by the exact inverse of the
+padded (circulant) Hessian in Fourier space: 3-6 iterations per solve. SciPy's
+L-BFGS-B is the cross-check.
+
+Discretization: n is piecewise constant on the square cells of a grid over the
+window, U is evaluated at the cell centres, and the kernel is integrated exactly
+over each cell (closed forms for 1/r and 1/sqrt(r^2 + c^2)), so the 1/r
+singularity costs nothing and a uniform density gets the exact integral. The
+convolution is a zero-padded FFT (linear, not circular). Outside the window the
+density is taken to be n_s: only n - n_s inside the window enters. The window
+must therefore contain the gates and their influence; this is checked.
+
+Scaled variables: s = n/n_s; the functional is divided by n_s E_F A_cell so its
+gradient is s - 1 + U/E_F, i.e. (n/rho + U - mu)/E_F. The reported residual is
+E_F times the largest projected gradient: max |n/rho + U - mu| over occupied
+cells and max(mu - U, 0) over depleted ones (meV).
+"""
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.fft
+import scipy.optimize
+
+from .. import validate as _validate
+from .bare import gate_potential
+from .heterostructure import NM2_PER_CM2, Heterostructure
+from .layout import Layout
+
+__all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
+           "ConvergenceError", "cell_kernel"]
+
+_MAX_CELLS = 4_000_000
+_PROBLEM_CACHE: OrderedDict = OrderedDict()
+_PROBLEM_CACHE_SIZE = 4
+
+
+class ConvergenceError(ValueError):
+    """The Thomas–Fermi minimization stopped before its residual reached the tolerance."""
+
+
+# ------------------------------------------------------------------ kernel
+def _inv_r_primitive(x, y, c):
+    """F with d^2F/dxdy = 1/sqrt(x^2 + y^2 + c^2) (x, y never 0 when c == 0)."""
+    r = np.sqrt(x * x + y * y + c * c)
+    f = x * np.arcsinh(y / np.sqrt(x * x + c * c)) + y * np.arcsinh(x / np.sqrt(y * y + c * c))
+    if c > 0:
+        f -= c * np.arctan(x * y / (c * r))
+    return f
+
+
+def _cell_integral(dx, dy, hx, hy, c):
+    """Integral of 1/sqrt(x^2 + y^2 + c^2) over the cell [dx +- hx/2] x [dy +- hy/2] (nm)."""
+    xa, xb = dx - hx / 2, dx + hx / 2
+    ya, yb = dy - hy / 2, dy + hy / 2
+    return (_inv_r_primitive(xb, yb, c) - _inv_r_primitive(xa, yb, c)
+            - _inv_r_primitive(xb, ya, c) + _inv_r_primitive(xa, ya, c))
+
+
+def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.ndarray:
+    """Pinned-surface kernel integrated over cells, on the (2 nx, 2 ny) padded grid.
+
+    Entry [i, j] is the integral over the cell at offset (i, j) (FFT order: offsets
+    0 .. n-1 then -n .. -1) of K = 1/r - 1/sqrt(r^2 + 4 d^2) (nm); times e^2/(4 pi eps)
+    and a density it gives a potential energy.
+    """
+    ox = np.fft.fftfreq(2 * nx, 1.0 / (2 * nx)) * hx
+    oy = np.fft.fftfreq(2 * ny, 1.0 / (2 * ny)) * hy
+    dx, dy = np.meshgrid(ox, oy, indexing="ij")
+    return _cell_integral(dx, dy, hx, hy, 0.0) - _cell_integral(dx, dy, hx, hy, 2 * depth_nm)
+
+
+# ------------------------------------------------------------------ result
+@dataclass
+class ElectrostaticsResult:
+    """A converged Thomas–Fermi solution on the window's cell grid.
+
+    Attributes
+    ----------
+    x_nm, y_nm : ndarray
+        Cell-centre coordinates (nm), 1-D.
+    density_grid_cm2 : ndarray
+        n at the cell centres (cm^-2), shape (len(x_nm), len(y_nm)).
+    potential_grid_meV : ndarray
+        U at the cell centres (meV from the ungated band bottom).
+    bare_grid_meV : ndarray
+        The unscreened gate potential energy -e phi_gates (meV).
+    voltages : dict
+        Gate voltages (V) by gate name.
+    heterostructure : Heterostructure
+    layout : Layout
+    window_nm : tuple
+        ``(x0, x1, y0, y1)`` (nm).
+    iterations : int
+        Outer iterations of the minimizer (projected Newton steps, or L-BFGS-B iterations).
+    residual : float
+        max |n/rho + U - mu| on occupied cells, max(mu - U, 0) on depleted ones (meV).
+    tolerance_meV : float
+        The residual the solve was asked to reach (meV).
+    functional : ndarray
+        The (scaled) energy functional after each iteration: monotonically decreasing.
+    seconds : float
+        Wall time of the minimization (s).
+    warm_started : bool
+        Whether an initial density was given.
+    """
+
+    x_nm: np.ndarray
+    y_nm: np.ndarray
+    density_grid_cm2: np.ndarray
+    potential_grid_meV: np.ndarray
+    bare_grid_meV: np.ndarray
+    voltages: dict
+    heterostructure: Heterostructure
+    layout: Layout
+    window_nm: tuple
+    iterations: int
+    residual: float
+    tolerance_meV: float
+    functional: np.ndarray = field(repr=False)
+    seconds: float = 0.0
+    warm_started: bool = False
+
+    @property
+    def fermi_energy_meV(self) -> float:
+        """mu = E_F = n_s/rho (meV): the transport energy of this potential."""
+        return self.heterostructure.fermi_energy_meV
+
+    def _interp(self, grid, x_nm, y_nm, what):
+        x = np.asarray(x_nm, dtype=float)
+        y = np.asarray(y_nm, dtype=float)
+        x, y = np.broadcast_arrays(x, y)
+        x0, x1, y0, y1 = self.window_nm
+        slack = 1e-9 * max(x1 - x0, y1 - y0)
+        outside = (x < x0 - slack) | (x > x1 + slack) | (y < y0 - slack) | (y > y1 + slack)
+        if np.any(outside | ~np.isfinite(x) | ~np.isfinite(y)):
+            k = int(np.flatnonzero((outside | ~np.isfinite(x) | ~np.isfinite(y)).ravel())[0])
+            raise ValueError(
+                f"{what} asked at x={x.ravel()[k]:g} nm, y={y.ravel()[k]:g} nm, outside the "
+                f"solved window x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] nm")
+        return _bilinear(self.x_nm, self.y_nm, grid, x, y)
+
+    def density_cm2(self, x_nm, y_nm) -> np.ndarray:
+        """Sheet density n (cm^-2) at positions (nm, arrays), bilinear between cell centres."""
+        return self._interp(self.density_grid_cm2, x_nm, y_nm, "density_cm2")
+
+    def potential_meV(self, x_nm, y_nm) -> np.ndarray:
+        """Self-consistent potential energy U (meV from the ungated band bottom) at (x, y) (nm)."""
+        return self._interp(self.potential_grid_meV, x_nm, y_nm, "potential_meV")
+
+    def bare_potential_meV(self, x_nm, y_nm) -> np.ndarray:
+        """Unscreened gate potential energy (meV) at (x, y) (nm), from the grid."""
+        return self._interp(self.bare_grid_meV, x_nm, y_nm, "bare_potential_meV")
+
+    def summary(self) -> str:
+        return (f"Thomas-Fermi: {self.x_nm.size}x{self.y_nm.size} cells, {self.iterations} "
+                f"iterations, residual {self.residual:.2e} meV (tolerance "
+                f"{self.tolerance_meV:.1e}), {self.seconds:.2f} s"
+                + (" (warm start)" if self.warm_started else ""))
+
+
+def _bilinear(xc, yc, grid, x, y):
+    """Bilinear interpolation on the cell-centre grid, constant beyond the outer centres."""
+    hx = xc[1] - xc[0] if xc.size > 1 else 1.0
+    hy = yc[1] - yc[0] if yc.size > 1 else 1.0
+    fx = np.clip((x - xc[0]) / hx, 0.0, xc.size - 1.0)
+    fy = np.clip((y - yc[0]) / hy, 0.0, yc.size - 1.0)
+    i = np.minimum(fx.astype(int), max(xc.size - 2, 0))
+    j = np.minimum(fy.astype(int), max(yc.size - 2, 0))
+    tx, ty = fx - i, fy - j
+    i1 = np.minimum(i + 1, xc.size - 1)
+    j1 = np.minimum(j + 1, yc.size - 1)
+    return ((1 - tx) * (1 - ty) * grid[i, j] + tx * (1 - ty) * grid[i1, j]
+            + (1 - tx) * ty * grid[i, j1] + tx * ty * grid[i1, j1])
+
+
+# ------------------------------------------------------------------ problem
+def _check_window(window_nm, resolution_nm):
+    try:
+        x0, x1, y0, y1 = (float(v) for v in window_nm)
+    except (TypeError, ValueError):
+        raise ValueError(f"window_nm={window_nm!r} is not allowed: it must be (x0, x1, y0, y1) "
+                         "in nm") from None
+    if not all(np.isfinite([x0, x1, y0, y1])) or x1 <= x0 or y1 <= y0:
+        raise ValueError(f"window_nm={window_nm!r} is not allowed: it must be finite with "
+                         "x0 < x1 and y0 < y1 (nm)")
+    h = _validate.positive("resolution_nm", resolution_nm, "nm")
+    nx, ny = max(int(round((x1 - x0) / h)), 1), max(int(round((y1 - y0) / h)), 1)
+    if nx < 8 or ny < 8:
+        raise ValueError(f"resolution_nm={h:g} is not allowed for window_nm={window_nm!r}: it "
+                         f"gives {nx}x{ny} cells, at least 8 per side are needed")
+    if nx * ny > _MAX_CELLS:
+        raise ValueError(f"resolution_nm={h:g} is not allowed for window_nm={window_nm!r}: it "
+                         f"gives {nx * ny} cells, at most {_MAX_CELLS} are allowed")
+    return (x0, x1, y0, y1), nx, ny
+
+
+class ThomasFermiProblem:
+    """Everything about a Thomas–Fermi solve that does not depend on the voltages:
+    the grid, the FFT of the cell kernel, each gate's bare potential on the grid.
+    Build once, then :meth:`solve` at many voltages (a sweep).
+
+    Parameters
+    ----------
+    layout : Layout
+    heterostructure : Heterostructure
+    window_nm : tuple
+        ``(x0, x1, y0, y1)`` (nm): the solved region; it must contain the gates and
+        their influence (n back to n_s on its edge).
+    resolution_nm : float
+        Cell size (nm); cells are adjusted to divide the window exactly.
+    extra_potential_meV : callable, optional
+        ``f(x_nm, y_nm) -> meV``, an additional external potential energy (e.g. a
+        test perturbation or disorder) added to the gates'.
+    """
+
+    def __init__(self, layout: Layout, heterostructure: Heterostructure, window_nm,
+                 resolution_nm: float = 4.0, extra_potential_meV=None):
+        if not isinstance(layout, Layout):
+            raise ValueError(f"layout={layout!r} is not allowed: it must be a "
+                             "qpcsim.electrostatics.Layout")
+        if not isinstance(heterostructure, Heterostructure):
+            raise ValueError(f"heterostructure={heterostructure!r} is not allowed: it must be "
+                             "a qpcsim.electrostatics.Heterostructure")
+        (x0, x1, y0, y1), nx, ny = _check_window(window_nm, resolution_nm)
+        for gate in layout.gates:
+            gx0, gx1, gy0, gy1 = gate.bounds_nm()
+            if gx0 < x0 or gx1 > x1 or gy0 < y0 or gy1 > y1:
+                raise ValueError(
+                    f"window_nm=({x0:g}, {x1:g}, {y0:g}, {y1:g}) does not contain gate "
+                    f"{gate.name!r} (x {gx0:g}..{gx1:g}, y {gy0:g}..{gy1:g} nm): the window must "
+                    "contain every gate and its influence (a few depths beyond)")
+        self.layout = layout
+        self.het = heterostructure
+        self.window = (x0, x1, y0, y1)
+        self.nx, self.ny = nx, ny
+        self.hx, self.hy = (x1 - x0) / nx, (y1 - y0) / ny
+        self.x = x0 + (np.arange(nx) + 0.5) * self.hx
+        self.y = y0 + (np.arange(ny) + 0.5) * self.hy
+        X, Y = np.meshgrid(self.x, self.y, indexing="ij")
+        d = heterostructure.depth_nm
+        self.gate_phi = {g.name: gate_potential(X, Y, g, d) for g in layout.gates}
+        self.extra = np.zeros((nx, ny)) if extra_potential_meV is None else \
+            np.broadcast_to(np.asarray(extra_potential_meV(X, Y), dtype=float), (nx, ny)).copy()
+        ef = heterostructure.fermi_energy_meV
+        # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
+        kernel = cell_kernel(nx, ny, self.hx, self.hy, d)
+        scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
+        self._kernel_hat = scipy.fft.rfft2(kernel * scale)
+        # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
+        self._inv_hessian_hat = 1.0 / (1.0 + self._kernel_hat.real)
+        self.cg_iterations = 0
+        self._pad = np.zeros((2 * nx, 2 * ny))
+
+    @property
+    def shape(self):
+        return (self.nx, self.ny)
+
+    def hartree(self, v: np.ndarray) -> np.ndarray:
+        """k conv(K, v n_s)/E_F on the grid, for ``v`` = (n - n_s)/n_s of shape (nx, ny)."""
+        pad = self._pad
+        pad[:self.nx, :self.ny] = v
+        out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._kernel_hat, s=pad.shape)
+        return out[:self.nx, :self.ny]
+
+    def bare_meV(self, voltages) -> np.ndarray:
+        """Unscreened potential energy -1000 sum_g V_g phi_g + extra (meV) on the grid."""
+        volts = self.layout.check_voltages(voltages)
+        u = self.extra.copy()
+        for name, phi in self.gate_phi.items():
+            if volts[name] != 0.0:
+                u -= 1000.0 * volts[name] * phi
+        return u
+
+    def solve(self, voltages, *, initial=None, tolerance_meV: float = 1e-4,
+              max_iterations: int = 200, influence_tolerance: float = 0.05,
+              check_window: bool = True, method: str = "newton") -> ElectrostaticsResult:
+        """Minimize the Thomas–Fermi functional at ``voltages`` (V, by gate name).
+
+        Parameters
+        ----------
+        voltages : mapping
+            ``{gate: V}`` (V); missing gates at 0 V.
+        initial : ElectrostaticsResult or ndarray, optional
+            Warm start: a previous solution on the same grid, or a density (cm^-2)
+            of shape ``(nx, ny)``.
+        tolerance_meV : float
+            Largest allowed residual of the Thomas–Fermi equations (meV).
+        max_iterations : int
+            Iteration budget (projected-Newton or L-BFGS-B iterations).
+        influence_tolerance : float
+            Largest allowed |n - n_s|/n_s on the window's edge cells (dimensionless).
+        check_window : bool
+            Apply that check (tests of pure linear response switch it off).
+        method : str
+            ``"newton"`` (default): projected Newton with Fourier-preconditioned CG on
+            the free cells and an Armijo line search along the projection arc
+            (Bertsekas, SIAM J. Control Optim. 20, 221 (1982)); ``"lbfgsb"``: SciPy's
+            L-BFGS-B (slower, kept as an independent cross-check). Both decrease the
+            functional monotonically and converge from any start (strict convexity).
+
+        Raises
+        ------
+        ConvergenceError
+            The residual did not reach ``tolerance_meV`` within ``max_iterations``.
+        ValueError
+            Bad voltages, or a window that does not contain the gates' influence.
+        """
+        tol = _validate.positive("tolerance_meV", tolerance_meV, "meV")
+        max_iterations = _validate.positive_int("max_iterations", max_iterations)
+        volts = self.layout.check_voltages(voltages)
+        ef = self.het.fermi_energy_meV
+        ns_cm2 = self.het.density_cm2
+        bare = self.bare_meV(volts)
+        a = bare / ef - 1.0                    # linear coefficient of s
+        nx, ny = self.nx, self.ny
+        if initial is None:
+            s0 = np.clip(1.0 - bare / ef, 0.0, None)      # unscreened guess, clipped
+            warm = False
+        else:
+            grid = initial.density_grid_cm2 if isinstance(initial, ElectrostaticsResult) \
+                else np.asarray(initial, dtype=float)
+            if grid.shape != (nx, ny):
+                raise ValueError(f"initial density of shape {grid.shape} is not allowed: it "
+                                 f"must be on this problem's grid, shape {(nx, ny)}")
+            s0 = np.clip(grid / ns_cm2, 0.0, None)
+            warm = True
+        start = time.perf_counter()
+        if method == "newton":
+            x, iterations, residual, history = self._projected_newton(a, s0.ravel(), tol,
+                                                                      max_iterations)
+        elif method == "lbfgsb":
+            x, iterations, residual, history = self._lbfgsb(a, s0.ravel(), tol, max_iterations)
+        else:
+            raise ValueError(f"method={method!r} is not allowed: it must be 'newton' "
+                             "(projected Newton-CG) or 'lbfgsb' (SciPy's L-BFGS-B)")
+        seconds = time.perf_counter() - start
+        if residual > tol:
+            raise ConvergenceError(
+                f"Thomas-Fermi solve did not converge: residual max|n/rho + U - E_F| = "
+                f"{residual:.3g} meV after {iterations} iterations, {residual / tol:.3g}x the "
+                f"tolerance_meV={tol:g}; raise max_iterations={max_iterations} or the tolerance")
+        s = x.reshape(nx, ny)
+        potential = bare + ef * self.hartree(s - 1.0)
+        if check_window:
+            edge = np.concatenate([s[0], s[-1], s[:, 0], s[:, -1]])
+            dev = float(np.max(np.abs(edge - 1.0)))
+            if dev > influence_tolerance:
+                x0, x1, y0, y1 = self.window
+                hint = ""
+                if dev < 1.0:   # far field ~ 1/r^3 from the gates: r grows by (dev/tol)^(1/3)
+                    ex = np.concatenate([np.full(self.ny, self.x[0]), np.full(self.ny, self.x[-1]),
+                                         self.x, self.x])
+                    ey = np.concatenate([self.y, self.y, np.full(self.nx, self.y[0]),
+                                         np.full(self.nx, self.y[-1])])
+                    k = int(np.argmax(np.abs(edge - 1.0)))
+                    gx0, gx1, gy0, gy1 = self.layout.bounds_nm()
+                    r = float(np.hypot(ex[k] - 0.5 * (gx0 + gx1), ey[k] - 0.5 * (gy0 + gy1)))
+                    more = r * ((dev / influence_tolerance) ** (1 / 3) - 1)
+                    hint = f" by about {more:.0f} nm on each side"
+                raise ValueError(
+                    f"window_nm=({x0:g}, {x1:g}, {y0:g}, {y1:g}) does not contain the gates' "
+                    f"influence: on its edge |n - n_s| reaches {dev:.3g} n_s (allowed "
+                    f"{influence_tolerance:g} n_s, influence_tolerance); enlarge the window{hint}")
+        return ElectrostaticsResult(
+            x_nm=self.x, y_nm=self.y, density_grid_cm2=s * ns_cm2, potential_grid_meV=potential,
+            bare_grid_meV=bare, voltages=volts, heterostructure=self.het, layout=self.layout,
+            window_nm=self.window, iterations=iterations, residual=residual, tolerance_meV=tol,
+            functional=np.array(history), seconds=seconds, warm_started=warm)
+
+    # ------------------------------------------------------------------ minimizers
+    def _fun(self, a: np.ndarray, s_flat: np.ndarray):
+        """Scaled functional and its gradient at s = n/n_s (flat arrays)."""
+        v = s_flat - 1.0
+        h = self.hartree(v.reshape(self.nx, self.ny)).ravel()
+        f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * (v @ h))
+        return f, s_flat + a + h
+
+    def _residual(self, s, g) -> float:
+        ef = self.het.fermi_energy_meV
+        return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
+
+    def _precondition(self, r: np.ndarray) -> np.ndarray:
+        """(1 + H)^-1 of the padded (circulant) problem, restricted to the window."""
+        pad = self._pad
+        pad[:self.nx, :self.ny] = r.reshape(self.nx, self.ny)
+        out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._inv_hessian_hat, s=pad.shape)
+        return out[:self.nx, :self.ny].ravel()
+
+    def _projected_newton(self, a, s, tol, max_iterations):
+        """Projected Newton-CG for min f(s), s >= 0 (f strictly convex quadratic)."""
+        a = a.ravel()
+        ef = self.het.fermi_energy_meV
+        f, g = self._fun(a, s)
+        history = [f]
+        iterations = 0
+        self.cg_iterations = 0
+        residual = self._residual(s, g)
+        while residual > tol and iterations < max_iterations:
+            iterations += 1
+            width = float(np.max(np.abs(s - np.clip(s - g, 0.0, None))))
+            free = ~((s <= min(1e-3, width)) & (g > 0))     # cells not held at n = 0
+            b = np.where(free, -g, 0.0)
+            x = np.zeros_like(s)
+            r = b.copy()
+            z = np.where(free, self._precondition(r), 0.0)
+            d = z.copy()
+            rz = float(r @ z)
+            bnorm = float(np.linalg.norm(b))
+            for _ in range(100):
+                if rz <= 0:
+                    break
+                hd = self.hartree(d.reshape(self.nx, self.ny)).ravel()
+                ad = d + np.where(free, hd, 0.0)
+                self.cg_iterations += 1
+                alpha = rz / float(d @ ad)
+                x += alpha * d
+                r -= alpha * ad
+                if ef * float(np.max(np.abs(r))) < 0.2 * tol or \
+                        float(np.linalg.norm(r)) < 1e-2 * bnorm:
+                    break
+                z = np.where(free, self._precondition(r), 0.0)
+                rz_new = float(r @ z)
+                d = z + (rz_new / rz) * d
+                rz = rz_new
+            step = np.where(free, x, -g)
+            accepted = False
+            for direction in (step, -g):       # Newton step, else projected gradient
+                alpha = 1.0
+                for _ in range(60):
+                    trial = np.clip(s + alpha * direction, 0.0, None)
+                    g_new = self._fun(a, trial)[1]
+                    # Exact change of a quadratic, free of the cancellation in f_new - f:
+                    # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
+                    delta = trial - s
+                    slope = float(g @ delta)
+                    change = slope + 0.5 * float(delta @ (g_new - g))
+                    if change <= 1e-4 * slope and slope < 0:
+                        accepted = True
+                        break
+                    alpha *= 0.5
+                if accepted:
+                    break
+            if not accepted:                   # no decrease possible: at machine precision
+                break
+            s, f, g = trial, f + change, g_new
+            history.append(f)
+            residual = self._residual(s, g)
+        return s, iterations, residual, history
+
+    def _lbfgsb(self, a, s, tol, max_iterations):
+        a = a.ravel()
+        history = []
+
+        def callback(intermediate_result):
+            history.append(float(intermediate_result.fun))
+
+        bounds = scipy.optimize.Bounds(np.zeros(s.size), np.full(s.size, np.inf))
+        gtol = tol / self.het.fermi_energy_meV
+        iterations = 0
+        residual = np.inf
+        for _ in range(8):                       # restarts only if L-BFGS-B stalls on ftol
+            res = scipy.optimize.minimize(
+                lambda v: self._fun(a, v), s, jac=True, method="L-BFGS-B", bounds=bounds,
+                callback=callback, options=dict(maxiter=max_iterations - iterations,
+                                                maxcor=10, ftol=1e-15, gtol=gtol, maxls=50))
+            iterations += int(res.nit)
+            s = np.clip(res.x, 0.0, None)
+            residual = self._residual(s, self._fun(a, s)[1])
+            if residual <= tol or iterations >= max_iterations or res.nit == 0:
+                break
+        return s, iterations, residual, history
+
+
+def _problem(layout, heterostructure, window_nm, resolution_nm) -> ThomasFermiProblem:
+    key = (layout, heterostructure, tuple(float(v) for v in window_nm), float(resolution_nm))
+    try:
+        prob = _PROBLEM_CACHE.pop(key)
+    except (KeyError, TypeError):
+        prob = ThomasFermiProblem(layout, heterostructure, window_nm, resolution_nm)
+    _PROBLEM_CACHE[key] = prob
+    while len(_PROBLEM_CACHE) > _PROBLEM_CACHE_SIZE:
+        _PROBLEM_CACHE.popitem(last=False)
+    return prob
+
+
+def solve_thomas_fermi(layout: Layout, heterostructure: Heterostructure, voltages=None,
+                       window_nm=None, resolution_nm: float = 4.0, *, initial=None,
+                       tolerance_meV: float = 1e-4, max_iterations: int = 200,
+                       influence_tolerance: float = 0.05,
+                       method: str = "newton") -> ElectrostaticsResult:
+    """Self-consistent Thomas–Fermi density and potential of a gated 2DEG.
+
+    Parameters
+    ----------
+    layout : Layout
+        The surface gates (nm).
+    heterostructure : Heterostructure
+        Depth (nm), ungated density (cm^-2), material, surface model.
+    voltages : mapping, optional
+        Gate voltages (V) by gate name (``"left"`` or ``"V_left"``); missing at 0 V.
+    window_nm : tuple
+        ``(x0, x1, y0, y1)`` (nm): must contain all gates and their influence
+        (outside it the density is taken to be n_s). Default: the gates' bounding
+        box enlarged by 6 depths on each side.
+    resolution_nm : float
+        Cell size (nm), a few times smaller than the depth.
+    initial : ElectrostaticsResult or ndarray, optional
+        Warm start (a solution on the same window and resolution, or a density in cm^-2).
+    tolerance_meV : float
+        Largest allowed residual of the Thomas–Fermi equations (meV).
+    max_iterations : int
+        Iteration budget of the minimizer.
+    influence_tolerance : float
+        Largest allowed |n - n_s|/n_s on the window edge (dimensionless).
+    method : str
+        ``"newton"`` (projected Newton-CG, default) or ``"lbfgsb"``.
+
+    Returns
+    -------
+    ElectrostaticsResult
+        ``.density_cm2(x, y)``, ``.potential_meV(x, y)``, ``.iterations``, ``.residual`` (meV).
+
+    Raises
+    ------
+    ConvergenceError
+        (a ValueError) if the residual does not reach ``tolerance_meV``.
+    ValueError
+        Bad input: window, resolution, voltages, or a window too small for the gates' influence.
+
+    Examples
+    --------
+    >>> lay = Layout([Gate("left", [(-50, 100), (50, 100), (50, 400), (-50, 400)]),
+    ...               Gate("right", [(-50, -400), (50, -400), (50, -100), (-50, -100)])])
+    >>> res = solve_thomas_fermi(lay, Heterostructure(50, 2e11), {"left": -0.5, "right": -0.5},
+    ...                          window_nm=(-500, 500, -700, 700))   # doctest: +SKIP
+    >>> res.density_cm2(0.0, 0.0)                                     # doctest: +SKIP
+    """
+    if window_nm is None:
+        if not isinstance(layout, Layout):
+            raise ValueError(f"layout={layout!r} is not allowed: it must be a "
+                             "qpcsim.electrostatics.Layout")
+        m = 6 * heterostructure.depth_nm
+        x0, x1, y0, y1 = layout.bounds_nm()
+        window_nm = (x0 - m, x1 + m, y0 - m, y1 + m)
+    prob = _problem(layout, heterostructure, window_nm, resolution_nm)
+    return prob.solve(voltages or {}, initial=initial, tolerance_meV=tolerance_meV,
+                      max_iterations=max_iterations, influence_tolerance=influence_tolerance,
+                      method=method)
+
+
+def density_nm2_from_cm2(n_cm2):
+    """cm^-2 -> nm^-2."""
+    return np.asarray(n_cm2) * NM2_PER_CM2
