@@ -41,10 +41,12 @@ else
         echo "[setup] WARNING: libblas.so.3 is (often the slow reference BLAS); 'qpcsim info' says which." >&2
     esac
 fi
-# Point libblas.so.3 / liblapack.so.3 at the serial OpenBLAS (update-alternatives --set
-# is a no-op when already so; a missing alternative leaves the system as it is).
+# Point libblas.so.3 / liblapack.so.3 at the serial OpenBLAS, and libopenblas.so.0 too:
+# Debian's libblas.so.3 wrappers load libopenblas.so.0 from /usr/lib/<triplet>, which is
+# another alternative (the pthread build by default).  Only switched when not already
+# so (idempotent); a missing alternative leaves the system as it is.
 if dpkg -s "$OPENBLAS_PKG" >/dev/null 2>&1 && command -v update-alternatives >/dev/null 2>&1; then
-    for lib in libblas.so.3 liblapack.so.3; do
+    for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
         name=$(update-alternatives --get-selections 2>/dev/null | awk -v l="$lib" 'index($1, l "-") == 1 && !n++ {print $1}' || true)
         [ -n "$name" ] || continue
         target=$(update-alternatives --list "$name" 2>/dev/null | grep '/openblas-serial/' | head -n1 || true)
