@@ -83,22 +83,24 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
     runs the same arithmetic, bit for bit, in every process and executor.
     Without MUMPS it is always ``"rgf"`` (SciPy's SuperLU path is slower still).
     Otherwise the back end with the smaller modelled per-point time (ms, one
-    core), a model fitted by non-negative least squares to the cases of
-    ``benchmarks/bench_backends.py`` (saddle QPCs 25 x 50 .. 200 x 400, a
-    short wide one, Zeeman-resolved saddles, long narrow wires):
+    core), with MUMPS on OpenBLAS (``scripts/setup_env.sh`` selects it; see
+    ``qpcsim info``). RGF runs on SciPy's bundled OpenBLAS:
 
     * RGF: one dense m x m inversion per column, m = ny * norbs, plus Python
       overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)``;
-    * MUMPS: nested dissection of the grid, where the spin species decouple
-      (cost linear in norbs), plus the dense Schur solve on X (|X| ~ 2m):
-      ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3``, with
-      long/short = max/min(nx, ny).
+    * MUMPS: nested dissection of the grid plus the dense Schur solve on X
+      (|X| ~ 2m): ``norbs^1.2 (1.3e-3 nx ny + 1.4e-5 long short^2) + 5.6e-6 m^3``,
+      long/short = max/min(nx, ny). Refitted (issue 16) by least squares in log
+      space to the MUMPS/RGF ratio measured interleaved by
+      ``benchmarks/bench_backends.py``-style races (30 cases: saddles 8 x 100 ..
+      400 x 200, short wide ones, Zeeman saddles, wires 19-59 sites across)
+      times the RGF model, whose library did not change.
 
-    In effect: spinless devices about 12-110 sites across run RGF, narrower
-    ones (where MUMPS is trivially cheap) and wider ones MUMPS; Zeeman-resolved
-    devices run RGF up to about 20-50 sites across (RGF does not exploit the
-    spin block structure). Near a crossover both cost about the same, and the
-    choice may alternate with the length. Devices 2 columns long run RGF.
+    In effect: spinless devices up to about 50-60 sites across run RGF, wider
+    ones MUMPS (MUMPS on the reference BLAS took over only beyond ~110-150);
+    very short wide ones (a few columns) RGF; Zeeman-resolved devices run RGF
+    up to about 25-30 sites across. Near a crossover both cost about the same
+    (within 10 %). Devices 2 columns long run RGF.
     """
     if not mumps or nx <= 2:
         # nx <= 2: every site is a lead-interface site, and MUMPS refuses a Schur
@@ -107,7 +109,7 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool = True) -> str:
     m = ny * norbs
     long, short = max(nx, ny), min(nx, ny)
     t_rgf = nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
-    t_mumps = 9.6e-4 * norbs * nx * ny + 3.8e-5 * norbs * long * short**2 + 1.0e-5 * m**3
+    t_mumps = norbs**1.2 * (1.3e-3 * nx * ny + 1.4e-5 * long * short**2) + 5.6e-6 * m**3
     return "rgf" if t_rgf < t_mumps else "mumps"
 
 
