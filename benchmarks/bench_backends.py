@@ -71,10 +71,12 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer points and sizes")
     args = ap.parse_args(argv)
+    from qpcsim.backends.blas import blas_report, format_blas_report
+    print("\n".join(format_blas_report(blas_report())[:-1]))
     print(f"{'case':<28} {'nx':>5} {'ny':>4} {'MUMPS ms':>10} {'RGF ms':>9} "
           f"{'M/R':>7}  auto   max|dev|")
     all_ok = True
-    widths = (25, 50, 100) if args.quick else (25, 50, 100, 200)
+    widths = (25, 50, 100) if args.quick else (25, 50, 70, 100, 200)
     for w in widths:
         n = 3 if w >= 200 else (5 if w >= 100 else 9)
         dev = saddle(w, 2 * w)

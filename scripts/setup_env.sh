@@ -10,16 +10,57 @@ CONSTRAINTS=requirements/constraints.txt
 
 log() { printf '[setup] %s\n' "$*"; }
 
-# 1. MUMPS (Kwant's fast sparse solver).  Debian package, only as root with apt.
-if dpkg -s libmumps-seq-dev >/dev/null 2>&1; then
-    log "libmumps-seq-dev present"
-elif command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
-    log "installing libmumps-seq-dev (apt)"
+# 1. MUMPS (Kwant's fast sparse solver) and an optimized BLAS/LAPACK for it.
+#    Debian packages, only as root with apt.  Kwant's MUMPS links libblas.so.3 and
+#    liblapack.so.3, which Debian resolves through the alternatives system; the
+#    reference libblas3/liblapack3 make the MUMPS back end about 2x slower than
+#    OpenBLAS.  The serial OpenBLAS build is chosen: qpcsim runs BLAS on one thread
+#    inside a point anyway (bit-identical results; see benchmarks/RESULTS.md), and a
+#    serial library keeps plain Kwant (kwant.smatrix) single-threaded as well.
+OPENBLAS_PKG=libopenblas0-serial
+as_root_with_apt=0
+command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && as_root_with_apt=1
+missing=""
+for pkg in libmumps-seq-dev pkg-config "$OPENBLAS_PKG"; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"
+done
+if [ -z "$missing" ]; then
+    log "libmumps-seq-dev and $OPENBLAS_PKG present"
+elif [ "$as_root_with_apt" = 1 ]; then
+    log "installing$missing (apt)"
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libmumps-seq-dev pkg-config >/dev/null
+    # shellcheck disable=SC2086
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 else
-    echo "[setup] WARNING: cannot install libmumps-seq-dev (need root and apt-get)." >&2
-    echo "[setup] WARNING: Kwant will use SciPy's slower sparse solver; 'qpcsim info' says which is active." >&2
+    case "$missing" in *libmumps-seq-dev*)
+        echo "[setup] WARNING: cannot install libmumps-seq-dev (need root and apt-get)." >&2
+        echo "[setup] WARNING: Kwant will use SciPy's slower sparse solver; 'qpcsim info' says which is active." >&2
+    esac
+    case "$missing" in *"$OPENBLAS_PKG"*)
+        echo "[setup] WARNING: cannot install $OPENBLAS_PKG (need root and apt-get): MUMPS uses whatever" >&2
+        echo "[setup] WARNING: libblas.so.3 is (often the slow reference BLAS); 'qpcsim info' says which." >&2
+    esac
+fi
+# Point libblas.so.3 / liblapack.so.3 at the serial OpenBLAS, and libopenblas.so.0 too:
+# Debian's libblas.so.3 wrappers load libopenblas.so.0 from /usr/lib/<triplet>, which is
+# another alternative (the pthread build by default).  Only switched when not already
+# so (idempotent); a missing alternative leaves the system as it is.
+if dpkg -s "$OPENBLAS_PKG" >/dev/null 2>&1 && command -v update-alternatives >/dev/null 2>&1; then
+    for lib in libblas.so.3 liblapack.so.3 libopenblas.so.0; do
+        name=$(update-alternatives --get-selections 2>/dev/null | awk -v l="$lib" 'index($1, l "-") == 1 && !n++ {print $1}' || true)
+        [ -n "$name" ] || continue
+        target=$(update-alternatives --list "$name" 2>/dev/null | grep '/openblas-serial/' | head -n1 || true)
+        [ -n "$target" ] || continue
+        current=$(readlink -f "/etc/alternatives/$name" 2>/dev/null || true)
+        if [ "$current" = "$(readlink -f "$target")" ]; then
+            log "$lib -> OpenBLAS (serial)"
+        elif [ "$(id -u)" = 0 ]; then
+            log "pointing $lib at $target"
+            update-alternatives --quiet --set "$name" "$target"
+        else
+            echo "[setup] WARNING: $lib resolves to $current, not OpenBLAS; as root: update-alternatives --set $name $target" >&2
+        fi
+    done
 fi
 
 # 2. Virtual environment.

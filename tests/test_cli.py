@@ -19,6 +19,7 @@ def test_info_names_the_solver():
     out = run("info")
     assert out.returncode == 0
     assert "Kwant   1.5.0" in out.stdout and "sparse solver: MUMPS" in out.stdout
+    assert "BLAS for MUMPS:" in out.stdout and "BLAS for NumPy:" in out.stdout
 
 
 def test_sweep_plot_show_end_to_end(tmp_path):

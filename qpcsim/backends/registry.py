@@ -196,21 +196,25 @@ def _rgf_cost(nx: int, ny: int, norbs: int) -> float:
 
 
 def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
-    """MUMPS: nested dissection of the grid, where the spin species decouple
-    (cost linear in norbs), plus the dense Schur solve on X (|X| ~ 2m):
-    ``9.6e-4 norbs nx ny + 3.8e-5 norbs long short^2 + 1.0e-5 m^3`` ms, with
-    long/short = max/min(nx, ny). Infinite for nx <= 2 (every site is on a lead
-    interface; MUMPS refuses a Schur complement onto the whole matrix)."""
+    """MUMPS on OpenBLAS (``scripts/setup_env.sh`` selects it; ``qpcsim info`` says which
+    BLAS is active): nested dissection of the grid plus the dense Schur solve on X
+    (|X| ~ 2m): ``norbs^1.2 (1.3e-3 nx ny + 1.4e-5 long short^2) + 5.6e-6 m^3`` ms,
+    long/short = max/min(nx, ny). Fitted by least squares in log space to the
+    MUMPS/RGF ratio measured interleaved (30 cases: saddles 8 x 100 .. 400 x 200,
+    short wide ones, Zeeman saddles, wires 19-59 sites across; benchmarks/RESULTS.md)
+    times the RGF model. Infinite for nx <= 2 (every site is on a lead interface;
+    MUMPS refuses a Schur complement onto the whole matrix)."""
     if nx <= 2:
         return math.inf
     m = ny * norbs
     long, short = max(nx, ny), min(nx, ny)
-    return 9.6e-4 * norbs * nx * ny + 3.8e-5 * norbs * long * short**2 + 1.0e-5 * m**3
+    return norbs**1.2 * (1.3e-3 * nx * ny + 1.4e-5 * long * short**2) + 5.6e-6 * m**3
 
 
-# In effect: spinless devices about 12-110 sites across run RGF, narrower ones
-# (where MUMPS is trivially cheap) and wider ones MUMPS; Zeeman-resolved devices
-# run RGF up to about 20-50 sites across. Registration order breaks ties (MUMPS).
+# In effect: spinless devices up to about 50-60 sites across run RGF, wider ones
+# MUMPS; very short wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to
+# about 25-30 sites across. Near a crossover both cost about the same (within 10 %).
+# Registration order breaks ties (MUMPS).
 register(BackendInfo("mumps", lambda d, a: SchurBackend(d, "mumps", a), fast_path=True,
                      cost=_mumps_cost, available=mumps_available,
                      summary="MUMPS Schur complement onto the lead variables (needs Kwant "

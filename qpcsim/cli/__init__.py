@@ -34,6 +34,8 @@ def _info(args) -> int:
     print(f"Kwant   {kwant.__version__}")
     print(f"sparse solver: {backend}"
           + ("" if backend == "MUMPS" else "  (MUMPS not found: slower SciPy SuperLU in use)"))
+    from ..backends.blas import blas_report, format_blas_report
+    print("\n".join(format_blas_report(blas_report())))
     return 0
 
 
@@ -44,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
         "gate voltages V.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    p = sub.add_parser("info", help="versions of Python, NumPy, SciPy, Kwant and the sparse solver")
+    p = sub.add_parser("info", help="versions, the sparse solver and the BLAS each back end uses")
     p.set_defaults(func=_info)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)
