@@ -13,6 +13,10 @@ import importlib
 import platform
 import sys
 
+from .._version import __version__
+from ..backends.blas import blas_report, format_blas_report
+from ..solver import solver_backend
+
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
                       "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics"]
@@ -23,8 +27,6 @@ def _info(args) -> int:
     import numpy
     import scipy
 
-    from .._version import __version__
-    from ..solver import solver_backend
 
     backend = solver_backend()
     print(f"qpcsim  {__version__}")
@@ -34,7 +36,6 @@ def _info(args) -> int:
     print(f"Kwant   {kwant.__version__}")
     print(f"sparse solver: {backend}"
           + ("" if backend == "MUMPS" else "  (MUMPS not found: slower SciPy SuperLU in use)"))
-    from ..backends.blas import blas_report, format_blas_report
     print("\n".join(format_blas_report(blas_report())))
     return 0
 

@@ -8,6 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..electrostatics import Heterostructure, Layout, ThomasFermiProblem
+from ..electrostatics.channel import channel_summary
+from ..electrostatics.provider import SelfConsistentPotential
+from ..geometry import load_geometry, load_geometry_module
+from ..plotting.electrostatics import plot_electrostatics
+from .args import check_writable, parse_set
+
 __all__ = ["register", "register_cli", "run_electrostatics"]
 
 
@@ -38,11 +45,6 @@ def _layers(items):
 
 
 def run_electrostatics(args) -> int:
-    from .args import check_writable, parse_set
-    from ..electrostatics import Heterostructure, Layout, ThomasFermiProblem
-    from ..electrostatics.channel import channel_summary
-    from ..plotting.electrostatics import plot_electrostatics
-    from ..electrostatics.provider import SelfConsistentPotential
 
     out = check_writable(args.out, "--out")
     params = parse_set(args.set)
@@ -67,7 +69,6 @@ def run_electrostatics(args) -> int:
             window = (x0 - m, x1 + m, y0 - m, y1 + m)
         problem = ThomasFermiProblem(layout, het, window, args.resolution)
     else:
-        from ..geometry import load_geometry, load_geometry_module
         module = load_geometry_module(target)
         defaults = getattr(module, "DEFAULTS", {})
         structural = {k: v for k, v in params.items() if k in defaults and

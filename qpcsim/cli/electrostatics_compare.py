@@ -8,8 +8,8 @@ import sys
 
 import numpy as np
 
-from ..engine import load_result
 from ..electrostatics.channel import sweep_figures
+from ..engine import load_result
 from ..plotting.electrostatics import plot_bare_vs_self_consistent
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis import find_steps
 from .thomas_fermi import ElectrostaticsResult
 
 __all__ = ["ChannelSummary", "channel_band_halfwidth", "saddle_point", "channel_width_nm",
@@ -162,7 +163,6 @@ class SweepFigures:
 
 def sweep_figures(gate_V, conductance) -> SweepFigures:
     """Pinch-off voltage and plateau spacing of a trace G(V_g) (V, G0)."""
-    from ..analysis import find_steps
     steps = find_steps(gate_V, conductance)
     pos = [s.position for s in steps]
     spacing = float(np.mean(np.abs(np.diff(pos)))) if len(pos) >= 2 else float("nan")

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from .. import validate as _validate
+from ..device import Device
 from ..potentials import flat_top_window
 from .heterostructure import Heterostructure
 from .layout import Layout
@@ -281,7 +282,6 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         Potential parameters ``V_<gate>`` (or ``common``) in V; the transport energy
         is ``device.metadata["fermi_energy_meV"]`` = n_s/rho.
     """
-    from ..device import Device
 
     W = _validate.positive("width_nm", width_nm, "nm")
     L = _validate.positive("length_nm", length_nm, "nm")

@@ -33,6 +33,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate as _validate
+from ..device import Device
+from ..potentials import flat_top_window
+from ..units import fermi_wavelength_nm
+from .provider import SelfConsistentPotential
 from .thomas_fermi import ConvergenceError, ElectrostaticsResult
 
 __all__ = ["quantum_density_nm2", "QuantumResult", "solve_quantum_corrected"]
@@ -46,7 +50,6 @@ class _GridPotential:
         self.switch_off = switch_off
 
     def __call__(self, x, y, it=0):
-        from ..potentials import flat_top_window
         u = self.result.potential_meV(x, y)
         if self.switch_off is not None:
             u = u * flat_top_window(x, *self.switch_off)
@@ -149,9 +152,6 @@ def solve_quantum_corrected(device, *, mixing: float = 0.8, tolerance: float = 0
     """
     from scipy.interpolate import RegularGridInterpolator
 
-    from ..device import Device
-    from ..units import fermi_wavelength_nm
-    from .provider import SelfConsistentPotential
 
     pot = device.potential
     if not isinstance(pot, SelfConsistentPotential):

@@ -14,6 +14,8 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
+from ..geometry import load_geometry
+
 __all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers"]
 
 _DEVICE_CACHE: dict = {}
@@ -46,7 +48,6 @@ class DeviceRecipe:
         device = _DEVICE_CACHE.get(self.fingerprint)
         if device is None:
             if self.kind == "geometry":
-                from ..geometry import load_geometry
                 path, params = self.payload
                 device = load_geometry(path, **params)
             else:

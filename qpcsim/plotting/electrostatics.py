@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
+from . import _pyplot, save_figure
 
 __all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent"]
 
@@ -41,7 +43,6 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     """
     from matplotlib.patches import Rectangle
 
-    from . import _pyplot, save_figure
     plt = _pyplot()
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8),
                                    gridspec_kw={"width_ratios": [1.1, 1]})
@@ -98,8 +99,6 @@ def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
     out : str or Path
         PNG path.
     """
-    from . import _pyplot, save_figure
-    from ..electrostatics.channel import sweep_figures
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for res, label, style in ((bare, "bare x lever arm 0.1 (qpc_split_gate)", "C0"),
