@@ -44,6 +44,7 @@ numbers, never on a timing, so results are bit-identical in every process.
 from __future__ import annotations
 
 import logging
+import threading
 
 import numpy as np
 from scipy.linalg import lapack
@@ -219,9 +220,14 @@ class RGFMirrorBackend:
     BackendNotApplicable
         RGF does not apply, or the device's structure (site set, hopping
         pattern) is not mirror symmetric.
-    """
 
-    name = "rgf-mirror"
+    Notes
+    -----
+    ``name`` is the path that ran this thread's latest point: ``rgf-mirror``,
+    or the fallback's name (``rgf`` for the plain sweep), so every result's
+    ``solver`` label says which arithmetic produced it. Before any point it is
+    ``rgf-mirror``, or the fallback's name when one is given.
+    """
 
     def __init__(self, device, assembly: SystemAssembly | None = None, fallback=None):
         self.assembly = assembly or SystemAssembly(device)
@@ -230,8 +236,17 @@ class RGFMirrorBackend:
                         a.sys_row, a.sys_col, a.fsyst.lead_interfaces)
         self._mirror = MirrorRGFSolver(rgf)
         self.fallback = fallback
+        self._last = threading.local()
         #: Points solved by the mirror reduction / by the fallback (diagnostics).
         self.counts = {"mirror": 0, "fallback": 0}
+
+    @property
+    def name(self) -> str:
+        """``rgf-mirror`` or the fallback's name: the path of the latest point."""
+        last = getattr(self._last, "name", None)
+        if last is not None:
+            return last
+        return "rgf-mirror" if self.fallback is None else self.fallback.name
 
     def smatrix(self, energy: float, params: dict):
         """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
@@ -244,8 +259,12 @@ class RGFMirrorBackend:
             prepared = rgf.prepare(values, leads)
             if self._mirror.applies(values, leads, prepared):
                 self.counts["mirror"] += 1
+                self._last.name = "rgf-mirror"
                 return self._mirror.solve(values, leads, prepared), leads.nprop
             self.counts["fallback"] += 1
             if self.fallback is None:
+                self._last.name = "rgf"
                 return rgf.solve(values, leads), leads.nprop
-        return self.fallback.smatrix(energy, params)
+        result = self.fallback.smatrix(energy, params)
+        self._last.name = self.fallback.name
+        return result
