@@ -185,7 +185,11 @@ class MirrorRGFSolver:
             x = self._solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10
-        return np.block([[s00, s10], [s10, s00]])
+        n = s00.shape[0]
+        smat = np.empty((2 * n, 2 * n), dtype=complex)
+        smat[:n, :n] = smat[n:, n:] = s00
+        smat[n:, :n] = smat[:n, n:] = s10
+        return smat
 
     @staticmethod
     def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
