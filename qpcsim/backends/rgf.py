@@ -307,13 +307,14 @@ class RGFSolver:
             q = -(qs @ g[:m])
         return g, p, q, t
 
-    def solve(self, sys_values: np.ndarray, leads) -> np.ndarray:
+    def solve(self, sys_values: np.ndarray, leads, prepared=None) -> np.ndarray:
         """``x[leads.kept]`` of ``A x = B``: the S-matrix (rows in ``leads.kept`` order).
 
         ``sys_values`` are the scattering region's entries of ``A`` (hoppings,
-        then ``H_ii - E``) at the coordinates given to the constructor.
+        then ``H_ii - E``) at the coordinates given to the constructor;
+        ``prepared``: :meth:`prepare`'s result for them, if already at hand.
         """
-        prepared = self.prepare(sys_values, leads)
+        prepared = prepared or self.prepare(sys_values, leads)
         lm, b_last = prepared[0], prepared[5]
         g, p, q, t = self.sweep(prepared, leads, self.nslices)
         top = t + q @ b_last                          # G_00 B_0 + G_0N B_N on kept rows

@@ -268,7 +268,7 @@ class RGFMirrorBackend:
             self.counts["fallback"] += 1
             if self.fallback is None:
                 self._last.name = "rgf"
-                return rgf.solve(values, leads), leads.nprop
+                return rgf.solve(values, leads, prepared), leads.nprop
         result = self.fallback.smatrix(energy, params)
         self._last.name = self.fallback.name
         return result
