@@ -5,8 +5,9 @@ changed every point) and the headline 100 x 200 saddle of benchmarks/run.py.
 Times are ``FastSolver.smatrix`` on one core (single-threaded BLAS): per
 point the best of ``--repeats`` calls (default 3), then the median over the
 points, after one warm-up call; the three back ends are measured interleaved,
-point by point in rotating order, so a drift of the machine hits them alike. ``rgf-mirror`` must give the plain RGF's complex S-matrix to 1e-12
-and MUMPS to 1e-10 (they share the lead modes). The disordered wire has no
+point by point in rotating order, so a drift of the machine hits them alike.
+``rgf-mirror`` must give the plain RGF's complex S-matrix to 1e-12 and MUMPS
+to 1e-10 (they share the lead modes). The disordered wire has no
 mirror: there ``rgf-mirror`` runs the plain sweep after its symmetry check
 (its overhead). ``auto`` is the path ``backend="auto"`` ran.
 

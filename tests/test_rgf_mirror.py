@@ -53,7 +53,7 @@ def test_mirror_equals_plain_rgf_for_even_and_odd_column_counts(name):
     for step in (0, 1):
         device = _device(name, step)
         parities.add(device.nx % 2)
-        s_m, s_r, nprop, mirror = _pair(device)
+        s_m, s_r, _, mirror = _pair(device)
         impl = mirror._impl
         if name in ASYMMETRIC:
             assert impl.counts == {"mirror": 0, "fallback": 1} and mirror.backend == "rgf"
@@ -69,7 +69,7 @@ def test_mirror_equals_plain_rgf_for_even_and_odd_column_counts(name):
 
 def test_zeeman_resolved_mirror():
     device = _device("qpc_saddle", 1, zeeman=True)
-    s_m, s_r, nprop, mirror = _pair(device, {"E_Z": 0.4})
+    s_m, s_r, _, mirror = _pair(device, {"E_Z": 0.4})
     assert device.norbs == 2 and mirror.backend == "rgf-mirror"
     assert np.abs(s_m - s_r).max() < TOL
 

@@ -163,7 +163,7 @@ class MirrorRGFSolver:
         rgf = self.rgf
         m, nsl = rgf.m, rgf.nslices
         prepared = prepared or rgf.prepare(sys_values, leads)
-        lm, intra_vals, c_l, c_r, b_first, _ = prepared
+        _, intra_vals, c_l, c_r, b_first, _ = prepared
         n0 = leads.nprop[0]
         h = nsl // 2
         g, p, q, t = rgf.sweep(prepared, leads, h, b_first[:, :n0])
