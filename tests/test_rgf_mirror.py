@@ -189,3 +189,19 @@ def test_mirror_is_bit_identical_across_processes():
     s, _ = solver.smatrix(0.1, device.resolve_params({}))
     assert solver.backend == "rgf-mirror"
     assert run.stdout == s.tobytes().hex() + "\n"
+
+
+@pytest.mark.parametrize("length", [5.0, 10.0, 15.0, 100.0, 105.0])
+def test_mirror_against_the_sparse_back_end_for_short_and_long_devices(length):
+    # 2, 3, 4, 21 and 22 columns: the join right after column 0 (with the lead's
+    # block), an odd middle column next to both leads, and longer even/odd ones;
+    # against SuperLU, which shares the lead modes but none of the recursion.
+    device = qpcsim.Device(width=60.0, length=length, a=5.0,
+                           potential=lambda x, y, Vg=0.3: Vg * np.exp(-x**2 / 400.0)
+                           * (1 + y**2 / 100.0))
+    params = device.resolve_params({})
+    mirror = FastSolver(device, "rgf-mirror")
+    s_m, nprop = mirror.smatrix(0.15, params)
+    s_ref, n_ref = FastSolver(device, "scipy").smatrix(0.15, params)
+    assert mirror.backend == "rgf-mirror" and nprop == n_ref and sum(nprop) > 0
+    assert np.abs(s_m - s_ref).max() < TOL
