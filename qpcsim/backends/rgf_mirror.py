@@ -51,31 +51,17 @@ from scipy.linalg import lapack
 
 from .assembly import SystemAssembly, single_threaded_blas
 from .base import BackendNotApplicable
-from .rgf import RGFSolver, _inverse
+from .rgf import RGFSolver
 
-__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL", "PARITY_LEAD_RTOL"]
+__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL"]
 
 #: Largest deviation from the mirror image, relative to the largest entry of
 #: ``A``, still treated as the symmetry (rounding of the lattice positions).
 MIRROR_RTOL = 1e-14
-#: The first column's Green's function contains the lead's numerically computed
-#: modes, parity symmetric only to rounding (1e-14 relative on the saddle): the
-#: y-parity split drops its cross-sector entries up to this, relative to its largest.
-PARITY_LEAD_RTOL = 1e-12
 #: Deviations below this (relative) are reported as an approximate symmetry.
 _NEAR_RTOL = 1e-6
 
 log = logging.getLogger(__name__)
-_R2 = np.sqrt(0.5)
-
-
-def _assemble(s00, s10):
-    """The S-matrix of a mirror-symmetric device from its lead-0 blocks."""
-    n = s00.shape[0]
-    smat = np.empty((2 * n, 2 * n), dtype=complex)
-    smat[:n, :n] = smat[n:, n:] = s00
-    smat[n:, :n] = smat[:n, n:] = s10
-    return smat
 
 
 def _deviation(a: np.ndarray, b: np.ndarray) -> float:
@@ -120,30 +106,8 @@ class MirrorRGFSolver:
         if not found.all() or len(np.unique(key)) != len(key):
             raise BackendNotApplicable("the intra-column hoppings are not mirror symmetric in x")
         self._mirror_intra = order[where]   # intra entry k <-> entry _mirror_intra[k]
-        self._parity = self._parity_structure(present, column, rows, cols, key, order)
         self._lead_checked = (None, np.inf)
-        #: Split the columns by y-parity too where it holds (B = 0, y-even gates).
-        self.use_parity = True
-        self.parity_points = 0
         self._lu_lwork: dict = {}
-
-    def _parity_structure(self, present, column, rows, cols, key, order):
-        """Index sets of the transverse parity ``y -> -y`` (row ``j`` <-> ``ny-1-j``),
-        or None where the site set or the intra-column pattern lacks it."""
-        rgf = self.rgf
-        m, norbs = rgf.m, rgf.norbs
-        ny = m // norbs
-        loc = np.arange(m)
-        flip = (ny - 1 - loc // norbs) * norbs + loc % norbs
-        if not np.array_equal(present, present[:, flip]):
-            return None
-        fkey = (column * m + flip[rows]) * m + flip[cols]
-        where = np.minimum(np.searchsorted(key[order], fkey), len(key) - 1)
-        if not np.all(key[order][where] == fkey):
-            return None
-        j = loc // norbs
-        return {"L": loc[2 * j < ny - 1], "R": flip[loc[2 * j < ny - 1]],
-                "F": loc[2 * j == ny - 1], "intra": order[where]}
 
     # ------------------------------------------------------------ detection
     def _lead_deviation(self, leads, lm) -> float:
@@ -192,19 +156,6 @@ class MirrorRGFSolver:
                       "%.2e > %.0e): not used at this point", dev, MIRROR_RTOL)
         return False
 
-    def parity_applies(self, sys_values: np.ndarray, prepared) -> bool:
-        """Whether the point is also symmetric under ``y -> -y`` (to MIRROR_RTOL):
-        intra-column entries and the couplings between columns."""
-        par = self._parity
-        if par is None:
-            return False
-        _, intra, c_l, c_r = prepared[:4]
-        scale = max(np.abs(sys_values).max(), 1e-300)
-        L, R = par["L"], par["R"]
-        dev = max(_deviation(intra, intra[par["intra"]]), _deviation(c_l[:, L], c_l[:, R]),
-                  _deviation(c_r[:, L], c_r[:, R])) / scale
-        return dev <= MIRROR_RTOL
-
     # ------------------------------------------------------------ solve
     def solve(self, sys_values: np.ndarray, leads, prepared=None) -> np.ndarray:
         """The S-matrix of a mirror-symmetric point (check :meth:`applies` first);
@@ -213,11 +164,6 @@ class MirrorRGFSolver:
         m, nsl = rgf.m, rgf.nslices
         prepared = prepared or rgf.prepare(sys_values, leads)
         _, intra_vals, c_l, c_r, b_first, _ = prepared
-        if self.use_parity and self.parity_applies(sys_values, prepared):
-            smat = self._solve_parity(leads, prepared)
-            if smat is not None:
-                self.parity_points += 1
-                return smat
         n0 = leads.nprop[0]
         h = nsl // 2
         g, p, q, t = rgf.sweep(prepared, leads, h, b_first[:, :n0])
@@ -239,110 +185,11 @@ class MirrorRGFSolver:
             x = self._solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10
-        return _assemble(s00, s10)
-
-    # ------------------------------------------------------------ y-parity
-    def _split_vec(self, c):
-        par = self._parity
-        return np.concatenate([c[par["L"]], c[par["F"]]]), c[par["L"]]
-
-    def _split_rows(self, x):
-        par = self._parity
-        xl, xr = x[par["L"]], x[par["R"]]
-        return np.concatenate([(xl + xr) * _R2, x[par["F"]]]), (xl - xr) * _R2
-
-    def _split_symmetric(self, d):
-        """Even and odd blocks of a matrix that commutes with the parity exactly."""
-        par = self._parity
-        L, R, F = par["L"], par["R"], par["F"]
-        npair, nf = len(L), len(F)
-        dll, dlr = d[np.ix_(L, L)], d[np.ix_(L, R)]
-        even = np.empty((npair + nf, npair + nf), dtype=complex)
-        even[:npair, :npair] = dll + dlr
-        even[:npair, npair:] = np.sqrt(2.0) * d[np.ix_(L, F)]
-        even[npair:, :npair] = np.sqrt(2.0) * d[np.ix_(F, L)]
-        even[npair:, npair:] = d[np.ix_(F, F)]
-        return even, dll - dlr
-
-    def _split_general(self, g):
-        """Even and odd blocks of ``g`` projected onto the parity sectors, and the
-        largest entry of the cross-sector blocks that the projection drops."""
-        par = self._parity
-        L, R, F = par["L"], par["R"], par["F"]
-        npair, nf = len(L), len(F)
-        a, b = g[np.ix_(L, L)], g[np.ix_(L, R)]
-        c, d = g[np.ix_(R, L)], g[np.ix_(R, R)]
-        lf, rf = g[np.ix_(L, F)], g[np.ix_(R, F)]
-        fl, fr = g[np.ix_(F, L)], g[np.ix_(F, R)]
-        even = np.empty((npair + nf, npair + nf), dtype=complex)
-        even[:npair, :npair] = 0.5 * (a + b + c + d)
-        even[:npair, npair:] = (lf + rf) * _R2
-        even[npair:, :npair] = (fl + fr) * _R2
-        even[npair:, npair:] = g[np.ix_(F, F)]
-        odd = 0.5 * (a - b - c + d)
-        cross = max([np.abs(x).max(initial=0.0) for x in
-                     (0.5 * (a - b + c - d), 0.5 * (a + b - c - d), lf - rf, fl - fr)])
-        return even, odd, cross
-
-    def _solve_parity(self, leads, prepared):
-        """The mirror-reduced sweep with every column after the first split into its
-        y-even and y-odd blocks (half the size each); None if the first column's
-        Green's function (which contains the lead) is not parity symmetric to
-        PARITY_LEAD_RTOL, which the lead's numerical modes decide."""
-        rgf = self.rgf
-        m, nsl = rgf.m, rgf.nslices
-        lm, intra_vals, c_l, c_r, b_first, _ = prepared
-        b0 = b_first[:, :leads.nprop[0]]
-        block = rgf._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
-                           lm.first_flat, leads.values[lm.first_idx])
-        g = _inverse(block, rgf._lwork)
-        p = (g @ b0)[:m]
-        q = g[lm.kept_first]
-        t = q @ b0
-        q = q[:, :m]
-        g = g[:m, :m]
-        g_e, g_o, cross = self._split_general(g)
-        if cross > PARITY_LEAD_RTOL * np.abs(g).max():
-            log.debug("y-parity: the first column's Green's function is parity symmetric "
-                      "only to %.2e relative: not used", cross / np.abs(g).max())
-            return None
-        p_e, p_o = self._split_rows(p)
-        q_e, q_o = (x.T for x in self._split_rows(q.T))
-        sectors = [[g_e, p_e, q_e], [g_o, p_o, q_o]]
-        h = nsl // 2
-
-        def intra_block(i):
-            return rgf._block(i, m, None, intra_vals, rgf._intra_flat[
-                rgf._intra_bounds[i]:rgf._intra_bounds[i + 1]])
-
-        for i in range(1, h):
-            cls, crs = self._split_vec(c_l[i - 1]), self._split_vec(c_r[i - 1])
-            blocks = self._split_symmetric(intra_block(i))
-            for sec, d, cl, cr in zip(sectors, blocks, cls, crs):
-                g_s, p_s, q_s = sec
-                g_s = _inverse(d - cl[:, None] * g_s * cr[None, :], rgf._lwork)
-                p_s = -(g_s @ (cl[:, None] * p_s))
-                qs = q_s * cr[None, :]
-                t -= qs @ p_s
-                sec[:] = g_s, p_s, -(qs @ g_s)
-        s10 = 0
-        if nsl % 2 == 0:
-            s00 = t
-            for (g_s, p_s, q_s), c in zip(sectors, self._split_vec(c_r[h - 1])):
-                kernel = np.eye(len(c), dtype=complex)
-                kernel -= g_s @ (c[:, None] * g_s * c[None, :])
-                x = self._solve(kernel, p_s)
-                qc = q_s * c[None, :]
-                s00 = s00 + qc @ (g_s @ (c[:, None] * x))
-                s10 = s10 - qc @ x
-        else:
-            blocks = self._split_symmetric(intra_block(h))
-            for (g_s, p_s, q_s), d, cl, cr in zip(sectors, blocks, self._split_vec(c_l[h - 1]),
-                                                  self._split_vec(c_r[h - 1])):
-                x = self._solve(d - 2.0 * (cl[:, None] * g_s * cr[None, :]), cl[:, None] * p_s)
-                s10 = s10 + (q_s * cr[None, :]) @ x
-            s00 = t + s10
-        return _assemble(s00, s10)
+        n = s00.shape[0]
+        smat = np.empty((2 * n, 2 * n), dtype=complex)
+        smat[:n, :n] = smat[n:, n:] = s00
+        smat[n:, :n] = smat[:n, n:] = s10
+        return smat
 
     @staticmethod
     def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
