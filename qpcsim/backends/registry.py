@@ -15,6 +15,7 @@ from .assembly import SystemAssembly
 from .base import BackendNotApplicable
 from .reference import KwantBackend
 from .rgf import RGFBackend
+from .rgf_mirror import RGFMirrorBackend
 from .schur import SchurBackend, mumps_available
 
 __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_backend",
@@ -46,6 +47,12 @@ class BackendInfo:
         Whether it can run in this installation.
     summary : str
         One line for listings.
+    condition : str, optional
+        A symmetry the back end exploits (e.g. ``"x-mirror"``). The auto rule
+        considers it only where the caller states the condition holds
+        (``choose_backend(..., holds=...)``); such a back end checks the
+        condition itself per point and runs its ``fallback`` attribute (a back
+        end, or ``None`` for its own) where it does not hold.
     """
 
     name: str
@@ -54,6 +61,7 @@ class BackendInfo:
     summary: str
     cost: Callable | None = None
     available: Callable[[], bool] = lambda: True
+    condition: str | None = None
 
 
 _REGISTRY: dict[str, BackendInfo] = {}
@@ -81,7 +89,8 @@ def backend_info(name: str) -> BackendInfo:
         raise ValueError(f"method={name!r} is not allowed: use one of {allowed}") from None
 
 
-def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None) -> str:
+def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None,
+                   holds: tuple = ()) -> str:
     """Fast-path back end that ``auto`` runs for an ``nx`` x ``ny``-site device.
 
     A fixed rule in the lattice size only, never a timing, so that a device
@@ -91,10 +100,17 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None) 
     The cost models (ms per point, one core) were fitted by non-negative least
     squares to the cases of ``benchmarks/bench_backends.py``; see
     :func:`_rgf_cost` and :func:`_mumps_cost`.
+
+    ``holds`` names symmetry conditions (``"x-mirror"``) the caller has found
+    in the device; back ends that need one (``BackendInfo.condition``) compete
+    only then. Without it the rule is the plain size rule above, whatever the
+    device's symmetry (``FastSolver`` asks both and decides per point).
     """
     best, best_cost = None, math.inf
     for info in _REGISTRY.values():
         if info.cost is None or not info.fast_path:
+            continue
+        if info.condition is not None and info.condition not in holds:
             continue
         usable = info.available() if (mumps is None or info.name != "mumps") else mumps
         if not usable:
@@ -131,7 +147,11 @@ class FastSolver:
         A registered fast-path back end (``mumps``, ``scipy``, ``rgf``, ...) or
         ``auto``: the choice of :func:`choose_backend` (a fixed rule in the
         device's size, so the same device always runs the same arithmetic),
-        falling back to a sparse back end where it does not apply.
+        falling back to a sparse back end where it does not apply. Where a
+        back end with a symmetry condition (``rgf-mirror``) is cheaper under
+        that condition and the device's structure has the symmetry, ``auto``
+        runs it at every point whose numbers are symmetric and the size rule's
+        choice at the others: a decision on the device and the point only.
     """
 
     def __init__(self, device, backend: str = "auto"):
@@ -151,7 +171,31 @@ class FastSolver:
                 # Deterministic (the device decides): a sparse back end covers everything.
                 choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
                 self._impl = _REGISTRY[choice].factory(device, self.assembly)
-        self.backend = self._impl.name
+            self._impl = self._conditional(device, choice)
+
+    def _conditional(self, device, choice: str):
+        """The first back end with a symmetry condition that beats ``choice`` under
+        it and whose structural check passes on ``device``, with ``choice``'s back
+        end as its per-point fallback; else ``choice``'s back end."""
+        for info in _REGISTRY.values():
+            if info.condition is None or not info.available():
+                continue
+            pick = choose_backend(device.nx, device.ny, device.norbs, holds=(info.condition,))
+            if pick != info.name:
+                continue
+            try:
+                impl = info.factory(device, self.assembly)
+            except BackendNotApplicable:
+                continue
+            impl.fallback = self._impl
+            return impl
+        return self._impl
+
+    @property
+    def backend(self) -> str:
+        """Name of the back end that ran the latest point (before any point: the
+        one that runs a point without symmetry)."""
+        return self._impl.name
 
     @property
     def name(self) -> str:
@@ -211,6 +255,13 @@ def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
     return norbs**1.2 * (1.3e-3 * nx * ny + 1.4e-5 * long * short**2) + 5.6e-6 * m**3
 
 
+def _rgf_mirror_cost(nx: int, ny: int, norbs: int) -> float:
+    """RGF on the left half of an x-mirror symmetric device plus the join (about
+    one column): :func:`_rgf_cost` of ``ceil(nx / 2) + 1`` columns. Ties (nx = 2)
+    go to the plain RGF."""
+    return _rgf_cost((nx + 1) // 2 + 1, ny, norbs)
+
+
 # In effect: spinless devices up to about 50-60 sites across run RGF, wider ones
 # MUMPS; very short wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to
 # about 25-30 sites across. Near a crossover both cost about the same (within 10 %).
@@ -221,6 +272,10 @@ register(BackendInfo("mumps", lambda d, a: SchurBackend(d, "mumps", a), fast_pat
                              "built with MUMPS)"))
 register(BackendInfo("rgf", lambda d, a: RGFBackend(d, a), fast_path=True, cost=_rgf_cost,
                      summary="recursive Green's functions over the lattice columns"))
+register(BackendInfo("rgf-mirror", lambda d, a: RGFMirrorBackend(d, a), fast_path=True,
+                     cost=_rgf_mirror_cost, condition="x-mirror",
+                     summary="RGF over half the columns where the device is x-mirror "
+                             "symmetric (checked per point; else plain RGF)"))
 register(BackendInfo("scipy", lambda d, a: SchurBackend(d, "scipy", a), fast_path=True,
                      summary="SuperLU Schur complement (slow; when Kwant lacks MUMPS)"))
 register(BackendInfo("kwant", lambda d, a: KwantBackend(d), fast_path=False,

@@ -251,12 +251,10 @@ class RGFSolver:
         return block
 
     # ------------------------------------------------------------ solve
-    def solve(self, sys_values: np.ndarray, leads) -> np.ndarray:
-        """``x[leads.kept]`` of ``A x = B``: the S-matrix (rows in ``leads.kept`` order).
-
-        ``sys_values`` are the scattering region's entries of ``A`` (hoppings,
-        then ``H_ii - E``) at the coordinates given to the constructor.
-        """
+    def prepare(self, sys_values: np.ndarray, leads):
+        """Per-point pieces of the recursion: ``(lead map, intra-column values,
+        cL, cR, B on the first block, B on the last block)``; ``cL[i]`` (``cR[i]``)
+        is the diagonal of ``A[i+1, i]`` (``A[i, i+1]``)."""
         m, nsl = self.m, self.nslices
         lm = self._lead_map(leads)
         intra_vals = sys_values[self._intra_idx]
@@ -272,14 +270,25 @@ class RGFSolver:
         b_first[lm.b_first[0]] = rhs[lm.b_first[1]]
         b_last = np.zeros((lm.sizes[1], n_in), dtype=complex)
         b_last[lm.b_last[0]] = rhs[lm.b_last[1]]
+        return lm, intra_vals, c_l, c_r, b_first, b_last
 
+    def sweep(self, prepared, leads, ncols: int, b_first=None):
+        """The recursion from the left lead through columns ``0 .. ncols-1``.
+
+        Returns ``(g, p, q, t)``: the left-connected Green's function of column
+        ``ncols-1`` (with the right lead's block if ``ncols`` is all columns),
+        ``G^L_{i0} B_0``, ``R G^L_{0i}`` and ``R G^L_{00} B_0`` (``B_0``:
+        ``b_first``, by default all incoming modes)."""
+        m, nsl = self.m, self.nslices
+        lm, intra_vals, c_l, c_r, b_all, _ = prepared
+        b_first = b_all if b_first is None else b_first
         block = self._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
                             lm.first_flat, leads.values[lm.first_idx])
         g = _inverse(block, self._lwork)
         p = g @ b_first                       # G^L_{i0} B_0
         q = g[lm.kept_first]                  # R G^L_{0i}
         t = q @ b_first                       # R G^L_{00} B_0
-        for i in range(1, nsl):
+        for i in range(1, ncols):
             cl, cr = c_l[i - 1], c_r[i - 1]
             corr = np.multiply(g[:m, :m], (-cl)[:, None], order="C")
             corr *= cr[None, :]
@@ -296,6 +305,18 @@ class RGFSolver:
             qs = q[:, :m] * cr[None, :]
             t -= qs @ p[:m]
             q = -(qs @ g[:m])
+        return g, p, q, t
+
+    def solve(self, sys_values: np.ndarray, leads, prepared=None) -> np.ndarray:
+        """``x[leads.kept]`` of ``A x = B``: the S-matrix (rows in ``leads.kept`` order).
+
+        ``sys_values`` are the scattering region's entries of ``A`` (hoppings,
+        then ``H_ii - E``) at the coordinates given to the constructor;
+        ``prepared``: :meth:`prepare`'s result for them, if already at hand.
+        """
+        prepared = prepared or self.prepare(sys_values, leads)
+        lm, b_last = prepared[0], prepared[5]
+        g, p, q, t = self.sweep(prepared, leads, self.nslices)
         top = t + q @ b_last                          # G_00 B_0 + G_0N B_N on kept rows
         bottom = p[lm.kept_last] + g[lm.kept_last] @ b_last
         return np.vstack([top, bottom])
