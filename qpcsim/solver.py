@@ -10,7 +10,7 @@ returns a :class:`TransportResult`:
   ``rgf``), otherwise ``kwant``;
 * ``"fast"``: the fast path's choice, never Kwant;
 * any registered back end by name (``qpcsim.backends.registered()``:
-  ``mumps``, ``rgf``, ``scipy``, ``kwant``, ...); ``kwant`` is plain
+  ``mumps``, ``rgf``, ``rgf-mirror``, ``scipy``, ``kwant``); ``kwant`` is plain
   ``kwant.smatrix`` on ``device.build()``, the reference.
 
 Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
@@ -85,7 +85,7 @@ class TransportResult:
     unitarity_error : float
         max|S^dagger S - 1| (largest over the thermal quadrature nodes at T > 0).
     solver : str
-        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``fast-rgf``, ``kwant``.
+        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``fast-rgf``, ``fast-rgf-mirror``, ``kwant``.
     smatrix : ndarray
         Full S-matrix at the Fermi energy (Kwant's mode order and normalization).
     """
