@@ -28,7 +28,7 @@ Units: lengths nm, ``Vg`` in meV.
 import numpy as np
 
 import qpcsim
-from qpcsim.potentials import flat_top_window
+from qpcsim.potentials import flat_top_window, smooth_step
 
 DEFAULTS = dict(
     Vg=0.0,           # gate potential energy under the constriction (meV)
@@ -38,10 +38,13 @@ DEFAULTS = dict(
     L_taper=300.0,    # taper length (nm): 0 = abrupt
     L_gate_ramp=100.0,  # switch-off length of Vg in the wide part (nm)
     V_wall=250.0,     # height of the confining walls (meV); >> Fermi energy
+    wall_width=None,  # rise length of the walls (nm); None = one lattice constant
+    smooth_wall=False,  # wall rises as a C-infinity step instead of linearly
     zeeman=False,     # resolve spins: adds the Zeeman energy E_Z (meV) as a parameter
     a=2.5,            # lattice constant (nm)
 )
-STRUCTURAL = ("zeeman", "W", "w_c", "L_c", "L_taper", "L_gate_ramp", "V_wall", "a")
+STRUCTURAL = ("zeeman", "W", "w_c", "L_c", "L_taper", "L_gate_ramp", "V_wall", "wall_width",
+              "smooth_wall", "a")
 
 
 def constriction_width(x, W, w_c, L_c, L_taper):
@@ -84,10 +87,12 @@ def make_device(**params) -> qpcsim.Device:
     L = a * np.ceil(L / a - 1e-9)
 
     V_wall = v.positive("V_wall", p["V_wall"], "meV")
+    rise = a if p["wall_width"] is None else v.positive("wall_width", p["wall_width"], "nm")
+    profile = smooth_step if p["smooth_wall"] else (lambda s: np.clip(s, 0.0, 1.0))
 
     def potential(x, y, Vg=p["Vg"]):
         half_width = 0.5 * constriction_width(x, W, w_c, L_c, L_taper)
-        wall = V_wall * np.clip((np.abs(y) - half_width) / a + 0.5, 0.0, 1.0)
+        wall = V_wall * profile((np.abs(y) - half_width) / rise + 0.5)
         return wall + Vg * flat_top_window(x, half_gate, ramp)
 
     return qpcsim.Device(
