@@ -55,6 +55,7 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.linalg import eigh_tridiagonal
 
 from .. import validate as _validate
 from ..geometry import load_geometry
@@ -145,17 +146,19 @@ def constriction_of(device, params=None, count: int = 12) -> Constriction:
     order = np.lexsort((y, column))
     starts = np.searchsorted(column[order], np.arange(len(xs) + 1))
     e1 = np.empty(len(xs))
-    spectra = []
-    for k in range(len(xs)):
+
+    def column_levels(k, m):
         sel = order[starts[k]:starts[k + 1]]
         yc, vc = y[sel], V[sel]
         hop = (np.diff(yc) < 1.5 * device.a).astype(float)
-        h = np.diag(2.0 * t + vc) - t * (np.diag(hop, 1) + np.diag(hop, -1))
-        ev = np.linalg.eigvalsh(h)[:count]
-        spectra.append(ev)
-        e1[k] = ev[0]
+        m = min(m, len(yc)) - 1
+        return eigh_tridiagonal(2.0 * t + vc, -t * hop, eigvals_only=True,
+                                select="i", select_range=(0, m))
+
+    for k in range(len(xs)):
+        e1[k] = column_levels(k, 1)[0]
     k0 = int(np.argmax(e1))
-    thresholds = np.asarray(spectra[k0])
+    thresholds = np.asarray(column_levels(k0, count))
     lead_gap = float(lead[1] - lead[0]) if len(lead) > 1 else float(lead[0])
     rise = e1[k0] - lead[0]
     if rise <= CONSTRICTION_MIN_RISE * lead_gap:
