@@ -39,7 +39,12 @@ Units: lengths nm, ``Vg`` in meV.
 import numpy as np
 
 import qpcsim
+from qpcsim.physics.lattice import documented_lattice_error
 from qpcsim.potentials import flat_top_window, smooth_step
+
+#: |G(a) - G(0)| / a^2 (G0/nm^2), a^2 extrapolation from a = 2.5, 1.875 nm at the defaults,
+#: E = 15 meV on plateau 3 (Vg = -2.7 meV; plateau 1: 3.5e-6).
+LATTICE_ERROR_PER_NM2 = 3.5e-5
 
 DEFAULTS = dict(
     Vg=0.0,           # gate potential energy under the constriction (meV)
@@ -109,4 +114,6 @@ def make_device(**params) -> qpcsim.Device:
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, units={"Vg": "meV"},
         zeeman=bool(p["zeeman"]), name="qpc_hardwall",
-        metadata={"geometry": "qpc_hardwall", "make_device": p, "structural_parameters": STRUCTURAL})
+        metadata={"geometry": "qpc_hardwall", "make_device": p, "structural_parameters": STRUCTURAL,
+                  "lattice_error_estimate": documented_lattice_error(
+                      LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (Vg=-2.7 meV)")})

@@ -32,7 +32,13 @@ Units: energies meV, lengths nm.
 import numpy as np
 
 import qpcsim
+from qpcsim.physics.lattice import documented_lattice_error
 from qpcsim.potentials import flat_top_window, harmonic_curvature
+
+#: |G(a) - G(0)| / a^2 (G0/nm^2), measured by a^2 extrapolation (a = 2, 1.5, 1 nm) at the
+#: defaults, E = 10 meV, V0 = 3.5 meV (one tunnelling mode); ~13x larger on a sharp step
+#: (hbar w_y / hbar w_x = 4: 0.037 G0 at a = 2 nm) and at B = 2 T (0.086 G0).
+LATTICE_ERROR_PER_NM2 = 7.2e-4
 
 DEFAULTS = dict(
     V0=5.0,        # saddle-point height (meV); the gate knob of this model
@@ -69,7 +75,9 @@ def make_device(**params) -> qpcsim.Device:
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, material=material,
         units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=bool(p["zeeman"]), name="qpc_saddle",
-        metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL})
+        metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL,
+                  "lattice_error_estimate": documented_lattice_error(
+                      LATTICE_ERROR_PER_NM2, a, "hw_x=1, hw_y=2 meV, E=10, V0=3.5 meV")})
 
 
 def buttiker_transmissions(energy, V0, hw_x, hw_y, n_modes=8):

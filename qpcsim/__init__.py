@@ -35,6 +35,7 @@ from .physics.fits import (  # noqa: E402
                            fit_mean_free_path,
                            predicted_localization_length,
 )
+from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
@@ -49,4 +50,5 @@ __all__ = [
     "fit_localization_length", "predicted_localization_length", "probe_conductance",
     "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
     "compare_disorder", "units", "validate", "__version__",
+    "lattice_error_estimate", "LatticeError",
 ]
