@@ -205,6 +205,22 @@ def test_verdicts_follow_the_measured_conductance():
     assert abs(r.transmission.mean() - 3) > 10 * ls.VISIBLE_TOL
 
 
+def test_taper_is_the_constrictions_not_the_envelopes():
+    """The split gate's taper is the 10-90 % rise of its lowest subband bottom (156 nm),
+    not L_switch (100 nm); its subband spacing is the saddle's (1.27 meV between the
+    first two), not the lead's (0.164 meV); the hard wall reports its L_taper."""
+    sg = qpcsim.load_geometry("qpc_split_gate")
+    con = ls.constriction_of(sg)
+    assert con.present and con.taper == pytest.approx(156.0, abs=8.0)
+    assert con.thresholds[1] - con.thresholds[0] == pytest.approx(1.27, abs=0.02)
+    lead = sg.transverse_mode_energies(3)
+    assert lead[1] - lead[0] == pytest.approx(0.164, abs=0.002)
+    s = ls.length_scales(sg, 0.5 * (con.thresholds[0] + con.thresholds[1]), 0.1)
+    assert s.taper == con.taper and s.open_modes == 1 and s.has_constriction
+    hw = ls.length_scales(qpcsim.load_geometry("qpc_hardwall", a=5.0), 4.0, 0.1)
+    assert hw.taper == 300.0
+
+
 def test_lengths_bad_input():
     saddle = qpcsim.load_geometry("qpc_saddle", hw_y=4.0, W=100.0, L=250.0, a=5.0)
     th = ls.constriction_of(saddle).thresholds
