@@ -100,7 +100,8 @@ def make_device(**params) -> qpcsim.Device:
     half_gate = L_c / 2 + L_taper
     # Room for the gate ramp plus one lattice spacing of clean wide channel at each end.
     L = 2 * (half_gate + ramp) + 2 * a
-    L = a * np.ceil(L / a - 1e-9)
+    # an even number of lattice constants: a column sits at x = 0 (transverse_thresholds)
+    L = 2 * a * np.ceil(L / (2 * a) - 1e-9)
 
     V_wall = v.positive("V_wall", p["V_wall"], "meV")
     rise = a if p["wall_width"] is None else v.positive("wall_width", p["wall_width"], "nm")
