@@ -31,4 +31,4 @@ from . import (
 )
 
 __all__ = ["adiabaticity", "born", "compare", "coulomb", "dephasing", "disorder", "dots",
-           "ensemble", "fits", "lengths", "luttinger"]
+           "ensemble", "fits", "lattice", "lengths", "luttinger"]

@@ -60,8 +60,14 @@ from scipy.linalg import eigh_tridiagonal
 from .. import validate as _validate
 from ..geometry import load_geometry
 from ..potentials import harmonic_curvature
-from ..units import (E_CHARGE, HBAR, fermi_velocity_m_per_s, fermi_wavelength_nm,
-                     thermal_energy_meV, thermal_length_nm)
+from ..units import (
+    E_CHARGE,
+    HBAR,
+    fermi_velocity_m_per_s,
+    fermi_wavelength_nm,
+    thermal_energy_meV,
+    thermal_length_nm,
+)
 from .born import born_mean_free_path
 from .ensemble import ensemble
 from .fits import fit_mean_free_path
