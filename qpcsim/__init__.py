@@ -35,6 +35,7 @@ from .physics.disorder import DisorderField, with_disorder  # noqa: E402
 from .physics.ensemble import EnsembleResult, ensemble  # noqa: E402
 from .physics.fits import (fit_localization_length, fit_mean_free_path,  # noqa: E402
                            predicted_localization_length)
+from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 
@@ -48,4 +49,5 @@ __all__ = [
     "fit_localization_length", "predicted_localization_length", "probe_conductance",
     "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
     "compare_disorder", "units", "validate", "__version__",
+    "lattice_error_estimate", "LatticeError",
 ]

@@ -229,6 +229,16 @@ def fit_buttiker(x, conductance, *, lever_arm: float = 1.0, guess: dict | None =
     if max_conductance is not None:
         keep = g <= max_conductance
         x, g = x[keep], g[keep]
+    if x.size >= 2:
+        # lever_arm > 0: the gate raises the saddle, so G must fall as x rises
+        trend = float(np.polyfit(x - x.mean(), g, 1)[0])
+        if trend != 0 and np.sign(trend) == np.sign(lever_arm):
+            raise ValueError(
+                f"lever_arm={lever_arm:g} has the wrong sign for this sweep: G "
+                f"{'rises' if trend > 0 else 'falls'} with the gate (from {g[0]:.3g} to "
+                f"{g[-1]:.3g} G0), so the lever arm must be "
+                f"{'negative' if trend > 0 else 'positive'} (a wrong sign fits nonsense, "
+                "e.g. hbar omega_x ~ 1e7 meV)")
     guess = dict(guess or {})
     steps = find_steps(x, g)
     if not {"hw_x", "hw_y", "x0"} <= guess.keys():

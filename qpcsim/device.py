@@ -36,7 +36,7 @@ import numpy as np
 
 from . import validate as _validate
 from .serialize import jsonable
-from .units import GAAS, Material, flux_per_plaquette, hopping_meV
+from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
 
 __all__ = ["Device"]
 
@@ -94,6 +94,11 @@ class Device:
         Resolve the two spin species and add the parameter ``E_Z`` (meV), the
         Zeeman splitting. Conductances stay in units of G0 = 2e^2/h, so a
         spin-split channel contributes 1/2.
+    zeeman_from_field : bool
+        With ``zeeman=True``: derive the Zeeman energy from the field,
+        E_Z = |g| mu_B B (``units.zeeman_energy_meV``; 0.127 meV at 5 T in
+        GaAs), instead of leaving ``E_Z`` an independent parameter (default
+        0 whatever B). An explicit ``E_Z`` that disagrees with B is refused.
     name : str
         Label for plots and metadata.
     metadata : mapping, optional
@@ -106,7 +111,8 @@ class Device:
                  params: Mapping[str, float] | None = None,
                  units: Mapping[str, str] | None = None,
                  material: Material = GAAS, zeeman: bool = False,
-                 name: str = "device", metadata: Mapping | None = None):
+                 name: str = "device", metadata: Mapping | None = None,
+                 zeeman_from_field: bool = False):
         self.a = _validate.positive("a", a, "nm")
         self.width = _validate.positive("width", width, "nm")
         self.length = _validate.positive("length", length, "nm")
@@ -116,6 +122,11 @@ class Device:
         self.zeeman = bool(zeeman)
         self.name = str(name)
         self.metadata = dict(metadata or {})
+        if zeeman_from_field:
+            if not self.zeeman:
+                raise ValueError("zeeman_from_field=True is not allowed without zeeman=True: "
+                                 "E_Z needs resolved spins")
+            self.metadata["zeeman_from_field"] = True   # part of the fingerprint
         self.t = hopping_meV(self.a, material)  # meV
 
         self.ny = _lattice_count("width", self.width, self.a) - 1
@@ -208,6 +219,13 @@ class Device:
                               hint=self._structural_hint())
         merged = dict(self.defaults)
         merged.update(_validate.mapping_of_numbers("", params, self.units))
+        if self.metadata.get("zeeman_from_field"):
+            e_z = zeeman_energy_meV(merged["B"], self.material)
+            if "E_Z" in params and not np.isclose(merged["E_Z"], e_z, rtol=1e-12, atol=0.0):
+                raise ValueError(
+                    f"E_Z={merged['E_Z']!r} meV is not allowed: with zeeman_from_field=True it is "
+                    f"set by B={merged['B']!r} T (|g| mu_B B = {e_z:.6g} meV); give B only")
+            merged["E_Z"] = e_z
         return merged
 
     def _structural_hint(self) -> str:

@@ -68,6 +68,21 @@ def test_buttiker_fit_recovers_saddle_frequencies():
     assert fit.hw_x_err < 0.05 and fit.hw_y_err < 0.05
 
 
+def test_buttiker_fit_refuses_wrong_lever_arm_sign():
+    """A synthetic split-gate-like trace, G rising with the gate (lever arm -0.5 meV per
+    unit): the right sign recovers hw_x = 0.8, hw_y = 2.5 meV; the wrong one used to
+    return hw_x ~ 2e7 meV silently and is now refused."""
+    from qpcsim.analysis import buttiker_conductance
+    x = np.linspace(5.0, 25.0, 201)
+    g = buttiker_conductance(x, 0.8, 2.5, 5.0, lever_arm=-0.5)
+    fit = fit_buttiker(x, g, lever_arm=-0.5, max_conductance=3.5,
+                       guess={"hw_x": 1.0, "hw_y": 2.0, "x0": 4.0})
+    assert fit.hw_x == pytest.approx(0.8, rel=1e-3) and fit.hw_y == pytest.approx(2.5, rel=1e-3)
+    with pytest.raises(ValueError, match=r"lever_arm=0.5 has the wrong sign for this sweep: G "
+                                         r"rises with the gate .* must be negative"):
+        fit_buttiker(x, g, lever_arm=0.5, max_conductance=3.5)
+
+
 def test_fit_bad_input():
     with pytest.raises(ValueError, match="at least two conductance steps"):
         fit_buttiker(np.linspace(0, 1, 20), np.ones(20))

@@ -159,3 +159,42 @@ def test_validity_is_reported():
     with pytest.warns(UserWarning, match="orthodox theory does not apply"):
         coulomb.conductance_vs_gate(opened, [0.0], 0.1)
     assert coulomb.capacitance_aF(coulomb.charging_energy_meV(80.0)) == pytest.approx(80.0)
+
+
+def test_peaks_are_resolved_and_equal():
+    """The CLI's model (E_C = 1 meV, Delta = 0.2 meV, Gamma = 1e-4 meV, T = 0.1 K): every
+    peak 0.004557 G0 on the peak-resolving grid; on the old 400-point grid (step
+    0.118 mV vs FWHM 0.30 mV) they fell 0.00453 -> 0.00408."""
+    model = coulomb.DotModel(np.arange(4) * 0.2, 1e-4, 1e-4, 1.0, alpha=0.1)
+    peaks = coulomb.coulomb_peaks(model, 0.1)
+    np.testing.assert_allclose(peaks.height, 0.004557, atol=2e-6)
+    old = np.linspace(-0.005, 3.5 * 1.2 / 100, 400)
+    g_old = coulomb.conductance_vs_gate(model, old, 0.1).conductance
+    assert g_old.max() < 0.00454                         # the artefact the grid made
+    grid = coulomb.peak_resolving_gates(peaks, old, 0.1, 0.1)
+    trace = coulomb.conductance_vs_gate(model, grid, 0.1)
+    for v, h in zip(peaks.gate_V, peaks.height):
+        near = np.abs(trace.gate_V - v) < 0.3 * 0.2 / 100
+        assert trace.conductance[near].max() == pytest.approx(h, rel=1e-9)
+    with pytest.raises(ValueError, match=r"transitions contains 7: allowed are 0 .. 3"):
+        coulomb.coulomb_peaks(model, 0.1, transitions=[7])
+
+
+@pytest.mark.slow
+def test_cli_peaks_are_resolved_and_equal(tmp_path, capsys):
+    """Equal levels couplings: every peak 0.004557 G0 (E_C = 1 meV, Delta = 0.2 meV,
+    Gamma = 1e-4 meV, T = 0.1 K). The old 400-point grid (step 0.118 mV vs FWHM 0.30 mV)
+    drew them falling 0.00453 -> 0.00408."""
+    from qpcsim.cli import main
+    assert main(["coulomb", "--levels", "3", "--out", str(tmp_path / "c.png")]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if "->" in line and "G0" not in line]
+    heights = np.array([float(r[-1]) for r in rows])
+    assert len(heights) == 3
+    np.testing.assert_allclose(heights, 0.004557, atol=2e-6)
+    assert "peak height 0.004557" in out
+    model = coulomb.DotModel(np.arange(6) * 0.2, 1e-4, 1e-4, 1.0, alpha=0.1)
+    peaks = coulomb.coulomb_peaks(model, 0.1)
+    # positions: (E_n + E_C (n + 1/2)) / (e alpha) to a small fraction of kT
+    expected = (model.levels + 1.0 * (np.arange(6) + 0.5)) / 100.0
+    np.testing.assert_allclose(peaks.gate_V, expected, atol=0.05 * K_BOLTZMANN_MEV * 0.1 / 100)

@@ -33,18 +33,27 @@ def test_clean_cold_coherent_device_shows_plateaus(wire):
 
 def test_each_verdict_flips_when_its_length_drops_below_L(wire):
     e, dE = energy_mid(wire)
-    base = ls.length_scales(wire, e, 0.0, disorder=5.0)
+    base = ls.length_scales(wire, e, 0.0, disorder=1.0)
     assert base.condition("L << l_e").ok and base.l_e_born > 10 * wire.length
+    # U = 5 meV: l_tr = 18 L, still <T> = N/(1 + L/l) = 2.90: 0.1 off the plateau
+    weak = ls.length_scales(wire, e, 0.0, disorder=5.0)
+    assert not weak.condition("L << l_e").ok
+    assert weak.condition("L << l_e").predicted == pytest.approx(0.143, abs=0.005)
     dirty = ls.length_scales(wire, e, 0.0, disorder=30.0)
     assert dirty.l_e_born < wire.length and not dirty.condition("L << l_e").ok
     assert not dirty.plateaus_visible
     dephased = ls.length_scales(wire, e, 0.0, L_phi=0.5 * wire.length)
     assert dephased.condition("L << L_phi").ratio == pytest.approx(2.0)
-    assert not dephased.condition("L << L_phi").ok and not dephased.plateaus_visible
+    # pure dephasing does not backscatter: plateaus stay, interference goes
+    assert not dephased.condition("L << L_phi").ok and dephased.plateaus_visible
+    assert not dephased.interference_visible
+    probes = ls.length_scales(wire, e, 0.0, L_phi=0.5 * wire.length, dephasing="probes")
+    assert not probes.condition("L << l_probe").ok and not probes.plateaus_visible
     assert ls.length_scales(wire, e, 0.0, L_phi=2 * wire.length).plateaus_visible
     # L_T = hbar v_F / kT drops below L = 200 nm above ~ 20 K at 12 meV
     hot = ls.length_scales(wire, e, 40.0)
     assert hot.L_T < wire.length and not hot.condition("L << L_T").ok
+    assert hot.condition("L << L_T").kind == "interference"
     assert hot.L_T == pytest.approx(qpcsim.units.thermal_length_nm(e, 40.0))
     T_edge = 0.05 * dE / qpcsim.units.K_BOLTZMANN_MEV     # kT = dE/20
     assert ls.length_scales(wire, e, T_edge, L=10.0).condition("k_BT << dE").ok
@@ -118,9 +127,15 @@ def test_plateau_quality_degrades_with_L_over_le():
 
 def test_cli_lengths(capsys):
     assert main(["lengths", "qpc_saddle", "--set", "a=4", "--temperature", "0.1",
-                 "--energy", "8", "--disorder", "2", "--no-measure"]) == 0
+                 "--energy", "9", "--disorder", "20", "--no-measure"]) == 0
     out = capsys.readouterr().out
     assert "L << l_e" in out and "verdict" in out and "lambda_F" in out
+    # U = 20 meV over L = 600 nm backscatters; the verdict names exactly the failed condition
+    assert "verdict: plateaus should NOT be (fully) visible: failed L << l_e\n" in out
+    # E = 8 meV is the saddle's second threshold (V0 + 3/2 hbar w_y): no plateau there
+    assert main(["lengths", "qpc_saddle", "--set", "a=4", "--temperature", "0.1",
+                 "--energy", "8", "--no-measure"]) == 2
+    assert "energy=8 meV is not on a plateau" in capsys.readouterr().err
     assert main(["lengths", "qpc_saddle", "--temperature", "-1", "--energy", "8"]) == 2
     assert "temperature" in capsys.readouterr().err
 
@@ -138,3 +153,83 @@ def test_cli_compare_small(tmp_path, capsys):
     assert main(["compare", "qpc_split_gate", "--disorder", "1", "--seeds", "1",
                  "--sweep", "Vg=-1:-0.5:5", "--out", str(out)]) == 2
     assert "at least 2" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------- verdicts vs solves
+def test_verdicts_follow_the_measured_conductance():
+    """Each verdict against the solve it predicts (|G - N| < VISIBLE_TOL = 0.05 iff visible).
+
+    * clean 3 um wire at 1 K (a = 10 nm): L/L_T = 2.16 (2.08 at a = 5 nm) but T(E) is flat: visible, G = 3.00000;
+    * saddle (hbar w_y = 4 meV, hbar w_x = 1 meV) at 3.5 K: k_BT = 0.30 meV against the
+      constriction's 4 meV (not the lead's ~0.5 meV): visible, G = 0.999;
+    * Büttiker probes at c = 0.03 (6 modes, L = 200 nm): they relax momentum, G = 3.1;
+    * disordered wire with l_e < L (U = 30 meV): G = 0.9 of 3 modes.
+    """
+    wire = qpcsim.Device(width=100.0, length=3000.0, a=10.0)
+    e, _ = energy_mid(wire)
+    s = ls.length_scales(wire, e, 1.0)
+    assert s.L / s.L_T == pytest.approx(2.16, abs=0.02) and not s.condition("L << L_T").ok
+    assert s.plateaus_visible and not s.has_constriction
+    assert "no constriction" in s.report()
+    g = qpcsim.solve(wire, e, temperature=1.0).conductance
+    assert g == pytest.approx(3.0, abs=1e-5)
+
+    saddle = qpcsim.load_geometry("qpc_saddle", hw_y=4.0, W=100.0, L=250.0, a=5.0)
+    s = ls.length_scales(saddle, 9.0, 3.5)
+    assert s.has_constriction and s.mode_spacing == pytest.approx(4.0, abs=0.05)
+    assert s.step_width == pytest.approx(1.0 / (2 * math.pi), rel=0.05)   # hbar w_x / 2 pi
+    assert s.plateaus_visible and s.open_modes == 1
+    g = qpcsim.solve(saddle, 9.0, temperature=3.5).conductance
+    assert abs(g - 1) < ls.VISIBLE_TOL and abs(g - 1) < 2e-3
+
+    short = qpcsim.Device(width=100.0, length=200.0, a=5.0)
+    e6, _ = energy_mid(short, 6)
+    coupling = 0.03
+    L_phi = qpcsim.dephasing_length(short, e6, coupling).L_phi
+    s = ls.length_scales(short, e6, 0.0, L_phi=L_phi, dephasing="probes")
+    assert not s.plateaus_visible and s.failed() == ["L << l_probe"]
+    g = qpcsim.probe_conductance(short, e6, coupling).conductance
+    assert abs(g - 6) > ls.VISIBLE_TOL and g == pytest.approx(3.1, abs=0.1)
+    assert s.condition("L << l_probe").predicted == pytest.approx(6 - g, abs=0.7)
+    assert ls.length_scales(short, e6, 0.0, L_phi=L_phi, dephasing="pure").plateaus_visible
+
+    dirty = qpcsim.load_geometry("disordered_wire", W=100.0, L=200.0, a=5.0, disorder=30.0)
+    e3, _ = energy_mid(dirty)
+    s = ls.length_scales(dirty, e3, 1.0)
+    assert s.l_tr_born < s.L and s.L_T_regime == "diffusive"
+    v_F = qpcsim.units.fermi_velocity_m_per_s(e3)
+    D = v_F * s.l_tr_born * 1e-9 / 2
+    kT_J = qpcsim.units.thermal_energy_meV(1.0) * 1e-3 * qpcsim.units.E_CHARGE
+    assert s.L_T == pytest.approx(math.sqrt(qpcsim.units.HBAR * D / kT_J) * 1e9, rel=1e-12)
+    assert s.failed() == ["L << l_e"]
+    r = qpcsim.ensemble(dirty, 6, energy=e3, workers=1)
+    assert abs(r.transmission.mean() - 3) > 10 * ls.VISIBLE_TOL
+
+
+def test_taper_is_the_constrictions_not_the_envelopes():
+    """The split gate's taper is the 10-90 % rise of its lowest subband bottom (156 nm),
+    not L_switch (100 nm); its subband spacing is the saddle's (1.27 meV between the
+    first two), not the lead's (0.164 meV); the hard wall reports its L_taper."""
+    sg = qpcsim.load_geometry("qpc_split_gate")
+    con = ls.constriction_of(sg)
+    assert con.present and con.taper == pytest.approx(156.0, abs=8.0)
+    assert con.thresholds[1] - con.thresholds[0] == pytest.approx(1.27, abs=0.02)
+    lead = sg.transverse_mode_energies(3)
+    assert lead[1] - lead[0] == pytest.approx(0.164, abs=0.002)
+    s = ls.length_scales(sg, 0.5 * (con.thresholds[0] + con.thresholds[1]), 0.1)
+    assert s.taper == con.taper and s.open_modes == 1 and s.has_constriction
+    hw = ls.length_scales(qpcsim.load_geometry("qpc_hardwall", a=5.0), 4.0, 0.1)
+    assert hw.taper == 300.0
+
+
+def test_lengths_bad_input():
+    saddle = qpcsim.load_geometry("qpc_saddle", hw_y=4.0, W=100.0, L=250.0, a=5.0)
+    th = ls.constriction_of(saddle).thresholds
+    with pytest.raises(ValueError, match=r"energy=7 meV is not on a plateau: it lies .* from "
+                                         r"the constriction threshold 6.99"):
+        ls.length_scales(saddle, 7.0, 0.0)
+    broad = qpcsim.load_geometry("qpc_saddle", hw_x=4.0, hw_y=1.0, W=100.0, L=250.0, a=5.0)
+    with pytest.raises(ValueError, match=r"no energy is on a plateau of this device"):
+        ls.length_scales(broad, 0.5 * (th[0] + th[1]), 0.0)
+    with pytest.raises(ValueError, match=r"dephasing='both' is not allowed"):
+        ls.length_scales(saddle, 9.0, 0.0, dephasing="both")

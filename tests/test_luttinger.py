@@ -164,3 +164,48 @@ def test_cli(tmp_path, capsys):
     assert "1.000000" in text and "analytic 0.655327" in text
     assert cli.main(["luttinger", "--K", "0.5,-1", "--out", str(out)]) == 2
     assert "K='0.5,-1' is not allowed" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- issue 17: conventions
+@pytest.mark.parametrize("K", [0.3, 0.5, 0.7])
+def test_spinful_flow_exponents(K):
+    """K = K_rho, K_sigma = 1: 1 - g ~ T^(K-1) (weak barrier), g ~ T^(1/K-1) (weak link),
+    as spinful_exponents says; at K_rho = 1/2 a weak link conducts ~ T^1, not T^2."""
+    weak_barrier, weak_link = ll.spinful_exponents(K)
+    temps = np.logspace(1.0, 2.0, 30)
+    flow = ll.kane_fisher_flow(K, temps, g_at_cutoff=1 - 1e-6, spinful=True)
+    assert ll.fit_power_law(temps, 1 - flow.conductance) == pytest.approx(weak_barrier, rel=0.02)
+    temps = np.logspace(-9.0, -7.0, 30)
+    flow = ll.kane_fisher_flow(K, temps, g_at_cutoff=0.5, spinful=True)
+    assert flow.conductance.max() < 1e-3
+    assert ll.fit_power_law(temps, flow.conductance) == pytest.approx(weak_link, rel=0.02)
+
+
+def test_exact_half_curve_uses_the_same_bare_impurity():
+    """T_B chosen so that the exact K = 1/2 curve starts at the flows' cutoff value."""
+    g_bare = 0.655327
+    T_B = ll.kane_fisher_half_crossover(g_bare, 100.0)
+    assert ll.kane_fisher_half_exact([100.0], T_B)[0] == pytest.approx(g_bare, abs=1e-10)
+    # the interpolating flow's weak-link prefactor is approximate: 0.385 of exact at 1 mK
+    rg = ll.kane_fisher_flow(0.5, [1e-3], g_at_cutoff=g_bare).conductance[0]
+    assert rg / ll.kane_fisher_half_exact([1e-3], T_B)[0] == pytest.approx(0.385, abs=0.01)
+    with pytest.raises(ValueError, match=r"g_at_cutoff=1.5 is not allowed"):
+        ll.kane_fisher_half_crossover(1.5)
+
+
+def test_ac_phase_convention():
+    """e^{-i omega t}: a K = 1 wire of length L transmits t = exp(+i omega L / v_F)."""
+    prof = ll.wire_profile(1.0, LENGTH, v_F=V_F)
+    f = np.array([10.0, 100.0, 400.0])
+    t = ll.ac_conductance(prof, f).conductance
+    np.testing.assert_allclose(t, np.exp(1j * 2 * np.pi * f * 1e9 * LENGTH * 1e-9 / V_F),
+                               atol=1e-12)
+
+
+def test_cli_one_convention(tmp_path, capsys):
+    assert cli.main(["luttinger", "--K", "0.5", "--out", str(tmp_path / "ll.png")]) == 0
+    text = capsys.readouterr().out
+    # spinful weak link at K_rho = 1/2: T^1; flows start at the tight-binding value
+    assert "weak link: G ~ T^1;" in text and "T^2" not in text
+    assert "start from G/G0 = 0.655327 at the cutoff 100 K" in text
+    assert "vs exact 9.642e-10 at 1 mK (ratio 0.385)" in text

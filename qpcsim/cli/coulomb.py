@@ -7,6 +7,8 @@ from ..physics.coulomb import (
     DotModel,
     capacitance_aF,
     conductance_vs_gate,
+    coulomb_peaks,
+    peak_resolving_gates,
     stability_diagram,
 )
 from ..plotting import save_figure
@@ -20,11 +22,17 @@ def _cli(args) -> int:
 
     levels = np.arange(args.levels) * args.spacing
     model = DotModel(levels, args.gamma, args.gamma, args.charging_energy, alpha=args.alpha)
-    gates = np.linspace(-0.5 * args.charging_energy / (1e3 * args.alpha),
-                        (3.5 * (args.charging_energy + args.spacing)) / (1e3 * args.alpha), 400)
+    background = np.linspace(-0.5 * args.charging_energy / (1e3 * args.alpha),
+                             (3.5 * (args.charging_energy + args.spacing)) / (1e3 * args.alpha),
+                             400)
+    peaks = coulomb_peaks(model, args.temperature)
+    inside = (peaks.gate_V >= background[0]) & (peaks.gate_V <= background[-1])
+    peaks = type(peaks)(peaks.N[inside], peaks.gate_V[inside], peaks.height[inside])
+    # every peak resolved: its exact maximum plus 41 points over +-4 kT (FWHM 3.5 kT)
+    gates = peak_resolving_gates(peaks, background, args.temperature, args.alpha)
     trace = conductance_vs_gate(model, gates, args.temperature)
     biases = np.linspace(-1.5 * args.charging_energy, 1.5 * args.charging_energy, 121)
-    diamonds = stability_diagram(model, gates[::4], biases, args.temperature)
+    diamonds = stability_diagram(model, background[::4], biases, args.temperature)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
     ax1.plot(gates, trace.conductance)
     ax1.set_xlabel("V_g (V)")
@@ -32,7 +40,10 @@ def _cli(args) -> int:
     ax1.set_title(f"Coulomb-blockade peaks, T = {args.temperature:g} K")
     diamonds.plot(ax2)
     print(f"E_C = {args.charging_energy:g} meV (C = {capacitance_aF(args.charging_energy):.3g} aF), "
-          f"peak height {trace.conductance.max():.4f} G0 (not quantized)")
+          f"peak height {peaks.height.max():.6f} G0 (not quantized)")
+    print(f"{'N -> N+1':>9} {'V_g (V)':>10} {'G_peak (G0)':>12}")
+    for n, v, h in zip(peaks.N, peaks.gate_V, peaks.height):
+        print(f"{n:>4d} -> {n + 1:<2d} {v:10.5f} {h:12.6f}")
     for note in trace.warnings:
         print("warning:", note)
     print(f"wrote {save_figure(fig, args.out)}")

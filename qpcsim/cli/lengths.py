@@ -6,13 +6,13 @@ import warnings
 
 from ..geometry import load_geometry
 from ..physics.compare import compare_disorder
-from ..physics.lengths import length_scales
+from ..physics.lengths import constriction_of, length_scales
 from ..plotting import plot_compare
 from .args import check_writable, parse_set, parse_sweep
 
 
 def _default_energy(device) -> float:
-    th = device.transverse_mode_energies()
+    th = constriction_of(device).thresholds
     k = min(3, len(th) - 1)
     return float(0.5 * (th[k - 1] + th[k])) if k >= 1 else float(2 * th[0])
 
@@ -25,11 +25,12 @@ def _lengths(args) -> int:
         scales = length_scales(device, energy, args.temperature, disorder=args.disorder,
                                correlation_length=args.correlation_length,
                                L_phi=args.L_phi if args.L_phi is not None else math.inf,
+                               dephasing=args.dephasing,
                                L=args.length, measure=not args.no_measure, seeds=args.seeds)
     for w in caught:
         print(f"warning: {w.message}")
     print(device.name + ("" if args.energy is not None else
-                         " (energy defaulted to midway between lead subbands 3 and 4)"))
+                         " (energy defaulted to midway between constriction subbands 3 and 4)"))
     print(scales.report())
     return 0
 
@@ -72,6 +73,9 @@ def register(sub) -> None:
     p.add_argument("--correlation-length", dest="correlation_length", type=float,
                    help="Gaussian correlation length (nm); 0 = Anderson")
     p.add_argument("--L-phi", dest="L_phi", type=float, help="phase-coherence length (nm)")
+    p.add_argument("--dephasing", choices=("pure", "probes"), default="pure",
+                   help="what sets --L-phi: pure dephasing (phase only) or Büttiker probes "
+                        "(which also relax momentum, i.e. backscatter)")
     p.add_argument("--length", type=float,
                    help="length that must be short (nm), e.g. the constriction; default: the "
                         "device's scattering-region length")

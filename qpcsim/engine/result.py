@@ -115,6 +115,9 @@ def assemble_result(spec, grid, results, executor_name: str) -> SweepResult:
         "kwant_version": kwant.__version__,
         "store_hash": header["hash"],
         "lattice_constant_nm": device.a,
+        # the geometry's documented a^2 estimate (qpcsim.lattice_error_estimate measures one)
+        "lattice_error_estimate": json.dumps(jsonable(meta.get(
+            "lattice_error_estimate", "not estimated: measure with qpcsim.lattice_error_estimate"))),
         "hopping_meV": device.t,
     })
     return SweepResult(data)

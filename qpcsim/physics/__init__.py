@@ -8,6 +8,7 @@ One job per module:
 * :mod:`.fits` — mean free path / localization fits, UCF reference;
 * :mod:`.dephasing` — Büttiker probes, dephasing length;
 * :mod:`.lengths` — the length-scale hierarchy and its verdicts;
+* :mod:`.lattice` — lattice (discretization) error by a^2 extrapolation;
 * :mod:`.adiabaticity` — plateau deviation vs taper length;
 * :mod:`.compare` — clean vs disordered gate sweeps;
 * :mod:`.dots` — non-interacting quantum dots (resonances, levels, widths);
@@ -24,9 +25,10 @@ from . import (
                dots,
                ensemble,
                fits,
+               lattice,
                lengths,
                luttinger,
 )
 
 __all__ = ["adiabaticity", "born", "compare", "coulomb", "dephasing", "disorder", "dots",
-           "ensemble", "fits", "lengths", "luttinger"]
+           "ensemble", "fits", "lattice", "lengths", "luttinger"]

@@ -25,6 +25,17 @@ source mu = 1, drain mu = 0, probe potentials from zero net probe current, and
 G = I_source in units of G0. With ``c = 0`` this reproduces the coherent
 two-terminal result exactly; current conservation (row sums = column sums of
 T) is reported with every result.
+
+Limits: the probes relax momentum as well as phase. A probe re-emits what it
+absorbs into all modes and both directions, so l_phi is also a momentum
+relaxation length and the probes add an Ohmic resistance even to a clean
+ballistic wire (6 modes, W = 100 nm, L = 200 nm, c = 0.03, l_phi = 163 nm:
+G = 3.1 instead of 6), which pure dephasing would not. They model dephasing
+faithfully in diffusive samples (l_tr << l_phi); in ballistic ones read L_phi
+as a combined phase-and-momentum relaxation length. There is no
+momentum-conserving (pure-dephasing) variant here;
+:func:`qpcsim.length_scales` takes ``dephasing="probes"`` to include the
+probes' backscattering in its plateau verdict.
 """
 from __future__ import annotations
 

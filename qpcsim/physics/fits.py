@@ -29,7 +29,15 @@ class MeanFreePathFit:
     l : float
         Fitted quasi-1-D mean free path (nm).
     l_stderr : float
-        Its standard error (nm).
+        Its standard error (nm), including model misfit: with given standard
+        errors the statistical error is scaled by sqrt(chi2_reduced) when the
+        data scatter about the model more than their errors allow (Birge ratio).
+    l_stderr_stat : float
+        The purely statistical error from ``sem_T`` (nm).
+    chi2_reduced : float
+        sum(((<T> - model) / sem)^2) / (n - 1); ~1 for a good fit.
+    max_pull : float
+        Largest |<T> - model| / sem (in standard errors).
     l_tr : float
         Transport mean free path 2 l / pi (nm) (2-D relation).
     modes : int
@@ -45,6 +53,9 @@ class MeanFreePathFit:
     lengths: np.ndarray
     mean_T: np.ndarray
     sem_T: np.ndarray
+    l_stderr_stat: float = float("nan")
+    chi2_reduced: float = float("nan")
+    max_pull: float = float("nan")
 
     def model(self, lengths) -> np.ndarray:
         """N / (1 + L/l) at ``lengths`` (nm)."""
@@ -55,7 +66,20 @@ def fit_mean_free_path(lengths, mean_T, modes: int, sem_T=None) -> MeanFreePathF
     """Fit ``<T>(L) = N/(1 + L/l)`` (one parameter, l in the units of ``lengths``).
 
     Uses the linear form ``N/<T> - 1 = L/l`` weighted by the standard errors,
-    then ``scipy.optimize.curve_fit`` on the original form.
+    then ``scipy.optimize.curve_fit`` on the original form. With ``sem_T`` the
+    reported error includes the model misfit (scaled by sqrt(chi2_reduced)
+    when that exceeds 1); ``max_pull`` flags single points off the model.
+
+    Parameters
+    ----------
+    lengths : array_like
+        Wire lengths (nm).
+    mean_T : array_like
+        Ensemble-mean transmissions (dimensionless).
+    modes : int
+        Open channels N.
+    sem_T : array_like, optional
+        Standard errors of ``mean_T``.
     """
     import scipy.optimize
     L = np.asarray(lengths, dtype=float)
@@ -70,8 +94,16 @@ def fit_mean_free_path(lengths, mean_T, modes: int, sem_T=None) -> MeanFreePathF
     popt, pcov = scipy.optimize.curve_fit(lambda x, l: N / (1.0 + x / l), L, T, p0=[guess],
                                           sigma=sem, absolute_sigma=sem_T is not None)
     l = float(popt[0])
-    return MeanFreePathFit(l=l, l_stderr=float(np.sqrt(pcov[0, 0])), l_tr=2 * l / math.pi,
-                           modes=N, lengths=L, mean_T=T, sem_T=np.asarray(sem))
+    stat = float(np.sqrt(pcov[0, 0]))
+    pulls = (T - N / (1.0 + L / l)) / sem
+    chi2 = float(np.sum(pulls**2) / (L.size - 1)) if L.size > 1 else float("nan")
+    # absolute errors: the misfit widens the error (never narrows it); without errors
+    # curve_fit has already scaled the covariance by the residuals
+    err = stat * math.sqrt(max(chi2, 1.0)) if sem_T is not None else stat
+    return MeanFreePathFit(l=l, l_stderr=err, l_tr=2 * l / math.pi,
+                           modes=N, lengths=L, mean_T=T, sem_T=np.asarray(sem),
+                           l_stderr_stat=stat, chi2_reduced=chi2,
+                           max_pull=float(np.abs(pulls).max()))
 
 
 @dataclass

@@ -43,7 +43,15 @@ K = 1/2 compare :func:`kane_fisher_half_exact`, the refermionized exact result).
 At K = 1 nothing flows: the non-interacting reference is the tight-binding chain
 with one impurity, computed with qpcsim's solver (:func:`tight_binding_impurity`).
 The exponents 2K-2 and 2/K-2 are those of a one-component (spinless) Luttinger
-liquid; for a spin-degenerate channel see :func:`spinful_exponents`.
+liquid; for a spin-degenerate channel see :func:`spinful_exponents`. The
+spinful flow (``kane_fisher_flow(..., spinful=True)``, K = K_rho, K_sigma = 1)
+is the same interpolation at half the rate,
+
+    dg/dl = -(1 - K_rho) g (1 - g) [g + (1 - g)/K_rho],
+
+with the spinful limits 1 - g ~ T^(K_rho - 1) and g ~ T^(1/K_rho - 1) (so at
+K_rho = 1/2 a weak link conducts ~ T^1, not the spinless T^2). The CLI uses
+the spinful convention throughout (K = K_rho, as in the ac panel).
 
 **Tight binding** (not bosonized): only :func:`tight_binding_impurity`.
 """
@@ -64,6 +72,7 @@ from ..units import GAAS, H_PLANCK, M_ELECTRON, Material
 
 __all__ = ["WireProfile", "ACConductance", "wire_profile", "ac_conductance", "intrinsic_conductance",
            "fabry_perot_period", "KaneFisherFlow", "kane_fisher_flow", "kane_fisher_half_exact",
+           "kane_fisher_half_crossover",
            "fit_power_law", "spinful_exponents", "tight_binding_impurity"]
 
 
@@ -157,8 +166,12 @@ class ACConductance:
     frequency_GHz : ndarray
         Frequencies f = omega / 2 pi (GHz).
     conductance : ndarray
-        Complex G(omega) / G0 = t(omega), G0 = 2e^2/h; the phase is that of the
-        plasmon transmission referred to the right end of the profile.
+        Complex G(omega) / G0 = t(omega), G0 = 2e^2/h. Phase convention: time
+        dependence e^{-i omega t}; t is the amplitude of the transmitted wave at
+        the right end of the profile per unit incident wave at its left end, so
+        a uniform K = 1 wire of length L gives t = exp(+i omega L / v_F) (the
+        phase is the transit delay, positive). For the engineering convention
+        e^{+j omega t} take the complex conjugate.
     reflection : ndarray
         Complex plasmon reflection amplitude r(omega); |r|^2 + |t|^2 = 1.
     """
@@ -204,7 +217,8 @@ def ac_conductance(profile: WireProfile, frequency_GHz) -> ACConductance:
     -------
     ACConductance
         G(omega)/G0 and r(omega) at each frequency; f = 0 returns the exact dc
-        values t = 1, r = 0.
+        values t = 1, r = 0. Phase convention: e^{-i omega t}, t referred from
+        the left end of the profile to its right end (:class:`ACConductance`).
     """
     try:
         freqs = np.atleast_1d(np.asarray(frequency_GHz, dtype=float))
@@ -291,7 +305,7 @@ class KaneFisherFlow:
 
 
 def kane_fisher_flow(K: float, temperatures_K, g_at_cutoff: float = 0.5,
-                     cutoff_K: float = 100.0) -> KaneFisherFlow:
+                     cutoff_K: float = 100.0, spinful: bool = False) -> KaneFisherFlow:
     """Integrate the interpolating Kane-Fisher flow from the cutoff down to each T.
 
     Parameters
@@ -305,6 +319,10 @@ def kane_fisher_flow(K: float, temperatures_K, g_at_cutoff: float = 0.5,
     cutoff_K : float
         Band cutoff Lambda as a temperature (K); below it the bosonized low-energy
         theory holds.
+    spinful : bool
+        False: one-component (spinless) liquid, exponents 2K-2 and 2/K-2.
+        True: spin-degenerate channel with K = K_rho, K_sigma = 1, exponents
+        K-1 and 1/K-1 (half the spinless rate; :func:`spinful_exponents`).
 
     Returns
     -------
@@ -329,9 +347,11 @@ def kane_fisher_flow(K: float, temperatures_K, g_at_cutoff: float = 0.5,
     order = np.argsort(ls)
     # Integrate in log(g) and log(1-g) where the flow is linear: use the
     # variable s = log(g / (1 - g)), for which ds/dl = g' / (g (1 - g)).
+    rate = 1.0 if spinful else 2.0
+
     def rhs(l, s):
         g = 1.0 / (1.0 + math.exp(-s[0]))
-        return [-2.0 * (1.0 - K) * (g + (1.0 - g) / K)]
+        return [-rate * (1.0 - K) * (g + (1.0 - g) / K)]
     sol = scipy.integrate.solve_ivp(rhs, (0.0, float(ls.max())), [math.log(g0 / (1 - g0))],
                                     t_eval=np.sort(ls), rtol=1e-12, atol=1e-14, method="DOP853")
     s = np.empty_like(ls)
@@ -348,6 +368,23 @@ def kane_fisher_half_exact(temperatures_K, crossover_K: float) -> np.ndarray:
     temps = np.asarray(temperatures_K, dtype=float)
     z = _validate.positive("crossover", crossover_K, "K") / (2 * np.pi * temps)
     return 1.0 - z * scipy.special.polygamma(1, 0.5 + z)
+
+
+def kane_fisher_half_crossover(g_at_cutoff: float, cutoff_K: float = 100.0) -> float:
+    """Crossover temperature T_B (K) of the exact K = 1/2 solution that has
+    G/G0 = ``g_at_cutoff`` at T = ``cutoff_K``: the same bare impurity as a
+    :func:`kane_fisher_flow` started there."""
+    import scipy.optimize
+
+    g0 = _validate.real_number("g_at_cutoff", g_at_cutoff)
+    if not 0 < g0 < 1:
+        raise ValueError(f"g_at_cutoff={g0!r} is not allowed: it must lie in (0, 1)")
+    cutoff = _validate.positive("cutoff", cutoff_K, "K")
+
+    def miss(log_tb):
+        return float(kane_fisher_half_exact([cutoff], math.exp(log_tb))[0]) - g0
+    return math.exp(scipy.optimize.brentq(miss, math.log(cutoff) - 40, math.log(cutoff) + 20,
+                                          xtol=1e-14))
 
 
 def fit_power_law(x, y) -> float:
