@@ -38,6 +38,9 @@ from .physics.fits import (  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
+from . import budget, sanity  # noqa: E402
+from .engine.store import StoreWarning  # noqa: E402
+from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
@@ -49,4 +52,5 @@ __all__ = [
     "fit_localization_length", "predicted_localization_length", "probe_conductance",
     "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
     "compare_disorder", "units", "validate", "__version__",
+    "budget", "sanity", "PhysicsWarning", "StoreWarning",
 ]
