@@ -51,7 +51,7 @@ def input_warnings(device, energy: float | None = None, temperature: float | Non
             notes.append(f"B={B:g} T: the magnetic length l_B = {l_B:.3g} nm is below the "
                          f"lattice constant a = {a:g} nm, so the lattice cannot resolve the "
                          "cyclotron orbits (Hofstadter regime, not a 2DEG); reduce B or a")
-        elif B > MAX_LAB_FIELD_T:
+        if B > MAX_LAB_FIELD_T:
             notes.append(f"B={B:g} T exceeds the strongest laboratory fields "
                          f"(~{MAX_LAB_FIELD_T:g} T)")
     if temperature is not None and temperature > 0:

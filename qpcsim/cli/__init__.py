@@ -52,12 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line_warnings(command: str):
-    """Warnings (physics, store repairs) as one ``qpcsim CMD: warning: ...`` line each."""
+    """Warnings for the user (physics, store repairs: UserWarnings) as one
+    ``qpcsim CMD: warning: ...`` line each; returns the previous hook."""
     import warnings
+    previous = warnings.showwarning
 
     def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, (DeprecationWarning, PendingDeprecationWarning)) or \
+                not issubclass(category, UserWarning):
+            return previous(message, category, filename, lineno, file, line)
         print(f"qpcsim {command}: warning: {message}", file=sys.stderr, flush=True)
     warnings.showwarning = show
+    return previous
 
 
 def _broken_pipe() -> int:
@@ -74,7 +80,8 @@ def _broken_pipe() -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    _one_line_warnings(args.command)
+    import warnings
+    previous = _one_line_warnings(args.command)
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()
@@ -91,6 +98,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"qpcsim {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":
