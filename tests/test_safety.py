@@ -149,10 +149,11 @@ def test_eta_is_reported_for_long_sweeps(monkeypatch):
     clock = itertools.count(0.0, 2.0)
     monkeypatch.setattr(points.time, "perf_counter", lambda: next(clock))
     lines = []
-    eta = points.Eta(todo=1000, workers=1, report=lines.append)
+    eta = points.Eta(todo=1000, workers=1, report=lines.append)   # starts at t = 0 s
+    eta.tick()                                  # t = 2 s: the first point (device build)
     eta.tick()
-    eta.tick()                                  # 2 points in 4 s: 998 to go at 2 s each
-    assert lines == ["998 points to go, ETA ~33 min (2 s per point on 1 worker(s))"]
+    eta.tick()                                  # t = 6 s: 2 s per point since, 997 to go
+    assert lines == ["997 points to go, ETA ~33 min (2 s per point on 1 worker(s))"]
     eta.tick()
     assert len(lines) == 1                      # said once
     short = points.Eta(todo=3, workers=1, report=lines.append)
@@ -333,3 +334,50 @@ def test_broken_pipe_exits_quietly():
     err = proc.stderr.read().decode()
     assert proc.wait() == 141
     assert "Traceback" not in err and "BrokenPipe" not in err
+
+
+@pytest.mark.slow
+def test_real_scheduler_loss_is_one_line_and_resumable(tmp_path):
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                                  "--port", str(port), "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet)
+    store = tmp_path / "d.nc.points.sqlite"
+    try:
+        sweep = _cli("sweep", "qpc_saddle", *SMALL, "--sweep", "V0=-4:8:400", "--energy", "9",
+                     "--quiet", "--scheduler", address, "--out", str(tmp_path / "d.nc"),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = time.time() + 120
+        while time.time() < deadline and len(_keys(store)) < 5:
+            time.sleep(0.2)
+        scheduler.kill()
+        err = sweep.communicate(timeout=120)[1]
+    finally:
+        for proc in (scheduler, worker):
+            proc.kill()
+            proc.wait()
+    assert sweep.returncode == 2, err
+    assert "Traceback" not in err
+    line = err.strip().splitlines()[-1]
+    assert line.startswith("qpcsim sweep: error: lost the Dask scheduler")
+    assert "finished points are kept in store=" in line and "rerun the same command" in line
+
+
+def _keys(store):
+    import sqlite3
+    if not store.exists():
+        return []
+    try:
+        db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+        try:
+            return [k for (k,) in db.execute("SELECT key FROM records")]
+        finally:
+            db.close()
+    except sqlite3.Error:
+        return []

@@ -52,6 +52,15 @@ def _sweep(args) -> int:
             raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
                              "refusing to overwrite it (choose another path, or pass --force "
                              "to replace it)")
+    if args.scheduler:
+        # A lost scheduler is reported in one line below; distributed's reconnect
+        # tracebacks from its background thread would bury it.
+        import logging
+
+        import distributed  # noqa: F401 - configures its loggers on import
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.startswith("distributed"):
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
                    progress=not args.quiet, report=_report, **options)
     result.save(out)

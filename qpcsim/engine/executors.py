@@ -233,8 +233,9 @@ class _DaskExecutor(Executor):
         from distributed.comm.core import CommClosedError
         if isinstance(exc, (CommClosedError, OSError, TimeoutError)):
             return True
+        text = str(exc).lower()   # FutureCancelledError: "... scheduler-connection-lost"
         return self._client.status not in ("running", "connecting") or \
-            "scheduler" in str(exc).lower() and "disconnect" in str(exc).lower()
+            "scheduler" in text and ("lost" in text or "disconnect" in text)
 
     def close(self):
         try:

@@ -47,11 +47,14 @@ def _duration(seconds: float) -> str:
 
 class Eta:
     """Reports once, through ``report(line)``, the projected remaining time of a
-    sweep when it exceeds :data:`ETA_AFTER_S`, measured on its first points."""
+    sweep when it exceeds :data:`ETA_AFTER_S`. The rate is measured from the first
+    finished point on (a worker's first point also builds the device), once a few
+    points per worker have finished and at least 3 s have passed."""
 
     def __init__(self, todo: int, workers: int, report=None):
         self.todo, self.workers, self.report = todo, max(1, workers), report
         self.start = time.perf_counter()
+        self.first = None
         self.done = 0
         self.said = report is None or todo == 0
 
@@ -59,10 +62,12 @@ class Eta:
         self.done += count
         if self.said:
             return
-        elapsed = time.perf_counter() - self.start
-        if self.done < min(self.todo, 2 * self.workers) and elapsed < 10:
+        now = time.perf_counter()
+        if self.first is None:
+            self.first, self.first_done = now, self.done
+        if self.done < self.first_done + 2 * self.workers or now - self.start < 3.0:
             return
-        per_point = elapsed / self.done
+        per_point = (now - self.first) / (self.done - self.first_done)   # wall s per point
         left = per_point * (self.todo - self.done)
         self.said = True
         if left > ETA_AFTER_S:
