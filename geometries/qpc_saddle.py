@@ -86,7 +86,12 @@ def oscillator_length_nm(hw_y, material=qpcsim.GAAS):
 def modes_inside_walls(W, hw_y, material=qpcsim.GAAS):
     """How many transverse modes n of the saddle's parabola fit between the hard
     walls at +-W/2 (nm): those whose classical turning point l_y sqrt(2n + 1)
-    plus one oscillator length l_y (the wave function's tail) lies inside."""
+    plus one oscillator length l_y (the wave function's tail) lies inside.
+
+    Measured (a = 2 nm, L = 600 nm, hw_x = 1, hw_y = 2 meV, E = 9 meV, V0 swept):
+    W = 100 nm fits 1 mode, max|G - Buttiker| = 0.08 G0 below 1 G0 but 0.54 G0 up to
+    2 G0; W = 140 nm fits 2: 0.022 G0 up to 2 G0, 0.15 G0 up to 3 G0; W = 300 nm
+    fits 14: 0.008 G0 up to 3 G0."""
     l_y = oscillator_length_nm(hw_y, material)
     room = (W / 2) / l_y - 1.0
     return 0 if room <= 1.0 else int(np.floor((room**2 - 1) / 2)) + 1

@@ -381,3 +381,16 @@ def _keys(store):
             db.close()
     except sqlite3.Error:
         return []
+
+
+@pytest.mark.slow
+def test_modes_inside_walls_predicts_the_buttiker_deviation(saddle_module):
+    """W = 140 nm: 2 modes fit; Büttiker holds to 0.05 G0 up to 2 G0 and fails above."""
+    assert saddle_module.modes_inside_walls(140.0, 2.0) == 2
+    with pytest.warns(qpcsim.PhysicsWarning, match="only 2 mode"):
+        device = qpcsim.load_geometry("qpc_saddle", W=140.0, a=2.0)
+    V0 = np.linspace(2.0, 8.5, 27)
+    g = qpcsim.sweep(device, {"V0": V0}, energy=9.0, workers=2, progress=False).conductance.values
+    exact = np.array([saddle_module.buttiker_transmissions(9.0, v, 1.0, 2.0, 12).sum() for v in V0])
+    assert np.abs(g - exact)[exact <= 2.0].max() < 0.05       # measured 0.022
+    assert np.abs(g - exact)[exact <= 3.0].max() > 0.1        # measured 0.154

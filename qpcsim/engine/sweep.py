@@ -61,7 +61,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     scheduler : str, optional
         Dask scheduler address ``tcp://host:port`` or ``"local"`` (LocalCluster).
     store : path, optional
-        JSON-lines file recording finished points: makes the sweep resumable.
+        SQLite file recording finished points (:mod:`qpcsim.engine.store`):
+        makes the sweep resumable; locked while the sweep runs.
     adaptive : float, optional
         Target max interpolation error (G0): sample with ``adaptive``'s
         Learner1D (1-D) or Learner2D (2-D) until reached.
