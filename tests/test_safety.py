@@ -144,8 +144,9 @@ def test_large_sweep_estimate_eta_and_memory_refusal(small_saddle, monkeypatch):
 
 
 def test_eta_is_reported_for_long_sweeps(monkeypatch):
-    from qpcsim.engine import points
     import itertools
+
+    from qpcsim.engine import points
     clock = itertools.count(0.0, 2.0)
     monkeypatch.setattr(points.time, "perf_counter", lambda: next(clock))
     lines = []
@@ -319,7 +320,7 @@ def test_second_sweep_on_a_held_store_names_the_pid(tmp_path):
         second = subprocess.run([sys.executable, "-m", "qpcsim.cli", "sweep", "qpc_saddle",
                                  *SMALL, "--sweep", "V0=-4:8:200", "--energy", "6", "--quiet",
                                  "--out", str(tmp_path / "b.nc"), "--store", str(store)],
-                                capture_output=True, text=True)
+                                capture_output=True, text=True, check=False)
     finally:
         first.kill()
         first.wait()
@@ -343,7 +344,7 @@ def test_real_scheduler_loss_is_one_line_and_resumable(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     address = f"tcp://127.0.0.1:{port}"
-    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
                                   "--port", str(port), "--no-dashboard"], **quiet)
     worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,

@@ -42,8 +42,9 @@ def _sweep(args) -> int:
         raise ValueError(f"--max-points {args.max_points} is not allowed without --adaptive "
                          "(a grid sweep runs every point it is given)")
     max_points = 2000 if args.max_points is None else args.max_points
-    options = dict(energy=args.energy, temperature=args.temperature, adaptive=args.adaptive,
-                   adaptive_batch=args.adaptive_batch, max_points=max_points)
+    options = {"energy": args.energy, "temperature": args.temperature,
+               "adaptive": args.adaptive, "adaptive_batch": args.adaptive_batch,
+               "max_points": max_points}
     if old_hash is not None:
         spec = SweepSpec.build(device, over, args.energy, args.temperature,
                                adaptive=args.adaptive, adaptive_batch=args.adaptive_batch,

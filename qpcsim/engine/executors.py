@@ -222,7 +222,7 @@ class _DaskExecutor(Executor):
                 value = future.result()
                 finished += 1
                 yield futures[future], value
-        except Exception as exc:   # noqa: BLE001 - classify: a lost scheduler, else re-raise
+        except Exception as exc:   # classify: a lost scheduler, else re-raise
             if not self._lost(exc):
                 raise
             raise SchedulerLostError(
@@ -240,7 +240,7 @@ class _DaskExecutor(Executor):
     def close(self):
         try:
             self._client.close(timeout=2)
-        except Exception:   # noqa: BLE001 - a lost scheduler cannot be said goodbye to
+        except Exception:   # noqa: BLE001, S110 - a lost scheduler cannot be said goodbye to
             pass
         if self._cluster is not None:
             self._cluster.close()

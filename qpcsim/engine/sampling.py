@@ -10,8 +10,7 @@ import numpy as np
 
 from .executors import FunctionExecutor
 from .points import point_key, progress_bar, solve_point
-from .store import task_key
-from .store import NoStore
+from .store import NoStore, task_key
 
 __all__ = ["run_adaptive", "adaptive_samples", "with_neighbours", "DEFAULT_BATCH"]
 
@@ -105,8 +104,8 @@ def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_
     if len(order) >= min_points:
         estimate = float(_error_estimate(learner))
     grid = sorted(set(map(tuple, order)))
-    info = {"converged": converged, "error_estimate": estimate / stop if estimate == estimate
-            else estimate, "points": len(grid), "max_points": int(max_points)}
+    info = {"converged": converged, "error_estimate": estimate / stop,   # NaN stays NaN
+            "points": len(grid), "max_points": int(max_points)}
     if not converged and report is not None:
         report(f"adaptive sampling stopped at max_points={max_points} before reaching the "
                f"tolerance {tolerance:g} G0 (estimated error {info['error_estimate']:.3g} G0); "

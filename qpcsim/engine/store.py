@@ -334,7 +334,7 @@ class NoStore:
     """Keeps nothing (a sweep without ``store=``)."""
 
     path = None
-    dropped: list = []
+    dropped: tuple = ()
 
     def results(self) -> dict:
         return {}
