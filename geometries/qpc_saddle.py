@@ -64,6 +64,17 @@ def make_device(**params) -> qpcsim.Device:
         raise ValueError(f"L_switch={ramp:g} nm is not allowed: it must be < L/2 = {L / 2:g} nm")
     half_flat = L / 2 - ramp
     material = qpcsim.GAAS
+    fit = modes_inside_walls(W, p["hw_y"], material)
+    if fit < MIN_MODES_INSIDE_WALLS:
+        import warnings
+
+        from qpcsim.sanity import PhysicsWarning
+        l_y = oscillator_length_nm(p["hw_y"], material)
+        warnings.warn(
+            f"W={W:g} nm with hw_y={p['hw_y']:g} meV: the hard walls at y = +-{W / 2:g} nm cut "
+            f"the saddle's parabola (oscillator length l_y = {l_y:.3g} nm); only {fit} mode(s) "
+            f"fit inside, so conductance above {fit} G0 deviates from Buttiker's formula; "
+            "widen W or raise hw_y", PhysicsWarning, stacklevel=3)
 
     def potential(x, y, V0=p["V0"], hw_x=p["hw_x"], hw_y=p["hw_y"]):
         if hw_x <= 0 or hw_y <= 0:
@@ -78,6 +89,29 @@ def make_device(**params) -> qpcsim.Device:
         metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
                       LATTICE_ERROR_PER_NM2, a, "hw_x=1, hw_y=2 meV, E=10, V0=3.5 meV")})
+
+
+#: Fewer Büttiker modes than this inside the walls: make_device warns.
+MIN_MODES_INSIDE_WALLS = 3
+
+
+def oscillator_length_nm(hw_y, material=qpcsim.GAAS):
+    """Transverse oscillator length l_y = sqrt(hbar / (m* omega_y)) (nm) for hbar omega_y (meV)."""
+    return float(np.sqrt(hw_y / (2 * harmonic_curvature(hw_y, material))))
+
+
+def modes_inside_walls(W, hw_y, material=qpcsim.GAAS):
+    """How many transverse modes n of the saddle's parabola fit between the hard
+    walls at +-W/2 (nm): those whose classical turning point l_y sqrt(2n + 1)
+    plus one oscillator length l_y (the wave function's tail) lies inside.
+
+    Measured (a = 2 nm, L = 600 nm, hw_x = 1, hw_y = 2 meV, E = 9 meV, V0 swept):
+    W = 100 nm fits 1 mode, max|G - Buttiker| = 0.08 G0 below 1 G0 but 0.54 G0 up to
+    2 G0; W = 140 nm fits 2: 0.022 G0 up to 2 G0, 0.15 G0 up to 3 G0; W = 300 nm
+    fits 14: 0.008 G0 up to 3 G0."""
+    l_y = oscillator_length_nm(hw_y, material)
+    room = (W / 2) / l_y - 1.0
+    return 0 if room <= 1.0 else int(np.floor((room**2 - 1) / 2)) + 1
 
 
 def buttiker_transmissions(energy, V0, hw_x, hw_y, n_modes=8):

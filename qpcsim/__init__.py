@@ -38,6 +38,9 @@ from .physics.fits import (fit_localization_length, fit_mean_free_path,  # noqa:
 from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
+from . import budget, sanity  # noqa: E402
+from .engine.store import StoreWarning  # noqa: E402
+from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
@@ -50,4 +53,5 @@ __all__ = [
     "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
     "compare_disorder", "units", "validate", "__version__",
     "lattice_error_estimate", "LatticeError",
+    "budget", "sanity", "PhysicsWarning", "StoreWarning",
 ]

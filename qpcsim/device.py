@@ -136,6 +136,8 @@ class Device:
                 f"width={self.width!r} nm is not allowed with a={self.a!r} nm: "
                 f"the lead needs at least one site across, i.e. width >= 2a = {2 * self.a:g} nm")
         self.norbs = 2 if self.zeeman else 1
+        from .budget import check_device_size
+        check_device_size(self.nx, self.ny, self.norbs, self.a, self.width, self.length)
 
         self.potential = potential
         self.shape = shape
@@ -268,7 +270,15 @@ class Device:
             return np.zeros(np.broadcast(x, y).shape)
         merged = self.resolve_params(params)
         values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
-        values = np.broadcast_to(np.asarray(values, dtype=float), np.broadcast(x, y).shape)
+        values = np.asarray(values)
+        if np.iscomplexobj(values) and np.any(values.imag != 0):
+            k = int(np.flatnonzero(np.ravel(values.imag != 0))[0])
+            raise ValueError(
+                f"the potential returned complex values, e.g. V={np.ravel(values)[k]} meV; a "
+                "potential energy must be real: return a real array (a loss or absorption "
+                "is not modelled by an imaginary potential here)")
+        values = np.broadcast_to(np.asarray(values.real if np.iscomplexobj(values) else values,
+                                            dtype=float), np.broadcast(x, y).shape)
         bad = ~np.isfinite(values)
         if bad.any():
             k = int(np.flatnonzero(bad.ravel())[0])

@@ -242,6 +242,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
+    from .sanity import warn_inputs
+    warn_inputs(device, energy, temperature, resolved)
     if not _runs_fast_path(device, method):
         # Kwant evaluates the potential inside its own call stack: check it here
         # first so a non-finite landscape gives a clear error. (The fast path's

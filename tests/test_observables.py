@@ -1,6 +1,7 @@
 """The observables table drives the result, the store, the Dataset and ensembles:
 a new observable is one entry."""
 import json
+import sqlite3
 
 import numpy as np
 import pytest
@@ -42,15 +43,16 @@ def test_one_entry_reaches_result_store_dataset_and_ensemble(extra_observable, t
     point = qpcsim.solve(wire, 12.0, disorder=20.0, seed=3.0)
     assert point.eigenvalue_sum == pytest.approx(point.transmission, abs=1e-12)
 
-    store = tmp_path / "s.jsonl"
+    store = tmp_path / "s.sqlite"
     result = qpcsim.sweep(wire, {"energy": [10.0, 12.0, 14.0]}, workers=1, store=store,
                           progress=False, disorder=20.0, seed=3.0)
     data = result.data
     assert data["eigenvalue_sum"].attrs["long_name"] == "sum of transmission eigenvalues"
     np.testing.assert_allclose(data["eigenvalue_sum"].values, data["transmission"].values,
                                atol=1e-12)
-    records = [json.loads(line) for line in store.read_text().splitlines()[1:]]
-    assert all("eigenvalue_sum" in rec["result"] for rec in records)
+    with sqlite3.connect(store) as db:
+        records = [json.loads(text) for (text,) in db.execute("SELECT result FROM records")]
+    assert len(records) == 3 and all("eigenvalue_sum" in rec for rec in records)
 
     ens = qpcsim.ensemble(wire, 3, energy=12.0, workers=1, disorder=20.0)
     np.testing.assert_allclose(ens.samples["eigenvalue_sum"], ens.transmission, atol=1e-12)

@@ -61,7 +61,7 @@ def test_save_and_load_round_trip(serial_result, tmp_path):
 
 
 def test_store_resumes_without_recomputing(small_saddle, tmp_path, monkeypatch):
-    store = tmp_path / "s.jsonl"
+    store = tmp_path / "s.sqlite"
     qpcsim.sweep(small_saddle, {"V0": GATES[:6]}, energy=9.0, workers=1, store=store,
                  progress=False)
     calls = []
@@ -79,12 +79,26 @@ def test_store_resumes_without_recomputing(small_saddle, tmp_path, monkeypatch):
 
 
 def test_store_for_other_device_refused(small_saddle, tmp_path):
-    store = tmp_path / "s.jsonl"
+    store = tmp_path / "s.sqlite"
     qpcsim.sweep(small_saddle, {"V0": GATES[:3]}, energy=9.0, workers=1, store=store,
                  progress=False)
     other = qpcsim.load_geometry("qpc_saddle", a=4.0, W=200.0, L=320.0, hw_x=1.4, hw_y=3.0)
     with pytest.raises(ValueError, match=r"was written for a different device .* refusing to mix"):
         qpcsim.sweep(other, {"V0": GATES[:3]}, energy=9.0, workers=1, store=store, progress=False)
+
+
+def _stored_keys(store):
+    """Task keys in an SQLite sweep store (None while it has no tables yet)."""
+    import sqlite3
+    if not store.exists():
+        return None
+    db = sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=5)
+    try:
+        return [k for (k,) in db.execute("SELECT key FROM records")]
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        db.close()
 
 
 def test_kill_9_then_resume_equals_clean_run(tmp_path):
@@ -93,21 +107,20 @@ def test_kill_9_then_resume_equals_clean_run(tmp_path):
             "--set", "W=200", "--set", "L=320", "--sweep", "V0=-4:8:40", "--energy", "9",
             "--workers", "1", "--quiet"]
     killed_out = tmp_path / "killed.nc"
-    store = tmp_path / "killed.nc.points.jsonl"
+    store = tmp_path / "killed.nc.points.sqlite"
     proc = subprocess.Popen(args + ["--out", str(killed_out)], stdout=subprocess.DEVNULL)
     deadline = time.time() + 120
     while time.time() < deadline:
-        if store.exists() and store.read_text().count('"key"') >= 8:
+        if _stored_keys(store) is not None and len(_stored_keys(store)) >= 8:
             break
         time.sleep(0.05)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
-    finished = store.read_text().count('"key"')
+    finished = len(_stored_keys(store))
     assert 8 <= finished < 40 and not killed_out.exists()
 
     subprocess.run(args + ["--out", str(killed_out)], check=True, stdout=subprocess.DEVNULL)
-    keys = [json.loads(line)["key"] for line in store.read_text().splitlines()[1:]
-            if '"key"' in line]
+    keys = _stored_keys(store)
     assert len(keys) == 40 == len(set(keys))           # no finished point computed twice
 
     clean_out = tmp_path / "clean.nc"

@@ -54,17 +54,55 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line_warnings(command: str):
+    """Warnings for the user (physics, store repairs: UserWarnings) as one
+    ``qpcsim CMD: warning: ...`` line each; returns the previous hook."""
+    import warnings
+    previous = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):
+        if issubclass(category, (DeprecationWarning, PendingDeprecationWarning)) or \
+                not issubclass(category, UserWarning):
+            return previous(message, category, filename, lineno, file, line)
+        print(f"qpcsim {command}: warning: {message}", file=sys.stderr, flush=True)
+    warnings.showwarning = show
+    return previous
+
+
+def _broken_pipe() -> int:
+    """The reader went away (``qpcsim ... | head``): stop quietly, no traceback."""
+    import os
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())   # so the exit-time flush cannot fail again
+    except (OSError, ValueError):
+        pass
+    return 141   # 128 + SIGPIPE, as a shell tool killed by the broken pipe
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    import warnings
+    previous = _one_line_warnings(args.command)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _broken_pipe()
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"qpcsim {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except MemoryError:
+        print(f"qpcsim {args.command}: error: out of memory; reduce the problem (lattice "
+              "constant a larger, W/L smaller, fewer points)", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"qpcsim {args.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":

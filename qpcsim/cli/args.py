@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["parse_set", "parse_sweep", "check_writable"]
+__all__ = ["parse_set", "parse_sweep", "check_writable", "check_output", "check_figure",
+           "check_distinct", "figure_formats"]
+
+#: Leading bytes of figure formats, to recognise a figure a rerun may replace.
+_FIGURE_MAGIC = {"png": (b"\x89PNG",), "pdf": (b"%PDF",), "svg": (b"<?xml", b"<svg"),
+                 "eps": (b"%!PS", b"\xc5\xd0\xd3\xc6"), "ps": (b"%!PS",),
+                 "jpg": (b"\xff\xd8",), "jpeg": (b"\xff\xd8",), "tif": (b"II*", b"MM\x00*"),
+                 "tiff": (b"II*", b"MM\x00*"), "webp": (b"RIFF",), "gif": (b"GIF8",)}
 
 
 def parse_set(items) -> dict:
@@ -56,10 +63,73 @@ def parse_sweep(item: str) -> tuple[str, np.ndarray]:
 def check_writable(path: str, flag: str) -> Path:
     """``path`` as a Path if a regular file can be written there, else a ValueError naming ``flag``."""
     path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{flag} {str(path)!r} is not a regular file (a directory or a device); "
+                         "give a file path")
     parent = path.resolve().parent
     while not parent.exists():
         parent = parent.parent
-    if path.is_dir() or not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ValueError(f"{flag} {str(path)!r} cannot be written (not a writable file path)")
     return path
 
+
+def figure_formats() -> list[str]:
+    """File suffixes Matplotlib can write (without importing pyplot)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def _looks_like(path: Path, fmt: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(16)
+    except OSError:
+        return False
+    return any(head.startswith(m) for m in _FIGURE_MAGIC.get(fmt, ()))
+
+
+def check_figure(path: str, flag: str, force: bool = False) -> Path:
+    """A figure path, checked before any work: writable regular file, a format
+    Matplotlib writes (from the suffix), and, if it exists, a figure of that
+    format (which a rerun replaces); any other existing file needs ``force``."""
+    path = check_writable(path, flag)
+    fmt = path.suffix.lower().lstrip(".")
+    formats = figure_formats()
+    if fmt not in formats:
+        raise ValueError(f"{flag} {str(path)!r}: the figure format {('.' + fmt) if fmt else '(none)'!r} "
+                         f"is not supported; use a suffix among {', '.join(formats)}")
+    if path.exists() and path.stat().st_size > 0 and not force and not _looks_like(path, fmt):
+        raise ValueError(f"{flag} {str(path)!r} exists and is not a {fmt.upper()} figure; "
+                         "refusing to overwrite it (delete it, choose another path, or pass "
+                         "--force to replace it)")
+    return path
+
+
+def check_output(path: str, flag: str, force: bool = False) -> tuple[Path, str | None]:
+    """A result (NetCDF) path, checked before any work. An existing file must be
+    a qpcsim result (its ``store_hash`` is returned, to be compared with the new
+    sweep's) unless ``force``; anything else is refused, never overwritten."""
+    from ..engine.result import result_hash
+    path = check_writable(path, flag)
+    if not path.exists() or force or path.stat().st_size == 0:
+        return path, None
+    digest = result_hash(path)
+    if digest is None:
+        raise ValueError(f"{flag} {str(path)!r} exists and is not a qpcsim result; refusing to "
+                         "overwrite it (delete it, choose another path, or pass --force to "
+                         "replace it)")
+    return path, digest
+
+
+def check_distinct(**paths) -> None:
+    """Refuse two flags naming the same file (e.g. ``out=..., plot=...``)."""
+    seen: dict = {}
+    for flag, path in paths.items():
+        if path is None:
+            continue
+        real = os.path.realpath(path)
+        if real in seen:
+            raise ValueError(f"--{seen[real]} and --{flag} name the same file {str(path)!r}; "
+                             "give each its own path")
+        seen[real] = flag

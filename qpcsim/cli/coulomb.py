@@ -16,6 +16,11 @@ from ..plotting import save_figure
 
 # ---------------------------------------------------------------- CLI
 def _cli(args) -> int:
+    from .args import check_figure
+    check_figure(args.out, "--out")   # before any work
+    from ..budget import check_memory
+    check_memory(8.0 * (args.levels + 1) ** 2, f"--levels {args.levels} (an (N+1) x (N+1) "
+                 "table of canonical occupations)", "use fewer levels (--levels)")
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

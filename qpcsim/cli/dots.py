@@ -16,6 +16,8 @@ from ..plotting import save_figure
 
 # ---------------------------------------------------------------- contrast
 def _contrast(args) -> int:
+    from .args import check_figure
+    check_figure(args.out, "--out")   # before any work
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

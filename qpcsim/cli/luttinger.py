@@ -19,6 +19,8 @@ from ..plotting import save_figure
 
 # ---------------------------------------------------------------- CLI
 def _cli(args) -> int:
+    from .args import check_figure
+    check_figure(args.out, "--out")   # before any work
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

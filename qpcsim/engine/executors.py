@@ -7,16 +7,72 @@ from its *recipe*, then solves. Devices built from a geometry file travel as
 Each point is computed independently and the fast solver's only state is
 caches whose contents do not depend on the order of points, so results are
 bit-identical whatever the executor or worker count (tested).
+
+No orphans: local workers exit when the process that started them dies, by any
+signal including SIGKILL (Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)`` set in
+each worker as it starts, plus a check that the parent is still the one that
+forked it; elsewhere a watcher thread polls the parent). Dask faults: a lost
+scheduler raises :class:`SchedulerLostError` (one line; the sweep adds where its
+finished points are kept), a scheduler without workers times out with a message.
 """
 from __future__ import annotations
 
 import os
+import signal
+import threading
+import time
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..geometry import load_geometry
 
-__all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers"]
+__all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers", "SchedulerLostError",
+           "die_with_parent"]
+
+_PR_SET_PDEATHSIG = 1
+
+
+class SchedulerLostError(ValueError):
+    """The Dask scheduler went away mid-sweep."""
+
+
+def die_with_parent(parent_pid: int | None = None) -> str:
+    """Make this process exit when its parent dies (any signal, SIGKILL included).
+
+    Linux: ``prctl(PR_SET_PDEATHSIG, SIGKILL)``; if the parent already died
+    before that call (the PID we were forked by is no longer our parent), exit
+    at once. Elsewhere: a daemon thread that polls the parent every 0.5 s.
+    Returns the mechanism used (``"prctl"`` or ``"watcher"``).
+    """
+    parent_pid = os.getppid() if parent_pid is None else parent_pid
+    mechanism = "watcher"
+    try:
+        import ctypes
+        import ctypes.util
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        if libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) == 0:
+            mechanism = "prctl"
+    except (OSError, AttributeError):   # pragma: no cover - not Linux
+        pass
+    if os.getppid() != parent_pid:
+        os._exit(1)
+    if mechanism == "watcher":   # pragma: no cover - not Linux
+        def watch():
+            while os.getppid() == parent_pid:
+                time.sleep(0.5)
+            os._exit(1)
+        threading.Thread(target=watch, daemon=True, name="qpcsim-parent-watch").start()
+    return mechanism
+
+
+def _worker_init(parent_pid: int):
+    die_with_parent(parent_pid)
+    # Ctrl-C reaches the whole process group: the parent handles it (stops the pool,
+    # keeps the store); workers would only print tracebacks.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from ..sanity import PhysicsWarning
+    warnings.simplefilter("ignore", PhysicsWarning)   # the parent warned before the sweep
 
 _DEVICE_CACHE: dict = {}
 
@@ -107,7 +163,8 @@ class _ProcessExecutor(Executor):
         import multiprocessing
         self.workers = workers
         # fork: workers inherit the parent's imported modules and device cache.
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"))
+        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_init, initargs=(os.getpid(),))
 
     def imap_unordered(self, func, recipe, items):
         items = list(items)
@@ -133,6 +190,7 @@ class _DaskExecutor(Executor):
 
     def __init__(self, scheduler: str, workers: int, timeout: float):
         from distributed import Client, LocalCluster
+        self.scheduler = scheduler
         self._cluster = None
         if scheduler == "local":
             self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
@@ -145,6 +203,13 @@ class _DaskExecutor(Executor):
                 raise ValueError(
                     f"scheduler={scheduler!r} is not reachable within {timeout:g} s ({exc}); "
                     "start one with `dask scheduler` or use scheduler='local'") from None
+            try:
+                self._client.wait_for_workers(1, timeout=timeout)
+            except (OSError, TimeoutError):
+                self._client.close()
+                raise ValueError(
+                    f"scheduler={scheduler!r} has no workers after {timeout:g} s; start some with "
+                    f"`dask worker {scheduler}` (or raise the timeout)") from None
         self.workers = max(1, len(self._client.scheduler_info().get("workers", {})) or workers)
 
     def imap_unordered(self, func, recipe, items):
@@ -152,11 +217,32 @@ class _DaskExecutor(Executor):
         items = list(items)
         futures = {self._client.submit(_call, func, recipe, item, pure=False): index
                    for index, item in enumerate(items)}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        finished = 0
+        try:
+            for future in as_completed(futures):
+                value = future.result()
+                finished += 1
+                yield futures[future], value
+        except Exception as exc:   # classify: a lost scheduler, else re-raise
+            if not self._lost(exc):
+                raise
+            raise SchedulerLostError(
+                f"lost the Dask scheduler {self.scheduler} after {finished} of {len(items)} "
+                f"points ({type(exc).__name__})") from None
+
+    def _lost(self, exc) -> bool:
+        from distributed.comm.core import CommClosedError
+        if isinstance(exc, (CommClosedError, OSError, TimeoutError)):
+            return True
+        text = str(exc).lower()   # FutureCancelledError: "... scheduler-connection-lost"
+        return self._client.status not in ("running", "connecting") or \
+            "scheduler" in text and ("lost" in text or "disconnect" in text)
 
     def close(self):
-        self._client.close()
+        try:
+            self._client.close(timeout=2)
+        except Exception:   # noqa: BLE001, S110 - a lost scheduler cannot be said goodbye to
+            pass
         if self._cluster is not None:
             self._cluster.close()
 

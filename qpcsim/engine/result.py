@@ -11,7 +11,63 @@ from .._version import __version__
 from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
 
-__all__ = ["SweepResult", "load_result", "assemble_result"]
+__all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash"]
+
+_HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
+
+
+def atomic_write(path, write, what: str = "out"):
+    """Write a file atomically: ``write(tmp_path)`` into a temporary file in the
+    same directory (keeping the suffix, so format-from-suffix writers work), then
+    fsync it, rename it over ``path`` and fsync the directory. A crash leaves the
+    old file or the new one, never half of one. Only regular files are written.
+    """
+    import tempfile
+    path = Path(path)
+    if path.exists() and not path.is_file():
+        raise ValueError(f"{what}={str(path)!r} is not a regular file (a directory or device); "
+                         "give a file path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
+                                   dir=path.parent)
+        os.close(fd)
+    except OSError as exc:
+        raise ValueError(f"{what}={str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+    except OSError as exc:
+        raise ValueError(f"{what}={str(path)!r} cannot be written: {exc.strerror or exc}") from None
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def result_hash(path) -> str | None:
+    """The ``store_hash`` of a qpcsim result file at ``path`` (which sweep wrote
+    it), or None if it is not a readable qpcsim result."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            if fh.read(8) != _HDF5_MAGIC:
+                return None
+        import h5py
+        with h5py.File(path, "r") as fh:
+            value = fh.attrs.get("store_hash")
+            if value is None or "conductance" not in fh:
+                return None
+            return value.decode() if isinstance(value, bytes) else str(value)
+    except Exception:   # noqa: BLE001 - anything unreadable is "not a qpcsim result"
+        return None
 
 
 class SweepResult:
@@ -42,34 +98,51 @@ class SweepResult:
         return self.data.attrs
 
     def save(self, path) -> Path:
-        """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads."""
-        path = Path(path)
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_name(path.name + ".tmp")
-            self.data.to_netcdf(tmp, engine="h5netcdf")
-            os.replace(tmp, path)
-        except OSError as exc:
-            raise ValueError(f"out={str(path)!r} cannot be written: {exc.strerror or exc}") from None
-        return path
+        """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads, atomically
+        (temporary file in the same directory, fsync, rename): a crash leaves the
+        previous file or the new one, never a truncated one."""
+        return atomic_write(path, lambda tmp: self.data.to_netcdf(tmp, engine="h5netcdf"))
 
     def __repr__(self):
         return f"SweepResult\n{self.data!r}"
 
 
 def load_result(path) -> SweepResult:
-    """Read a result written by :meth:`SweepResult.save`."""
+    """Read a result written by :meth:`SweepResult.save`.
+
+    Raises a one-line ValueError for a missing, foreign (not NetCDF-4/HDF5, or
+    not a qpcsim sweep) or damaged (truncated) file.
+    """
     import xarray as xr
     path = Path(path)
     if not path.is_file():
-        raise ValueError(f"result={str(path)!r} does not exist")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
-        return SweepResult(ds.load())
+        raise ValueError(f"result={str(path)!r} does not exist" if not path.exists() else
+                         f"result={str(path)!r} is not a regular file")
+    with open(path, "rb") as fh:
+        magic = fh.read(8)
+    if magic != _HDF5_MAGIC:
+        raise ValueError(f"result={str(path)!r} is not a qpcsim result (not a NetCDF-4/HDF5 "
+                         "file); give a file written by `qpcsim sweep --out`")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as ds:
+            data = ds.load()
+    except Exception as exc:   # noqa: BLE001 - h5py/xarray raise many kinds for a bad file
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ValueError(f"result={str(path)!r} is damaged or truncated ({first}); rerun the "
+                         "sweep (its store resumes it)") from None
+    if "conductance" not in data or "swept" not in data.attrs:
+        raise ValueError(f"result={str(path)!r} is a NetCDF file but not a qpcsim sweep result "
+                         "(no conductance variable or 'swept' attribute)")
+    return SweepResult(data)
 
 
-def assemble_result(spec, grid, results, executor_name: str) -> SweepResult:
+def assemble_result(spec, grid, results, executor_name: str,
+                    adaptive_info: dict | None = None) -> SweepResult:
     """The Dataset of a finished sweep: one variable per observable (with its
-    unit and long name), the swept names as coordinates, metadata as attributes."""
+    unit and long name), the swept names as coordinates, metadata as attributes.
+    ``adaptive_info`` (from the adaptive loop) records whether the tolerance was
+    reached or ``max_points`` stopped it (attributes ``adaptive_converged``,
+    ``adaptive_error_estimate``, and the ``sampling`` text)."""
     import kwant
     import xarray as xr
 
@@ -110,7 +183,10 @@ def assemble_result(spec, grid, results, executor_name: str) -> SweepResult:
         "solver": ",".join(solvers),
         "executor": executor_name,
         "sampling": "uniform" if spec.gridded else
-        f"adaptive(tolerance={spec.adaptive} G0, batch={spec.adaptive_batch})",
+        f"adaptive(tolerance={spec.adaptive} G0, batch={spec.adaptive_batch}"
+        + ("" if adaptive_info is None or adaptive_info["converged"] else
+           f"; STOPPED at max_points={adaptive_info['max_points']} before the tolerance, "
+           f"estimated error {adaptive_info['error_estimate']:.3g} G0") + ")",
         "qpcsim_version": __version__,
         "kwant_version": kwant.__version__,
         "store_hash": header["hash"],
@@ -120,4 +196,8 @@ def assemble_result(spec, grid, results, executor_name: str) -> SweepResult:
             "lattice_error_estimate", "not estimated: measure with qpcsim.lattice_error_estimate"))),
         "hopping_meV": device.t,
     })
+    if adaptive_info is not None:
+        data.attrs["adaptive_converged"] = int(bool(adaptive_info["converged"]))
+        data.attrs["adaptive_error_estimate"] = float(adaptive_info["error_estimate"])
+        data.attrs["max_points"] = int(adaptive_info["max_points"])
     return SweepResult(data)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .executors import FunctionExecutor
 from .points import point_key, progress_bar, solve_point
-from .store import NoStore
+from .store import NoStore, task_key
 
 __all__ = ["run_adaptive", "adaptive_samples", "with_neighbours", "DEFAULT_BATCH"]
 
@@ -29,8 +29,18 @@ DEFAULT_BATCH = {1: 4, 2: 16}
 
 
 def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_points,
-                 batch, progress):
-    """Drive an adaptive learner in deterministic batches (replayable from the store)."""
+                 batch, progress, report=None):
+    """Drive an adaptive learner in deterministic batches (replayable from the store).
+
+    Returns
+    -------
+    grid, results
+        The sampled points (sorted) and their records.
+    info : dict
+        ``converged`` (bool: the error estimate reached the tolerance before
+        ``max_points``), ``error_estimate`` (G0, the learner's last estimate),
+        ``points`` and ``max_points``.
+    """
     import adaptive
 
     bounds = [(float(axes[n][0]), float(axes[n][-1])) for n in names]
@@ -46,38 +56,44 @@ def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_
         to_learner = tuple
     min_points = 10 if len(names) == 1 else 36
     stop = _STOP_FACTOR if len(names) == 1 else _STOP_FACTOR_2D
-    done = {rec["key"]: rec["result"] for rec in stored.records if "key" in rec}
-    logged_batches = [rec["batch"] for rec in stored.records if "batch" in rec]
+    done = stored.results()
+    logged_batches = stored.batches()
     results: dict = {}
     order: list = []
     bar = progress_bar(None, progress, "adaptive")
+    converged = False
+    estimate = float("nan")
 
     try:
         batch_no = 0
         while True:
             if batch_no >= len(logged_batches):
                 # Never trust an error estimate from too few points (aliasing).
-                if len(order) >= min_points and _error_estimate(learner) <= stop * tolerance:
-                    break
+                if len(order) >= min_points:
+                    estimate = float(_error_estimate(learner))
+                    if estimate <= stop * tolerance:
+                        converged = True
+                        break
                 if len(order) >= max_points:
                     break
             n_ask = batch if len(order) else max(batch, 3 if len(names) == 1 else 4)
             pts, _ = learner.ask(min(n_ask, max_points - len(order)) or 1)
             points = learner_points(pts)
+            keys = [task_key(task_of(p)) for p in points]
             if batch_no < len(logged_batches):
-                if [point_key(p) for p in points] != logged_batches[batch_no]:
+                if keys != logged_batches[batch_no]:
                     raise ValueError("the store's adaptive history does not replay with this "
                                      "version of adaptive; delete the store to start over")
             else:
-                stored.append({"batch": [point_key(p) for p in points]})
-            todo = [p for p in points if point_key(p) not in done]
+                stored.log_batch(keys)
+            todo = [i for i, key in enumerate(keys) if key not in done]
             for index, value in executor.imap_unordered(solve_point, recipe,
-                                                        [task_of(p) for p in todo]):
-                key = point_key(todo[index])
-                stored.append({"key": key, "result": value})
+                                                        [task_of(points[i]) for i in todo]):
+                key = keys[todo[index]]
+                stored.put(key, value)
                 done[key] = value
-            for p in points:
-                value = done[point_key(p)]
+            for p, key in zip(points, keys):
+                value = done[key]
                 results[point_key(p)] = value
                 order.append(p)
                 learner.tell(to_learner(p), value["conductance"])
@@ -85,8 +101,16 @@ def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_
             batch_no += 1
     finally:
         bar.close()
+    if len(order) >= min_points:
+        estimate = float(_error_estimate(learner))
     grid = sorted(set(map(tuple, order)))
-    return grid, [results[point_key(p)] for p in grid]
+    info = {"converged": converged, "error_estimate": estimate / stop,   # NaN stays NaN
+            "points": len(grid), "max_points": int(max_points)}
+    if not converged and report is not None:
+        report(f"adaptive sampling stopped at max_points={max_points} before reaching the "
+               f"tolerance {tolerance:g} G0 (estimated error {info['error_estimate']:.3g} G0); "
+               "raise --max-points (max_points=) or the tolerance")
+    return grid, [results[point_key(p)] for p in grid], info
 
 
 def adaptive_samples(function, bounds, tolerance, batch=None, max_points=2000):
@@ -96,9 +120,9 @@ def adaptive_samples(function, bounds, tolerance, batch=None, max_points=2000):
     against exact answers (tests, benchmarks/bench_sampling.py)."""
     names = [f"x{k}" for k in range(len(bounds))]
     axes = {n: np.array(b, dtype=float) for n, b in zip(names, bounds)}
-    grid, _ = run_adaptive(FunctionExecutor(function), None, names, axes, lambda p: p,
-                            NoStore(), tolerance, max_points,
-                            batch or DEFAULT_BATCH[len(bounds)], False)
+    grid, _, _ = run_adaptive(FunctionExecutor(function), None, names, axes, lambda p: p,
+                              NoStore(), tolerance, max_points,
+                              batch or DEFAULT_BATCH[len(bounds)], False)
     return np.array(grid)
 
 

@@ -4,8 +4,8 @@ Two replaceable parts, as in ``adaptive``: *what to compute next*
 (:mod:`.sampling`: a uniform grid, or a Learner1D/Learner2D that puts points on
 the steps) and *where it runs* (:mod:`.executors`: serial, processes, Dask).
 
-Resumable: with ``store=PATH`` every finished point is appended to a JSON-lines
-file (:mod:`.store`) and flushed to disk (``fsync``) as it completes. Rerunning
+Resumable: with ``store=PATH`` every finished point is committed to an SQLite
+database (:mod:`.store`: locked, checksummed, keyed by the full task) as it completes. Rerunning
 the same sweep reads the store, recomputes nothing that is there, and (for
 adaptive sampling) replays the learner's batches so the final point set is the
 one an uninterrupted run produces. A store written for another device,
@@ -20,9 +20,13 @@ task)`` in a worker (device rebuilt once per process from its recipe) ->
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 
-from .executors import DeviceRecipe, make_executor
+from ..budget import BYTES_PER_POINT, check_memory, device_memory_bytes, format_bytes
+from ..sanity import PhysicsWarning, warn_inputs
+from .executors import DeviceRecipe, SchedulerLostError, make_executor
 from .points import run_grid
 from .result import SweepResult, assemble_result
 from .sampling import run_adaptive
@@ -36,7 +40,7 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
           temperature: float = 0.0, *, workers: int | None = None, scheduler: str | None = None,
           store=None, adaptive: float | None = None, max_points: int = 2000,
           adaptive_batch: int | None = None, progress: bool = True, method: str = "auto",
-          **fixed) -> SweepResult:
+          report: Callable[[str], None] | None = None, **fixed) -> SweepResult:
     """Conductance over a grid (or adaptively) of device parameters and/or energy.
 
     Parameters
@@ -57,7 +61,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     scheduler : str, optional
         Dask scheduler address ``tcp://host:port`` or ``"local"`` (LocalCluster).
     store : path, optional
-        JSON-lines file recording finished points: makes the sweep resumable.
+        SQLite file recording finished points (:mod:`qpcsim.engine.store`):
+        makes the sweep resumable; locked while the sweep runs.
     adaptive : float, optional
         Target max interpolation error (G0): sample with ``adaptive``'s
         Learner1D (1-D) or Learner2D (2-D) until reached.
@@ -75,6 +80,10 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         Show a tqdm progress bar.
     method : {"auto", "fast", "kwant"}
         Solver back end (see :func:`qpcsim.solve`).
+    report : callable, optional
+        ``report(line)`` receives notes for the user: the size of a large sweep,
+        its ETA once the first points are timed (when over a minute), and an
+        adaptive run stopped by ``max_points`` (which the metadata records too).
     **fixed
         Device parameters held fixed (physical units).
 
@@ -84,13 +93,47 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     """
     spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
                            max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed)
+    info: dict = {}
     grid, results, executor = run_spec(spec, workers=workers, scheduler=scheduler,
-                                            store=store, progress=progress)
-    return assemble_result(spec, grid, results, f"{executor[0]}({executor[1]})")
+                                       store=store, progress=progress, report=report, info=info)
+    return assemble_result(spec, grid, results, f"{executor[0]}({executor[1]})",
+                           info.get("adaptive"))
+
+
+def _check_budget(spec: SweepSpec, report) -> int:
+    """Refuse a sweep whose points cannot be held in memory; report a large one."""
+    device = spec.device
+    if spec.gridded:
+        points = math.prod(len(spec.axes[n]) for n in spec.names)
+    else:
+        points = int(spec.max_points)
+    check_memory(points * BYTES_PER_POINT + device_memory_bytes(device.nx, device.ny, device.norbs),
+                 f"the sweep ({points:,} points on a {device.nx} x {device.ny} lattice)",
+                 "use fewer points (NUM in --sweep, or max_points) or split the sweep")
+    if report is not None and points >= 10_000:
+        report(f"{points:,} points on a {device.nx} x {device.ny} lattice "
+               f"(~{format_bytes(device_memory_bytes(device.nx, device.ny, device.norbs))} per "
+               "worker); an ETA follows once the first points are timed")
+    return points
+
+
+def _warn_extremes(spec: SweepSpec):
+    """PhysicsWarnings for the sweep's extreme inputs, once, in the caller's process."""
+    said = set()
+    corners = itertools.product(*[(spec.axes[n].min(), spec.axes[n].max()) for n in spec.names])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", PhysicsWarning)
+        for corner in corners:
+            energy, temperature, _, params = spec.task(corner)
+            warn_inputs(spec.device, energy, temperature, spec.device.resolve_params(params))
+    for w in caught:
+        if str(w.message) not in said:
+            said.add(str(w.message))
+            warnings.warn(str(w.message), PhysicsWarning, stacklevel=4)
 
 
 def run_spec(spec: SweepSpec, *, workers: int | None = None, scheduler: str | None = None,
-             store=None, progress: bool = True):
+             store=None, progress: bool = True, report=None, info: dict | None = None):
     """Run every point of ``spec`` (grid or adaptive) on an executor.
 
     Returns
@@ -102,19 +145,38 @@ def run_spec(spec: SweepSpec, *, workers: int | None = None, scheduler: str | No
         One record of the observables table per point.
     executor : tuple
         ``(name, workers)`` of the executor that ran.
+
+    The memory the points need is checked first (refused above the machine's),
+    the extreme inputs are checked for physical sense (PhysicsWarning), and a
+    lost Dask scheduler ends in a one-line error saying where the finished
+    points are kept. ``info`` (a dict), if given, receives ``"adaptive"``: the
+    adaptive loop's convergence report.
     """
+    _check_budget(spec, report)
+    _warn_extremes(spec)
     stored = Store(store, spec.header()) if store is not None else NoStore()
     recipe = DeviceRecipe(spec.device)
     try:
-        with make_executor(workers, scheduler) as executor:
-            if spec.adaptive is None:
-                grid = list(itertools.product(*[spec.axes[n] for n in spec.names]))
-                results = run_grid(executor, recipe, grid, spec.task, stored, progress)
-            else:
-                grid, results = run_adaptive(executor, recipe, spec.names, spec.axes, spec.task,
-                                             stored, spec.adaptive, spec.max_points,
-                                             spec.adaptive_batch, progress)
-            ran_on = (executor.name, getattr(executor, "workers", 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PhysicsWarning)   # said once above
+            with make_executor(workers, scheduler) as executor:
+                if spec.adaptive is None:
+                    grid = list(itertools.product(*[spec.axes[n] for n in spec.names]))
+                    results = run_grid(executor, recipe, grid, spec.task, stored, progress,
+                                       report)
+                else:
+                    grid, results, adaptive_info = run_adaptive(
+                        executor, recipe, spec.names, spec.axes, spec.task, stored,
+                        spec.adaptive, spec.max_points, spec.adaptive_batch, progress, report)
+                    if info is not None:
+                        info["adaptive"] = adaptive_info
+                ran_on = (executor.name, getattr(executor, "workers", 1))
+    except SchedulerLostError as exc:
+        kept = (f"the {len(stored)} finished points are kept in store={str(stored.path)!r}; "
+                "rerun the same command (with a scheduler that has workers) to resume"
+                if stored.path is not None else
+                "finished points were not kept (no store=); pass store= to make it resumable")
+        raise SchedulerLostError(f"{exc}; {kept}") from None
     finally:
         stored.close()
     return grid, results, ran_on
