@@ -21,6 +21,7 @@ __all__ = [
     "thermal_energy_meV", "thermal_length_nm", "flux_per_plaquette", "zeeman_energy_meV",
     "magnetic_length_nm", "cyclotron_energy_meV", "H_PLANCK_MEV_S", "HBAR_MEV_S",
     "kinetic_constant_meV_nm2", "lattice_velocity_m_per_s", "lifetime_ps", "MEV_IN_J", "NM_IN_M",
+    "diffusive_thermal_length_nm",
 ]
 
 E_CHARGE = _c.e                  # C (exact)
@@ -217,3 +218,24 @@ def coulomb_constant_meV_nm(material: Material = GAAS) -> float:
 
 
 __all__ += ["EPSILON_0", "coulomb_constant_meV_nm"]
+
+
+def diffusive_thermal_length_nm(energy_meV: float, l_tr_nm: float, temperature_K: float,
+                                material: Material = GAAS) -> float:
+    """Diffusive thermal length L_T = sqrt(hbar D / k_B T) (nm), with the 2-D diffusion
+    constant D = v_F l_tr / 2; ``inf`` at T = 0.
+
+    Parameters
+    ----------
+    energy_meV : float
+        Fermi energy from the band bottom (meV).
+    l_tr_nm : float
+        Transport mean free path (nm).
+    temperature_K : float
+        Temperature (K).
+    """
+    kT = thermal_energy_meV(temperature_K)
+    if kT == 0:
+        return math.inf
+    D = fermi_velocity_m_per_s(energy_meV, material) * l_tr_nm * _NM / 2     # m^2/s
+    return math.sqrt(HBAR * D / (kT * _MEV)) / _NM

@@ -26,14 +26,13 @@ Gamma << Delta, E_C; blockade needs k_B T << E_C (flagged in the result).
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import validate as _validate
-from ..units import E_CHARGE, G0_SIEMENS, K_BOLTZMANN_MEV
+from ..units import E_CHARGE, G0_SIEMENS, HBAR_MEV_S, K_BOLTZMANN_MEV
 
 __all__ = ["DotModel", "charging_energy_meV", "capacitance_aF", "stationary_state",
            "current", "linear_conductance", "ConductanceTrace", "conductance_vs_gate",
@@ -41,8 +40,6 @@ __all__ = ["DotModel", "charging_energy_meV", "capacitance_aF", "stationary_stat
            "stability_diagram", "beenakker_quantum", "beenakker_classical", "CoulombPeaks",
            "coulomb_peaks", "peak_resolving_gates"]
 
-_H_PLANCK_MEV_S = 4.135667696e-12      # h in meV s
-_HBAR_MEV_S = _H_PLANCK_MEV_S / (2 * math.pi)
 
 
 def charging_energy_meV(capacitance_aF: float) -> float:
@@ -186,7 +183,7 @@ def _log_rates(model: DotModel, gate_V: float, bias_mV: float, temperature_K: fl
                      - 1e3 * model.alpha * gate_V + model.beta_left * bias_mV)
             for r in mu:
                 x = (delta - mu[r]) / kT
-                log_g = np.log(gam[r] / _HBAR_MEV_S)
+                log_g = np.log(gam[r] / HBAR_MEV_S)
                 up[r][N] = logsumexp(log_g + log_empty[N] + _log_fermi(x))
                 down[r][N] = logsumexp(log_g + log_full[N + 1] + _log_fermi(-x))
     for r in mu:

@@ -46,7 +46,7 @@ import numpy as np
 
 from .. import validate as _validate
 from ..solver import check_energy
-from ..units import E_CHARGE, HBAR, fermi_velocity_m_per_s
+from ..units import NM_IN_M, fermi_velocity_m_per_s, lifetime_ps
 
 __all__ = ["ProbeResult", "probe_conductance", "DephasingLength", "dephasing_length",
            "coupling_for_length", "mode_coherence_lengths", "check_coupling"]
@@ -167,7 +167,6 @@ def probe_conductance(device, energy: float, coupling: float, *, spacing: int = 
     e = energy / device.t
     gf = kwant.greens_function(fsyst, e, params=kparams)
     G = np.asarray(gf.data)
-    n_term = len(fsyst.leads)
     sizes = [len(iface) * device.norbs for iface in fsyst.lead_interfaces]
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     # Gamma_p = L_p L_p^dagger; T_pq = || L_p^dagger G_pq L_q ||_F^2.
@@ -240,13 +239,12 @@ def dephasing_length(device, energy: float, coupling: float, *, spacing: int = 1
     c = check_coupling(coupling)
     if c == 0:
         return DephasingLength(math.inf, math.inf, math.inf, "coherent")
-    rate_J = 2 * c * device.t * 1e-3 * E_CHARGE / spacing
-    tau = HBAR / rate_J
+    tau_ps = lifetime_ps(2 * c * device.t / spacing)       # hbar / (probe escape rate)
     v = fermi_velocity_m_per_s(energy, device.material)
-    l_bal = v * tau * 1e9
+    l_bal = v * tau_ps * 1e-12 / NM_IN_M
     if l_tr < l_bal:
-        return DephasingLength(tau * 1e12, l_bal, math.sqrt(0.5 * l_tr * l_bal), "diffusive")
-    return DephasingLength(tau * 1e12, l_bal, l_bal, "ballistic")
+        return DephasingLength(tau_ps, l_bal, math.sqrt(0.5 * l_tr * l_bal), "diffusive")
+    return DephasingLength(tau_ps, l_bal, l_bal, "ballistic")
 
 
 def coupling_for_length(device, energy: float, L_phi: float, *, spacing: int = 1,

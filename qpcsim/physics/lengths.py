@@ -61,9 +61,7 @@ from .. import validate as _validate
 from ..geometry import load_geometry
 from ..potentials import harmonic_curvature
 from ..units import (
-    E_CHARGE,
-    HBAR,
-    fermi_velocity_m_per_s,
+    diffusive_thermal_length_nm,
     fermi_wavelength_nm,
     thermal_energy_meV,
     thermal_length_nm,
@@ -501,8 +499,7 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
     l_tr = l_e_measured if l_e_measured is not None else born.l_tr
     diffusive = L > l_tr
     if diffusive and kT > 0:
-        D = fermi_velocity_m_per_s(energy, device.material) * l_tr * 1e-9 / 2    # m^2/s
-        L_T = math.sqrt(HBAR * D / (kT * 1e-3 * E_CHARGE)) * 1e9
+        L_T = diffusive_thermal_length_nm(energy, l_tr, temperature, device.material)
     else:
         L_T = thermal_length_nm(energy, temperature, device.material)
     n_plateau = max(N, 1)
