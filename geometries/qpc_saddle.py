@@ -35,6 +35,9 @@ DEFAULTS = dict(
     a=2.0,         # lattice constant (nm)
     L_switch=None, # length of each switch-off ramp (nm); default L/3
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: the README's Fermi energy.
+ENERGY = 10.0
 #: Parameters that change the lattice or the envelope: pass them to make_device.
 STRUCTURAL = ("zeeman", "W", "L", "a", "L_switch")
 
@@ -60,7 +63,8 @@ def make_device(**params) -> qpcsim.Device:
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, material=material,
         units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=bool(p["zeeman"]), name="qpc_saddle",
-        metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL})
+        metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL,
+                  "working_energy_meV": ENERGY})
 
 
 def buttiker_transmissions(energy, V0, hw_x, hw_y, n_modes=8):

@@ -14,7 +14,7 @@ import scipy.signal
 from . import validate as _validate
 
 __all__ = ["Plateau", "Step", "ButtikerFit", "find_plateaus", "find_steps", "fit_buttiker",
-           "buttiker_conductance", "plateau_table", "optimal_sample_count"]
+           "buttiker_conductance", "plateau_table", "optimal_sample_count", "plateau_resolution"]
 
 
 @dataclass
@@ -315,8 +315,41 @@ def optimal_sample_count(x, conductance, error: float) -> int:
     return int(samples[-1])
 
 
-def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:
-    """Plain-text table of plateaus (what ``qpcsim sweep`` prints)."""
+def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
+    """Why no plateau is found, when it is the sampling: ``""`` if the trace
+    has no risers to resolve (or resolves them), else a sentence such as
+    "G rises through 4 steps over 25 points: 2 points per plateau (fewest
+    between two risers), need >= 3 flat points each; use >= 49 points".
+
+    Parameters
+    ----------
+    x, conductance : array_like
+        The trace (gate units, G0).
+    min_points : int
+        Samples a plateau needs in :func:`find_plateaus`.
+    """
+    x, g = _sorted_trace(x, conductance, min_points=2, purpose="to judge the resolution")
+    steps = find_steps(x, g) if x.size >= 5 else []
+    positions = np.array(sorted(s.position for s in steps))
+    if positions.size == 0:
+        return ""
+    edges = np.concatenate([[x[0] - 1e-300], positions, [x[-1] + 1e-300]])
+    between = [int(np.sum((x > lo) & (x < hi))) for lo, hi in zip(edges[:-1], edges[1:])]
+    inner = between[1:-1] or between
+    fewest = min(inner)
+    # A plateau needs min_points flat samples plus about one on each riser.
+    need = min_points + 2
+    if fewest >= need:
+        return ""
+    suggested = int(np.ceil(x.size * need / max(fewest, 1)))
+    return (f"G rises through {positions.size} step(s) over {x.size} points: {fewest} point(s) "
+            f"per plateau (fewest between two risers), need >= {min_points} flat points each "
+            f"plus the risers; use >= {suggested} points over this range")
+
+
+def plateau_table(plateaus: list[Plateau], unit: str = "", diagnosis: str = "") -> str:
+    """Plain-text table of plateaus (what ``qpcsim sweep`` prints); ``diagnosis``
+    (e.g. from :func:`plateau_resolution`) replaces "(no plateaus found)"."""
     unit = f" ({unit})" if unit else ""
     lines = [f"{'n':>3} {'G/G0':>9} {'dev':>9} {'flatness':>9} {'from':>10} {'to':>10} "
              f"{'width' + unit:>12}"]
@@ -324,5 +357,6 @@ def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:
         lines.append(f"{p.index:>3} {p.value:>9.4f} {p.deviation:>+9.1e} {p.flatness:>9.1e} "
                      f"{p.start:>10.4g} {p.stop:>10.4g} {p.width:>12.4g}")
     if not plateaus:
-        lines.append("  (no plateaus found)")
+        lines.append(f"  (no plateaus found: {diagnosis})" if diagnosis else
+                     "  (no plateaus found)")
     return "\n".join(lines)

@@ -15,7 +15,7 @@ import sys
 
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
-                      "qpcsim.cli.coulomb", "qpcsim.cli.dots"]
+                      "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.params"]
 
 
 def _info(args) -> int:
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)   # provenance of results
     try:
         return int(args.func(args) or 0)
     except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:

@@ -7,14 +7,17 @@ import warnings
 from ..geometry import load_geometry
 from ..physics.compare import compare_disorder
 from ..physics.lengths import length_scales
-from ..plotting import plot_compare
+from ..plotting import plot_compare, save_figure
 from .args import check_writable, parse_set, parse_sweep
 
 
 def _default_energy(device) -> float:
-    th = device.transverse_mode_energies()
-    k = min(3, len(th) - 1)
-    return float(0.5 * (th[k - 1] + th[k])) if k >= 1 else float(2 * th[0])
+    """The geometry's documented working point (its ``ENERGY``, meV); required otherwise."""
+    energy = device.metadata.get("working_energy_meV")
+    if energy is None:
+        raise ValueError(f"--energy is required: {device.name} documents no working point "
+                         "(ENERGY = ... meV in its geometry file)")
+    return float(energy)
 
 
 def _lengths(args) -> int:
@@ -29,7 +32,7 @@ def _lengths(args) -> int:
     for w in caught:
         print(f"warning: {w.message}")
     print(device.name + ("" if args.energy is not None else
-                         " (energy defaulted to midway between lead subbands 3 and 4)"))
+                         f" (energy {energy:g} meV: the geometry's documented working point)"))
     print(scales.report())
     return 0
 
@@ -49,7 +52,7 @@ def _compare(args) -> int:
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
                               correlation_length=args.correlation_length, workers=args.workers,
                               scheduler=args.scheduler)
-    plot_compare(result, out, device.units.get(name, ""))
+    save_figure(plot_compare(result, device.units.get(name, "")), out)
     print(f"{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} {'plateaus':>9}")
     for U in sorted(result.quality):
         q = result.quality[U]
@@ -65,7 +68,8 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter (nm, meV, V, T)")
     p.add_argument("--temperature", type=float, required=True, help="temperature (K)")
-    p.add_argument("--energy", type=float, help="Fermi energy (meV)")
+    p.add_argument("--energy", type=float,
+                   help="Fermi energy (meV); default: the geometry's working point (its ENERGY)")
     p.add_argument("--disorder", type=float,
                    help="disorder strength (meV): Anderson U, or U_rms with --correlation-length "
                         "(default: the geometry's own disorder parameter, else 0)")

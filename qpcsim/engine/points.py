@@ -12,7 +12,7 @@ __all__ = ["solve_point", "point_key", "run_grid", "progress_bar"]
 def solve_point(device, task):
     """Worker side: one solve, returned as plain numbers (picklable, JSON-able):
     every entry of the observables table, plus the back end that ran."""
-    energy, temperature, method, params = task
+    energy, temperature, method, params = task[:4]   # task[4]: structural (the recipe's)
     result = solve(device, energy, temperature=temperature, method=method, **params)
     record = to_record(result)
     record["solver"] = result.solver
@@ -39,6 +39,9 @@ def run_grid(executor, recipe, grid, task_of, stored, progress):
             results[key] = done[key]
         else:
             todo.append(point)
+    # Points of one rebuilt system (structural sweep) run together: each worker
+    # rebuilds it once (stable sort; results are keyed by point, not by order).
+    todo.sort(key=lambda p: repr(task_of(p)[4:]))
     bar = progress_bar(len(grid), progress, "sweep", done=len(grid) - len(todo))
     try:
         for index, value in executor.imap_unordered(solve_point, recipe,

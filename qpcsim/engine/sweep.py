@@ -26,7 +26,7 @@ from .executors import DeviceRecipe, make_executor
 from .points import run_grid
 from .result import SweepResult, assemble_result
 from .sampling import run_adaptive
-from .spec import ENERGY_NAMES, SweepSpec
+from .spec import ENERGY_NAMES, MAX_REBUILDS, SweepSpec
 from .store import NoStore, Store
 
 __all__ = ["sweep", "run_spec", "ENERGY_NAMES"]
@@ -36,6 +36,7 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
           temperature: float = 0.0, *, workers: int | None = None, scheduler: str | None = None,
           store=None, adaptive: float | None = None, max_points: int = 2000,
           adaptive_batch: int | None = None, progress: bool = True, method: str = "auto",
+          zeeman_from_B: bool = False, max_rebuilds: int = MAX_REBUILDS,
           **fixed) -> SweepResult:
     """Conductance over a grid (or adaptively) of device parameters and/or energy.
 
@@ -45,9 +46,12 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         The device (e.g. from :func:`qpcsim.load_geometry`).
     over : mapping
         One or two swept names -> values. Names are device parameters (units
-        in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T) or
-        ``energy``/``E`` (meV). With ``adaptive``, only the first and last value
-        of each axis count (the bounds).
+        in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T,
+        ``E_Z`` in meV), ``energy``/``E`` (meV), ``temperature``/``T`` (K,
+        each value > 0; each point a finite-T solve), or structural
+        parameters of the device's geometry file (``W``, ``gap`` ... in its
+        units: one rebuild per value, cached per worker). With ``adaptive``,
+        only the first and last value of each axis count (the bounds).
     energy : float, optional
         Fermi energy (meV), unless swept.
     temperature : float
@@ -75,15 +79,22 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         Show a tqdm progress bar.
     method : {"auto", "fast", "kwant"}
         Solver back end (see :func:`qpcsim.solve`).
+    zeeman_from_B : bool
+        Set E_Z = |g| mu_B B at every point (device with ``zeeman=True``).
+    max_rebuilds : int
+        Most systems a sweep over structural parameters may rebuild (refused
+        beyond, with the count and an estimated time).
     **fixed
-        Device parameters held fixed (physical units).
+        Parameters held fixed (physical units): runtime ones (gates, ``B``,
+        ``E_Z``) or structural ones (the device is rebuilt with them).
 
     Returns
     -------
     SweepResult
     """
     spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
-                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed)
+                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
+                           zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
     grid, results, executor = run_spec(spec, workers=workers, scheduler=scheduler,
                                             store=store, progress=progress)
     return assemble_result(spec, grid, results, f"{executor[0]}({executor[1]})")
