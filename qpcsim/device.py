@@ -494,14 +494,14 @@ class Device:
             w = (n + 1) * self.a
             c = -0.5 * self.width + (j0 + 0.5 * (n + 1)) * self.a
             lines.append(f"  {side} lead: width {w:g} nm, centre y = {c:g} nm")
-        lines.append(f"  {'parameter':<16} {'default':>10} {'unit':<6} {'kind':<11} description")
+        lines.append(f"  {'parameter':<20} {'default':>10} {'unit':<6} {'kind':<11} description")
         for row in self.parameter_info():
             value = row["default"]
             shown = "None" if value is None else (f"{value}" if isinstance(value, bool)
                                                   else f"{value:g}" if isinstance(
                                                       value, (int, float)) else str(value))
             kind = "structural" if row["structural"] else "runtime"
-            lines.append(f"  {row['name']:<16} {shown:>10} {row['unit'] or '-':<6} "
+            lines.append(f"  {row['name']:<20} {shown:>10} {row['unit'] or '-':<6} "
                          f"{kind:<11} {row['description']}")
         lines.append("  runtime: swept or fixed per point without rebuild; structural: a "
                      "rebuild per value")

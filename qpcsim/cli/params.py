@@ -3,6 +3,7 @@ runtime or structural), and the shared split of ``--set`` values between a
 geometry's ``make_device`` and the runtime parameters (``B``, ``E_Z`` ...)."""
 from __future__ import annotations
 
+from .. import validate as _validate
 from ..geometry import load_geometry, load_geometry_module
 from .args import parse_set
 
@@ -24,8 +25,9 @@ def load_with_set(geometry: str, items) -> tuple[object, dict]:
         build = {k: v for k, v in values.items() if k not in ("B", "E_Z")}
     runtime = {k: v for k, v in values.items() if k not in build}
     device = load_geometry(geometry, **build)
-    if runtime:
-        device.resolve_params(runtime)   # unknown names: listed with the known ones
+    known = list(device.defaults) + [k for k in (defaults or {}) if k not in device.defaults]
+    _validate.known_names(runtime, known, "parameter", owner=device.metadata.get(
+        "geometry", device.name))
     return device, runtime
 
 

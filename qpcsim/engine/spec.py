@@ -52,13 +52,17 @@ def structural_parameters(device) -> dict:
     """Structural parameters of ``device`` -> their current values: the
     ``make_device`` arguments of its geometry file that are not runtime
     parameters (they change the lattice; a new value needs a rebuild).
-    Empty for a device not loaded from a geometry file."""
+    Empty for a device not loaded from a geometry file; flags (``zeeman``)
+    are not among them."""
     meta = device.metadata
     if "geometry_file" not in meta:
         return {}
     resolved = dict(meta.get("make_device") or {})
     resolved.update(meta.get("geometry_params") or {})
-    return {k: v for k, v in resolved.items() if k not in device.defaults}
+    # Numbers only (None: a geometry's "derived" default): flags such as zeeman
+    # change the parameter set itself and are chosen when loading the device.
+    return {k: v for k, v in resolved.items() if k not in device.defaults
+            and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def _axis_values(name: str, values) -> np.ndarray:
