@@ -316,10 +316,17 @@ def optimal_sample_count(x, conductance, error: float) -> int:
 
 
 def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
-    """Why no plateau is found, when it is the sampling: ``""`` if the trace
-    has no risers to resolve (or resolves them), else a sentence such as
-    "G rises through 4 steps over 25 points: 2 points per plateau (fewest
-    between two risers), need >= 3 flat points each; use >= 49 points".
+    """Why plateaus are missed, when it is the sampling.
+
+    Returns ``""`` when the trace has no risers, or when :func:`find_plateaus`
+    finds a plateau between every two risers; otherwise a sentence such as
+    "G rises through 4 step(s) over 25 points: 5 point(s) per plateau
+    (fewest between two risers), need >= 8; use >= 40 points over this range".
+
+    The need, ``2 min_points + 2`` samples between risers, is measured: a
+    plateau's flat run must hold ``min_points`` samples whose slope is small
+    against the risers', and the samples next to each riser are not flat
+    (Fermi-function staircases: plateaus found from 8 samples per plateau on).
 
     Parameters
     ----------
@@ -329,22 +336,24 @@ def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
         Samples a plateau needs in :func:`find_plateaus`.
     """
     x, g = _sorted_trace(x, conductance, min_points=2, purpose="to judge the resolution")
-    steps = find_steps(x, g) if x.size >= 5 else []
-    positions = np.array(sorted(s.position for s in steps))
-    if positions.size == 0:
+    if x.size < 5:
         return ""
-    edges = np.concatenate([[x[0] - 1e-300], positions, [x[-1] + 1e-300]])
-    between = [int(np.sum((x > lo) & (x < hi))) for lo, hi in zip(edges[:-1], edges[1:])]
-    inner = between[1:-1] or between
+    positions = np.array(sorted(s.position for s in find_steps(x, g)))
+    if positions.size < 2:
+        return ""
+    inner = [int(np.sum((x > lo) & (x < hi))) for lo, hi in zip(positions[:-1], positions[1:])]
+    found = [p for p in find_plateaus(x, g, min_points=min_points)
+             if p.start > positions[0] and p.stop < positions[-1]]
+    if len(found) >= len(inner):
+        return ""
     fewest = min(inner)
-    # A plateau needs min_points flat samples plus about one on each riser.
-    need = min_points + 2
+    need = 2 * min_points + 2
     if fewest >= need:
         return ""
     suggested = int(np.ceil(x.size * need / max(fewest, 1)))
     return (f"G rises through {positions.size} step(s) over {x.size} points: {fewest} point(s) "
-            f"per plateau (fewest between two risers), need >= {min_points} flat points each "
-            f"plus the risers; use >= {suggested} points over this range")
+            f"per plateau (fewest between two risers), need >= {need}; use >= {suggested} "
+            "points over this range")
 
 
 def plateau_table(plateaus: list[Plateau], unit: str = "", diagnosis: str = "") -> str:
