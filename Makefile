@@ -30,6 +30,7 @@ test: test-qpcsim test-kwant
 test-qpcsim: $(STAMP)
 	$(QPCSIM) info
 	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=300 examples
 
 test-kwant: $(STAMP)
 	KWANT_DIR=$$($(PY) -c "import kwant, os; print(os.path.dirname(kwant.__file__))") && \

@@ -12,7 +12,7 @@ import numpy as np
 import qpcsim
 from qpcsim import disorder as dis
 from qpcsim.physics.adiabaticity import adiabaticity_scan
-from qpcsim.plotting import plot_adiabaticity
+from qpcsim.plotting import plot_adiabaticity, save_figure
 
 
 def main(out="results"):
@@ -29,7 +29,7 @@ def main(out="results"):
     born = dis.born_mean_free_path(energy, U, 5.0)
     print(f"l_tr fit {fit.l_tr:.1f} +- {2 * fit.l_stderr / math.pi:.1f} nm, Born {born.l_tr:.1f} nm"
           f" (ratio {fit.l_tr / born.l_tr:.3f})")
-    print(f"wrote {dis.plot_mean_free_path(fit, out / 'mean_free_path.png', born)}")
+    print(f"wrote {save_figure(dis.plot_mean_free_path(fit, born), out / 'mean_free_path.png')}")
     for lc, Uc in ((5.0, 7.0), (10.0, 4.0)):
         lens = [50.0, 100.0, 200.0, 400.0, 800.0] if lc < 10 else [400.0, 800.0, 1600.0, 3200.0]
         rs = [dis.ensemble(wire(W=100.0, L=L), 100, energy=energy, disorder=Uc,
@@ -64,7 +64,7 @@ def main(out="results"):
     print(f"wrote {_dephasing_figure(out / 'dephasing_ohmic.png')}")
     res = adiabaticity_scan(tapers=(0.0, 25.0, 50.0, 100.0, 200.0, 300.0))
     print(f"adiabatic (|G - n| < {res.tolerance:g}) from L_taper/lambda_F = {res.threshold:.2f}")
-    print(f"wrote {plot_adiabaticity(res, out / 'adiabaticity.png')}")
+    print(f"wrote {save_figure(plot_adiabaticity(res), out / 'adiabaticity.png')}")
     print(f"total {time.perf_counter() - t0:.1f} s")
 
 

@@ -29,6 +29,9 @@ DEFAULTS = dict(
     correlation_length=0.0,  # Gaussian correlation length (nm); 0 = Anderson disorder
     zeeman=False,          # resolve spins: adds the Zeeman energy E_Z (meV)
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: a few open modes in the 100 nm wire.
+ENERGY = 20.0
 STRUCTURAL = ("W", "L", "a", "zeeman")
 
 
@@ -44,5 +47,6 @@ def make_device(**params) -> qpcsim.Device:
                            seed=p["seed"])
     device.name = "disordered_wire"
     device.metadata.update({"geometry": "disordered_wire", "make_device": p,
-                            "structural_parameters": STRUCTURAL})
+                            "structural_parameters": STRUCTURAL,
+                            "working_energy_meV": ENERGY})
     return device

@@ -59,6 +59,9 @@ DEFAULTS = dict(
     zeeman=False,     # resolve spins: adds the Zeeman energy E_Z (meV) as a parameter
     a=2.5,            # lattice constant (nm)
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: Fermi energy of the README sweeps (lambda_F ~ 54 nm).
+ENERGY = 8.0
 STRUCTURAL = ("zeeman", "W", "w_c", "L_c", "L_taper", "L_gate_ramp", "V_wall", "wall_width",
               "smooth_wall", "a")
 
@@ -117,4 +120,8 @@ def make_device(**params) -> qpcsim.Device:
         zeeman=bool(p["zeeman"]), name="qpc_hardwall",
         metadata={"geometry": "qpc_hardwall", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
-                      LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (Vg=-2.7 meV)")})
+                      LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (Vg=-2.7 meV)"),
+                  # the gate under the constriction and tapers (nm), for plot_device
+                  "gate_outlines": [[(-half_gate, -W / 2), (half_gate, -W / 2),
+                                     (half_gate, W / 2), (-half_gate, W / 2)]],
+                  "working_energy_meV": ENERGY})

@@ -50,6 +50,9 @@ DEFAULTS = dict(
     a=2.0,         # lattice constant (nm)
     L_switch=None, # length of each switch-off ramp (nm); default L/3
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: the README's Fermi energy.
+ENERGY = 10.0
 #: Parameters that change the lattice or the envelope: pass them to make_device.
 STRUCTURAL = ("zeeman", "W", "L", "a", "L_switch")
 
@@ -88,7 +91,8 @@ def make_device(**params) -> qpcsim.Device:
         units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=bool(p["zeeman"]), name="qpc_saddle",
         metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
-                      LATTICE_ERROR_PER_NM2, a, "hw_x=1, hw_y=2 meV, E=10, V0=3.5 meV")})
+                      LATTICE_ERROR_PER_NM2, a, "hw_x=1, hw_y=2 meV, E=10, V0=3.5 meV"),
+                  "working_energy_meV": ENERGY})
 
 
 #: Fewer Büttiker modes than this inside the walls: make_device warns.

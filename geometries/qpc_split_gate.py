@@ -44,6 +44,9 @@ DEFAULTS = dict(
     a=4.0,            # lattice constant (nm)
     L_switch=100.0,   # switch-off ramp toward each lead (nm)
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: the demo's and README's Fermi energy: 4-5 open lead modes.
+ENERGY = 8.0
 STRUCTURAL = ("zeeman", "d", "gap", "gate_length", "W", "L", "a", "L_switch")
 _FAR = 1e6  # the gates extend far beyond the device in y (nm)
 
@@ -77,4 +80,8 @@ def make_device(**params) -> qpcsim.Device:
         zeeman=bool(p["zeeman"]), name="qpc_split_gate",
         metadata={"geometry": "qpc_split_gate", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
-                      LATTICE_ERROR_PER_NM2, p["a"], "defaults, E=8 meV, step at Vg=-0.87 V")})
+                      LATTICE_ERROR_PER_NM2, p["a"], "defaults, E=8 meV, step at Vg=-0.87 V"),
+                  # the two gates' outlines inside the device (nm), for plot_device
+                  "gate_outlines": [[(-x0, s * gap / 2), (x0, s * gap / 2), (x0, s * W / 2),
+                                     (-x0, s * W / 2)] for s in (1, -1)],
+                  "working_energy_meV": ENERGY})

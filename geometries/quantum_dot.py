@@ -25,11 +25,14 @@ DEFAULTS = dict(
     asymmetry=0.0,     # right barrier is higher by this (meV)
     alpha=0.05,        # plunger lever arm (dimensionless)
     D=120.0,           # dot size: distance between the barriers (nm)
-    barrier_width=8.0,  # Gaussian width (sigma) of each barrier (nm)
+    barrier_width=8.0,  # Gaussian width sigma of each barrier (nm)
     W=40.0,            # channel width (nm): one transverse mode up to ~14 meV
     L_lead=60.0,       # channel length outside each barrier (nm)
     a=2.0,             # lattice constant (nm)
 )
+#: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
+#: one open channel in the leads, as in `qpcsim dots`.
+ENERGY = 8.0
 STRUCTURAL = ("D", "barrier_width", "W", "L_lead", "a")
 
 
@@ -54,4 +57,5 @@ def make_device(**params) -> qpcsim.Device:
         width=p["W"], length=L, a=p["a"], potential=potential,
         units={"Vp": "V", "V_barrier": "meV", "asymmetry": "meV", "alpha": ""},
         name="quantum_dot",
-        metadata={"geometry": "quantum_dot", "make_device": p, "structural_parameters": STRUCTURAL})
+        metadata={"geometry": "quantum_dot", "make_device": p, "structural_parameters": STRUCTURAL,
+                  "working_energy_meV": ENERGY})

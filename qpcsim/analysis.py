@@ -14,7 +14,7 @@ import scipy.signal
 from . import validate as _validate
 
 __all__ = ["Plateau", "Step", "ButtikerFit", "find_plateaus", "find_steps", "fit_buttiker",
-           "buttiker_conductance", "plateau_table", "optimal_sample_count"]
+           "buttiker_conductance", "plateau_table", "optimal_sample_count", "plateau_resolution"]
 
 
 @dataclass
@@ -325,8 +325,50 @@ def optimal_sample_count(x, conductance, error: float) -> int:
     return int(samples[-1])
 
 
-def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:
-    """Plain-text table of plateaus (what ``qpcsim sweep`` prints)."""
+def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
+    """Why plateaus are missed, when it is the sampling.
+
+    Returns ``""`` when the trace has no risers, or when :func:`find_plateaus`
+    finds a plateau between every two risers; otherwise a sentence such as
+    "G rises through 4 step(s) over 25 points: 5 point(s) per plateau
+    (fewest between two risers), need >= 8; use >= 40 points over this range".
+
+    The need, ``2 min_points + 2`` samples between risers, is measured: a
+    plateau's flat run must hold ``min_points`` samples whose slope is small
+    against the risers', and the samples next to each riser are not flat
+    (Fermi-function staircases: plateaus found from 8 samples per plateau on).
+
+    Parameters
+    ----------
+    x, conductance : array_like
+        The trace (gate units, G0).
+    min_points : int
+        Samples a plateau needs in :func:`find_plateaus`.
+    """
+    x, g = _sorted_trace(x, conductance, min_points=2, purpose="to judge the resolution")
+    if x.size < 5:
+        return ""
+    positions = np.array(sorted(s.position for s in find_steps(x, g)))
+    if positions.size < 2:
+        return ""
+    inner = [int(np.sum((x > lo) & (x < hi))) for lo, hi in zip(positions[:-1], positions[1:])]
+    found = [p for p in find_plateaus(x, g, min_points=min_points)
+             if p.start > positions[0] and p.stop < positions[-1]]
+    if len(found) >= len(inner):
+        return ""
+    fewest = min(inner)
+    need = 2 * min_points + 2
+    if fewest >= need:
+        return ""
+    suggested = int(np.ceil(x.size * need / max(fewest, 1)))
+    return (f"G rises through {positions.size} step(s) over {x.size} points: {fewest} point(s) "
+            f"per plateau (fewest between two risers), need >= {need}; use >= {suggested} "
+            "points over this range")
+
+
+def plateau_table(plateaus: list[Plateau], unit: str = "", diagnosis: str = "") -> str:
+    """Plain-text table of plateaus (what ``qpcsim sweep`` prints); ``diagnosis``
+    (e.g. from :func:`plateau_resolution`) replaces "(no plateaus found)"."""
     unit = f" ({unit})" if unit else ""
     lines = [f"{'n':>3} {'G/G0':>9} {'dev':>9} {'flatness':>9} {'from':>10} {'to':>10} "
              f"{'width' + unit:>12}"]
@@ -334,5 +376,6 @@ def plateau_table(plateaus: list[Plateau], unit: str = "") -> str:
         lines.append(f"{p.index:>3} {p.value:>9.4f} {p.deviation:>+9.1e} {p.flatness:>9.1e} "
                      f"{p.start:>10.4g} {p.stop:>10.4g} {p.width:>12.4g}")
     if not plateaus:
-        lines.append("  (no plateaus found)")
+        lines.append(f"  (no plateaus found: {diagnosis})" if diagnosis else
+                     "  (no plateaus found)")
     return "\n".join(lines)

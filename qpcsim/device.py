@@ -4,7 +4,9 @@ built into plain Kwant systems.
 A :class:`Device` *describes* a sample: the lattice constant ``a`` (nm), a
 rectangular scattering region ``length`` x ``width`` (nm) with an optional
 hard-wall ``shape`` mask, a vectorized potential landscape ``V(x, y, **params)``
-(meV) and two semi-infinite clean leads of the same width. :meth:`Device.build`
+(meV) and two semi-infinite clean leads, by default as wide as the device;
+``lead_width``/``lead_center`` make them narrower and place them anywhere on
+the left/right edges (rings, cavities, stubs). :meth:`Device.build`
 *finalizes* it into a Kwant system once (cached); everything that changes during a
 sweep (gate voltages, the field ``B``, the Zeeman energy ``E_Z``) is a Kwant
 parameter, passed by name.
@@ -104,6 +106,14 @@ class Device:
     metadata : mapping, optional
         Free-form description (e.g. the geometry file and the arguments of its
         ``make_device``), stored with every result.
+    lead_width : float or (float, float), optional
+        Width of the (left, right) lead (nm), a multiple of ``a``, at most
+        ``width``; default: the device's width. A narrower lead has its own
+        hard walls at ``lead_center +- lead_width/2``.
+    lead_center : float or (float, float)
+        Transverse position y of each lead's centre (nm); the lead must fit
+        inside the device's edge, ``|lead_center| + lead_width/2 <= width/2``,
+        on the lattice (its walls on lattice lines).
     """
 
     def __init__(self, *, width: float, length: float, a: float,
@@ -112,7 +122,7 @@ class Device:
                  units: Mapping[str, str] | None = None,
                  material: Material = GAAS, zeeman: bool = False,
                  name: str = "device", metadata: Mapping | None = None,
-                 zeeman_from_field: bool = False):
+                 zeeman_from_field: bool = False, lead_width=None, lead_center=0.0):
         self.a = _validate.positive("a", a, "nm")
         self.width = _validate.positive("width", width, "nm")
         self.length = _validate.positive("length", length, "nm")
@@ -138,6 +148,7 @@ class Device:
         self.norbs = 2 if self.zeeman else 1
         from .budget import check_device_size
         check_device_size(self.nx, self.ny, self.norbs, self.a, self.width, self.length)
+        self.lead_windows = self._lead_windows(lead_width, lead_center)
 
         self.potential = potential
         self.shape = shape
@@ -165,6 +176,45 @@ class Device:
         self._positions = None
         self._site_index = None
         self._onsite_memo = None
+
+    def _lead_windows(self, lead_width, lead_center) -> tuple:
+        """``((j0, n), (j0, n))``: first row index and row count of each lead."""
+        def pair(name, value):
+            if value is None or np.ndim(value) == 0:
+                return (value, value)
+            if len(value) != 2:
+                raise ValueError(f"{name}={value!r} is not allowed: give one value or a "
+                                 "(left, right) pair")
+            return tuple(value)
+        widths, centers = pair("lead_width", lead_width), pair("lead_center", lead_center)
+        windows = []
+        for side, w, c in zip(("left", "right"), widths, centers):
+            w = self.width if w is None else _validate.positive("lead_width", w, "nm")
+            c = _validate.real_number("lead_center", c, "nm")
+            n = _lattice_count("lead_width", w, self.a) - 1
+            if n < 1:
+                raise ValueError(f"lead_width={w:g} nm is not allowed with a={self.a:g} nm: a "
+                                 f"lead needs at least one site across, i.e. >= {2 * self.a:g} nm")
+            lower = c - w / 2 + self.width / 2          # wall distance from the device's wall
+            if lower < -_GRID_TOL * self.a or c + w / 2 > self.width / 2 * (1 + _GRID_TOL):
+                raise ValueError(
+                    f"{side} lead (lead_width={w:g} nm, lead_center={c:g} nm) is not allowed: it "
+                    f"must fit in the device's edge, |lead_center| + lead_width/2 <= "
+                    f"width/2 = {self.width / 2:g} nm")
+            j0 = int(round(lower / self.a))
+            if abs(lower / self.a - j0) > _GRID_TOL * max(1.0, lower / self.a):
+                raise ValueError(
+                    f"lead_center={c:g} nm is not allowed with lead_width={w:g} nm and a="
+                    f"{self.a:g} nm: the {side} lead's walls must lie on lattice lines "
+                    f"(lead_center - lead_width/2 + width/2 = {lower:g} nm must be a multiple "
+                    "of a)")
+            windows.append((j0, n))
+        return tuple(windows)
+
+    @property
+    def full_width_leads(self) -> bool:
+        """Whether both leads span the whole device width (the default)."""
+        return all(w == (0, self.ny) for w in self.lead_windows)
 
     # ------------------------------------------------------------------ parameters
     @staticmethod
@@ -245,10 +295,12 @@ class Device:
         if self.shape is not None:
             x, y = self.lattice_to_nm(i, j)
             mask = np.broadcast_to(np.asarray(self.shape(x, y), dtype=bool), x.shape)
-            edge = (i == 0) | (i == self.nx - 1)
+            (l0, ln), (r0, rn) = self.lead_windows
+            edge = (((i == 0) & (j >= l0) & (j < l0 + ln))
+                    | ((i == self.nx - 1) & (j >= r0) & (j < r0 + rn)))
             if not np.all(mask[edge]):
                 raise ValueError(
-                    "shape excludes sites in the first or last column (x = +-length/2), where "
+                    "shape excludes sites in the first or last column (x = +-length/2) where "
                     "the leads attach; the constriction must end inside the scattering region")
             i, j = i[mask], j[mask]
         return np.column_stack([i, j])
@@ -378,13 +430,14 @@ class Device:
             syst[lat(int(i), int(j))] = onsite
         syst[lat.neighbors()] = self._value_function("hopping")
 
-        lead = kwant.Builder(kwant.TranslationalSymmetry((-1, 0)))
         lead_onsite = self._value_function("lead_onsite")
-        for j in range(self.ny):
-            lead[lat(0, j)] = lead_onsite
-        lead[lat.neighbors()] = self._value_function("hopping")
-        syst.attach_lead(lead)
-        syst.attach_lead(lead.reversed())
+        for (j0, n), (direction, column) in zip(self.lead_windows,
+                                                (((-1, 0), 0), ((1, 0), self.nx - 1))):
+            lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
+            for j in range(j0, j0 + n):
+                lead[lat(column, j)] = lead_onsite
+            lead[lat.neighbors()] = self._value_function("hopping")
+            syst.attach_lead(lead)
         return syst
 
     def build(self):
@@ -433,9 +486,53 @@ class Device:
 
     # ------------------------------------------------------------------ physics helpers
     def transverse_mode_energies(self, count: int | None = None) -> np.ndarray:
-        """Lead subband bottoms E_n = 2t(1 - cos(n pi/(ny+1))) (meV) at B = 0, E_Z = 0."""
-        n = np.arange(1, (count or self.ny) + 1)
-        return 2 * self.t * (1 - np.cos(n * np.pi / (self.ny + 1)))
+        """Lead subband bottoms E_n = 2t(1 - cos(n pi/(n_y+1))) (meV) at B = 0, E_Z = 0,
+        of the narrower lead (n_y its sites across; ``ny`` for full-width leads)."""
+        rows = min(n for _, n in self.lead_windows)
+        n = np.arange(1, (count or rows) + 1)
+        return 2 * self.t * (1 - np.cos(n * np.pi / (rows + 1)))
+
+    def parameter_info(self) -> list[dict]:
+        """Every parameter of this device: ``name``, ``default``, ``unit``,
+        ``structural`` (True: a geometry argument, changing it rebuilds the
+        lattice; False: a Kwant parameter, changed per point without rebuild)
+        and ``description`` (from the geometry's ``DEFAULTS`` comments)."""
+        meta = self.metadata
+        units = {**(meta.get("parameter_units") or {}), **self.units}
+        docs = meta.get("parameter_docs") or {}
+        builtin_docs = {"B": "perpendicular magnetic field (T)",
+                        "E_Z": "Zeeman splitting (meV)"}
+        rows = [dict(name=k, default=v, unit=units.get(k, ""), structural=False,
+                     description=docs.get(k) or builtin_docs.get(k, ""))
+                for k, v in self.defaults.items()]
+        if "geometry_file" in meta:
+            resolved = {**(meta.get("make_device") or {}), **(meta.get("geometry_params") or {})}
+            rows += [dict(name=k, default=v, unit=units.get(k, ""), structural=True,
+                          description=docs.get(k, "")) for k, v in resolved.items()
+                     if k not in self.defaults]
+        return rows
+
+    def describe(self) -> str:
+        """A table of every parameter (name, default, unit, structural or not,
+        description), the lattice and the leads: what ``qpcsim params`` prints."""
+        lines = [f"{self.name}: {self.nx} x {self.ny} sites, a = {self.a:g} nm, "
+                 f"t = {self.t:.4g} meV, width {self.width:g} nm, length {self.length:g} nm"]
+        for side, (j0, n) in zip(("left", "right"), self.lead_windows):
+            w = (n + 1) * self.a
+            c = -0.5 * self.width + (j0 + 0.5 * (n + 1)) * self.a
+            lines.append(f"  {side} lead: width {w:g} nm, centre y = {c:g} nm")
+        lines.append(f"  {'parameter':<20} {'default':>10} {'unit':<6} {'kind':<11} description")
+        for row in self.parameter_info():
+            value = row["default"]
+            shown = "None" if value is None else (f"{value}" if isinstance(value, bool)
+                                                  else f"{value:g}" if isinstance(
+                                                      value, (int, float)) else str(value))
+            kind = "structural" if row["structural"] else "runtime"
+            lines.append(f"  {row['name']:<20} {shown:>10} {row['unit'] or '-':<6} "
+                         f"{kind:<11} {row['description']}")
+        lines.append("  runtime: swept or fixed per point without rebuild; structural: a "
+                     "rebuild per value")
+        return "\n".join(lines)
 
     def fingerprint(self) -> str:
         """Content hash of what determines the device's physics (for stores and caches)."""
@@ -444,6 +541,8 @@ class Device:
             "length": self.length, "material": repr(self.material), "zeeman": self.zeeman,
             "defaults": self.defaults, "metadata": jsonable(self.metadata),
         }
+        if not self.full_width_leads:
+            spec["leads"] = [list(w) for w in self.lead_windows]
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
     def __repr__(self) -> str:

@@ -5,8 +5,10 @@ and a ``DEFAULTS`` dict documenting every parameter; users copy one and edit it.
 """
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib.util
+import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -14,7 +16,7 @@ from pathlib import Path
 from . import validate as _validate
 
 __all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path",
-           "bundled_geometries"]
+           "bundled_geometries", "geometry_parameter_docs"]
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -96,7 +98,45 @@ def load_geometry(path_or_name: str | Path, **params):
     device.metadata["geometry_file"] = module.__qpcsim_path__
     device.metadata["geometry_sha256"] = module.__qpcsim_source_sha256__
     device.metadata["geometry_params"] = dict(params)
+    docs = geometry_parameter_docs(module)
+    if docs:
+        device.metadata.setdefault("parameter_units", {k: u for k, (u, _) in docs.items()})
+        device.metadata.setdefault("parameter_docs", {k: d for k, (_, d) in docs.items()})
     return device
+
+
+_UNIT_RE = re.compile(r"\(([^()\s]{1,12}|dimensionless)\)")
+
+
+def geometry_parameter_docs(module) -> dict:
+    """``name -> (unit, description)`` of a geometry's ``DEFAULTS`` entries, read
+    from the comments of its ``DEFAULTS = dict(...)`` (``W=300.0,  # lead width
+    (nm)``): the unit is the first parenthesized unit-like word ("" for
+    dimensionless and for flags). Empty if the file has no such block."""
+    path = getattr(module, "__qpcsim_path__", None)
+    defaults = getattr(module, "DEFAULTS", None)
+    if path is None or not isinstance(defaults, dict):
+        return {}
+    source = Path(path).read_text()
+    lines = source.splitlines()
+    docs = {}
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:   # pragma: no cover - the module imported, so it parses
+        return {}
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "DEFAULTS"
+                                                 for t in node.targets)
+                and isinstance(node.value, ast.Call)):
+            for kw in node.value.keywords:
+                line = lines[kw.value.end_lineno - 1]
+                comment = line.split("#", 1)[1].strip() if "#" in line else ""
+                match = _UNIT_RE.search(comment)
+                unit = match.group(1) if match else ""
+                if unit == "dimensionless" or isinstance(defaults.get(kw.arg), bool):
+                    unit = ""
+                docs[kw.arg] = (unit, comment)
+    return docs
 
 
 def check_geometry_params(params: Mapping, defaults: Mapping, geometry: str = "geometry") -> None:

@@ -184,17 +184,14 @@ def _check_unitarity(error: float, energy: float, params: dict):
 def check_energy(device, energy_meV: float, params: dict | None = None) -> float:
     """Validate a Fermi energy (meV) for ``device``; return it as a float.
 
-    It must lie above the first lead subband (lowered by E_Z/2 for the
-    majority spin) and resolve the Fermi wavelength on the lattice.
+    It must resolve the Fermi wavelength on the lattice (lambda_F >= 4a).
+    Energies at or below the first lead subband are allowed: no channel is
+    open there and the solve returns G = 0 with ``open_modes = (0, 0)``
+    (Kwant gives the same), so an energy sweep may start at the band bottom.
     """
     energy = _validate.real_number("energy", energy_meV, "meV")
-    first_mode = float(device.transverse_mode_energies(1)[0])
-    first_mode -= 0.5 * abs((params or {}).get("E_Z", 0.0))
-    if energy <= first_mode:
-        raise ValueError(
-            f"energy={energy:g} meV is not allowed: it lies below the first lead mode "
-            f"E_1 = {first_mode:.4g} meV (width {device.width:g} nm), so no channel is open in "
-            "the leads; use energy > E_1")
+    if energy <= 0:
+        return energy   # below the 2DEG band bottom: no propagating state, nothing to resolve
     lam = fermi_wavelength_nm(energy, device.material)
     if lam < MIN_POINTS_PER_WAVELENGTH * device.a:
         a_max = lam / MIN_POINTS_PER_WAVELENGTH
@@ -215,8 +212,9 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     device : qpcsim.Device
         The device (built on first use, then cached).
     energy : float
-        Fermi energy (meV), measured from the 2DEG band bottom; must lie above
-        the first lead mode and resolve lambda_F on the lattice.
+        Fermi energy (meV), measured from the 2DEG band bottom; must resolve
+        lambda_F on the lattice. Below the first lead mode no channel is open:
+        G = 0 and ``open_modes == (0, 0)``.
     temperature : float
         Temperature (K); 0 for the zero-temperature Landauer formula.
     method : str

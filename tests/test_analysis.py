@@ -110,3 +110,31 @@ def test_optimal_sample_count_bad_input():
         optimal_sample_count(x, np.where(np.arange(11) == 3, np.nan, x), 0.1)
     with pytest.raises(ValueError, match="x has 1 points: at least 2 are needed for a trace"):
         optimal_sample_count([0.0], [0.0], 0.1)
+
+
+# ------------------------------------------------- analysis that says why (issue 14)
+def _staircase(n_points, steps=4):
+    x = np.linspace(0, steps + 1, n_points)
+    return x, sum(1 / (1 + np.exp(-(x - k - 0.5) / 0.03)) for k in range(1, steps + 1))
+
+
+def test_plateau_resolution_says_points_per_plateau_at_low_resolution():
+    x, g = _staircase(14)
+    assert not [p for p in qpcsim.analysis.find_plateaus(x, g) if p.index >= 1]
+    msg = qpcsim.analysis.plateau_resolution(x, g)
+    assert msg.startswith("G rises through 4 step(s) over 14 points: 2 point(s) per plateau "
+                          "(fewest between two risers), need >= 8; use >= 56 points")
+    suggested = int(msg.rsplit(">= ", 1)[1].split()[0])
+    xs, gs = _staircase(suggested)
+    assert qpcsim.analysis.plateau_resolution(xs, gs) == ""   # the advice is enough
+    assert {1, 2, 3} <= {p.index for p in qpcsim.analysis.find_plateaus(xs, gs)}
+    table = qpcsim.analysis.plateau_table([], "V", msg)
+    assert "(no plateaus found: G rises through 4 step(s)" in table
+
+
+def test_compare_says_too_few_points_instead_of_a_nan_table(small_saddle):
+    from qpcsim.physics.compare import compare_disorder
+    with pytest.raises(ValueError, match=r"shows no quantized plateau with G >= 1 G0, so plateau "
+                                         r"quality cannot be measured: G rises through .* point\(s\) "
+                                         r"per plateau"):
+        compare_disorder(small_saddle, [1.0], 2, {"V0": np.linspace(0, 8, 6)}, 9.0, workers=1)

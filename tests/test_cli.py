@@ -51,7 +51,8 @@ def test_two_dimensional_sweep_and_map(tmp_path):
     (["--sweep", "V0=1:2:1"], "NUM=1 is not allowed, it must be >= 2"),
     (["--sweep", "V0=2:2:5"], "empty range"),
     (["--sweep", "V0=3:1:5"], "reversed range (START > STOP); write it as V0=1:3:5"),
-    (["--sweep", "Vg=1:2:5"], "unknown swept parameter 'Vg'; known swept parameters are: B, E, V0"),
+    (["--sweep", "Vg=1:2:5"], "unknown swept parameter 'Vg'; known swept parameters are: B, E, L, L_switch, T, V0, W, a, "
+                                    "energy, hw_x, hw_y, temperature"),
     (["--sweep", "V0=1:2:5", "--set", "hwx=1"], "unknown parameter of qpc_saddle 'hwx'"),
     (["--sweep", "V0=1:2:5", "--set", "W"], "--set 'W' is malformed: use KEY=VALUE"),
     (["--sweep", "V0=1:2:5", "--scheduler", "tcp://127.0.0.1:9"], "not reachable within"),
@@ -75,3 +76,71 @@ def test_unwritable_output_and_missing_make_device(tmp_path):
               "--out", str(tmp_path / "r.nc"), "--quiet")
     assert out.returncode == 2 and "does not define make_device" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# ------------------------------------------------- the daily loop (issue 14), in-process
+def cli(*args):
+    from qpcsim.cli import main
+    return main(list(args))
+
+
+def test_set_B_and_list_and_log_sweeps(tmp_path, capsys):
+    out = tmp_path / "b.nc"
+    assert cli("sweep", "qpc_saddle", *SMALL, "--set", "B=0.5", "--sweep", "V0=1,3,5",
+               "--energy", "9", "--workers", "1", "--out", str(out), "--quiet") == 0
+    res = qpcsim.load_result(out)
+    np.testing.assert_array_equal(res["V0"].values, [1, 3, 5])
+    assert '"B": 0.5' in res.attrs["device_parameters"]
+    assert res.attrs["command"].startswith("qpcsim sweep qpc_saddle")
+    dev = qpcsim.load_geometry("qpc_saddle", a=4.0, W=200.0, L=320.0)
+    assert res.conductance.values[1] == qpcsim.solve(dev, 9.0, V0=3.0, B=0.5).conductance
+    assert "B = 0.5 T" in capsys.readouterr().out
+    out2 = tmp_path / "log.nc"
+    assert cli("sweep", "qpc_saddle", *SMALL, "--sweep", "B=log:0.01:1:3", "--energy", "9",
+               "--workers", "1", "--out", str(out2), "--quiet", "--plot",
+               str(tmp_path / "log.png"), "--logx") == 0
+    np.testing.assert_allclose(qpcsim.load_result(out2)["B"].values, [0.01, 0.1, 1.0])
+    assert cli("plot", str(out2), "--out", str(tmp_path / "p.png"), "--logx") == 0
+
+
+def test_structural_sweep_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "w.nc"
+    assert cli("sweep", "disordered_wire", "--set", "L=40", "--set", "disorder=0",
+               "--sweep", "W=60,100", "--energy", "10", "--workers", "1", "--out", str(out),
+               "--quiet") == 0
+    assert "structural sweep over W: 2 systems built" in capsys.readouterr().out
+    np.testing.assert_allclose(qpcsim.load_result(out).conductance.values, [2, 4], atol=1e-9)
+
+
+def test_params_lists_units_defaults_and_kinds(capsys):
+    assert cli("params", "qpc_hardwall") == 0
+    text = capsys.readouterr().out
+    rows = {line.split()[0]: line.split() for line in text.splitlines()[4:] if line.strip()}
+    assert rows["Vg"][1:4] == ["0", "meV", "runtime"]
+    assert rows["W"][1:4] == ["120", "nm", "structural"]
+    assert rows["B"][1:4] == ["0", "T", "runtime"]
+
+
+def test_energy_sweep_from_band_bottom(tmp_path, capsys):
+    out = tmp_path / "e.nc"
+    assert cli("sweep", "disordered_wire", "--set", "L=40", "--set", "disorder=0",
+               "--sweep", "energy=0:8:9", "--workers", "1", "--out", str(out), "--quiet") == 0
+    res = qpcsim.load_result(out)
+    g = res.conductance.values
+    assert g[0] == 0 and res["open_modes"].values[0].tolist() == [0, 0]
+    np.testing.assert_allclose(g, [0, 1, 1, 2, 2, 3, 3, 3, 3], atol=1e-9)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--sweep", "B=log:0:1:5"], "log spacing cannot reach or cross zero"),
+    (["--sweep", "B=log:-1:1:5"], "log spacing cannot reach or cross zero"),
+    (["--sweep", "V0=1,2,1"], "1 is listed more than once"),
+    (["--sweep", "T=0:2:3"], "a temperature sweep needs T > 0 K"),
+    (["--sweep", "W=100:2000:3000"], "sweeping W rebuilds 3000 systems"),
+    (["--sweep", "V0=1"], "a single value is --set NAME=VALUE"),
+])
+def test_bad_sweeps_are_one_line(tmp_path, capsys, args, message):
+    assert cli("sweep", "qpc_saddle", *SMALL, "--energy", "9", "--out", str(tmp_path / "r.nc"),
+               "--quiet", *args) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1

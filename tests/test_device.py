@@ -85,3 +85,73 @@ def test_fingerprint_tracks_physics():
     b = qpcsim.load_geometry("qpc_saddle", a=4.0, W=200.0, L=320.0)
     c = qpcsim.load_geometry("qpc_saddle", a=4.0, W=200.0, L=320.0, hw_y=2.5)
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+# ------------------------------------------------- leads narrower than the device (issue 14)
+def _bump(x, y, V=1.0):
+    return V * np.exp(-(x ** 2 + y ** 2) / 400.0)
+
+
+def _ring(x, y):
+    return (x ** 2 + y ** 2 > 15.0 ** 2) | (np.abs(x) > 35.0)
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(lead_width=40.0, lead_center=(20.0, -20.0)),           # offset, on opposite sides
+    dict(lead_width=(30.0, 50.0), lead_center=(-25.0, 15.0), shape=_ring),   # a ring
+    dict(lead_width=(None, 40.0), lead_center=(0.0, 30.0), zeeman=True),     # one full-width
+])
+@pytest.mark.parametrize("method", ["mumps", "rgf"])
+def test_narrow_leads_match_kwant_smatrix(kwargs, method):
+    import kwant
+    dev = qpcsim.Device(width=100.0, length=80.0, a=5.0, potential=_bump, **kwargs)
+    params = dict(V=2.0, B=0.5)
+    if dev.zeeman:
+        params["E_Z"] = 0.3
+    energy = 15.0
+    ref = kwant.smatrix(dev.build(), energy / dev.t, params=dev.resolve_params(params))
+    res = qpcsim.solve(dev, energy, method=method, **params)
+    assert res.solver == f"fast-{method}"
+    assert tuple(res.open_modes) == tuple(ref.num_propagating(i) for i in range(2))
+    np.testing.assert_allclose(np.abs(res.smatrix), np.abs(ref.data), rtol=0, atol=1e-10)
+    expected = ref.transmission(1, 0) * (0.5 if dev.zeeman else 1.0)
+    assert res.conductance == pytest.approx(expected, abs=1e-10)
+
+
+def test_narrow_lead_modes_and_geometry():
+    dev = qpcsim.Device(width=100.0, length=40.0, a=5.0, lead_width=40.0, lead_center=10.0)
+    assert dev.lead_windows == ((8, 7), (8, 7))
+    # subbands of the 40 nm lead: a clean device with a narrow lead passes its mode count
+    e = dev.transverse_mode_energies(3)
+    np.testing.assert_allclose(e, 2 * dev.t * (1 - np.cos(np.arange(1, 4) * np.pi / 8)))
+    assert qpcsim.solve(dev, 0.5 * (e[1] + e[2])).open_modes == (2, 2)
+    desc = dev.describe()
+    assert "left lead: width 40 nm, centre y = 10 nm" in desc
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(lead_width=120.0), r"left lead \(lead_width=120 nm, lead_center=0 nm\) is not allowed: "
+                             r"it must fit in the device's edge"),
+    (dict(lead_width=40.0, lead_center=35.0), r"must fit in the device's edge"),
+    (dict(lead_width=40.0, lead_center=2.0), r"lead_center=2 nm is not allowed .* walls must lie "
+                                             r"on lattice lines"),
+    (dict(lead_width=42.0), r"lead_width=42.0 nm is not allowed with a=5.0 nm: it must be an integer"),
+    (dict(lead_width=(40.0, 40.0, 40.0)), r"lead_width=.* give one value or a \(left, right\) pair"),
+])
+def test_bad_leads(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        qpcsim.Device(width=100.0, length=40.0, a=5.0, **kwargs)
+
+
+def test_describe_lists_every_parameter_unit_and_kind():
+    dev = qpcsim.load_geometry("qpc_split_gate")
+    rows = {r["name"]: r for r in dev.parameter_info()}
+    assert set(rows) == {"B", "Vg", "lever_arm", "d", "gap", "gate_length", "W", "L", "zeeman",
+                         "a", "L_switch"}
+    assert (rows["Vg"]["unit"], rows["Vg"]["structural"], rows["Vg"]["default"]) == ("V", False, -0.5)
+    assert (rows["gap"]["unit"], rows["gap"]["structural"]) == ("nm", True)
+    assert rows["B"]["unit"] == "T" and not rows["B"]["structural"]
+    hw = {r["name"]: r for r in qpcsim.load_geometry("qpc_hardwall").parameter_info()}
+    assert hw["Vg"]["unit"] == "meV"          # the unit differs per geometry, and says so
+    text = dev.describe()
+    assert "gap" in text and "structural" in text and "runtime" in text

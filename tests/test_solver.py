@@ -156,9 +156,31 @@ def test_thermal_smearing_of_saddle_step_matches_buttiker(small_saddle, saddle_m
 
 
 # ----------------------------------------------------------------- bad input
-def test_energy_below_first_mode(small_saddle):
-    with pytest.raises(ValueError, match=r"energy=0.01 meV is not allowed: it lies below the first lead mode"):
-        qpcsim.solve(small_saddle, 0.01)
+@pytest.mark.parametrize("method", ["auto", "mumps", "rgf", "kwant"])
+def test_energy_below_first_mode_gives_zero(small_saddle, method):
+    # Below the first lead subband no channel is open: G = 0, no refusal (as kwant.smatrix).
+    first = float(small_saddle.transverse_mode_energies(1)[0])
+    for energy in (0.5 * first, 0.0, -1.0):
+        res = qpcsim.solve(small_saddle, energy, method=method)
+        assert res.conductance == 0.0
+        assert tuple(res.open_modes) == (0, 0)
+        assert res.transmission_eigenvalues.size == 0
+    # just above it, one channel opens in a clean wire
+    wire = clean_wire(width=100.0, a=5.0)
+    e1, e2 = wire.transverse_mode_energies(2)
+    assert qpcsim.solve(wire, 0.5 * (e1 + e2), method=method).conductance == pytest.approx(1, abs=1e-9)
+
+
+def test_energy_sweep_from_band_bottom(small_saddle):
+    # Kwant's tutorial wire: an energy sweep starting at 0 gives G = 0 below E_1, no refusal.
+    wire = clean_wire(width=100.0, a=5.0)
+    e1 = float(wire.transverse_mode_energies(1)[0])
+    res = qpcsim.sweep(wire, {"energy": np.linspace(0, 3 * e1, 7)}, workers=1, progress=False)
+    g = res.data["conductance"].values
+    below = res.data["energy"].values <= e1
+    assert below.sum() == 3 and np.all(g[below] == 0)
+    assert np.all(res.data["open_modes"].values[below] == 0)
+    assert np.all(g[~below] >= 1 - 1e-9)
 
 
 def test_lattice_too_coarse_says_by_how_much():

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -241,7 +242,8 @@ def test_adaptive_points_do_not_depend_on_workers(small_saddle):
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(over={"Vg": [1, 2]}, energy=9.0), r"unknown swept parameter 'Vg'; known swept parameters are: B, E, V0"),
+    (dict(over={"Vg": [1, 2]}, energy=9.0), r"unknown swept parameter 'Vg'; known swept parameters are: B, E, L, L_switch, T, V0, W, a, "
+         "energy, hw_x, hw_y, temperature"),
     (dict(over={}, energy=9.0), r"give one or two swept parameters"),
     (dict(over={"V0": [1, 2]}), r"energy is required \(meV\)"),
     (dict(over={"V0": [1, np.nan]}, energy=9.0), r"contains non-finite values"),
@@ -264,3 +266,111 @@ def test_unreachable_scheduler_times_out_with_message(small_saddle):
     with pytest.raises(ValueError, match=r"not reachable within 1 s"):
         from qpcsim.engine.executors import make_executor
         make_executor(scheduler="tcp://127.0.0.1:9", timeout=1.0)
+
+
+# ------------------------------------------------- every parameter fixed or swept (issue 14)
+def _wire(**kw):
+    return qpcsim.load_geometry("disordered_wire", L=40.0, **kw)
+
+
+def _open_modes(device, energy):
+    return int(np.sum(device.transverse_mode_energies() < energy))
+
+
+def test_structural_sweep_rebuilds_per_value_and_matches_direct_builds():
+    # G of a clean wire is its open mode count: W = 60 nm has 2 (3) below 10 (20) meV,
+    # W = 100 nm 4 (6); each width is a rebuilt system, counted and recorded.
+    dev = _wire()
+    res = qpcsim.sweep(dev, {"W": [60.0, 100.0], "energy": [10.0, 20.0]}, workers=1,
+                       progress=False, disorder=0.0)
+    g = res.conductance.values
+    for i, W in enumerate((60.0, 100.0)):
+        direct = _wire(W=W)
+        for k, E in enumerate((10.0, 20.0)):
+            assert g[i, k] == pytest.approx(_open_modes(direct, E), abs=1e-9)
+            assert g[i, k] == qpcsim.solve(direct, E, disorder=0.0).conductance
+    np.testing.assert_allclose(g, [[2, 3], [4, 6]], atol=1e-9)
+    assert res.attrs["structural_rebuilds"] == 2
+    assert json.loads(res.attrs["structural_swept"]) == ["W"]
+    assert res["W"].attrs["units"] == "nm"
+
+
+def test_structural_parameter_held_fixed_rebuilds_once():
+    res = qpcsim.sweep(_wire(), {"energy": [10.0]}, workers=1, progress=False, disorder=0.0,
+                       W=60.0)
+    assert res.conductance.values[0] == pytest.approx(2, abs=1e-9)
+    assert json.loads(res.attrs["make_device_parameters"])["W"] == 60.0
+
+
+def test_structural_sweep_of_thousands_is_refused_with_count_and_time():
+    with pytest.raises(ValueError, match=r"sweeping W rebuilds 3000 systems \(~.* s each for 171 "
+                                         r"sites, ~.* in all before any solve\); at most 200"):
+        qpcsim.sweep(_wire(), {"W": 50.0 + 5.0 * np.arange(3000)}, energy=10.0, progress=False)
+
+
+def test_field_and_zeeman_held_fixed_or_derived(small_saddle):
+    fixed = qpcsim.sweep(small_saddle, {"V0": [2.0, 4.0]}, energy=9.0, workers=1,
+                         progress=False, B=0.5)
+    direct = [qpcsim.solve(small_saddle, 9.0, V0=v, B=0.5).conductance for v in (2.0, 4.0)]
+    np.testing.assert_array_equal(fixed.conductance.values, direct)
+    assert json.loads(fixed.attrs["device_parameters"])["B"] == 0.5
+    assert "B = 0.5 T" in fixed.attrs["title"]
+    spin = qpcsim.load_geometry("disordered_wire", L=40.0, zeeman=True)
+    res = qpcsim.sweep(spin, {"B": [1.0, 2.0]}, energy=10.0, workers=1, progress=False,
+                       disorder=0.0, zeeman_from_B=True)
+    ez = [qpcsim.units.zeeman_energy_meV(b) for b in (1.0, 2.0)]
+    direct = [qpcsim.solve(spin, 10.0, B=b, E_Z=e, disorder=0.0).conductance
+              for b, e in zip((1.0, 2.0), ez)]
+    np.testing.assert_array_equal(res.conductance.values, direct)
+    with pytest.raises(ValueError, match=r"zeeman_from_B=True needs a device with zeeman=True"):
+        qpcsim.sweep(small_saddle, {"B": [1.0]}, energy=9.0, zeeman_from_B=True, progress=False)
+
+
+def test_temperature_sweep_equals_finite_temperature_solves():
+    dev = _wire()
+    e1, e2 = dev.transverse_mode_energies(2)
+    mu = float(e2) + 1e-3   # at a threshold (not on it): temperature smears the step
+    res = qpcsim.sweep(dev, {"T": [0.5, 2.0]}, energy=mu, workers=1, progress=False,
+                       disorder=0.0)
+    assert res.data["temperature"].attrs["units"] == "K"
+    direct = [qpcsim.solve(dev, mu, temperature=T, disorder=0.0).conductance for T in (0.5, 2.0)]
+    np.testing.assert_allclose(res.conductance.values, direct, rtol=0, atol=1e-12)
+    # the Fermi-smeared step of a clean wire: G = 1 + f(E_2 - mu) = 1.5 at mu = E_2
+    np.testing.assert_allclose(res.conductance.values, 1.5, atol=0.02)
+    assert "T = " not in res.caption()
+
+
+@pytest.mark.parametrize("over, kwargs, message", [
+    ({"T": [0.0, 1.0]}, {}, r"over\['T'\] contains T=0 K: a temperature sweep needs T > 0 K"),
+    ({"temperature": [-1.0, 1.0]}, {}, r"contains T=-1 K"),
+    ({"T": [1.0, 2.0]}, {"temperature": 1.0}, r"the temperature is swept .* do not also pass"),
+    ({"V0": [1.0, 2.0, 1.0]}, {}, r"over\['V0'\] is not allowed: it lists V0=1 more than once"),
+    ({"W": [200.0]}, {"adaptive": 0.1}, r"cannot be sampled adaptively"),
+    ({"zeeman": [0.0, 1.0]}, {}, r"unknown swept parameter 'zeeman'"),
+])
+def test_bad_sweeps_of_any_parameter(small_saddle, over, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        qpcsim.sweep(small_saddle, over, energy=9.0, progress=False, **kwargs)
+
+
+def test_provenance_is_enough_to_rerun(tmp_path, small_saddle):
+    import hashlib
+
+    import kwant
+    res = qpcsim.sweep(small_saddle, {"V0": [2.0, 5.0]}, energy=9.0, workers=1, progress=False,
+                       B=0.2)
+    path = res.save(tmp_path / "r.nc")
+    attrs = qpcsim.load_result(path).attrs
+    source = Path(attrs["geometry_file"]).read_bytes()
+    assert attrs["geometry_sha256"] == hashlib.sha256(source).hexdigest()
+    assert attrs["geometry_source"] == source.decode()
+    assert attrs["kwant_version"] == kwant.__version__ and attrs["numpy_version"] == np.__version__
+    assert attrs["command"]
+    # rerun from the file alone
+    device = qpcsim.load_geometry(attrs["geometry_file"],
+                                  **json.loads(attrs["make_device_parameters"]))
+    spec = json.loads(attrs["sweep_spec"])
+    again = qpcsim.sweep(device, spec["axes"], energy=spec["energy"],
+                         temperature=spec["temperature"], workers=1, progress=False,
+                         **spec["fixed"])
+    np.testing.assert_array_equal(again.conductance.values, res.conductance.values)

@@ -19,7 +19,8 @@ from ..solver import solver_backend
 
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
-                      "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics"]
+                      "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics",
+                      "qpcsim.cli.params"]
 
 
 def _info(args) -> int:
@@ -83,6 +84,7 @@ def _broken_pipe() -> int:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)   # provenance of results
     import warnings
     previous = _one_line_warnings(args.command)
     try:

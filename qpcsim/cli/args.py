@@ -36,12 +36,39 @@ def parse_set(items) -> dict:
 
 
 def parse_sweep(item: str) -> tuple[str, np.ndarray]:
-    """``NAME=START:STOP:NUM`` -> (name, numpy.linspace(START, STOP, NUM))."""
+    """One ``--sweep`` flag -> ``(name, values)``. Three forms:
+
+    * ``NAME=START:STOP:NUM``: NUM values evenly spaced (``numpy.linspace``);
+    * ``NAME=log:START:STOP:NUM``: NUM values evenly spaced in log
+      (``numpy.geomspace``; START and STOP of one sign, neither zero);
+    * ``NAME=V1,V2,...``: an explicit list (each value once, any order).
+    """
     name, sep, spec = item.partition("=")
-    parts = spec.split(":")
-    if not sep or not name.strip() or len(parts) != 3:
+    name = name.strip()
+    if not sep or not name or not spec.strip():
         raise ValueError(f"--sweep {item!r} is malformed: use NAME=START:STOP:NUM, "
-                         "e.g. --sweep Vg=-1.2:-0.2:101")
+                         "NAME=log:START:STOP:NUM or NAME=V1,V2,..., e.g. --sweep Vg=-1.2:-0.2:101")
+    if "," in spec:
+        try:
+            values = np.array([float(v) for v in spec.split(",")])
+        except ValueError:
+            raise ValueError(f"--sweep {item!r} is malformed: a list NAME=V1,V2,... must hold "
+                             "numbers only") from None
+        if not np.all(np.isfinite(values)):
+            raise ValueError(f"--sweep {item!r}: the values must be finite")
+        uniq, counts = np.unique(values, return_counts=True)
+        if uniq.size != values.size:
+            raise ValueError(f"--sweep {item!r}: {', '.join(f'{v:g}' for v in uniq[counts > 1])} "
+                             "is listed more than once; give each value once")
+        return name, values
+    parts = spec.split(":")
+    log = parts[0].strip().lower() == "log"
+    if log:
+        parts = parts[1:]
+    if len(parts) != 3:
+        raise ValueError(f"--sweep {item!r} is malformed: use NAME=START:STOP:NUM, "
+                         "NAME=log:START:STOP:NUM or NAME=V1,V2,... (a single value is "
+                         "--set NAME=VALUE)")
     try:
         start, stop = float(parts[0]), float(parts[1])
         num = int(parts[2])
@@ -55,9 +82,16 @@ def parse_sweep(item: str) -> tuple[str, np.ndarray]:
     if start == stop:
         raise ValueError(f"--sweep {item!r}: empty range (START == STOP)")
     if start > stop:
+        prefix = "log:" if log else ""
         raise ValueError(f"--sweep {item!r}: reversed range (START > STOP); write it as "
-                         f"{name}={stop:g}:{start:g}:{num}")
-    return name.strip(), np.linspace(start, stop, num)
+                         f"{name}={prefix}{stop:g}:{start:g}:{num}")
+    if log:
+        if start * stop <= 0:
+            raise ValueError(f"--sweep {item!r}: log spacing cannot reach or cross zero "
+                             f"(START={start:g}, STOP={stop:g}); give START and STOP of one "
+                             "sign, e.g. B=log:0.01:1:21")
+        return name, np.geomspace(start, stop, num)
+    return name, np.linspace(start, stop, num)
 
 
 def check_writable(path: str, flag: str) -> Path:

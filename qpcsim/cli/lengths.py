@@ -7,11 +7,16 @@ import warnings
 from ..geometry import load_geometry
 from ..physics.compare import compare_disorder
 from ..physics.lengths import constriction_of, length_scales
-from ..plotting import plot_compare
+from ..plotting import plot_compare, save_figure
 from .args import check_writable, parse_set, parse_sweep
 
 
 def _default_energy(device) -> float:
+    """The geometry's documented working point (its ``ENERGY``, meV), else midway
+    between the constriction's subbands 3 and 4."""
+    energy = device.metadata.get("working_energy_meV")
+    if energy is not None:
+        return float(energy)
     th = constriction_of(device).thresholds
     k = min(3, len(th) - 1)
     return float(0.5 * (th[k - 1] + th[k])) if k >= 1 else float(2 * th[0])
@@ -30,7 +35,8 @@ def _lengths(args) -> int:
     for w in caught:
         print(f"warning: {w.message}")
     print(device.name + ("" if args.energy is not None else
-                         " (energy defaulted to midway between constriction subbands 3 and 4)"))
+                         f" (energy {energy:g} meV: the geometry's documented working point "
+                         "or midway between constriction subbands 3 and 4)"))
     print(scales.report())
     return 0
 
@@ -50,7 +56,7 @@ def _compare(args) -> int:
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
                               correlation_length=args.correlation_length, workers=args.workers,
                               scheduler=args.scheduler)
-    plot_compare(result, out, device.units.get(name, ""))
+    save_figure(plot_compare(result, device.units.get(name, "")), out)
     print(f"{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} {'plateaus':>9}")
     for U in sorted(result.quality):
         q = result.quality[U]
@@ -66,7 +72,8 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter (nm, meV, V, T)")
     p.add_argument("--temperature", type=float, required=True, help="temperature (K)")
-    p.add_argument("--energy", type=float, help="Fermi energy (meV)")
+    p.add_argument("--energy", type=float,
+                   help="Fermi energy (meV); default: the geometry's working point (its ENERGY)")
     p.add_argument("--disorder", type=float,
                    help="disorder strength (meV): Anderson U, or U_rms with --correlation-length "
                         "(default: the geometry's own disorder parameter, else 0)")

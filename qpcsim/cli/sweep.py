@@ -1,24 +1,23 @@
 """``qpcsim sweep``, ``qpcsim show`` and ``qpcsim plot``: thin wrappers over
 :func:`qpcsim.sweep`, :func:`qpcsim.plotting.plot_device` and
-:func:`qpcsim.plotting.plot_result`. Flags take the user's units."""
+:func:`qpcsim.plotting.plot_result`. Flags take the user's units (``qpcsim
+params GEOMETRY`` lists every parameter with its unit)."""
 from __future__ import annotations
 
+import json
+import shlex
 import sys
-from pathlib import Path
 
-from ..analysis import find_plateaus, plateau_table
+import numpy as np
+
+from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepSpec, load_result, sweep
-from ..engine.result import atomic_write
-from ..geometry import load_geometry
-from ..plotting import plot_device, plot_result
-from .args import (
-    check_distinct,
-    check_figure,
-    check_output,
-    check_writable,
-    parse_set,
-    parse_sweep,
-)
+from ..plotting import plot_device, plot_result, save_figure
+from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
+from .params import load_with_set
+
+_SWEEP_FORMS = ("NAME=START:STOP:NUM (linear), NAME=log:START:STOP:NUM (log spacing, START and "
+                "STOP of one sign) or NAME=V1,V2,... (explicit list)")
 
 
 def _report(line: str) -> None:
@@ -34,7 +33,7 @@ def _sweep(args) -> int:
         check_writable(args.store, "--store")
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
-    device = load_geometry(args.geometry, **parse_set(args.set))
+    device, fixed = load_with_set(args.geometry, args.set)
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
         raise ValueError("--sweep names the same parameter twice")
@@ -44,11 +43,13 @@ def _sweep(args) -> int:
     max_points = 2000 if args.max_points is None else args.max_points
     options = {"energy": args.energy, "temperature": args.temperature,
                "adaptive": args.adaptive, "adaptive_batch": args.adaptive_batch,
-               "max_points": max_points}
+               "max_points": max_points, "zeeman_from_B": args.zeeman_from_B,
+               "max_rebuilds": args.max_rebuilds}
     if old_hash is not None:
         spec = SweepSpec.build(device, over, args.energy, args.temperature,
                                adaptive=args.adaptive, adaptive_batch=args.adaptive_batch,
-                               max_points=max_points)
+                               max_points=max_points, fixed=fixed,
+                               zeeman_from_B=args.zeeman_from_B, max_rebuilds=args.max_rebuilds)
         if spec.header()["hash"] != old_hash:
             raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
                              "refusing to overwrite it (choose another path, or pass --force "
@@ -63,50 +64,78 @@ def _sweep(args) -> int:
             if name.startswith("distributed"):
                 logging.getLogger(name).setLevel(logging.CRITICAL)
     result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
-                   progress=not args.quiet, report=_report, **options)
+                   progress=not args.quiet, report=_report, **options, **fixed)
+    result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
     result.save(out)
     data = result.data
     print(f"wrote {out} ({int(data['conductance'].size)} points, solver {data.attrs['solver']}, "
           f"executor {data.attrs['executor']}, sampling {data.attrs['sampling']})")
+    structural = json.loads(result.attrs.get("structural_swept", "[]"))
+    if structural:
+        print(f"structural sweep over {', '.join(structural)}: "
+              f"{result.attrs['structural_rebuilds']} systems built (one per value)")
+    print(f"fixed: {result.caption()}")
     if args.plot:
-        plot = Path(args.plot)
-        atomic_write(plot, lambda tmp: plot_result(result, tmp), "plot")
-        print(f"wrote {plot}")
+        fig = plot_result(result, logx=args.logx, logy=args.logy)
+        print(f"wrote {save_figure(fig, args.plot)}")
     if len(result.swept) == 1:
         name = result.swept[0]
         x = data[name].values
-        plateaus = find_plateaus(x, data["conductance"].values) if x.size >= 5 else []
-        print(plateau_table(plateaus, data[name].attrs.get("units", "")))
+        g = data["conductance"].values
+        plateaus = find_plateaus(x, g) if x.size >= 5 else []
+        diagnosis = plateau_resolution(x, g) if x.size >= 2 and np.isfinite(g).all() else ""
+        print(plateau_table(plateaus, data[name].attrs.get("units", ""), diagnosis))
+        if plateaus and diagnosis:
+            print(f"note: {diagnosis}")
     return 0
 
 
 def _show(args) -> int:
     check_figure(args.out, "--out")
-    device = load_geometry(args.geometry, **parse_set(args.set))
+    device, runtime = load_with_set(args.geometry, args.set)
     print(device)
-    print(f"wrote {plot_device(device, args.out)}")
+    fig = plot_device(device, energy=args.energy, **runtime)
+    print(f"wrote {save_figure(fig, args.out)}")
     return 0
 
 
 def _plot(args) -> int:
     check_distinct(result=args.result, out=args.out)
     check_figure(args.out, "--out")
-    print(f"wrote {plot_result(load_result(args.result), args.out)}")
+    fig = plot_result(load_result(args.result), logx=args.logx, logy=args.logy)
+    print(f"wrote {save_figure(fig, args.out)}")
     return 0
 
 
+def _log_flags(p) -> None:
+    p.add_argument("--logx", action="store_true", help="logarithmic first axis (the swept one)")
+    p.add_argument("--logy", action="store_true",
+                   help="logarithmic second axis (G for a 1-D sweep, the second swept one for a map)")
+
+
 def register(sub) -> None:
-    p = sub.add_parser("sweep", help="conductance vs gate (1-D) or a 2-D map; resumable",
+    p = sub.add_parser("sweep", help="conductance vs any parameter (1-D) or a 2-D map; resumable",
                        description="Sweep a geometry's parameters and compute the conductance. "
+                       "Every parameter can be held fixed (--set) or swept (--sweep) the same way: "
+                       "gate parameters, B and E_Z (no rebuild), energy/E (meV), temperature/T (K), "
+                       "and structural parameters such as W or gap (one rebuild per value). "
+                       "`qpcsim params GEOMETRY` lists them with their units. "
                        "Interrupted runs resume from OUT.points.sqlite (a locked, checksummed store).")
-    p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
+    p.add_argument("geometry", help="geometry file (or the name of a bundled one)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="geometry parameter, in the units of its DEFAULTS (nm, meV, V, T)")
-    p.add_argument("--sweep", action="append", required=True, metavar="NAME=START:STOP:NUM",
-                   help="swept parameter in its own unit (Vg in V, V0 in meV, B in T) or "
-                   "E/energy in meV; give one or two")
+                   help="hold a parameter fixed, in its unit from `qpcsim params GEOMETRY` "
+                        "(e.g. --set B=2 in T, --set gap=150 in nm)")
+    p.add_argument("--sweep", action="append", required=True, metavar="NAME=...",
+                   help=f"swept parameter in its own unit (`qpcsim params GEOMETRY`: e.g. Vg is "
+                        f"V in qpc_split_gate but meV in qpc_hardwall), energy/E in meV or "
+                        f"temperature/T in K; give one or two, each as {_SWEEP_FORMS}")
     p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept")
-    p.add_argument("--temperature", type=float, default=0.0, help="temperature (K)")
+    p.add_argument("--temperature", type=float, default=0.0,
+                   help="temperature (K), unless swept")
+    p.add_argument("--zeeman-from-B", dest="zeeman_from_B", action="store_true",
+                   help="E_Z = |g| mu_B B at every point (needs --set zeeman=true)")
+    p.add_argument("--max-rebuilds", type=int, default=200, metavar="N",
+                   help="most systems a structural sweep may build (default 200)")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
     p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--adaptive", type=float, metavar="TOL",
@@ -122,17 +151,21 @@ def register(sub) -> None:
     p.add_argument("--force", action="store_true",
                    help="replace an existing --out/--plot file that is not this sweep's result")
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")
+    _log_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sweep)
 
-    p = sub.add_parser("show", help="plot a geometry: lattice, leads and potential landscape")
+    p = sub.add_parser("show", help="plot a geometry in nm: potential, 2DEG edge, leads, gates")
     p.add_argument("geometry")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="geometry parameter (nm, meV, V, T)")
-    p.add_argument("--out", required=True, help="figure file (PNG)")
+                   help="parameter value (unit from `qpcsim params GEOMETRY`)")
+    p.add_argument("--energy", type=float,
+                   help="Fermi energy (meV): draw the E_F = U contour (depletion edge)")
+    p.add_argument("--out", required=True, help="figure file (PNG, PDF, SVG)")
     p.set_defaults(func=_show)
 
     p = sub.add_parser("plot", help="plot a saved sweep result")
     p.add_argument("result", help="result file written by `qpcsim sweep`")
-    p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.add_argument("--out", required=True, help="figure file (PNG, PDF, SVG)")
+    _log_flags(p)
     p.set_defaults(func=_plot)

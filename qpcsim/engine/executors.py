@@ -75,6 +75,8 @@ def _worker_init(parent_pid: int):
     warnings.simplefilter("ignore", PhysicsWarning)   # the parent warned before the sweep
 
 _DEVICE_CACHE: dict = {}
+#: Built devices kept per worker (a structural sweep holds one per value in flight).
+_DEVICE_CACHE_SIZE = 8
 
 
 def default_workers() -> int:
@@ -86,7 +88,12 @@ def default_workers() -> int:
 
 
 class DeviceRecipe:
-    """A small, picklable description from which a worker rebuilds a device."""
+    """A small, picklable description from which a worker rebuilds a device.
+
+    For a sweep over structural parameters (geometry ``make_device`` arguments
+    such as ``W``), :meth:`device` rebuilds the geometry with them, once per
+    distinct value per worker (kept in a small LRU cache with its solver caches).
+    """
 
     def __init__(self, device):
         self.fingerprint = device.fingerprint()
@@ -98,25 +105,42 @@ class DeviceRecipe:
             import cloudpickle
             self.kind = "pickle"
             self.payload = cloudpickle.dumps(device)
-        _DEVICE_CACHE[self.fingerprint] = device   # the parent already has it
+        _remember((self.fingerprint, ()), device)   # the parent already has it
 
-    def device(self):
-        device = _DEVICE_CACHE.get(self.fingerprint)
-        if device is None:
-            if self.kind == "geometry":
-                path, params = self.payload
-                device = load_geometry(path, **params)
-            else:
-                import cloudpickle
-                device = cloudpickle.loads(self.payload)
-            if len(_DEVICE_CACHE) > 8:
-                _DEVICE_CACHE.clear()
-            _DEVICE_CACHE[self.fingerprint] = device
+    def device(self, structural: dict | None = None, cache: bool = True):
+        """The device, rebuilt with the structural parameters ``structural``
+        (geometry units) if given; cached per worker unless ``cache=False``."""
+        key = (self.fingerprint, tuple(sorted((structural or {}).items())))
+        device = _DEVICE_CACHE.get(key)
+        if device is not None:
+            _DEVICE_CACHE[key] = _DEVICE_CACHE.pop(key)   # most recently used
+            return device
+        if structural:
+            if self.kind != "geometry":
+                raise ValueError(f"structural parameters {sorted(structural)} can only be "
+                                 "changed on a device loaded from a geometry file")
+            path, params = self.payload
+            device = load_geometry(path, **{**params, **structural})
+        elif self.kind == "geometry":
+            path, params = self.payload
+            device = load_geometry(path, **params)
+        else:
+            import cloudpickle
+            device = cloudpickle.loads(self.payload)
+        if cache:
+            _remember(key, device)
         return device
 
 
+def _remember(key, device):
+    _DEVICE_CACHE[key] = device
+    while len(_DEVICE_CACHE) > _DEVICE_CACHE_SIZE:
+        _DEVICE_CACHE.pop(next(iter(_DEVICE_CACHE)))   # least recently used
+
+
 def _call(func, recipe, item):
-    return func(recipe.device(), item)
+    structural = item[4] if isinstance(item, tuple) and len(item) > 4 else None
+    return func(recipe.device(structural), item)
 
 
 class Executor:

@@ -17,7 +17,7 @@ ETA_AFTER_S = 60.0
 def solve_point(device, task):
     """Worker side: one solve, returned as plain numbers (picklable, JSON-able):
     every entry of the observables table, plus the back end that ran."""
-    energy, temperature, method, params = task
+    energy, temperature, method, params = task[:4]   # task[4]: structural (the recipe's)
     result = solve(device, energy, temperature=temperature, method=method, **params)
     record = to_record(result)
     record["solver"] = result.solver
@@ -83,6 +83,9 @@ def run_grid(executor, recipe, grid, task_of, stored, progress, report=None):
     keys = [task_key(task_of(p)) for p in grid]
     todo = [i for i, key in enumerate(keys) if key not in done]
     results = dict(done)
+    # Points of one rebuilt system (structural sweep) run together: each worker
+    # rebuilds it once (stable sort; results are keyed by task, not by order).
+    todo.sort(key=lambda i: repr(task_of(grid[i])[4:]))
     bar = progress_bar(len(grid), progress, "sweep", done=len(grid) - len(todo))
     eta = Eta(len(todo), getattr(executor, "workers", 1), report)
     try:

@@ -1,8 +1,12 @@
 """Sweep results: an xarray Dataset, assembled from the observables table."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import platform
+import shlex
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +14,7 @@ import numpy as np
 from .._version import __version__
 from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
+from .spec import parameter_units
 
 __all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash"]
 
@@ -75,8 +80,14 @@ class SweepResult:
 
     Variables: ``conductance`` (G0), ``transmission_eigenvalues`` (per channel,
     NaN-padded), ``open_modes`` (per lead), ``unitarity_error``; the swept
-    parameters are coordinates; metadata (geometry and its parameters, versions,
-    solver, temperature, units, seed) are attributes.
+    parameters are coordinates; metadata are attributes, enough to rerun the
+    sweep: the full resolved ``make_device`` arguments
+    (``make_device_parameters``), every runtime parameter
+    (``device_parameters``), the sweep's description (``sweep_spec``: axes,
+    energy, temperature, fixed values, sampling), the geometry's source text
+    and its SHA-256, the qpcsim/Kwant/NumPy/SciPy/Python versions, and the
+    command line (``command``). :meth:`fixed_parameters` lists what was held
+    fixed, for titles and captions.
     """
 
     def __init__(self, data):
@@ -96,6 +107,33 @@ class SweepResult:
     @property
     def attrs(self) -> dict:
         return self.data.attrs
+
+    def fixed_parameters(self) -> dict:
+        """Everything held fixed in this sweep -> ``(value, unit)``: the energy,
+        temperature and every device parameter that is not swept (runtime and
+        structural), in the units of ``units``; for titles and captions."""
+        attrs = self.data.attrs
+        swept = set(self.swept)
+        units = json.loads(attrs.get("units", "{}"))
+        out = {}
+        energy = float(attrs.get("energy_meV", float("nan")))
+        if "energy" not in swept and np.isfinite(energy):
+            out["E"] = (energy, "meV")
+        if "temperature" not in swept:
+            out["T"] = (float(attrs.get("temperature_K", 0.0)), "K")
+        params = {**json.loads(attrs.get("make_device_parameters", "{}")),
+                  **json.loads(attrs.get("device_parameters", "{}"))}
+        runtime = json.loads(attrs.get("device_parameters", "{}"))
+        for k, v in sorted(params.items(), key=lambda kv: kv[0] not in runtime):
+            if k not in swept and isinstance(v, (int, float)) and not isinstance(v, bool):
+                out[k] = (v, units.get(k, ""))
+        return out
+
+    def caption(self) -> str:
+        """One line with every fixed parameter and its unit, e.g.
+        ``E = 8 meV, T = 0 K, B = 0 T, lever_arm = 0.1, gap = 200 nm``."""
+        return ", ".join(f"{k} = {v:.4g}" + (f" {u}" if u else "")
+                         for k, (v, u) in self.fixed_parameters().items())
 
     def save(self, path) -> Path:
         """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads, atomically
@@ -144,6 +182,7 @@ def assemble_result(spec, grid, results, executor_name: str,
     reached or ``max_points`` stopped it (attributes ``adaptive_converged``,
     ``adaptive_error_estimate``, and the ``sampling`` text)."""
     import kwant
+    import scipy
     import xarray as xr
 
     device, names, axes = spec.device, spec.names, spec.axes
@@ -168,6 +207,11 @@ def assemble_result(spec, grid, results, executor_name: str,
     meta = device.metadata
     header = spec.header()
     solvers = sorted({r["solver"] for r in results})
+    resolved = spec.resolved_parameters()
+    make_device = {k: v for k, v in resolved.items()
+                   if k in (meta.get("make_device") or {}) or k in spec.structural_fixed
+                   or k in (meta.get("geometry_params") or {})}
+    source, source_sha = _geometry_source(meta)
     data.attrs.update({
         "title": f"qpcsim sweep of {device.name}",
         "swept": json.dumps(dim_names),
@@ -178,7 +222,8 @@ def assemble_result(spec, grid, results, executor_name: str,
         "device_fingerprint": device.fingerprint(),
         "energy_meV": float("nan") if spec.energy is None else float(spec.energy),
         "temperature_K": float(spec.temperature),
-        "units": json.dumps({**{"energy": "meV", "conductance": "G0"}, **device.units}),
+        "units": json.dumps({"energy": "meV", "temperature": "K", "conductance": "G0",
+                             **parameter_units(device)}),
         "seed": json.dumps(spec.seed_values()),
         "solver": ",".join(solvers),
         "executor": executor_name,
@@ -189,6 +234,16 @@ def assemble_result(spec, grid, results, executor_name: str,
            f"estimated error {adaptive_info['error_estimate']:.3g} G0") + ")",
         "qpcsim_version": __version__,
         "kwant_version": kwant.__version__,
+        "numpy_version": np.__version__,
+        "scipy_version": scipy.__version__,
+        "python_version": platform.python_version(),
+        "make_device_parameters": json.dumps(jsonable(make_device)),
+        "structural_swept": json.dumps(spec.structural_names),
+        "structural_rebuilds": int(spec.rebuilds),
+        "sweep_spec": json.dumps(jsonable(header["sweep"])),
+        "geometry_source": source,
+        "geometry_sha256": source_sha,
+        "command": shlex.join(sys.argv),
         "store_hash": header["hash"],
         "lattice_constant_nm": device.a,
         # the geometry's documented a^2 estimate (qpcsim.lattice_error_estimate measures one)
@@ -200,4 +255,24 @@ def assemble_result(spec, grid, results, executor_name: str,
         data.attrs["adaptive_converged"] = int(bool(adaptive_info["converged"]))
         data.attrs["adaptive_error_estimate"] = float(adaptive_info["error_estimate"])
         data.attrs["max_points"] = int(adaptive_info["max_points"])
-    return SweepResult(data)
+    result = SweepResult(data)
+    data.attrs["title"] = f"{device.name}: {result.caption()}"
+    return result
+
+
+def _geometry_source(meta) -> tuple[str, str]:
+    """The geometry file's text and its SHA-256 (empty for a device not loaded
+    from a file). The hash is the one recorded when the device was loaded; if
+    the file changed since, the text is the loaded version's only when the
+    hashes agree, otherwise the source is marked as changed."""
+    path = meta.get("geometry_file")
+    if not path:
+        return "", ""
+    loaded_sha = str(meta.get("geometry_sha256", ""))
+    try:
+        raw = Path(path).read_bytes()
+    except OSError:
+        return "(geometry file no longer readable)", loaded_sha
+    if loaded_sha and hashlib.sha256(raw).hexdigest() != loaded_sha:
+        return "(geometry file changed since the device was loaded)", loaded_sha
+    return raw.decode("utf-8", errors="replace"), hashlib.sha256(raw).hexdigest()

@@ -4,10 +4,22 @@
 caller's process, before any work), and then drives everything downstream: the
 tasks sent to workers, the store header (content hash), the adaptive loop, the
 result's metadata, and disorder ensembles (a sweep over ``seed``).
+
+Every parameter is fixed or swept the same way (``fixed=``/``over=``):
+
+* potential parameters (gate voltages ...), ``B`` and ``E_Z``: Kwant
+  parameters, no rebuild;
+* ``energy``/``E`` (meV) and ``temperature``/``T`` (K);
+* structural parameters (the geometry's ``make_device`` arguments that change
+  the lattice: ``W``, ``gap``, ``a`` ...): one rebuild per distinct value,
+  cached per worker (:class:`~.executors.DeviceRecipe`), counted in
+  :attr:`SweepSpec.rebuilds` and refused beyond ``max_rebuilds`` with the
+  count and an estimated time.
 """
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,13 +30,39 @@ from .. import validate as _validate
 from .._version import __version__
 from ..backends import choose_backend, mumps_available
 from ..solver import check_energy
+from ..units import zeeman_energy_meV
 from .sampling import DEFAULT_BATCH
 from .store import STORE_FORMAT, source_digest
 
-__all__ = ["SweepSpec", "ENERGY_NAMES"]
+__all__ = ["SweepSpec", "ENERGY_NAMES", "TEMPERATURE_NAMES", "MAX_REBUILDS",
+           "structural_parameters"]
 
 #: Names under which the Fermi energy (meV) can be swept.
 ENERGY_NAMES = ("energy", "E")
+#: Names under which the temperature (K) can be swept.
+TEMPERATURE_NAMES = ("temperature", "T")
+#: Default upper bound on the systems a sweep over structural parameters rebuilds.
+MAX_REBUILDS = 200
+#: Measured cost of one rebuild: Kwant's finalization ~40 us/site plus the fast
+#: path's first assembly, ~80 us per site in all (s/site), for the refusal message.
+_REBUILD_S_PER_SITE = 8e-5
+
+
+def structural_parameters(device) -> dict:
+    """Structural parameters of ``device`` -> their current values: the
+    ``make_device`` arguments of its geometry file that are not runtime
+    parameters (they change the lattice; a new value needs a rebuild).
+    Empty for a device not loaded from a geometry file; flags (``zeeman``)
+    are not among them."""
+    meta = device.metadata
+    if "geometry_file" not in meta:
+        return {}
+    resolved = dict(meta.get("make_device") or {})
+    resolved.update(meta.get("geometry_params") or {})
+    # Numbers only (None: a geometry's "derived" default): flags such as zeeman
+    # change the parameter set itself and are chosen when loading the device.
+    return {k: v for k, v in resolved.items() if k not in device.defaults
+            and (v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)))}
 
 
 def _axis_values(name: str, values) -> np.ndarray:
@@ -39,11 +77,12 @@ def _axis_values(name: str, values) -> np.ndarray:
         raise ValueError(f"over[{name!r}] is not allowed: it must be a non-empty 1-D sequence")
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"over[{name!r}] is not allowed: it contains non-finite values")
+    uniq, counts = np.unique(arr, return_counts=True)
+    if uniq.size != arr.size:
+        raise ValueError(f"over[{name!r}] is not allowed: it lists {name}="
+                         f"{', '.join(f'{v:g}' for v in uniq[counts > 1])} more than once; "
+                         "give each value once")
     return arr
-
-
-def _canonical(value):
-    return float(value) if isinstance(value, (int, float, np.floating, np.integer)) else value
 
 
 def _canonical(value):
@@ -58,21 +97,29 @@ class SweepSpec:
     ----------
     device : qpcsim.Device
     names : list of str
-        Swept names in axis order (device parameters, or ``energy``/``E``).
+        Swept names in axis order (device parameters, structural parameters,
+        ``energy``/``E`` or ``temperature``/``T``).
     axes : dict
         Name -> 1-D array of values (for adaptive sampling: the bounds).
     energy : float or None
         Fixed Fermi energy (meV), None when it is swept.
     temperature : float
-        Temperature (K).
+        Temperature (K) when it is not swept.
     method : str
         Back end (``qpcsim.solve``'s ``method``).
     fixed : dict
-        Device parameters held fixed (physical units), as the user gave them.
+        Runtime device parameters held fixed (physical units), as the user gave them.
     adaptive : float or None
         Target interpolation error (G0); None for a grid.
     max_points, adaptive_batch : int
         Adaptive sampling limits (``adaptive_batch`` None for a grid).
+    structural_fixed : dict
+        Structural parameters held fixed at a value other than the device's
+        (geometry units); the device is rebuilt with them.
+    zeeman_from_B : bool
+        E_Z = |g| mu_B B at every point (from the device's material).
+    rebuilds : int
+        Distinct systems the sweep builds (1 when nothing structural changes).
     """
 
     device: object
@@ -85,29 +132,46 @@ class SweepSpec:
     adaptive: float | None = None
     max_points: int = 2000
     adaptive_batch: int | None = None
+    structural_fixed: dict = field(default_factory=dict)
+    zeeman_from_B: bool = False
+    rebuilds: int = 1
     _header: dict | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, device, over: Mapping[str, Sequence[float]], energy: float | None = None,
               temperature: float = 0.0, *, method: str = "auto", adaptive: float | None = None,
               max_points: int = 2000, adaptive_batch: int | None = None,
-              fixed: Mapping | None = None) -> "SweepSpec":
-        """Validate a sweep request; every refusal is a ValueError naming the value."""
+              fixed: Mapping | None = None, zeeman_from_B: bool = False,
+              max_rebuilds: int = MAX_REBUILDS) -> "SweepSpec":
+        """Validate a sweep request; every refusal is a ValueError naming the value.
+
+        ``fixed`` may hold runtime parameters (potential parameters, ``B``,
+        ``E_Z``) and structural ones (geometry ``make_device`` arguments such
+        as ``W``); ``over`` may sweep any of them, the energy or the
+        temperature. ``max_rebuilds`` bounds the distinct systems a sweep over
+        structural parameters builds.
+        """
         fixed = dict(fixed or {})
         if not isinstance(over, Mapping) or not 1 <= len(over) <= 2:
             raise ValueError(f"over={over!r} is not allowed: give one or two swept parameters, "
                              "e.g. over={'Vg': numpy.linspace(-1, 0, 101)}")
         names = list(over)
-        known = list(device.defaults) + list(ENERGY_NAMES)
+        structural = structural_parameters(device)
+        temp_names = [n for n in TEMPERATURE_NAMES if n not in device.defaults]
+        known = list(device.defaults) + list(structural) + list(ENERGY_NAMES) + temp_names
         _validate.known_names(names, known, "swept parameter",
-                              hint="energy is swept as 'energy' (or 'E'), in meV")
-        _validate.known_names(fixed, device.defaults, "parameter")
+                              hint="energy is swept as 'energy' (or 'E'), in meV, the "
+                                   "temperature as 'temperature' (or 'T'), in K")
+        _validate.known_names(fixed, list(device.defaults) + list(structural), "parameter",
+                              hint=_structural_hint(device))
         if sum(n in ENERGY_NAMES for n in names) > 1:
             raise ValueError("over names the energy twice ('energy' and 'E'); keep one")
-        axes = {name: _axis_values(name, over[name]) for name in names}
+        if sum(n in temp_names for n in names) > 1:
+            raise ValueError("over names the temperature twice ('temperature' and 'T'); keep one")
         if len(set(names) & set(fixed)):
             raise ValueError(f"parameters {sorted(set(names) & set(fixed))} are both swept "
                              "and fixed")
+        axes = {name: _axis_values(name, over[name]) for name in names}
         energy_swept = any(n in ENERGY_NAMES for n in names)
         if energy_swept and energy is not None:
             raise ValueError("energy is swept; do not also pass energy=")
@@ -116,6 +180,41 @@ class SweepSpec:
                 raise ValueError("energy is required (meV) unless it is swept")
             energy = _validate.real_number("energy", energy, "meV")
         temperature = _validate.non_negative("temperature", temperature, "K")
+        for name in names:
+            if name in temp_names:
+                if temperature != 0.0:
+                    raise ValueError(f"the temperature is swept (over[{name!r}]); do not also "
+                                     f"pass temperature={temperature:g} K")
+                bad = axes[name][axes[name] <= 0]
+                if bad.size:
+                    raise ValueError(
+                        f"over[{name!r}] contains T={bad[0]:g} K: a temperature sweep needs "
+                        "T > 0 K (T = 0 is the plain zero-temperature sweep: leave T out)")
+        zeeman_from_B = bool(zeeman_from_B)
+        if zeeman_from_B:
+            if "E_Z" not in device.defaults:
+                raise ValueError("zeeman_from_B=True needs a device with zeeman=True (it has "
+                                 "no E_Z parameter); build it with zeeman=True")
+            if "E_Z" in fixed or "E_Z" in names:
+                raise ValueError("zeeman_from_B=True derives E_Z from B: do not also fix or "
+                                 "sweep E_Z")
+        structural_fixed = {k: v for k, v in fixed.items() if k in structural}
+        fixed = {k: v for k, v in fixed.items() if k not in structural}
+        struct_names = [n for n in names if n in structural]
+        rebuilds = int(np.prod([axes[n].size for n in struct_names])) if struct_names else 1
+        if struct_names:
+            if adaptive is not None:
+                raise ValueError(f"structural parameters {struct_names} cannot be sampled "
+                                 "adaptively (each value rebuilds the system): give a grid")
+            max_rebuilds = _validate.positive_int("max_rebuilds", max_rebuilds)
+            if rebuilds > max_rebuilds:
+                sites = device.nx * device.ny
+                est = rebuilds * sites * _REBUILD_S_PER_SITE
+                raise ValueError(
+                    f"sweeping {', '.join(struct_names)} rebuilds {rebuilds} systems "
+                    f"(~{sites * _REBUILD_S_PER_SITE:.2g} s each for {sites} sites, "
+                    f"~{_duration(est)} in all before any solve); at most {max_rebuilds} are "
+                    "allowed: use fewer values (or raise max_rebuilds)")
         base = device.resolve_params(fixed)
         if adaptive is None and adaptive_batch is not None:
             raise ValueError(f"adaptive_batch={adaptive_batch!r} is not allowed without adaptive "
@@ -130,18 +229,35 @@ class SweepSpec:
                 if values.size < 2 or not values[-1] > values[0]:
                     raise ValueError(f"over[{name!r}] is not allowed for adaptive sampling: "
                                      "give increasing bounds (start < stop)")
-        # Validate every point's inputs up front, in this process: fail before any work.
-        for name, values in axes.items():
-            for v in (values.min(), values.max()):
-                if name in ENERGY_NAMES:
-                    check_energy(device, v, base)
-                else:
-                    device.resolve_params({**fixed, name: v})
-        if not energy_swept:
-            check_energy(device, energy, base)
-        return cls(device=device, names=names, axes=axes, energy=energy,
+        spec = cls(device=device, names=names, axes=axes, energy=energy,
                    temperature=temperature, method=method, fixed=fixed, adaptive=adaptive,
-                   max_points=max_points, adaptive_batch=adaptive_batch)
+                   max_points=max_points, adaptive_batch=adaptive_batch,
+                   structural_fixed=structural_fixed, zeeman_from_B=zeeman_from_B,
+                   rebuilds=rebuilds)
+        # Validate every point's inputs up front, in this process: fail before any work.
+        # Each structural value is checked by make_device (cheap: no Kwant build).
+        devices = [device]
+        if struct_names or structural_fixed:
+            from .executors import DeviceRecipe
+            recipe = DeviceRecipe(device)
+            devices = []
+            for combo in itertools.product(*[axes[n] for n in struct_names]):
+                devices.append(recipe.device(
+                    {**structural_fixed, **dict(zip(struct_names, map(_canonical, combo)))},
+                    cache=False))
+        runtime = [n for n in names if n in device.defaults]
+        for dev in devices:
+            for name in runtime:
+                for v in (axes[name].min(), axes[name].max()):
+                    dev.resolve_params({**fixed, name: v})
+            dev_base = dev.resolve_params(fixed) if dev is not device else base
+            for name in names:
+                if name in ENERGY_NAMES:
+                    for v in (axes[name].min(), axes[name].max()):
+                        check_energy(dev, v, dev_base)
+            if not energy_swept:
+                check_energy(dev, energy, dev_base)
+        return spec
 
     # ------------------------------------------------------------ derived
     @property
@@ -149,9 +265,26 @@ class SweepSpec:
         return any(n in ENERGY_NAMES for n in self.names)
 
     @property
+    def temperature_name(self) -> str | None:
+        """The swept temperature's name (``temperature`` or ``T``), None if not swept."""
+        for n in self.names:
+            if n in TEMPERATURE_NAMES and n not in self.device.defaults:
+                return n
+        return None
+
+    @property
+    def structural_names(self) -> list[str]:
+        """Swept structural parameters (each value a rebuilt system)."""
+        structural = structural_parameters(self.device)
+        return [n for n in self.names if n in structural]
+
+    @property
     def dim_names(self) -> list[str]:
-        """Dataset dimension names (an energy axis is always ``energy``)."""
-        return [("energy" if n in ENERGY_NAMES else n) for n in self.names]
+        """Dataset dimension names (an energy axis is always ``energy``, a
+        temperature axis ``temperature``)."""
+        tname = self.temperature_name
+        return [("energy" if n in ENERGY_NAMES else "temperature" if n == tname else n)
+                for n in self.names]
 
     @property
     def gridded(self) -> bool:
@@ -159,18 +292,45 @@ class SweepSpec:
 
     def unit(self, name: str) -> str:
         """Unit of a swept name."""
-        return "meV" if name in ENERGY_NAMES else self.device.units.get(name, "")
+        if name in ENERGY_NAMES:
+            return "meV"
+        if name == self.temperature_name:
+            return "K"
+        if name in self.device.units:
+            return self.device.units[name]
+        return parameter_units(self.device).get(name, "")
 
     def task(self, point: tuple) -> tuple:
-        """The worker task ``(energy, temperature, method, params)`` of one point."""
+        """The worker task ``(energy, temperature, method, params, structural)`` of
+        one point; ``structural`` (geometry arguments) selects the rebuilt system."""
         params = dict(self.fixed)
+        structural = dict(self.structural_fixed)
         e = self.energy
+        tname = self.temperature_name
+        names = set(self.structural_names)
         for name, value in zip(self.names, point):
             if name in ENERGY_NAMES:
                 e = float(value)
+            elif name == tname:
+                pass
+            elif name in names:
+                structural[name] = _canonical(value)
             else:
                 params[name] = float(value)
-        return (e, self.temperature, self.method, params)
+        if self.zeeman_from_B:
+            B = params.get("B", self.device.defaults.get("B", 0.0))
+            params["E_Z"] = zeeman_energy_meV(abs(B), self.device.material)
+        return (e, self.temperature_of(point), self.method, params, structural)
+
+    def temperature_of(self, point: tuple) -> float:
+        """Temperature (K) of one point: the one place a temperature series is
+        decided. Today each point of a temperature axis is a finite-T solve;
+        a shared zero-temperature T(E) on an energy grid (the spectral
+        mechanism) replaces that cost here and in :func:`solve_point`."""
+        tname = self.temperature_name
+        if tname is None:
+            return self.temperature
+        return float(point[self.names.index(tname)])
 
     def header(self) -> dict:
         """Store header: what the store's records belong to, with a content hash."""
@@ -189,6 +349,11 @@ class SweepSpec:
             "adaptive": adaptive, "max_points": self.max_points if adaptive else None,
             "adaptive_batch": self.adaptive_batch if adaptive else None,
         }
+        if self.structural_fixed:
+            spec["structural_fixed"] = {k: _canonical(v) for k, v in
+                                        sorted(self.structural_fixed.items())}
+        if self.zeeman_from_B:
+            spec["zeeman_from_B"] = True
         device = self.device
         # The size rule's back end changes with MUMPS's presence, and the back ends agree
         # only to ~1e-13, so a store from the other one is not resumed. (The rule's
@@ -202,7 +367,34 @@ class SweepSpec:
         header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
         return header
 
+    def resolved_parameters(self) -> dict:
+        """Every ``make_device`` argument and runtime parameter of the sweep's
+        base point (swept ones at their device default), for provenance."""
+        return {**structural_parameters(self.device), **self.structural_fixed,
+                **self.device.defaults, **self.fixed}
+
     def seed_values(self) -> dict:
         """Seed-like parameters (for the result's metadata)."""
         return {k: v for k, v in {**self.device.defaults, **self.fixed}.items()
                 if "seed" in k.lower()}
+
+
+def parameter_units(device) -> dict:
+    """Units of every parameter of ``device`` (runtime and structural), from the
+    device and its geometry's ``DEFAULTS`` comments."""
+    units = dict((device.metadata.get("parameter_units") or {}))
+    units.update(device.units)
+    return units
+
+
+def _structural_hint(device) -> str:
+    return ("Structural parameters (geometry arguments) are fixed or swept too; "
+            "see `qpcsim params GEOMETRY`") if structural_parameters(device) else ""
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

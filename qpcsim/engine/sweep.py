@@ -30,7 +30,7 @@ from .executors import DeviceRecipe, SchedulerLostError, make_executor
 from .points import run_grid
 from .result import SweepResult, assemble_result
 from .sampling import run_adaptive
-from .spec import ENERGY_NAMES, SweepSpec
+from .spec import ENERGY_NAMES, MAX_REBUILDS, SweepSpec
 from .store import NoStore, Store
 
 __all__ = ["sweep", "run_spec", "ENERGY_NAMES"]
@@ -40,7 +40,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
           temperature: float = 0.0, *, workers: int | None = None, scheduler: str | None = None,
           store=None, adaptive: float | None = None, max_points: int = 2000,
           adaptive_batch: int | None = None, progress: bool = True, method: str = "auto",
-          report: Callable[[str], None] | None = None, **fixed) -> SweepResult:
+          report: Callable[[str], None] | None = None, zeeman_from_B: bool = False,
+          max_rebuilds: int = MAX_REBUILDS, **fixed) -> SweepResult:
     """Conductance over a grid (or adaptively) of device parameters and/or energy.
 
     Parameters
@@ -49,9 +50,12 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         The device (e.g. from :func:`qpcsim.load_geometry`).
     over : mapping
         One or two swept names -> values. Names are device parameters (units
-        in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T) or
-        ``energy``/``E`` (meV). With ``adaptive``, only the first and last value
-        of each axis count (the bounds).
+        in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T,
+        ``E_Z`` in meV), ``energy``/``E`` (meV), ``temperature``/``T`` (K,
+        each value > 0; each point a finite-T solve), or structural
+        parameters of the device's geometry file (``W``, ``gap`` ... in its
+        units: one rebuild per value, cached per worker). With ``adaptive``,
+        only the first and last value of each axis count (the bounds).
     energy : float, optional
         Fermi energy (meV), unless swept.
     temperature : float
@@ -84,15 +88,22 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         ``report(line)`` receives notes for the user: the size of a large sweep,
         its ETA once the first points are timed (when over a minute), and an
         adaptive run stopped by ``max_points`` (which the metadata records too).
+    zeeman_from_B : bool
+        Set E_Z = |g| mu_B B at every point (device with ``zeeman=True``).
+    max_rebuilds : int
+        Most systems a sweep over structural parameters may rebuild (refused
+        beyond, with the count and an estimated time).
     **fixed
-        Device parameters held fixed (physical units).
+        Parameters held fixed (physical units): runtime ones (gates, ``B``,
+        ``E_Z``) or structural ones (the device is rebuilt with them).
 
     Returns
     -------
     SweepResult
     """
     spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
-                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed)
+                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
+                           zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
     info: dict = {}
     grid, results, executor = run_spec(spec, workers=workers, scheduler=scheduler,
                                        store=store, progress=progress, report=report, info=info)
@@ -124,7 +135,7 @@ def _warn_extremes(spec: SweepSpec):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", PhysicsWarning)
         for corner in corners:
-            energy, temperature, _, params = spec.task(corner)
+            energy, temperature, _, params = spec.task(corner)[:4]
             warn_inputs(spec.device, energy, temperature, spec.device.resolve_params(params))
     for w in caught:
         if str(w.message) not in said:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate as _validate
-from ..analysis import find_plateaus
+from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
 from .born import born_mean_free_path
 from .disorder import with_disorder
@@ -114,9 +114,14 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
                   progress=False, **fixed).data["conductance"].values
     windows = _clean_windows(x, clean)
     if not windows:
-        warnings.warn(f"the clean sweep over {name} shows no quantized plateau with G >= 1 G0: "
-                      "plateau quality cannot be measured (widen the sweep range)",
-                      RuntimeWarning, stacklevel=2)
+        # Say why: too few points per plateau, or a range without a plateau; the
+        # disorder ensembles would be computed for a quality that cannot be measured.
+        why = plateau_resolution(x, clean) if x.size >= 2 else ""
+        raise ValueError(
+            f"the clean sweep over {name} ({x.size} points) shows no quantized plateau with "
+            "G >= 1 G0, so plateau quality cannot be measured: "
+            + (why if why else f"G spans {np.min(clean):.2f}..{np.max(clean):.2f} G0 here; "
+               "widen the sweep range to include a plateau"))
     quality = {0.0: dict(_plateau_quality(x, clean, windows), L_over_le=0.0)}
     ens = {}
     for U in strengths:

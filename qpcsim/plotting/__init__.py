@@ -1,8 +1,18 @@
-"""Figures: conductance traces with G0 gridlines, transconductance, 2-D maps,
-and the device (lattice, leads, potential landscape). Matplotlib, Agg backend."""
+"""Figures a referee accepts: conductance traces with G0 gridlines and the
+transconductance (with units), 2-D maps of G and dG/dx, the device in nm with
+gate outlines, the 2DEG edge and the E_F = U contour.
+
+Every ``plot_*`` function **returns** a :class:`matplotlib.figure.Figure`
+(it shows inline in Jupyter); :func:`save_figure` writes one to a file. Titles
+carry every fixed parameter of the sweep (energy, temperature, field, gates,
+structural sizes), so two different sweeps never look alike.
+"""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
+
+from ..engine.result import atomic_write
 
 import numpy as np
 
@@ -10,93 +20,190 @@ from ..analysis import find_plateaus
 from .physics import plot_adiabaticity, plot_compare, plot_mean_free_path
 
 __all__ = ["plot_result", "plot_device", "save_figure", "plot_mean_free_path", "plot_adiabaticity",
-           "plot_compare"]
+           "plot_compare", "axis_label"]
+
+_G_LABEL = r"$G$ ($2e^2/h$)"
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def _figure(**kwargs):
+    """A new Figure not registered with pyplot (no global state, no leak; shows
+    inline in Jupyter through its ``_repr_png_``)."""
+    from matplotlib.figure import Figure
+    return Figure(**kwargs)
 
 
-def save_figure(fig, path):
-    """Write ``fig`` to ``path`` (format from the suffix) and close it; a clear error if it cannot."""
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(path, dpi=130, bbox_inches="tight")
-    except OSError as exc:
-        raise ValueError(f"out={str(path)!r} cannot be written: {exc.strerror or exc}") from None
-    finally:
-        _pyplot().close(fig)
-    return path
+def save_figure(fig, path, dpi: int = 130) -> Path:
+    """Write ``fig`` to ``path`` (format from the suffix: png, pdf, svg ...).
+
+    Raises ValueError naming the path if it cannot be written.
+    """
+    # Atomically (temporary file in the same folder, fsync, rename): an interrupted
+    # save leaves the old figure or the new one, never half of one.
+    return atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"))
 
 
-def plot_result(result, out, title: str | None = None):
-    """G vs the swept variable with G0 gridlines and plateau labels, plus dG/dx;
-    or a colour map of G (and of dG/dx) for 2-D sweeps."""
-    plt = _pyplot()
+def axis_label(name: str, unit: str) -> str:
+    """``"Vg (V)"``, or just the name for a dimensionless quantity."""
+    return f"{name} ({unit})" if unit else name
+
+
+def _derivative_label(name: str, unit: str) -> str:
+    return rf"$dG/d${name} ($2e^2/h$" + (f" per {unit})" if unit else ")")
+
+
+def _title(result, title):
+    if title is not None:
+        return title
+    attrs = result.data.attrs
+    name = attrs.get("geometry") or attrs.get("title", "")
+    return name + "\n" + textwrap.fill(result.caption(), 110)
+
+
+def plot_result(result, *, title: str | None = None, logx: bool = False, logy: bool = False,
+                plateaus: bool = True):
+    """Figure of a sweep result.
+
+    1-D: G vs the swept variable with integer gridlines and plateau labels,
+    above dG/dx (units G0 per unit of x). 2-D: side-by-side maps of G and of
+    dG/dx along the first swept axis (adaptive 2-D samples are interpolated
+    onto a 200 x 200 grid for the derivative).
+
+    Parameters
+    ----------
+    result : SweepResult
+    title : str, optional
+        Default: the geometry and every fixed parameter with its unit.
+    logx, logy : bool
+        Logarithmic first / second axis (1-D: ``logy`` is the G axis).
+    plateaus : bool
+        Label the plateaus found by :func:`qpcsim.analysis.find_plateaus` (1-D).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     data = result.data
     swept = result.swept
     g = data["conductance"]
-    title = title or data.attrs.get("title", "")
+    title = _title(result, title)
     if len(swept) == 1:
         name = swept[0]
+        unit = data[name].attrs.get("units", "")
         x = np.asarray(data[name].values, dtype=float)
         order = np.argsort(x)
         x, y = x[order], np.asarray(g.values)[order]
-        fig, (ax, ax2) = plt.subplots(2, 1, figsize=(7, 6.5), sharex=True,
-                                      gridspec_kw={"height_ratios": [3, 1.3]})
+        fig = _figure(figsize=(7, 6.5))
+        ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
         ax.plot(x, y, "-", color="C0", lw=1.6)
         ax.plot(x, y, ".", color="C0", ms=3)
-        top = int(np.ceil(np.nanmax(y))) if y.size else 1
+        finite = y[np.isfinite(y)]
+        top = int(np.ceil(finite.max())) if finite.size else 1
         for n in range(0, top + 1):
             ax.axhline(n, color="0.7", lw=0.7, zorder=0)
-        if len(x) >= 5:
+        if plateaus and len(x) >= 5 and finite.size == y.size:
             for p in find_plateaus(x, y):
                 ax.annotate(f"{p.value:.3f}", ((p.start + p.stop) / 2, p.value),
                             textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
-        ax.set_ylabel(r"$G$ ($2e^2/h$)")
-        ax.set_title(title)
-        unit = data[name].attrs.get("units", "")
+        ax.set_ylabel(_G_LABEL)
+        ax.set_title(title, fontsize=9)
         if len(x) > 2:
             ax2.plot(x, np.gradient(y, x), color="C3", lw=1.2)
-        ax2.set_ylabel(r"$dG/d$" + name)
-        ax2.set_xlabel(f"{name} ({unit})" if unit else name)
+        ax2.set_ylabel(_derivative_label(name, unit), fontsize=9)
+        ax2.set_xlabel(axis_label(name, unit))
+        if logx:
+            ax.set_xscale("log")
+        if logy:
+            ax.set_yscale("log")
+        fig.tight_layout()
+        return fig
+    xname, yname = swept
+    xu, yu = data[xname].attrs.get("units", ""), data[yname].attrs.get("units", "")
+    if "point" in g.dims:
+        from scipy.interpolate import griddata
+        xs, ys = data[xname].values, data[yname].values
+        gx = np.linspace(xs.min(), xs.max(), 200)
+        gy = np.linspace(ys.min(), ys.max(), 200)
+        X, Y = np.meshgrid(gx, gy)
+        G = griddata((xs, ys), g.values, (X, Y), method="linear")
     else:
-        fig, ax = plt.subplots(figsize=(7.5, 5.5))
-        xname, yname = swept
-        if "point" in g.dims:
-            tri = ax.tricontourf(data[xname].values, data[yname].values, g.values, levels=60)
-            fig.colorbar(tri, ax=ax, label=r"$G$ ($2e^2/h$)")
-        else:
-            mesh = ax.pcolormesh(data[xname].values, data[yname].values, g.transpose(yname, xname).values,
-                                 shading="auto")
-            fig.colorbar(mesh, ax=ax, label=r"$G$ ($2e^2/h$)")
-        ax.set_xlabel(f"{xname} ({data[xname].attrs.get('units', '')})")
-        ax.set_ylabel(f"{yname} ({data[yname].attrs.get('units', '')})")
-        ax.set_title(title)
-    return save_figure(fig, out)
+        gx, gy = data[xname].values, data[yname].values
+        G = g.transpose(yname, xname).values
+    fig = _figure(figsize=(12, 4.8))
+    ax, bx = fig.subplots(1, 2)
+    mesh = ax.pcolormesh(gx, gy, G, shading="auto")
+    fig.colorbar(mesh, ax=ax, label=_G_LABEL)
+    if len(gx) > 1:
+        dG = np.gradient(G, gx, axis=1)
+        lim = np.nanmax(np.abs(dG)) if np.isfinite(dG).any() else 1.0
+        mesh2 = bx.pcolormesh(gx, gy, dG, shading="auto", cmap="RdBu_r", vmin=-lim, vmax=lim)
+        fig.colorbar(mesh2, ax=bx, label=_derivative_label(xname, xu))
+    bx.set_title(r"transconductance $dG/d$" + xname, fontsize=9)
+    for a in (ax, bx):
+        a.set_xlabel(axis_label(xname, xu))
+        a.set_ylabel(axis_label(yname, yu))
+        if logx:
+            a.set_xscale("log")
+        if logy:
+            a.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return fig
 
 
-def plot_device(device, out, **params):
-    """The lattice with its leads (kwant.plot) and the potential landscape (meV)."""
-    import warnings
-    with warnings.catch_warnings():       # Kwant warns that plotly (unused here) is missing
-        warnings.simplefilter("ignore", RuntimeWarning)
-        import kwant
-    plt = _pyplot()
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
-    kwant.plot(device.build(), ax=ax1, site_size=0.25, hop_lw=0.03, show=False)
-    ax1.set_title(f"{device.name}: {device.nx} x {device.ny} sites, a = {device.a:g} nm")
-    ax1.set_xlabel("x (lattice units)")
-    x, y, v = device.potential_landscape(**params)
-    sc = ax2.scatter(x, y, c=v, s=max(1.0, 4000.0 / len(x)), marker="s", cmap="viridis")
-    fig.colorbar(sc, ax=ax2, label="V (meV)")
-    ax2.set_aspect("equal")
-    ax2.set_xlabel("x (nm)")
-    ax2.set_ylabel("y (nm)")
-    shown = device.resolve_params(params)
-    ax2.set_title(", ".join(f"{k}={v:g} {device.units.get(k, '')}".strip() for k, v in shown.items()))
-    return save_figure(fig, out)
+def plot_device(device, *, energy: float | None = None, **params):
+    """The device in nm: the potential landscape U(x, y) (meV) on the lattice,
+    the 2DEG edge (hard walls and the shape's boundary), the leads, the gate
+    outlines (``device.metadata["gate_outlines"]``, polygons in nm, if the
+    geometry declares them) and, with ``energy`` (meV), the E_F = U contour
+    (where the 2DEG is depleted).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from matplotlib.patches import Polygon, Rectangle
+
+    resolved = device.resolve_params(params)
+    i, j = np.meshgrid(np.arange(device.nx), np.arange(device.ny), indexing="ij")
+    X, Y = device.lattice_to_nm(i, j)
+    V = device.potential_at(X, Y, resolved)
+    inside = np.ones(X.shape, dtype=bool)
+    if device.shape is not None:
+        inside = np.broadcast_to(np.asarray(device.shape(X, Y), dtype=bool), X.shape)
+    Vm = np.where(inside, V, np.nan)
+    fig = _figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
+    ax = fig.subplots()
+    mesh = ax.pcolormesh(X, Y, Vm, shading="nearest", cmap="viridis")
+    fig.colorbar(mesh, ax=ax, label=r"$U$ (meV)")
+    half_w, half_l = device.width / 2, device.length / 2
+    ax.plot([-half_l, half_l], [half_w, half_w], "k-", lw=1.5)
+    ax.plot([-half_l, half_l], [-half_w, -half_w], "k-", lw=1.5, label="2DEG edge")
+    if device.shape is not None and not inside.all():
+        ax.contour(X, Y, inside.astype(float), levels=[0.5], colors="k", linewidths=1.2)
+    lead_len = 0.12 * device.length
+    for (j0, n), x0 in zip(device.lead_windows, (-half_l - lead_len, half_l)):
+        y0 = -half_w + j0 * device.a
+        ax.add_patch(Rectangle((x0, y0), lead_len, (n + 1) * device.a, facecolor="C1",
+                               alpha=0.35, edgecolor="C1"))
+    ax.text(-half_l - lead_len / 2, 0, "lead 0", ha="center", va="center", rotation=90,
+            fontsize=8)
+    ax.text(half_l + lead_len / 2, 0, "lead 1", ha="center", va="center", rotation=90,
+            fontsize=8)
+    for k, outline in enumerate(device.metadata.get("gate_outlines") or []):
+        ax.add_patch(Polygon(np.asarray(outline, dtype=float), closed=True, fill=False,
+                             edgecolor="w", lw=1.5, ls="--", label="gates" if k == 0 else None))
+    if energy is not None:
+        ax.contour(X, Y, Vm, levels=[float(energy)], colors="r", linewidths=1.2)
+        ax.plot([], [], "r-", label=f"$E_F = U$ ({float(energy):g} meV)")
+    ax.set_xlim(-half_l - lead_len, half_l + lead_len)
+    ax.set_ylim(-half_w * 1.08, half_w * 1.08)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    ax.legend(loc="upper right", fontsize=7, framealpha=0.6)
+    shown = ", ".join(f"{k} = {v:g} {device.units.get(k, '')}".strip()
+                      for k, v in resolved.items())
+    ax.set_title(f"{device.name}: {device.nx} x {device.ny} sites, a = {device.a:g} nm\n{shown}",
+                 fontsize=9)
+    fig.tight_layout()
+    return fig

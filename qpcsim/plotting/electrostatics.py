@@ -6,7 +6,7 @@ import numpy as np
 
 from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
-from . import _pyplot, save_figure
+from . import _figure, save_figure
 
 __all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent"]
 
@@ -43,8 +43,8 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     """
     from matplotlib.patches import Rectangle
 
-    plt = _pyplot()
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(12, 4.8),
+    fig = _figure(figsize=(12, 4.8))
+    (ax0, ax1) = fig.subplots(1, 2,
                                    gridspec_kw={"width_ratios": [1.1, 1]})
     x, y = result.x_nm, result.y_nm
     n11 = result.density_grid_cm2 / 1e11
@@ -99,8 +99,8 @@ def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
     out : str or Path
         PNG path.
     """
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = _figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     for res, label, style in ((bare, "bare x lever arm 0.1 (qpc_split_gate)", "C0"),
                               (sc, "self-consistent Thomas-Fermi (qpc_split_gate_sc)", "C3")):
         x = np.asarray(res.data[swept].values)

@@ -1,5 +1,6 @@
 """Figures of the physics layer's results: mean free path fits, adiabaticity
-scans, clean vs disordered comparisons. Matplotlib, Agg backend."""
+scans, clean vs disordered comparisons. Each returns a matplotlib Figure;
+save it with :func:`qpcsim.plotting.save_figure`."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,13 +8,12 @@ import numpy as np
 __all__ = ["plot_mean_free_path", "plot_adiabaticity", "plot_compare"]
 
 
-def plot_mean_free_path(fit, path, born=None):
+def plot_mean_free_path(fit, born=None):
     """Figure: <T>(L) with error bars, the fit N/(1 + L/l) and (if given) the
     Born prediction N/(1 + L/((pi/2) l_tr^Born))."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.subplots()
     L = np.linspace(0, fit.lengths.max() * 1.05, 200)
     ax.errorbar(fit.lengths, fit.mean_T, yerr=fit.sem_T, fmt="ko", ms=4, label="ensemble <T>")
     ax.plot(L, fit.model(L), "C0-",
@@ -26,18 +26,15 @@ def plot_mean_free_path(fit, path, born=None):
     ax.set_title(f"N = {fit.modes} modes")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
 
 
-def plot_adiabaticity(result, path):
+def plot_adiabaticity(result):
     """Figure: plateau deviation (G0) vs L_taper / lambda_F (log scale)."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(5, 3.6))
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(5, 3.6))
+    ax = fig.subplots()
     for m in range(result.per_plateau.shape[1]):
         ax.semilogy(result.ratio, np.maximum(result.per_plateau[:, m], 1e-7), "o:", ms=3,
                     alpha=0.6, label=f"plateau {m + 1}")
@@ -49,17 +46,14 @@ def plot_adiabaticity(result, path):
                  f"$L_{{taper}}/\\lambda_F$ = {result.threshold:.2g}", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def plot_compare(result, path, unit: str = ""):
+def plot_compare(result, unit: str = ""):
     """Figure: mean +- std bands over the clean curve, and plateau quality vs L/l_e."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 4), gridspec_kw={"width_ratios": [3, 2]})
+    from matplotlib.figure import Figure
+    fig = Figure(figsize=(10, 4))
+    ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     ax.plot(result.x, result.clean, "k-", lw=1.5, label="clean")
     for U, r in result.ensembles.items():
         line, = ax.plot(result.x, r.mean, lw=1.2, label=f"U = {U:g} meV (n={r.n})")
@@ -86,7 +80,5 @@ def plot_compare(result, path, unit: str = ""):
     bx.grid(alpha=0.3, which="both")
     bx.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return fig
 
