@@ -35,6 +35,8 @@ __all__ = ["EnergyGrid", "build_grid", "fermi", "fermi_window", "DEFAULT_ORDER",
 DEFAULT_ORDER = 5
 #: Target error of one thermal integral (units of the integrand, e.g. e^2/h per channel).
 DEFAULT_TOL = 1e-4
+#: Largest panel (meV) of a bias window: the resolution of T(E) between the kernel centres.
+DEFAULT_BIAS_PANEL = 0.25
 #: Half-width of the Fermi window in kT_max (its weight beyond is 2 exp(-20) = 4e-9).
 DEFAULT_WINDOW_KT = 20.0
 
@@ -186,7 +188,7 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
         Error target of one thermal integral of a bounded integrand.
     max_panel : float, optional
         Largest panel width (meV): the resolution of T(E) itself. Default:
-        ``4 kT_max`` or, at T = 0, ``|eV|/8``.
+        ``8 kT_max``, and at most :data:`DEFAULT_BIAS_PANEL` with a bias.
     window_kT : float, optional
         Half-width of the Fermi window in kT_max; default :data:`DEFAULT_WINDOW_KT`.
     """
@@ -206,9 +208,9 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
                          "T(E_F); give a temperature > 0 or a bias")
     kT_max = float(kTs.max()) if kTs.size else 0.0
     if max_panel is None:
-        max_panel = 8 * kT_max if kT_max > 0 else bias / 8
-        if bias > 0 and kT_max:
-            max_panel = min(max_panel, max(bias / 8, 4 * kT_max))
+        max_panel = 8 * kT_max if kT_max > 0 else DEFAULT_BIAS_PANEL
+        if bias > 0:
+            max_panel = min(max_panel, DEFAULT_BIAS_PANEL)
     max_panel = _validate.positive("max_panel", max_panel, "meV")
     if window_kT is None:
         window_kT = DEFAULT_WINDOW_KT
