@@ -37,6 +37,13 @@ from .physics.fits import (  # noqa: E402
 )
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
+from . import spectral  # noqa: E402
+from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
+from .physics.bias import bias_map, diamond_spacings  # noqa: E402
+from .physics.current import CurrentMap, current_density  # noqa: E402
+from .physics.noise import noise  # noqa: E402
+from .physics.series import temperature_series  # noqa: E402
+from .physics.thermoelectric import thermoelectric  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 
 __all__ = [
@@ -49,4 +56,6 @@ __all__ = [
     "fit_localization_length", "predicted_localization_length", "probe_conductance",
     "ProbeResult", "dephasing_length", "length_scales", "LengthScales", "adiabaticity_scan",
     "compare_disorder", "units", "validate", "__version__",
+    "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
+    "diamond_spacings", "current_density", "CurrentMap", "temperature_series",
 ]
