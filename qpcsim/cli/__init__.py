@@ -16,6 +16,7 @@ import sys
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
                       "qpcsim.cli.coulomb", "qpcsim.cli.dots"]
+SUBCOMMAND_MODULES.append("qpcsim.cli.bias")
 
 
 def _info(args) -> int:

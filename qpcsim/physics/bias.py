@@ -176,6 +176,8 @@ def diamond_spacings(gate, biases, didv) -> list[float]:
     didv = np.asarray(didv, dtype=float)
     order = np.argsort(gate)
     gate, didv = gate[order], didv[order]
+    if np.nanmean(didv[-1]) < np.nanmean(didv[0]):     # conductance falls with the gate
+        gate, didv = gate[::-1], didv[::-1]
     pos = biases > 0
     if not pos.any():
         raise ValueError("diamond_spacings needs positive biases")
