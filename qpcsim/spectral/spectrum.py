@@ -27,6 +27,8 @@ from .grid import EnergyGrid, fermi, fermi_window
 __all__ = ["Spectrum"]
 
 _SUB_ORDER = 8
+#: int (E - mu)^k (-df/dE) dE for k = 0, 1, 2 (meV^k).
+_KERNEL_MOMENTS = {0: lambda kT: 1.0, 1: lambda kT: 0.0, 2: lambda kT: np.pi**2 * kT**2 / 3}
 
 
 @dataclass
@@ -127,9 +129,16 @@ class Spectrum:
         """
         kT = self.check_temperature(temperature)
         mu = self.grid.mu if mu is None else float(mu)
-        e = self.grid.nodes
-        return float(np.sum(self.grid.weights * self.values(quantity) * (e - mu) ** moment
-                            * fermi_window(e, mu, kT)))
+        e, w = self.grid.nodes, self.grid.weights
+        q = self.values(quantity)
+        kernel = (e - mu) ** moment * fermi_window(e, mu, kT)
+        value = float(np.sum(w * q * kernel))
+        exact = _KERNEL_MOMENTS.get(moment)
+        if exact is not None:
+            # Control variate: the kernel's own moment is known exactly, so the quadrature
+            # error of q(mu) x kernel is removed (exact for q constant near mu).
+            value += float(self.interpolate(q, [mu])[0]) * (exact(kT) - float(np.sum(w * kernel)))
+        return value
 
     def thermal_error(self, quantity="transmission", temperature: float = 1.0,
                       moment: int = 0) -> float:
@@ -143,7 +152,19 @@ class Spectrum:
         def kernel(e):
             return (e - mu) ** moment * fermi_window(e, mu, kT)
         fine = self.integrate(quantity, kernel, scale=kT)
-        return abs(direct - fine) + float(np.exp(-(self.grid.window[1] - mu) / kT))
+        # Resolution of q itself: each panel's Legendre tail |c_n-1| + |c_n-2|, shrunk by its
+        # observed decay rate (no shrinking when q is under-resolved), times the panel's weight.
+        n = self.grid.order
+        coefs = np.abs(self._coefficients(self.values(quantity)))
+        panel_weight = np.abs((self.grid.weights * (self.grid.nodes - mu) ** moment
+                               * fermi_window(self.grid.nodes, mu, kT)).reshape(-1, n).sum(axis=1))
+        if n >= 4:
+            tail = coefs[:, -1] + coefs[:, -2]
+            ratio = np.minimum(1.0, tail / (coefs[:, -3] + coefs[:, -4] + 1e-300))
+            resolution = float(np.sum(panel_weight * tail * ratio ** ((n + 1) / 2)))
+        else:
+            resolution = float(np.sum(panel_weight * coefs[:, -1]))
+        return abs(direct - fine) + resolution + float(np.exp(-(self.grid.window[1] - mu) / kT))
 
     # ------------------------------------------------------------ interpolant
     def _coefficients(self, values: np.ndarray) -> np.ndarray:
