@@ -77,7 +77,7 @@ def register(sub) -> None:
     p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
     p.add_argument("--temperature", type=float, default=0.0, help="temperature (K)")
     p.add_argument("--resolution", type=float, default=None, metavar="MEV",
-                   help="largest energy panel of T(E) (meV; default 0.25)")
+                   help="largest energy panel of T(E) (meV; default 0.4)")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")

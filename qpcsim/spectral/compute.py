@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import DEFAULT_ORDER, DEFAULT_TOL, EnergyGrid, build_grid
+from .grid import DEFAULT_TOL, EnergyGrid, build_grid
 from .spectrum import Spectrum, lead_energy_check
 
 __all__ = ["device_grid", "compute_spectrum", "spectrum"]
 
 
 def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, params=None,
-                order: int = DEFAULT_ORDER, tol: float = DEFAULT_TOL,
+                order: int | None = None, tol: float = DEFAULT_TOL,
                 max_panel: float | None = None) -> EnergyGrid:
     """The shared energy grid of ``device`` around Fermi energy ``energy`` (meV).
 
@@ -65,7 +65,7 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
 
 
 def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, method: str = "auto",
-             order: int = DEFAULT_ORDER, tol: float = DEFAULT_TOL, max_panel: float | None = None,
+             order: int | None = None, tol: float = DEFAULT_TOL, max_panel: float | None = None,
              **params) -> Spectrum:
     """Spectral data of one gate point: T_n(E) on the shared grid around ``energy``.
 
