@@ -33,8 +33,10 @@ def test_cross_sections_carry_the_transmission(saddle, cmap):
     assert cmap.transmission.sum() == pytest.approx(t, abs=1e-10)
     for x_cut in (-97.5, -42.5, 2.5, 57.5, 97.5):
         assert cmap.through(x_cut) == pytest.approx(t, abs=1e-10)
-    single = qpcsim.current_density(saddle, 8.0, mode=1, V0=4.0)
-    assert single.through(2.5) == pytest.approx(cmap.transmission[1], abs=1e-10)
+    to, frm = cmap.bonds[:, 0], cmap.bonds[:, 1]
+    crossing = (cmap.x[frm] < 2.5) & (cmap.x[to] > 2.5)
+    for m in cmap.modes:        # mode by mode: sum_n |t_nm|^2
+        assert cmap.bond_current[m][crossing].sum() == pytest.approx(cmap.transmission[m], abs=1e-10)
     back = qpcsim.current_density(saddle, 8.0, lead=1, V0=4.0)
     assert back.through(2.5) == pytest.approx(-t, abs=1e-10)     # from the right lead: flows left
     jx, jy = cmap.site_current()
@@ -43,7 +45,7 @@ def test_cross_sections_carry_the_transmission(saddle, cmap):
 
 
 def test_current_bad_input(saddle, monkeypatch):
-    with pytest.raises(ValueError, match=r"mode=99 is not allowed: lead 0 has \\d+ open mode"):
+    with pytest.raises(ValueError, match=r"mode=99 is not allowed: lead 0 has \d+ open mode"):
         qpcsim.current_density(saddle, 8.0, mode=99, V0=4.0)
     with pytest.raises(ValueError, match="lead=2 is not allowed: use 0 .left. or 1 .right."):
         qpcsim.current_density(saddle, 8.0, lead=2)
@@ -57,9 +59,9 @@ def test_current_bad_input(saddle, monkeypatch):
 
 def test_cli_current(tmp_path, capsys):
     out = tmp_path / "current.png"
-    code = main(["current", "qpc_saddle", "--set", "a=5", "--set", "W=150", "--set", "L=200",
-                 "--param", "V0=4", "--energy", "8", "--out", str(out)])
+    code = main(["current", "qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200",
+                 "--param", "V0=4", "--energy", "8", "--mode", "0", "--out", str(out)])
     assert code == 0 and out.exists()
     assert "current through x = 0" in capsys.readouterr().out
-    assert main(["current", "qpc_saddle", "--set", "a=5", "--set", "W=150", "--set", "L=200",
+    assert main(["current", "qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200",
                  "--energy", "8", "--mode", "50", "--out", str(out)]) == 2

@@ -112,7 +112,7 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     import kwant
 
     from ..backends import fast_path_applies
-    from ..solver import check_energy
+    from ..solver import _scattering, check_energy
     if not fast_path_applies(device):
         raise ValueError(f"current maps need a Device with its own two-lead system; {device.name!r} "
                          "has extra or self-energy leads (no fast-path system)")
@@ -135,9 +135,10 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     rho_op = kwant.operator.Density(fsyst)
     bond_current = np.array([j_op(psi[m], params=resolved) for m in modes])
     density = np.array([rho_op(psi[m], params=resolved) for m in modes])
-    smat = kwant.smatrix(fsyst, e_lat, params=resolved)
-    other = 1 - lead
-    t = smat.submatrix(other, lead)
+    # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
+    smat, nprop, _ = _scattering(device, energy, resolved, "auto")
+    n0, n1 = nprop[0], nprop[1]
+    t = smat[n0:n0 + n1, :n0] if lead == 0 else smat[:n0, n0:n0 + n1]
     trans = np.sum(np.abs(t) ** 2, axis=0)[list(modes)] if t.size else np.zeros(len(modes))
     bonds = np.array(j_op.where, dtype=np.int64).reshape(-1, 2)
     x, y = device.site_positions_nm()
