@@ -27,8 +27,6 @@ from .grid import EnergyGrid, fermi, fermi_window
 __all__ = ["Spectrum"]
 
 _SUB_ORDER = 8
-#: int (E - mu)^k (-df/dE) dE for k = 0, 1, 2 (meV^k).
-_KERNEL_MOMENTS = {0: lambda kT: 1.0, 1: lambda kT: 0.0, 2: lambda kT: np.pi**2 * kT**2 / 3}
 
 
 @dataclass
@@ -133,11 +131,16 @@ class Spectrum:
         q = self.values(quantity)
         kernel = (e - mu) ** moment * fermi_window(e, mu, kT)
         value = float(np.sum(w * q * kernel))
-        exact = _KERNEL_MOMENTS.get(moment)
-        if exact is not None:
-            # Control variate: the kernel's own moment is known exactly, so the quadrature
-            # error of q(mu) x kernel is removed (exact for q constant near mu).
-            value += float(self.interpolate(q, [mu])[0]) * (exact(kT) - float(np.sum(w * kernel)))
+        # Control variate: the kernel's own moment over the window is computed to ~1e-14 on a
+        # fine sub-quadrature, so the quadrature error of q(mu) x kernel is removed (exact for q
+        # constant near mu).
+        key = ("moment", kT, mu, moment)
+        exact = self._coef_cache.get(key)
+        if exact is None:
+            nodes, sub_w = self.sub_quadrature((mu,), kT / 4)
+            exact = self._coef_cache[key] = float(
+                np.sum(sub_w * (nodes - mu) ** moment * fermi_window(nodes, mu, kT)))
+        value += float(self.interpolate(q, [mu])[0]) * (exact - float(np.sum(w * kernel)))
         return value
 
     def thermal_error(self, quantity="transmission", temperature: float = 1.0,
