@@ -71,7 +71,7 @@ def main(argv=None):
     adaptive = [qpcsim.solve(device, energy, temperature=1.0, thermal="adaptive", **{gate: v})
                 for v in sub[gate]]
     t_adapt = (time.perf_counter() - t0) / len(adaptive) * gate_values.size
-    err = max(abs(a.conductance - series["conductance"].sel({gate: v}, temperature=1.0).item())
+    err = max(abs(a.conductance - series["conductance"].sel({gate: v, "temperature": 1.0}).item())
               for a, v in zip(adaptive, sub[gate]))
     print(f"\n[1] {len(temps)}-temperature series {temps} K: {t_series:.1f} s, "
           f"{series.attrs['solves_per_point']} solves/point")

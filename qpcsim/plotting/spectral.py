@@ -68,6 +68,6 @@ def plot_current(device, cmap, out, params=None):
     ax.set_xlabel("x (nm)")
     ax.set_ylabel("y (nm)")
     ax.set_aspect("equal")
-    ax.set_title(f"current from lead {cmap.lead}, E = {cmap.energy:g} meV "
-                 f"(cyan: V = E_F, the 2DEG edge)")
+    ax.set_title(f"current from lead {cmap.lead}, E = {cmap.energy:g} meV\n"
+                 f"cyan: V = E_F (the 2DEG edge)", fontsize=10)
     return save_figure(fig, out)

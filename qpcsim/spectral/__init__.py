@@ -5,7 +5,7 @@ T = 0: a fixed Gauss-Legendre energy grid per (device, Fermi energy, window)
 with the lead thresholds as panel edges (:mod:`.grid`), T_n(E) solved once at
 its nodes per gate point (:mod:`.compute`), and finite-temperature conductance,
 noise, thermopower, thermal conductance and finite-bias current as integrals
-over these nodal values (:mod:`.spectrum`; physics in
+over these nodal values (:mod:`.data`; physics in
 :mod:`qpcsim.physics.noise`, :mod:`~qpcsim.physics.thermoelectric`,
 :mod:`~qpcsim.physics.bias`). Temperature series of sweeps: :mod:`.series`.
 
@@ -14,7 +14,7 @@ Layer: on top of the solver (it calls the solver's back ends node by node);
 """
 from .compute import compute_spectrum, device_grid, spectrum
 from .grid import EnergyGrid, build_grid, fermi, fermi_window
-from .spectrum import Spectrum
+from .data import Spectrum
 
 __all__ = ["EnergyGrid", "build_grid", "fermi", "fermi_window", "Spectrum", "compute_spectrum",
            "device_grid", "spectrum"]

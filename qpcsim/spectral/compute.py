@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 
 from .grid import DEFAULT_TOL, EnergyGrid, build_grid
-from .spectrum import Spectrum, lead_energy_check
+from .data import Spectrum, lead_energy_check
 
 __all__ = ["device_grid", "compute_spectrum", "spectrum"]
 
