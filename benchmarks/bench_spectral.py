@@ -56,14 +56,14 @@ def main(argv=None):
     print(f"device {device}")
     print(f"energy {energy} meV, gate {gate}: {gate_values.size} points, workers {args.workers}")
     over = {gate: gate_values}
-    common = dict(energy=energy, workers=args.workers, progress=False)
+    common = {"energy": energy, "workers": args.workers, "progress": False}
 
     # 1. temperature series vs single temperatures ------------------------------------------
     series, t_series = _timed(qpcsim.temperature_series, device, over, temperatures=temps,
                               **common)
     single, t_single = _timed(qpcsim.temperature_series, device, over, temperatures=[1.0],
                               **common)
-    top, t_top = _timed(qpcsim.temperature_series, device, over, temperatures=[max(temps)],
+    _, t_top = _timed(qpcsim.temperature_series, device, over, temperatures=[max(temps)],
                         **common)
     n_sub = max(2, gate_values.size // 12)
     sub = {gate: gate_values[:: max(1, gate_values.size // n_sub)][:n_sub]}

@@ -23,7 +23,7 @@ def adiabatic_saddle():
 @pytest.fixture(scope="module")
 def wide_spectrum(adiabatic_saddle):
     """One spectrum over 3..13 meV: the Fermi energy then plays the gate (lever arm 1)."""
-    params = adiabatic_saddle.resolve_params(dict(V0=V0))
+    params = adiabatic_saddle.resolve_params({"V0": V0})
     grid = device_grid(adiabatic_saddle, 8.0, [0.0], bias=10.0, params=params)
     return compute_spectrum(adiabatic_saddle, grid, params)
 

@@ -11,7 +11,7 @@ from qpcsim.physics.noise import noise
 from qpcsim.spectral import Spectrum, build_grid, fermi_window
 from qpcsim.units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
 
-SADDLE = dict(V0=6.1, hw_x=1.0, hw_y=2.0)
+SADDLE = {"V0": 6.1, "hw_x": 1.0, "hw_y": 2.0}
 MEV = 1e-3 * E_CHARGE
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import scipy.integrate
+from conftest import clean_wire
 
 import qpcsim
 from qpcsim.spectral import Spectrum, build_grid, fermi_window
 from qpcsim.units import thermal_energy_meV
-
-from conftest import clean_wire
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +36,10 @@ def test_grid_integrates_every_temperature_of_a_series():
 
 
 @pytest.mark.parametrize("kwargs, message", [
-    (dict(mu=10.0, temperatures=[-1.0]), r"temperature=-1.0 K is not allowed: it must be >= 0"),
-    (dict(mu=10.0, temperatures=[]), r"temperatures=\[\] is not allowed"),
-    (dict(mu=10.0, temperatures=[0.0]), r"temperature=0 K with bias=0 needs no energy grid"),
-    (dict(mu=10.0, temperatures=[1.0], order=0), r"order=0 is not allowed"),
+    ({"mu": 10.0, "temperatures": [-1.0]}, r"temperature=-1.0 K is not allowed: it must be >= 0"),
+    ({"mu": 10.0, "temperatures": []}, r"temperatures=\[\] is not allowed"),
+    ({"mu": 10.0, "temperatures": [0.0]}, r"temperature=0 K with bias=0 needs no energy grid"),
+    ({"mu": 10.0, "temperatures": [1.0], "order": 0}, r"order=0 is not allowed"),
 ])
 def test_grid_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
@@ -122,7 +121,7 @@ def test_temperature_series_matches_single_solves_and_resumes(tiny_saddle, tmp_p
     assert ds["conductance"].sel(V0=5.5, temperature=3.0).item() == pytest.approx(
         single.conductance, abs=1e-5)
     # resuming recomputes nothing
-    import qpcsim.physics.series as series
+    from qpcsim.physics import series
 
     def boom(*args, **kwargs):
         raise AssertionError("a stored point was recomputed")
@@ -165,9 +164,10 @@ def test_analytic_saddle_thermal_average_against_quad():
     fine = Spectrum.from_function(build_grid(mu, temps, max_panel=0.6), eigenvalues)
     for t in temps:
         kT = thermal_energy_meV(t)
-        exact = scipy.integrate.quad(
-            lambda e: saddle.buttiker_transmissions(e, V0, 1.0, 2.0).sum()
-            * fermi_window(e, mu, kT), mu - 40 * kT, mu + 40 * kT, epsabs=1e-13, limit=400)[0]
+        def integrand(e, kT=kT):
+            return saddle.buttiker_transmissions(e, V0, 1.0, 2.0).sum() * fermi_window(e, mu, kT)
+        exact = scipy.integrate.quad(integrand, mu - 40 * kT, mu + 40 * kT, epsabs=1e-13,
+                                     limit=400)[0]
         error = abs(coarse.conductance(t) - exact)
         assert error <= coarse.thermal_error("transmission", t)
         if t < 4:

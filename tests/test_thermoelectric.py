@@ -49,7 +49,7 @@ def test_streda_thermopower_peak(n):
     the pinch-off without a peak.)"""
     steps = [2.0 + 4.0 * k for k in range(5)]
     step = steps[n]
-    peaks, motts = [], []
+    peaks = []
     for mu in step + np.linspace(-0.25, 0.25, 41):
         spec = Spectrum.from_function(build_grid(mu, [0.5], thresholds=steps), staircase(steps))
         te = thermoelectric(spec, 0.5)

@@ -21,7 +21,7 @@ from .. import validate as _validate
 from ..spectral.grid import fermi, fermi_window
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
-__all__ = ["current", "differential_conductance", "bias_map", "diamond_spacings"]
+__all__ = ["bias_map", "current", "diamond_spacings", "differential_conductance"]
 
 _MEV_J = 1e-3 * E_CHARGE
 
@@ -65,9 +65,9 @@ def differential_conductance(spectrum, biases, temperature: float = 0.0,
     out = np.empty(biases.size)
     for k, v in enumerate(biases):
         mu_l, mu_r = mu + v / 2, mu - v / 2
-        out[k] = spectrum.integrate(
-            "transmission", lambda e: 0.5 * (fermi_window(e, mu_l, kT) + fermi_window(e, mu_r, kT)),
-            (mu_l, mu_r), kT)
+        def kernel(e, mu_l=mu_l, mu_r=mu_r):
+            return 0.5 * (fermi_window(e, mu_l, kT) + fermi_window(e, mu_r, kT))
+        out[k] = spectrum.integrate("transmission", kernel, (mu_l, mu_r), kT)
     return spectrum.spin_factor * out
 
 

@@ -22,7 +22,7 @@ from .. import validate as _validate
 from ..spectral.grid import fermi
 from ..units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
 
-__all__ = ["NoiseResult", "noise", "fano_factor"]
+__all__ = ["NoiseResult", "fano_factor", "noise"]
 
 _MEV_J = 1e-3 * E_CHARGE
 

@@ -28,7 +28,7 @@ from ..engine.store import NoStore, Store
 from ..spectral import compute_spectrum, device_grid
 from .thermoelectric import thermoelectric
 
-__all__ = ["temperature_series", "run_temperature_series", "SERIES_VARIABLES"]
+__all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series"]
 
 #: Per-(point, temperature) variables: name -> (unit, long name).
 SERIES_VARIABLES = {

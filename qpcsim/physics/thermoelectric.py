@@ -25,8 +25,13 @@ from dataclasses import dataclass
 
 from ..units import E_CHARGE, H_PLANCK
 
-__all__ = ["ThermoelectricResult", "thermoelectric", "KAPPA0_PER_KELVIN", "LORENZ_NUMBER",
-           "streda_peak"]
+__all__ = [
+    "KAPPA0_PER_KELVIN",
+    "LORENZ_NUMBER",
+    "ThermoelectricResult",
+    "streda_peak",
+    "thermoelectric",
+]
 
 _KB = 1.380649e-23              # J/K (exact)
 _MEV_J = 1e-3 * E_CHARGE

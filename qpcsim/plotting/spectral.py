@@ -27,7 +27,7 @@ def plot_bias_map(data, out):
         kwargs = {}
         if name == "transconductance":
             lim = np.nanmax(np.abs(z)) or 1.0
-            kwargs = dict(vmin=-lim, vmax=lim)
+            kwargs = {"vmin": -lim, "vmax": lim}
         mesh = ax.pcolormesh(x, v, z, shading="auto", cmap=cmap, **kwargs)
         fig.colorbar(mesh, ax=ax, label=f"{data[name].attrs['long_name']} "
                                         f"({data[name].attrs['units']})")

@@ -13,8 +13,16 @@ Layer: on top of the solver (it calls the solver's back ends node by node);
 :func:`qpcsim.solve` imports it for ``temperature > 0``.
 """
 from .compute import compute_spectrum, device_grid, spectrum
-from .grid import EnergyGrid, build_grid, fermi, fermi_window
 from .data import Spectrum
+from .grid import EnergyGrid, build_grid, fermi, fermi_window
 
-__all__ = ["EnergyGrid", "build_grid", "fermi", "fermi_window", "Spectrum", "compute_spectrum",
-           "device_grid", "spectrum"]
+__all__ = [
+           "EnergyGrid",
+           "Spectrum",
+           "build_grid",
+           "compute_spectrum",
+           "device_grid",
+           "fermi",
+           "fermi_window",
+           "spectrum",
+]

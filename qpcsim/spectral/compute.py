@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from .grid import DEFAULT_TOL, EnergyGrid, build_grid
 from .data import Spectrum, lead_energy_check
+from .grid import DEFAULT_TOL, EnergyGrid, build_grid
 
-__all__ = ["device_grid", "compute_spectrum", "spectrum"]
+__all__ = ["compute_spectrum", "device_grid", "spectrum"]
 
 
 def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, params=None,

@@ -18,6 +18,7 @@ channels), ``transmission_reverse``, ``noise_sum`` = sum_n T_n (1 - T_n),
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -214,7 +215,7 @@ class Spectrum:
         pts = sorted(set(edges) | {float(c) for c in cuts if lo < c < hi})
         x, w = np.polynomial.legendre.leggauss(_SUB_ORDER)
         nodes, weights = [], []
-        for a, b in zip(pts[:-1], pts[1:]):
+        for a, b in itertools.pairwise(pts):
             pieces = 1 if not scale else max(1, int(np.ceil((b - a) / scale)))
             sub = np.linspace(a, b, pieces + 1)
             mid, half = 0.5 * (sub[1:] + sub[:-1]), 0.5 * (sub[1:] - sub[:-1])

@@ -21,6 +21,7 @@ temperature, wide ones in the tails of the highest.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -29,7 +30,7 @@ import numpy as np
 from .. import validate as _validate
 from ..units import thermal_energy_meV
 
-__all__ = ["EnergyGrid", "build_grid", "fermi", "fermi_window", "DEFAULT_ORDER", "DEFAULT_TOL"]
+__all__ = ["DEFAULT_ORDER", "DEFAULT_TOL", "EnergyGrid", "build_grid", "fermi", "fermi_window"]
 
 #: Gauss-Legendre nodes per panel.
 DEFAULT_ORDER = 5
@@ -237,7 +238,7 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
     special = sorted(set([lo, hi] + cuts + [c for c in centres if lo < c < hi]))
     kT_rule = kTs if kTs.size else np.array([max_panel])   # T = 0: only max_panel matters
     edges = [special[0]]
-    for a, b in zip(special[:-1], special[1:]):
+    for a, b in itertools.pairwise(special):
         # Fill each interval from its end nearer to a kernel centre (its fine side).
         centre = min(centres, key=lambda c: min(abs(c - a), abs(c - b)))
         if abs(centre - a) <= abs(centre - b):
