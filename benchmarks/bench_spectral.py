@@ -114,6 +114,10 @@ def main(argv=None):
     print(f"\n[3] bias map {n_gate} x {n_bias}: {t_map:.1f} s ({data.attrs['solves_per_point']} "
           f"solves/gate point); re-solving per bias point (2 solves per dI/dV at T = 0, "
           f"{1e3 * t_solve:.1f} ms each): {t_resolve:.1f} s -> {t_resolve / t_map:.2f}x")
+    n_1k = r.spectrum.grid.size
+    print(f"    at T = 1 K re-solving per bias point needs a thermal integral at mu +- eV/2 "
+          f"(2 x {n_1k} solves): {2 * n_1k * t_solve * n_gate * n_bias:.1f} s -> "
+          f"{2 * n_1k * t_solve * n_gate * n_bias / t_map:.0f}x the spectral map")
     print(f"    spacings off the diamonds: {[round(s, 3) for s in spacings]} meV")
 
 

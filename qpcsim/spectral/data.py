@@ -19,7 +19,7 @@ channels), ``transmission_reverse``, ``noise_sum`` = sum_n T_n (1 - T_n),
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,6 +28,21 @@ from .grid import EnergyGrid, fermi, fermi_window
 __all__ = ["Spectrum"]
 
 _SUB_ORDER = 8
+# Grid-derived tables shared by every spectrum on the same grid (sub-quadratures, interpolation
+# maps, kernel moments): a sweep's points reuse them. Bounded; cleared when full.
+_SHARED: dict = {}
+_SHARED_SIZE = 256
+
+
+def _shared_get(key):
+    return _SHARED.get(key)
+
+
+def _shared_put(key, value):
+    if len(_SHARED) >= _SHARED_SIZE:
+        _SHARED.clear()
+    _SHARED[key] = value
+    return value
 
 
 @dataclass
@@ -61,7 +76,6 @@ class Spectrum:
     spin_degenerate: bool = True
     unitarity_error: float = 0.0
     solves: int = 0
-    _coef_cache: dict = field(default_factory=dict, repr=False)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -135,12 +149,12 @@ class Spectrum:
         # Control variate: the kernel's own moment over the window is computed to ~1e-14 on a
         # fine sub-quadrature, so the quadrature error of q(mu) x kernel is removed (exact for q
         # constant near mu).
-        key = ("moment", kT, mu, moment)
-        exact = self._coef_cache.get(key)
+        key = ("moment", self.grid.key(), kT, mu, moment)
+        exact = _shared_get(key)
         if exact is None:
             nodes, sub_w = self.sub_quadrature((mu,), kT / 4)
-            exact = self._coef_cache[key] = float(
-                np.sum(sub_w * (nodes - mu) ** moment * fermi_window(nodes, mu, kT)))
+            exact = _shared_put(key, float(
+                np.sum(sub_w * (nodes - mu) ** moment * fermi_window(nodes, mu, kT))))
         value += float(self.interpolate(q, [mu])[0]) * (exact - float(np.sum(w * kernel)))
         return value
 
@@ -174,12 +188,19 @@ class Spectrum:
     def _coefficients(self, values: np.ndarray) -> np.ndarray:
         """Legendre coefficients per panel, shape (panels, order)."""
         n = self.grid.order
-        vinv = self._coef_cache.get("vinv")
+        vinv = _shared_get(("vinv", n))
         if vinv is None:
             x, _ = np.polynomial.legendre.leggauss(n)
-            vinv = self._coef_cache["vinv"] = np.linalg.inv(
-                np.polynomial.legendre.legvander(x, n - 1))
+            vinv = _shared_put(("vinv", n), np.linalg.inv(np.polynomial.legendre.legvander(x, n - 1)))
         return values.reshape(-1, n) @ vinv.T
+
+    def _plan(self, energies: np.ndarray):
+        """(panel index, Legendre-Vandermonde rows) of energies: the interpolation map."""
+        edges = self.grid.edges
+        panel = np.clip(np.searchsorted(edges, energies, side="right") - 1, 0, len(edges) - 2)
+        a, b = edges[panel], edges[panel + 1]
+        x = (2 * energies - a - b) / (b - a)
+        return panel, np.polynomial.legendre.legvander(x, self.grid.order - 1)
 
     def interpolate(self, quantity, energies) -> np.ndarray:
         """The piecewise Legendre interpolant of a quantity at ``energies`` (meV) in the window;
@@ -190,11 +211,7 @@ class Spectrum:
             raise ValueError(f"energies outside the spectrum's window [{lo:.6g}, {hi:.6g}] meV: "
                              "build the spectrum with a wider window (temperature, bias)")
         coefs = self._coefficients(self.values(quantity))
-        edges = self.grid.edges
-        panel = np.clip(np.searchsorted(edges, energies, side="right") - 1, 0, len(edges) - 2)
-        a, b = edges[panel], edges[panel + 1]
-        x = (2 * energies - a - b) / (b - a)
-        vander = np.polynomial.legendre.legvander(x, self.grid.order - 1)
+        panel, vander = self._plan(energies)
         return np.sum(vander * coefs[panel], axis=1)
 
     def derivative(self, quantity, energy: float) -> float:
@@ -210,6 +227,10 @@ class Spectrum:
     def sub_quadrature(self, cuts=(), scale: float | None = None):
         """Fine nodes and weights (meV) over the window: each panel cut at ``cuts`` (meV,
         the kernel's edges) and into pieces no wider than ``scale`` (meV, the kernel's width)."""
+        key = ("sub", self.grid.key(), tuple(float(c) for c in cuts), scale)
+        cached = _shared_get(key)
+        if cached is not None:
+            return cached[0], cached[1]
         edges = list(self.grid.edges)
         lo, hi = self.grid.window
         pts = sorted(set(edges) | {float(c) for c in cuts if lo < c < hi})
@@ -221,7 +242,9 @@ class Spectrum:
             mid, half = 0.5 * (sub[1:] + sub[:-1]), 0.5 * (sub[1:] - sub[:-1])
             nodes.append((mid[:, None] + half[:, None] * x).ravel())
             weights.append((half[:, None] * w).ravel())
-        return np.concatenate(nodes), np.concatenate(weights)
+        nodes, weights = np.concatenate(nodes), np.concatenate(weights)
+        _shared_put(key, (nodes, weights) + self._plan(nodes))
+        return nodes, weights
 
     def integrate(self, quantity, kernel, cuts=(), scale: float | None = None) -> float:
         """``int q(E) kernel(E) dE`` over the window with the interpolant of ``q``.
@@ -238,7 +261,11 @@ class Spectrum:
             The kernel's narrowest feature (meV), e.g. kT.
         """
         nodes, weights = self.sub_quadrature(cuts, scale)
-        return float(np.sum(weights * self.interpolate(quantity, nodes) * kernel(nodes)))
+        _, _, panel, vander = _shared_get(("sub", self.grid.key(), tuple(float(c) for c in cuts),
+                                           scale))
+        coefs = self._coefficients(self.values(quantity))
+        values = np.sum(vander * coefs[panel], axis=1)
+        return float(np.sum(weights * values * kernel(nodes)))
 
     # ------------------------------------------------------------ conductance
     def conductance(self, temperature: float) -> float:

@@ -106,9 +106,12 @@ class EnergyGrid:
         return float(self.edges[0]), float(self.edges[-1])
 
     def key(self) -> tuple:
-        """Hashable identity (for caches and store headers)."""
-        return (round(self.mu, 12), self.temperatures, round(self.bias, 12), self.order, self.tol,
-                tuple(np.round(self.edges, 12)))
+        """Hashable identity (for caches): the panel edges and the order fix the nodes."""
+        cached = self.__dict__.get("_key")
+        if cached is None:
+            cached = (self.order, tuple(float(e) for e in self.edges))
+            self.__dict__["_key"] = cached
+        return cached
 
     def describe(self) -> dict:
         """JSON-able description (store headers, metadata)."""
