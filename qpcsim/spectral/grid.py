@@ -37,7 +37,7 @@ DEFAULT_ORDER = 5
 #: Nodes per panel of a bias window (interpolated T(E): 1e-5 on 0.16 meV features).
 DEFAULT_BIAS_ORDER = 8
 #: Target error of one thermal integral (units of the integrand, e.g. e^2/h per channel).
-DEFAULT_TOL = 1e-4
+DEFAULT_TOL = 1e-3
 #: Ratio of the geometric panel grading toward a lead threshold.
 GRADING_RATIO = 0.2
 #: Largest panel (meV) of a bias window: the resolution of T(E) between the kernel centres.
