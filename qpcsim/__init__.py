@@ -37,6 +37,13 @@ from .physics.fits import (fit_localization_length, fit_mean_free_path,  # noqa:
                            predicted_localization_length)
 from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
+from . import spectral  # noqa: E402
+from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
+from .physics.bias import bias_map, diamond_spacings  # noqa: E402
+from .physics.current import CurrentMap, current_density  # noqa: E402
+from .physics.noise import noise  # noqa: E402
+from .physics.series import temperature_series  # noqa: E402
+from .physics.thermoelectric import thermoelectric  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 from . import budget, sanity  # noqa: E402
 from .engine.store import StoreWarning  # noqa: E402
@@ -54,4 +61,6 @@ __all__ = [
     "compare_disorder", "units", "validate", "__version__",
     "lattice_error_estimate", "LatticeError",
     "budget", "sanity", "PhysicsWarning", "StoreWarning",
+    "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
+    "diamond_spacings", "current_density", "CurrentMap", "temperature_series",
 ]

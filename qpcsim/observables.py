@@ -66,7 +66,19 @@ OBSERVABLES: list[Observable] = [
     Observable("open_modes", "", "propagating modes per lead", lambda r: r.open_modes,
                dims=("lead",)),
     Observable("unitarity_error", "", "max|S^dagger S - 1|", lambda r: r.unitarity_error),
+    Observable("fano_factor", "", "Fano factor sum T_n(1 - T_n) / sum T_n at E_F (T = 0 shot noise)",
+               lambda r: _fano(r.transmission_eigenvalues)),
+    Observable("thermal_error", "", "error estimate of the thermal average of the transmission",
+               lambda r: getattr(r, "thermal_error", 0.0)),
 ]
+
+
+def _fano(eigenvalues) -> float:
+    """sum T_n (1 - T_n) / sum T_n (NaN when nothing is transmitted); the shot-noise Fano
+    factor at zero temperature (Blanter & Büttiker, Phys. Rep. 336, 1 (2000))."""
+    t = np.asarray(eigenvalues, dtype=float)
+    total = float(np.sum(t))
+    return float(np.sum(t * (1.0 - t)) / total) if total > 0 else float("nan")
 
 
 def register_observable(entry: Observable) -> Observable:

@@ -16,10 +16,16 @@ returns a :class:`TransportResult`:
 Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
 raises :class:`UnitarityError` above 1e-8.
 
-Finite temperature: ``G(T, mu) = int G(E) (-df/dE) dE`` by adaptive
+Finite temperature: ``G(T, mu) = int G(E) (-df/dE) dE``. Default
+(``thermal="grid"``): the shared energy grid of :mod:`qpcsim.spectral`
+(Gauss-Legendre panels between the lead thresholds, the same nodes at every
+gate point so the lead modes are computed once per energy), error estimate in
+``result.thermal_error``, the spectral data in ``result.spectrum`` (noise,
+thermopower, ... without new solves). ``thermal="adaptive"``: adaptive
 Gauss-Kronrod quadrature (``scipy.integrate.quad_vec``) over mu +- 25 kT with
 breakpoints at the lead subband thresholds; error target 1e-5, tested below
-1e-4 G0 against the exact Fermi-smeared staircase of a clean wire.
+1e-4 G0 against the exact Fermi-smeared staircase of a clean wire (kept for
+validation).
 """
 from __future__ import annotations
 
@@ -40,6 +46,8 @@ from .observables import OBSERVABLES
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
 __all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
+           "scattering_matrix", "smatrix_observables", "check_unitarity", "check_energy",
+           "lead_thresholds",
            "MIN_POINTS_PER_WAVELENGTH"]
 
 #: Largest allowed max|S^dagger S - 1|.
@@ -102,6 +110,10 @@ class TransportResult:
     solver: str
     smatrix: np.ndarray = field(repr=False)
     spin_degenerate: bool = True
+    #: Error estimate of the thermal average (transmission units; 0 at T = 0).
+    thermal_error: float = 0.0
+    #: Spectral data on the shared energy grid (``thermal="grid"``, T > 0), else None.
+    spectrum: object = field(default=None, repr=False)
 
     @property
     def conductance_siemens(self) -> float:
@@ -149,7 +161,7 @@ def _backend(device, method: str):
     return backend
 
 
-def _scattering(device, energy_meV: float, params: dict, method: str):
+def scattering_matrix(device, energy_meV: float, params: dict, method: str):
     """(S, nprop, solver_name) at one energy; the name of the path that ran is
     stored with every result."""
     backend = _backend(device, method)
@@ -157,7 +169,7 @@ def _scattering(device, energy_meV: float, params: dict, method: str):
     return smat, nprop, backend.name
 
 
-def _observables(smat: np.ndarray, nprop: tuple):
+def smatrix_observables(smat: np.ndarray, nprop: tuple):
     """T(1 <- 0), T(0 <- 1), eigenvalues of t^dagger t (t: lead 0 -> lead 1),
     max|S^dagger S - 1| of the full S-matrix (all leads)."""
     n0, n1 = nprop[0], nprop[1]
@@ -173,7 +185,7 @@ def _observables(smat: np.ndarray, nprop: tuple):
     return float(np.sum(np.abs(t) ** 2)), float(np.sum(np.abs(t_rev) ** 2)), eig, unitarity
 
 
-def _check_unitarity(error: float, energy: float, params: dict):
+def check_unitarity(error: float, energy: float, params: dict):
     if not error <= UNITARITY_TOLERANCE:
         raise UnitarityError(
             f"S-matrix not unitary: max|S^dagger S - 1| = {error:.3g} > {UNITARITY_TOLERANCE:g} "
@@ -204,7 +216,7 @@ def check_energy(device, energy_meV: float, params: dict | None = None) -> float
 
 
 def solve(device, energy: float, *, temperature: float = 0.0, method: str = "auto",
-          **params) -> TransportResult:
+          thermal: str = "grid", **params) -> TransportResult:
     """Conductance and transmission of ``device`` at Fermi energy ``energy``.
 
     Parameters
@@ -221,6 +233,9 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         ``"auto"``, ``"fast"`` or a registered back end
         (``qpcsim.backends.registered()``: ``mumps``, ``rgf``, ``scipy``,
         ``kwant``); see the module docstring.
+    thermal : {"grid", "adaptive"}
+        Finite-temperature quadrature: the shared spectral grid (default) or
+        adaptive Gauss-Kronrod (validation).
     **params
         Device parameters by name (their units are in ``device.units``);
         unknown names raise ValueError listing the known ones.
@@ -240,6 +255,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
+    if thermal not in ("grid", "adaptive"):
+        raise ValueError(f"thermal={thermal!r} is not allowed: use 'grid' or 'adaptive'")
     from .sanity import warn_inputs
     warn_inputs(device, energy, temperature, resolved)
     if not _runs_fast_path(device, method):
@@ -248,14 +265,22 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         # one vectorized evaluation per point does this check itself.)
         device.potential_at(*device.site_positions_nm(), resolved)
 
-    smat, nprop, solver_name = _scattering(device, energy, resolved, method)
-    transmission, transmission_rev, eig, unitarity = _observables(smat, nprop)
-    _check_unitarity(unitarity, energy, resolved)
+    smat, nprop, solver_name = scattering_matrix(device, energy, resolved, method)
+    transmission, transmission_rev, eig, unitarity = smatrix_observables(smat, nprop)
+    check_unitarity(unitarity, energy, resolved)
 
     kT = thermal_energy_meV(temperature)
-    if kT > 0:
+    thermal_error, spec = 0.0, None
+    if kT > 0 and thermal == "adaptive":
         transmission, transmission_rev, unitarity = _thermal_average(
             device, energy, kT, resolved, method, unitarity)
+        thermal_error = THERMAL_QUADRATURE_TOL
+    elif kT > 0:
+        spec = _spectral_average(device, energy, temperature, resolved, method)
+        transmission = spec.thermal("transmission", temperature)
+        transmission_rev = spec.thermal("transmission_reverse", temperature)
+        thermal_error = spec.thermal_error("transmission", temperature)
+        unitarity = max(unitarity, spec.unitarity_error)
 
     spin_factor = 0.5 if device.zeeman else 1.0
     return TransportResult(
@@ -263,7 +288,20 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         transmission=transmission, transmission_reverse=transmission_rev,
         conductance=spin_factor * transmission, transmission_eigenvalues=eig,
         open_modes=nprop, unitarity_error=unitarity, solver=solver_name,
-        smatrix=smat, spin_degenerate=not device.zeeman)
+        smatrix=smat, spin_degenerate=not device.zeeman, thermal_error=thermal_error,
+        spectrum=spec)
+
+
+def _spectral_average(device, energy: float, temperature: float, params: dict, method: str):
+    """Spectral data on the shared grid of (energy, temperature, lead parameters), the
+    grid cached on the device so every gate point of a sweep uses the same nodes."""
+    from .spectral import compute_spectrum, device_grid
+    cache = device.__dict__.setdefault("_solver_cache", {})
+    key = ("grid", energy, temperature) + tuple(float(params[k]) for k in device.lead_parameters)
+    grid = cache.get(key)
+    if grid is None:
+        grid = cache[key] = device_grid(device, energy, [temperature], params=params)
+    return compute_spectrum(device, grid, params, method)
 
 
 def _runs_fast_path(device, method: str) -> bool:
@@ -272,7 +310,7 @@ def _runs_fast_path(device, method: str) -> bool:
     return method == "fast" or backend_info(method).fast_path
 
 
-def _lead_thresholds(device, params: dict) -> np.ndarray:
+def lead_thresholds(device, params: dict) -> np.ndarray:
     """Energies (meV) where lead subbands open: kinks and steps of G(E) that the
     thermal quadrature must not straddle. Exact at B = 0; none known otherwise."""
     if params.get("B", 0.0) != 0.0:
@@ -292,16 +330,16 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
     stall the quadrature. Energies below the first lead mode carry no current.
     """
     lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
-    points = [e for e in _lead_thresholds(device, params) if lo < e < hi]
+    points = [e for e in lead_thresholds(device, params) if lo < e < hi]
     worst = [unitarity]
 
     def integrand(energy):
         weight = 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
         if energy <= 0 or weight == 0.0:
             return np.zeros(2)
-        smat, nprop, _ = _scattering(device, energy, params, method)
-        t_lr, t_rl, _, err = _observables(smat, nprop)
-        _check_unitarity(err, energy, params)
+        smat, nprop, _ = scattering_matrix(device, energy, params, method)
+        t_lr, t_rl, _, err = smatrix_observables(smat, nprop)
+        check_unitarity(err, energy, params)
         worst[0] = max(worst[0], err)
         return weight * np.array([t_lr, t_rl])
 

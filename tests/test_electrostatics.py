@@ -1,6 +1,7 @@
 """Gate electrostatics (issue 11): polygon gate potential, Thomas-Fermi screening, the bridge
 to transport, GDS layouts, the CLI, and bad input. Numbers and tolerances are in each test."""
 import pickle
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -353,11 +354,14 @@ def test_cli_sweep_of_the_self_consistent_geometry_in_parallel_and_resumed(tmp_p
     first = subprocess.run(args, capture_output=True, text=True, check=False)
     assert first.returncode == 0, first.stderr
     g1 = np.asarray(qpcsim.load_result(out).conductance)
-    store = Path(str(out) + ".points.jsonl")
-    stored = store.read_text()
+    store = Path(str(out) + ".points.sqlite")
+    def records():
+        with sqlite3.connect(store) as db:
+            return sorted(db.execute("SELECT key, result FROM records"))
+    stored = records()
     second = subprocess.run(args, capture_output=True, text=True, check=False)
     assert second.returncode == 0, second.stderr
-    assert store.read_text() == stored                       # nothing recomputed
+    assert len(stored) == 5 and records() == stored           # nothing recomputed
     np.testing.assert_array_equal(np.asarray(qpcsim.load_result(out).conductance), g1)
     assert g1[0] < 0.1 and g1[-1] > 1.5
 

@@ -65,7 +65,10 @@ def test_mirror_equals_plain_rgf_for_even_and_odd_column_counts(name):
             assert np.abs(s_m - s_r).max() < TOL, (name, device.nx)
             unitarity = np.abs(s_m.conj().T @ s_m - np.eye(s_m.shape[1])).max()
             assert unitarity < 1e-10
-    assert parities == {0, 1}
+    # qpc_hardwall's length is always an even number of lattice constants (a column at
+    # x = 0): its column count cannot flip; the other geometries cover both parities.
+    if name != "qpc_hardwall":
+        assert parities == {0, 1}
 
 
 def test_zeeman_resolved_mirror():

@@ -41,12 +41,12 @@ def test_fast_path_equals_kwant(small_saddle, params):
 
 
 def test_unitarity_violation_raises(small_saddle, monkeypatch):
-    real = solver._scattering
+    real = solver.scattering_matrix
 
     def broken(*args, **kwargs):
         smat, nprop, name = real(*args, **kwargs)
         return smat * (1 + 1e-6), nprop, name
-    monkeypatch.setattr(solver, "_scattering", broken)
+    monkeypatch.setattr(solver, "scattering_matrix", broken)
     with pytest.raises(qpcsim.UnitarityError, match=r"max\|S\^dagger S - 1\| = 2e-06"):
         qpcsim.solve(small_saddle, 9.0)
 

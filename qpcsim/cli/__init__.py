@@ -20,7 +20,7 @@ from ..solver import solver_backend
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
                       "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics",
-                      "qpcsim.cli.params"]
+                      "qpcsim.cli.params", "qpcsim.cli.bias"]
 
 
 def _info(args) -> int:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from ..geometry import load_geometry
+from .task import SweepTask
 
 __all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers", "SchedulerLostError",
            "die_with_parent"]
@@ -139,7 +140,7 @@ def _remember(key, device):
 
 
 def _call(func, recipe, item):
-    structural = item[4] if isinstance(item, tuple) and len(item) > 4 else None
+    structural = item.structural if isinstance(item, SweepTask) else None
     return func(recipe.device(structural), item)
 
 

@@ -33,6 +33,7 @@ from ..solver import check_energy
 from ..units import zeeman_energy_meV
 from .sampling import DEFAULT_BATCH
 from .store import STORE_FORMAT, source_digest
+from .task import SweepTask
 
 __all__ = ["SweepSpec", "ENERGY_NAMES", "TEMPERATURE_NAMES", "MAX_REBUILDS",
            "structural_parameters"]
@@ -320,7 +321,7 @@ class SweepSpec:
         if self.zeeman_from_B:
             B = params.get("B", self.device.defaults.get("B", 0.0))
             params["E_Z"] = zeeman_energy_meV(abs(B), self.device.material)
-        return (e, self.temperature_of(point), self.method, params, structural)
+        return SweepTask(e, self.temperature_of(point), self.method, params, structural)
 
     def temperature_of(self, point: tuple) -> float:
         """Temperature (K) of one point: the one place a temperature series is

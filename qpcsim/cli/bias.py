@@ -1,0 +1,100 @@
+"""``qpcsim bias`` (finite-bias diamonds) and ``qpcsim current`` (current-density maps):
+thin wrappers over :func:`qpcsim.bias_map`, :func:`qpcsim.diamond_spacings` and
+:func:`qpcsim.current_density`. Flags take the user's units."""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..geometry import load_geometry
+from .args import check_writable, parse_set, parse_sweep
+
+
+def _parse_bias(text: str) -> np.ndarray:
+    parts = text.split(":")
+    try:
+        start, stop, num = float(parts[0]), float(parts[1]), int(parts[2])
+    except (ValueError, IndexError):
+        raise ValueError(f"--bias {text!r} is malformed: use START:STOP:NUM in mV, "
+                         "e.g. --bias -4:4:81") from None
+    if len(parts) != 3 or num < 2 or not stop > start or not np.isfinite([start, stop]).all():
+        raise ValueError(f"--bias {text!r} is not allowed: START < STOP (mV), NUM >= 2")
+    return np.linspace(start, stop, num)
+
+
+def _bias(args) -> int:
+    from ..physics.bias import bias_map, diamond_spacings
+    from ..plotting.spectral import plot_bias_map
+    out = check_writable(args.out, "--out")
+    if args.data:
+        check_writable(args.data, "--data")
+    device = load_geometry(args.geometry, **parse_set(args.set))
+    name, values = parse_sweep(args.sweep)
+    biases = _parse_bias(args.bias)
+    data = bias_map(device, {name: values}, biases, args.energy, args.temperature,
+                    workers=args.workers, max_panel=args.resolution)
+    print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
+          f"solves per gate point (symmetric drop)")
+    if args.data:
+        data.to_netcdf(args.data, engine="h5netcdf")
+        print(f"wrote {args.data}")
+    print(f"wrote {plot_bias_map(data, out)}")
+    spacings = diamond_spacings(values, biases, data["differential_conductance"].values)
+    if spacings:
+        print("subband spacings from the diamond vertices:")
+        for n, s in enumerate(spacings, start=1):
+            print(f"  plateau {n}: vertex at |V_sd| = {s:.3f} mV -> E_{n + 1} - E_{n} = {s:.3f} meV")
+    else:
+        print("no closed diamond inside the bias range (widen --bias or the gate sweep)")
+    return 0
+
+
+def _current(args) -> int:
+    from ..physics.current import current_density
+    from ..plotting.spectral import plot_current
+    out = check_writable(args.out, "--out")
+    device = load_geometry(args.geometry, **parse_set(args.set))
+    params = parse_set(args.param)
+    cmap = current_density(device, args.energy, lead=args.lead, mode=args.mode, **params)
+    print(f"{len(cmap.modes)} mode(s) from lead {cmap.lead}; transmission "
+          f"{cmap.transmission.sum():.6f}; current through x = 0: {cmap.through(1e-9):.6f}")
+    print(f"wrote {plot_current(device, cmap, out, params)}")
+    return 0
+
+
+def register(sub) -> None:
+    p = sub.add_parser("bias", help="finite-bias dI/dV map (diamonds) and subband spacings",
+                       description="dI/dV(gate, V_sd) with a symmetric bias drop, one spectral "
+                       "solve per gate point; prints the subband spacings read off the diamonds.")
+    p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="geometry parameter, in the units of its DEFAULTS (nm, meV, V, T)")
+    p.add_argument("--sweep", required=True, metavar="NAME=START:STOP:NUM",
+                   help="gate parameter in its own unit (Vg in V, V0 in meV)")
+    p.add_argument("--bias", required=True, metavar="START:STOP:NUM",
+                   help="source-drain bias V_sd (mV)")
+    p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
+    p.add_argument("--temperature", type=float, default=0.0, help="temperature (K)")
+    p.add_argument("--resolution", type=float, default=None, metavar="MEV",
+                   help="largest energy panel of T(E) (meV; default 0.4)")
+    p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
+    p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")
+    p.set_defaults(func=_bias)
+    # "--bias -4:4:81" starts with "-": let the parser read START:STOP:NUM ranges as values
+    p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+:")
+
+    p = sub.add_parser("current", help="current-density map of the scattering states (nm)",
+                       description="Bond currents of the states injected from one lead "
+                       "(Kwant operators), drawn over the potential landscape in nm.")
+    p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="geometry parameter (make_device; nm, meV, V)")
+    p.add_argument("--param", action="append", metavar="KEY=VALUE",
+                   help="runtime device parameter, e.g. --param Vg=-0.6 (V) or V0=4 (meV)")
+    p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
+    p.add_argument("--lead", type=int, default=0, help="injecting lead: 0 (left) or 1 (right)")
+    p.add_argument("--mode", type=int, default=None, help="one incoming mode (default: all)")
+    p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.set_defaults(func=_current)

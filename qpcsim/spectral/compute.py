@@ -1,0 +1,98 @@
+"""Spectral data from the solver: the grid of a device and T_n(E) on it."""
+from __future__ import annotations
+
+import numpy as np
+
+from .data import Spectrum, lead_energy_check
+from .grid import DEFAULT_TOL, EnergyGrid, build_grid
+
+__all__ = ["compute_spectrum", "device_grid", "spectrum"]
+
+
+def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, params=None,
+                order: int | None = None, tol: float = DEFAULT_TOL,
+                max_panel: float | None = None) -> EnergyGrid:
+    """The shared energy grid of ``device`` around Fermi energy ``energy`` (meV).
+
+    Breakpoints at the lead subband thresholds for ``params`` (B = 0: exact;
+    with a field none are known), the window cut at the first lead mode (no
+    current below it), and a window top the lattice resolves (else a one-line
+    ValueError). ``temperatures`` (K), ``bias`` (mV): see :func:`build_grid`.
+    """
+    from ..solver import lead_thresholds
+    params = device.resolve_params(params or {})
+    thresholds = lead_thresholds(device, params)
+    first = float(device.transverse_mode_energies(1)[0]) - 0.5 * abs(params.get("E_Z", 0.0))
+    grid = build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,
+                      order=order, tol=tol, max_panel=max_panel)
+    lead_energy_check(device, grid.window[1])
+    if bias and energy - abs(bias) / 2 <= first:
+        raise ValueError(
+            f"bias={bias:g} mV is not allowed at energy={energy:g} meV: mu - eV/2 = "
+            f"{energy - abs(bias) / 2:.4g} meV lies below the first lead mode ({first:.4g} meV), "
+            "so the bias window leaves the lead band; use |bias| < "
+            f"{2 * (energy - first):.4g} mV")
+    return grid
+
+
+def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto",
+                     channels: int | None = None) -> Spectrum:
+    """T(E), T_rev(E) and T_n(E) of ``device`` at every node of ``grid``.
+
+    ``params`` are resolved device parameters. Each node is one S-matrix solve
+    on the back end of ``method``; lead modes come from the back end's cache
+    (per energy), so a grid shared by many gate points computes them once.
+    Unitarity is checked at every node. ``channels`` pads the eigenvalue axis
+    (default: the most open modes over the nodes).
+    """
+    from ..solver import check_unitarity, scattering_matrix, smatrix_observables
+    n = grid.size
+    t_lr, t_rl = np.zeros(n), np.zeros(n)
+    eigs, worst = [], 0.0
+    for k, e in enumerate(grid.nodes):
+        smat, nprop, _ = scattering_matrix(device, float(e), params, method)
+        a, b, eig, err = smatrix_observables(smat, nprop)
+        check_unitarity(err, float(e), params)
+        worst = max(worst, err)
+        t_lr[k], t_rl[k] = a, b
+        eigs.append(eig)
+    width = max([len(v) for v in eigs] + [channels or 0, 1])
+    table = np.zeros((n, width))
+    for k, v in enumerate(eigs):
+        table[k, :len(v)] = v
+    return Spectrum(grid, t_lr, t_rl, table, spin_degenerate=not device.zeeman,
+                    unitarity_error=worst, solves=n)
+
+
+def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, method: str = "auto",
+             order: int | None = None, tol: float = DEFAULT_TOL, max_panel: float | None = None,
+             **params) -> Spectrum:
+    """Spectral data of one gate point: T_n(E) on the shared grid around ``energy``.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device.
+    energy : float
+        Fermi energy (meV).
+    temperature : float or sequence of float
+        Temperatures (K) the grid must resolve (a series shares one grid).
+    bias : float
+        Largest |V_sd| (mV) the window must cover.
+    method : str
+        Solver back end (see :func:`qpcsim.solve`).
+    order, tol, max_panel
+        Grid design, see :func:`qpcsim.spectral.build_grid`.
+    **params
+        Device parameters (their units in ``device.units``).
+
+    Returns
+    -------
+    Spectrum
+    """
+    from ..solver import check_energy
+    resolved = device.resolve_params(params)
+    energy = check_energy(device, energy, resolved)
+    grid = device_grid(device, energy, temperature, bias=bias, params=resolved, order=order,
+                       tol=tol, max_panel=max_panel)
+    return compute_spectrum(device, grid, resolved, method)

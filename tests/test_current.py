@@ -1,0 +1,67 @@
+"""Current density of scattering states: conservation, cross-sections = transmission, errors."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.cli import main
+
+
+@pytest.fixture(scope="module")
+def saddle():
+    return qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0)
+
+
+@pytest.fixture(scope="module")
+def cmap(saddle):
+    return qpcsim.current_density(saddle, 8.0, V0=4.0)
+
+
+def test_divergence_free_at_interior_sites(cmap):
+    x = cmap.x
+    interior = (x > x.min() + 1e-9) & (x < x.max() - 1e-9)
+    assert np.abs(cmap.divergence()[interior]).max() < 1e-10
+    assert np.abs(cmap.divergence(per_mode=True)[:, interior]).max() < 1e-10
+    # the lead interfaces are where the current enters and leaves: not zero there
+    assert np.abs(cmap.divergence()[~interior]).max() > 1e-3
+
+
+def test_cross_sections_carry_the_transmission(saddle, cmap):
+    t = qpcsim.solve(saddle, 8.0, V0=4.0).transmission
+    assert 0.5 < t < 3.5
+    assert cmap.transmission.sum() == pytest.approx(t, abs=1e-10)
+    for x_cut in (-97.5, -42.5, 2.5, 57.5, 97.5):
+        assert cmap.through(x_cut) == pytest.approx(t, abs=1e-10)
+    to, frm = cmap.bonds[:, 0], cmap.bonds[:, 1]
+    crossing = (cmap.x[frm] < 2.5) & (cmap.x[to] > 2.5)
+    for m in cmap.modes:        # mode by mode: sum_n |t_nm|^2
+        assert cmap.bond_current[m][crossing].sum() == pytest.approx(cmap.transmission[m], abs=1e-10)
+    back = qpcsim.current_density(saddle, 8.0, lead=1, V0=4.0)
+    assert back.through(2.5) == pytest.approx(-t, abs=1e-10)     # from the right lead: flows left
+    jx, jy = cmap.site_current()
+    assert jx.shape == cmap.x.shape and np.all(np.isfinite(jy))
+    assert np.all(cmap.density >= 0)
+
+
+def test_current_bad_input(saddle, monkeypatch):
+    with pytest.raises(ValueError, match=r"mode=99 is not allowed: lead 0 has \d+ open mode"):
+        qpcsim.current_density(saddle, 8.0, mode=99, V0=4.0)
+    with pytest.raises(ValueError, match="lead=2 is not allowed: use 0 .left. or 1 .right."):
+        qpcsim.current_density(saddle, 8.0, lead=2)
+    with pytest.raises(ValueError, match="energy=0.1 meV is not allowed"):
+        qpcsim.current_density(saddle, 0.1)
+    other = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0)
+    monkeypatch.setattr(other, "_fast_path_ok", False, raising=False)
+    with pytest.raises(ValueError, match="no fast-path system"):
+        qpcsim.current_density(other, 8.0)
+
+
+def test_cli_current(tmp_path, capsys):
+    out = tmp_path / "current.png"
+    code = main(["current", "qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200",
+                 "--param", "V0=4", "--energy", "8", "--mode", "0", "--out", str(out)])
+    assert code == 0 and out.exists()
+    assert "current through x = 0" in capsys.readouterr().out
+    assert main(["current", "qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200",
+                 "--energy", "8", "--mode", "50", "--out", str(out)]) == 2

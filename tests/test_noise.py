@@ -1,0 +1,90 @@
+"""Shot and thermal noise (Blanter & Büttiker 2000) from spectral data, and the Fano factor."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.integrate
+from conftest import clean_wire
+
+import qpcsim
+from qpcsim.physics.noise import noise
+from qpcsim.spectral import Spectrum, build_grid, fermi_window
+from qpcsim.units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
+
+SADDLE = {"V0": 6.1, "hw_x": 1.0, "hw_y": 2.0}
+MEV = 1e-3 * E_CHARGE
+
+
+def buttiker(e):
+    saddle = qpcsim.load_geometry_module("qpc_saddle")
+    return np.array([saddle.buttiker_transmissions(x, **SADDLE) for x in np.atleast_1d(e)])
+
+
+def test_shot_noise_fano_factor_equals_analytic_buttiker():
+    """T = 0, small bias: S / 2eI -> sum T_n (1 - T_n) / sum T_n of Büttiker's T_n at E_F (1e-6)."""
+    mu = 9.0
+    spec = Spectrum.from_function(build_grid(mu, [0.0], bias=0.02), buttiker)
+    t_n = buttiker(mu)[0]
+    fano = np.sum(t_n * (1 - t_n)) / np.sum(t_n)
+    result = noise(spec, 0.0, bias=1e-4)
+    assert 0.1 < fano < 0.5
+    assert result.fano == pytest.approx(fano, abs=1e-6)
+    assert result.thermal == 0.0
+    # the current is G V with G = sum T_n (G0) at this tiny bias
+    assert result.current == pytest.approx(2 * E_CHARGE**2 / H_PLANCK * np.sum(t_n) * 1e-7, rel=1e-6)
+
+
+def test_johnson_nyquist_at_zero_bias():
+    """V = 0: S = 4 k_B T G, G from an independent quadrature of the analytic T(E) (1e-6)."""
+    mu, temperature = 9.0, 1.0
+    kT = thermal_energy_meV(temperature)
+    spec = Spectrum.from_function(build_grid(mu, [temperature]), buttiker)
+    g = scipy.integrate.quad(lambda e: buttiker(e)[0].sum() * fermi_window(e, mu, kT),
+                             mu - 40 * kT, mu + 40 * kT, epsabs=1e-13, limit=400)[0]
+    jn = 4 * K_BOLTZMANN_MEV * temperature * MEV * 2 * E_CHARGE**2 / H_PLANCK * g
+    result = noise(spec, temperature)
+    assert result.noise == pytest.approx(jn, rel=1e-6)
+    assert result.johnson_nyquist == pytest.approx(jn, rel=1e-6)
+    assert result.shot == 0.0
+
+
+@pytest.mark.parametrize("bias", [0.01, 0.1, 0.3, 1.0])
+def test_shot_to_thermal_crossover_is_coth(bias):
+    """Energy-independent T_n: S = (4e^2/h) [2kT sum T^2 + sum T(1-T) eV coth(eV/2kT)]."""
+    t_n = np.array([1.0, 0.7, 0.2])
+    temperature, mu = 1.0, 10.0
+    kT = thermal_energy_meV(temperature)
+    spec = Spectrum.from_function(build_grid(mu, [temperature], bias=2.0),
+                                  lambda e: np.tile(t_n, (len(e), 1)))
+    expected = 4 * E_CHARGE**2 / H_PLANCK * MEV * (
+        2 * kT * np.sum(t_n**2) + np.sum(t_n * (1 - t_n)) * bias / np.tanh(bias / (2 * kT)))
+    assert noise(spec, temperature, bias).noise == pytest.approx(expected, rel=1e-6)
+
+
+def test_fano_factor_of_solves_and_sweeps(small_saddle, saddle_module):
+    """``result.fano_factor`` (fixed name): 0 for a clean wire (T_n = 1), the formula on the
+    saddle's eigenvalues, near Büttiker's analytic value, and a sweep variable."""
+    wire = clean_wire()
+    energy = float(wire.transverse_mode_energies(3)[2] + 0.3)
+    assert abs(qpcsim.solve(wire, energy).fano_factor) < 1e-6
+    res = qpcsim.solve(small_saddle, 9.0, V0=7.2)
+    t = res.transmission_eigenvalues
+    assert res.fano_factor == pytest.approx(np.sum(t * (1 - t)) / np.sum(t), abs=1e-12)
+    t_b = saddle_module.buttiker_transmissions(9.0, 7.2, 1.5, 3.0)
+    assert res.fano_factor == pytest.approx(np.sum(t_b * (1 - t_b)) / np.sum(t_b), abs=0.03)
+    assert "fano_factor" in res.observables()
+    ds = qpcsim.sweep(small_saddle, over={"V0": [7.2, 7.6]}, energy=9.0, workers=1,
+                      progress=False).data
+    assert ds["fano_factor"].sel(V0=7.2).item() == pytest.approx(res.fano_factor, abs=1e-12)
+    assert ds["fano_factor"].attrs["units"] == ""
+
+
+def test_noise_bad_input():
+    spec = Spectrum.from_function(build_grid(10.0, [1.0]), lambda e: np.ones((len(e), 1)))
+    with pytest.raises(ValueError, match="bias=50 mV is not allowed: the bias window leaves"):
+        noise(spec, 1.0, bias=50.0)
+    with pytest.raises(ValueError, match="temperature=-1.0 K is not allowed"):
+        noise(spec, -1.0)
+    with pytest.raises(ValueError, match="the noise vanishes identically"):
+        noise(Spectrum.from_function(build_grid(10.0, [0.0], bias=1.0),
+                                     lambda e: np.ones((len(e), 1))), 0.0, 0.0)

@@ -1,0 +1,181 @@
+"""Spectral data on the shared energy grid: the grid, finite-T conductance against exact and
+adaptive results, equality with brute-force re-solving, temperature series and their store."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.integrate
+from conftest import clean_wire
+
+import qpcsim
+from qpcsim.spectral import Spectrum, build_grid, fermi_window
+from qpcsim.units import thermal_energy_meV
+
+
+@pytest.fixture(scope="module")
+def tiny_saddle():
+    """A coarse saddle QPC (a = 5 nm, 41 x 29 sites): seconds for a few hundred solves."""
+    return qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0)
+
+
+# ----------------------------------------------------------------- the grid
+def test_grid_integrates_every_temperature_of_a_series():
+    temps = [0.5, 1.0, 2.0, 4.0]
+    grid = build_grid(10.0, temps, thresholds=[9.3, 10.4, 12.0])
+    flat = Spectrum.from_function(grid, lambda e: np.ones((len(e), 1)))
+    for t in temps:
+        kT = thermal_energy_meV(t)
+        # the raw nodal sums resolve the kernel to the design tolerance ...
+        assert abs(np.sum(grid.weights * fermi_window(grid.nodes, 10.0, kT)) - 1) < 1e-4
+        m2 = np.sum(grid.weights * (grid.nodes - 10) ** 2 * fermi_window(grid.nodes, 10.0, kT))
+        assert m2 == pytest.approx(np.pi**2 * kT**2 / 3, rel=3e-4)
+        # ... and the control variate makes the moments of a constant exact up to the window's
+        # truncation at 20 kT_max (weight 2 exp(-20) = 4e-9)
+        assert flat.thermal("transmission", t) == pytest.approx(1.0, abs=1e-8)
+        assert flat.thermal("transmission", t, moment=2) == pytest.approx(np.pi**2 * kT**2 / 3,
+                                                                          rel=1e-6)
+    for c in (9.3, 10.4, 12.0):          # thresholds are panel edges, never straddled
+        assert np.min(np.abs(grid.edges - c)) < 1e-12
+    assert np.all(np.diff(grid.nodes) > 0)
+    single = build_grid(10.0, [1.0])
+    assert single.size < grid.size
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"mu": 10.0, "temperatures": [-1.0]}, r"temperature=-1.0 K is not allowed: it must be >= 0"),
+    ({"mu": 10.0, "temperatures": []}, r"temperatures=\[\] is not allowed"),
+    ({"mu": 10.0, "temperatures": [0.0]}, r"temperature=0 K with bias=0 needs no energy grid"),
+    ({"mu": 10.0, "temperatures": [1.0], "order": 0}, r"order=0 is not allowed"),
+])
+def test_grid_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_grid(**kwargs)
+
+
+def test_window_missing_the_band_is_refused(tiny_saddle):
+    with pytest.raises(ValueError, match="bias=20 mV is not allowed at energy=8 meV"):
+        qpcsim.spectral.device_grid(tiny_saddle, 8.0, [0.0], bias=20.0)
+    with pytest.raises(ValueError, match="the energy window reaches .* Fermi wavelength"):
+        qpcsim.spectral.device_grid(tiny_saddle, 60.0, [40.0])
+
+
+# ----------------------------------------------------------------- finite T conductance
+@pytest.mark.parametrize("temperature", [1.0, 4.0])
+def test_clean_wire_finite_t_is_the_exact_fermi_staircase(temperature):
+    """T(E) of a clean wire = number of open lead modes: G(T) = sum_n f(E_n) exactly."""
+    dev = clean_wire()
+    thresholds = dev.transverse_mode_energies(8)
+    mu = 0.5 * (thresholds[2] + thresholds[3]) + 0.4
+    kT = thermal_energy_meV(temperature)
+    exact = float(np.sum(1.0 / (1.0 + np.exp((thresholds - mu) / kT))))
+    result = qpcsim.solve(dev, mu, temperature=temperature)
+    assert result.conductance == pytest.approx(exact, abs=1e-5)
+    assert result.thermal_error < 1e-4
+    assert result.spectrum is not None and result.spectrum.solves == result.spectrum.grid.size
+
+
+def test_grid_agrees_with_adaptive_quadrature(tiny_saddle):
+    """Issue 16: <= 1e-5 G0 against the adaptive Gauss-Kronrod average, error reported."""
+    for V0 in (4.3,):
+        grid = qpcsim.solve(tiny_saddle, 8.0, V0=V0, temperature=1.0)
+        adaptive = qpcsim.solve(tiny_saddle, 8.0, V0=V0, temperature=1.0, thermal="adaptive")
+        assert abs(grid.conductance - adaptive.conductance) < 1e-5
+        assert grid.thermal_error < 1e-4
+        cold = qpcsim.solve(tiny_saddle, 8.0, V0=V0)
+        assert abs(grid.conductance - cold.conductance) > 1e-3        # temperature visibly acts
+
+
+def test_thermal_method_is_checked(tiny_saddle):
+    with pytest.raises(ValueError, match="thermal='gauss' is not allowed: use 'grid' or 'adaptive'"):
+        qpcsim.solve(tiny_saddle, 8.0, temperature=1.0, thermal="gauss")
+
+
+def test_cached_integrals_equal_brute_force_resolving(tiny_saddle):
+    """The temperature series' cached spectrum (lead modes shared across gate points) equals
+    re-solving every node from scratch on a fresh device; and the interpolant between nodes
+    equals direct solves at off-node energies within 1e-5 G0."""
+    temps = [0.5, 2.0]
+    ds = qpcsim.temperature_series(tiny_saddle, over={"V0": [4.3, 5.0]}, energy=8.0,
+                                   temperatures=temps, workers=1, progress=False)
+    fresh = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0)
+    nodes, weights = ds["energy_node"].values, ds["quadrature_weight"].values
+    t_nodes = np.array([qpcsim.solve(fresh, e, V0=5.0).transmission for e in nodes])
+    np.testing.assert_allclose(ds["spectrum_transmission"].sel(V0=5.0).values, t_nodes, atol=1e-12)
+    grid = qpcsim.spectral.device_grid(fresh, 8.0, temps, params=fresh.resolve_params({}))
+    np.testing.assert_array_equal(grid.nodes, nodes)
+    np.testing.assert_array_equal(grid.weights, weights)
+    brute = Spectrum(grid, t_nodes, t_nodes, t_nodes[:, None])
+    for t in temps:
+        assert ds["conductance"].sel(V0=5.0, temperature=t).item() == pytest.approx(
+            brute.conductance(t), abs=1e-12)
+    spec = qpcsim.spectrum(tiny_saddle, 8.0, [0.5, 2.0], V0=5.0)
+    off_node = np.array([7.55, 7.9, 8.13, 8.61])
+    direct = np.array([qpcsim.solve(fresh, e, V0=5.0).transmission for e in off_node])
+    np.testing.assert_allclose(spec.interpolate("transmission", off_node), direct, atol=1e-5)
+
+
+# ----------------------------------------------------------------- temperature series
+def test_temperature_series_matches_single_solves_and_resumes(tiny_saddle, tmp_path, monkeypatch):
+    store = tmp_path / "series.jsonl"
+    over = {"V0": [4.0, 5.5]}
+    ds = qpcsim.temperature_series(tiny_saddle, over=over, energy=8.0, temperatures=[1.0, 3.0],
+                                   workers=1, progress=False, store=store)
+    assert ds["conductance"].dims == ("V0", "temperature")
+    assert ds["spectrum_eigenvalues"].dims == ("V0", "energy_node", "channel")
+    assert ds["conductance"].attrs["units"] == "G0" and ds["thermopower"].attrs["units"] == "uV/K"
+    single = qpcsim.solve(tiny_saddle, 8.0, V0=5.5, temperature=3.0, thermal="adaptive")
+    assert ds["conductance"].sel(V0=5.5, temperature=3.0).item() == pytest.approx(
+        single.conductance, abs=1e-5)
+    # resuming recomputes nothing
+    from qpcsim.physics import series
+
+    def boom(*args, **kwargs):
+        raise AssertionError("a stored point was recomputed")
+    monkeypatch.setattr(series, "compute_spectrum", boom)
+    again = qpcsim.temperature_series(tiny_saddle, over=over, energy=8.0, temperatures=[1.0, 3.0],
+                                      workers=1, progress=False, store=store)
+    np.testing.assert_array_equal(again["conductance"].values, ds["conductance"].values)
+    with pytest.raises(ValueError, match="different"):
+        qpcsim.temperature_series(tiny_saddle, over=over, energy=8.0, temperatures=[1.0, 2.0],
+                                  workers=1, progress=False, store=store)
+
+
+def test_temperature_series_bad_input(tiny_saddle):
+    with pytest.raises(ValueError, match=r"temperature=-1.0 K is not allowed"):
+        qpcsim.temperature_series(tiny_saddle, over={"V0": [4.0, 5.0]}, energy=8.0,
+                                  temperatures=[1.0, -1.0], progress=False)
+    with pytest.raises(ValueError, match="repeat a value"):
+        qpcsim.temperature_series(tiny_saddle, over={"V0": [4.0, 5.0]}, energy=8.0,
+                                  temperatures=[1.0, 1.0], progress=False)
+
+
+def test_spectrum_refuses_unresolved_temperature():
+    grid = build_grid(10.0, [1.0, 2.0])
+    spec = Spectrum.from_function(grid, lambda e: np.ones((len(e), 1)))
+    assert spec.conductance(1.5) == pytest.approx(1.0, abs=1e-6)
+    with pytest.raises(ValueError, match="temperature=4 K is not resolved by this energy grid"):
+        spec.conductance(4.0)
+
+
+def test_analytic_saddle_thermal_average_against_quad():
+    """Büttiker T_n(E) on the grid vs scipy.quad of the same integrand: within 1e-6 where the
+    panels resolve T(E); where they do not (4 K panels over hbar w_x / 2 pi = 0.16 meV steps) the
+    reported error bounds the true one, and a finer ``max_panel`` restores 1e-6."""
+    saddle = qpcsim.load_geometry_module("qpc_saddle")
+    mu, V0, temps = 9.0, 6.1, (0.5, 1.0, 2.0, 4.0)
+
+    def eigenvalues(e):
+        return np.array([saddle.buttiker_transmissions(x, V0, 1.0, 2.0) for x in e])
+    coarse = Spectrum.from_function(build_grid(mu, temps), eigenvalues)
+    fine = Spectrum.from_function(build_grid(mu, temps, max_panel=0.6), eigenvalues)
+    for t in temps:
+        kT = thermal_energy_meV(t)
+        def integrand(e, kT=kT):
+            return saddle.buttiker_transmissions(e, V0, 1.0, 2.0).sum() * fermi_window(e, mu, kT)
+        exact = scipy.integrate.quad(integrand, mu - 40 * kT, mu + 40 * kT, epsabs=1e-13,
+                                     limit=400)[0]
+        error = abs(coarse.conductance(t) - exact)
+        assert error <= coarse.thermal_error("transmission", t)
+        if t < 4:
+            assert error < 1e-6
+        assert fine.conductance(t) == pytest.approx(exact, abs=1e-6)
