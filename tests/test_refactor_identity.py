@@ -5,8 +5,8 @@ workers) and the S-matrices of four bundled geometries.
 
 Bit identity holds for the same BLAS/LAPACK build; on another one (e.g. the
 reference BLAS instead of OpenBLAS) rounding differs, and the check falls back
-to 1e-12 (G0, or |S|). Plain ``kwant.smatrix`` is not in the reference: Kwant's
-own result changes in the last bits from run to run with NumPy's threaded BLAS.
+to 1e-12 (G0, or |S|). Plain ``kwant.smatrix`` is not in the reference: before the
+``kwant`` back end ran on one BLAS thread, its last bits changed from run to run.
 """
 import json
 import os

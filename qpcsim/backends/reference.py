@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .assembly import single_threaded_blas
+
 __all__ = ["KwantBackend"]
 
 
@@ -20,8 +22,13 @@ class KwantBackend:
         self.fsyst = device.build()
 
     def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
+        """S-matrix and propagating modes per lead at ``energy`` (lattice units).
+
+        On one BLAS thread, as the fast back ends: with NumPy's threaded OpenBLAS
+        Kwant's lead modes otherwise change in the last bits from run to run (seen
+        as 1e-10 in |S_mn| at B != 0 on a loaded machine)."""
         import kwant
-        smat = kwant.smatrix(self.fsyst, energy, params=params)
+        with single_threaded_blas():
+            smat = kwant.smatrix(self.fsyst, energy, params=params)
         nprop = tuple(int(smat.num_propagating(i)) for i in range(len(self.fsyst.leads)))
         return np.asarray(smat.data), nprop

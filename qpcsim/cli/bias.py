@@ -9,6 +9,7 @@ import numpy as np
 
 from ..geometry import load_geometry
 from .args import check_writable, parse_set, parse_sweep
+from .params import load_with_set
 
 
 def _parse_bias(text: str) -> np.ndarray:
@@ -54,8 +55,8 @@ def _current(args) -> int:
     from ..physics.current import current_density
     from ..plotting.spectral import plot_current
     out = check_writable(args.out, "--out")
-    device = load_geometry(args.geometry, **parse_set(args.set))
-    params = parse_set(args.param)
+    device, params = load_with_set(args.geometry, args.set)
+    params.update(parse_set(args.param))
     cmap = current_density(device, args.energy, lead=args.lead, mode=args.mode, **params)
     print(f"{len(cmap.modes)} mode(s) from lead {cmap.lead}; transmission "
           f"{cmap.transmission.sum():.6f}; current through x = 0: {cmap.through(1e-9):.6f}")
