@@ -110,7 +110,7 @@ def test_adiabaticity_plateau_deviation_falls_with_taper():
     assert res.threshold == pytest.approx(res.ratio[1])   # flat to 2e-3 from ~2 lambda_F
 
 
-def test_plateau_quality_degrades_with_L_over_le():
+def test_plateau_quality_degrades_with_L_over_le(tmp_path):
     """Split gate (a = 8 nm, L = 480 nm), 4 seeds: on the clean plateaus |G - n| is
     < 0.01 clean and grows with L/l_tr (measured 0.003, 0.17, 0.75 for L/l_tr = 0,
     0.5, 4.7); the quantized plateaus found per trace drop from 1 to 0."""
@@ -123,6 +123,14 @@ def test_plateau_quality_degrades_with_L_over_le():
     assert q[0]["deviation"] < 0.5 * q[1]["deviation"] < 0.5 * q[2]["deviation"]
     assert q[2]["plateaus"] < q[0]["plateaus"]
     assert r.ensembles[15.0].conductance.shape == (4, 25)
+    # the comparison is data too: saved and read back by plain xarray
+    import xarray as xr
+    with xr.open_dataset(r.save(tmp_path / "c.nc"), engine="h5netcdf") as data:
+        np.testing.assert_array_equal(data["clean"].values, r.clean)
+        np.testing.assert_array_equal(data["conductance"].sel(disorder=15.0).values,
+                                      r.ensembles[15.0].conductance)
+        assert data["Vg"].attrs["units"] == "V"
+        assert data["quality_deviation"].sel(quality_disorder=15.0) == q[2]["deviation"]
 
 
 def test_cli_lengths(capsys):

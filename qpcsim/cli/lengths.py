@@ -8,7 +8,7 @@ from ..geometry import load_geometry
 from ..physics.compare import compare_disorder
 from ..physics.lengths import constriction_of, length_scales
 from ..plotting import plot_compare, save_figure
-from .args import check_writable, parse_set, parse_sweep
+from .args import check_distinct, check_writable, parse_set, parse_sweep
 
 
 def _default_energy(device) -> float:
@@ -44,6 +44,9 @@ def _lengths(args) -> int:
 def _compare(args) -> int:
     import time
     out = check_writable(args.out, "--out")
+    if args.data:
+        check_distinct(out=args.out, data=args.data)
+        check_writable(args.data, "--data")
     device = load_geometry(args.geometry, **parse_set(args.set))
     try:
         strengths = [float(s) for s in args.disorder.split(",") if s.strip()]
@@ -57,6 +60,8 @@ def _compare(args) -> int:
                               correlation_length=args.correlation_length, workers=args.workers,
                               scheduler=args.scheduler)
     save_figure(plot_compare(result, device.units.get(name, "")), out)
+    if args.data:
+        print(f"wrote {result.save(args.data)} (clean and per-seed traces, plateau quality)")
     print(f"{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} {'plateaus':>9}")
     for U in sorted(result.quality):
         q = result.quality[U]
@@ -105,5 +110,7 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
     p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.add_argument("--data", metavar="COMPARE.nc",
+                   help="also write the traces and the quality table (NetCDF)")
     p.set_defaults(func=_compare)
 

@@ -13,6 +13,7 @@ import numpy as np
 from .. import validate as _validate
 from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
+from ..engine.result import atomic_write
 from .born import born_mean_free_path
 from .disorder import with_disorder
 from .ensemble import ensemble
@@ -39,6 +40,39 @@ class CompareResult:
     quality: dict
     energy: float
     length: float
+    unit: str = ""
+
+    def to_dataset(self):
+        """The comparison as an :class:`xarray.Dataset`: the clean trace, every seed's
+        trace per disorder strength (``disorder`` x ``seed`` x gate), their mean and
+        standard deviation, and the plateau-quality table (per strength)."""
+        import xarray as xr
+        strengths = sorted(self.ensembles)
+        seeds = np.array(self.ensembles[strengths[0]].seeds) if strengths else np.zeros(0, int)
+        samples = np.array([self.ensembles[u].conductance for u in strengths]) if strengths \
+            else np.zeros((0, 0, self.x.size))
+        quality_keys = ("deviation", "flatness", "L_over_le", "plateaus")
+        levels = sorted(self.quality)
+        data = xr.Dataset(
+            {"clean": ((self.name,), self.clean, {"units": "G0", "long_name": "clean conductance"}),
+             "conductance": (("disorder", "seed", self.name), samples,
+                             {"units": "G0", "long_name": "disordered conductance per seed"}),
+             **{f"quality_{k}": (("quality_disorder",),
+                                 np.array([self.quality[u][k] for u in levels], dtype=float))
+                for k in quality_keys}},
+            coords={self.name: self.x, "disorder": np.array(strengths, dtype=float),
+                    "seed": seeds, "quality_disorder": np.array(levels, dtype=float)})
+        data[self.name].attrs["units"] = self.unit
+        data["disorder"].attrs["units"] = "meV"
+        data["quality_disorder"].attrs["units"] = "meV"
+        data.attrs.update({"energy_meV": float(self.energy), "length_nm": float(self.length),
+                           "title": "qpcsim compare: clean vs disordered"})
+        return data
+
+    def save(self, path):
+        """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
+        data = self.to_dataset()
+        return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"))
 
 
 def _clean_windows(x, clean):
@@ -137,5 +171,6 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         q["L_over_le"] = device.length / l_tr
         quality[U] = q
     return CompareResult(name=name, x=x, clean=clean, ensembles=ens, quality=quality,
-                         energy=float(energy), length=float(device.length))
+                         energy=float(energy), length=float(device.length),
+                         unit=device.units.get(name, ""))
 
