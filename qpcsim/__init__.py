@@ -24,7 +24,7 @@ from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from . import backends, observables  # noqa: E402
 from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
-from . import analysis, electrostatics, physics  # noqa: E402
+from . import analysis, electrostatics, physics, plotting  # noqa: E402
 # The physics modules, also as attributes of the package (qpcsim.coulomb.DotModel, ...).
 from .physics import coulomb, dephasing, disorder, dots, lengths, luttinger  # noqa: E402
 from .physics.adiabaticity import adiabaticity_scan  # noqa: E402
@@ -54,6 +54,7 @@ __all__ = [
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",
+    "plotting",
     "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble",
     "EnsembleResult", "DisorderField", "born_mean_free_path", "fit_mean_free_path",
     "fit_localization_length", "predicted_localization_length", "probe_conductance",

@@ -58,3 +58,13 @@ def test_folders_import_only_downward():
             if target in LAYER and target != here and LAYER[target] > LAYER[here]:
                 upward.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
     assert not upward, upward
+
+
+def test_every_subpackage_is_reachable_from_the_package_face():
+    """``import qpcsim`` then ``qpcsim.plotting.plot_result`` (the README's snippet) works
+    for every subpackage, not only after an explicit ``import qpcsim.plotting``."""
+    import qpcsim
+    # cli/ is the shell's face (the `qpcsim` entry point), not imported by the library
+    folders = sorted(p.parent.name for p in PACKAGE.glob("*/__init__.py") if p.parent.name != "cli")
+    assert folders and all(hasattr(qpcsim, name) for name in folders), \
+        [name for name in folders if not hasattr(qpcsim, name)]
