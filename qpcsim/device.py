@@ -323,6 +323,13 @@ class Device:
         merged = self.resolve_params(params)
         values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
         values = np.asarray(values)
+        shape = np.broadcast(x, y).shape
+        if values.dtype.kind not in "biufc" or values.shape not in ((), shape):
+            raise ValueError(
+                f"the potential must return a real number or an array shaped like x and y "
+                f"{shape} (meV); it returned {type(values.item(0) if values.size == 1 else values).__name__}"
+                f" of dtype {values.dtype} and shape {values.shape}: make potential(x, y, ...) "
+                "vectorized over the position arrays")
         if np.iscomplexobj(values) and np.any(values.imag != 0):
             k = int(np.flatnonzero(np.ravel(values.imag != 0))[0])
             raise ValueError(
@@ -330,7 +337,7 @@ class Device:
                 "potential energy must be real: return a real array (a loss or absorption "
                 "is not modelled by an imaginary potential here)")
         values = np.broadcast_to(np.asarray(values.real if np.iscomplexobj(values) else values,
-                                            dtype=float), np.broadcast(x, y).shape)
+                                            dtype=float), shape)
         bad = ~np.isfinite(values)
         if bad.any():
             k = int(np.flatnonzero(bad.ravel())[0])

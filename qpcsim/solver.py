@@ -62,6 +62,11 @@ _THERMAL_WINDOW_KT = 25.0
 THERMAL_QUADRATURE_TOL = 1e-5
 
 
+#: k_B T below this fraction of the Fermi energy is the zero-temperature limit: the Fermi
+#: window's width is then below the rounding of E itself.
+_NEGLIGIBLE_KT = 1e-12
+
+
 class UnitarityError(RuntimeError):
     """The S-matrix is not unitary within tolerance (a numerical failure)."""
 
@@ -270,6 +275,10 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     check_unitarity(unitarity, energy, resolved)
 
     kT = thermal_energy_meV(temperature)
+    if kT < _NEGLIGIBLE_KT * max(abs(energy), 1.0):
+        # A Fermi window narrower than float rounding of E is the T = 0 limit (a grid
+        # over it would have zero width).
+        kT = 0.0
     thermal_error, spec = 0.0, None
     if kT > 0 and thermal == "adaptive":
         transmission, transmission_rev, unitarity = _thermal_average(

@@ -1,4 +1,5 @@
 import pickle
+import re
 
 import numpy as np
 import pytest
@@ -155,3 +156,17 @@ def test_describe_lists_every_parameter_unit_and_kind():
     assert hw["Vg"]["unit"] == "meV"          # the unit differs per geometry, and says so
     text = dev.describe()
     assert "gap" in text and "structural" in text and "runtime" in text
+
+
+@pytest.mark.parametrize("bad, shown", [
+    (lambda x, y: np.ones(3), "shape (3,)"),
+    (lambda x, y: None, "NoneType"),
+    (lambda x, y: "flat", "str"),
+    (lambda x, y: np.ones((2, 2, 2)), "shape (2, 2, 2)"),
+])
+def test_potential_of_the_wrong_kind_is_refused_by_name(bad, shown):
+    device = qpcsim.Device(width=60.0, length=100.0, a=5.0, potential=bad)
+    for method in ("auto", "kwant"):
+        with pytest.raises(ValueError, match="the potential must return a real number or an "
+                                             r"array shaped like x and y .*" + re.escape(shown)):
+            qpcsim.solve(device, 10.0, method=method)

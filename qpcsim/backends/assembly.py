@@ -80,12 +80,25 @@ class SystemAssembly:
         self._lead_cache: OrderedDict = OrderedDict()
         self._lead_matrix_cache: dict = {}
         self._structure_cache: dict = {}
+        self._values_key = self._values = None
 
     def system_values(self, energy: float, params: dict) -> np.ndarray:
         """Entries of the scattering region's ``H - E`` in the order of
         (``sys_row``, ``sys_col``): hoppings, then the diagonal."""
-        return np.concatenate([self._hopping_values(float(params["B"])),
-                               self.device.onsite_diagonal(params) - energy])
+        # The energy-free part depends on the parameters only: a thermal or bias grid
+        # solves one gate point at tens of energies, so the potential (possibly a
+        # self-consistent one) is evaluated once per point, not once per energy.
+        try:
+            key = tuple(sorted(params.items()))
+            hash(key)
+        except TypeError:
+            key = None
+        if key is None or key != self._values_key:
+            diag = self.device.onsite_diagonal(params)
+            self._values = (self._hopping_values(float(params["B"])), diag)
+            self._values_key = key
+        hop, diag = self._values
+        return np.concatenate([hop, diag - energy])
 
     # -------------------------------------------------------------- assembly
     def _hopping_structure(self):

@@ -254,6 +254,13 @@ class RGFMirrorBackend:
 
     def smatrix(self, energy: float, params: dict):
         """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
+        if self.fallback is not None and float(params.get("B", 0.0)) != 0.0:
+            # A field breaks the x-mirror exactly (the Landau-gauge Peierls phases of the
+            # two directions are complex conjugates): no check, no second evaluation.
+            self.counts["fallback"] += 1
+            result = self.fallback.smatrix(energy, params)
+            self._last.name = self.fallback.name
+            return result
         with single_threaded_blas():
             leads = self.assembly.leads(energy, params)
             if sum(leads.nprop) == 0:
