@@ -113,3 +113,32 @@ def test_cli_bias_prints_spacings(tmp_path, capsys):
     values = [float(line.split("=")[-1].split()[0]) for line in text.splitlines()
               if "vertex at" in line]
     assert code == 0 and values and np.allclose(values, HW_Y, rtol=0.05)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--sweep", "B=0:1:2"], "--sweep is given 2 times: a bias map sweeps one gate parameter"),
+    (["--data", "{out}"], "--out and --data name the same file"),
+    (["--out", "{dir}/map.txt"], "the figure format '.txt' is not supported"),
+])
+def test_cli_bias_refuses_before_any_solve(tmp_path, capsys, monkeypatch, extra, message):
+    import qpcsim.physics.bias as bias_module
+    monkeypatch.setattr(bias_module, "bias_map", lambda *a, **k: pytest.fail("solved"))
+    out = tmp_path / "map.png"
+    extra = [e.format(out=out, dir=tmp_path) for e in extra]
+    args = ["bias", "qpc_saddle", "--set", "a=10", "--sweep", "V0=1:2:3", "--bias", "-1:1:3",
+            "--energy", "8", "--out", str(out)] + extra
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_bias_and_current_hold_runtime_parameters_with_set(tmp_path, capsys):
+    """--set B=... holds the field as in every command; --set and --param may not both
+    name one parameter."""
+    out = tmp_path / "m.png"
+    geometry = ["qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=250"]
+    assert main(["bias", *geometry, "--set", "B=0.5", "--sweep", "V0=1:2:3", "--bias",
+                 "-1:1:3", "--energy", "8", "--workers", "1", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["current", *geometry, "--set", "V0=4", "--param", "V0=5", "--energy", "8",
+                 "--out", str(tmp_path / "c.png")]) == 2
+    assert "['V0'] given with both --set and --param" in capsys.readouterr().err

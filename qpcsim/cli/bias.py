@@ -4,11 +4,11 @@ thin wrappers over :func:`qpcsim.bias_map`, :func:`qpcsim.diamond_spacings` and
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import numpy as np
 
-from ..geometry import load_geometry
-from .args import check_writable, parse_set, parse_sweep
+from .args import check_distinct, check_figure, check_writable, parse_set, parse_sweep
 from .params import load_with_set
 
 
@@ -27,14 +27,22 @@ def _parse_bias(text: str) -> np.ndarray:
 def _bias(args) -> int:
     from ..physics.bias import bias_map, diamond_spacings
     from ..plotting.spectral import plot_bias_map
-    out = check_writable(args.out, "--out")
+    # Every output is checked before any work (as `qpcsim sweep` does).
+    check_distinct(out=args.out, data=args.data)
+    out = check_figure(args.out, "--out", force=args.force)
     if args.data:
         check_writable(args.data, "--data")
-    device = load_geometry(args.geometry, **parse_set(args.set))
-    name, values = parse_sweep(args.sweep)
+        if Path(args.data).exists() and not args.force:
+            raise ValueError(f"--data {args.data!r} exists; refusing to overwrite it (choose "
+                             "another path, or pass --force to replace it)")
+    if len(args.sweep) != 1:
+        raise ValueError(f"--sweep is given {len(args.sweep)} times: a bias map sweeps one gate "
+                         "parameter (hold the others with --set)")
+    name, values = parse_sweep(args.sweep[0])
     biases = _parse_bias(args.bias)
+    device, fixed = load_with_set(args.geometry, args.set)
     data = bias_map(device, {name: values}, biases, args.energy, args.temperature,
-                    workers=args.workers, max_panel=args.resolution)
+                    workers=args.workers, max_panel=args.resolution, **fixed)
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
           f"solves per gate point (symmetric drop)")
     if args.data:
@@ -54,9 +62,14 @@ def _bias(args) -> int:
 def _current(args) -> int:
     from ..physics.current import current_density
     from ..plotting.spectral import plot_current
-    out = check_writable(args.out, "--out")
+    out = check_figure(args.out, "--out")
+    extra = parse_set(args.param)
+    both = sorted(set(extra) & set(parse_set(args.set)))
+    if both:
+        raise ValueError(f"{both} given with both --set and --param; give each parameter once "
+                         "(--set takes runtime parameters too)")
     device, params = load_with_set(args.geometry, args.set)
-    params.update(parse_set(args.param))
+    params.update(extra)
     cmap = current_density(device, args.energy, lead=args.lead, mode=args.mode, **params)
     print(f"{len(cmap.modes)} mode(s) from lead {cmap.lead}; transmission "
           f"{cmap.transmission.sum():.6f}; current through x = 0: {cmap.through(1e-9):.6f}")
@@ -71,8 +84,8 @@ def register(sub) -> None:
     p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter, in the units of its DEFAULTS (nm, meV, V, T)")
-    p.add_argument("--sweep", required=True, metavar="NAME=START:STOP:NUM",
-                   help="gate parameter in its own unit (Vg in V, V0 in meV)")
+    p.add_argument("--sweep", required=True, action="append", metavar="NAME=START:STOP:NUM",
+                   help="the one gate parameter swept, in its own unit (Vg in V, V0 in meV)")
     p.add_argument("--bias", required=True, metavar="START:STOP:NUM",
                    help="source-drain bias V_sd (mV)")
     p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
@@ -82,6 +95,8 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing --data file or a non-figure --out")
     p.set_defaults(func=_bias)
     # "--bias -4:4:81" starts with "-": let the parser read START:STOP:NUM ranges as values
     p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+:")
@@ -93,7 +108,7 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter (make_device; nm, meV, V)")
     p.add_argument("--param", action="append", metavar="KEY=VALUE",
-                   help="runtime device parameter, e.g. --param Vg=-0.6 (V) or V0=4 (meV)")
+                   help="runtime device parameter (same as --set), e.g. --param V0=4 (meV)")
     p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
     p.add_argument("--lead", type=int, default=0, help="injecting lead: 0 (left) or 1 (right)")
     p.add_argument("--mode", type=int, default=None, help="one incoming mode (default: all)")
