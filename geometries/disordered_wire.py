@@ -42,7 +42,7 @@ def make_device(**params) -> qpcsim.Device:
     v = qpcsim.validate
     W, L = v.positive("W", p["W"], "nm"), v.positive("L", p["L"], "nm")
     a = v.positive("a", p["a"], "nm")
-    clean = qpcsim.Device(width=W, length=L, a=a, zeeman=bool(p["zeeman"]), name="disordered_wire")
+    clean = qpcsim.Device(width=W, length=L, a=a, zeeman=p["zeeman"], name="disordered_wire")
     device = with_disorder(clean, p["disorder"], correlation_length=p["correlation_length"],
                            seed=p["seed"])
     device.name = "disordered_wire"

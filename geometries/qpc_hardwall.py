@@ -108,7 +108,7 @@ def make_device(**params) -> qpcsim.Device:
 
     V_wall = v.positive("V_wall", p["V_wall"], "meV")
     rise = a if p["wall_width"] is None else v.positive("wall_width", p["wall_width"], "nm")
-    profile = smooth_step if p["smooth_wall"] else (lambda s: np.clip(s, 0.0, 1.0))
+    profile = smooth_step if v.flag("smooth_wall", p["smooth_wall"]) else (lambda s: np.clip(s, 0.0, 1.0))
 
     def potential(x, y, Vg=p["Vg"]):
         half_width = 0.5 * constriction_width(x, W, w_c, L_c, L_taper)
@@ -117,7 +117,7 @@ def make_device(**params) -> qpcsim.Device:
 
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, units={"Vg": "meV"},
-        zeeman=bool(p["zeeman"]), name="qpc_hardwall",
+        zeeman=p["zeeman"], name="qpc_hardwall",
         metadata={"geometry": "qpc_hardwall", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
                       LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (Vg=-2.7 meV)"),

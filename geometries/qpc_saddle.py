@@ -88,7 +88,7 @@ def make_device(**params) -> qpcsim.Device:
 
     return qpcsim.Device(
         width=W, length=L, a=a, potential=potential, material=material,
-        units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=bool(p["zeeman"]), name="qpc_saddle",
+        units={"V0": "meV", "hw_x": "meV", "hw_y": "meV"}, zeeman=p["zeeman"], name="qpc_saddle",
         metadata={"geometry": "qpc_saddle", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
                       LATTICE_ERROR_PER_NM2, a, "hw_x=1, hw_y=2 meV, E=10, V0=3.5 meV"),

@@ -77,7 +77,7 @@ def make_device(**params) -> qpcsim.Device:
 
     return qpcsim.Device(
         width=W, length=L, a=p["a"], potential=potential, units={"Vg": "V", "lever_arm": ""},
-        zeeman=bool(p["zeeman"]), name="qpc_split_gate",
+        zeeman=p["zeeman"], name="qpc_split_gate",
         metadata={"geometry": "qpc_split_gate", "make_device": p, "structural_parameters": STRUCTURAL,
                   "lattice_error_estimate": documented_lattice_error(
                       LATTICE_ERROR_PER_NM2, p["a"], "defaults, E=8 meV, step at Vg=-0.87 V"),

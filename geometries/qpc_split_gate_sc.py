@@ -80,7 +80,7 @@ def make_device(**params) -> qpcsim.Device:
     lay = layout(gap, v.positive("gate_length", p["gate_length"], "nm"),
                  v.positive("gate_extent", p["gate_extent"], "nm"))
     het = heterostructure(p["density"], p["d"])
-    split = bool(p["split"])
+    split = qpcsim.validate.flag("split", p["split"])
     Vg = v.real_number("Vg", p["Vg"], "V")
     volts = {"left": v.real_number("V_left", p["V_left"], "V"),
              "right": v.real_number("V_right", p["V_right"], "V")} if split else \
@@ -94,7 +94,7 @@ def make_device(**params) -> qpcsim.Device:
         lay, het, width_nm=W, length_nm=v.positive("L", p["L"], "nm"), a_nm=p["a"],
         resolution_nm=p["resolution"], voltages=volts,
         common=None if split else "Vg", switch_off_nm=p["L_switch"],
-        margin_nm=v.non_negative("margin", p["margin"], "nm"), zeeman=bool(p["zeeman"]),
+        margin_nm=v.non_negative("margin", p["margin"], "nm"), zeeman=p["zeeman"],
         name="qpc_split_gate_sc",
         metadata={"geometry": "qpc_split_gate_sc", "make_device": p,
                   "structural_parameters": STRUCTURAL})

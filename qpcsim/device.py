@@ -129,7 +129,7 @@ class Device:
         if not isinstance(material, Material):
             raise ValueError(f"material={material!r} is not allowed: it must be a qpcsim.Material")
         self.material = material
-        self.zeeman = bool(zeeman)
+        self.zeeman = _validate.flag("zeeman", zeeman)
         self.name = str(name)
         self.metadata = dict(metadata or {})
         if zeeman_from_field:

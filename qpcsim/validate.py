@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 
+import numpy as np
+
 
 def real_number(name: str, value, unit: str = "") -> float:
     """Return ``value`` as a finite float or raise ValueError naming ``name``."""
@@ -78,3 +80,14 @@ def mapping_of_numbers(name: str, values: Mapping, units: Mapping[str, str] | No
     units = units or {}
     return {key: real_number(f"{name}[{key!r}]" if name else key, val, units.get(key, ""))
             for key, val in values.items()}
+
+
+def flag(name: str, value) -> bool:
+    """A yes/no option: ``True``/``False`` or the numbers 1/0 (what ``--set x=1`` gives);
+    anything else (0.5, "maybe") is refused rather than read as true."""
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)) and value in (0, 1):
+        return bool(value)
+    raise ValueError(f"{name}={value!r} is not allowed: it is a yes/no option, use true/false "
+                     "(or 1/0)")

@@ -170,3 +170,12 @@ def test_potential_of_the_wrong_kind_is_refused_by_name(bad, shown):
         with pytest.raises(ValueError, match="the potential must return a real number or an "
                                              r"array shaped like x and y .*" + re.escape(shown)):
             qpcsim.solve(device, 10.0, method=method)
+
+
+@pytest.mark.parametrize("value", [0.5, "maybe", 2])
+def test_yes_no_options_are_not_read_as_true(value):
+    with pytest.raises(ValueError, match=r"zeeman=.* is not allowed: it is a yes/no option"):
+        qpcsim.Device(width=60.0, length=100.0, a=5.0, zeeman=value)
+    with pytest.raises(ValueError, match=r"zeeman=.* is not allowed: it is a yes/no option"):
+        qpcsim.load_geometry("qpc_saddle", a=10.0, zeeman=value)
+    assert qpcsim.Device(width=60.0, length=100.0, a=5.0, zeeman=1.0).zeeman is True

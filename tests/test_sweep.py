@@ -374,3 +374,14 @@ def test_provenance_is_enough_to_rerun(tmp_path, small_saddle):
                          temperature=spec["temperature"], workers=1, progress=False,
                          **spec["fixed"])
     np.testing.assert_array_equal(again.conductance.values, res.conductance.values)
+
+
+def test_bad_executor_arguments_leave_no_store(small_saddle, tmp_path):
+    """workers/scheduler are checked before the store is opened: a refused run leaves no
+    empty store that would block the next (different) sweep on the same path."""
+    store = tmp_path / "s.sqlite"
+    for kwargs in (dict(workers=0), dict(workers=1.5), dict(scheduler="nowhere")):
+        with pytest.raises(ValueError, match="is not allowed"):
+            qpcsim.sweep(small_saddle, {"V0": GATES[:3]}, energy=9.0, store=store,
+                         progress=False, **kwargs)
+        assert not store.exists()

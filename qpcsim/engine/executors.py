@@ -282,6 +282,24 @@ def _take(iterator, count):
     return out
 
 
+def check_executor_args(workers: int | None, scheduler: str | None) -> int | None:
+    """``workers`` as an int (or None), after checking it and ``scheduler``; called before
+    anything is opened or written, so a bad value leaves no trace (e.g. an empty store)."""
+    if workers is not None:
+        try:
+            whole = int(workers) == workers
+        except (TypeError, ValueError):
+            whole = False
+        if isinstance(workers, bool) or not whole or workers < 1:
+            raise ValueError(f"workers={workers!r} is not allowed: it must be a positive integer")
+        workers = int(workers)
+    if scheduler is not None:
+        if not isinstance(scheduler, str) or not (scheduler == "local" or "://" in scheduler):
+            raise ValueError(f"scheduler={scheduler!r} is not allowed: use 'tcp://host:port' "
+                             "or 'local'")
+    return workers
+
+
 def make_executor(workers: int | None = None, scheduler: str | None = None,
                   timeout: float = 10.0) -> Executor:
     """Choose the executor.
@@ -297,14 +315,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     timeout : float
         Seconds to wait for a remote scheduler (s).
     """
-    if workers is not None:
-        if isinstance(workers, bool) or int(workers) != workers or workers < 1:
-            raise ValueError(f"workers={workers!r} is not allowed: it must be a positive integer")
-        workers = int(workers)
+    workers = check_executor_args(workers, scheduler)
     if scheduler is not None:
-        if not isinstance(scheduler, str) or not (scheduler == "local" or "://" in scheduler):
-            raise ValueError(f"scheduler={scheduler!r} is not allowed: use 'tcp://host:port' "
-                             "or 'local'")
         return _DaskExecutor(scheduler, workers or default_workers(), timeout)
     workers = workers or default_workers()
     if workers == 1:

@@ -26,7 +26,12 @@ from collections.abc import Callable, Mapping, Sequence
 
 from ..budget import BYTES_PER_POINT, check_memory, device_memory_bytes, format_bytes
 from ..sanity import PhysicsWarning, warn_inputs
-from .executors import DeviceRecipe, SchedulerLostError, make_executor
+from .executors import (
+    DeviceRecipe,
+    SchedulerLostError,
+    check_executor_args,
+    make_executor,
+)
 from .points import run_grid
 from .result import SweepResult, assemble_result
 from .sampling import run_adaptive
@@ -163,6 +168,7 @@ def run_spec(spec: SweepSpec, *, workers: int | None = None, scheduler: str | No
     points are kept. ``info`` (a dict), if given, receives ``"adaptive"``: the
     adaptive loop's convergence report.
     """
+    check_executor_args(workers, scheduler)
     _check_budget(spec, report)
     _warn_extremes(spec)
     stored = Store(store, spec.header()) if store is not None else NoStore()
