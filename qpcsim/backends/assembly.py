@@ -81,6 +81,15 @@ class SystemAssembly:
         self._lead_matrix_cache: dict = {}
         self._structure_cache: dict = {}
         self._values_key = self._values = None
+        self._shared: dict = {}
+
+    def shared(self, key: str, make):
+        """One ``make()`` per assembly for structures several back ends use (e.g. the
+        RGF column analysis that ``rgf`` and ``rgf-mirror``'s fallback both need)."""
+        value = self._shared.get(key)
+        if value is None:
+            value = self._shared[key] = make()
+        return value
 
     def system_values(self, energy: float, params: dict) -> np.ndarray:
         """Entries of the scattering region's ``H - E`` in the order of

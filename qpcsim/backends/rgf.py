@@ -334,8 +334,9 @@ class RGFBackend:
     def __init__(self, device, assembly: SystemAssembly | None = None):
         self.assembly = assembly or SystemAssembly(device)
         a = self.assembly
-        self._rgf = RGFSolver(device.site_positions(), a.norbs, device.nx, device.ny,
-                              a.sys_row, a.sys_col, a.fsyst.lead_interfaces)
+        self._rgf = a.shared("rgf", lambda: RGFSolver(
+            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
+            a.fsyst.lead_interfaces))
 
     def smatrix(self, energy: float, params: dict):
         """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""

@@ -236,8 +236,9 @@ class RGFMirrorBackend:
     def __init__(self, device, assembly: SystemAssembly | None = None, fallback=None):
         self.assembly = assembly or SystemAssembly(device)
         a = self.assembly
-        rgf = RGFSolver(device.site_positions(), a.norbs, device.nx, device.ny,
-                        a.sys_row, a.sys_col, a.fsyst.lead_interfaces)
+        rgf = a.shared("rgf", lambda: RGFSolver(
+            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
+            a.fsyst.lead_interfaces))
         self._mirror = MirrorRGFSolver(rgf)
         self.fallback = fallback
         self._last = threading.local()
