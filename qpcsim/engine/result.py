@@ -16,7 +16,8 @@ from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
 from .spec import parameter_units
 
-__all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash"]
+__all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash",
+           "run_metadata"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
@@ -119,8 +120,8 @@ class SweepResult:
         energy = float(attrs.get("energy_meV", float("nan")))
         if "energy" not in swept and np.isfinite(energy):
             out["E"] = (energy, "meV")
-        if "temperature" not in swept:
-            out["T"] = (float(attrs.get("temperature_K", 0.0)), "K")
+        if "temperature" not in swept and "temperature" not in self.data.dims:
+            out["T"] = (float(attrs.get("temperature_K", 0.0)), "K")   # not a series axis
         params = {**json.loads(attrs.get("make_device_parameters", "{}")),
                   **json.loads(attrs.get("device_parameters", "{}"))}
         runtime = json.loads(attrs.get("device_parameters", "{}"))
@@ -181,8 +182,6 @@ def assemble_result(spec, grid, results, executor_name: str,
     ``adaptive_info`` (from the adaptive loop) records whether the tolerance was
     reached or ``max_points`` stopped it (attributes ``adaptive_converged``,
     ``adaptive_error_estimate``, and the ``sampling`` text)."""
-    import kwant
-    import scipy
     import xarray as xr
 
     device, names, axes = spec.device, spec.names, spec.axes
@@ -204,17 +203,53 @@ def assemble_result(spec, grid, results, executor_name: str,
     data = xr.Dataset(variables, coords=coords)
     for d, n in zip(dim_names, names):
         data[d].attrs["units"] = spec.unit(n)
-    meta = device.metadata
-    header = spec.header()
     solvers = sorted({r["solver"] for r in results})
+    data.attrs.update({
+        "title": f"qpcsim sweep of {device.name}",
+        "swept": json.dumps(dim_names),
+        **run_metadata(spec),
+        "solver": ",".join(solvers),
+        "executor": executor_name,
+        "sampling": "uniform" if spec.gridded else
+        f"adaptive(tolerance={spec.adaptive} G0, batch={spec.adaptive_batch}"
+        + ("" if adaptive_info is None or adaptive_info["converged"] else
+           f"; STOPPED at max_points={adaptive_info['max_points']} before the tolerance, "
+           f"estimated error {adaptive_info['error_estimate']:.3g} G0") + ")",
+    })
+    if adaptive_info is not None:
+        data.attrs["adaptive_converged"] = int(bool(adaptive_info["converged"]))
+        data.attrs["adaptive_error_estimate"] = float(adaptive_info["error_estimate"])
+        data.attrs["max_points"] = int(adaptive_info["max_points"])
+    result = SweepResult(data)
+    data.attrs["title"] = f"{device.name}: {result.caption()}"
+    return result
+
+
+def run_metadata(spec, header: dict | None = None) -> dict:
+    """Provenance attributes of a run of ``spec`` (a :class:`~.spec.SweepSpec`): the
+    geometry (name, file, source text and SHA-256), every resolved ``make_device``
+    argument and runtime parameter, units, energy and temperature, the sweep's
+    description, the versions, the command line and ``store_hash`` (the content
+    hash of ``header``, default ``spec.header()``: what ``qpcsim sweep --out``
+    compares before replacing a result). Shared by sweeps and temperature series.
+
+    Returns
+    -------
+    dict
+        NetCDF-ready attributes (strings and numbers).
+    """
+    import kwant
+    import scipy
+
+    device = spec.device
+    meta = device.metadata
+    header = spec.header() if header is None else header
     resolved = spec.resolved_parameters()
     make_device = {k: v for k, v in resolved.items()
                    if k in (meta.get("make_device") or {}) or k in spec.structural_fixed
                    or k in (meta.get("geometry_params") or {})}
     source, source_sha = _geometry_source(meta)
-    data.attrs.update({
-        "title": f"qpcsim sweep of {device.name}",
-        "swept": json.dumps(dim_names),
+    return {
         "geometry": str(meta.get("geometry", device.name)),
         "geometry_file": str(meta.get("geometry_file", "")),
         "geometry_params": json.dumps(jsonable(meta.get("geometry_params", {}))),
@@ -225,13 +260,6 @@ def assemble_result(spec, grid, results, executor_name: str,
         "units": json.dumps({"energy": "meV", "temperature": "K", "conductance": "G0",
                              **parameter_units(device)}),
         "seed": json.dumps(spec.seed_values()),
-        "solver": ",".join(solvers),
-        "executor": executor_name,
-        "sampling": "uniform" if spec.gridded else
-        f"adaptive(tolerance={spec.adaptive} G0, batch={spec.adaptive_batch}"
-        + ("" if adaptive_info is None or adaptive_info["converged"] else
-           f"; STOPPED at max_points={adaptive_info['max_points']} before the tolerance, "
-           f"estimated error {adaptive_info['error_estimate']:.3g} G0") + ")",
         "qpcsim_version": __version__,
         "kwant_version": kwant.__version__,
         "numpy_version": np.__version__,
@@ -250,14 +278,7 @@ def assemble_result(spec, grid, results, executor_name: str,
         "lattice_error_estimate": json.dumps(jsonable(meta.get(
             "lattice_error_estimate", "not estimated: measure with qpcsim.lattice_error_estimate"))),
         "hopping_meV": device.t,
-    })
-    if adaptive_info is not None:
-        data.attrs["adaptive_converged"] = int(bool(adaptive_info["converged"]))
-        data.attrs["adaptive_error_estimate"] = float(adaptive_info["error_estimate"])
-        data.attrs["max_points"] = int(adaptive_info["max_points"])
-    result = SweepResult(data)
-    data.attrs["title"] = f"{device.name}: {result.caption()}"
-    return result
+    }
 
 
 def _geometry_source(meta) -> tuple[str, str]:
