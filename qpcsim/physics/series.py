@@ -23,12 +23,14 @@ import numpy as np
 
 from .. import validate as _validate
 from ..engine import DeviceRecipe, SweepSpec, make_executor
+from ..engine.executors import check_executor_args
 from ..engine.points import point_key, progress_bar
+from ..engine.result import run_metadata
 from ..engine.store import NoStore, Store
 from ..spectral import compute_spectrum, device_grid
 from .thermoelectric import thermoelectric
 
-__all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series"]
+__all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series", "series_hash"]
 
 #: Per-(point, temperature) variables: name -> (unit, long name).
 SERIES_VARIABLES = {
@@ -83,6 +85,28 @@ def _series_header(spec: SweepSpec, temperatures, grid) -> dict:
     return header
 
 
+def _prepare(spec: SweepSpec, temperatures):
+    """Checked temperatures (K) and the shared energy grid (None when the energy is swept)."""
+    if spec.adaptive is not None:
+        raise ValueError("a temperature series needs a grid sweep: adaptive sampling picks points "
+                         "for one conductance trace")
+    structural = spec.structural_names + sorted(spec.structural_fixed)
+    if structural:
+        raise ValueError(f"structural parameters {structural} are not allowed in a temperature "
+                         "series (each value rebuilds the system and its energy grid): build the "
+                         "device with them, or use qpcsim.sweep with a temperature axis")
+    temps = [float(_validate.positive("temperature", t, "K")) for t in np.atleast_1d(temperatures)]
+    if not temps:
+        raise ValueError("temperatures=[] is not allowed: give at least one temperature (K)")
+    if len(set(temps)) != len(temps):
+        raise ValueError(f"temperatures={temps} repeat a value")
+    grid = None
+    if not spec.energy_swept:
+        grid = device_grid(spec.device, spec.energy, temps,
+                           params=spec.device.resolve_params(spec.fixed))
+    return temps, grid
+
+
 def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None = None,
                            scheduler: str | None = None, store=None, progress: bool = True):
     """Run a grid :class:`SweepSpec` as a temperature series; return an ``xarray.Dataset``.
@@ -96,7 +120,8 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
     workers, scheduler
         As for :func:`qpcsim.sweep`.
     store : path, optional
-        Resumable JSON-lines store (the spectral data of each finished point).
+        Resumable SQLite store (:mod:`qpcsim.engine.store`; the spectral data of each
+        finished point), keyed by a header with the temperatures and the energy grid.
     progress : bool
         Progress bar.
 
@@ -106,28 +131,24 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
         The swept dimensions plus ``temperature`` for every entry of
         :data:`SERIES_VARIABLES`; ``spectrum_transmission`` (point x
         ``energy_node``) and ``spectrum_eigenvalues`` (point x ``energy_node``
-        x ``channel``) when the energy is not swept (one shared grid).
+        x ``channel``) when the energy is not swept (one shared grid). Attributes: the
+        provenance of :func:`qpcsim.engine.result.run_metadata` (``store_hash`` the series
+        header's, see :func:`series_hash`), ``temperatures_K``, ``solves_per_point``; saved
+        with :meth:`qpcsim.engine.SweepResult.save` it is read back by
+        :func:`qpcsim.load_result` (``qpcsim plot`` draws one curve per temperature).
     """
     import xarray as xr
 
-    if spec.adaptive is not None:
-        raise ValueError("a temperature series needs a grid sweep: adaptive sampling picks points "
-                         "for one conductance trace")
-    temps = [float(_validate.positive("temperature", t, "K")) for t in np.atleast_1d(temperatures)]
-    if not temps:
-        raise ValueError("temperatures=[] is not allowed: give at least one temperature (K)")
-    if len(set(temps)) != len(temps):
-        raise ValueError(f"temperatures={temps} repeat a value")
+    temps, grid = _prepare(spec, temperatures)
+    check_executor_args(workers, scheduler)      # before the store is opened
     device = spec.device
-    grid = None
-    if not spec.energy_swept:
-        grid = device_grid(device, spec.energy, temps, params=device.resolve_params(spec.fixed))
     points = list(itertools.product(*[spec.axes[n] for n in spec.names]))
     tasks = []
     for point in points:
         energy, _, method, params = spec.task(point)[:4]
         tasks.append((energy, params, method, grid, temps))
-    stored = Store(store, _series_header(spec, temps, grid)) if store is not None else NoStore()
+    header = _series_header(spec, temps, grid)
+    stored = Store(store, header) if store is not None else NoStore()
     done = stored.results()
     results = {point_key(p): done[point_key(p)] for p in points if point_key(p) in done}
     todo = [k for k, p in enumerate(points) if point_key(p) not in results]
@@ -175,11 +196,14 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
     data["temperature"].attrs["units"] = "K"
     if grid is not None:
         data["energy_node"].attrs["units"] = "meV"
+    provenance = run_metadata(spec, header)     # store_hash: the series header's
+    provenance.pop("temperature_K")             # the temperatures are an axis
     data.attrs.update({
         "title": f"qpcsim temperature series of {device.name}",
         "swept": json.dumps(list(dims)),
-        "energy_meV": float("nan") if spec.energy is None else float(spec.energy),
-        "device_fingerprint": device.fingerprint(),
+        **provenance,
+        "temperatures_K": json.dumps(temps),
+        "sampling": "uniform",
         "executor": ran_on,
         "grid": json.dumps(grid.describe() if grid is not None else "per point"),
         "solves_per_point": int(records[0]["solves"]),
@@ -188,9 +212,38 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
     return data
 
 
+def _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed):
+    temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    spec = SweepSpec.build(device, over, energy, float(temps.max()) if temps.size else 0.0,
+                           method=method, fixed=fixed, zeeman_from_B=zeeman_from_B)
+    return spec, temps
+
+
+def series_hash(device, over, energy: float | None = None, temperatures=(1.0,), *,
+                method: str = "auto", zeeman_from_B: bool = False, **fixed) -> str:
+    """The content hash that :func:`temperature_series` with these arguments records
+    (its store's header and the Dataset's ``store_hash``), computed without solving:
+    ``qpcsim sweep`` compares it with an existing ``--out`` before replacing it.
+
+    Parameters
+    ----------
+    device, over, energy, temperatures, method, zeeman_from_B, **fixed
+        As for :func:`temperature_series`.
+
+    Returns
+    -------
+    str
+        SHA-256 hex digest.
+    """
+    spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
+    temps, grid = _prepare(spec, temps)
+    return _series_header(spec, temps, grid)["hash"]
+
+
 def temperature_series(device, over, energy: float | None = None, temperatures=(1.0,), *,
                        workers: int | None = None, scheduler: str | None = None, store=None,
-                       progress: bool = True, method: str = "auto", **fixed):
+                       progress: bool = True, method: str = "auto", zeeman_from_B: bool = False,
+                       **fixed):
     """Conductance, thermopower, kappa, L/L0, Peltier and Johnson noise of a gate sweep at several
     temperatures, from one spectral sweep.
 
@@ -204,8 +257,9 @@ def temperature_series(device, over, energy: float | None = None, temperatures=(
         Fermi energy (meV), unless swept.
     temperatures : sequence of float
         Temperatures (K), each > 0.
-    workers, scheduler, store, progress, method, **fixed
-        As for :func:`qpcsim.sweep`.
+    workers, scheduler, store, progress, method, zeeman_from_B, **fixed
+        As for :func:`qpcsim.sweep` (``**fixed``: runtime parameters only; structural
+        ones are refused, build the device with them).
 
     Returns
     -------
@@ -218,8 +272,6 @@ def temperature_series(device, over, energy: float | None = None, temperatures=(
     ...                                temperatures=[0.5, 1, 2, 4])      # doctest: +SKIP
     >>> ds["conductance"].sel(temperature=1.0)                            # doctest: +SKIP
     """
-    temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
-    spec = SweepSpec.build(device, over, energy, float(temps.max()) if temps.size else 0.0,
-                           method=method, fixed=fixed)
+    spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
     return run_temperature_series(spec, temps, workers=workers, scheduler=scheduler, store=store,
                                   progress=progress)

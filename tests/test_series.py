@@ -1,0 +1,47 @@
+"""The temperature series (physics/series.py): its provenance, its hash, its refusals."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.physics.series import series_hash
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return qpcsim.load_geometry("qpc_saddle", a=10.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0)
+
+
+def test_series_dataset_is_a_loadable_result_with_provenance(tiny, tmp_path):
+    over = {"V0": [3.0, 4.5]}
+    ds = qpcsim.temperature_series(tiny, over, 8.0, [1.0, 2.0], workers=1, progress=False,
+                                   B=0.2)
+    assert ds.attrs["store_hash"] == series_hash(tiny, over, 8.0, [1.0, 2.0], B=0.2)
+    assert ds.attrs["store_hash"] != series_hash(tiny, over, 8.0, [1.0, 3.0], B=0.2)
+    assert ds.attrs["geometry"] == "qpc_saddle" and '"B": 0.2' in ds.attrs["device_parameters"]
+    assert "temperature_K" not in ds.attrs and ds.attrs["temperatures_K"] == "[1.0, 2.0]"
+    path = qpcsim.engine.SweepResult(ds).save(tmp_path / "s.nc")
+    back = qpcsim.load_result(path)
+    assert back.swept == ["V0"]
+    np.testing.assert_array_equal(back.conductance.values, ds["conductance"].values)
+    caption = back.caption()
+    assert "B = 0.2 T" in caption and "E = 8 meV" in caption and "T = " not in caption
+    # the field acts: the series at B = 0.2 T is not the one at B = 0
+    zero = qpcsim.temperature_series(tiny, over, 8.0, [1.0, 2.0], workers=1, progress=False)
+    assert np.abs(zero["conductance"].values - ds["conductance"].values).max() > 1e-6
+
+
+def test_series_refusals_leave_no_store(tiny, tmp_path):
+    store = tmp_path / "s.sqlite"
+    with pytest.raises(ValueError, match=r"structural parameters \['W'\] are not allowed in a "
+                                         "temperature series"):
+        qpcsim.temperature_series(tiny, {"W": [140.0, 150.0]}, 8.0, [1.0], workers=1,
+                                  progress=False, store=store)
+    with pytest.raises(ValueError, match=r"structural parameters \['W'\] are not allowed"):
+        qpcsim.temperature_series(tiny, {"V0": [3.0, 4.0]}, 8.0, [1.0], workers=1,
+                                  progress=False, store=store, W=140.0)
+    with pytest.raises(ValueError, match="workers=0 is not allowed: it must be a positive integer"):
+        qpcsim.temperature_series(tiny, {"V0": [3.0, 4.0]}, 8.0, [1.0], workers=0,
+                                  progress=False, store=store)
+    assert not store.exists()
