@@ -70,3 +70,36 @@ def test_device_figure_in_nm_with_gates_edge_and_fermi_contour():
     xy = gates[0].get_xy()
     assert xy[:, 0].min() == pytest.approx(-50.0) and xy[:, 1].min() == pytest.approx(100.0)
     assert "Vg = -1 V" in ax.get_title()
+
+
+def test_current_figure_in_nm_with_gates_and_the_2deg_edge():
+    from matplotlib.patches import Polygon
+
+    from qpcsim.plotting.spectral import current_figure
+    dev = qpcsim.load_geometry("qpc_split_gate", a=8.0, W=240.0, L=320.0)
+    cmap = qpcsim.current_density(dev, 8.0, Vg=-0.6)
+    fig = current_figure(dev, cmap, {"Vg": -0.6})
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "x (nm)" and ax.get_ylabel() == "y (nm)"
+    assert "|current density|" in fig.axes[1].get_ylabel()
+    gates = [p for p in ax.patches if isinstance(p, Polygon)]
+    assert len(gates) == 2
+    assert gates[0].get_xy()[:, 0].min() == pytest.approx(-50.0)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend == ["V = E_F (8 meV): 2DEG edge", "gates"]
+    jx, jy = cmap.site_current()
+    shown = np.asarray(ax.collections[0].get_array())
+    np.testing.assert_allclose(shown, np.hypot(jx, jy), atol=1e-15)
+    assert "lead 0 (all modes)" in ax.get_title() and "E = 8 meV" in ax.get_title()
+
+
+def test_temperature_series_figure_needs_one_swept_axis():
+    import xarray as xr
+
+    from qpcsim.plotting.spectral import plot_temperature_series
+    data = xr.Dataset({"conductance": (("V0", "B", "temperature"), np.zeros((2, 2, 2)))},
+                      coords={"V0": [1.0, 2.0], "B": [0.0, 1.0], "temperature": [1.0, 2.0]},
+                      attrs={"swept": '["V0", "B"]'})
+    with pytest.raises(ValueError, match=r"has dims \('V0', 'B', 'temperature'\)"):
+        plot_temperature_series(data)

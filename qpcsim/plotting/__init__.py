@@ -64,9 +64,12 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     """Figure of a sweep result.
 
     1-D: G vs the swept variable with integer gridlines and plateau labels,
-    above dG/dx (units G0 per unit of x). 2-D: side-by-side maps of G and of
-    dG/dx along the first swept axis (adaptive 2-D samples are interpolated
-    onto a 200 x 200 grid for the derivative).
+    above dG/dx (units G0 per unit of x); a temperature series
+    (:func:`qpcsim.temperature_series`, e.g. ``qpcsim sweep`` with a swept ``T``
+    and a gate): one curve per temperature
+    (:func:`qpcsim.plotting.spectral.plot_temperature_series`). 2-D:
+    side-by-side maps of G and of dG/dx along the first swept axis (adaptive
+    2-D samples are interpolated onto a 200 x 200 grid for the derivative).
 
     Parameters
     ----------
@@ -85,6 +88,9 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     data = result.data
     swept = result.swept
     g = data["conductance"]
+    if "temperature" in g.dims and "temperature" not in swept:
+        from .spectral import plot_temperature_series   # one curve per temperature
+        return plot_temperature_series(result, title=title, logx=logx, logy=logy)
     title = _title(result, title)
     if len(swept) == 1:
         name = swept[0]
