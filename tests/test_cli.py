@@ -144,3 +144,57 @@ def test_bad_sweeps_are_one_line(tmp_path, capsys, args, message):
                "--quiet", *args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+# ------------------------------------------- show --current and temperature series (issue)
+TINY = ["--set", "a=10", "--set", "W=150", "--set", "L=200", "--set", "hw_x=1.5",
+        "--set", "hw_y=3"]
+
+
+def tiny_device():
+    return qpcsim.load_geometry("qpc_saddle", a=10.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0)
+
+
+def _number_after(text, label):
+    return float(text.split(label, 1)[1].split(";")[0].split()[0])
+
+
+def test_show_current_draws_the_map_and_prints_the_transmission(tmp_path, capsys):
+    t = qpcsim.solve(tiny_device(), 8.0, V0=4.0).transmission
+    assert 0.5 < t < 3.5
+    for lead, sign in ((0, 1.0), (1, -1.0)):
+        out = tmp_path / f"current{lead}.png"
+        assert cli("show", "qpc_saddle", *TINY, "--set", "V0=4", "--current", "--energy", "8",
+                   "--lead", str(lead), "--out", str(out)) == 0
+        text = capsys.readouterr().out
+        assert f"from lead {lead}; transmission" in text
+        assert _number_after(text, "transmission") == pytest.approx(t, abs=1e-10)
+        assert _number_after(text, "current through x = 0:") == pytest.approx(sign * t, abs=1e-10)
+        assert out.read_bytes()[:4] == b"\x89PNG" and out.stat().st_size > 10_000
+    # one mode: its own sum_n |t_n0|^2, as qpcsim current prints it
+    cmap = qpcsim.current_density(tiny_device(), 8.0, mode=0, V0=4.0)
+    assert cli("show", "qpc_saddle", *TINY, "--set", "V0=4", "--current", "--energy", "8",
+               "--mode", "0", "--out", str(tmp_path / "m.png")) == 0
+    text = capsys.readouterr().out
+    assert "1 mode(s) from lead 0" in text
+    assert _number_after(text, "transmission") == pytest.approx(cmap.transmission[0], abs=1e-10)
+    # without --current: the device figure, as before (no current computed)
+    assert cli("show", "qpc_saddle", *TINY, "--energy", "8", "--out", str(tmp_path / "d.png")) == 0
+    text = capsys.readouterr().out
+    assert "transmission" not in text and "wrote" in text
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--current", "--energy", "8", "--mode", "50"],
+     "mode=50 is not allowed: lead 0 has 6 open mode(s) at 8 meV, use 0 .. 5"),
+    (["--current", "--energy", "8", "--lead", "2"], "lead=2 is not allowed: use 0 (left) or 1"),
+    (["--mode", "1"], "--mode 1 is not allowed without --current"),
+    (["--lead", "1", "--energy", "8"], "--lead 1 is not allowed without --current"),
+    (["--current"], "--current needs --energy"),
+])
+def test_show_current_bad_input_is_one_line(tmp_path, capsys, args, message):
+    out = tmp_path / "c.png"
+    assert cli("show", "qpc_saddle", *TINY, "--set", "V0=4", *args, "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()

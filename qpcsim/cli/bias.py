@@ -59,9 +59,41 @@ def _bias(args) -> int:
     return 0
 
 
-def _current(args) -> int:
+def current_map(device, energy: float, lead: int, mode: int | None, params: dict, out) -> object:
+    """Compute :func:`qpcsim.current_density`, print the injected modes, their transmission
+    and the current through x = 0 (equal to it: a check of current conservation), and draw
+    the map to ``out`` (:func:`qpcsim.plotting.spectral.plot_current`). Shared by
+    ``qpcsim current`` and ``qpcsim show --current``.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device.
+    energy : float
+        Fermi energy (meV).
+    lead : int
+        Injecting lead, 0 (left) or 1 (right).
+    mode : int or None
+        One incoming mode, or None for all.
+    params : dict
+        Runtime device parameters (units in ``device.units``).
+    out : path
+        Figure file, already checked (:func:`check_figure`).
+
+    Returns
+    -------
+    qpcsim.CurrentMap
+    """
     from ..physics.current import current_density
     from ..plotting.spectral import plot_current
+    cmap = current_density(device, energy, lead=lead, mode=mode, **params)
+    print(f"{len(cmap.modes)} mode(s) from lead {cmap.lead}; transmission "
+          f"{cmap.transmission.sum():.12f}; current through x = 0: {cmap.through(1e-9):.12f}")
+    print(f"wrote {plot_current(device, cmap, out, params)}")
+    return cmap
+
+
+def _current(args) -> int:
     out = check_figure(args.out, "--out")
     extra = parse_set(args.param)
     both = sorted(set(extra) & set(parse_set(args.set)))
@@ -70,10 +102,7 @@ def _current(args) -> int:
                          "(--set takes runtime parameters too)")
     device, params = load_with_set(args.geometry, args.set)
     params.update(extra)
-    cmap = current_density(device, args.energy, lead=args.lead, mode=args.mode, **params)
-    print(f"{len(cmap.modes)} mode(s) from lead {cmap.lead}; transmission "
-          f"{cmap.transmission.sum():.6f}; current through x = 0: {cmap.through(1e-9):.6f}")
-    print(f"wrote {plot_current(device, cmap, out, params)}")
+    current_map(device, args.energy, args.lead, args.mode, params, out)
     return 0
 
 
@@ -111,6 +140,7 @@ def register(sub) -> None:
                    help="runtime device parameter (same as --set), e.g. --param V0=4 (meV)")
     p.add_argument("--energy", type=float, required=True, help="Fermi energy (meV)")
     p.add_argument("--lead", type=int, default=0, help="injecting lead: 0 (left) or 1 (right)")
-    p.add_argument("--mode", type=int, default=None, help="one incoming mode (default: all)")
-    p.add_argument("--out", required=True, help="figure file (PNG)")
+    p.add_argument("--mode", type=int, default=None,
+                   help="one incoming mode, 0 .. open modes - 1 (default: all)")
+    p.add_argument("--out", required=True, help="figure file (PNG, PDF, SVG)")
     p.set_defaults(func=_current)

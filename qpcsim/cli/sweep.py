@@ -1,7 +1,8 @@
 """``qpcsim sweep``, ``qpcsim show`` and ``qpcsim plot``: thin wrappers over
 :func:`qpcsim.sweep`, :func:`qpcsim.plotting.plot_device` and
 :func:`qpcsim.plotting.plot_result`. Flags take the user's units (``qpcsim
-params GEOMETRY`` lists every parameter with its unit)."""
+params GEOMETRY`` lists every parameter with its unit). ``qpcsim show --current``
+draws the current map of :func:`qpcsim.current_density` (shared with ``qpcsim current``)."""
 from __future__ import annotations
 
 import json
@@ -14,6 +15,7 @@ from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepSpec, load_result, sweep
 from ..plotting import plot_device, plot_result, save_figure
 from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
+from .bias import current_map
 from .params import load_with_set
 
 _SWEEP_FORMS = ("NAME=START:STOP:NUM (linear), NAME=log:START:STOP:NUM (log spacing, START and "
@@ -92,8 +94,20 @@ def _sweep(args) -> int:
 
 def _show(args) -> int:
     check_figure(args.out, "--out")
+    if not args.current:
+        for flag, value in (("--lead", args.lead), ("--mode", args.mode)):
+            if value is not None:
+                raise ValueError(f"{flag} {value} is not allowed without --current (it selects "
+                                 "the injected states of the current map)")
+    elif args.energy is None:
+        raise ValueError("--current needs --energy (the Fermi energy of the scattering states, "
+                         "meV)")
     device, runtime = load_with_set(args.geometry, args.set)
     print(device)
+    if args.current:
+        current_map(device, args.energy, 0 if args.lead is None else args.lead, args.mode,
+                    runtime, args.out)
+        return 0
     fig = plot_device(device, energy=args.energy, **runtime)
     print(f"wrote {save_figure(fig, args.out)}")
     return 0
@@ -155,12 +169,26 @@ def register(sub) -> None:
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_sweep)
 
-    p = sub.add_parser("show", help="plot a geometry in nm: potential, 2DEG edge, leads, gates")
-    p.add_argument("geometry")
+    p = sub.add_parser("show", help="plot a geometry in nm: potential, 2DEG edge, leads, gates; "
+                                    "with --current, the current-density map",
+                       description="Draw the device in nm: the potential U (meV), the 2DEG "
+                       "edge, the leads, the gates and (with --energy) the E_F = U contour. "
+                       "With --current: the current density of the scattering states injected "
+                       "from one lead at --energy (as `qpcsim current`), |j| and streamlines "
+                       "under the gates' outline and the 2DEG edge V = E_F, with the "
+                       "transmission and the current through x = 0.")
+    p.add_argument("geometry", help="geometry file (or the name of a bundled one)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="parameter value (unit from `qpcsim params GEOMETRY`)")
     p.add_argument("--energy", type=float,
-                   help="Fermi energy (meV): draw the E_F = U contour (depletion edge)")
+                   help="Fermi energy (meV): draw the E_F = U contour (depletion edge); "
+                        "required with --current")
+    p.add_argument("--current", action="store_true",
+                   help="draw the current-density map (nm) of the states injected at --energy")
+    p.add_argument("--lead", type=int, default=None,
+                   help="with --current: injecting lead, 0 (left, default) or 1 (right)")
+    p.add_argument("--mode", type=int, default=None,
+                   help="with --current: one incoming mode, 0 .. open modes - 1 (default: all)")
     p.add_argument("--out", required=True, help="figure file (PNG, PDF, SVG)")
     p.set_defaults(func=_show)
 
