@@ -198,3 +198,106 @@ def test_show_current_bad_input_is_one_line(tmp_path, capsys, args, message):
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not out.exists()
+
+
+def _table(text):
+    """The series table printed by qpcsim sweep: {gate value: [G at each T]}."""
+    lines = text.split("conductance G (G0) per temperature:\n", 1)[1].splitlines()[1:]
+    return {float(line.split()[0]): [float(v) for v in line.split()[1:]] for line in lines
+            if line.strip()}
+
+
+def test_sweep_over_temperature_is_one_spectral_series(tmp_path, capsys, monkeypatch):
+    out, fig = tmp_path / "series.nc", tmp_path / "series.png"
+    args = ["sweep", "qpc_saddle", *TINY, "--sweep", "V0=3:6:5", "--sweep", "T=1,2",
+            "--energy", "8", "--workers", "1", "--quiet", "--out", str(out)]
+    assert cli(*args, "--plot", str(fig)) == 0
+    text = capsys.readouterr().out
+    dev = tiny_device()
+    gates = np.linspace(3.0, 6.0, 5)
+    expected = qpcsim.temperature_series(dev, {"V0": gates}, 8.0, [1.0, 2.0], workers=1,
+                                         progress=False)
+    result = qpcsim.load_result(out)
+    g = result.conductance
+    assert g.dims == ("V0", "temperature") and g.attrs["units"] == "G0"
+    np.testing.assert_array_equal(result["temperature"].values, [1.0, 2.0])
+    np.testing.assert_allclose(g.values, expected["conductance"].values, rtol=0, atol=1e-12)
+    assert np.ptp(g.values[:, 1] - g.values[:, 0]) > 1e-3       # temperature visibly acts
+    # the printed table is the saved one (12 decimals)
+    table = _table(text)
+    assert sorted(table) == pytest.approx(gates)
+    for k, v in enumerate(gates):
+        np.testing.assert_allclose(table[min(table, key=lambda x: abs(x - v))], g.values[k],
+                                   rtol=0, atol=1e-12)
+    # one point against a plain finite-T solve (on a step: G = 1.41 at T = 2 K)
+    single = qpcsim.solve(dev, 8.0, temperature=2.0, V0=3.75).conductance
+    assert 1.2 < single < 1.6
+    assert g.sel(V0=3.75, temperature=2.0).item() == pytest.approx(single, abs=1e-5)
+    solves = result.attrs["solves_per_point"]
+    assert solves > 10
+    assert (f"temperature series: 2 temperatures from one spectral sweep, {solves} solves "
+            "per point") in text
+    assert "5 points x 2 temperatures" in text
+    assert result.attrs["store_hash"] == expected.attrs["store_hash"]
+    assert "T = " not in result.caption() and "E = 8 meV" in result.caption()
+    assert fig.read_bytes()[:4] == b"\x89PNG"
+    # qpcsim plot reads it back: one curve per temperature, labelled in K
+    from qpcsim.plotting import plot_result
+    ax = plot_result(result).axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["T = 1 K", "T = 2 K"]
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), g.values[:, 1], atol=1e-15)
+    assert cli("plot", str(out), "--out", str(tmp_path / "p.png")) == 0
+    # the same command again resumes from the store: nothing recomputed, same file
+    assert (tmp_path / "series.nc.points.sqlite").exists()
+    from qpcsim.physics import series
+    monkeypatch.setattr(series, "compute_spectrum",
+                        lambda *a, **k: pytest.fail("a stored point was recomputed"))
+    assert cli(*args) == 0
+    np.testing.assert_array_equal(qpcsim.load_result(out).conductance.values, g.values)
+    capsys.readouterr()
+    # another temperature set is another sweep: its result is not overwritten without --force
+    other = [a if a != "T=1,2" else "T=1,3" for a in args]
+    assert cli(*other) == 2
+    assert "holds the result of a different sweep" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("temps, message", [
+    ("T=-1,2", "contains T=-1 K: a temperature sweep needs T > 0 K"),
+    ("T=0,1", "contains T=0 K: a temperature sweep needs T > 0 K"),
+    ("temperature=1,1", "1 is listed more than once"),
+])
+def test_sweep_bad_temperature_is_one_line(tmp_path, capsys, monkeypatch, temps, message):
+    from qpcsim.physics import series
+    monkeypatch.setattr(series, "compute_spectrum", lambda *a, **k: pytest.fail("solved"))
+    out = tmp_path / "r.nc"
+    assert cli("sweep", "qpc_saddle", *TINY, "--sweep", "V0=3:6:5", "--sweep", temps,
+               "--energy", "8", "--workers", "1", "--quiet", "--out", str(out)) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "r.nc.points.sqlite").exists()
+
+
+@pytest.mark.parametrize("extra, note", [
+    (["--sweep", "V0=3:6:5", "--adaptive", "0.01"], "temperature swept with --adaptive"),
+    (["--sweep", "W=150,160"], "temperature swept with W (each value rebuilds the system): each point is its own finite-T"),
+])
+def test_sweep_temperature_outside_a_series_keeps_the_engine(tmp_path, capsys, monkeypatch,
+                                                              extra, note):
+    """--adaptive and structural axes: each point a finite-T solve (qpcsim.sweep), said once."""
+    import qpcsim.cli.sweep as cli_sweep
+    from qpcsim.physics import series
+    calls = []
+
+    def fake_sweep(device, over, **kwargs):
+        calls.append((sorted(over), kwargs["temperature"]))
+        raise ValueError("stopped here")
+    monkeypatch.setattr(cli_sweep, "sweep", fake_sweep)
+    monkeypatch.setattr(series, "temperature_series", lambda *a, **k: pytest.fail("series"))
+    tiny = ["--set", "a=10", "--set", "L=200", "--set", "hw_x=1.5", "--set", "hw_y=3"]
+    if "--adaptive" in extra:
+        tiny += ["--set", "W=150"]
+    assert cli("sweep", "qpc_saddle", *tiny, *extra, "--sweep", "T=1,2", "--energy", "8",
+               "--workers", "1", "--out", str(tmp_path / "r.nc")) == 2
+    err = capsys.readouterr().err
+    assert note in err and "stopped here" in err
+    assert calls == [(sorted([extra[1].split("=")[0], "T"]), 0.0)]

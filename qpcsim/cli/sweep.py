@@ -1,8 +1,18 @@
 """``qpcsim sweep``, ``qpcsim show`` and ``qpcsim plot``: thin wrappers over
 :func:`qpcsim.sweep`, :func:`qpcsim.plotting.plot_device` and
 :func:`qpcsim.plotting.plot_result`. Flags take the user's units (``qpcsim
-params GEOMETRY`` lists every parameter with its unit). ``qpcsim show --current``
-draws the current map of :func:`qpcsim.current_density` (shared with ``qpcsim current``)."""
+params GEOMETRY`` lists every parameter with its unit).
+
+A sweep whose temperature (``T`` or ``temperature``, K) is swept together with
+a gate, field or energy axis on a grid runs as a temperature series
+(:func:`qpcsim.temperature_series`): one spectral sweep T_n(E) serves every
+temperature, stored in the resumable store, and the result holds G per
+(point, temperature). The generic engine (each point a finite-T solve) keeps
+the other cases: ``--adaptive`` (the learner samples the (gate, T) plane), a
+swept structural parameter (each value its own system and energy grid), and a
+temperature swept alone. T <= 0 is refused in every case (T = 0 is the plain
+sweep: leave T out). ``qpcsim show --current`` draws the current map of
+:func:`qpcsim.current_density` (shared with ``qpcsim current``)."""
 from __future__ import annotations
 
 import json
@@ -12,7 +22,8 @@ import sys
 import numpy as np
 
 from ..analysis import find_plateaus, plateau_resolution, plateau_table
-from ..engine import SweepSpec, load_result, sweep
+from ..engine import SweepResult, SweepSpec, load_result, sweep
+from ..engine.spec import TEMPERATURE_NAMES, structural_parameters
 from ..plotting import plot_device, plot_result, save_figure
 from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
 from .bias import current_map
@@ -43,6 +54,9 @@ def _sweep(args) -> int:
         raise ValueError(f"--max-points {args.max_points} is not allowed without --adaptive "
                          "(a grid sweep runs every point it is given)")
     max_points = 2000 if args.max_points is None else args.max_points
+    route = _temperature_route(device, over, args)
+    if route is not None:
+        return _temperature_series(args, device, over, fixed, route, out, old_hash, store)
     options = {"energy": args.energy, "temperature": args.temperature,
                "adaptive": args.adaptive, "adaptive_batch": args.adaptive_batch,
                "max_points": max_points, "zeeman_from_B": args.zeeman_from_B,
@@ -57,14 +71,7 @@ def _sweep(args) -> int:
                              "refusing to overwrite it (choose another path, or pass --force "
                              "to replace it)")
     if args.scheduler:
-        # A lost scheduler is reported in one line below; distributed's reconnect
-        # tracebacks from its background thread would bury it.
-        import logging
-
-        import distributed  # noqa: F401 - configures its loggers on import
-        for name in ["distributed", *logging.root.manager.loggerDict]:
-            if name.startswith("distributed"):
-                logging.getLogger(name).setLevel(logging.CRITICAL)
+        _quiet_distributed()
     result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
                    progress=not args.quiet, report=_report, **options, **fixed)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
@@ -90,6 +97,89 @@ def _sweep(args) -> int:
         if plateaus and diagnosis:
             print(f"note: {diagnosis}")
     return 0
+
+
+def _quiet_distributed() -> None:
+    """A lost scheduler is reported in one line; distributed's reconnect tracebacks
+    from its background thread would bury it."""
+    import logging
+
+    import distributed  # noqa: F401 - configures its loggers on import
+    for name in ["distributed", *logging.root.manager.loggerDict]:
+        if name.startswith("distributed"):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _temperature_route(device, over, args) -> str | None:
+    """The swept temperature's name when this sweep runs as a temperature series, else
+    None (the generic engine; a note says why when the temperature is swept)."""
+    names = [n for n in over if n in TEMPERATURE_NAMES and n not in device.defaults]
+    if len(names) != 1 or len(over) < 2:
+        return None       # not swept (two names are refused by the spec), or swept alone
+    structural = [n for n in over if n in structural_parameters(device)]
+    why = ("--adaptive (the learner samples the (parameter, T) plane)" if args.adaptive
+           is not None else f"{', '.join(structural)} (each value rebuilds the system)"
+           if structural else None)
+    if why is None:
+        return names[0]
+    if not args.quiet:
+        _report(f"temperature swept with {why}: each point is its own finite-T solve (a "
+                "temperature series from one spectral sweep needs a grid over runtime "
+                "parameters or the energy)")
+    return None
+
+
+def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) -> int:
+    """``qpcsim sweep`` with a swept temperature: :func:`qpcsim.temperature_series`."""
+    from ..physics import series
+    # The request as a plain sweep first: the same one-line refusals (T <= 0,
+    # --temperature with a swept T, unknown names, energies, three axes, --adaptive-batch).
+    SweepSpec.build(device, over, args.energy, args.temperature, fixed=fixed,
+                    adaptive_batch=args.adaptive_batch, zeeman_from_B=args.zeeman_from_B,
+                    max_rebuilds=args.max_rebuilds)
+    temps = over[tname]
+    rest = {n: v for n, v in over.items() if n != tname}
+    options = {"zeeman_from_B": args.zeeman_from_B, **fixed}
+    if old_hash is not None and series.series_hash(device, rest, args.energy, temps,
+                                                   **options) != old_hash:
+        raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
+                         "refusing to overwrite it (choose another path, or pass --force "
+                         "to replace it)")
+    if args.scheduler:
+        _quiet_distributed()
+    data = series.temperature_series(device, rest, args.energy, temps, workers=args.workers,
+                                     scheduler=args.scheduler, store=store,
+                                     progress=not args.quiet, **options)
+    data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
+    result = SweepResult(data)
+    result.save(out)
+    points = int(data["conductance"].size) // len(temps)
+    print(f"wrote {out} ({points} points x {len(temps)} temperatures, executor "
+          f"{data.attrs['executor']}, sampling {data.attrs['sampling']})")
+    print(f"temperature series: {len(temps)} temperatures from one spectral sweep, "
+          f"{data.attrs['solves_per_point']} solves per point")
+    print(f"fixed: {result.caption()}")
+    if args.plot:
+        fig = plot_result(result, logx=args.logx, logy=args.logy)
+        print(f"wrote {save_figure(fig, args.plot)}")
+    print(series_table(data))
+    return 0
+
+
+def series_table(data) -> str:
+    """The conductance of a temperature series, one column per temperature (G0, 12
+    decimals: the saved values to 1e-12)."""
+    g = data["conductance"]
+    name = [d for d in g.dims if d != "temperature"][0]
+    unit = data[name].attrs.get("units", "")
+    temps = data["temperature"].values
+    head = f"{name} ({unit})" if unit else name
+    lines = ["conductance G (G0) per temperature:",
+             f"{head:>14}" + "".join(f"{f'T = {t:g} K':>18}" for t in temps)]
+    values = g.transpose(name, "temperature").values
+    for x, row in zip(data[name].values, values):
+        lines.append(f"{x:>14.6g}" + "".join(f"{v:>18.12f}" for v in row))
+    return "\n".join(lines)
 
 
 def _show(args) -> int:
@@ -133,7 +223,10 @@ def register(sub) -> None:
                        "Every parameter can be held fixed (--set) or swept (--sweep) the same way: "
                        "gate parameters, B and E_Z (no rebuild), energy/E (meV), temperature/T (K), "
                        "and structural parameters such as W or gap (one rebuild per value). "
-                       "`qpcsim params GEOMETRY` lists them with their units. "
+                       "`qpcsim params GEOMETRY` lists them with their units. A temperature "
+                       "swept with a gate/field/energy axis on a grid (T > 0 K each) is a "
+                       "temperature series: one spectral sweep serves every temperature "
+                       "(with --adaptive or a structural axis, each point is a finite-T solve). "
                        "Interrupted runs resume from OUT.points.sqlite (a locked, checksummed store).")
     p.add_argument("geometry", help="geometry file (or the name of a bundled one)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
