@@ -39,7 +39,7 @@ from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
 from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from . import spectral  # noqa: E402
 from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
-from .physics.bias import bias_map, diamond_spacings  # noqa: E402
+from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E402
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
 from .physics.series import temperature_series  # noqa: E402
@@ -63,5 +63,5 @@ __all__ = [
     "lattice_error_estimate", "LatticeError",
     "budget", "sanity", "PhysicsWarning", "StoreWarning",
     "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
-    "diamond_spacings", "current_density", "CurrentMap", "temperature_series",
+    "diamond_spacings", "with_bias_drop", "current_density", "CurrentMap", "temperature_series",
 ]

@@ -2,6 +2,8 @@
 bias maps, the CLI."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -115,6 +117,44 @@ def test_cli_bias_prints_spacings(tmp_path, capsys):
     assert code == 0 and values and np.allclose(values, HW_Y, rtol=0.05)
 
 
+def test_cli_bias_drop_model_and_store(tmp_path, capsys):
+    """--drop-fraction/--drop-length select the ramp (printed, and in the NetCDF attrs); the
+    map is kept in OUT.points.sqlite by default and a rerun takes every point from it; a
+    different map on that store, or a bad drop, exits 2 with one line."""
+    import xarray as xr
+    out, nc = tmp_path / "map.png", tmp_path / "map.nc"
+    args = ["bias", "qpc_saddle", "--set", "a=5", "--set", "W=150", "--set", "L=200",
+            "--set", "hw_x=1.0", "--set", "hw_y=3", "--sweep", "V0=3:5:3", "--bias", "-1:1:3",
+            "--energy", "8", "--workers", "1", "--resolution", "0.8", "--drop-fraction", "0.5",
+            "--drop-length", "150", "--out", str(out), "--data", str(nc)]
+    assert main(args) == 0
+    text = capsys.readouterr().out
+    assert "bias model: drop_fraction=0.5 of V_sd inside the device, linear over " \
+           "drop_length=150 nm" in text
+    assert (tmp_path / "map.png.points.sqlite").exists() and "every point computed" in text
+    with xr.open_dataset(nc, engine="h5netcdf") as data:
+        assert data.attrs["drop_fraction"] == 0.5 and data.attrs["drop_length_nm"] == 150.0
+        first = data["differential_conductance"].values
+    assert main(args + ["--force"]) == 0
+    assert "9 finished point(s) reused" in capsys.readouterr().out
+    with xr.open_dataset(nc, engine="h5netcdf") as data:
+        assert np.array_equal(data["differential_conductance"].values, first)
+    changed = [a if a != "0.5" else "0.25" for a in args] + ["--force"]
+    assert main(changed) == 2
+    err = capsys.readouterr().err
+    assert "was written for a different sweep" in err and len(err.strip().splitlines()) == 1
+    for flag, value, message in (("--drop-fraction", "1.5", "drop_fraction=1.5 is not allowed"),
+                                 ("--drop-length", "300", "drop_length=300.0 nm is not allowed")):
+        bad = list(args)
+        bad[bad.index(flag) + 1] = value
+        bad[bad.index("--out") + 1] = str(tmp_path / "other.png")
+        bad[bad.index("--data") + 1] = str(tmp_path / "other.nc")
+        assert main(bad) == 2
+        err = capsys.readouterr().err
+        assert message in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "other.png.points.sqlite").exists()
+
+
 @pytest.mark.parametrize("extra, message", [
     (["--sweep", "B=0:1:2"], "--sweep is given 2 times: a bias map sweeps one gate parameter"),
     (["--data", "{out}"], "--out and --data name the same file"),
@@ -142,3 +182,247 @@ def test_cli_bias_and_current_hold_runtime_parameters_with_set(tmp_path, capsys)
     assert main(["current", *geometry, "--set", "V0=4", "--param", "V0=5", "--energy", "8",
                  "--out", str(tmp_path / "c.png")]) == 2
     assert "['V0'] given with both --set and --param" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- the drop inside the device
+ETA, L_DROP = 0.7, 120.0
+
+
+def _hand_ramped(device, eta, length):
+    """The ramped landscape written out by hand, as an independent Device: U_V(x) =
+    -eta V_sd clip(x / L, -1/2, 1/2) (meV, V_sd in mV), +eta eV/2 on the left (the source,
+    mu_L = mu + eV/2) for V_sd > 0."""
+    base = device.potential
+
+    def potential(x, y, V0=4.0, hw_x=1.0, hw_y=3.0, V_sd=0.0):
+        return base(x, y, V0=V0, hw_x=hw_x, hw_y=hw_y) - eta * V_sd * np.clip(x / length,
+                                                                            -0.5, 0.5)
+    return qpcsim.Device(width=device.width, length=device.length, a=device.a,
+                         potential=potential, params={"V0": 4.0, "hw_x": 1.0, "hw_y": HW_Y})
+
+
+def _brute_current(hand, device, energy, bias, max_panel, **params):
+    """I (nA) at T = 0: qpcsim.solve at the Gauss-Legendre nodes of the bias window, summed."""
+    from qpcsim.units import E_CHARGE, H_PLANCK
+    grid = device_grid(device, energy, [0.0], bias=abs(bias), params=device.resolve_params(params),
+                       max_panel=max_panel)
+    t = np.array([qpcsim.solve(hand, e, V_sd=bias, **params).transmission for e in grid.nodes])
+    return np.sign(bias) * np.sum(grid.weights * t) * 2 * E_CHARGE / H_PLANCK * 1e-3 * E_CHARGE \
+        * 1e9
+
+
+def test_drop_fraction_zero_is_the_symmetric_model_bit_for_bit(adiabatic_saddle):
+    """eta = 0 (with any valid drop_length) runs today's model: one spectrum per gate point,
+    the same floats as the spectrum's own integrals (array_equal)."""
+    gates, biases = [3.0, 4.5], np.linspace(-1, 1, 5)
+    for temperature in (0.0, 1.0):
+        plain = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, energy=8.0,
+                                temperature=temperature, max_panel=0.5)
+        zero = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, energy=8.0,
+                               temperature=temperature, max_panel=0.5, drop_fraction=0.0,
+                               drop_length=50.0)
+        grid = device_grid(adiabatic_saddle, 8.0, [temperature], bias=1.0, max_panel=0.5,
+                           params=adiabatic_saddle.resolve_params({}))
+        for k, v in enumerate(gates):
+            spec = compute_spectrum(adiabatic_saddle, grid, adiabatic_saddle.resolve_params(
+                {"V0": v}))
+            didv = differential_conductance(spec, biases, temperature)
+            cur = np.array([current(spec, b, temperature) for b in biases]) * 1e9
+            for data in (plain, zero):
+                assert np.array_equal(data["differential_conductance"].values[k], didv)
+                assert np.array_equal(data["current"].values[k], cur)
+                assert np.array_equal(data["spectrum_transmission"].values[k], spec.transmission)
+        assert zero.attrs["bias_model"] == "symmetric drop" and zero.attrs["drop_fraction"] == 0
+        assert zero.attrs["solves_per_point"] == grid.size
+
+
+def test_ramp_landscape_and_its_sign(adiabatic_saddle):
+    """U_V = +eta eV/2 on the left (source) end and -eta eV/2 on the right for V_sd > 0, linear
+    over L_drop about x = 0, flat beyond; the device's own potential underneath unchanged."""
+    ramped = qpcsim.physics.bias.with_bias_drop(adiabatic_saddle, ETA, L_DROP)
+    assert ramped.defaults["V_sd"] == 0.0 and ramped.units["V_sd"] == "mV"
+    assert ramped.metadata["bias_drop"]["base_fingerprint"] == adiabatic_saddle.fingerprint()
+    x = np.array([-100.0, -L_DROP / 2, -30.0, 0.0, 30.0, L_DROP / 2, 100.0])
+    y = np.full_like(x, 10.0)
+    shift = ramped.potential_at(x, y, {"V0": 4.0, "V_sd": 2.0}) \
+        - adiabatic_saddle.potential_at(x, y, {"V0": 4.0})
+    np.testing.assert_allclose(shift, [0.7, 0.7, 0.35, 0.0, -0.35, -0.7, -0.7], atol=1e-12)
+    assert np.array_equal(ramped.potential_at(x, y, {"V0": 4.0}),
+                          adiabatic_saddle.potential_at(x, y, {"V0": 4.0}))
+    narrow = qpcsim.Device(width=100.0, length=60.0, a=5.0, lead_width=(50.0, 30.0),
+                           lead_center=(10.0, -20.0))
+    assert qpcsim.physics.bias.with_bias_drop(narrow, 1.0).lead_windows == narrow.lead_windows
+
+
+def test_drop_current_equals_independent_solves(adiabatic_saddle):
+    """eta > 0: I(V) equals qpcsim.solve on the hand-written ramped potential at the window's
+    quadrature nodes within 1e-8 (relative; measured 6e-11), and dI/dV equals the centred
+    difference of those brute-force currents (h = 1e-4 mV) within 1e-6 G0 on a 0.2 meV grid
+    (measured 9e-8; it is the grid's interpolant error, 5e-6 G0 at the 0.5 meV panels)."""
+    hand = _hand_ramped(adiabatic_saddle, ETA, L_DROP)
+    biases = [-1.3, 0.4, 1.3]
+    data = qpcsim.bias_map(adiabatic_saddle, {"V0": [4.0]}, biases, energy=8.0, max_panel=0.2,
+                           drop_fraction=ETA, drop_length=L_DROP)
+    assert data.attrs["drop_fraction"] == ETA and data.attrs["drop_length_nm"] == L_DROP
+    for j, v in enumerate(biases):
+        brute = _brute_current(hand, adiabatic_saddle, 8.0, v, 0.2, V0=4.0)
+        assert data["current"].values[0, j] == pytest.approx(brute, rel=1e-8)
+    h = 1e-4
+    slope = (_brute_current(hand, adiabatic_saddle, 8.0, 1.3 + h, 0.2, V0=4.0)
+             - _brute_current(hand, adiabatic_saddle, 8.0, 1.3 - h, 0.2, V0=4.0)) / (2 * h)
+    slope *= 1e-9 / 1e-3 / qpcsim.G0_SIEMENS            # nA/mV -> G0
+    assert data["differential_conductance"].values[0, 2] == pytest.approx(slope, abs=1e-6)
+
+
+def test_drop_on_a_mirror_symmetric_saddle(adiabatic_saddle):
+    """The saddle is x-mirror symmetric and the ramp antisymmetric about its centre, so
+    T(E; -V) = T(E; V): dI/dV even and I odd in V within 1e-8 (measured 5e-12 G0); at small V
+    dI/dV = G(E_F) within 1e-4 G0 (measured 1.6e-5); at V = 1 mV the ramp changes dI/dV by
+    more than 1e-3 G0 against the symmetric drop (measured 8e-3 on the first riser)."""
+    gates = [3.0, 4.0, 5.0]
+    biases = np.array([-1.0, -0.5, -0.01, 0.0, 0.01, 0.5, 1.0])
+    ramp = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, energy=8.0, max_panel=0.5,
+                           drop_fraction=0.5)
+    flat = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, energy=8.0, max_panel=0.5)
+    g, cur = ramp["differential_conductance"].values, ramp["current"].values
+    np.testing.assert_allclose(g, g[:, ::-1], atol=1e-8)
+    np.testing.assert_allclose(cur, -cur[:, ::-1], atol=1e-8 * np.abs(cur).max())
+    linear = [qpcsim.solve(adiabatic_saddle, 8.0, V0=v).conductance for v in gates]
+    for j in (2, 3, 4):
+        np.testing.assert_allclose(g[:, j], linear, atol=1e-4)
+    assert np.abs(g[:, -1] - flat["differential_conductance"].values[:, -1]).max() > 1e-3
+    assert ramp.attrs["solves_per_point"] > flat.attrs["solves_per_point"]
+
+
+def test_drop_sign_moves_an_off_centre_barrier():
+    """A saddle at x_b = -60 nm (on the source side) is raised by U_V(x_b) = -eta V x_b / L_drop
+    = +0.1 meV at V_sd = +0.5 mV (eta = 1, L_drop = 300 nm) and lowered at -0.5 mV: on the
+    riser, G(V0; V_sd) equals the unbiased G(V0 + U_V(x_b)) within 7 % of the shift (measured
+    3-6 %); the opposite sign would be off by the whole shift, twice over. The map is then
+    asymmetric in V."""
+    from qpcsim.physics.bias import with_bias_drop
+    from qpcsim.potentials import flat_top_window, harmonic_curvature
+    xb, cx, cy = -60.0, harmonic_curvature(1.0), harmonic_curvature(3.0)
+
+    def potential(x, y, V0=6.5):
+        s = x - xb
+        return flat_top_window(s, 20.0, 50.0) * (V0 - cx * s**2 + cy * y**2)
+    dev = qpcsim.Device(width=150.0, length=300.0, a=5.0, potential=potential,
+                        units={"V0": "meV"})
+    ramped = with_bias_drop(dev, 1.0, 300.0)
+    for bias in (0.5, -0.5):
+        u = -1.0 * bias * xb / 300.0
+        for v0 in (6.3, 6.5, 6.7):
+            g = qpcsim.solve(ramped, 8.0, V0=v0, V_sd=bias).conductance
+            g0 = qpcsim.solve(dev, 8.0, V0=v0).conductance
+            shifted = qpcsim.solve(dev, 8.0, V0=v0 + u).conductance
+            assert abs(g - g0) > 0.03
+            assert abs(g - shifted) <= 0.07 * abs(g - g0)
+    data = qpcsim.bias_map(dev, {"V0": [6.5]}, [-0.5, 0.5], energy=8.0, drop_fraction=1.0,
+                           max_panel=0.5)
+    low, high = data["differential_conductance"].values[0]
+    assert low - high > 0.1         # V > 0 raises the barrier: less current
+
+
+def test_drop_map_on_worker_processes_is_bit_identical(adiabatic_saddle):
+    """The ramped device travels to worker processes (pickled by value in its DeviceRecipe):
+    two workers give the serial floats."""
+    kwargs = dict(energy=8.0, max_panel=0.8, drop_fraction=0.5, drop_length=150.0)
+    serial = qpcsim.bias_map(adiabatic_saddle, {"V0": [3.0, 5.0]}, [-1.0, 1.0], workers=1,
+                             **kwargs)
+    pooled = qpcsim.bias_map(adiabatic_saddle, {"V0": [3.0, 5.0]}, [-1.0, 1.0], workers=2,
+                             **kwargs)
+    for name in ("differential_conductance", "current"):
+        assert np.array_equal(serial[name].values, pooled[name].values)
+
+
+def test_drop_bad_input(adiabatic_saddle):
+    from qpcsim.physics.bias import with_bias_drop
+    run = dict(energy=8.0, max_panel=0.8)
+    for value in (-0.1, 1.5, True, float("nan")):
+        with pytest.raises(ValueError, match="drop_fraction=.* is not allowed"):
+            qpcsim.bias_map(adiabatic_saddle, {"V0": [4.0]}, [0.5], drop_fraction=value, **run)
+    for value in (0.0, -5.0, 250.0):
+        with pytest.raises(ValueError, match=r"drop_length=.* nm is not allowed: it must lie in "
+                                             r"\(0, 200\] nm"):
+            qpcsim.bias_map(adiabatic_saddle, {"V0": [4.0]}, [0.5], drop_fraction=0.5,
+                            drop_length=value, **run)
+
+    class Probed(qpcsim.Device):
+        pass
+    sub = Probed(width=50.0, length=50.0, a=5.0)
+    with pytest.raises(ValueError, match="not allowed on a Probed .a Device subclass"):
+        qpcsim.bias_map(sub, {"B": [0.0]}, [0.5], drop_fraction=0.5, energy=8.0)
+    ramped = with_bias_drop(adiabatic_saddle, 0.5)
+    with pytest.raises(ValueError, match="already has a parameter 'V_sd'"):
+        with_bias_drop(ramped, 0.5)
+    with pytest.raises(ValueError, match="needs|is not allowed with drop_fraction > 0"):
+        with_bias_drop("not a device", 0.5)
+
+
+# ---------------------------------------------------------------- the resumable store
+@pytest.mark.parametrize("eta", [0.0, 0.5])
+def test_bias_map_store_resumes_and_refuses_another_map(adiabatic_saddle, tmp_path, monkeypatch,
+                                                        eta):
+    """A map with store= keeps every finished point: a run interrupted after two points resumes
+    computing exactly the missing ones, a rerun computes nothing and returns the same floats,
+    and the store of another map (other biases, drop model) is refused in one line."""
+    import sqlite3
+
+    import qpcsim.spectral
+    store = tmp_path / "map.sqlite"
+    gates, biases = [3.0, 4.0, 5.0], [-1.0, 0.0, 1.0]
+    kwargs = dict(energy=8.0, max_panel=0.8, drop_fraction=eta)
+    fresh = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, **kwargs)
+    points = [(g,) for g in gates] if eta == 0 else [(g, b) for g in gates for b in biases]
+
+    def spectra(point):        # per stored point: one (eta = 0, or V = 0), else V +- delta
+        return 1 if eta == 0 or point[1] == 0 else 2
+    real = qpcsim.spectral.compute_spectrum
+    calls = []
+
+    def counted(*args, **kw):
+        if limit is not None and len(calls) == limit:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(*args, **kw)
+    monkeypatch.setattr(qpcsim.spectral, "compute_spectrum", counted)
+    limit = 2
+    with pytest.raises(KeyboardInterrupt):
+        qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)
+    with sqlite3.connect(store) as db:
+        kept = {tuple(json.loads(k)) for (k,) in db.execute("SELECT key FROM records")}
+    assert 0 < len(kept) < len(points) and kept <= set(points)
+    limit, calls[:] = None, []
+    resumed = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)
+    assert len(calls) == sum(spectra(p) for p in points if p not in kept)
+    assert resumed.attrs["points_from_store"] == len(kept)
+    calls.clear()
+    again = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)
+    assert calls == [] and again.attrs["points_from_store"] == len(points)
+    for name in ("differential_conductance", "current", "transconductance"):
+        assert np.array_equal(again[name].values, fresh[name].values)
+        assert np.array_equal(resumed[name].values, fresh[name].values)
+    if eta == 0:
+        assert np.array_equal(again["spectrum_transmission"].values,
+                              fresh["spectrum_transmission"].values)
+    for other in ({"biases": [-1.0, 1.0]}, {"drop_fraction": 0.25}, {"temperature": 0.5}):
+        args = {"biases": biases, **kwargs, **other}
+        with pytest.raises(ValueError, match="was written for a different sweep"):
+            qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, store=store, **args)
+    assert calls == []
+
+
+def test_drop_differential_conductance_at_finite_temperature(adiabatic_saddle):
+    """At T = 1 K the drop model's dI/dV (the exact Fermi-window term plus the dT/dV term)
+    equals the centred difference of its own I(V +- 1e-3 mV) within 1e-6 G0 (measured 1e-7,
+    the two bias windows' quadrature differences), and stays even in V on the symmetric saddle
+    within 1e-8."""
+    h = 1e-3
+    biases = [1.0 - h, 1.0, 1.0 + h, -1.0]
+    data = qpcsim.bias_map(adiabatic_saddle, {"V0": [4.0]}, biases, 8.0, temperature=1.0,
+                           drop_fraction=0.6, max_panel=0.5)
+    g, cur = data["differential_conductance"].values, data["current"].values
+    slope = (cur[:, 2] - cur[:, 0]) / (2 * h) * 1e-9 / 1e-3 / qpcsim.G0_SIEMENS
+    np.testing.assert_allclose(g[:, 1], slope, atol=1e-6)
+    np.testing.assert_allclose(g[:, 1], g[:, 3], atol=1e-8)

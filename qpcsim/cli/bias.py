@@ -28,8 +28,10 @@ def _bias(args) -> int:
     from ..physics.bias import bias_map, diamond_spacings
     from ..plotting.spectral import plot_bias_map
     # Every output is checked before any work (as `qpcsim sweep` does).
-    check_distinct(out=args.out, data=args.data)
+    store = args.store or str(args.out) + ".points.sqlite"
+    check_distinct(out=args.out, data=args.data, store=store)
     out = check_figure(args.out, "--out", force=args.force)
+    check_writable(store, "--store")
     if args.data:
         check_writable(args.data, "--data")
         if Path(args.data).exists() and not args.force:
@@ -42,9 +44,15 @@ def _bias(args) -> int:
     biases = _parse_bias(args.bias)
     device, fixed = load_with_set(args.geometry, args.set)
     data = bias_map(device, {name: values}, biases, args.energy, args.temperature,
-                    workers=args.workers, max_panel=args.resolution, **fixed)
+                    workers=args.workers, max_panel=args.resolution,
+                    drop_fraction=args.drop_fraction, drop_length=args.drop_length,
+                    store=store, **fixed)
+    print(f"bias model: {data.attrs['bias_model']}")
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
-          f"solves per gate point (symmetric drop)")
+          f"solves per gate point")
+    reused = data.attrs["points_from_store"]
+    print(f"store {store}: " + (f"{reused} finished point(s) reused" if reused else
+                                "every point computed and kept"))
     if args.data:
         data.to_netcdf(args.data, engine="h5netcdf")
         print(f"wrote {args.data}")
@@ -108,8 +116,11 @@ def _current(args) -> int:
 
 def register(sub) -> None:
     p = sub.add_parser("bias", help="finite-bias dI/dV map (diamonds) and subband spacings",
-                       description="dI/dV(gate, V_sd) with a symmetric bias drop, one spectral "
-                       "solve per gate point; prints the subband spacings read off the diamonds.")
+                       description="dI/dV(gate, V_sd) with mu_L,R = mu +- eV/2: the symmetric "
+                       "drop (one spectral solve per gate point) or, with --drop-fraction ETA, a "
+                       "linear ramp of ETA*eV inside the device (re-solved per bias point); "
+                       "prints the subband spacings read off the diamonds. Interrupted maps "
+                       "resume from OUT.points.sqlite (a locked, checksummed store).")
     p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter, in the units of its DEFAULTS (nm, meV, V, T)")
@@ -121,9 +132,17 @@ def register(sub) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="temperature (K)")
     p.add_argument("--resolution", type=float, default=None, metavar="MEV",
                    help="largest energy panel of T(E) (meV; default 0.4)")
+    p.add_argument("--drop-fraction", dest="drop_fraction", type=float, default=0.0,
+                   metavar="ETA", help="fraction of eV that drops inside the device as a linear "
+                   "ramp, +ETA*eV/2 on the source (left) side (0 <= ETA <= 1; default 0: the "
+                   "symmetric drop)")
+    p.add_argument("--drop-length", dest="drop_length", type=float, default=None, metavar="NM",
+                   help="length of the ramp about the device centre (nm; default the device "
+                   "length)")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")
+    p.add_argument("--store", help="resume store (default OUT.points.sqlite)")
     p.add_argument("--force", action="store_true",
                    help="replace an existing --data file or a non-figure --out")
     p.set_defaults(func=_bias)

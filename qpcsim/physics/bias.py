@@ -1,19 +1,50 @@
 """Finite source-drain bias: I(V_sd), dI/dV and the subband diamonds.
 
-Landauer current with a symmetric drop, mu_L,R = mu +- eV/2:
+Landauer current with mu_L,R = mu +- eV/2 (lead 0 on the left is the source
+for V > 0):
 
-    I(V) = g_s (e/h) int T(E) [f_L(E) - f_R(E)] dE,
-    dI/dV = g_s (e^2/h) int T(E) [-(f_L' + f_R')/2] dE,
+    I(V) = g_s (e/h) int T(E; V) [f_L(E) - f_R(E)] dE.
 
-(= (T(mu + eV/2) + T(mu - eV/2))/2 in G0 at T = 0). Bias model: the landscape
-inside the device stays at the mean of the two electrochemical potentials (the
-symmetric drop), so T(E) does not depend on V and every bias value is an
-integral over one :class:`~qpcsim.spectral.Spectrum` per gate point (no new
-solves). The half plateaus (n + 1/2) G0 appear when eV exceeds a subband
-spacing (Patel et al., PRB 44, 13549 (1991)); :func:`diamond_spacings` reads
-the spacings off the diamonds' vertices.
+Two bias models (``drop_fraction`` eta):
+
+* **symmetric drop** (eta = 0, the default): the landscape inside the device
+  stays at the mean of the two electrochemical potentials, so T(E) does not
+  depend on V,
+
+      dI/dV = g_s (e^2/h) int T(E) [-(f_L' + f_R')/2] dE
+
+  (= (T(mu + eV/2) + T(mu - eV/2))/2 in G0 at T = 0), and every bias value is
+  an integral over one :class:`~qpcsim.spectral.Spectrum` per gate point (no
+  new solves).
+* **drop inside the device** (0 < eta <= 1, :func:`with_bias_drop`): a part
+  eta of the bias drops linearly across the constriction. The potential energy
+  of an electron gets the ramp
+
+      U_V(x) = -eta e V clip((x - x_c) / L_drop, -1/2, 1/2),   x_c = 0,
+
+  i.e. +eta eV/2 on the source (left) side, where mu_L = mu + eV/2 is higher,
+  and -eta eV/2 on the drain side; the leads stay at the mean (V = 0 there),
+  so the rest, (1 - eta) eV, drops at the contacts. T(E; V) now depends on V:
+  each (gate, bias) point is re-solved on its own bias window, and
+
+      dI/dV = g_s (e^2/h) { int T(E; V) [-(f_L' + f_R')/2] dE
+                            + int dT(E; V)/dV [f_L - f_R] dE },
+
+  the first term exact on the spectrum at V, the second with dT/dV from the
+  spectra at V +- delta (central difference, :data:`DIDV_STEP` = 1e-4 mV:
+  truncation delta^2/6 d^3T/dV^3 and roundoff ~1e-13/delta, below 1e-8 G0 in
+  the tests); I(V) and the first term use (T(V + delta) + T(V - delta))/2 =
+  T(V) + O(delta^2). Cost: two spectra per bias point instead of one per
+  gate point.
+
+The half plateaus (n + 1/2) G0 appear when eV exceeds a subband spacing (Patel
+et al., PRB 44, 13549 (1991)); :func:`diamond_spacings` reads the spacings off
+the diamonds' vertices. :func:`bias_map` keeps each finished point in the
+resumable SQLite store (``store=``) and resumes from it.
 """
 from __future__ import annotations
+
+import json
 
 import numpy as np
 
@@ -21,9 +52,14 @@ from .. import validate as _validate
 from ..spectral.grid import fermi, fermi_window
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
-__all__ = ["bias_map", "current", "diamond_spacings", "differential_conductance"]
+__all__ = ["BIAS_PARAM", "DIDV_STEP", "BiasDropPotential", "bias_map", "check_drop", "current",
+           "diamond_spacings", "differential_conductance", "drop_point", "with_bias_drop"]
 
 _MEV_J = 1e-3 * E_CHARGE
+#: Runtime parameter of a device from :func:`with_bias_drop`: the source-drain bias (mV).
+BIAS_PARAM = "V_sd"
+#: Half-step (mV) of the central difference dT(E; V)/dV in the drop model's dI/dV.
+DIDV_STEP = 1e-4
 
 
 def _check_window(spectrum, mu, biases):
@@ -71,6 +107,165 @@ def differential_conductance(spectrum, biases, temperature: float = 0.0,
     return spectrum.spin_factor * out
 
 
+# ---------------------------------------------------------------- the drop inside the device
+class BiasDropPotential:
+    """The potential of a device plus the bias ramp U_V(x) (meV), V_sd in mV.
+
+    ``U_V(x) = -drop_fraction * V_sd * clip(x / drop_length, -1/2, 1/2)``: x in
+    nm (device centre x = 0), V_sd in mV, so eV is in meV. Picklable (the base
+    potential travels with it); its signature lists the base potential's
+    parameters and :data:`BIAS_PARAM` as keywords, so a :class:`~qpcsim.Device`
+    sees them as runtime parameters.
+    """
+
+    def __init__(self, base, names, drop_fraction: float, drop_length: float):
+        self.base = base
+        self.names = tuple(names)
+        self.drop_fraction = float(drop_fraction)
+        self.drop_length = float(drop_length)
+        self.__signature__ = self._signature()
+
+    def _signature(self):
+        import inspect
+        kind = inspect.Parameter.KEYWORD_ONLY
+        return inspect.Signature(
+            [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("x", "y")]
+            + [inspect.Parameter(n, kind) for n in self.names + (BIAS_PARAM,)])
+
+    def ramp(self, x, bias):
+        """U_V (meV) at positions ``x`` (nm) for the bias ``bias`` (mV)."""
+        x = np.asarray(x, dtype=float)
+        return -self.drop_fraction * float(bias) * np.clip(x / self.drop_length, -0.5, 0.5)
+
+    def __call__(self, x, y, **params):
+        bias = params.pop(BIAS_PARAM)
+        ramp = self.ramp(x, bias) + 0.0 * np.asarray(y, dtype=float)
+        if self.base is None:
+            return ramp
+        return self.base(x, y, **params) + ramp
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("__signature__", None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.__signature__ = self._signature()
+
+
+def check_drop(device, drop_fraction, drop_length=None) -> tuple[float, float]:
+    """``(drop_fraction, drop_length)`` validated for ``device``: 0 <= eta <= 1 and
+    0 < L_drop <= the device length (nm, default the length); one-line ValueErrors."""
+    eta = _validate.in_range("drop_fraction", drop_fraction, 0.0, 1.0)
+    length = float(device.length)
+    if drop_length is None:
+        return eta, length
+    value = _validate.real_number("drop_length", drop_length, "nm")
+    if not 0 < value <= length * (1 + 1e-12):
+        raise ValueError(f"drop_length={value!r} nm is not allowed: it must lie in (0, {length:g}] "
+                         f"nm (0 < drop_length <= the device length)")
+    return eta, min(value, length)
+
+
+def with_bias_drop(device, drop_fraction: float, drop_length: float | None = None):
+    """``device`` with a part of the source-drain bias dropping inside it.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        A plain :class:`~qpcsim.Device` (not a subclass: its own onsite terms or
+        leads could not be carried over).
+    drop_fraction : float
+        eta, the fraction of eV that drops across the device (0 <= eta <= 1).
+    drop_length : float, optional
+        L_drop (nm), the length over which it drops, centred on x = 0;
+        0 < L_drop <= ``device.length``; default the device length.
+
+    Returns
+    -------
+    qpcsim.Device
+        The same lattice, shape, leads and parameters plus the runtime parameter
+        :data:`BIAS_PARAM` (``V_sd``, mV): its potential is the device's plus
+        ``U_V(x) = -eta e V_sd clip(x / L_drop, -1/2, 1/2)`` (meV; +eta eV/2 on
+        the left, source side, for V_sd > 0). The leads stay at V = 0. Its
+        metadata names the base device's fingerprint and the drop model;
+        workers receive it pickled by value.
+    """
+    from ..device import Device
+    from .disorder import _pickle_geometry_by_value
+    if not isinstance(device, Device):
+        raise ValueError(f"device={device!r} is not allowed with drop_fraction > 0: the bias "
+                         "ramp is added to a qpcsim.Device's potential")
+    if type(device) is not Device:
+        raise ValueError(f"drop_fraction={drop_fraction!r} is not allowed on a "
+                         f"{type(device).__name__} (a Device subclass): the ramp is added to a "
+                         "plain Device's potential(x, y, **params), and the subclass's own "
+                         "onsite terms or leads would be lost; use drop_fraction=0")
+    if BIAS_PARAM in device.defaults:
+        raise ValueError(f"drop_fraction={drop_fraction!r} is not allowed on device "
+                         f"{device.name!r}: it already has a parameter {BIAS_PARAM!r} (a bias "
+                         "drop of its own, or a potential argument of that name)")
+    eta, length = check_drop(device, drop_fraction, drop_length)
+    names = device.potential_parameters
+    _pickle_geometry_by_value(device.potential)
+    potential = BiasDropPotential(device.potential, names, eta, length)
+    params = {n: device.defaults[n] for n in names}
+    params[BIAS_PARAM] = 0.0
+    units = {**device.units, BIAS_PARAM: "mV"}
+    meta = {k: v for k, v in device.metadata.items()
+            if k not in ("geometry_file", "geometry_sha256", "geometry_params")}
+    meta["bias_drop"] = {"base_fingerprint": device.fingerprint(), "drop_fraction": eta,
+                         "drop_length_nm": length, "centre_nm": 0.0,
+                         "model": "U_V(x) = -eta e V_sd clip(x / L_drop, -1/2, 1/2)"}
+    widths = tuple((n + 1) * device.a for _, n in device.lead_windows)
+    centres = tuple(-0.5 * device.width + (j0 + 0.5 * (n + 1)) * device.a
+                    for j0, n in device.lead_windows)
+    return Device(width=device.width, length=device.length, a=device.a, potential=potential,
+                  shape=device.shape, params=params, units=units, material=device.material,
+                  zeeman=device.zeeman, name=f"{device.name}+bias drop", metadata=meta,
+                  lead_width=widths, lead_center=centres)
+
+
+def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0,
+               method: str = "auto") -> dict:
+    """I (A) and dI/dV (G0) at one bias (mV) of a device from :func:`with_bias_drop`.
+
+    ``grid`` is the energy grid of the window of ``|bias|`` (the same for every
+    gate point); ``params`` the other device parameters. The spectra at
+    V_sd = bias +- :data:`DIDV_STEP` give T(E; V) (their mean) and dT/dV (their
+    central difference); see the module docstring. At bias = 0 one spectrum
+    (f_L - f_R vanishes, and with it the dT/dV term).
+    """
+    from ..spectral import Spectrum, compute_spectrum
+    bias = float(bias)
+    kT = thermal_energy_meV(temperature)
+    if bias == 0.0:
+        spec = compute_spectrum(device, grid, device.resolve_params({**params, BIAS_PARAM: 0.0}),
+                                method)
+        didv = float(differential_conductance(spec, [0.0], temperature)[0])
+        return {"didv": didv, "current": 0.0, "solves": spec.solves,
+                "unitarity_error": spec.unitarity_error}
+    plus, minus = (compute_spectrum(device, grid, device.resolve_params(
+        {**params, BIAS_PARAM: bias + s * DIDV_STEP}), method) for s in (1, -1))
+    mean_t = 0.5 * (plus.transmission + minus.transmission)
+    slope = (plus.transmission - minus.transmission) / (2 * DIDV_STEP)      # 1/mV
+    mean = Spectrum(grid, mean_t, mean_t, mean_t[:, None], spin_degenerate=plus.spin_degenerate)
+    mu = grid.mu
+    kernel, cuts, scale = mean.bias_window(mu + bias / 2, mu - bias / 2, kT)
+    didv = float(differential_conductance(mean, [bias], temperature)[0]) \
+        + mean.spin_factor * mean.integrate(slope, kernel, cuts, scale)
+    return {"didv": didv, "current": current(mean, bias, temperature),
+            "solves": plus.solves + minus.solves,
+            "unitarity_error": max(plus.unitarity_error, minus.unitarity_error)}
+
+
+def _drop_task(device, task):
+    """Worker: one (gate, bias) point of the drop model."""
+    grid, params, method, bias, temperature = task
+    return drop_point(device, grid, params, bias, temperature, method)
+
+
 def _bias_point(device, task):
     """Worker: the spectrum of one gate point over the bias window, reduced to dI/dV and I."""
     from ..spectral import compute_spectrum
@@ -79,13 +274,38 @@ def _bias_point(device, task):
     didv = differential_conductance(spec, biases, temperature)
     cur = np.array([current(spec, v, temperature) for v in biases])
     return {"didv": didv.tolist(), "current": cur.tolist(), "solves": spec.solves,
-            "linear": float(spec.interpolate("transmission", [spec.grid.mu])[0] * spec.spin_factor)}
+            "linear": float(spec.interpolate("transmission", [spec.grid.mu])[0] * spec.spin_factor),
+            "spectrum_transmission": spec.transmission.tolist(),
+            "unitarity_error": spec.unitarity_error}
+
+
+def _map_header(device, name, values, biases, energy, temperature, method, fixed, model,
+                grids) -> dict:
+    """Store header of a bias map: everything that defines it, with a content hash."""
+    import hashlib
+
+    from .._version import __version__
+    from ..backends import choose_backend, mumps_available
+    from ..engine.store import STORE_FORMAT, source_digest
+    mumps = mumps_available()
+    code = {"qpcsim": __version__, "source": source_digest(), "mumps": mumps,
+            "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
+    spec = {"kind": "bias_map", "gate": name, "values": [float(v) for v in values],
+            "biases": [float(v) for v in biases], "energy": float(energy),
+            "temperature": float(temperature), "method": method,
+            "fixed": {k: float(v) for k, v in sorted(fixed.items())}, "bias_model": model,
+            "grids": [g.describe() for g in grids]}
+    header = {"format": STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
+              "code": code}
+    header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
+    return header
 
 
 def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
              workers: int | None = 1, method: str = "auto", max_panel: float | None = None,
-             progress: bool = False, **fixed):
-    """dI/dV(V_g, V_sd), I and the transconductance of a gate sweep, one spectrum per gate point.
+             progress: bool = False, drop_fraction: float = 0.0,
+             drop_length: float | None = None, store=None, **fixed):
+    """dI/dV(V_g, V_sd), I and the transconductance of a gate sweep.
 
     Parameters
     ----------
@@ -94,7 +314,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     over : mapping
         One swept device parameter -> values (its unit in ``device.units``).
     biases : sequence of float
-        Source-drain biases V_sd (mV).
+        Source-drain biases V_sd (mV); mu_L,R = mu +- eV/2 (lead 0, left, is
+        the source for V_sd > 0).
     energy : float
         Fermi energy (meV).
     temperature : float
@@ -105,6 +326,23 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         Solver back end.
     max_panel : float, optional
         Resolution of T(E) on the bias window (meV).
+    progress : bool
+        Progress bar.
+    drop_fraction : float
+        eta, the part of eV that drops inside the device as a linear ramp
+        (0 <= eta <= 1). 0 (default): the symmetric drop, T(E) independent of
+        V, one spectrum per gate point. > 0: :func:`with_bias_drop`, two
+        spectra per (gate, bias) point (see the module docstring).
+    drop_length : float, optional
+        L_drop (nm), the length of the ramp about the device centre;
+        0 < L_drop <= the device length (default).
+    store : path, optional
+        Resumable SQLite store (:mod:`qpcsim.engine.store`): each finished
+        point (eta = 0: a gate point's dI/dV and I rows and T(E) at the grid's
+        nodes; eta > 0: one (gate, bias) point) is committed as it finishes, and
+        a rerun computes only the missing ones. A store written for another map
+        (device, gate values, biases, energy, temperature, method, fixed
+        parameters, drop model, grid or code) is refused.
     **fixed
         Other device parameters.
 
@@ -112,12 +350,18 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     -------
     xarray.Dataset
         ``differential_conductance`` (G0), ``current`` (nA), ``transconductance``
-        (G0 per unit of the gate), on (gate, bias) with units; attrs: solves per
-        point, energy, temperature.
+        (G0 per unit of the gate), on (gate, bias) with units; for eta = 0 also
+        ``spectrum_transmission`` (gate x ``energy_node``) and
+        ``quadrature_weight`` (meV). Attrs: the bias model (``bias_model``,
+        ``drop_fraction``, ``drop_length_nm``), solves per gate point, energy,
+        temperature, points taken from the store.
     """
     import xarray as xr
 
     from ..engine import DeviceRecipe, make_executor
+    from ..engine.executors import check_executor_args
+    from ..engine.points import progress_bar
+    from ..engine.store import NoStore, Store
     from ..solver import check_energy
     from ..spectral import device_grid
     if len(over) != 1:
@@ -128,36 +372,106 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     if biases.ndim != 1 or biases.size < 1 or not np.all(np.isfinite(biases)):
         raise ValueError("biases must be a non-empty 1-D sequence of finite numbers (mV)")
     _validate.known_names([name], device.defaults, "swept parameter")
+    eta, length = check_drop(device, drop_fraction, drop_length)
     base = device.resolve_params(fixed)
     energy = check_energy(device, energy, base)
     temperature = _validate.non_negative("temperature", temperature, "K")
+    workers = check_executor_args(workers, None)
     vmax = float(np.max(np.abs(biases)))
     grid = device_grid(device, energy, [temperature], bias=max(vmax, 1e-9), params=base,
                        max_panel=max_panel)
-    tasks = [(grid, {**fixed, name: float(v)}, method, biases, temperature) for v in values]
-    for task in tasks:
-        device.resolve_params(task[1])
-    results = [None] * len(tasks)
-    with make_executor(workers) as executor:
-        for index, rec in executor.imap_unordered(_bias_point, DeviceRecipe(device), tasks):
-            results[index] = rec
-    didv = np.array([r["didv"] for r in results])
-    cur = np.array([r["current"] for r in results]) * 1e9
+    for v in values:
+        device.resolve_params({**fixed, name: float(v)})
     unit = device.units.get(name, "")
+    if eta == 0:
+        model = {"name": "symmetric drop", "drop_fraction": 0.0}
+        grids = [grid]
+        recipe_device, worker = device, _bias_point
+        points = [(float(v),) for v in values]
+        tasks = [(grid, {**fixed, name: float(v)}, method, biases, temperature) for v in values]
+    else:
+        model = {"name": "linear drop inside the device", "drop_fraction": eta,
+                 "drop_length_nm": length, "centre_nm": 0.0,
+                 "didv_step_mV": DIDV_STEP}
+        recipe_device = with_bias_drop(device, eta, length)
+        worker = _drop_task
+        by_size = {}
+        for v in sorted({abs(float(b)) for b in biases}):
+            by_size[v] = device_grid(device, energy, [temperature], bias=max(v, 1e-9),
+                                     params=base, max_panel=max_panel)
+        grids = list(by_size.values())
+        # bias-major: the points of one bias window run together (the lead modes per energy
+        # are cached per worker and shared by every gate point on that window)
+        order = sorted({(abs(float(b)), float(b), float(v)) for b in biases for v in values})
+        points = [(v, b) for _, b, v in order]
+        tasks = [(by_size[abs(b)], {**fixed, name: v}, method, b, temperature) for v, b in points]
+    keys = [json.dumps(list(p)) for p in points]
+    header = _map_header(device, name, values, biases, energy, temperature, method, fixed,
+                         model, grids)
+    stored = Store(store, header) if store is not None else NoStore()
+    results = {}
+    try:
+        done = stored.results()
+        results = {k: done[k] for k in keys if k in done}
+        todo = [i for i, k in enumerate(keys) if k not in results]
+        bar = progress_bar(len(keys), progress, "bias map", done=len(keys) - len(todo))
+        try:
+            with make_executor(workers) as executor:
+                for index, rec in executor.imap_unordered(worker, DeviceRecipe(recipe_device),
+                                                          [tasks[i] for i in todo]):
+                    key = keys[todo[index]]
+                    stored.put(key, rec)
+                    results[key] = rec
+                    bar.update(1)
+        finally:
+            bar.close()
+    finally:
+        stored.close()
+    reused = len(keys) - len(todo)
+    if eta == 0:
+        records = [results[json.dumps([float(v)])] for v in values]
+        didv = np.array([r["didv"] for r in records])
+        cur = np.array([r["current"] for r in records]) * 1e9
+        solves = int(records[0]["solves"])
+    else:
+        def rec(v, b):
+            return results[json.dumps([float(v), float(b)])]
+        didv = np.array([[rec(v, b)["didv"] for b in biases] for v in values])
+        cur = np.array([[rec(v, b)["current"] for b in biases] for v in values]) * 1e9
+        solves = int(sum(rec(values[0], b)["solves"] for b in biases))
     trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
-    data = xr.Dataset(
-        {"differential_conductance": ((name, "bias"), didv,
-                                      {"units": "G0", "long_name": "differential conductance dI/dV"}),
-         "current": ((name, "bias"), cur, {"units": "nA", "long_name": "current I"}),
-         "transconductance": ((name, "bias"), trans,
-                              {"units": f"G0/{unit}" if unit else "G0",
-                               "long_name": f"d(dI/dV)/d{name}"})},
-        coords={name: values, "bias": biases})
+    variables = {
+        "differential_conductance": ((name, "bias"), didv,
+                                     {"units": "G0", "long_name": "differential conductance dI/dV"}),
+        "current": ((name, "bias"), cur, {"units": "nA", "long_name": "current I"}),
+        "transconductance": ((name, "bias"), trans,
+                             {"units": f"G0/{unit}" if unit else "G0",
+                              "long_name": f"d(dI/dV)/d{name}"})}
+    coords = {name: values, "bias": biases}
+    if eta == 0:
+        coords["energy_node"] = grid.nodes
+        variables["spectrum_transmission"] = (
+            (name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
+            {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
+        variables["quadrature_weight"] = (("energy_node",), grid.weights,
+                                          {"units": "meV", "long_name": "Gauss-Legendre weight"})
+    data = xr.Dataset(variables, coords=coords)
     data[name].attrs["units"] = unit
     data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")
+    if eta == 0:
+        data["energy_node"].attrs["units"] = "meV"
+        description = "symmetric drop"
+    else:
+        description = (f"drop_fraction={eta:g} of V_sd inside the device, linear over "
+                       f"drop_length={length:g} nm about x=0 (re-solved per bias point)")
     data.attrs.update(energy_meV=energy, temperature_K=temperature, gate=name,
-                      solves_per_point=int(results[0]["solves"]), bias_model="symmetric drop",
-                      grid_nodes=grid.size)
+                      solves_per_point=solves, bias_model=description, drop_fraction=eta,
+                      grid_nodes=grid.size if eta == 0 else int(sum(g.size for g in grids)),
+                      points_from_store=reused)
+    if eta > 0:
+        data.attrs.update(drop_length_nm=length, drop_centre_nm=0.0,
+                          didv_method=f"T(E;V) term exact + dT/dV by central difference "
+                                      f"at V +- {DIDV_STEP:g} mV")
     return data
 
 
