@@ -98,7 +98,8 @@ def main(argv=None):
         r = qpcsim.solve(device, energy, temperature=1.0, **{gate: v + 1e-6})
     t_warm = (time.perf_counter() - t0) / len(values)
     print(f"\n[2] point at 1 K: {1e3 * t_warm:.1f} ms vs zero-T point {1e3 * t_zero:.1f} ms -> "
-          f"{t_warm / t_zero:.1f}x ({r.spectrum.grid.size} energies + E_F)")
+          f"{t_warm / t_zero:.1f}x ({r.spectrum.grid.size} energies ({r.spectrum.grid.rule} "
+          f"rule), {r.spectrum.solves} solves + the one at E_F)")
 
     # 3. bias map --------------------------------------------------------------------------
     gates = np.linspace(gate_values[0], gate_values[-1], n_gate)

@@ -285,7 +285,9 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
             device, energy, kT, resolved, method, unitarity)
         thermal_error = THERMAL_QUADRATURE_TOL
     elif kT > 0:
-        spec = _spectral_average(device, energy, temperature, resolved, method)
+        spec = _spectral_average(device, energy, temperature, resolved, method,
+                                 known={float(energy): (transmission, transmission_rev, eig,
+                                                        unitarity)})
         transmission = spec.thermal("transmission", temperature)
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
@@ -301,16 +303,18 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         spectrum=spec)
 
 
-def _spectral_average(device, energy: float, temperature: float, params: dict, method: str):
+def _spectral_average(device, energy: float, temperature: float, params: dict, method: str,
+                      known=None):
     """Spectral data on the shared grid of (energy, temperature, lead parameters), the
-    grid cached on the device so every gate point of a sweep uses the same nodes."""
+    grid cached on the device so every gate point of a sweep uses the same nodes. ``known``:
+    the solve at E_F (a node of the trapezoidal grid), not repeated."""
     from .spectral import compute_spectrum, device_grid
     cache = device.__dict__.setdefault("_solver_cache", {})
     key = ("grid", energy, temperature) + tuple(float(params[k]) for k in device.lead_parameters)
     grid = cache.get(key)
     if grid is None:
         grid = cache[key] = device_grid(device, energy, [temperature], params=params)
-    return compute_spectrum(device, grid, params, method)
+    return compute_spectrum(device, grid, params, method, known=known)
 
 
 def _runs_fast_path(device, method: str) -> bool:

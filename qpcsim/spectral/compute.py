@@ -11,20 +11,26 @@ __all__ = ["compute_spectrum", "device_grid", "spectrum"]
 
 def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, params=None,
                 order: int | None = None, tol: float = DEFAULT_TOL,
-                max_panel: float | None = None) -> EnergyGrid:
+                max_panel: float | None = None, rule: str | None = None,
+                resolution: float | None = None) -> EnergyGrid:
     """The shared energy grid of ``device`` around Fermi energy ``energy`` (meV).
 
     Breakpoints at the lead subband thresholds for ``params`` (B = 0: exact;
     with a field none are known), the window cut at the first lead mode (no
     current below it), and a window top the lattice resolves (else a one-line
-    ValueError). ``temperatures`` (K), ``bias`` (mV): see :func:`build_grid`.
+    ValueError). ``temperatures`` (K), ``bias`` (mV), ``rule``, ``resolution``: see
+    :func:`build_grid`; the default rule is ``"trapezoid"`` without a bias (nested uniform
+    ladders, the cheapest at a given error) and ``"gauss"`` with one.
     """
     from ..solver import lead_thresholds
     params = device.resolve_params(params or {})
     thresholds = lead_thresholds(device, params)
     first = float(device.transverse_mode_energies(1)[0]) - 0.5 * abs(params.get("E_Z", 0.0))
+    if rule is None:
+        rule = "gauss" if bias else "trapezoid"
     grid = build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,
-                      order=order, tol=tol, max_panel=max_panel)
+                      order=order, tol=tol, max_panel=max_panel, rule=rule,
+                      resolution=resolution)
     lead_energy_check(device, grid.window[1])
     if bias and energy - abs(bias) / 2 <= first:
         raise ValueError(
@@ -36,23 +42,31 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
 
 
 def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto",
-                     channels: int | None = None) -> Spectrum:
+                     channels: int | None = None, known=None) -> Spectrum:
     """T(E), T_rev(E) and T_n(E) of ``device`` at every node of ``grid``.
 
     ``params`` are resolved device parameters. Each node is one S-matrix solve
     on the back end of ``method``; lead modes come from the back end's cache
     (per energy), so a grid shared by many gate points computes them once.
     Unitarity is checked at every node. ``channels`` pads the eigenvalue axis
-    (default: the most open modes over the nodes).
+    (default: the most open modes over the nodes). ``known`` maps a node energy (meV) to
+    its already computed ``smatrix_observables`` tuple (e.g. the solve at E_F, a node of
+    every trapezoidal grid), which is then not solved again.
     """
     from ..solver import check_unitarity, scattering_matrix, smatrix_observables
     n = grid.size
     t_lr, t_rl = np.zeros(n), np.zeros(n)
     eigs, worst = [], 0.0
+    known = known or {}
+    solves = 0
     for k, e in enumerate(grid.nodes):
-        smat, nprop, _ = scattering_matrix(device, float(e), params, method)
-        a, b, eig, err = smatrix_observables(smat, nprop)
-        check_unitarity(err, float(e), params)
+        if float(e) in known:
+            a, b, eig, err = known[float(e)]
+        else:
+            smat, nprop, _ = scattering_matrix(device, float(e), params, method)
+            a, b, eig, err = smatrix_observables(smat, nprop)
+            check_unitarity(err, float(e), params)
+            solves += 1
         worst = max(worst, err)
         t_lr[k], t_rl[k] = a, b
         eigs.append(eig)
@@ -61,12 +75,12 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
     for k, v in enumerate(eigs):
         table[k, :len(v)] = v
     return Spectrum(grid, t_lr, t_rl, table, spin_degenerate=not device.zeeman,
-                    unitarity_error=worst, solves=n)
+                    unitarity_error=worst, solves=solves)
 
 
 def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, method: str = "auto",
              order: int | None = None, tol: float = DEFAULT_TOL, max_panel: float | None = None,
-             **params) -> Spectrum:
+             rule: str | None = None, resolution: float | None = None, **params) -> Spectrum:
     """Spectral data of one gate point: T_n(E) on the shared grid around ``energy``.
 
     Parameters
@@ -81,8 +95,8 @@ def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, metho
         Largest |V_sd| (mV) the window must cover.
     method : str
         Solver back end (see :func:`qpcsim.solve`).
-    order, tol, max_panel
-        Grid design, see :func:`qpcsim.spectral.build_grid`.
+    order, tol, max_panel, rule, resolution
+        Grid design, see :func:`device_grid` and :func:`qpcsim.spectral.build_grid`.
     **params
         Device parameters (their units in ``device.units``).
 
@@ -94,5 +108,5 @@ def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, metho
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     grid = device_grid(device, energy, temperature, bias=bias, params=resolved, order=order,
-                       tol=tol, max_panel=max_panel)
+                       tol=tol, max_panel=max_panel, rule=rule, resolution=resolution)
     return compute_spectrum(device, grid, resolved, method)

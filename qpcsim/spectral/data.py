@@ -19,15 +19,19 @@ channels), ``transmission_reverse``, ``noise_sum`` = sum_n T_n (1 - T_n),
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from .grid import EnergyGrid, fermi, fermi_window
+from ..units import thermal_energy_meV
+from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
 
 __all__ = ["Spectrum"]
 
 _SUB_ORDER = 8
+# T(E) an integer to this on both sides of a lead threshold: a step there (no scattering).
+_FLAT = 1e-8
 # Grid-derived tables shared by every spectrum on the same grid (sub-quadratures, interpolation
 # maps, kernel moments): a sweep's points reuse them. Bounded; cleared when full.
 _SHARED: dict = {}
@@ -142,6 +146,8 @@ class Spectrum:
         """
         kT = self.check_temperature(temperature)
         mu = self.grid.mu if mu is None else float(mu)
+        if self.grid.rule == "trapezoid":
+            return self._trapezoid(quantity, temperature, kT, moment, mu)[0]
         e, w = self.grid.nodes, self.grid.weights
         q = self.values(quantity)
         kernel = (e - mu) ** moment * fermi_window(e, mu, kT)
@@ -158,6 +164,115 @@ class Spectrum:
         value += float(self.interpolate(q, [mu])[0]) * (exact - float(np.sum(w * kernel)))
         return value
 
+    def _trapezoid(self, quantity, temperature: float, kT: float, moment: int, mu: float):
+        """(value, error estimate) of a thermal integral on a trapezoidal grid's ladder.
+
+        ``int q K_k`` with K_k = (E - mu)^k (-df/dE) is written as q(mu) M_k (the kernel's exact
+        moment) plus the trapezoidal sum of (q - q(mu)) K_k over the ladder, continued beyond
+        its ends with q held at the end nodes' values (the lattice sums of K_k there are
+        exact). The error estimate compares the ladder with its even half (spacing 2h): for an
+        integrand analytic in a strip the trapezoidal error falls as exp(-c/h), so the error at
+        h is about (difference)^2 / (scale of the integrand)."""
+        grid = self.grid
+        ladder = grid.ladders.get(float(temperature)) if grid.ladders else None
+        if ladder is None or mu != grid.mu:
+            # Not a design temperature (or another mu): product integration of the interpolant.
+            def kernel(e):
+                return (e - mu) ** moment * fermi_window(e, mu, kT)
+            return self.integrate(quantity, kernel, (mu,), kT / 4), None
+        index, step, j = ladder
+        q = self.values(quantity)
+        centre = int(np.flatnonzero(j == 0)[0])
+        q0 = float(q[index[centre]])
+        x = j * step
+        kern = x ** moment * fermi_window(mu + x, mu, kT)
+        dq = q[index] - q0
+        key = ("tails", grid.key(), float(temperature), moment)
+        tails = _shared_get(key)
+        if tails is None:
+            far = np.arange(1, int(60 * kT / step) + 2)
+
+            def lattice_sums(start, sign):
+                # sum over the lattice beyond the end node of h K_k, and of h K_k (x - x_end)
+                xs = (start + sign * far) * step
+                w = step * xs ** moment * fermi_window(mu + xs, mu, kT)
+                return float(np.sum(w)), float(np.sum(w * (xs - start * step)))
+            low_cut = j[0] > -int(np.max(np.abs(j)))     # cut by the band bottom: T = 0 below
+            tails = _shared_put(key, (lattice_sums(j[-1], 1), lattice_sums(j[0], -1), low_cut,
+                                      _kernel_moment(moment, kT)))
+        (upper, upper_lever), (lower_sum, lower_lever), low_cut, exact = tails
+        # Beyond the ladder q is continued linearly with its end nodes' slope (T = 0 below the
+        # band bottom when the ladder is cut there).
+        slope_hi = float(dq[-1] - dq[-2]) / step
+        beyond = float(dq[-1]) * upper + slope_hi * upper_lever
+        if low_cut:
+            beyond -= q0 * lower_sum
+        else:
+            slope_lo = float(dq[0] - dq[1]) / step      # per unit of -x
+            beyond += float(dq[0]) * lower_sum - slope_lo * lower_lever
+        jumps = self._threshold_jumps(q[index], j, step, mu, kT, moment, float(temperature),
+                                      low_cut)
+        value = q0 * exact + step * float(np.sum(kern * dq)) + beyond + jumps[0]
+        even = (j % 2) == 0
+        coarse = (q0 * exact + 2 * step * float(np.sum(kern[even] * dq[even])) + beyond
+                  + jumps[1])
+        size = max(1.0, float(np.max(np.abs(q)))) * max(abs(exact), kT ** moment)
+        # Truncation: the continuation's error is the change of the end slope over the tail,
+        # (second difference / h^2) x kT^2 x the tail's weight (exp(-reach) x reach^k).
+        reach = float(np.max(np.abs(x)))
+        curvature = abs(float(dq[-1] - 2 * dq[-2] + dq[-3]))
+        if not low_cut:
+            curvature += abs(float(dq[0] - 2 * dq[1] + dq[2]))
+        tail = curvature / step**2 * kT**2 * reach ** moment * math.exp(-reach / kT)
+        error = (value - coarse) ** 2 / size + tail
+        return value, error
+
+    def _threshold_jumps(self, q, j, step, mu, kT, moment, temperature, low_cut):
+        """Trapezoidal corrections (ladder h, its even half 2h) for the steps of q at the lead
+        thresholds (and the band bottom where the ladder is cut there). Where anything
+        scatters, a new lead mode's transmission starts as sqrt(E - E_t) (zero velocity at its
+        threshold): T(E) is continuous and needs no correction. Only where the region does not
+        scatter (a clean wire: T counts the open modes, an integer on both sides) does it step,
+        which the trapezoidal sum would see only to O(h): the rule's exact error for a unit
+        step, int_{E_t} K_k - h sum_{E_j > E_t} K_k(E_j), is added times the step."""
+        grid = self.grid
+        x = j * step
+        out = [0.0, 0.0]
+        edges = [float(b) for b in grid.breakpoints]
+        if low_cut:
+            edges.append(float(grid.lower))
+
+        def integer(v):
+            return abs(v - round(v)) <= _FLAT
+        for threshold in edges:
+            t = threshold - mu
+            above = np.flatnonzero(x > t)
+            below = np.flatnonzero(x < t)
+            if above.size == 0:
+                continue
+            upper = float(q[above[0]])
+            lower = float(q[below[-1]]) if below.size else 0.0   # T = 0 below the band
+            jump = upper - lower
+            if abs(jump) <= _FLAT or not (integer(upper) and integer(lower)):
+                continue
+            key = ("step", grid.key(), temperature, moment, threshold)
+            corr = _shared_get(key)
+            if corr is None:
+                nodes, w = np.polynomial.legendre.leggauss(40)
+                hi = max(t, 0.0) + 60 * kT
+                exact = 0.0
+                for a, b in itertools.pairwise(np.linspace(t, hi, 31)):
+                    e = 0.5 * (a + b) + 0.5 * (b - a) * nodes
+                    exact += float(np.sum(0.5 * (b - a) * w * e ** moment * fermi_window(e, 0.0, kT)))
+                lattice = np.arange(int(np.floor(t / step)) + 1, int(hi / step) + 2) * step
+                kern = lattice ** moment * fermi_window(lattice, 0.0, kT)
+                even = np.abs(np.round(lattice / step)) % 2 == 0
+                corr = _shared_put(key, (exact - step * float(np.sum(kern)),
+                                         exact - 2 * step * float(np.sum(kern[even]))))
+            out[0] += jump * corr[0]
+            out[1] += jump * corr[1]
+        return out
+
     def thermal_error(self, quantity="transmission", temperature: float = 1.0,
                       moment: int = 0) -> float:
         """Error estimate of :meth:`thermal`: its difference from the same integral of the
@@ -165,6 +280,10 @@ class Spectrum:
         Gauss-Legendre sum converges twice as fast, so this is an upper estimate)."""
         kT = self.check_temperature(temperature)
         mu = self.grid.mu
+        if self.grid.rule == "trapezoid":
+            value, error = self._trapezoid(quantity, temperature, kT, moment, mu)
+            if error is not None:
+                return error
         direct = self.thermal(quantity, temperature, moment)
 
         def kernel(e):
@@ -211,12 +330,22 @@ class Spectrum:
         if np.any(energies < lo - 1e-12) or np.any(energies > hi + 1e-12):
             raise ValueError(f"energies outside the spectrum's window [{lo:.6g}, {hi:.6g}] meV: "
                              "build the spectrum with a wider window (temperature, bias)")
+        if self.grid.rule == "trapezoid":
+            return self._spline(self.values(quantity))(energies)
         coefs = self._coefficients(self.values(quantity))
         panel, vander = self._plan(energies)
         return np.sum(vander * coefs[panel], axis=1)
 
+    def _spline(self, values):
+        """Interpolant through the nodes of a trapezoidal grid: a quintic spline on each stretch
+        between lead thresholds (where T(E) steps or kinks), so no step rings into the next."""
+        return _PiecewiseSpline(self.grid.nodes, np.asarray(values, dtype=float),
+                                self.grid.breakpoints)
+
     def derivative(self, quantity, energy: float) -> float:
         """d q / dE (1/meV) of the interpolant at ``energy`` (meV)."""
+        if self.grid.rule == "trapezoid":
+            return float(self._spline(self.values(quantity)).derivative()(energy))
         edges = self.grid.edges
         panel = int(np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, len(edges) - 2))
         a, b = edges[panel], edges[panel + 1]
@@ -232,9 +361,13 @@ class Spectrum:
         cached = _shared_get(key)
         if cached is not None:
             return cached[0], cached[1]
-        edges = list(self.grid.edges)
         lo, hi = self.grid.window
-        pts = sorted(set(edges) | {float(c) for c in cuts if lo < c < hi})
+        edges = list(self.grid.nodes if self.grid.rule == "trapezoid" else self.grid.edges)
+        if self.grid.rule == "trapezoid":
+            # q held at the end nodes' values out to 25 kT_max beyond them (0 below the band).
+            reach = 25 * max(thermal_energy_meV(t) for t in self.grid.temperatures)
+            edges = [max(lo - reach, self.grid.lower)] * (lo > self.grid.lower) + edges + [hi + reach]
+        pts = sorted(set(edges) | {float(c) for c in cuts if edges[0] < c < edges[-1]})
         x, w = np.polynomial.legendre.leggauss(_SUB_ORDER)
         nodes, weights = [], []
         for a, b in itertools.pairwise(pts):
@@ -244,7 +377,8 @@ class Spectrum:
             nodes.append((mid[:, None] + half[:, None] * x).ravel())
             weights.append((half[:, None] * w).ravel())
         nodes, weights = np.concatenate(nodes), np.concatenate(weights)
-        _shared_put(key, (nodes, weights) + self._plan(nodes))
+        plan = (None, None) if self.grid.rule == "trapezoid" else self._plan(nodes)
+        _shared_put(key, (nodes, weights) + plan)
         return nodes, weights
 
     def integrate(self, quantity, kernel, cuts=(), scale: float | None = None) -> float:
@@ -262,6 +396,10 @@ class Spectrum:
             The kernel's narrowest feature (meV), e.g. kT.
         """
         nodes, weights = self.sub_quadrature(cuts, scale)
+        if self.grid.rule == "trapezoid":
+            lo, hi = self.grid.window
+            values = self._spline(self.values(quantity))(np.clip(nodes, lo, hi))
+            return float(np.sum(weights * values * kernel(nodes)))
         _, _, panel, vander = _shared_get(("sub", self.grid.key(), tuple(float(c) for c in cuts),
                                            scale))
         coefs = self._coefficients(self.values(quantity))
@@ -279,6 +417,58 @@ class Spectrum:
             return fermi(e, mu_left, kT) - fermi(e, mu_right, kT)
         scale = None if kT == 0 else max(kT, 1e-9)
         return kernel, (mu_left, mu_right), scale
+
+
+class _PiecewiseSpline:
+    """Quintic interpolating splines between breakpoints (a constant on a one-node stretch);
+    callable on energies, with ``derivative()``."""
+
+    def __init__(self, nodes, values, breakpoints, order: int = 0, pieces=None):
+        import scipy.interpolate
+        self.order = order
+        if pieces is None:
+            cuts = np.searchsorted(nodes, breakpoints)
+            pieces = []
+            for (lo, hi), start in zip(itertools.pairwise([0, *cuts, nodes.size]),
+                                       [-np.inf, *breakpoints]):
+                n = hi - lo
+                if n == 0:
+                    continue
+                spline = None if n == 1 else scipy.interpolate.make_interp_spline(
+                    nodes[lo:hi], values[lo:hi], k=min(5, n - 1))
+                pieces.append((float(start), float(values[lo]), spline))
+        self.pieces = pieces
+        self.starts = np.array([p[0] for p in pieces])
+
+    def derivative(self, order: int = 1):
+        return _PiecewiseSpline(None, None, None, self.order + order, self.pieces)
+
+    def __call__(self, energies):
+        energies = np.asarray(energies, dtype=float)
+        which = np.clip(np.searchsorted(self.starts, energies, side="right") - 1, 0,
+                        len(self.pieces) - 1)
+        out = np.zeros(energies.shape)
+        for k, (_, constant, spline) in enumerate(self.pieces):
+            mask = which == k
+            if not np.any(mask):
+                continue
+            if spline is None:
+                out[mask] = constant if self.order == 0 else 0.0
+            else:
+                f = spline if self.order == 0 else spline.derivative(self.order)
+                out[mask] = f(energies[mask])
+        return out
+
+
+def _kernel_moment(moment: int, kT: float) -> float:
+    """int (E - mu)^k (-df/dE) dE over the real line (meV^k): 0 for odd k, else
+    2 (1 - 2^(1-k)) k! zeta(k) kT^k (1 for k = 0; pi^2 kT^2 / 3 for k = 2)."""
+    if moment == 0:
+        return 1.0
+    if moment % 2:
+        return 0.0
+    from scipy.special import zeta
+    return float(2 * (1 - 2.0 ** (1 - moment)) * math.factorial(moment) * zeta(moment) * kT**moment)
 
 
 def lead_energy_check(device, energies) -> None:
