@@ -350,7 +350,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--points", type=int, default=200, help="gate points (default 200)")
     parser.add_argument("--quick", action="store_true", help="small sizes, few points (smoke run)")
+    parser.add_argument("--sections", default="1,2,3,4,5,6",
+                        help="comma-separated sections to run (default all; 1 and 2 always "
+                             "run together, 5 compares what ran)")
     args = parser.parse_args(argv)
+    sections = {int(x) for x in args.sections.split(",")}
     width, length = (40, 80) if args.quick else (100, 200)
     points = 10 if args.quick else args.points
     widths = (25, 50) if args.quick else (50, 100, 200, 400)
@@ -376,10 +380,11 @@ def main(argv=None):
     g_fast, t_fast = run_fast(device, gates)
     auto_backend = qpcsim.solve(device, ENERGY, V0=gates[0]).solver
     g_mumps, t_mumps = run_fast(saddle(width, length), gates, backend="mumps")
+    g_rgf, t_rgf = run_fast(saddle(width, length), gates, backend="rgf")
     floor_factor, floor_full = floor_times(device, gates[len(gates) // 2])
 
-    per_tut, per_bp, per_fast, per_mumps = (float(np.median(t))
-                                            for t in (t_tut, t_bp, t_fast, t_mumps))
+    per_tut, per_bp, per_fast, per_mumps, per_rgf = (
+        float(np.median(t)) for t in (t_tut, t_bp, t_fast, t_mumps, t_rgf))
     print("1. per point, one core (median)")
     print(f"   tutorial-style Kwant   {1e3 * per_tut:8.1f} ms   (system build {build_tut:.1f} s)")
     print(f"   best-practice Kwant    {1e3 * per_bp:8.1f} ms")
@@ -388,6 +393,9 @@ def main(argv=None):
           f"back end {auto_backend} (automatic)")
     print(f"   fast path, MUMPS Schur {1e3 * per_mumps:8.1f} ms   -> {per_tut / per_mumps:5.1f}x "
           f"vs tutorial, {per_bp / per_mumps:5.1f}x vs best practice")
+    print(f"   fast path, plain RGF   {1e3 * per_rgf:8.1f} ms   (the automatic back end before "
+          f"issue 16) -> automatic back end is {per_rgf / per_fast:4.2f}x faster (issue 16: "
+          f">= 1.8x)")
     print("2. floor: one sparse factorization with Schur complement of the same matrix")
     print(f"   MUMPS factorization, analysis reused   {1e3 * floor_factor:8.1f} ms   "
           f"-> MUMPS back end / floor = {per_mumps / floor_factor:4.2f} (goal <= 1.3, the "
@@ -396,61 +404,66 @@ def main(argv=None):
     print(f"   kwant.linalg.mumps.schur_complement    {1e3 * floor_full:8.1f} ms   "
           f"(analysis + factorization)")
 
-    t0 = time.perf_counter()
-    qpcsim.sweep(device, {"V0": gates}, energy=ENERGY, progress=False)
-    wall = time.perf_counter() - t0
-    tut_wall = float(np.sum(t_tut))
-    workers = qpcsim.engine.default_workers()
-    par_wall, g_par = parallel_tutorial_sweep(width, length, gates, workers)
-    assert np.abs(g_par - g_tut).max() <= 1e-10
-    print(f"3. all cores: default sweep of {points} points {wall:6.2f} s wall "
-          f"(workers={workers}, incl. process start and device build)")
-    print(f"   like for like: tutorial Kwant on the same {workers} worker processes "
-          f"{par_wall:6.1f} s wall (incl. process start and system build) -> "
-          f"{par_wall / wall:5.1f}x")
-    print(f"   against one-core tutorial Kwant (sum of its per-point times) {tut_wall:6.1f} s "
-          f"-> {tut_wall / wall:5.1f}x (goal >= 10x; {workers} workers against 1 core)")
+    if 3 in sections:
+        t0 = time.perf_counter()
+        qpcsim.sweep(device, {"V0": gates}, energy=ENERGY, progress=False)
+        wall = time.perf_counter() - t0
+        tut_wall = float(np.sum(t_tut))
+        workers = qpcsim.engine.default_workers()
+        par_wall, g_par = parallel_tutorial_sweep(width, length, gates, workers)
+        assert np.abs(g_par - g_tut).max() <= 1e-10
+        print(f"3. all cores: default sweep of {points} points {wall:6.2f} s wall "
+              f"(workers={workers}, incl. process start and device build)")
+        print(f"   like for like: tutorial Kwant on the same {workers} worker processes "
+              f"{par_wall:6.1f} s wall (incl. process start and system build) -> "
+              f"{par_wall / wall:5.1f}x")
+        print(f"   against one-core tutorial Kwant (sum of its per-point times) {tut_wall:6.1f} s "
+              f"-> {tut_wall / wall:5.1f}x (goal >= 10x; {workers} workers against 1 core)")
 
-    print("4. resolved trace (max interpolation error <= 0.01 G0 against a dense reference), "
-          "fast path x workers x adaptive vs a uniform tutorial-Kwant sweep at the same error")
-    sharp = qpcsim.load_geometry("qpc_saddle", a=A, W=A * (width + 1), L=A * (length - 1),
-                                 hw_x=0.5, hw_y=3.0)
-    split = qpcsim.load_geometry("qpc_split_gate", **({"a": 8.0} if args.quick else {}))
-    per_split, split_diff = split_gate_tutorial_per_point(split, np.linspace(-1.4, -0.4, 5))
-    # Ranges with 6+ plateaus (0..5) that stop short of the next lead-mode opening.
-    cases = ((f"reference saddle, hw_y/hw_x = {HW_Y / HW_X:g}", device, "V0", -2.2, 9.5,
-              ENERGY, per_tut),
-             ("flat plateaus,    hw_y/hw_x = 6", sharp, "V0", -7.5, 9.5, ENERGY, per_tut),
-             ("split gate (make demo)", split, "Vg", -1.6, -0.2, SPLIT_GATE_ENERGY, per_split))
-    for label, dev, gate, lo, hi, energy, per_point in cases:
-        trace = resolved_trace(dev, gate, lo, hi, energy=energy,
-                               dense_points=401 if args.quick else 1601)
-        if not trace["uniform_points"]:
-            print(f"   {label}: uniform grid never reached the target (reference too coarse)")
-            continue
-        uniform, optimal = trace["uniform_points"], trace["optimal"]
-        uniform_time = uniform * per_point
-        print(f"   {label}: plateaus {trace['plateaus']}; adaptive {trace['adaptive_points']} "
-              f"points, max error {trace['adaptive_error']:.4f} G0, "
-              f"{trace['adaptive_wall']:.2f} s wall")
-        print(f"      uniform grid at the same error: {uniform} points (solved: error "
-              f"{trace['uniform_error']:.4f}) -> adaptive/uniform = "
-              f"{trace['adaptive_points'] / uniform:.0%} (goal <= 25 %); optimum of any "
-              f"sampler {optimal} points = {optimal / uniform:.0%} of uniform, adaptive uses "
-              f"{trace['adaptive_points'] / optimal:.2f}x the optimum")
-        print(f"      tutorial Kwant uniform {uniform} x {1e3 * per_point:.0f} ms = "
-              f"{uniform_time:.1f} s -> {uniform_time / trace['adaptive_wall']:5.1f}x "
-              f"(goal >= 40x)", flush=True)
+    split_diff = 0.0
+    if 4 in sections:
+        print("4. resolved trace (max interpolation error <= 0.01 G0 against a dense reference), "
+              "fast path x workers x adaptive vs a uniform tutorial-Kwant sweep at the same error")
+        sharp = qpcsim.load_geometry("qpc_saddle", a=A, W=A * (width + 1), L=A * (length - 1),
+                                     hw_x=0.5, hw_y=3.0)
+        split = qpcsim.load_geometry("qpc_split_gate", **({"a": 8.0} if args.quick else {}))
+        per_split, split_diff = split_gate_tutorial_per_point(split, np.linspace(-1.4, -0.4, 5))
+        # Ranges with 6+ plateaus (0..5) that stop short of the next lead-mode opening.
+        cases = ((f"reference saddle, hw_y/hw_x = {HW_Y / HW_X:g}", device, "V0", -2.2, 9.5,
+                  ENERGY, per_tut),
+                 ("flat plateaus,    hw_y/hw_x = 6", sharp, "V0", -7.5, 9.5, ENERGY, per_tut),
+                 ("split gate (make demo)", split, "Vg", -1.6, -0.2, SPLIT_GATE_ENERGY, per_split))
+        for label, dev, gate, lo, hi, energy, per_point in cases:
+            trace = resolved_trace(dev, gate, lo, hi, energy=energy,
+                                   dense_points=401 if args.quick else 1601)
+            if not trace["uniform_points"]:
+                print(f"   {label}: uniform grid never reached the target (reference too coarse)")
+                continue
+            uniform, optimal = trace["uniform_points"], trace["optimal"]
+            uniform_time = uniform * per_point
+            print(f"   {label}: plateaus {trace['plateaus']}; adaptive {trace['adaptive_points']} "
+                  f"points, max error {trace['adaptive_error']:.4f} G0, "
+                  f"{trace['adaptive_wall']:.2f} s wall")
+            print(f"      uniform grid at the same error: {uniform} points (solved: error "
+                  f"{trace['uniform_error']:.4f}) -> adaptive/uniform = "
+                  f"{trace['adaptive_points'] / uniform:.0%} (goal <= 25 %); optimum of any "
+                  f"sampler {optimal} points = {optimal / uniform:.0%} of uniform, adaptive uses "
+                  f"{trace['adaptive_points'] / optimal:.2f}x the optimum")
+            print(f"      tutorial Kwant uniform {uniform} x {1e3 * per_point:.0f} ms = "
+                  f"{uniform_time:.1f} s -> {uniform_time / trace['adaptive_wall']:5.1f}x "
+                  f"(goal >= 40x)", flush=True)
 
     diff = max(np.abs(g_fast - g_tut).max(), np.abs(g_fast - g_bp).max(),
-               np.abs(g_mumps - g_tut).max(), split_diff)
-    print(f"5. identical physics: max |G_fast - G_kwant| over {3 * points + 5} comparisons "
-          f"(both back ends, both devices) = {diff:.2e} (required <= 1e-10)")
+               np.abs(g_mumps - g_tut).max(), np.abs(g_rgf - g_tut).max(), split_diff)
+    print(f"5. identical physics: max |G_fast - G_kwant| over {3 * points + 5 * (4 in sections)} "
+          f"comparisons = {diff:.2e} (required <= 1e-10)")
     assert diff <= 1e-10, "fast path disagrees with Kwant"
 
-    print("6. scaling (fresh process per size; per-point median over the gate values; memory: "
-          "the process's own RSS after its imports and its own peak RSS of the solves)")
-    scaling(widths, 3 if args.quick else 5)
+    if 6 in sections:
+        print("6. scaling (fresh process per size; per-point median over the gate values; "
+              "memory: the process's own RSS after its imports and its own peak RSS of the "
+              "solves)")
+        scaling(widths, 3 if args.quick else 5)
     print(f"\n(peak RSS of this benchmark process, for reference: "
           f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB)")
 

@@ -253,3 +253,59 @@ def test_trapezoid_bad_input():
         build_grid(10.0, [0.0], rule="trapezoid")
     with pytest.raises(ValueError, match="resolution=-0.1 meV is not allowed"):
         build_grid(10.0, [1.0], rule="trapezoid", resolution=-0.1)
+
+
+def _staircase_grid(mu, temps, steps, lower=-np.inf):
+    grid = build_grid(mu, temps, rule="trapezoid", thresholds=steps, lower=lower)
+    return Spectrum.from_function(
+        grid, lambda e: np.array([[float(np.sum(np.asarray(steps) < x)) for x in e]]).T)
+
+
+@pytest.mark.parametrize("case", ["two in one cell", "on a node", "below mu", "beyond the reach",
+                                  "band bottom on a node", "series"])
+def test_trapezoid_steps_of_clean_leads_are_exact(case):
+    """A clean-lead staircase T(E) = #(E_n < E) (steps where modes open): G and the thermal
+    moments equal the exact Fermi-smeared staircase to 1e-9 kT^k (1e-6 kT^k for k > 0 in the
+    series, where steps 20 kT beyond a ladder add x^k exp(-x)) (review of issue 16: two thresholds
+    in one node interval, a threshold exactly on a lattice point, steps below mu, a threshold
+    just beyond a ladder's reach, the band bottom on a lattice point, nested ladders)."""
+    mu, temps = 9.0, [1.0]
+    h = 1.25 * thermal_energy_meV(1.0)
+    lower = -np.inf
+    steps = {"two in one cell": [9.33, 9.36], "on a node": [mu + 3 * h, mu - 2 * h],
+             "below mu": [8.61, 8.87], "beyond the reach": [mu + 10.2 * thermal_energy_meV(1.0)],
+             "band bottom on a node": [mu - 5 * h, mu + 0.3], "series": [8.52, 9.33, 9.36, 9.95]}[case]
+    if case == "band bottom on a node":
+        lower = steps[0]
+    if case == "series":
+        temps = [0.5, 1.0, 2.0, 4.0]
+    spec = _staircase_grid(mu, temps, steps, lower)
+    for t in temps:
+        kT = thermal_energy_meV(t)
+        for k in range(3):
+            exact = sum(scipy.integrate.quad(
+                lambda e: (e - mu) ** k * fermi_window(e, mu, kT), s, mu + 80 * kT,
+                points=[mu], epsabs=1e-14, limit=200)[0] for s in steps)
+            tol = 1e-6 if (case == "series" and k) else 1e-9
+            assert spec.thermal("transmission", t, k) == pytest.approx(exact, abs=tol * kT**k)
+
+
+def test_trapezoid_zeeman_resolved_thermoelectrics_and_odd_temperatures():
+    """Spin-split thresholds leave stretches of 5 nodes (a quartic spline SciPy cannot build):
+    the thermopower of a Zeeman-resolved QPC is finite; a temperature that is not a ladder's
+    is integrated by the spline, with an error estimate, and agrees with its own grid."""
+    devz = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0,
+                                zeeman=True)
+    energy = float(devz.transverse_mode_energies(6)[5]) + 0.03
+    result = qpcsim.solve(devz, energy, temperature=1.0, V0=5.0, E_Z=0.5)
+    te = qpcsim.thermoelectric(result.spectrum, 1.0)
+    assert np.isfinite(te.thermopower) and np.isfinite(te.thermal_conductance)
+    mu, temps = 9.0, [0.5, 2.0]
+    saddle = qpcsim.load_geometry_module("qpc_saddle")
+
+    def eigenvalues(e):
+        return np.array([saddle.buttiker_transmissions(x, 6.1, 1.0, 2.0) for x in e])
+    wide = Spectrum.from_function(build_grid(mu, temps, rule="trapezoid"), eigenvalues)
+    own = Spectrum.from_function(build_grid(mu, [1.0], rule="trapezoid"), eigenvalues)
+    assert wide.conductance(1.0) == pytest.approx(own.conductance(1.0), abs=1e-5)
+    assert 0 < wide.thermal_error("transmission", 1.0) < 1e-3

@@ -197,18 +197,23 @@ class Spectrum:
                 xs = (start + sign * far) * step
                 w = step * xs ** moment * fermi_window(mu + xs, mu, kT)
                 return float(np.sum(w)), float(np.sum(w * (xs - start * step)))
-            low_cut = j[0] > -int(np.max(np.abs(j)))     # cut by the band bottom: T = 0 below
+            # cut by the band bottom (T = 0 below) when the lattice point below the first node
+            # lies at or under it
+            low_cut = not (mu + (j[0] - 1) * step > grid.lower)
             tails = _shared_put(key, (lattice_sums(j[-1], 1), lattice_sums(j[0], -1), low_cut,
                                       _kernel_moment(moment, kT)))
         (upper, upper_lever), (lower_sum, lower_lever), low_cut, exact = tails
         # Beyond the ladder q is continued linearly with its end nodes' slope (T = 0 below the
         # band bottom when the ladder is cut there).
-        slope_hi = float(dq[-1] - dq[-2]) / step
+        # (no slope across a threshold in the last cell: a step there is corrected separately)
+        def across(a, b):
+            return any(a < c - mu < b for c in grid.breakpoints)
+        slope_hi = 0.0 if across(x[-2], x[-1]) else float(dq[-1] - dq[-2]) / step
         beyond = float(dq[-1]) * upper + slope_hi * upper_lever
         if low_cut:
             beyond -= q0 * lower_sum
         else:
-            slope_lo = float(dq[0] - dq[1]) / step      # per unit of -x
+            slope_lo = 0.0 if across(x[0], x[1]) else float(dq[0] - dq[1]) / step  # per -x
             beyond += float(dq[0]) * lower_sum - slope_lo * lower_lever
         jumps = self._threshold_jumps(q[index], j, step, mu, kT, moment, float(temperature),
                                       low_cut)
@@ -234,43 +239,36 @@ class Spectrum:
         threshold): T(E) is continuous and needs no correction. Only where the region does not
         scatter (a clean wire: T counts the open modes, an integer on both sides) does it step,
         which the trapezoidal sum would see only to O(h): the rule's exact error for a unit
-        step, int_{E_t} K_k - h sum_{E_j > E_t} K_k(E_j), is added times the step."""
+        step, int_{E_t} K_k - h sum_{E_j > E_t} K_k(E_j), is added times the step. Thresholds
+        in one node interval share its step equally (each opens the same number of clean-lead
+        modes); for a step below mu the control variate's own aliasing of the kernel is
+        removed as well (there q - q(mu) = -step)."""
         grid = self.grid
-        x = j * step
+        energies = grid.nodes[grid.ladders[temperature][0]]    # the ladder's own node energies
         out = [0.0, 0.0]
-        edges = [float(b) for b in grid.breakpoints]
+        cells: dict = {}            # first ladder position above -> thresholds in that interval
+        for b in grid.breakpoints:
+            above = np.flatnonzero(energies > float(b))
+            if above.size and above[0] > 0:
+                cells.setdefault(int(above[0]), []).append(float(b) - mu)
         if low_cut:
-            edges.append(float(grid.lower))
+            cells.setdefault(0, []).append(float(grid.lower) - mu)
 
         def integer(v):
             return abs(v - round(v)) <= _FLAT
-        for threshold in edges:
-            t = threshold - mu
-            above = np.flatnonzero(x > t)
-            below = np.flatnonzero(x < t)
-            if above.size == 0:
-                continue
-            upper = float(q[above[0]])
-            lower = float(q[below[-1]]) if below.size else 0.0   # T = 0 below the band
+        for a, ts in cells.items():
+            upper = float(q[a])
+            lower = float(q[a - 1]) if a > 0 else 0.0       # T = 0 below the band bottom
             jump = upper - lower
             if abs(jump) <= _FLAT or not (integer(upper) and integer(lower)):
                 continue
-            key = ("step", grid.key(), temperature, moment, threshold)
-            corr = _shared_get(key)
-            if corr is None:
-                nodes, w = np.polynomial.legendre.leggauss(40)
-                hi = max(t, 0.0) + 60 * kT
-                exact = 0.0
-                for a, b in itertools.pairwise(np.linspace(t, hi, 31)):
-                    e = 0.5 * (a + b) + 0.5 * (b - a) * nodes
-                    exact += float(np.sum(0.5 * (b - a) * w * e ** moment * fermi_window(e, 0.0, kT)))
-                lattice = np.arange(int(np.floor(t / step)) + 1, int(hi / step) + 2) * step
-                kern = lattice ** moment * fermi_window(lattice, 0.0, kT)
-                even = np.abs(np.round(lattice / step)) % 2 == 0
-                corr = _shared_put(key, (exact - step * float(np.sum(kern)),
-                                         exact - 2 * step * float(np.sum(kern[even]))))
-            out[0] += jump * corr[0]
-            out[1] += jump * corr[1]
+            for t in ts:
+                key = ("step", grid.key(), temperature, moment, t, int(j[a]))
+                corr = _shared_get(key)
+                if corr is None:
+                    corr = _shared_put(key, _step_correction(t, int(j[a]), step, kT, moment))
+                out[0] += jump / len(ts) * corr[0]
+                out[1] += jump / len(ts) * corr[1]
         return out
 
     def thermal_error(self, quantity="transmission", temperature: float = 1.0,
@@ -282,8 +280,14 @@ class Spectrum:
         mu = self.grid.mu
         if self.grid.rule == "trapezoid":
             value, error = self._trapezoid(quantity, temperature, kT, moment, mu)
-            if error is not None:
-                return error
+            if error is None:
+                # not a ladder's temperature: the spline against the piecewise-linear interpolant
+                def kernel(e):
+                    return (e - mu) ** moment * fermi_window(e, mu, kT)
+                nodes, weights = self.sub_quadrature((mu,), kT / 4)
+                linear = np.interp(nodes, self.grid.nodes, self.values(quantity))
+                error = abs(value - float(np.sum(weights * linear * kernel(nodes))))
+            return error
         direct = self.thermal(quantity, temperature, moment)
 
         def kernel(e):
@@ -367,7 +371,8 @@ class Spectrum:
             # q held at the end nodes' values out to 25 kT_max beyond them (0 below the band).
             reach = 25 * max(thermal_energy_meV(t) for t in self.grid.temperatures)
             edges = [max(lo - reach, self.grid.lower)] * (lo > self.grid.lower) + edges + [hi + reach]
-        pts = sorted(set(edges) | {float(c) for c in cuts if edges[0] < c < edges[-1]})
+        pts = sorted(set(edges) | {float(c) for c in (*cuts, *self.grid.breakpoints)
+                                   if edges[0] < c < edges[-1]})
         x, w = np.polynomial.legendre.leggauss(_SUB_ORDER)
         nodes, weights = [], []
         for a, b in itertools.pairwise(pts):
@@ -434,8 +439,9 @@ class _PiecewiseSpline:
                 n = hi - lo
                 if n == 0:
                     continue
+                # degree 5, or the most the stretch allows (SciPy has no k = 4 interpolant)
                 spline = None if n == 1 else scipy.interpolate.make_interp_spline(
-                    nodes[lo:hi], values[lo:hi], k=min(5, n - 1))
+                    nodes[lo:hi], values[lo:hi], k=min(5, n - 1) - (n == 5))
                 pieces.append((float(start), float(values[lo]), spline))
         self.pieces = pieces
         self.starts = np.array([p[0] for p in pieces])
@@ -458,6 +464,30 @@ class _PiecewiseSpline:
                 f = spline if self.order == 0 else spline.derivative(self.order)
                 out[mask] = f(energies[mask])
         return out
+
+
+def _step_correction(t: float, first: int, step: float, kT: float, moment: int) -> tuple:
+    """The trapezoidal rule's error (ladder h, its even half 2h) for a unit step at t (meV
+    from mu) whose first ladder node above is ``first`` (units of h): exact int_t K_k minus the
+    lattice sum from that node on; for t < 0 also minus the kernel's own aliasing
+    M_k - h sum K_k, which the control variate carried."""
+    nodes, w = np.polynomial.legendre.leggauss(40)
+    exact = 0.0
+    for a, b in itertools.pairwise(np.linspace(t, max(t, 0.0) + 60 * kT, 31)):
+        e = 0.5 * (a + b) + 0.5 * (b - a) * nodes
+        exact += float(np.sum(0.5 * (b - a) * w * e ** moment * fermi_window(e, 0.0, kT)))
+    count = int(np.ceil(60 * kT / step)) + 1
+    n = np.arange(first, max(first, 0) + count + 1)
+    kern = (n * step) ** moment * fermi_window(n * step, 0.0, kT)
+    fine = exact - step * float(np.sum(kern))
+    coarse = exact - 2 * step * float(np.sum(kern[n % 2 == 0]))
+    if t < 0:
+        m = np.arange(-count, count + 1)
+        km = (m * step) ** moment * fermi_window(m * step, 0.0, kT)
+        exact_moment = _kernel_moment(moment, kT)
+        fine -= exact_moment - step * float(np.sum(km))
+        coarse -= exact_moment - 2 * step * float(np.sum(km[m % 2 == 0]))
+    return fine, coarse
 
 
 def _kernel_moment(moment: int, kT: float) -> float:

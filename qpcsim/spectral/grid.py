@@ -309,6 +309,9 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
                       breakpoints=np.array(cuts), lower=float(lower))
 
 
+_EXTRA = 2      # most lattice points a ladder end is extended by to take in a lead threshold
+
+
 def _checked(mu, temperatures, rule):
     """(mu, temperatures array) checked: a real Fermi energy, at least one temperature, each
     passing ``rule`` (a validator)."""
@@ -339,12 +342,25 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution) ->
                                     - 1e-9)) for t in temps}
     finest = max(halvings.values())
     unit = top / 2 ** finest                      # every node is mu + n * unit, n an integer
+    # A lead threshold (or the band bottom) just beyond a ladder's end would be a step that the
+    # tail continuation misses (clean leads): the ladder is extended to one lattice point past
+    # it when that takes at most EXTRA more points (the step's weight beyond is then at most
+    # exp(-reach - EXTRA h / kT), 4e-6 of a unit step at 1 K).
+    steps = [float(b) for b in thresholds] + ([float(lower)] if np.isfinite(lower) else [])
     members = {}
     for t in temps:
         stride = 2 ** (finest - halvings[t])
+        h = stride * unit
         reach_kT = TRAPEZOID_REACH + max(0.0, math.log(kTs[t] / thermal_energy_meV(1.0)))
-        reach = math.ceil(reach_kT * kTs[t] / (stride * unit) - 1e-9)
-        members[t] = (stride, np.arange(-reach, reach + 1) * stride)
+        reach = math.ceil(reach_kT * kTs[t] / h - 1e-9)
+        up = down = reach
+        for b in steps:
+            d = (b - mu) / h
+            if reach < d < reach + _EXTRA:
+                up = max(up, math.floor(d) + 1)
+            elif -reach - _EXTRA < d < -reach:
+                down = max(down, math.floor(-d) + 1)
+        members[t] = (stride, np.arange(-down, up + 1) * stride)
     lattice = np.unique(np.concatenate([n for _, n in members.values()]))
     energies = mu + lattice * unit
     keep = energies > lower
