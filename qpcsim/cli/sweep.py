@@ -83,10 +83,7 @@ def _sweep(args) -> int:
     if structural:
         print(f"structural sweep over {', '.join(structural)}: "
               f"{result.attrs['structural_rebuilds']} systems built (one per value)")
-    print(f"fixed: {result.caption()}")
-    if args.plot:
-        fig = plot_result(result, logx=args.logx, logy=args.logy)
-        print(f"wrote {save_figure(fig, args.plot)}")
+    _caption_and_plot(result, args)
     if len(result.swept) == 1:
         name = result.swept[0]
         x = data[name].values
@@ -158,10 +155,7 @@ def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) 
           f"{data.attrs['executor']}, sampling {data.attrs['sampling']})")
     print(f"temperature series: {len(temps)} temperatures from one spectral sweep, "
           f"{data.attrs['solves_per_point']} solves per point")
-    print(f"fixed: {result.caption()}")
-    if args.plot:
-        fig = plot_result(result, logx=args.logx, logy=args.logy)
-        print(f"wrote {save_figure(fig, args.plot)}")
+    _caption_and_plot(result, args)
     print(series_table(data))
     return 0
 
@@ -180,6 +174,14 @@ def series_table(data) -> str:
     for x, row in zip(data[name].values, values):
         lines.append(f"{x:>14.6g}" + "".join(f"{v:>18.12f}" for v in row))
     return "\n".join(lines)
+
+
+def _caption_and_plot(result, args) -> None:
+    """Print the fixed parameters; draw --plot if given (sweeps and temperature series)."""
+    print(f"fixed: {result.caption()}")
+    if args.plot:
+        fig = plot_result(result, logx=args.logx, logy=args.logy)
+        print(f"wrote {save_figure(fig, args.plot)}")
 
 
 def _show(args) -> int:

@@ -59,6 +59,19 @@ def _title(result, title):
     return name + "\n" + textwrap.fill(result.caption(), 110)
 
 
+def _finish_trace(fig, ax, ax2, name: str, unit: str, logx: bool, logy: bool):
+    """Shared finish of a G trace over one axis with its derivative panel below: labels in
+    units, log axes on request, layout."""
+    ax2.set_ylabel(_derivative_label(name, unit), fontsize=9)
+    ax2.set_xlabel(axis_label(name, unit))
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    fig.tight_layout()
+    return fig
+
+
 def plot_result(result, *, title: str | None = None, logx: bool = False, logy: bool = False,
                 plateaus: bool = True):
     """Figure of a sweep result.
@@ -114,14 +127,7 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
         ax.set_title(title, fontsize=9)
         if len(x) > 2:
             ax2.plot(x, np.gradient(y, x), color="C3", lw=1.2)
-        ax2.set_ylabel(_derivative_label(name, unit), fontsize=9)
-        ax2.set_xlabel(axis_label(name, unit))
-        if logx:
-            ax.set_xscale("log")
-        if logy:
-            ax.set_yscale("log")
-        fig.tight_layout()
-        return fig
+        return _finish_trace(fig, ax, ax2, name, unit, logx, logy)
     xname, yname = swept
     xu, yu = data[xname].attrs.get("units", ""), data[yname].attrs.get("units", "")
     if "point" in g.dims:

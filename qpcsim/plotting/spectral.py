@@ -136,7 +136,7 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     -------
     matplotlib.figure.Figure
     """
-    from . import _G_LABEL, _derivative_label, _figure, _title, axis_label
+    from . import _G_LABEL, _figure, _finish_trace, _title
     from ..engine.result import SweepResult
     result = result if isinstance(result, SweepResult) else SweepResult(result)
     data = result.data
@@ -171,14 +171,7 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     if title is None:
         title = _title(result, None) + f"\nT = {', '.join(f'{t:g}' for t in temps)} K"
     ax.set_title(title, fontsize=9)
-    ax2.set_ylabel(_derivative_label(name, unit), fontsize=9)
-    ax2.set_xlabel(axis_label(name, unit))
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    fig.tight_layout()
-    return fig
+    return _finish_trace(fig, ax, ax2, name, unit, logx, logy)
 
 
 def _colours(n: int) -> list:

@@ -335,21 +335,28 @@ class Spectrum:
             raise ValueError(f"energies outside the spectrum's window [{lo:.6g}, {hi:.6g}] meV: "
                              "build the spectrum with a wider window (temperature, bias)")
         if self.grid.rule == "trapezoid":
-            return self._spline(self.values(quantity))(energies)
+            return self._spline(quantity)(energies)
         coefs = self._coefficients(self.values(quantity))
         panel, vander = self._plan(energies)
         return np.sum(vander * coefs[panel], axis=1)
 
-    def _spline(self, values):
+    def _spline(self, quantity):
         """Interpolant through the nodes of a trapezoidal grid: a quintic spline on each stretch
-        between lead thresholds (where T(E) steps or kinks), so no step rings into the next."""
-        return _PiecewiseSpline(self.grid.nodes, np.asarray(values, dtype=float),
-                                self.grid.breakpoints)
+        between lead thresholds (where T(E) steps or kinks), so no step rings into the next.
+        Built once per named quantity (a series asks for it at every temperature)."""
+        cache = self.__dict__.setdefault("_splines", {})
+        if isinstance(quantity, str) and quantity in cache:
+            return cache[quantity]
+        spline = _PiecewiseSpline(self.grid.nodes, np.asarray(self.values(quantity), dtype=float),
+                                  self.grid.breakpoints)
+        if isinstance(quantity, str):
+            cache[quantity] = spline
+        return spline
 
     def derivative(self, quantity, energy: float) -> float:
         """d q / dE (1/meV) of the interpolant at ``energy`` (meV)."""
         if self.grid.rule == "trapezoid":
-            return float(self._spline(self.values(quantity)).derivative()(energy))
+            return float(self._spline(quantity).derivative()(energy))
         edges = self.grid.edges
         panel = int(np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, len(edges) - 2))
         a, b = edges[panel], edges[panel + 1]
@@ -403,7 +410,7 @@ class Spectrum:
         nodes, weights = self.sub_quadrature(cuts, scale)
         if self.grid.rule == "trapezoid":
             lo, hi = self.grid.window
-            values = self._spline(self.values(quantity))(np.clip(nodes, lo, hi))
+            values = self._spline(quantity)(np.clip(nodes, lo, hi))
             return float(np.sum(weights * values * kernel(nodes)))
         _, _, panel, vander = _shared_get(("sub", self.grid.key(), tuple(float(c) for c in cuts),
                                            scale))
