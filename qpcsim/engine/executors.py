@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from ..geometry import load_geometry
+from ..geometry import build_geometry, geometry_source, load_geometry_module
 from .task import SweepTask
 
 __all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers", "SchedulerLostError",
@@ -99,9 +99,12 @@ class DeviceRecipe:
     def __init__(self, device):
         self.fingerprint = device.fingerprint()
         meta = device.metadata
-        if "geometry_file" in meta:
+        source = geometry_source(str(meta.get("geometry_sha256", "")))
+        if "geometry_file" in meta and source is not None:
+            # The text the parent hashed travels with the recipe: a worker (a fork, a
+            # restarted Dask worker) never re-reads a file that may have been edited.
             self.kind = "geometry"
-            self.payload = (meta["geometry_file"], dict(meta.get("geometry_params", {})))
+            self.payload = (meta["geometry_file"], dict(meta.get("geometry_params", {})), source)
         else:
             import cloudpickle
             self.kind = "pickle"
@@ -120,11 +123,11 @@ class DeviceRecipe:
             if self.kind != "geometry":
                 raise ValueError(f"structural parameters {sorted(structural)} can only be "
                                  "changed on a device loaded from a geometry file")
-            path, params = self.payload
-            device = load_geometry(path, **{**params, **structural})
+            path, params, source = self.payload
+            device = build_geometry(load_geometry_module(path, source), {**params, **structural})
         elif self.kind == "geometry":
-            path, params = self.payload
-            device = load_geometry(path, **params)
+            path, params, source = self.payload
+            device = build_geometry(load_geometry_module(path, source), params)
         else:
             import cloudpickle
             device = cloudpickle.loads(self.payload)

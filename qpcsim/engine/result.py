@@ -283,17 +283,14 @@ def run_metadata(spec, header: dict | None = None) -> dict:
 
 def _geometry_source(meta) -> tuple[str, str]:
     """The geometry file's text and its SHA-256 (empty for a device not loaded
-    from a file). The hash is the one recorded when the device was loaded; if
-    the file changed since, the text is the loaded version's only when the
-    hashes agree, otherwise the source is marked as changed."""
+    from a file): the text that was loaded and hashed (kept in memory by
+    :mod:`qpcsim.geometry`), whatever the file on disk holds now."""
+    from ..geometry import geometry_source
     path = meta.get("geometry_file")
     if not path:
         return "", ""
     loaded_sha = str(meta.get("geometry_sha256", ""))
-    try:
-        raw = Path(path).read_bytes()
-    except OSError:
-        return "(geometry file no longer readable)", loaded_sha
-    if loaded_sha and hashlib.sha256(raw).hexdigest() != loaded_sha:
-        return "(geometry file changed since the device was loaded)", loaded_sha
-    return raw.decode("utf-8", errors="replace"), hashlib.sha256(raw).hexdigest()
+    raw = geometry_source(loaded_sha)
+    if raw is None:
+        return "(geometry source not available in this process)", loaded_sha
+    return raw.decode("utf-8", errors="replace"), loaded_sha

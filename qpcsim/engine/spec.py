@@ -365,6 +365,8 @@ class SweepSpec:
                 "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
         header = {"format": STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
                   "code": code}
+        if device.metadata.get("geometry_sha256"):   # named when a resume is refused
+            header["geometry_sha256"] = device.metadata["geometry_sha256"]
         header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
         return header
 

@@ -245,6 +245,12 @@ class Store:
             raise ValueError(f"{self.what} has a damaged header; delete it to start the sweep "
                              "over") from None
         if first.get("hash") != self.header["hash"]:
+            old_geo, new_geo = first.get("geometry_sha256"), self.header.get("geometry_sha256")
+            if old_geo and new_geo and old_geo != new_geo:
+                raise ValueError(
+                    f"{self.what} was written from another version of the geometry file "
+                    f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it was edited; refusing to mix "
+                    "two potentials. Restore the file, or use another --out/--store path")
             diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
             raise ValueError(
                 f"{self.what} was written for a different "
