@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine.result import save_dataset
 from .args import check_distinct, check_figure, check_writable, parse_set, parse_sweep
 from .params import load_with_set
 
@@ -54,7 +55,7 @@ def _bias(args) -> int:
     print(f"store {store}: " + (f"{reused} finished point(s) reused" if reused else
                                 "every point computed and kept"))
     if args.data:
-        data.to_netcdf(args.data, engine="h5netcdf")
+        save_dataset(data, args.data, "--data")
         print(f"wrote {args.data}")
     print(f"wrote {plot_bias_map(data, out)}")
     spacings = diamond_spacings(values, biases, data["differential_conductance"].values)

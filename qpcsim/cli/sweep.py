@@ -24,6 +24,7 @@ import numpy as np
 from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepResult, SweepSpec, load_result, sweep
 from ..engine.spec import TEMPERATURE_NAMES, structural_parameters
+from ..engine.store import output_lock
 from ..plotting import plot_device, plot_result, save_figure
 from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
 from .bias import current_map
@@ -38,6 +39,13 @@ def _report(line: str) -> None:
 
 
 def _sweep(args) -> int:
+    # One writer per --out: locked from the check below to the atomic rename.
+    check_writable(args.out, "--out")
+    with output_lock(args.out, "--out"):
+        return _locked_sweep(args)
+
+
+def _locked_sweep(args) -> int:
     # Every output is checked before any work: kinds, formats, collisions, what exists.
     out, old_hash = check_output(args.out, "--out", force=args.force)
     store = args.store or str(out) + ".points.sqlite"
