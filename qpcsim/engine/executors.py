@@ -162,11 +162,19 @@ class Executor:
     def close(self):
         pass
 
+    def terminate(self):
+        """Stop at once (an interrupt or error): running points are abandoned."""
+        self.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            with _sigint_ignored():   # a second Ctrl-C must not interrupt the stop itself
+                self.terminate()
 
 
 class FunctionExecutor(Executor):
@@ -210,6 +218,20 @@ class _ProcessExecutor(Executor):
                     pending[self._pool.submit(_call, func, recipe, item)] = nxt
 
     def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self):
+        """Kill the workers (SIGTERM, then SIGKILL after 2 s) instead of waiting for
+        their running points: a waiting shutdown interrupted by a second Ctrl-C left
+        the pool's manager thread for the interpreter's exit to join forever."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -273,6 +295,20 @@ class _DaskExecutor(Executor):
             pass
         if self._cluster is not None:
             self._cluster.close()
+
+
+class _sigint_ignored:   # noqa: N801 - a context manager
+    """Ignore SIGINT inside the block (main thread only; elsewhere a no-op)."""
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _take(iterator, count):
