@@ -109,7 +109,7 @@ class StoreWriteError(ValueError):
 def _write_failure(path: Path, exc: Exception) -> str:
     """``exc`` from writing near ``path``, said plainly: disk full (with the free
     space), read-only or not permitted, else SQLite's own words."""
-    text = str(exc)
+    text = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
     folder = path.parent if str(path.parent) else Path(".")
     try:
         stats = os.statvfs(folder)
@@ -118,7 +118,7 @@ def _write_failure(path: Path, exc: Exception) -> str:
     except OSError:
         free, read_only = None, False
     lowered = text.lower()
-    if "full" in lowered or (free is not None and free < 64 * 1024 and "i/o" in lowered):
+    if "full" in lowered or "no space" in lowered or (free is not None and free < 64 * 1024 and "i/o" in lowered):
         return f"disk full: {free // 1024 if free is not None else '?'} KiB free in {str(folder)!r}"
     if read_only or "readonly" in lowered or "read-only" in lowered:
         return f"read-only: {str(folder)!r} or the file cannot be written ({text})"
@@ -255,11 +255,12 @@ class Store:
         self.what = f"store={str(self.path)!r}"
         self.dropped: list[str] = []      # keys of damaged records found on open
         _refuse_path(self.path, self.what)
+        self._existed = self.path.exists() and self.path.stat().st_size > 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _Lock(Path(str(self.path) + ".lock"), self.what)
         except OSError as exc:
-            raise ValueError(f"{self.what} cannot be written: {exc.strerror or exc}") from None
+            raise self._open_error(exc) from None
         try:
             self._open()
         except BaseException:
@@ -269,7 +270,6 @@ class Store:
     # ------------------------------------------------------------ opening
     def _open(self):
         what = self.what
-        self._existed = self.path.exists() and self.path.stat().st_size > 0
         if self.path.exists() and self.path.stat().st_size > 0:
             with open(self.path, "rb") as fh:
                 magic = fh.read(len(_SQLITE_MAGIC))
@@ -296,7 +296,7 @@ class Store:
             self._close_db()
             raise self._open_error(exc) from None
 
-    def _open_error(self, exc: sqlite3.DatabaseError) -> ValueError:
+    def _open_error(self, exc: Exception) -> ValueError:
         """Why the store cannot be opened. A write failure (disk full, read-only,
         permissions) is not damage: the file is verified read-only first (``PRAGMA
         quick_check``) and deleting it is advised only if that check fails."""
