@@ -60,6 +60,26 @@ def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
     return count
 
 
+def _potential_error(exc: Exception, params: dict) -> ValueError:
+    """One line for an exception raised inside a potential function: what, where
+    (the user's file and line) and, for array truth values, the vectorization hint."""
+    import traceback
+
+    from .geometry import user_code_location
+    frames = traceback.extract_tb(exc.__traceback__)
+    package = str(__file__).rsplit("/", 1)[0]
+    if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(package):
+        return exc   # one of qpcsim's own one-line refusals (e.g. a provider's)
+    where = user_code_location(exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    hint = ("; the potential must be vectorized: x and y are NumPy arrays (use np.where, "
+            "not if/else)" if "truth value of an array" in message or
+            "only length-1 arrays" in message or "only size-1 arrays" in message else "")
+    return ValueError(f"the potential raised {type(exc).__name__}"
+                      + (f" at {where}" if where else "") + (f": {message}" if message else "")
+                      + f" (parameters {params}){hint}")
+
+
 class Device:
     """A two-terminal device on a square lattice, in physical units.
 
@@ -321,7 +341,10 @@ class Device:
         if self.potential is None:
             return np.zeros(np.broadcast(x, y).shape)
         merged = self.resolve_params(params)
-        values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
+        try:
+            values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
+        except Exception as exc:   # noqa: BLE001 - the user's code: say where it failed
+            raise _potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
         values = np.asarray(values)
         shape = np.broadcast(x, y).shape
         if values.dtype.kind not in "biufc" or values.shape not in ((), shape):

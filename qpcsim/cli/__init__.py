@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import platform
+import re
 import sys
 
 from .._version import __version__
@@ -52,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_info)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for each in [parser, *sub.choices.values()]:   # --energy -1e-3 is a value
+        own = each._negative_number_matcher.pattern     # bias.py adds "-1:1:N" ranges
+        each._negative_number_matcher = re.compile(f"(?:{own})|(?:{_NEGATIVE_NUMBER.pattern})")
     return parser
+
+
+#: Negative numbers, scientific notation included (argparse's own pattern knows only
+#: -1 and -1.5, so ``--energy -1e-3`` was "expected one argument").
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def _one_line_warnings(command: str):

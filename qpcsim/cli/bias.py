@@ -9,7 +9,15 @@ from pathlib import Path
 import numpy as np
 
 from ..engine.result import save_dataset
-from .args import check_distinct, check_figure, check_writable, parse_set, parse_sweep
+from .args import (
+    check_distinct,
+    check_figure,
+    check_sweep_flags,
+    check_workers,
+    check_writable,
+    parse_set,
+    parse_sweep,
+)
 from .params import load_with_set
 
 
@@ -41,6 +49,8 @@ def _bias(args) -> int:
     if len(args.sweep) != 1:
         raise ValueError(f"--sweep is given {len(args.sweep)} times: a bias map sweeps one gate "
                          "parameter (hold the others with --set)")
+    check_sweep_flags(args.sweep, args.set)
+    check_workers(args.workers)
     name, values = parse_sweep(args.sweep[0])
     biases = _parse_bias(args.bias)
     device, fixed = load_with_set(args.geometry, args.set)

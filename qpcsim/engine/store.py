@@ -343,7 +343,8 @@ class Store:
                              "over") from None
         if first.get("hash") != self.header["hash"]:
             old_geo, new_geo = first.get("geometry_sha256"), self.header.get("geometry_sha256")
-            if old_geo and new_geo and old_geo != new_geo:
+            same_file = first.get("geometry_file") == self.header.get("geometry_file")
+            if old_geo and new_geo and old_geo != new_geo and same_file:
                 raise ValueError(
                     f"{self.what} was written from another version of the geometry file "
                     f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it was edited; refusing to mix "
