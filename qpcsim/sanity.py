@@ -164,10 +164,11 @@ def _range_note(what: str, value: float, unit: str, bounds, slips) -> str:
 def density_warnings(density_cm2: float) -> list[str]:
     """Notes for a 2DEG sheet density (cm^-2) outside 1e9..1e13, with the likely slip."""
     d = float(density_cm2)
-    slips = [(lambda v: 0 < v < 1e3, f"{d:g}e11 cm^-2 (the exponent forgotten)"),
-             (lambda v: 1e13 < v <= 1e17, f"{d * 1e-4:g} cm^-2 ({d:g} is in m^-2)"),
-             (lambda v: v > 1e17, f"{d * 1e-4:g} cm^-2 if {d:g} is in m^-2; a 3-D density "
-              "in cm^-3 is no sheet density")]
+    low, high = DENSITY_RANGE_CM2
+    mantissa = d / 10 ** np.floor(np.log10(d)) if d > 0 else d
+    slips = [(lambda v: high < v and low <= v * 1e-4 <= high,
+              f"{d * 1e-4:g} cm^-2 ({d:g} is in m^-2)"),
+             (lambda v: v > 0, f"{mantissa:g}e11 cm^-2")]
     note = _range_note("density", d, "cm^-2", DENSITY_RANGE_CM2, slips)
     return [note] if note else []
 
@@ -185,12 +186,15 @@ def layout_scale_warnings(extent_nm: float, unit_nm: float | None = None) -> lis
     """Notes for a gate layout whose largest extent (nm) is outside 5 nm .. 5 mm
     (a GDS unit scale off by 1000: ``--unit-nm 1`` on a um-unit file)."""
     e = float(extent_nm)
-    scale = "" if unit_nm is None else f" with unit_nm={unit_nm:g}"
-    slips = [(lambda v: v < 5, f"a unit 1000x larger (unit_nm={1000 * (unit_nm or 1):g}; "
-              "is the file in um?)"),
-             (lambda v: v > 5e6, f"a unit 1000x smaller (unit_nm={(unit_nm or 1) / 1000:g})")]
-    note = _range_note(f"the gate layout's extent{scale}", e, "nm", LAYOUT_RANGE_NM, slips)
-    return [note] if note else []
+    low, high = LAYOUT_RANGE_NM
+    if low <= e <= high:
+        return []
+    unit = 1.0 if unit_nm is None else float(unit_nm)
+    better = unit * 1000 if e < low else unit / 1000
+    return [f"the gate layout spans {e:g} nm" + ("" if unit_nm is None else
+                                                  f" with unit_nm={unit_nm:g}")
+            + f", outside the size of real gates ({low:g} nm to {high:g} nm): did you mean "
+            f"unit_nm={better:g} (a GDS unit 1000x {'larger' if e < low else 'smaller'})?"]
 
 
 def warn_notes(notes, stacklevel: int = 3) -> list:
