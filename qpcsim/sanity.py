@@ -103,8 +103,8 @@ def input_warnings(device, energy: float | None = None, temperature: float | Non
             abs(float(energy) - float(fermi)) > 1e-6 * max(abs(float(fermi)), 1.0):
         notes.append(f"energy={float(energy):g} meV differs from the Fermi energy E_F = "
                      f"{float(fermi):.4g} meV for which {device.name}'s self-consistent potential "
-                     f"was computed: the result is not self-consistent; use energy {float(fermi):.4g} "
-                     "meV (the CLI's default for this device)")
+                     "was computed: the result is not self-consistent; use energy "
+                     f"{float(fermi):.4g} meV (the CLI's default for this device)")
     if energy is not None and float(energy) > 0 and params is not None:
         note = local_wavelength_note(device, float(energy), params)
         if note:

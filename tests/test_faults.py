@@ -229,6 +229,7 @@ def test_full_disk_keeps_an_intact_store_and_resumes(small_disk):
     message = str(info.value)
     assert "disk full" in message and str(small_disk) in message and "\n" not in message
     assert "delete" not in message                      # never advise destroying good data
+    assert "intact (quick_check ok, 4 finished points kept)" in message
     filler.unlink()
     resumed = qpcsim.sweep(device, {"V0": V0_VALUES[:4]}, energy=5.0, workers=1,
                            progress=False, store=store)
@@ -258,6 +259,7 @@ def test_read_only_directory_says_so_and_keeps_the_store(small_disk):
         qpcsim.sweep(device, {"V0": V0_VALUES[:3]}, energy=5.0, workers=1, progress=False,
                      store=store)
     assert "read-only" in str(info.value).lower() and "delete" not in str(info.value)
+    assert "intact (quick_check ok, 3 finished points kept)" in str(info.value)
     assert store.stat().st_size > 0
 
 

@@ -49,7 +49,8 @@ import sqlite3
 import warnings
 from pathlib import Path
 
-__all__ = ["Store", "NoStore", "output_lock", "StoreWriteError", "StoreWarning", "StoreBusyError", "task_key", "source_digest",
+__all__ = ["Store", "NoStore", "output_lock", "StoreWriteError", "StoreWarning", "StoreBusyError",
+           "task_key", "source_digest",
            "STORE_FORMAT"]
 
 #: Version of the record layout (3: SQLite, records keyed by the full task, checksummed).
@@ -118,7 +119,8 @@ def _write_failure(path: Path, exc: Exception) -> str:
     except OSError:
         free, read_only = None, False
     lowered = text.lower()
-    if "full" in lowered or "no space" in lowered or (free is not None and free < 64 * 1024 and "i/o" in lowered):
+    nearly_full = free is not None and free < 64 * 1024
+    if "full" in lowered or "no space" in lowered or (nearly_full and "i/o" in lowered):
         return f"disk full: {free // 1024 if free is not None else '?'} KiB free in {str(folder)!r}"
     if read_only or "readonly" in lowered or "read-only" in lowered:
         return f"read-only: {str(folder)!r} or the file cannot be written ({text})"
@@ -347,7 +349,8 @@ class Store:
             if old_geo and new_geo and old_geo != new_geo and same_file:
                 raise ValueError(
                     f"{self.what} was written from another version of the geometry file "
-                    f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it was edited; refusing to mix "
+                    f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it "
+                    "was edited; refusing to mix "
                     "two potentials. Restore the file, or use another --out/--store path")
             diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
             raise ValueError(
