@@ -67,6 +67,8 @@ def make_device(**params) -> qpcsim.Device:
         raise ValueError(f"L_switch={ramp:g} nm is not allowed: it must be < L/2 = {L / 2:g} nm")
     half_flat = L / 2 - ramp
     material = qpcsim.GAAS
+    for name in ("hw_x", "hw_y"):   # curvatures: a negative one is no saddle (and NaN below)
+        qpcsim.validate.positive(name, p[name], "meV")
     fit = modes_inside_walls(W, p["hw_y"], material)
     if fit < MIN_MODES_INSIDE_WALLS:
         import warnings

@@ -60,6 +60,26 @@ def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
     return count
 
 
+def _potential_error(exc: Exception, params: dict) -> ValueError:
+    """One line for an exception raised inside a potential function: what, where
+    (the user's file and line) and, for array truth values, the vectorization hint."""
+    import traceback
+
+    from .geometry import user_code_location
+    frames = traceback.extract_tb(exc.__traceback__)
+    package = str(__file__).rsplit("/", 1)[0]
+    if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(package):
+        return exc   # one of qpcsim's own one-line refusals (e.g. a provider's)
+    where = user_code_location(exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    hint = ("; the potential must be vectorized: x and y are NumPy arrays (use np.where, "
+            "not if/else)" if "truth value of an array" in message or
+            "only length-1 arrays" in message or "only size-1 arrays" in message else "")
+    return ValueError(f"the potential raised {type(exc).__name__}"
+                      + (f" at {where}" if where else "") + (f": {message}" if message else "")
+                      + f" (parameters {params}){hint}")
+
+
 class Device:
     """A two-terminal device on a square lattice, in physical units.
 
@@ -321,7 +341,10 @@ class Device:
         if self.potential is None:
             return np.zeros(np.broadcast(x, y).shape)
         merged = self.resolve_params(params)
-        values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
+        try:
+            values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
+        except Exception as exc:   # noqa: BLE001 - the user's code: say where it failed
+            raise _potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
         values = np.asarray(values)
         shape = np.broadcast(x, y).shape
         if values.dtype.kind not in "biufc" or values.shape not in ((), shape):
@@ -550,7 +573,34 @@ class Device:
         }
         if not self.full_width_leads:
             spec["leads"] = [list(w) for w in self.lead_windows]
+        if not self.metadata.get("geometry_sha256"):   # a file's hash already names its code
+            spec["functions"] = self._functions_digest()
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+    def _functions_digest(self) -> str:
+        """Digest of the potential and shape functions of a device defined in Python:
+        their code and captured values (:mod:`qpcsim.fingerprint`) and their values on
+        the lattice's bounding box at the default parameters, so that a changed
+        potential never reuses a store. Cached per (functions, defaults)."""
+        from .fingerprint import callable_digest
+        key = (id(self.potential), id(self.shape), json.dumps(jsonable(self.defaults)))
+        cached = getattr(self, "_functions_memo", None)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        digest = hashlib.sha256()
+        for func in (self.potential, self.shape):
+            digest.update(b"none" if func is None else callable_digest(func).encode())
+        i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
+        x, y = self.lattice_to_nm(i, j)
+        try:
+            digest.update(np.ascontiguousarray(self.potential_at(x, y), dtype=float).tobytes())
+            if self.shape is not None:
+                digest.update(np.broadcast_to(np.asarray(self.shape(x, y), dtype=bool),
+                                              x.shape).tobytes())
+        except Exception as exc:   # noqa: BLE001 - reported by the solve, not here
+            digest.update(f"unsampled:{type(exc).__name__}".encode())
+        self._functions_memo = (key, digest.hexdigest())
+        return self._functions_memo[1]
 
     def __repr__(self) -> str:
         return (f"Device({self.name!r}, width={self.width:g} nm, length={self.length:g} nm, "
@@ -567,4 +617,5 @@ class Device:
         state["_onsite_memo"] = None
         state.pop("_solver_cache", None)
         state.pop("_fast_path_ok", None)
+        state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         return state

@@ -7,16 +7,16 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import importlib.util
 import re
 import sys
+import types
 from collections.abc import Mapping
 from pathlib import Path
 
 from . import validate as _validate
 
 __all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path",
-           "bundled_geometries", "geometry_parameter_docs"]
+           "bundled_geometries", "geometry_parameter_docs", "geometry_source", "build_geometry"]
 
 _PACKAGE_ROOT = Path(__file__).resolve().parent.parent
 
@@ -54,27 +54,77 @@ def geometry_path(path_or_name: str | Path) -> Path:
                      + ", ".join(str(c) for c in candidates) + ")")
 
 
-def load_geometry_module(path_or_name: str | Path):
-    """Import a geometry file as a module (cached per file content)."""
-    path = geometry_path(path_or_name)
-    source = path.read_bytes()
-    digest = hashlib.sha256(source).hexdigest()[:16]
-    module_name = f"qpcsim_geometry_{path.stem}_{digest}"
+#: Source text of every geometry file loaded in this process, by SHA-256: what a
+#: result records and what workers build from (never the path again, which may
+#: have been edited since).
+_SOURCES: dict[str, bytes] = {}
+
+
+def geometry_source(sha256: str) -> bytes | None:
+    """The source text of a geometry file loaded in this process, by its SHA-256."""
+    return _SOURCES.get(sha256)
+
+
+def user_code_location(exc: BaseException, filename: str | None = None) -> str:
+    """``file:line`` of the innermost traceback frame in user code (``filename`` if
+    given, else the innermost frame outside qpcsim and the libraries), or ""."""
+    import traceback
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    package = str(Path(__file__).resolve().parent)
+    for frame in reversed(frames):
+        if filename is not None:
+            if frame.filename == filename:
+                return f"{frame.filename}:{frame.lineno}"
+        elif not (frame.filename.startswith(package) or "site-packages" in frame.filename
+                  or frame.filename.startswith("<")):
+            return f"{frame.filename}:{frame.lineno}"
+    return ""
+
+
+def _user_error(exc: BaseException, what: str, filename: str | None = None) -> ValueError:
+    """A one-line ValueError for an exception raised by user code, naming where."""
+    where = user_code_location(exc, filename)
+    if isinstance(exc, SystemExit):
+        return ValueError(f"{what} called sys.exit({exc.code!r})"
+                          + (f" at {where}" if where else "") + "; raise an exception instead")
+    if isinstance(exc, SyntaxError):
+        return ValueError(f"{what} has a syntax error at {where}: {exc.msg}")
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    return ValueError(f"{what} failed" + (f" at {where}" if where else "")
+                      + f": {type(exc).__name__}" + (f": {message}" if message else ""))
+
+
+def load_geometry_module(path_or_name: str | Path, source: bytes | None = None):
+    """Import a geometry file as a module (cached per file content).
+
+    ``source``: the file's text as hashed when it was first loaded (workers of a
+    sweep get it with the recipe); default: read the file once, and execute
+    exactly the bytes that were hashed.
+    """
+    path = geometry_path(path_or_name) if source is None else Path(path_or_name)
+    if source is None:
+        source = path.read_bytes()
+    full_digest = hashlib.sha256(source).hexdigest()
+    module_name = f"qpcsim_geometry_{path.stem}_{full_digest[:16]}"
     if module_name in sys.modules:
         return sys.modules[module_name]
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    module = importlib.util.module_from_spec(spec)
+    module = types.ModuleType(module_name)
+    module.__file__ = str(path)
     sys.modules[module_name] = module
     try:
-        spec.loader.exec_module(module)
-    except Exception:
+        code = compile(source, str(path), "exec")
+        exec(code, module.__dict__)   # noqa: S102 - the user's own device definition
+    except (Exception, SystemExit) as exc:
         del sys.modules[module_name]
-        raise
+        raise _user_error(exc, f"geometry file {str(path)!r}", str(path)) from None
     if not callable(getattr(module, "make_device", None)):
         del sys.modules[module_name]
         raise ValueError(f"geometry file {str(path)!r} does not define make_device(**params)")
     module.__qpcsim_path__ = str(path)
-    module.__qpcsim_source_sha256__ = hashlib.sha256(source).hexdigest()
+    module.__qpcsim_source_sha256__ = full_digest
+    _SOURCES[full_digest] = source
     return module
 
 
@@ -92,10 +142,27 @@ def load_geometry(path_or_name: str | Path, **params):
     --------
     >>> dev = qpcsim.load_geometry("geometries/qpc_saddle.py", hw_x=0.8)  # doctest: +SKIP
     """
-    module = load_geometry_module(path_or_name)
-    device = module.make_device(**params)
-    device.metadata.setdefault("geometry", Path(module.__qpcsim_path__).stem)
-    device.metadata["geometry_file"] = module.__qpcsim_path__
+    return build_geometry(load_geometry_module(path_or_name), params)
+
+
+def build_geometry(module, params: Mapping):
+    """``module.make_device(**params)`` with the geometry's metadata; user-code
+    failures (an exception, ``sys.exit``, a value that is not a Device) become a
+    one-line ValueError naming the file and line."""
+    from .device import Device
+    params = dict(params)
+    path = module.__qpcsim_path__
+    try:
+        device = module.make_device(**params)
+    except ValueError:
+        raise
+    except (Exception, SystemExit) as exc:
+        raise _user_error(exc, f"make_device of {path!r}", path) from None
+    if not isinstance(device, Device):
+        raise ValueError(f"make_device of {path!r} returned {type(device).__name__} "
+                         f"{device!r:.60}; it must return a qpcsim.Device")
+    device.metadata.setdefault("geometry", Path(path).stem)
+    device.metadata["geometry_file"] = path
     device.metadata["geometry_sha256"] = module.__qpcsim_source_sha256__
     device.metadata["geometry_params"] = dict(params)
     docs = geometry_parameter_docs(module)
@@ -117,7 +184,8 @@ def geometry_parameter_docs(module) -> dict:
     defaults = getattr(module, "DEFAULTS", None)
     if path is None or not isinstance(defaults, dict):
         return {}
-    source = Path(path).read_text()
+    raw = _SOURCES.get(getattr(module, "__qpcsim_source_sha256__", ""))
+    source = raw.decode("utf-8", errors="replace") if raw is not None else Path(path).read_text()
     lines = source.splitlines()
     docs = {}
     try:

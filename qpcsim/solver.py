@@ -262,7 +262,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     temperature = _validate.non_negative("temperature", temperature, "K")
     if thermal not in ("grid", "adaptive"):
         raise ValueError(f"thermal={thermal!r} is not allowed: use 'grid' or 'adaptive'")
-    from .sanity import warn_inputs
+    from .sanity import check_parameter_magnitudes, warn_inputs
+    check_parameter_magnitudes(resolved, device.units)
     warn_inputs(device, energy, temperature, resolved)
     if not _runs_fast_path(device, method):
         # Kwant evaluates the potential inside its own call stack: check it here

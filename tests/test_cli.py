@@ -140,7 +140,10 @@ def test_energy_sweep_from_band_bottom(tmp_path, capsys):
     (["--sweep", "V0=1"], "a single value is --set NAME=VALUE"),
 ])
 def test_bad_sweeps_are_one_line(tmp_path, capsys, args, message):
-    assert cli("sweep", "qpc_saddle", *SMALL, "--energy", "9", "--out", str(tmp_path / "r.nc"),
+    swept = {a.partition("=")[0] for a in args if "=" in a}   # swept and --set: refused (#25)
+    fixed = [f for k, v in zip(SMALL[::2], SMALL[1::2]) if v.partition("=")[0] not in swept
+             for f in (k, v)]
+    assert cli("sweep", "qpc_saddle", *fixed, "--energy", "9", "--out", str(tmp_path / "r.nc"),
                "--quiet", *args) == 2
     err = capsys.readouterr().err
     assert message in err and len(err.strip().splitlines()) == 1
@@ -296,7 +299,8 @@ def test_sweep_temperature_outside_a_series_keeps_the_engine(tmp_path, capsys, m
     tiny = ["--set", "a=10", "--set", "L=200", "--set", "hw_x=1.5", "--set", "hw_y=3"]
     if "--adaptive" in extra:
         tiny += ["--set", "W=150"]
-    assert cli("sweep", "qpc_saddle", *tiny, *extra, "--sweep", "T=1,2", "--energy", "8",
+    # T=1:2:2 (the values 1, 2): --adaptive refuses a list (#25)
+    assert cli("sweep", "qpc_saddle", *tiny, *extra, "--sweep", "T=1:2:2", "--energy", "8",
                "--workers", "1", "--out", str(tmp_path / "r.nc")) == 2
     err = capsys.readouterr().err
     assert note in err and "stopped here" in err

@@ -9,6 +9,7 @@ LAYER = {
     "observables": 0, "analysis": 0, "budget": 0, "sanity": 0, "device": 1, "geometry": 1,
     "backends": 2, "solver": 3, "spectral": 3, "engine": 4, "physics": 5, "electrostatics": 5,
     "plotting": 6, "cli": 7,
+    "fingerprint": 0,
 }
 
 

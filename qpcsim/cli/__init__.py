@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import platform
+import re
 import sys
 
 from .._version import __version__
@@ -52,7 +53,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_info)
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(sub)
+    for each in [parser, *sub.choices.values()]:   # --energy -1e-3 is a value
+        own = each._negative_number_matcher.pattern     # bias.py adds "-1:1:N" ranges
+        each._negative_number_matcher = re.compile(f"(?:{own})|(?:{_NEGATIVE_NUMBER.pattern})")
     return parser
+
+
+#: Negative numbers, scientific notation included (argparse's own pattern knows only
+#: -1 and -1.5, so ``--energy -1e-3`` was "expected one argument").
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
 
 
 def _one_line_warnings(command: str):
@@ -81,12 +90,41 @@ def _broken_pipe() -> int:
     return 141   # 128 + SIGPIPE, as a shell tool killed by the broken pipe
 
 
+def _interrupt_handler():
+    """SIGINT handler: the first Ctrl-C raises KeyboardInterrupt (the sweep stops its
+    workers, closes its store, keeps its finished points); later ones are ignored
+    while that cleanup runs (it takes well under a second), unless it has run for
+    over 2 s, when the process exits at once (status 130)."""
+    import os
+    import signal
+    import time
+    first: list = []
+
+    def handle(signum, frame):
+        if not first:
+            first.append(time.monotonic())
+            raise KeyboardInterrupt
+        if time.monotonic() - first[0] > 2.0:
+            print("qpcsim: interrupted again; exiting now", file=sys.stderr, flush=True)
+            os._exit(130)
+    if threading_main():
+        signal.signal(signal.SIGINT, handle)
+
+
+def threading_main() -> bool:
+    import threading
+    return threading.current_thread() is threading.main_thread()
+
+
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)   # provenance of results
+    import signal
     import warnings
     previous = _one_line_warnings(args.command)
+    previous_sigint = signal.getsignal(signal.SIGINT)
+    _interrupt_handler()
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()
@@ -102,9 +140,12 @@ def main(argv=None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"qpcsim {args.command}: interrupted", file=sys.stderr)
+        previous_sigint = signal.SIG_IGN   # a second Ctrl-C on its way: the exit is under way
         return 130
     finally:
         warnings.showwarning = previous
+        if threading_main() and previous_sigint is not None:
+            signal.signal(signal.SIGINT, previous_sigint)
 
 
 if __name__ == "__main__":

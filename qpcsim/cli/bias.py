@@ -8,7 +8,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .args import check_distinct, check_figure, check_writable, parse_set, parse_sweep
+from ..engine.result import save_dataset
+from .args import (
+    check_distinct,
+    check_figure,
+    check_sweep_flags,
+    check_workers,
+    check_writable,
+    parse_set,
+    parse_sweep,
+)
 from .params import load_with_set
 
 
@@ -40,6 +49,8 @@ def _bias(args) -> int:
     if len(args.sweep) != 1:
         raise ValueError(f"--sweep is given {len(args.sweep)} times: a bias map sweeps one gate "
                          "parameter (hold the others with --set)")
+    check_sweep_flags(args.sweep, args.set)
+    check_workers(args.workers)
     name, values = parse_sweep(args.sweep[0])
     biases = _parse_bias(args.bias)
     device, fixed = load_with_set(args.geometry, args.set)
@@ -54,7 +65,7 @@ def _bias(args) -> int:
     print(f"store {store}: " + (f"{reused} finished point(s) reused" if reused else
                                 "every point computed and kept"))
     if args.data:
-        data.to_netcdf(args.data, engine="h5netcdf")
+        save_dataset(data, args.data, "--data")
         print(f"wrote {args.data}")
     print(f"wrote {plot_bias_map(data, out)}")
     spacings = diamond_spacings(values, biases, data["differential_conductance"].values)

@@ -12,6 +12,7 @@ from ..electrostatics import Heterostructure, Layout, ThomasFermiProblem
 from ..electrostatics.channel import channel_summary
 from ..electrostatics.provider import SelfConsistentPotential
 from ..geometry import load_geometry, load_geometry_module
+from ..sanity import density_warnings, depth_warnings, layout_scale_warnings, warn_notes
 from ..plotting.electrostatics import plot_electrostatics
 from .args import check_writable, parse_set
 
@@ -55,6 +56,9 @@ def run_electrostatics(args) -> int:
         layout = Layout.from_gds(target, layers=_layers(args.layer), cell=args.cell,
                                  unit_nm=args.unit_nm)
         het = Heterostructure(depth_nm=args.depth, density_cm2=args.density)
+        x0, x1, y0, y1 = layout.bounds_nm()
+        warn_notes(density_warnings(het.density_cm2) + depth_warnings(het.depth_nm)
+                   + layout_scale_warnings(max(x1 - x0, y1 - y0), args.unit_nm))
         common = params.pop("Vg", None)
         volts = {n: common if common is not None else 0.0 for n in layout.names}
         given = layout.check_voltages(params)            # unknown gate names refused here

@@ -8,7 +8,14 @@ from ..geometry import load_geometry
 from ..physics.compare import compare_disorder
 from ..physics.lengths import constriction_of, length_scales
 from ..plotting import plot_compare, save_figure
-from .args import check_distinct, check_writable, parse_set, parse_sweep
+from .args import (
+    check_distinct,
+    check_workers,
+    check_writable,
+    parse_set,
+    parse_sweep,
+    single_sweep,
+)
 
 
 def _default_energy(device) -> float:
@@ -43,6 +50,7 @@ def _lengths(args) -> int:
 
 def _compare(args) -> int:
     import time
+    check_workers(args.workers, args.scheduler)
     out = check_writable(args.out, "--out")
     if args.data:
         check_distinct(out=args.out, data=args.data)
@@ -53,7 +61,7 @@ def _compare(args) -> int:
     except ValueError:
         raise ValueError(f"--disorder {args.disorder!r} is malformed: give comma-separated "
                          "strengths in meV, e.g. --disorder 0.5,1.5") from None
-    name, values = parse_sweep(args.sweep)
+    name, values = parse_sweep(single_sweep(args.sweep, "compare"))
     energy = args.energy if args.energy is not None else _default_energy(device)
     t0 = time.perf_counter()
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
@@ -100,8 +108,8 @@ def register(sub) -> None:
     p.add_argument("--disorder", required=True, metavar="U1,U2,...",
                    help="disorder strengths (meV): Anderson U, or rms with --correlation-length")
     p.add_argument("--seeds", type=int, default=6, help="disorder realizations per strength")
-    p.add_argument("--sweep", required=True, metavar="NAME=START:STOP:NUM",
-                   help="swept parameter in its own unit (e.g. Vg in V)")
+    p.add_argument("--sweep", required=True, action="append", metavar="NAME=START:STOP:NUM",
+                   help="swept parameter in its own unit (e.g. Vg in V); give it once")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter (nm, meV, V, T)")
     p.add_argument("--energy", type=float, help="Fermi energy (meV)")

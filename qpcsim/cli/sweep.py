@@ -23,9 +23,19 @@ import numpy as np
 
 from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepResult, SweepSpec, load_result, sweep
-from ..engine.spec import TEMPERATURE_NAMES, structural_parameters
+from ..engine.spec import ENERGY_NAMES, TEMPERATURE_NAMES, structural_parameters
+from ..engine.store import output_lock
 from ..plotting import plot_device, plot_result, save_figure
-from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
+from .args import (
+    check_distinct,
+    check_figure,
+    check_logx,
+    check_output,
+    check_sweep_flags,
+    check_workers,
+    check_writable,
+    parse_sweep,
+)
 from .bias import current_map
 from .params import load_with_set
 
@@ -38,6 +48,18 @@ def _report(line: str) -> None:
 
 
 def _sweep(args) -> int:
+    # Contradictory flags are refused before anything is opened or computed.
+    check_sweep_flags(args.sweep, args.set, args.adaptive)
+    check_workers(args.workers, args.scheduler)
+    if args.logx and args.plot:
+        check_logx(parse_sweep(args.sweep[0])[1], args.sweep[0].partition("=")[0])
+    # One writer per --out: locked from the check below to the atomic rename.
+    check_writable(args.out, "--out")
+    with output_lock(args.out, "--out"):
+        return _locked_sweep(args)
+
+
+def _locked_sweep(args) -> int:
     # Every output is checked before any work: kinds, formats, collisions, what exists.
     out, old_hash = check_output(args.out, "--out", force=args.force)
     store = args.store or str(out) + ".points.sqlite"
@@ -54,6 +76,12 @@ def _sweep(args) -> int:
         raise ValueError(f"--max-points {args.max_points} is not allowed without --adaptive "
                          "(a grid sweep runs every point it is given)")
     max_points = 2000 if args.max_points is None else args.max_points
+    fermi = device.metadata.get("fermi_energy_meV")
+    if args.energy is None and fermi is not None and not set(over) & set(ENERGY_NAMES):
+        args.energy = float(fermi)   # a self-consistent potential holds at its E_F only
+        if not args.quiet:
+            _report(f"--energy not given: using the device's Fermi energy E_F = "
+                    f"{args.energy:.6g} meV (its self-consistent potential holds there)")
     route = _temperature_route(device, over, args)
     if route is not None:
         return _temperature_series(args, device, over, fixed, route, out, old_hash, store)
@@ -208,7 +236,10 @@ def _show(args) -> int:
 def _plot(args) -> int:
     check_distinct(result=args.result, out=args.out)
     check_figure(args.out, "--out")
-    fig = plot_result(load_result(args.result), logx=args.logx, logy=args.logy)
+    result = load_result(args.result)
+    if args.logx:
+        check_logx(result.data[result.swept[0]].values, result.swept[0])
+    fig = plot_result(result, logx=args.logx, logy=args.logy)
     print(f"wrote {save_figure(fig, args.out)}")
     return 0
 

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from ..geometry import load_geometry
+from ..geometry import build_geometry, geometry_source, load_geometry_module
 from .task import SweepTask
 
 __all__ = ["DeviceRecipe", "Executor", "make_executor", "default_workers", "SchedulerLostError",
@@ -99,9 +99,12 @@ class DeviceRecipe:
     def __init__(self, device):
         self.fingerprint = device.fingerprint()
         meta = device.metadata
-        if "geometry_file" in meta:
+        source = geometry_source(str(meta.get("geometry_sha256", "")))
+        if "geometry_file" in meta and source is not None:
+            # The text the parent hashed travels with the recipe: a worker (a fork, a
+            # restarted Dask worker) never re-reads a file that may have been edited.
             self.kind = "geometry"
-            self.payload = (meta["geometry_file"], dict(meta.get("geometry_params", {})))
+            self.payload = (meta["geometry_file"], dict(meta.get("geometry_params", {})), source)
         else:
             import cloudpickle
             self.kind = "pickle"
@@ -120,11 +123,11 @@ class DeviceRecipe:
             if self.kind != "geometry":
                 raise ValueError(f"structural parameters {sorted(structural)} can only be "
                                  "changed on a device loaded from a geometry file")
-            path, params = self.payload
-            device = load_geometry(path, **{**params, **structural})
+            path, params, source = self.payload
+            device = build_geometry(load_geometry_module(path, source), {**params, **structural})
         elif self.kind == "geometry":
-            path, params = self.payload
-            device = load_geometry(path, **params)
+            path, params, source = self.payload
+            device = build_geometry(load_geometry_module(path, source), params)
         else:
             import cloudpickle
             device = cloudpickle.loads(self.payload)
@@ -159,11 +162,19 @@ class Executor:
     def close(self):
         pass
 
+    def terminate(self):
+        """Stop at once (an interrupt or error): running points are abandoned."""
+        self.close()
+
     def __enter__(self):
         return self
 
-    def __exit__(self, *exc):
-        self.close()
+    def __exit__(self, exc_type, *exc):
+        if exc_type is None:
+            self.close()
+        else:
+            with _sigint_ignored():   # a second Ctrl-C must not interrupt the stop itself
+                self.terminate()
 
 
 class FunctionExecutor(Executor):
@@ -207,6 +218,20 @@ class _ProcessExecutor(Executor):
                     pending[self._pool.submit(_call, func, recipe, item)] = nxt
 
     def close(self):
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self):
+        """Kill the workers (SIGTERM, then SIGKILL after 2 s) instead of waiting for
+        their running points: a waiting shutdown interrupted by a second Ctrl-C left
+        the pool's manager thread for the interpreter's exit to join forever."""
+        processes = list((getattr(self._pool, "_processes", None) or {}).values())
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -270,6 +295,20 @@ class _DaskExecutor(Executor):
             pass
         if self._cluster is not None:
             self._cluster.close()
+
+
+class _sigint_ignored:   # noqa: N801 - a context manager
+    """Ignore SIGINT inside the block (main thread only; elsewhere a no-op)."""
+
+    def __enter__(self):
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        return self
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
 
 
 def _take(iterator, count):

@@ -17,6 +17,7 @@ from ..serialize import jsonable
 from .spec import parameter_units
 
 __all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash",
+           "save_dataset", "data_checksum", "check_result_data",
            "run_metadata"]
 
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
@@ -38,10 +39,19 @@ def atomic_write(path, write, what: str = "out"):
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}",
                                    dir=path.parent)
         os.close(fd)
+        os.chmod(tmp, 0o666 & ~_umask())   # the mode any new file gets, not mkstemp's 0600
     except OSError as exc:
         raise ValueError(f"{what}={str(path)!r} cannot be written: {exc.strerror or exc}") from None
     try:
-        write(tmp)
+        try:
+            write(tmp)
+        except OSError:
+            raise
+        except Exception as exc:   # noqa: BLE001 - h5py wraps ENOSPC and EROFS in its own kinds
+            errno_ = _errno_in(exc)
+            if errno_ is None:
+                raise
+            raise OSError(errno_, os.strerror(errno_)) from None
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -56,6 +66,94 @@ def atomic_write(path, write, what: str = "out"):
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _errno_in(exc: BaseException) -> int | None:
+    """The OS error behind an exception a writer library wrapped (disk full,
+    read-only), or None."""
+    import errno
+    while exc is not None:
+        if isinstance(exc, OSError) and exc.errno:
+            return exc.errno
+        text = str(exc)
+        for code, words in ((errno.ENOSPC, "No space left"), (errno.EROFS, "Read-only file"),
+                            (errno.EACCES, "Permission denied"), (errno.EDQUOT, "quota")):
+            if words in text:
+                return code
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+#: Attribute holding the SHA-256 of a saved result's variables and coordinates.
+CHECKSUM_ATTR = "data_checksum"
+
+
+def data_checksum(data) -> str:
+    """SHA-256 of every data variable and coordinate of ``data`` (an
+    :class:`xarray.Dataset`): name, dtype, dimensions and values (NaNs in one
+    canonical form), in name order. Stored as the attribute ``data_checksum``
+    by :func:`save_dataset` and checked by :func:`load_result`."""
+    digest = hashlib.sha256()
+    for name in sorted(map(str, data.variables)):
+        var = data.variables[name]
+        values = np.asarray(var.values)
+        digest.update(f"{name}|{values.dtype.kind}|{var.dims}|{values.shape};".encode())
+        if values.dtype.kind in "fc":
+            values = np.where(np.isnan(values), np.nan, values).astype(
+                np.complex128 if values.dtype.kind == "c" else np.float64)
+            digest.update(np.ascontiguousarray(values).tobytes())
+        elif values.dtype.kind in "biu":
+            digest.update(np.ascontiguousarray(values.astype(np.int64)).tobytes())
+        else:
+            digest.update(repr(values.tolist()).encode())
+    return digest.hexdigest()
+
+
+def save_dataset(data, path, what: str = "out") -> Path:
+    """Write a Dataset as NetCDF-4 (h5netcdf) atomically, with its
+    ``data_checksum`` attribute (the one saver of sweeps, series, bias maps)."""
+    data.attrs[CHECKSUM_ATTR] = data_checksum(data)
+    return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"), what)
+
+
+def check_result_data(data, what: str) -> None:
+    """Refuse a loaded result whose ``data_checksum`` does not match its values
+    (damaged or edited after it was written), or whose values break physical
+    bounds: 0 <= G <= open modes (per lead, the fewer), unitarity error <= 1e-6."""
+    stored = data.attrs.get(CHECKSUM_ATTR)
+    if stored is not None:
+        actual = data_checksum(data)
+        if str(stored) != actual:
+            raise ValueError(f"{what} fails its checksum ({CHECKSUM_ATTR} {str(stored)[:12]} "
+                             f"!= {actual[:12]} of its values): it was damaged or edited after "
+                             "it was written; rerun the sweep (its store resumes it)")
+    if "conductance" in data:
+        g = np.asarray(data["conductance"].values, dtype=float)
+        if np.any(g < -1e-9):
+            raise ValueError(f"{what} holds a negative conductance G = {np.nanmin(g):.6g} G0: "
+                             "not a physical result (damaged or edited)")
+        if "open_modes" in data:
+            modes = data["open_modes"]
+            if "lead" in modes.dims:
+                modes = modes.min("lead")
+            excess = (data["conductance"] - modes).values
+            if np.any(excess > 1e-6):
+                k = int(np.nanargmax(excess))
+                raise ValueError(
+                    f"{what} holds G = {np.ravel(g)[k]:.6g} G0 above its "
+                    f"{np.ravel(modes.broadcast_like(data['conductance']).values)[k]:g} open "
+                    "modes: not a physical result (damaged or edited)")
+    if "unitarity_error" in data:
+        err = np.asarray(data["unitarity_error"].values, dtype=float)
+        if np.any(err > 1e-6):
+            raise ValueError(f"{what} records a unitarity error {np.nanmax(err):.3g} > 1e-6: "
+                             "not a physical result (damaged or edited)")
 
 
 def result_hash(path) -> str | None:
@@ -140,7 +238,7 @@ class SweepResult:
         """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads, atomically
         (temporary file in the same directory, fsync, rename): a crash leaves the
         previous file or the new one, never a truncated one."""
-        return atomic_write(path, lambda tmp: self.data.to_netcdf(tmp, engine="h5netcdf"))
+        return save_dataset(self.data, path)
 
     def __repr__(self):
         return f"SweepResult\n{self.data!r}"
@@ -172,6 +270,7 @@ def load_result(path) -> SweepResult:
     if "conductance" not in data or "swept" not in data.attrs:
         raise ValueError(f"result={str(path)!r} is a NetCDF file but not a qpcsim sweep result "
                          "(no conductance variable or 'swept' attribute)")
+    check_result_data(data, f"result={str(path)!r}")
     return SweepResult(data)
 
 
@@ -283,17 +382,14 @@ def run_metadata(spec, header: dict | None = None) -> dict:
 
 def _geometry_source(meta) -> tuple[str, str]:
     """The geometry file's text and its SHA-256 (empty for a device not loaded
-    from a file). The hash is the one recorded when the device was loaded; if
-    the file changed since, the text is the loaded version's only when the
-    hashes agree, otherwise the source is marked as changed."""
+    from a file): the text that was loaded and hashed (kept in memory by
+    :mod:`qpcsim.geometry`), whatever the file on disk holds now."""
+    from ..geometry import geometry_source
     path = meta.get("geometry_file")
     if not path:
         return "", ""
     loaded_sha = str(meta.get("geometry_sha256", ""))
-    try:
-        raw = Path(path).read_bytes()
-    except OSError:
-        return "(geometry file no longer readable)", loaded_sha
-    if loaded_sha and hashlib.sha256(raw).hexdigest() != loaded_sha:
-        return "(geometry file changed since the device was loaded)", loaded_sha
-    return raw.decode("utf-8", errors="replace"), hashlib.sha256(raw).hexdigest()
+    raw = geometry_source(loaded_sha)
+    if raw is None:
+        return "(geometry source not available in this process)", loaded_sha
+    return raw.decode("utf-8", errors="replace"), loaded_sha

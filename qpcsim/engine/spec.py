@@ -29,6 +29,7 @@ import numpy as np
 from .. import validate as _validate
 from .._version import __version__
 from ..backends import choose_backend, mumps_available
+from ..sanity import check_parameter_magnitudes
 from ..solver import check_energy
 from ..units import zeeman_energy_meV
 from .sampling import DEFAULT_BATCH
@@ -247,6 +248,9 @@ class SweepSpec:
                     {**structural_fixed, **dict(zip(struct_names, map(_canonical, combo)))},
                     cache=False))
         runtime = [n for n in names if n in device.defaults]
+        extremes = {n: max(axes[n], key=lambda v: abs(float(v))) for n in names
+                    if np.asarray(axes[n]).dtype.kind in "iuf"}
+        check_parameter_magnitudes({**fixed, **extremes}, device.units)   # e.g. Vg=1e300
         for dev in devices:
             for name in runtime:
                 for v in (axes[name].min(), axes[name].max()):
@@ -365,6 +369,9 @@ class SweepSpec:
                 "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
         header = {"format": STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
                   "code": code}
+        if device.metadata.get("geometry_sha256"):   # named when a resume is refused
+            header["geometry_sha256"] = device.metadata["geometry_sha256"]
+            header["geometry_file"] = str(device.metadata.get("geometry_file", ""))
         header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
         return header
 

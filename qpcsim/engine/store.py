@@ -49,7 +49,8 @@ import sqlite3
 import warnings
 from pathlib import Path
 
-__all__ = ["Store", "NoStore", "StoreWarning", "StoreBusyError", "task_key", "source_digest",
+__all__ = ["Store", "NoStore", "output_lock", "StoreWriteError", "StoreWarning", "StoreBusyError",
+           "task_key", "source_digest",
            "STORE_FORMAT"]
 
 #: Version of the record layout (3: SQLite, records keyed by the full task, checksummed).
@@ -102,15 +103,61 @@ def _checksum(*parts: str) -> str:
     return digest.hexdigest()
 
 
+class StoreWriteError(ValueError):
+    """A point could not be committed (disk full, read-only file system, permissions)."""
+
+
+def _write_failure(path: Path, exc: Exception) -> str:
+    """``exc`` from writing near ``path``, said plainly: disk full (with the free
+    space), read-only or not permitted, else SQLite's own words."""
+    text = (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+    folder = path.parent if str(path.parent) else Path(".")
+    try:
+        stats = os.statvfs(folder)
+        free = stats.f_bavail * stats.f_frsize
+        read_only = bool(stats.f_flag & os.ST_RDONLY)
+    except OSError:
+        free, read_only = None, False
+    lowered = text.lower()
+    nearly_full = free is not None and free < 64 * 1024
+    if "full" in lowered or "no space" in lowered or (nearly_full and "i/o" in lowered):
+        return f"disk full: {free // 1024 if free is not None else '?'} KiB free in {str(folder)!r}"
+    if read_only or "readonly" in lowered or "read-only" in lowered:
+        return f"read-only: {str(folder)!r} or the file cannot be written ({text})"
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"permission denied on {str(path)!r} or its folder ({text})"
+    return text
+
+
+def _verify(path: Path) -> tuple[bool, int]:
+    """``(intact, finished points)`` of the store at ``path``, read-only (nothing is
+    written, so it works on a full or read-only disk): ``PRAGMA quick_check``."""
+    if not path.is_file():
+        return False, 0
+    for uri in (f"file:{path}?mode=ro", f"file:{path}?immutable=1"):
+        try:
+            db = sqlite3.connect(uri, uri=True, timeout=0.0)
+            try:
+                if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                    return False, 0
+                count = db.execute("SELECT count(*) FROM records").fetchone()[0]
+                return True, int(count)
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            continue
+    return False, 0
+
+
 class _Lock:
     """Exclusive POSIX lock on ``path`` holding ``pid@host``, or StoreBusyError."""
 
-    def __init__(self, path: Path, what: str):
+    def __init__(self, path: Path, what: str, other: str = "store path"):
         self.path = path
         real = os.path.realpath(path)
         if real in _HELD:
             raise StoreBusyError(f"{what} is already in use by this process (PID {os.getpid()}); "
-                                 "use another store path")
+                                 f"use another {other}")
         while True:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
@@ -125,7 +172,7 @@ class _Lock:
                     raise StoreBusyError(
                         f"{what} is in use by another qpcsim process (PID {pid}"
                         f"{' on ' + host if host else ''}, lock {str(path)!r}); wait for it to "
-                        "finish, stop it, or use another store path") from None
+                        f"finish, stop it, or use another {other}") from None
                 raise
             # The file may have been unlinked by its previous owner between our open and lock.
             try:
@@ -150,6 +197,35 @@ class _Lock:
         os.close(self.fd)
         _HELD.discard(self.real)
         self.fd = None
+
+
+class output_lock:   # noqa: N801 - used as a context manager, like open()
+    """Hold ``PATH.lock`` while a result file is checked, computed and renamed into
+    place: one writer per output. A second process is refused (StoreBusyError)
+    with the holder's PID, before any work.
+
+    Parameters
+    ----------
+    path : path
+        The result file (``--out``).
+    flag : str
+        How the user named it, for messages (``"--out"``).
+    """
+
+    def __init__(self, path, flag: str = "out"):
+        self.path = Path(path)
+        self.what = f"{flag} {str(self.path)!r}"
+
+    def __enter__(self):
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._lock = _Lock(Path(str(self.path) + ".lock"), self.what, "output path")
+        except OSError as exc:
+            raise ValueError(f"{self.what} cannot be written: {exc.strerror or exc}") from None
+        return self
+
+    def __exit__(self, *exc):
+        self._lock.release()
 
 
 def _refuse_path(path: Path, what: str):
@@ -181,11 +257,12 @@ class Store:
         self.what = f"store={str(self.path)!r}"
         self.dropped: list[str] = []      # keys of damaged records found on open
         _refuse_path(self.path, self.what)
+        self._existed = self.path.exists() and self.path.stat().st_size > 0
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._lock = _Lock(Path(str(self.path) + ".lock"), self.what)
         except OSError as exc:
-            raise ValueError(f"{self.what} cannot be written: {exc.strerror or exc}") from None
+            raise self._open_error(exc) from None
         try:
             self._open()
         except BaseException:
@@ -219,8 +296,30 @@ class Store:
             self._results, self._batches = self._read()
         except sqlite3.DatabaseError as exc:
             self._close_db()
-            raise ValueError(f"{what} is damaged ({exc}); delete it to start the sweep "
-                             "over") from None
+            raise self._open_error(exc) from None
+
+    def _open_error(self, exc: Exception) -> ValueError:
+        """Why the store cannot be opened. A write failure (disk full, read-only,
+        permissions) is not damage: the file is verified read-only first (``PRAGMA
+        quick_check``) and deleting it is advised only if that check fails."""
+        cause = _write_failure(self.path, exc)
+        if not self._existed:   # nothing of value in it: remove what the attempt left
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                try:
+                    os.unlink(str(self.path) + suffix)
+                except OSError:
+                    pass
+            return ValueError(f"{self.what} cannot be created ({cause})")
+        intact, count = _verify(self.path)
+        if intact:
+            return ValueError(f"{self.what} cannot be opened for writing ({cause}); the store "
+                              f"itself is intact (quick_check ok, {count} finished points kept): "
+                              "fix that and rerun the same command to resume")
+        if cause != str(exc):
+            return ValueError(f"{self.what} cannot be opened ({cause}) and could not be "
+                              "verified; keep it, fix that, and rerun to resume")
+        return ValueError(f"{self.what} is damaged ({exc}; quick_check failed); delete it to "
+                          "start the sweep over")
 
     def _create(self):
         with self._db:
@@ -245,6 +344,14 @@ class Store:
             raise ValueError(f"{self.what} has a damaged header; delete it to start the sweep "
                              "over") from None
         if first.get("hash") != self.header["hash"]:
+            old_geo, new_geo = first.get("geometry_sha256"), self.header.get("geometry_sha256")
+            same_file = first.get("geometry_file") == self.header.get("geometry_file")
+            if old_geo and new_geo and old_geo != new_geo and same_file:
+                raise ValueError(
+                    f"{self.what} was written from another version of the geometry file "
+                    f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it "
+                    "was edited; refusing to mix "
+                    "two potentials. Restore the file, or use another --out/--store path")
             diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
             raise ValueError(
                 f"{self.what} was written for a different "
@@ -301,17 +408,28 @@ class Store:
     def put(self, key: str, result: dict):
         """Store one finished point (one durable transaction)."""
         text = json.dumps(result, allow_nan=True)
-        self._db.execute("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
-                         (key, text, _checksum(key, text)))
+        self._write("INSERT OR REPLACE INTO records VALUES (?, ?, ?)",
+                    (key, text, _checksum(key, text)))
         self._results[key] = result
 
     def log_batch(self, keys: list[str]):
         """Record the next adaptive batch of asked points (task keys)."""
         number = len(self._batches)
         text = json.dumps(keys)
-        self._db.execute("INSERT INTO batches VALUES (?, ?, ?)",
-                         (number, text, _checksum(str(number), text)))
+        self._write("INSERT INTO batches VALUES (?, ?, ?)",
+                    (number, text, _checksum(str(number), text)))
         self._batches.append(list(keys))
+
+    def _write(self, sql: str, values: tuple):
+        """One committed write; a failed one (disk full, read-only) is a one-line
+        StoreWriteError saying the committed points are kept."""
+        try:
+            self._db.execute(sql, values)
+        except sqlite3.DatabaseError as exc:
+            raise StoreWriteError(
+                f"{self.what} cannot be written ({_write_failure(self.path, exc)}); the "
+                f"{len(self._results)} points committed before are kept: fix that and rerun "
+                "the same command to resume") from None
 
     def __len__(self):
         return len(self._results)

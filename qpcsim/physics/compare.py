@@ -13,7 +13,7 @@ import numpy as np
 from .. import validate as _validate
 from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
-from ..engine.result import atomic_write
+from ..engine.result import save_dataset
 from .born import born_mean_free_path
 from .disorder import with_disorder
 from .ensemble import ensemble
@@ -72,7 +72,7 @@ class CompareResult:
     def save(self, path):
         """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
         data = self.to_dataset()
-        return atomic_write(path, lambda tmp: data.to_netcdf(tmp, engine="h5netcdf"))
+        return save_dataset(data, path)
 
 
 def _clean_windows(x, clean):

@@ -98,6 +98,9 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     -------
     matplotlib.figure.Figure
     """
+    if not hasattr(result, "data") or not hasattr(result, "swept"):
+        raise ValueError(f"result={result!r:.60} is not allowed: give a SweepResult (from "
+                         "qpcsim.sweep or qpcsim.load_result)")
     data = result.data
     swept = result.swept
     g = data["conductance"]
