@@ -102,3 +102,16 @@ def test_plot_result_of_none_is_refused():
     from qpcsim.plotting import plot_result
     with pytest.raises(ValueError, match="result=None is not allowed: give a SweepResult"):
         plot_result(None)
+
+
+@pytest.mark.parametrize("flags, slip", [
+    (["--density", "2.5"], "density=2.5 cm^-2 is outside the range of real samples"),
+    (["--unit-nm", "1e-3"], "did you mean unit_nm=1 (a GDS unit 1000x larger)"),
+], ids=["density-exponent-forgotten", "gds-unit-1000x"])
+def test_electrostatics_warns_the_likely_slip(tmp_path, capsys, flags, slip):
+    from pathlib import Path
+    gds = Path(__file__).resolve().parent.parent / "geometries" / "layouts" / "split_gate.gds"
+    code, _, err = _run(capsys, "electrostatics", str(gds), "--layer", "1=left", "--layer",
+                        "2=right", "--resolution", "40", *flags, "--out",
+                        str(tmp_path / "e.png"))
+    assert slip in err

@@ -57,8 +57,7 @@ def run_electrostatics(args) -> int:
                                  unit_nm=args.unit_nm)
         het = Heterostructure(depth_nm=args.depth, density_cm2=args.density)
         x0, x1, y0, y1 = layout.bounds_nm()
-        warn_notes(density_warnings(het.density_cm2) + depth_warnings(het.depth_nm)
-                   + layout_scale_warnings(max(x1 - x0, y1 - y0), args.unit_nm))
+        warn_notes(layout_scale_warnings(max(x1 - x0, y1 - y0), args.unit_nm))
         common = params.pop("Vg", None)
         volts = {n: common if common is not None else 0.0 for n in layout.names}
         given = layout.check_voltages(params)            # unknown gate names refused here
@@ -87,6 +86,7 @@ def run_electrostatics(args) -> int:
         volts = pot.voltages_of(**runtime)
         problem = pot.problem()
         layout, het = pot.layout, pot.heterostructure
+    warn_notes(density_warnings(het.density_cm2) + depth_warnings(het.depth_nm))
     result = problem.solve(volts)
     summary = channel_summary(result, centre, problem=problem)
     print(result.summary())
