@@ -1,7 +1,8 @@
 """Gate electrostatics: from a gate layout and a heterostructure to a self-consistent potential.
 
 * :class:`Gate`, :class:`Layout` (polygons in nm; :meth:`Layout.from_gds` reads GDSII),
-* :class:`Heterostructure` (depth nm, density cm^-2, material, pinned surface),
+* :class:`Heterostructure` (depth nm, density cm^-2, material, pinned or frozen surface;
+  :meth:`Heterostructure.from_layers` a stack of :class:`Layer`, :meth:`Heterostructure.calibrate`),
 * :func:`polygon_potential` / :func:`layout_potential`: closed-form bare gate potential,
 * :func:`solve_thomas_fermi` -> :class:`ElectrostaticsResult`: self-consistent
   Thomas–Fermi density and potential (a convex minimization),
@@ -15,6 +16,7 @@ See ``docs/electrostatics.md``.
 from .bare import gate_potential, layout_potential, polygon_potential
 from .heterostructure import Heterostructure
 from .layout import Gate, Layout
+from .stack import Layer
 from .provider import SelfConsistentPotential, self_consistent_device
 from .quantum import QuantumResult, quantum_density_nm2, solve_quantum_corrected
 from .thomas_fermi import (
@@ -24,7 +26,7 @@ from .thomas_fermi import (
                            solve_thomas_fermi,
 )
 
-__all__ = ["Gate", "Layout", "Heterostructure", "solve_thomas_fermi", "ElectrostaticsResult",
+__all__ = ["Gate", "Layout", "Heterostructure", "Layer", "solve_thomas_fermi", "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",
            "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential",
            "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult"]
