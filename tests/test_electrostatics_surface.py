@@ -43,7 +43,7 @@ def test_pinned_limit_matches_the_closed_form_on_the_demo_split_gate(volts):
     # 20 nm, 1/r kernels) of the closed-form pinned model (solid angles, image kernel). The
     # self-consistent density of the demo split gate (d = 50 nm, n_s = 2.239e11 cm^-2) agrees
     # within 1 % of n_s over the transport region |x| <= 240, |y| <= 160 nm (measured
-    # 0.3 %, 0.7 %) and to 0.1 % at the saddle; the window's edge (beyond it the surface is
+    # 0.4 %, 0.7 %) and to 0.1 % at the saddle; the window's edge (beyond it the surface is
     # not pinned) is left out.
     x0, y0, y1, m = 50.0, 100.0, 400.0, 300.0
     win = (-x0 - m, x0 + m, -y1 - m, y1 + m)
