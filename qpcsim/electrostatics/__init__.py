@@ -8,6 +8,8 @@
   Thomas–Fermi density and potential (a convex minimization),
 * :class:`SelfConsistentPotential`, :func:`self_consistent_device`: the potential of a
   :class:`qpcsim.Device` at each gate voltage, for sweeps,
+* :func:`pinchoff_diagram`: channel state over two gate voltages (electrostatics only),
+* :class:`RemoteDonors`: remote ionized donors, screened landscape, Born lifetimes/mobility,
 * :func:`solve_quantum_corrected` (experimental): scattering-state density instead of TF
   inside the device, iterated to self-consistency from the TF seed.
 
@@ -16,6 +18,8 @@ See ``docs/electrostatics.md``.
 from .bare import gate_potential, layout_potential, polygon_potential
 from .heterostructure import Heterostructure
 from .layout import Gate, Layout
+from .donors import BornLifetimes, DonorLandscape, RemoteDonors
+from .pinchoff import PinchoffDiagram, pinchoff_diagram
 from .stack import Layer
 from .provider import SelfConsistentPotential, self_consistent_device
 from .quantum import QuantumResult, quantum_density_nm2, solve_quantum_corrected
@@ -26,7 +30,8 @@ from .thomas_fermi import (
                            solve_thomas_fermi,
 )
 
-__all__ = ["Gate", "Layout", "Heterostructure", "Layer", "solve_thomas_fermi", "ElectrostaticsResult",
+__all__ = ["Gate", "Layout", "Heterostructure", "Layer", "RemoteDonors", "DonorLandscape",
+           "BornLifetimes", "pinchoff_diagram", "PinchoffDiagram", "solve_thomas_fermi", "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",
            "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential",
            "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult"]

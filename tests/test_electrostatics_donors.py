@@ -1,0 +1,81 @@
+"""Disorder from the wafer (issue 23): remote ionized donors, their linearly screened landscape
+against the correlation formula, Born lifetimes against the small-angle limits."""
+import math
+import pickle
+
+import numpy as np
+import pytest
+
+from qpcsim.electrostatics import Heterostructure, Layer
+from qpcsim.electrostatics.donors import RemoteDonors
+from qpcsim.units import E_CHARGE, HBAR
+
+WAFER = [Layer("cap", 10, 12.9), Layer("barrier", 30, 12.2),
+         Layer("delta", 2, 12.2, 1e19), Layer("spacer", 20, 12.2)]
+
+
+@pytest.fixture(scope="module")
+def donors():
+    return RemoteDonors(Heterostructure(70.0, 3e11), 3e11, 20.0)
+
+
+def test_landscape_matches_the_linear_screening_formula(donors):
+    # One 3 x 3 um realization (2 nm grid, ~27 000 donors): rms within 3 % of
+    # sqrt(n_d int |V(q)|^2 d^2q/(2pi)^2) = 1.596 meV (measured 0.5 %), and the correlation
+    # function C(r)/C(0) within 0.03 at r = 0..48 nm (measured 0.015); half width 1.84 s.
+    land = donors.landscape((0, 3000, 0, 3000), 2.0, seed=1)
+    w = land.grid_meV - land.grid_meV.mean()
+    np.testing.assert_allclose(w.std(), donors.rms_meV(), rtol=0.03)
+    spectrum = np.abs(np.fft.rfft2(w)) ** 2
+    corr = np.fft.irfft2(spectrum, s=w.shape)[:25, 0] / w.size
+    r = 2.0 * np.arange(25)
+    expected = donors.correlation_meV2(r) / donors.correlation_meV2(0.0)
+    np.testing.assert_allclose(corr / corr[0], expected, atol=0.03)
+    np.testing.assert_allclose(donors.correlation_length_nm(), 1.84 * 20.0, rtol=0.01)
+
+
+def test_born_lifetimes_reach_the_small_angle_limits():
+    # tau_t/tau_q -> (2 k_F s)^2 and mu -> 8 e (k_F s)^3/(pi hbar n_d) for k_F s, q_TF s >> 1:
+    # within 5 % at s = 400 nm (k_F s = 55); at a realistic 20 nm spacer tau_t/tau_q = 42.
+    het = Heterostructure(500.0, 3e11)
+    far = RemoteDonors(het, 3e11, 400.0).born()
+    ks = far.kF_per_nm * 400.0
+    np.testing.assert_allclose(far.ratio, (2 * ks) ** 2, rtol=0.05)
+    mu = 8 * E_CHARGE * ks**3 / (math.pi * HBAR * 3e15) * 1e4
+    np.testing.assert_allclose(far.mobility_cm2_per_Vs, mu, rtol=0.05)
+    near = RemoteDonors(het, 3e11, 20.0).born()
+    assert near.ratio > 30
+    # mean free path = v_F tau_t, mobility = e tau_t/m*: l = hbar k_F mu/e
+    np.testing.assert_allclose(near.mean_free_path_nm * 1e-9, HBAR * near.kF_per_nm * 1e9
+                               * near.mobility_cm2_per_Vs * 1e-4 / E_CHARGE, rtol=1e-3)
+
+
+def test_donors_from_the_stack_seed_and_pickle():
+    het = Heterostructure.from_layers(WAFER, 2e11)
+    d = RemoteDonors.from_heterostructure(het)
+    assert (d.setback_nm, d.density_cm2) == (21.0, pytest.approx(2e12))
+    assert RemoteDonors.from_heterostructure(het, density_cm2=5e11).density_cm2 == 5e11
+    a = d.landscape((0, 200, 0, 300), 4.0, seed=3)
+    b = d.landscape((0, 200, 0, 300), 4.0, seed=3)
+    assert np.array_equal(a.grid_meV, b.grid_meV)
+    assert not np.array_equal(a.grid_meV, d.landscape((0, 200, 0, 300), 4.0, seed=4).grid_meV)
+    again = pickle.loads(pickle.dumps(a))
+    x, y = np.array([10.0, 150.5]), np.array([20.0, 250.0])
+    assert np.array_equal(again(x, y), a(x, y))
+    assert a.record()["seed"] == 3 and a.record()["heterostructure"]["layers"][2]["name"] == "delta"
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: RemoteDonors.from_heterostructure(Heterostructure(50, 2e11)),
+     "layer=None is not allowed: name a doped layer of the stack (charge_cm3 > 0), one of none"),
+    (lambda: RemoteDonors.from_heterostructure(Heterostructure.from_layers(WAFER, 2e11), "cap"),
+     "layer='cap' is not allowed: name a doped layer of the stack (charge_cm3 > 0), one of delta"),
+    (lambda: RemoteDonors(Heterostructure(50, 2e11), -1e11, 20), "density_cm2=-100000000000.0"),
+    (lambda: RemoteDonors(Heterostructure(50, 2e11), 1e11, 0), "setback_nm=0.0 nm is not allowed"),
+    (lambda: RemoteDonors(Heterostructure(50, 2e11), 1e11, 20).landscape((0, 100, 0, 100), 12),
+     "resolution_nm=12 nm is not allowed: it must be at most half the setback, 10 nm"),
+])
+def test_bad_input(make, message):
+    with pytest.raises(ValueError) as info:
+        make()
+    assert message in str(info.value) and "\n" not in str(info.value)
