@@ -38,7 +38,7 @@ from ..potentials import kinetic_constant_meV_nm2
 from ..units import E_CHARGE, HBAR_MEV_S
 from .heterostructure import Heterostructure
 
-__all__ = ["RemoteDonors", "DonorLandscape", "BornLifetimes"]
+__all__ = ["RemoteDonors", "DonorLandscape", "DonorDisorder", "BornLifetimes"]
 
 NM2_PER_CM2 = 1e-14
 
@@ -262,3 +262,49 @@ class DonorLandscape:
         return {"donor_density_cm2": self.donors.density_cm2,
                 "setback_nm": self.donors.setback_nm, "seed": self.seed,
                 "screened": self.screened, "heterostructure": self.donors.heterostructure.record()}
+
+
+class DonorDisorder:
+    """Remote-donor disorder as a device potential: ``disorder(x, y, seed=0)`` (nm in, meV
+    out, vectorized); ``seed`` is the sweepable parameter (an ensemble over seeds).
+
+    Parameters
+    ----------
+    donors : RemoteDonors
+    window_nm : tuple
+        ``(x0, x1, y0, y1)`` (nm) covering the device.
+    resolution_nm : float
+        Landscape grid step (nm).
+    screened : bool
+        Linear Thomas–Fermi screening (default); False for the bare landscape.
+
+    Examples
+    --------
+    >>> dis = DonorDisorder(donors, (-400, 400, -150, 150))              # doctest: +SKIP
+    >>> dev = qpcsim.Device(width=300, length=800, a=2.5, potential=dis)  # doctest: +SKIP
+    """
+
+    def __init__(self, donors: RemoteDonors, window_nm, resolution_nm: float = 2.0,
+                 screened: bool = True):
+        if not isinstance(donors, RemoteDonors):
+            raise ValueError(f"donors={donors!r} is not allowed: it must be RemoteDonors")
+        self.donors = donors
+        self.window_nm = tuple(float(v) for v in window_nm)
+        self.resolution_nm = float(resolution_nm)
+        self.screened = bool(screened)
+        self._cache: dict = {}
+
+    def landscape(self, seed: int = 0) -> DonorLandscape:
+        """The realization of ``seed`` (cached, a few kept)."""
+        if seed not in self._cache:
+            if len(self._cache) >= 8:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[seed] = self.donors.landscape(self.window_nm, self.resolution_nm, seed,
+                                                      screened=self.screened)
+        return self._cache[seed]
+
+    def __call__(self, x, y, seed=0):
+        return self.landscape(seed)(x, y)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_cache": {}}
