@@ -130,3 +130,15 @@ def test_bad_stack_input_is_a_one_line_value_error(make, message):
         make()
     assert message in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_calibrated_model_is_in_the_device_metadata():
+    from qpcsim.electrostatics import self_consistent_device
+    het = Heterostructure.calibrate(WAFER, density_cm2=2.5e11)
+    lay = Layout([Gate("left", [(-50, 100), (50, 100), (50, 400), (-50, 400)]),
+                  Gate("right", [(-50, -400), (50, -400), (50, -100), (-50, -100)])])
+    dev = self_consistent_device(lay, het, width_nm=320, length_nm=480, a_nm=8.0,
+                                 resolution_nm=8.0)
+    record = dev.metadata["electrostatics"]["heterostructure"]
+    assert record == het.record() and record["calibration"]["fit"] == "donors"
+    assert record["surface"] == "frozen" and len(record["layers"]) == 4

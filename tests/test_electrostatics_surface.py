@@ -89,3 +89,16 @@ def test_frozen_surface_depletes_further_than_pinned():
                                   (-1050, 1050, -1400, 1400), 8.0)
         n[surface] = prob.solve({"left": -0.6, "right": -0.6}).density_cm2(0, 0) / 2.239e11
     assert n["frozen"] < 0.7 * n["pinned"]
+
+
+def test_cli_electrostatics_with_a_frozen_surface(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+    gds = Path(__file__).resolve().parent.parent / "geometries" / "layouts" / "split_gate.gds"
+    out = tmp_path / "density.png"
+    run = subprocess.run([sys.executable, "-m", "qpcsim.cli", "electrostatics", str(gds),
+                          "--surface", "frozen", "--set", "Vg=-0.6", "--resolution", "16",
+                          "--out", str(out)], capture_output=True, text=True, check=False)
+    assert run.returncode == 0, run.stderr
+    assert "surface frozen" in run.stdout and out.stat().st_size > 20_000

@@ -67,7 +67,8 @@ def run_electrostatics(args) -> int:
         if args.window:
             window = _pair(args.window, "--window", 4)
         else:
-            m = 8 * het.depth_nm
+            # the frozen surface's influence reaches further (no image between the gates)
+            m = (12 if het.surface == "frozen" else 8) * het.depth_nm
             x0, x1, y0, y1 = layout.bounds_nm()
             window = (x0 - m, x1 + m, y0 - m, y1 + m)
         problem = ThomasFermiProblem(layout, het, window, args.resolution)
@@ -164,7 +165,8 @@ def register(sub) -> None:
     p.add_argument("--density", type=float, default=2e11,
                    help="ungated sheet density for a .gds layout (cm^-2)")
     p.add_argument("--window", metavar="X0,X1,Y0,Y1",
-                   help="Thomas-Fermi window for a .gds layout (nm; default gates + 8 depths)")
+                   help="Thomas-Fermi window for a .gds layout (nm; default gates + 8 depths, "
+                   "12 with a frozen surface)")
     p.add_argument("--resolution", type=float, default=4.0,
                    help="Thomas-Fermi cell size for a .gds layout (nm)")
     p.add_argument("--centre", default="0,0", metavar="X,Y",
