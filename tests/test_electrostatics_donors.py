@@ -117,3 +117,24 @@ def test_strip_mean_free_path_matches_born_ensemble():
     # within 30 % of Born (measured 489 nm, -18 %).
     l_tr, born = _strip_mean_free_path([200.0, 400.0, 800.0], 16)
     np.testing.assert_allclose(l_tr, born.mean_free_path_nm, rtol=0.3)
+
+
+def test_thomas_fermi_solve_screens_the_bare_landscape_like_the_formula():
+    # The bare donor landscape (rms 24 meV) as the external potential of a Thomas-Fermi solve:
+    # with a frozen surface and eps_top = eps_s (no image charges, as in V(q)) and n > 0
+    # everywhere the TF equations are linear, so the solve must give the linearly screened
+    # landscape: within 2 % of its rms (2.84 meV) away from the window edge (measured 0.7 %).
+    from qpcsim.electrostatics import Gate, Layout, ThomasFermiProblem
+    win = (-600, 600, -600, 600)
+    far = Layout([Gate("far", [(590, 590), (598, 590), (598, 598), (590, 598)])])  # 0 V
+    het = Heterostructure(70.0, 2.8e11, surface="frozen", top_eps_r=12.9)
+    donors = RemoteDonors(het, 3e11, 10.0)
+    bare = donors.landscape(win, 2.0, seed=5, screened=False)
+    linear = donors.landscape(win, 2.0, seed=5)
+    prob = ThomasFermiProblem(far, het, win, 4.0, extra_potential_meV=bare)
+    res = prob.solve({}, check_window=False)
+    assert res.density_grid_cm2.min() > 0
+    X, Y = np.meshgrid(prob.x, prob.y, indexing="ij")
+    inner = (np.abs(X) < 350) & (np.abs(Y) < 350)
+    diff = (res.potential_grid_meV - linear(X, Y))[inner]
+    assert np.sqrt(np.mean(diff**2)) < 0.02 * linear(X, Y)[inner].std()
