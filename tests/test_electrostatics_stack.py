@@ -76,8 +76,12 @@ def test_donors_set_the_ungated_density():
     n_s = (lift - 0.7) / inverse_capacitance_m2_per_F(layers) / E_CHARGE * 1e-4
     np.testing.assert_allclose(het.density_cm2, n_s, rtol=1e-12)
     np.testing.assert_allclose(het.surface_charge_cm2, n_s - 2e12, rtol=1e-12)
-    # a measured density overrides the donors' prediction
-    assert Heterostructure.from_layers(layers, 3e11).density_cm2 == 3e11
+    # a measured density overrides the donors' prediction; the barrier it implies is recorded
+    measured = Heterostructure.from_layers(layers, 3e11)
+    assert measured.density_cm2 == 3e11
+    np.testing.assert_allclose(het.implied_surface_barrier_V, 0.7, rtol=1e-12)
+    assert measured.implied_surface_barrier_V < 0.7
+    assert measured.record()["implied_surface_barrier_V"] == measured.implied_surface_barrier_V
 
 
 def test_calibration_round_trips_and_is_recorded():

@@ -246,6 +246,13 @@ class Heterostructure:
         n_s - N_donors; only meaningful with a layer stack."""
         return self.density_cm2 - self.donor_sheet_density_cm2
 
+    @property
+    def implied_surface_barrier_V(self) -> float:
+        """W - e n_s/C (V): the surface barrier that makes the stack's donors give n_s (with a
+        measured ``density_cm2`` it may differ from ``surface_barrier_V``)."""
+        return _stack.donor_lift_V(self.layers) - \
+            self.density_nm2 / self.capacitance_per_e_nm2_per_V()
+
     def record(self) -> dict:
         """JSON-able description: the model and, if calibrated, its calibration."""
         out = {"depth_nm": self.depth_nm, "density_cm2": self.density_cm2,
@@ -254,6 +261,8 @@ class Heterostructure:
         if self.layers:
             out["layers"] = [dataclasses.asdict(lay) for lay in self.layers]
             out["surface_barrier_V"] = self.surface_barrier_V
+            out["implied_surface_barrier_V"] = self.implied_surface_barrier_V
+            out["surface_charge_cm2"] = self.surface_charge_cm2
         if self.surface == "frozen":
             out["top_eps_r"] = self.top_eps_r
         if self.provenance:
