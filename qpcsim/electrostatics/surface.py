@@ -123,6 +123,8 @@ class FrozenSurface:
         for m in masks.values():
             union |= m
         self.cells = np.flatnonzero(union.ravel())
+        rows = np.flatnonzero(union.any(axis=1))
+        self._rows = slice(int(rows[0]), int(rows[-1]) + 1)     # window rows holding gates
         n = self.cells.size
         self.n_gate_cells = n
         if n > MAX_GATE_CELLS:
@@ -158,15 +160,30 @@ class FrozenSurface:
         return scipy.fft.irfft2(hat, s=self._pad.shape)[:nx, :ny]
 
     def _gates_hat(self, charge):
+        """Transform of the padded grid holding ``charge`` on the gate cells: the real
+        transform along y only for the rows that hold gates (the others are zero)."""
         grid = np.zeros(self.shape)
         grid.ravel()[self.cells] = charge
-        return self._forward(grid)
+        P, Q = self._pad.shape
+        part = scipy.fft.rfft(grid[self._rows], n=Q, axis=1)
+        full = np.zeros((P, Q // 2 + 1), dtype=complex)
+        full[self._rows] = part
+        return scipy.fft.fft(full, axis=0, overwrite_x=True)
+
+    def _at_gates(self, hat):
+        """The inverse transform of ``hat`` at the gate cells (rows with gates only)."""
+        P, Q = self._pad.shape
+        part = scipy.fft.ifft(hat, axis=0)[self._rows]
+        rows = scipy.fft.irfft(part, n=Q, axis=1)[:, :self.shape[1]]
+        grid = np.zeros(self.shape)
+        grid[self._rows] = rows
+        return grid.ravel()[self.cells]
 
     def hartree(self, v):
         """H v in units of E_F for v = (n - n_s)/n_s on the (nx, ny) grid:
         scale (K_dd v - (1 + beta) G_ds A^-1 G_sd v)."""
         v_hat = self._forward(v)
-        at_gates = self._inverse(v_hat * self._cross_hat).ravel()[self.cells]
+        at_gates = self._at_gates(v_hat * self._cross_hat)
         charge = scipy.linalg.cho_solve(self._chol, at_gates, check_finite=False)
         hat = v_hat * self._self_hat - (self.scale * (1.0 + self.beta)) * \
             self._gates_hat(charge) * self._cross_hat
