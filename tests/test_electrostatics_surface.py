@@ -102,3 +102,17 @@ def test_cli_electrostatics_with_a_frozen_surface(tmp_path):
                           "--out", str(out)], capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert "surface frozen" in run.stdout and out.stat().st_size > 20_000
+
+
+@pytest.mark.parametrize("gates, resolution, message", [
+    ([Gate("dot", rect(1, 3, 1, 3))], 10.0,
+     "gate 'dot' covers no cell centre of the grid: refine resolution_nm"),
+    ([Gate("plate", rect(-1500, 1500, -1500, 1500))], 20.0,
+     "resolution_nm=20 is not allowed for the frozen surface of this layout: the gates cover "
+     "22500 cells, at most 16000"),
+])
+def test_frozen_bad_input_is_a_one_line_value_error(gates, resolution, message):
+    het = Heterostructure(50.0, 2e11, surface="frozen")
+    with pytest.raises(ValueError) as info:
+        ThomasFermiProblem(Layout(gates), het, (-1600, 1600, -1600, 1600), resolution)
+    assert message in str(info.value) and "\n" not in str(info.value)
