@@ -9,7 +9,7 @@ density ``density`` (cm^-2). The gates are finite rectangles reaching
 ``gate_extent`` (nm) beyond the gap edges (the bare geometry lets them run to
 infinity, which no finite electrostatic window can hold). The surface is pinned
 (Davies, Larkin & Sukhorukov, J. Appl. Phys. 77, 4504 (1995)) or, with
-``surface="frozen"``, carries its cool-down charge between the gates; at each gate voltage
+``frozen=True``, carries its cool-down charge between the gates; at each gate voltage
 the density and potential solve the Thomas–Fermi problem of
 ``qpcsim.electrostatics`` on a ``resolution`` (nm) grid, and the self-consistent U
 (meV) is interpolated onto the lattice. No screening factor is guessed: the
@@ -43,11 +43,11 @@ DEFAULTS = dict(
     L_switch=100.0,     # switch-off ramp toward each lead (nm)
     resolution=4.0,     # Thomas-Fermi cell size (nm)
     margin=400.0,       # electrostatic window beyond the gates and the device (nm)
-    surface="pinned",   # "pinned" or "frozen" (frozen surface charge; use margin >= 700)
+    frozen=False,       # frozen surface charge instead of a pinned surface (use margin >= 700)
 )
 VOLTAGES = ("Vg", "V_left", "V_right")
 STRUCTURAL = ("split", "density", "d", "gap", "gate_length", "gate_extent", "W", "L",
-              "zeeman", "a", "L_switch", "resolution", "margin", "surface")
+              "zeeman", "a", "L_switch", "resolution", "margin", "frozen")
 
 
 def layout(gap=DEFAULTS["gap"], gate_length=DEFAULTS["gate_length"],
@@ -59,9 +59,10 @@ def layout(gap=DEFAULTS["gap"], gate_length=DEFAULTS["gate_length"],
 
 
 def heterostructure(density=DEFAULTS["density"], d=DEFAULTS["d"],
-                    surface=DEFAULTS["surface"]) -> Heterostructure:
-    """The heterostructure: depth ``d`` (nm), density (cm^-2), GaAs, ``surface`` model."""
-    return Heterostructure(depth_nm=d, density_cm2=density, surface=surface)
+                    frozen=DEFAULTS["frozen"]) -> Heterostructure:
+    """The heterostructure: depth ``d`` (nm), density (cm^-2), GaAs, pinned or frozen surface."""
+    return Heterostructure(depth_nm=d, density_cm2=density,
+                           surface="frozen" if frozen else "pinned")
 
 
 def fermi_energy_meV(**params) -> float:
@@ -82,7 +83,7 @@ def make_device(**params) -> qpcsim.Device:
                          f"width W={W:g} nm, or the gates do not constrict the channel")
     lay = layout(gap, v.positive("gate_length", p["gate_length"], "nm"),
                  v.positive("gate_extent", p["gate_extent"], "nm"))
-    het = heterostructure(p["density"], p["d"], p["surface"])
+    het = heterostructure(p["density"], p["d"], qpcsim.validate.flag("frozen", p["frozen"]))
     split = qpcsim.validate.flag("split", p["split"])
     Vg = v.real_number("Vg", p["Vg"], "V")
     volts = {"left": v.real_number("V_left", p["V_left"], "V"),

@@ -119,14 +119,14 @@ def test_frozen_bad_input_is_a_one_line_value_error(gates, resolution, message):
 
 
 def test_self_consistent_geometry_with_a_frozen_surface_pinches_earlier():
-    # qpc_split_gate_sc with surface="frozen" (a = 8 nm): at Vg = -0.9 V the frozen-surface
+    # qpc_split_gate_sc with frozen=True (a = 8 nm): at Vg = -0.9 V the frozen-surface
     # QPC is pinched (G < 0.01 G0; measured 3e-29) while the pinned one still conducts
     # (G > 2 G0: its pinch-off is -1.9 V); the model is in the device metadata.
     import qpcsim
     g = {}
     for surface, margin in (("pinned", 400.0), ("frozen", 700.0)):
-        dev = qpcsim.load_geometry("qpc_split_gate_sc", a=8.0, resolution=8.0, surface=surface,
-                                   margin=margin)
+        dev = qpcsim.load_geometry("qpc_split_gate_sc", a=8.0, resolution=8.0,
+                                   frozen=surface == "frozen", margin=margin)
         g[surface] = qpcsim.solve(dev, dev.metadata["fermi_energy_meV"], Vg=-0.9).conductance
         assert dev.metadata["electrostatics"]["heterostructure"]["surface"] == surface
     assert g["frozen"] < 0.01 and g["pinned"] > 2.0
