@@ -148,7 +148,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "electrostatics", help="Thomas-Fermi density and potential of a gate layout (GDS) or a "
         "self-consistent geometry",
-        description="Self-consistent Thomas-Fermi electrostatics of a gated 2DEG (pinned "
+        description="Self-consistent Thomas-Fermi electrostatics of a gated 2DEG (pinned or frozen "
         "surface): density map, depletion contour, potential along the channel, density at the "
         "constriction centre, channel width at E_F and the effective lever arm dU_saddle/dV_g.")
     p.add_argument("target", metavar="LAYOUT_OR_GEOMETRY",
