@@ -65,7 +65,8 @@ def test_pinned_split_gate_diagram(diagram):
     line = diagram.pinchoff_line()
     # the diagonal crossing of the line V_2 = line(V_1)
     d = line - diagram.v1
-    k = np.flatnonzero(np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:])))[0]
+    changes = np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:]))
+    k = np.flatnonzero(changes)[0]
     cross = diagram.v1[k] - d[k] * (diagram.v1[k + 1] - diagram.v1[k]) / (d[k + 1] - d[k])
     assert abs(cross - 0.5 * (lo + hi)) < 0.15
     under = diagram.under_gate_cm2[0][:, -1]             # left gate, right gate at -0.2 V

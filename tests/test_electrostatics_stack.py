@@ -104,7 +104,8 @@ def test_calibration_round_trips_and_is_recorded():
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda: Layer("cap", 0, 12.9), "layer 'cap' thickness_nm=0.0 nm is not allowed: it must be > 0"),
+    (lambda: Layer("cap", 0, 12.9),
+     "layer 'cap' thickness_nm=0.0 nm is not allowed: it must be > 0"),
     (lambda: Layer("cap", 10, -1), "layer 'cap' eps_r=-1.0 is not allowed: it must be > 0"),
     (lambda: Layer("cap", 10, 12.9, float("nan")), "charge_cm3=nan is not allowed"),
     (lambda: Heterostructure.from_layers([]), "must be a non-empty list"),

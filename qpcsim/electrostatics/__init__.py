@@ -31,7 +31,8 @@ from .thomas_fermi import (
 )
 
 __all__ = ["Gate", "Layout", "Heterostructure", "Layer", "RemoteDonors", "DonorLandscape",
-           "BornLifetimes", "pinchoff_diagram", "PinchoffDiagram", "solve_thomas_fermi", "ElectrostaticsResult",
+           "BornLifetimes", "pinchoff_diagram", "PinchoffDiagram", "solve_thomas_fermi",
+           "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",
            "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential",
            "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult"]

@@ -12,9 +12,9 @@ the channel classified:
 The channel's bottleneck density n_b (the largest n such that cells with density >= n still
 connect source and drain: the saddle density of the widest path) is kept at each point; the
 pinch-off line is where n_b reaches 0 along V_2 at each V_1, extrapolated linearly from the
-last two open points (n_b is close to linear in V_g before pinch-off), within the grid step. Each row
-of constant V_1 is solved in order with warm starts, cold at its first point, so the numbers
-do not depend on how rows are split over worker processes.
+last two open points (n_b is close to linear in V_g before pinch-off), within the grid step.
+Each row of constant V_1 is solved in order with warm starts, cold at its first point, so the
+numbers do not depend on how rows are split over worker processes.
 """
 from __future__ import annotations
 

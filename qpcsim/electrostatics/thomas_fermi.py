@@ -8,8 +8,8 @@ ungated band bottom) satisfy
 
 with the pinned-surface kernel K(r) = 1/r - 1/sqrt(r^2 + 4 d^2) (the charge and
 its image in the equipotential surface); a frozen surface replaces K and the gates'
-potential by the gate-screened operators of ``surface.py`` (same functional, still convex). These are the conditions for the
-minimum over n >= 0 of the strictly convex functional
+potential by the gate-screened operators of ``surface.py`` (same functional, still convex).
+These are the conditions for the minimum over n >= 0 of the strictly convex functional
 
     E[n] = integral [ n^2/(2 rho) + (U_gates - mu) n ] + (k/2) integral integral
            (n - n_s) K (n' - n_s),
