@@ -35,7 +35,7 @@ import scipy.special
 
 from .. import validate as _validate
 from ..potentials import kinetic_constant_meV_nm2
-from ..units import E_CHARGE, HBAR_MEV_S
+from ..units import E_CHARGE, HBAR_MEV_S, M_ELECTRON
 from .heterostructure import Heterostructure
 
 __all__ = ["RemoteDonors", "DonorLandscape", "DonorDisorder", "BornLifetimes"]
@@ -169,7 +169,7 @@ class RemoteDonors:
 
         tau_t = 1.0 / rate(lambda t: 1 - math.cos(t))
         tau_q = 1.0 / rate(lambda t: 1.0)
-        mass_kg = het.material.effective_mass * 9.1093837015e-31
+        mass_kg = het.material.effective_mass * M_ELECTRON
         v_f = 2 * kin * kf / HBAR_MEV_S                            # nm/s
         return BornLifetimes(transport_ps=tau_t * 1e12, quantum_ps=tau_q * 1e12,
                              mobility_cm2_per_Vs=E_CHARGE * tau_t / mass_kg * 1e4,

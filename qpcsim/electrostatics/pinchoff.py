@@ -18,6 +18,7 @@ numbers do not depend on how rows are split over worker processes.
 """
 from __future__ import annotations
 
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -189,7 +190,6 @@ def pinchoff_diagram(layout: Layout, heterostructure: Heterostructure, gates, v1
     -------
     PinchoffDiagram
     """
-    import time
     if not isinstance(layout, Layout):
         raise ValueError(f"layout={layout!r} is not allowed: it must be a Layout")
     gates = tuple(gates)
