@@ -8,7 +8,8 @@ the channel, 2DEG at depth ``d``), now in a heterostructure with ungated sheet
 density ``density`` (cm^-2). The gates are finite rectangles reaching
 ``gate_extent`` (nm) beyond the gap edges (the bare geometry lets them run to
 infinity, which no finite electrostatic window can hold). The surface is pinned
-(Davies, Larkin & Sukhorukov, J. Appl. Phys. 77, 4504 (1995)); at each gate voltage
+(Davies, Larkin & Sukhorukov, J. Appl. Phys. 77, 4504 (1995)) or, with
+``frozen=True``, carries its cool-down charge between the gates; at each gate voltage
 the density and potential solve the Thomas–Fermi problem of
 ``qpcsim.electrostatics`` on a ``resolution`` (nm) grid, and the self-consistent U
 (meV) is interpolated onto the lattice. No screening factor is guessed: the
@@ -42,10 +43,11 @@ DEFAULTS = dict(
     L_switch=100.0,     # switch-off ramp toward each lead (nm)
     resolution=4.0,     # Thomas-Fermi cell size (nm)
     margin=400.0,       # electrostatic window beyond the gates and the device (nm)
+    frozen=False,       # frozen surface charge instead of a pinned surface (use margin >= 700)
 )
 VOLTAGES = ("Vg", "V_left", "V_right")
 STRUCTURAL = ("split", "density", "d", "gap", "gate_length", "gate_extent", "W", "L",
-              "zeeman", "a", "L_switch", "resolution", "margin")
+              "zeeman", "a", "L_switch", "resolution", "margin", "frozen")
 
 
 def layout(gap=DEFAULTS["gap"], gate_length=DEFAULTS["gate_length"],
@@ -56,9 +58,11 @@ def layout(gap=DEFAULTS["gap"], gate_length=DEFAULTS["gate_length"],
                    Gate("right", [(-x0, -y1), (x0, -y1), (x0, -y0), (-x0, -y0)])])
 
 
-def heterostructure(density=DEFAULTS["density"], d=DEFAULTS["d"]) -> Heterostructure:
-    """The heterostructure: depth ``d`` (nm), density (cm^-2), GaAs, pinned surface."""
-    return Heterostructure(depth_nm=d, density_cm2=density)
+def heterostructure(density=DEFAULTS["density"], d=DEFAULTS["d"],
+                    frozen=DEFAULTS["frozen"]) -> Heterostructure:
+    """The heterostructure: depth ``d`` (nm), density (cm^-2), GaAs, pinned or frozen surface."""
+    return Heterostructure(depth_nm=d, density_cm2=density,
+                           surface="frozen" if frozen else "pinned")
 
 
 def fermi_energy_meV(**params) -> float:
@@ -79,7 +83,7 @@ def make_device(**params) -> qpcsim.Device:
                          f"width W={W:g} nm, or the gates do not constrict the channel")
     lay = layout(gap, v.positive("gate_length", p["gate_length"], "nm"),
                  v.positive("gate_extent", p["gate_extent"], "nm"))
-    het = heterostructure(p["density"], p["d"])
+    het = heterostructure(p["density"], p["d"], qpcsim.validate.flag("frozen", p["frozen"]))
     split = qpcsim.validate.flag("split", p["split"])
     Vg = v.real_number("Vg", p["Vg"], "V")
     volts = {"left": v.real_number("V_left", p["V_left"], "V"),

@@ -203,7 +203,7 @@ def test_solve_thomas_fermi_api_and_vectorized_access():
     (lambda: Heterostructure(-5, 2e11), "depth_nm=-5.0 nm is not allowed: it must be > 0"),
     (lambda: Heterostructure(50, 0), "density_cm2=0.0 cm^-2 is not allowed: it must be > 0"),
     (lambda: Heterostructure(50, -1e11), "density_cm2=-100000000000.0 cm^-2 is not allowed"),
-    (lambda: Heterostructure(50, 2e11, surface="frozen"), "surface='frozen' is not implemented"),
+    (lambda: Heterostructure(50, 2e11, top_eps_r=0.0), "top_eps_r=0.0 is not allowed"),
     (lambda: Heterostructure(50, 2e11, surface="wet"), "must be one of pinned, frozen"),
     (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11), {"top": -1},
                                 window_nm=(-500, 500, -800, 800), resolution_nm=10),

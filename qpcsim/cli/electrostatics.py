@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..electrostatics import Heterostructure, Layout, ThomasFermiProblem
 from ..electrostatics.channel import channel_summary
 from ..electrostatics.provider import SelfConsistentPotential
 from ..geometry import load_geometry, load_geometry_module
 from ..sanity import density_warnings, depth_warnings, layout_scale_warnings, warn_notes
 from ..plotting.electrostatics import plot_electrostatics
-from .args import check_writable, parse_set
+from .args import check_writable, parse_set, parse_sweep
 
-__all__ = ["register", "register_cli", "run_electrostatics"]
+__all__ = ["register", "register_cli", "run_electrostatics", "run_pinchoff"]
 
 
 def _pair(text: str, flag: str, count: int):
@@ -55,7 +57,8 @@ def run_electrostatics(args) -> int:
     if target.lower().endswith(".gds"):
         layout = Layout.from_gds(target, layers=_layers(args.layer), cell=args.cell,
                                  unit_nm=args.unit_nm)
-        het = Heterostructure(depth_nm=args.depth, density_cm2=args.density)
+        het = Heterostructure(depth_nm=args.depth, density_cm2=args.density,
+                              surface=args.surface)
         x0, x1, y0, y1 = layout.bounds_nm()
         warn_notes(layout_scale_warnings(max(x1 - x0, y1 - y0), args.unit_nm))
         common = params.pop("Vg", None)
@@ -67,7 +70,8 @@ def run_electrostatics(args) -> int:
         if args.window:
             window = _pair(args.window, "--window", 4)
         else:
-            m = 8 * het.depth_nm
+            # the frozen surface's influence reaches further (no image between the gates)
+            m = (12 if het.surface == "frozen" else 8) * het.depth_nm
             x0, x1, y0, y1 = layout.bounds_nm()
             window = (x0 - m, x1 + m, y0 - m, y1 + m)
         problem = ThomasFermiProblem(layout, het, window, args.resolution)
@@ -97,6 +101,48 @@ def run_electrostatics(args) -> int:
     return 0
 
 
+def run_pinchoff(args) -> int:
+    """``qpcsim pinchoff``: the channel-state diagram over two gate voltages."""
+    import dataclasses
+
+    from ..electrostatics.pinchoff import pinchoff_diagram
+    from ..plotting.electrostatics import plot_pinchoff
+    out = check_writable(args.out, "--out")
+    if len(args.sweep or []) != 2:
+        raise ValueError("pinchoff needs exactly two --sweep GATE=START:STOP:NUM flags (V), e.g. "
+                         "--sweep left=-2.5:0:41 --sweep right=-2.5:0:41")
+    (g1, v1), (g2, v2) = (parse_sweep(item) for item in args.sweep)
+    g1, g2 = (g[2:] if g.startswith("V_") else g for g in (g1, g2))
+    target = str(args.target)
+    if target.lower().endswith(".gds"):
+        layout = Layout.from_gds(target, layers=_layers(args.layer), cell=args.cell,
+                                 unit_nm=args.unit_nm)
+        het = Heterostructure(depth_nm=args.depth, density_cm2=args.density)
+    else:
+        pot = load_geometry(target).potential
+        if not isinstance(pot, SelfConsistentPotential):
+            raise ValueError(f"geometry {target!r} has no electrostatic model; use a "
+                             "self-consistent geometry such as qpc_split_gate_sc, or a .gds layout")
+        layout, het = pot.layout, pot.heterostructure
+    het = dataclasses.replace(het, surface=args.surface)
+    fixed = {k[2:] if k.startswith("V_") else k: v for k, v in parse_set(args.set).items()}
+    diagram = pinchoff_diagram(layout, het, (g1, g2), v1, v2,
+                               channel_nm=_pair(args.channel, "--channel", 2), fixed=fixed,
+                               resolution_nm=args.resolution, workers=args.workers)
+    line = diagram.pinchoff_line()
+    print(f"{diagram.solves} Thomas-Fermi solves in {diagram.seconds:.1f} s ({het.surface} "
+          f"surface, {args.resolution:g} nm cells, {args.workers} worker(s))")
+    for k, g in enumerate((g1, g2)):
+        print(f"2DEG under {g} depleted at {diagram.depletion_voltage(k):.3f} V")
+    i = int(np.nanargmin(np.abs(line - diagram.v1))) if np.any(np.isfinite(line)) else None
+    if i is not None:
+        print(f"pinch-off line: V_{g2} = {line[i]:.3f} V at V_{g1} = {diagram.v1[i]:.3f} V "
+              "(nearest the diagonal)")
+    plot_pinchoff(diagram, out)
+    print(f"wrote {out}")
+    return 0
+
+
 def _voltage_names(defaults) -> set:
     return {k for k in defaults if k == "Vg" or k.startswith("V_")}
 
@@ -106,7 +152,7 @@ def register(sub) -> None:
     p = sub.add_parser(
         "electrostatics", help="Thomas-Fermi density and potential of a gate layout (GDS) or a "
         "self-consistent geometry",
-        description="Self-consistent Thomas-Fermi electrostatics of a gated 2DEG (pinned "
+        description="Self-consistent Thomas-Fermi electrostatics of a gated 2DEG (pinned or frozen "
         "surface): density map, depletion contour, potential along the channel, density at the "
         "constriction centre, channel width at E_F and the effective lever arm dU_saddle/dV_g.")
     p.add_argument("target", metavar="LAYOUT_OR_GEOMETRY",
@@ -123,13 +169,43 @@ def register(sub) -> None:
     p.add_argument("--density", type=float, default=2e11,
                    help="ungated sheet density for a .gds layout (cm^-2)")
     p.add_argument("--window", metavar="X0,X1,Y0,Y1",
-                   help="Thomas-Fermi window for a .gds layout (nm; default gates + 8 depths)")
+                   help="Thomas-Fermi window for a .gds layout (nm; default gates + 8 depths, "
+                   "12 with a frozen surface)")
     p.add_argument("--resolution", type=float, default=4.0,
                    help="Thomas-Fermi cell size for a .gds layout (nm)")
     p.add_argument("--centre", default="0,0", metavar="X,Y",
                    help="constriction centre (nm), default 0,0")
+    p.add_argument("--surface", choices=("pinned", "frozen"), default="pinned",
+                   help="surface model for a .gds layout (default pinned)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.set_defaults(func=run_electrostatics)
+
+    q = sub.add_parser(
+        "pinchoff", help="channel state (open / gates depleted / pinched) over two gate "
+        "voltages, electrostatics only",
+        description="Pinch-off diagram: Thomas-Fermi solves on a grid of two gate voltages; "
+        "prints each gate's depletion voltage and the pinch-off line, draws the map.")
+    q.add_argument("target", metavar="LAYOUT_OR_GEOMETRY",
+                   help="a .gds layout, or a self-consistent geometry (e.g. qpc_split_gate_sc)")
+    q.add_argument("--sweep", action="append", metavar="GATE=START:STOP:NUM",
+                   help="two of them: the swept gates and their voltages (V)")
+    q.add_argument("--set", action="append", metavar="GATE=VALUE",
+                   help="voltage of another gate (V)")
+    q.add_argument("--surface", choices=("pinned", "frozen"), default="frozen",
+                   help="surface model (default frozen)")
+    q.add_argument("--channel", default="-160,160", metavar="Y0,Y1",
+                   help="channel strip in which source and drain must connect (nm)")
+    q.add_argument("--resolution", type=float, default=8.0, help="cell size (nm)")
+    q.add_argument("--workers", type=int, default=1, help="processes (rows split)")
+    q.add_argument("--layer", action="append", metavar="LAYER=NAME",
+                   help="GDS layer -> gate name (default 1=left, 2=right)")
+    q.add_argument("--cell", help="GDS cell (default: the only top-level cell)")
+    q.add_argument("--unit-nm", type=float, default=None, help="nm per GDS user unit")
+    q.add_argument("--depth", type=float, default=50.0, help="2DEG depth for a .gds layout (nm)")
+    q.add_argument("--density", type=float, default=2e11,
+                   help="ungated sheet density for a .gds layout (cm^-2)")
+    q.add_argument("--out", required=True, help="figure file (PNG)")
+    q.set_defaults(func=run_pinchoff)
 
 
 #: The name qpcsim.cli's module registry calls.

@@ -153,6 +153,7 @@ class SelfConsistentPotential:
         return {"layout": list(self.layout.names), "layout_sha256": _layout_digest(self.layout),
                 "depth_nm": h.depth_nm, "density_cm2": h.density_cm2,
                 "material": repr(h.material), "surface": h.surface,
+                "heterostructure": h.record(),
                 "window_nm": list(self.window_nm), "resolution_nm": self.resolution_nm,
                 "switch_off": list(self.switch_off) if self.switch_off else None,
                 "tolerance_meV": self.tolerance_meV, "fermi_energy_meV": self.fermi_energy_meV,

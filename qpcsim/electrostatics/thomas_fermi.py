@@ -7,8 +7,9 @@ ungated band bottom) satisfy
     U = U_gates + k * integral K(r - r') (n(r') - n_s) d^2r',   k = e^2/(4 pi eps),
 
 with the pinned-surface kernel K(r) = 1/r - 1/sqrt(r^2 + 4 d^2) (the charge and
-its image in the equipotential surface). These are the conditions for the
-minimum over n >= 0 of the strictly convex functional
+its image in the equipotential surface); a frozen surface replaces K and the gates'
+potential by the gate-screened operators of ``surface.py`` (same functional, still convex).
+These are the conditions for the minimum over n >= 0 of the strictly convex functional
 
     E[n] = integral [ n^2/(2 rho) + (U_gates - mu) n ] + (k/2) integral integral
            (n - n_s) K (n' - n_s),
@@ -260,16 +261,26 @@ class ThomasFermiProblem:
         self.y = y0 + (np.arange(ny) + 0.5) * self.hy
         X, Y = np.meshgrid(self.x, self.y, indexing="ij")
         d = heterostructure.depth_nm
-        self.gate_phi = {g.name: gate_potential(X, Y, g, d) for g in layout.gates}
+        self.frozen = None
+        if heterostructure.surface == "frozen":
+            from .surface import FrozenSurface
+            self.frozen = FrozenSurface(
+                layout, self.x, self.y, d, heterostructure.material.dielectric_constant,
+                heterostructure.top_eps_r, heterostructure.coulomb_meV_nm
+                * heterostructure.density_nm2 / heterostructure.fermi_energy_meV)
+            self.gate_phi = self.frozen.gate_phi
+        else:
+            self.gate_phi = {g.name: gate_potential(X, Y, g, d) for g in layout.gates}
         self.extra = np.zeros((nx, ny)) if extra_potential_meV is None else \
             np.broadcast_to(np.asarray(extra_potential_meV(X, Y), dtype=float), (nx, ny)).copy()
         ef = heterostructure.fermi_energy_meV
         # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
-        kernel = cell_kernel(nx, ny, self.hx, self.hy, d)
-        scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
-        self._kernel_hat = scipy.fft.rfft2(kernel * scale)
-        # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
-        self._inv_hessian_hat = 1.0 / (1.0 + self._kernel_hat.real)
+        if self.frozen is None:
+            kernel = cell_kernel(nx, ny, self.hx, self.hy, d)
+            scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
+            self._kernel_hat = scipy.fft.rfft2(kernel * scale)
+            # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
+            self._inv_hessian_hat = 1.0 / (1.0 + self._kernel_hat.real)
         self.cg_iterations = 0
         self._pad = np.zeros((2 * nx, 2 * ny))
 
@@ -279,6 +290,8 @@ class ThomasFermiProblem:
 
     def hartree(self, v: np.ndarray) -> np.ndarray:
         """k conv(K, v n_s)/E_F on the grid, for ``v`` = (n - n_s)/n_s of shape (nx, ny)."""
+        if self.frozen is not None:              # the gates' charge screens the 2DEG's
+            return self.frozen.hartree(v)
         pad = self._pad
         pad[:self.nx, :self.ny] = v
         out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._kernel_hat, s=pad.shape)
@@ -403,6 +416,8 @@ class ThomasFermiProblem:
 
     def _precondition(self, r: np.ndarray) -> np.ndarray:
         """(1 + H)^-1 of the padded (circulant) problem, restricted to the window."""
+        if self.frozen is not None:
+            return self.frozen.precondition(r)
         pad = self._pad
         pad[:self.nx, :self.ny] = r.reshape(self.nx, self.ny)
         out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._inv_hessian_hat, s=pad.shape)

@@ -8,7 +8,7 @@ from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
 from . import _figure, save_figure
 
-__all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent"]
+__all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent", "plot_pinchoff"]
 
 
 def draw_layout(ax, layout, **style):
@@ -85,7 +85,7 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
         if summary.lever_arm is not None:
             sub += f", dU/dV = {summary.lever_meV_per_V:.2f} meV/V (lever {summary.lever_arm:.3f})"
     ax1.set_title(sub, fontsize=8)
-    fig.suptitle(title or "Thomas-Fermi electrostatics (pinned surface)")
+    fig.suptitle(title or f"Thomas-Fermi electrostatics ({result.heterostructure.surface} surface)")
     return save_figure(fig, out)
 
 
@@ -118,3 +118,36 @@ def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
     ax.legend(fontsize=7, loc="upper left")
     ax.set_title("split-gate QPC: guessed lever arm vs self-consistent electrostatics", fontsize=9)
     return save_figure(fig, out)
+
+
+def plot_pinchoff(diagram, out=None):
+    """The channel state over two gate voltages (a :class:`PinchoffDiagram`): open, gates
+    depleted (channel open), pinched; the pinch-off line and each gate's depletion voltage
+    (V). Returns the Figure; also written to ``out`` (PNG path) if given."""
+    from matplotlib.colors import ListedColormap
+
+    from ..electrostatics.pinchoff import STATE_NAMES
+    fig = _figure(figsize=(5.6, 4.8))
+    ax = fig.subplots()
+    colours = ["#cfe8ff", "#444444", "#8fc98f"]          # open, pinched, depleted (by state)
+    mesh = ax.pcolormesh(diagram.v2, diagram.v1, diagram.state, cmap=ListedColormap(colours),
+                         vmin=-0.5, vmax=2.5, shading="nearest")
+    bar = fig.colorbar(mesh, ax=ax, ticks=[0, 1, 2])
+    bar.ax.set_yticklabels([STATE_NAMES[k] for k in (0, 1, 2)], fontsize=7)
+    line = diagram.pinchoff_line()
+    ax.plot(line, diagram.v1, "r-", linewidth=1.5, label="pinch-off")
+    g1, g2 = diagram.gates
+    for which, draw in ((0, ax.axhline), (1, ax.axvline)):
+        v = diagram.depletion_voltage(which)
+        if np.isfinite(v):
+            draw(v, color="k", linestyle=":", linewidth=1,
+                 label=f"{diagram.gates[which]} depletes: {v:.2f} V")
+    ax.set_xlabel(f"V_{g2} (V)")
+    ax.set_ylabel(f"V_{g1} (V)")
+    ax.legend(fontsize=7, loc="lower left")
+    ax.set_title(f"channel state ({diagram.heterostructure['surface']} surface, d = "
+                 f"{diagram.heterostructure['depth_nm']:g} nm, n_s = "
+                 f"{diagram.heterostructure['density_cm2']:.3g} cm$^{{-2}}$)", fontsize=8)
+    if out is not None:
+        save_figure(fig, out)
+    return fig

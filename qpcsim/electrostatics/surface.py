@@ -1,0 +1,194 @@
+"""Frozen surface: gates as Dirichlet patches on a surface whose charge is fixed.
+
+At cool-down (every gate at 0 V) the surface is an equipotential and everything is
+laterally uniform. Afterwards the charge on the exposed surface is frozen: when the gate
+voltages change, only the gates' charge and the 2DEG density change. Relative to the
+cool-down state the boundary-value problem is mixed: Dirichlet (the gate voltage) on the
+gates, Neumann with no extra charge between them, a dielectric eps_top above the surface,
+the host eps_s below (Armagnat et al., SciPost Phys. 7, 031 (2019); Laux, Frank & Stern,
+Surf. Sci. 196, 101 (1988)).
+
+Capacitance-matrix reduction onto the gates. With the half-space dielectric interface at
+z = 0 the Green's functions are images (k_s = e^2/(4 pi eps_0 eps_s),
+beta = (eps_s - eps_top)/(eps_s + eps_top)):
+
+* surface charge -> anywhere:        (1 + beta) k_s / R      (a charge on the interface
+  sees the mean permittivity (eps_s + eps_top)/2),
+* 2DEG charge -> 2DEG:               k_s (1/r + beta/sqrt(r^2 + 4 d^2)).
+
+Unknowns: the charge g on the gate cells (piecewise constant, collocated at cell centres:
+A g = gate potential - potential of the 2DEG change, A the gate-cell block of 1/r).
+Eliminating g leaves the 2DEG with the gate-screened Hartree operator
+
+    H = k_s (K_dd - (1 + beta) G_ds A^-1 G_sd),
+
+a Schur complement of a positive-definite Coulomb matrix, so the Thomas–Fermi functional
+stays strictly convex. A is factorized once per grid (Cholesky, dense on the gate cells
+only), every product with H costs four FFTs and two triangular solves; nothing depends on
+the voltages. The pinned surface is the limit where the whole surface is a gate at 0 V.
+"""
+from __future__ import annotations
+
+import numpy as np
+import scipy.fft
+import scipy.linalg
+
+from .layout import _points_in_polygon
+
+__all__ = ["FrozenSurface", "MAX_GATE_CELLS"]
+
+#: Largest number of gate cells of the dense capacitance matrix (memory ~ 8 n^2 bytes).
+MAX_GATE_CELLS = 16_000
+
+
+def _cell_kernel(shape, hx, hy, c):
+    """Integral of 1/sqrt(r^2 + c^2) over cells at every offset of an FFT grid (nm).
+
+    ``shape`` (P, Q) >= (2 nx - 1, 2 ny - 1): offsets 0 .. P/2 - 1, then negative, so the
+    product of transforms is the linear (not circular) convolution on the window.
+    """
+    from .thomas_fermi import _cell_integral
+    ox = np.fft.fftfreq(shape[0], 1.0 / shape[0]) * hx
+    oy = np.fft.fftfreq(shape[1], 1.0 / shape[1]) * hy
+    dx, dy = np.meshgrid(ox, oy, indexing="ij")
+    return _cell_integral(dx, dy, hx, hy, c)
+
+
+def gate_cell_mask(layout, x, y) -> dict:
+    """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies in the gate."""
+    X, Y = np.meshgrid(x, y, indexing="ij")
+    masks = {}
+    for gate in layout.gates:
+        m = np.zeros(X.shape, dtype=bool)
+        for poly in gate.polygons:
+            m |= _points_in_polygon(X, Y, poly)
+        masks[gate.name] = m
+    return masks
+
+
+def _gate_block(kernel, cells, shape):
+    """A[p, q] = kernel at the offset of cell p from cell q (FFT order): the cell integral of
+    1/r over q at the centre of p. Built in row blocks with int32 offsets (memory, speed)."""
+    ix, iy = (i.astype(np.int32) for i in np.unravel_index(cells, shape))
+    flat = kernel.ravel()
+    ncol = kernel.shape[1]
+    out = np.empty((cells.size, cells.size))
+    for s in range(0, cells.size, 512):
+        off = ix[s:s + 512, None] - ix[None, :]
+        off %= kernel.shape[0]
+        off *= ncol
+        dy = iy[s:s + 512, None] - iy[None, :]
+        dy %= ncol
+        off += dy
+        np.take(flat, off, out=out[s:s + 512])
+    return out
+
+
+class FrozenSurface:
+    """The frozen-surface operators on a Thomas–Fermi grid.
+
+    Parameters
+    ----------
+    layout : Layout
+        The gates (nm).
+    x, y : ndarray
+        Cell centres of the window (nm), uniform.
+    depth_nm : float
+        2DEG depth (nm).
+    eps_s, eps_top : float
+        Permittivity below (host) and above (dielectric) the surface.
+    scale : float
+        k_s n_s / E_F (nm^-1): the Hartree operator in units of E_F per unit of
+        (n - n_s)/n_s, as in :class:`~qpcsim.electrostatics.ThomasFermiProblem`.
+
+    Attributes
+    ----------
+    gate_phi : dict
+        Bare potential (V per V) of each gate on the grid, the others at 0 V.
+    n_gate_cells : int
+    """
+
+    def __init__(self, layout, x, y, depth_nm, eps_s, eps_top, scale):
+        nx, ny = x.size, y.size
+        hx, hy = x[1] - x[0], y[1] - y[0]
+        self.shape = (nx, ny)
+        self.beta = (eps_s - eps_top) / (eps_s + eps_top)
+        self.scale = scale
+        masks = gate_cell_mask(layout, x, y)
+        empty = [name for name, m in masks.items() if not m.any()]
+        if empty:
+            raise ValueError(f"gate {empty[0]!r} covers no cell centre of the grid: refine "
+                             "resolution_nm so that every gate holds cells (frozen surface)")
+        union = np.zeros((nx, ny), dtype=bool)
+        for m in masks.values():
+            union |= m
+        self.cells = np.flatnonzero(union.ravel())
+        rows = np.flatnonzero(union.any(axis=1))
+        self._rows = slice(int(rows[0]), int(rows[-1]) + 1)     # window rows holding gates
+        n = self.cells.size
+        self.n_gate_cells = n
+        if n > MAX_GATE_CELLS:
+            raise ValueError(f"resolution_nm={hx:g} is not allowed for the frozen surface of "
+                             f"this layout: the gates cover {n} cells, at most "
+                             f"{MAX_GATE_CELLS} are allowed (dense capacitance matrix)")
+        # FFT sizes >= 2n - 1 with small prime factors (the pinned path keeps 2n)
+        fft = (scipy.fft.next_fast_len(2 * nx - 1, real=True),
+               scipy.fft.next_fast_len(2 * ny - 1, real=True))
+        self._pad = np.zeros(fft)
+        coulomb = _cell_kernel(fft, hx, hy, 0.0)                  # 1/r, same plane
+        self_hat = scipy.fft.rfft2(coulomb + self.beta * _cell_kernel(fft, hx, hy, 2 * depth_nm))
+        self._self_hat = scale * self_hat
+        # 1 + H_free > 0: the preconditioner (the gates' screening only lowers H)
+        self._inv_hessian_hat = 1.0 / (1.0 + self._self_hat.real)
+        self._cross_hat = scipy.fft.rfft2(_cell_kernel(fft, hx, hy, depth_nm))
+        a = _gate_block(coulomb, self.cells, (nx, ny))
+        self._chol = scipy.linalg.cho_factor(a, lower=True, check_finite=False)
+        rhs = np.stack([masks[g.name].ravel()[self.cells] for g in layout.gates], axis=1)
+        charge = scipy.linalg.cho_solve(self._chol, rhs.astype(float), check_finite=False)
+        self.gate_phi = {}
+        for k, g in enumerate(layout.gates):
+            self.gate_phi[g.name] = self._inverse(self._gates_hat(charge[:, k]) * self._cross_hat)
+
+    def _forward(self, grid):
+        nx, ny = self.shape
+        pad = self._pad
+        pad[:nx, :ny] = grid
+        return scipy.fft.rfft2(pad)
+
+    def _inverse(self, hat):
+        nx, ny = self.shape
+        return scipy.fft.irfft2(hat, s=self._pad.shape)[:nx, :ny]
+
+    def _gates_hat(self, charge):
+        """Transform of the padded grid holding ``charge`` on the gate cells: the real
+        transform along y only for the rows that hold gates (the others are zero)."""
+        grid = np.zeros(self.shape)
+        grid.ravel()[self.cells] = charge
+        P, Q = self._pad.shape
+        part = scipy.fft.rfft(grid[self._rows], n=Q, axis=1)
+        full = np.zeros((P, Q // 2 + 1), dtype=complex)
+        full[self._rows] = part
+        return scipy.fft.fft(full, axis=0, overwrite_x=True)
+
+    def _at_gates(self, hat):
+        """The inverse transform of ``hat`` at the gate cells (rows with gates only)."""
+        P, Q = self._pad.shape
+        part = scipy.fft.ifft(hat, axis=0)[self._rows]
+        rows = scipy.fft.irfft(part, n=Q, axis=1)[:, :self.shape[1]]
+        grid = np.zeros(self.shape)
+        grid[self._rows] = rows
+        return grid.ravel()[self.cells]
+
+    def hartree(self, v):
+        """H v in units of E_F for v = (n - n_s)/n_s on the (nx, ny) grid:
+        scale (K_dd v - (1 + beta) G_ds A^-1 G_sd v)."""
+        v_hat = self._forward(v)
+        at_gates = self._at_gates(v_hat * self._cross_hat)
+        charge = scipy.linalg.cho_solve(self._chol, at_gates, check_finite=False)
+        hat = v_hat * self._self_hat - (self.scale * (1.0 + self.beta)) * \
+            self._gates_hat(charge) * self._cross_hat
+        return self._inverse(hat)
+
+    def precondition(self, r):
+        """(1 + H_free)^-1 r (flat arrays): the padded operator without the gates."""
+        return self._inverse(self._forward(r.reshape(self.shape)) * self._inv_hessian_hat).ravel()
