@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from . import terminals as _terminals
 from . import validate as _validate
 from .serialize import jsonable
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
@@ -114,6 +115,14 @@ class Device:
         Transverse position y of each lead's centre (nm); the lead must fit
         inside the device's edge, ``|lead_center| + lead_width/2 <= width/2``,
         on the lattice (its walls on lattice lines).
+    leads : sequence of qpcsim.Lead, optional
+        Any number (>= 2) of named terminals on the left/right/top/bottom edges
+        (:mod:`qpcsim.terminals`), in Kwant's lead order; replaces the two
+        default leads (and ``lead_width``/``lead_center``).
+    gauge : {None, "landau", "magnetic"}
+        Vector potential of a device with ``leads``: None picks the Landau gauge
+        A = (-B y, 0) when every lead runs along x, else the Peierls phases of
+        ``kwant.physics.magnetic_gauge`` (translation invariant in every lead).
     """
 
     def __init__(self, *, width: float, length: float, a: float,
@@ -122,7 +131,8 @@ class Device:
                  units: Mapping[str, str] | None = None,
                  material: Material = GAAS, zeeman: bool = False,
                  name: str = "device", metadata: Mapping | None = None,
-                 zeeman_from_field: bool = False, lead_width=None, lead_center=0.0):
+                 zeeman_from_field: bool = False, lead_width=None, lead_center=0.0,
+                 leads=None, gauge: str | None = None):
         self.a = _validate.positive("a", a, "nm")
         self.width = _validate.positive("width", width, "nm")
         self.length = _validate.positive("length", length, "nm")
@@ -149,6 +159,16 @@ class Device:
         from .budget import check_device_size
         check_device_size(self.nx, self.ny, self.norbs, self.a, self.width, self.length)
         self.lead_windows = self._lead_windows(lead_width, lead_center)
+        self.leads, self.gauge = None, "landau"
+        if leads is not None:   # explicit terminals (qpcsim.terminals); else the default two
+            if lead_width is not None:
+                raise ValueError("lead_width is not allowed together with leads=: give each "
+                                 "Lead its width")
+            self.leads = _terminals.check_leads(self, leads)
+            self.gauge = _terminals.resolve_gauge(self.leads, gauge)
+        elif gauge not in (None, "landau"):
+            raise ValueError(f"gauge={gauge!r} is not allowed without leads=: the two default "
+                             "leads use the Landau gauge A = (-B y, 0)")
 
         self.potential = potential
         self.shape = shape
@@ -210,6 +230,13 @@ class Device:
                     "of a)")
             windows.append((j0, n))
         return tuple(windows)
+
+    @property
+    def terminals(self) -> tuple[str, ...]:
+        """Names of the leads, in Kwant's lead order (default ``("left", "right")``)."""
+        if self.leads is None:
+            return ("left", "right")
+        return tuple(lead.name for lead in self.leads)
 
     @property
     def full_width_leads(self) -> bool:
@@ -430,6 +457,8 @@ class Device:
         attached (lead 0 left, lead 1 right): start here to add probes or leads."""
         import kwant
 
+        if self.leads is not None:
+            return _terminals.builder(self)
         lat = kwant.lattice.square(1, norbs=self.norbs, name="")
         syst = kwant.Builder()
         onsite = self._value_function("onsite")
@@ -550,6 +579,9 @@ class Device:
         }
         if not self.full_width_leads:
             spec["leads"] = [list(w) for w in self.lead_windows]
+        if self.leads is not None:
+            spec["terminals"] = [[lead.name, lead.edge, lead.center, lead.width]
+                                 for lead in self.leads] + [self.gauge]
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
     def __repr__(self) -> str:
@@ -567,4 +599,5 @@ class Device:
         state["_onsite_memo"] = None
         state.pop("_solver_cache", None)
         state.pop("_fast_path_ok", None)
+        state.pop("_gauge_cache", None)
         return state

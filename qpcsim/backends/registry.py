@@ -224,7 +224,7 @@ def fast_path_applies(device) -> bool:
     if cached is None:
         import kwant.system
         fsyst = device.build()
-        cached = (len(fsyst.leads) == 2
+        cached = (len(fsyst.leads) == 2 and getattr(device, "leads", None) is None
                   and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
                   and len(fsyst.sites) == len(device.site_positions()))
         device._fast_path_ok = cached

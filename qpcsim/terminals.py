@@ -1,0 +1,304 @@
+"""Devices with any number of terminals, and the Landauer-Büttiker formalism.
+
+A :class:`Lead` names one terminal and places it on an edge of the device's
+bounding box (``left``, ``right``, ``top``, ``bottom``) at a position and width
+in nm; ``Device(..., leads=[Lead(...), ...])`` attaches them in that order
+(``device.terminals``: their names). Without ``leads`` a device keeps its two
+full-width (or ``lead_width``) leads, built by the unchanged default code.
+
+Magnetic field: a Landau gauge A = (-B y, 0) keeps leads along x translation
+invariant but not leads along y. Devices with a lead on the top or bottom edge
+therefore take their Peierls phases from ``kwant.physics.magnetic_gauge``
+(one gauge for the scattering region and one per lead, each lead translation
+invariant, the same uniform field everywhere). ``gauge="landau"`` (allowed only
+when every lead runs along x) keeps the Landau gauge of the two-terminal device;
+the two agree for every gauge-invariant observable (tests/test_terminals.py).
+
+Observables (``TransportResult.conductance_matrix``, ``.resistance``): the
+conductance matrix in Kwant's convention of ``SMatrix.conductance_matrix``,
+I_i = sum_j G_ij V_j with G_ij = N_i delta_ij - T_ij, in units of G0 = 2e^2/h
+(spin-resolved devices: T counts each spin channel, G = T/2 in G0, i.e. e^2/h
+per spin channel), and four-terminal resistances R_ij,kl = (V_k - V_l)/I for a
+current I from terminal i to terminal j, by the linear solve of Büttiker,
+PRL 57, 1761 (1986) with the sink's voltage fixed to zero.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import validate as _validate
+
+__all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index"]
+
+#: Edge -> (translation direction of the lead, axis along which it is placed).
+EDGES = {"left": ((-1, 0), "y"), "right": ((1, 0), "y"),
+         "top": ((0, 1), "x"), "bottom": ((0, -1), "x")}
+_GRID_TOL = 1e-6
+
+
+@dataclass(frozen=True)
+class Lead:
+    """One terminal: a clean semi-infinite lead on an edge of the device.
+
+    Parameters
+    ----------
+    name : str
+        Terminal name (unique in a device), used by ``resistance`` and plots.
+    edge : {"left", "right", "top", "bottom"}
+        Edge of the device's bounding box the lead attaches to.
+    center : float
+        Position of the lead's centre along that edge (nm): y for left/right,
+        x for top/bottom, measured from the device centre.
+    width : float or None
+        Distance between the lead's hard walls (nm), a multiple of ``a`` with
+        the walls on lattice lines; None: the whole edge.
+    """
+
+    name: str
+    edge: str
+    center: float = 0.0
+    width: float | None = None
+
+    def __post_init__(self):
+        if self.edge not in EDGES:
+            raise ValueError(f"edge={self.edge!r} is not allowed for lead {self.name!r}: use one "
+                             f"of {', '.join(EDGES)}")
+        if not isinstance(self.name, str) or not self.name:
+            raise ValueError(f"name={self.name!r} is not allowed: a lead needs a non-empty name")
+
+    @property
+    def along_x(self) -> bool:
+        """Whether the lead runs along x (left or right edge)."""
+        return self.edge in ("left", "right")
+
+
+# ---------------------------------------------------------------- geometry
+def lead_sites(device, lead: Lead) -> list[tuple[int, int]]:
+    """Lattice tags ``(i, j)`` of the lead's unit cell at the device edge."""
+    along_y = lead.edge in ("left", "right")
+    extent = device.width if along_y else device.length
+    count = device.ny if along_y else device.nx
+    # Sites along the edge sit at -extent/2 + (k + offset) a, walls one a beyond the last.
+    offset = 1.0 if along_y else 0.0
+    width = extent + (0.0 if along_y else 2 * device.a) if lead.width is None else \
+        _validate.positive("width", lead.width, "nm")
+    center = _validate.real_number("center", lead.center, "nm")
+    n = int(round(width / device.a)) - 1
+    if abs(width / device.a - (n + 1)) > _GRID_TOL * max(1.0, width / device.a) or n < 1:
+        raise ValueError(f"lead {lead.name!r}: width={width:g} nm is not allowed with a="
+                         f"{device.a:g} nm: it must be a multiple of a and >= 2a = "
+                         f"{2 * device.a:g} nm")
+    wall = (center - width / 2 + extent / 2) / device.a - offset   # index of the lower wall
+    k0 = int(round(wall)) + 1
+    if abs(wall - (k0 - 1)) > _GRID_TOL * max(1.0, abs(wall)):
+        raise ValueError(
+            f"lead {lead.name!r}: center={center:g} nm is not allowed with width={width:g} nm "
+            f"and a={device.a:g} nm: the walls must lie on lattice lines (center - width/2 "
+            f"must be a multiple of a from the edge's first site)")
+    if k0 < 0 or k0 + n > count:
+        half = extent / 2 + (0.0 if along_y else device.a)     # where the walls may reach
+        raise ValueError(
+            f"lead {lead.name!r} (center={center:g} nm, width={width:g} nm) is not allowed: it "
+            f"leaves the {lead.edge} edge; its walls must lie within +-{half:g} nm")
+    ks = range(k0, k0 + n)
+    fixed = {"left": 0, "right": device.nx - 1, "bottom": 0, "top": device.ny - 1}[lead.edge]
+    return [(fixed, k) if along_y else (k, fixed) for k in ks]
+
+
+def check_leads(device, leads) -> tuple[Lead, ...]:
+    """Validate a list of leads on ``device``: at least two, unique names, each on the
+    lattice inside its edge, no two sharing a site."""
+    leads = tuple(leads)
+    if len(leads) < 2 or not all(isinstance(lead, Lead) for lead in leads):
+        raise ValueError(f"leads={leads!r} is not allowed: give a list of at least two "
+                         "qpcsim.Lead")
+    names = [lead.name for lead in leads]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ValueError(f"leads: names {repeated} are repeated; each terminal needs its own name")
+    owner = {}
+    for lead in leads:
+        for tag in lead_sites(device, lead):
+            if tag in owner:
+                raise ValueError(f"leads {owner[tag]!r} and {lead.name!r} overlap (both attach "
+                                 f"at lattice site {tag}); move or narrow one of them")
+            owner[tag] = lead.name
+    return leads
+
+
+def region_tags(device) -> np.ndarray:
+    """Tags of the scattering region (shape mask), checking that every lead's interface
+    sites belong to it."""
+    i, j = np.meshgrid(np.arange(device.nx), np.arange(device.ny), indexing="ij")
+    i, j = i.ravel(), j.ravel()
+    if device.shape is None:
+        return np.column_stack([i, j])
+    x, y = device.lattice_to_nm(i, j)
+    mask = np.broadcast_to(np.asarray(device.shape(x, y), dtype=bool), x.shape)
+    inside = set(zip(i[mask].tolist(), j[mask].tolist()))
+    for lead in device.leads:
+        missing = [t for t in lead_sites(device, lead) if t not in inside]
+        if missing:
+            mx, my = device.lattice_to_nm(*missing[0])
+            raise ValueError(
+                f"lead {lead.name!r} is not allowed where it is: the shape excludes "
+                f"{len(missing)} of its interface sites (e.g. x={float(mx):g} nm, y={float(my):g} "
+                "nm); place the lead where the shape reaches the edge")
+    return np.column_stack([i[mask], j[mask]])
+
+
+def resolve_gauge(leads, gauge) -> str:
+    """``"landau"`` or ``"magnetic"`` for a device with ``leads``; ``gauge=None`` picks
+    Landau when every lead runs along x, else Kwant's magnetic gauge."""
+    along_y = [lead.name for lead in leads if not lead.along_x]
+    if gauge is None:
+        return "magnetic" if along_y else "landau"
+    if gauge not in ("landau", "magnetic"):
+        raise ValueError(f"gauge={gauge!r} is not allowed: use 'landau', 'magnetic' or None")
+    if gauge == "landau" and along_y:
+        raise ValueError(
+            f"gauge='landau' is not allowed with leads {along_y} on the top/bottom edge: "
+            "A = (-B y, 0) breaks their translation invariance; use gauge='magnetic' or None")
+    return gauge
+
+
+def builder(device):
+    """Unfinalized ``kwant.Builder`` of a device with explicit ``leads``."""
+    import kwant
+
+    lat = kwant.lattice.square(1, norbs=device.norbs, name="")
+    syst = kwant.Builder()
+    onsite = device._value_function("onsite")
+    for i, j in region_tags(device):
+        syst[lat(int(i), int(j))] = onsite
+    syst[lat.neighbors()] = _hopping_function(device, 0)
+    lead_onsite = device._value_function("lead_onsite")
+    for k, lead in enumerate(device.leads):
+        direction, _ = EDGES[lead.edge]
+        kwant_lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
+        for i, j in lead_sites(device, lead):
+            kwant_lead[lat(i, j)] = lead_onsite
+        kwant_lead[lat.neighbors()] = _hopping_function(device, k + 1)
+        syst.attach_lead(kwant_lead)
+    return syst
+
+
+def _hopping_function(device, part: int):
+    """Hopping value function of the scattering region (``part=0``) or lead
+    ``part - 1``: the device's Landau-gauge hopping, or -t times the Peierls phase
+    of ``kwant.physics.magnetic_gauge`` for the field B (T)."""
+    if device.gauge == "landau":
+        return device._value_function("hopping")
+    from .units import flux_per_plaquette
+
+    def value(to_site, from_site, B):
+        phi = flux_per_plaquette(B, device.a)
+        cache = device.__dict__.setdefault("_gauge_cache", {})
+        phases = cache.get(phi)
+        if phases is None:
+            if "gauge" not in cache:
+                import kwant.physics
+                cache["gauge"] = kwant.physics.magnetic_gauge(device.build())
+            # Kwant's field is in units of phi_0 = h/(2e) per unit area (its phase is
+            # exp(i pi flux)): 2 phi, phi in h/e per plaquette. Same orientation as the
+            # Landau gauge of Device.hopping_values (checked to 1e-10 in the tests).
+            fields = [2 * phi] * (1 + len(device.leads))
+            phases = cache[phi] = cache["gauge"](*fields) if phi else None
+        hop = -1.0 + 0j if phases is None else -phases[part](to_site, from_site)
+        return hop * np.eye(2) if device.zeeman else hop
+    return value
+
+
+# ---------------------------------------------------------------- observables
+def conductance_matrix(smat: np.ndarray, nprop, spin_factor: float = 1.0) -> np.ndarray:
+    """G_ij = spin_factor (N_i delta_ij - T_ij) from a full S-matrix (Kwant's mode
+    order) and the propagating modes per lead: Kwant's ``SMatrix.conductance_matrix``
+    times ``spin_factor`` (1: G0 units of a spin-degenerate device; 1/2: G0 units
+    when each spin is a channel)."""
+    nprop = np.asarray(nprop, dtype=int)
+    edges = np.concatenate([[0], np.cumsum(nprop)])
+    n = len(nprop)
+    weights = np.abs(np.asarray(smat)) ** 2 if np.size(smat) else np.zeros((0, 0))
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(n):
+            out[i, j] = -weights[edges[i]:edges[i + 1], edges[j]:edges[j + 1]].sum()
+        out[i, i] += nprop[i]
+    return spin_factor * out
+
+
+def terminal_index(terminal, names) -> int:
+    """Index of ``terminal`` (a name or an index) among ``names``."""
+    names = list(names)
+    if isinstance(terminal, (int, np.integer)) and not isinstance(terminal, bool):
+        if -len(names) <= terminal < len(names):
+            return int(terminal) % len(names)
+    elif terminal in names:
+        return names.index(terminal)
+    raise ValueError(f"terminal={terminal!r} is not allowed: use one of {names} or an index "
+                     f"0..{len(names) - 1}")
+
+
+def resistance(G: np.ndarray, current, voltage, names=None) -> np.ndarray:
+    """Four-terminal resistance R_ij,kl = (V_k - V_l)/I (units of h/e^2).
+
+    Parameters
+    ----------
+    G : array (..., N, N)
+        Conductance matrices in G0 = 2e^2/h (Kwant's convention, I = G V).
+    current : (src, snk)
+        Terminals (names or indices) through which the current I enters and leaves.
+    voltage : (a, b)
+        Terminals between which the voltage V_a - V_b is measured.
+    names : sequence of str, optional
+        Terminal names (default ``0..N-1`` as strings).
+
+    Returns
+    -------
+    ndarray (...)
+        R in units of h/e^2 (NaN where the reduced matrix is singular, e.g. no
+        open channel).
+
+    Notes
+    -----
+    Büttiker, PRL 57, 1761 (1986): with V_snk = 0, solve the remaining N - 1
+    equations I_m = sum_n G_mn V_n for I_src = I, I_others = 0 (current
+    conservation fixes I_snk = -I).
+    """
+    G = np.asarray(G, dtype=float)
+    n = G.shape[-1]
+    names = [str(k) for k in range(n)] if names is None else list(names)
+    src, snk = (terminal_index(t, names) for t in _pair("current", current))
+    a, b = (terminal_index(t, names) for t in _pair("voltage", voltage))
+    if src == snk:
+        raise ValueError(f"current={tuple(current)!r} is not allowed: the source and the sink "
+                         "must be different terminals")
+    if a == b:
+        raise ValueError(f"voltage={tuple(voltage)!r} is not allowed: measure between two "
+                         "different terminals")
+    keep = [k for k in range(n) if k != snk]
+    reduced = G[..., keep, :][..., :, keep]
+    rhs = np.zeros(G.shape[:-2] + (n - 1,))
+    rhs[..., keep.index(src)] = 1.0
+    with np.errstate(all="ignore"):
+        ok = np.abs(np.linalg.det(reduced)) > 1e-12
+        safe = np.where(ok[..., None, None], reduced, np.eye(n - 1))
+        volts = np.linalg.solve(safe, rhs[..., None])[..., 0]      # in units of 1/G0 = h/(2e^2)
+    full = np.zeros(G.shape[:-2] + (n,))
+    full[..., keep] = volts
+    r = 0.5 * (full[..., a] - full[..., b])                        # h/(2e^2) -> h/e^2
+    return np.where(ok, r, np.nan)
+
+
+def _pair(name, value):
+    if isinstance(value, str) and ":" in value:
+        value = value.split(":")
+    try:
+        first, second = value
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r} is not allowed: give two terminals (names or "
+                         "indices), e.g. (0, 3) or '0:3'") from None
+    return tuple(int(v) if isinstance(v, str) and v.lstrip("-").isdigit() else v
+                 for v in (first, second))
