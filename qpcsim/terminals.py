@@ -36,6 +36,8 @@ __all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index"
 EDGES = {"left": ((-1, 0), "y"), "right": ((1, 0), "y"),
          "top": ((0, 1), "x"), "bottom": ((0, -1), "x")}
 _GRID_TOL = 1e-6
+#: Reduced conductance matrices worse conditioned than this give R = NaN (no current path).
+_MAX_CONDITION = 1e10
 
 
 @dataclass(frozen=True)
@@ -258,8 +260,8 @@ def resistance(G: np.ndarray, current, voltage, names=None) -> np.ndarray:
     Returns
     -------
     ndarray (...)
-        R in units of h/e^2 (NaN where the reduced matrix is singular, e.g. no
-        open channel).
+        R in units of h/e^2; NaN where the reduced matrix is singular (condition
+        number above 1e10: no current path from source to sink).
 
     Notes
     -----
@@ -283,7 +285,9 @@ def resistance(G: np.ndarray, current, voltage, names=None) -> np.ndarray:
     rhs = np.zeros(G.shape[:-2] + (n - 1,))
     rhs[..., keep.index(src)] = 1.0
     with np.errstate(all="ignore"):
-        ok = np.abs(np.linalg.det(reduced)) > 1e-12
+        # Singular when the source cannot reach the sink (a pinched-off QPC): R is undefined.
+        ok = np.isfinite(reduced).all(axis=(-1, -2))
+        ok &= np.linalg.cond(np.where(ok[..., None, None], reduced, 1.0)) < _MAX_CONDITION
         safe = np.where(ok[..., None, None], reduced, np.eye(n - 1))
         volts = np.linalg.solve(safe, rhs[..., None])[..., 0]      # in units of 1/G0 = h/(2e^2)
     full = np.zeros(G.shape[:-2] + (n,))
