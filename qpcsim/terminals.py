@@ -36,6 +36,8 @@ __all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index"
 EDGES = {"left": ((-1, 0), "y"), "right": ((1, 0), "y"),
          "top": ((0, 1), "x"), "bottom": ((0, -1), "x")}
 _GRID_TOL = 1e-6
+#: Field (Kwant units) at which the unit Peierls angles are taken: |angle| << pi.
+_PROBE_FIELD = 1e-6
 #: Reduced conductance matrices worse conditioned than this give R = NaN (no current path).
 _MAX_CONDITION = 1e10
 
@@ -196,19 +198,22 @@ def _hopping_function(device, part: int):
     from .units import flux_per_plaquette
 
     def value(to_site, from_site, B):
-        phi = flux_per_plaquette(B, device.a)
         cache = device.__dict__.setdefault("_gauge_cache", {})
-        phases = cache.get(phi)
-        if phases is None:
-            if "gauge" not in cache:
-                import kwant.physics
-                cache["gauge"] = kwant.physics.magnetic_gauge(device.build())
-            # Kwant's field is in units of phi_0 = h/(2e) per unit area (its phase is
-            # exp(i pi flux)): 2 phi, phi in h/e per plaquette. Same orientation as the
-            # Landau gauge of Device.hopping_values (checked to 1e-10 in the tests).
-            fields = [2 * phi] * (1 + len(device.leads))
-            phases = cache[phi] = cache["gauge"](*fields) if phi else None
-        hop = -1.0 + 0j if phases is None else -phases[part](to_site, from_site)
+        if "unit" not in cache:
+            import kwant.physics
+            # The Peierls phases of a uniform field are linear in it: take the angles at
+            # a tiny field (no wrapping, relative precision ~1e-16) once and scale them.
+            gauge = kwant.physics.magnetic_gauge(device.build())
+            cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
+            cache["unit"] = [{} for _ in cache["phases"]]
+        unit, key = cache["unit"][part], (to_site.tag, from_site.tag)
+        angle = unit.get(key)
+        if angle is None:
+            angle = unit[key] = np.angle(cache["phases"][part](to_site, from_site)) / _PROBE_FIELD
+        # Kwant's field unit is phi_0 = h/(2e) per unit area (phase exp(i pi flux)), so the
+        # field is 2 phi, phi in h/e per plaquette; same orientation as the Landau gauge of
+        # Device.hopping_values (checked to 1e-10 in the tests).
+        hop = -np.exp(1j * angle * 2 * flux_per_plaquette(B, device.a))
         return hop * np.eye(2) if device.zeeman else hop
     return value
 
