@@ -45,6 +45,7 @@ from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E4
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
 from .physics.series import temperature_series  # noqa: E402
+from .physics.sgm import with_tip  # noqa: E402
 from .physics.thermoelectric import thermoelectric  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 from . import budget, sanity  # noqa: E402
@@ -66,4 +67,5 @@ __all__ = [
     "budget", "sanity", "PhysicsWarning", "StoreWarning",
     "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
     "diamond_spacings", "with_bias_drop", "current_density", "CurrentMap", "temperature_series",
+    "with_tip",
 ]
