@@ -159,6 +159,9 @@ class FastSolver:
         if backend != "auto" and backend not in fast:
             allowed = ", ".join(repr(n) for n in ["auto"] + fast)
             raise ValueError(f"backend={backend!r} is not allowed: use one of {allowed}")
+        if getattr(device, "leads", None) is not None:
+            raise ValueError(f"backend={backend!r} does not apply to this device: it has explicit "
+                             "leads (qpcsim.Lead), which run on the 'kwant' back end")
         self.device = device
         self.assembly = SystemAssembly(device)
         if backend != "auto":
