@@ -24,6 +24,7 @@ PRL 57, 1761 (1986) with the sink's voltage fixed to zero.
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -203,13 +204,18 @@ def _hopping_function(device, part: int):
             import kwant.physics
             # The Peierls phases of a uniform field are linear in it: take the angles at
             # a tiny field (no wrapping, relative precision ~1e-16) once and scale them.
-            gauge = kwant.physics.magnetic_gauge(device.build())
-            cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
+            with warnings.catch_warnings():   # Kwant 1.5's np.cross of 2-D vectors (NumPy 2)
+                warnings.simplefilter("ignore", DeprecationWarning)
+                gauge = kwant.physics.magnetic_gauge(device.build())
+                cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
             cache["unit"] = [{} for _ in cache["phases"]]
         unit, key = cache["unit"][part], (to_site.tag, from_site.tag)
         angle = unit.get(key)
         if angle is None:
-            angle = unit[key] = np.angle(cache["phases"][part](to_site, from_site)) / _PROBE_FIELD
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                phase = cache["phases"][part](to_site, from_site)
+            angle = unit[key] = np.angle(phase) / _PROBE_FIELD
         # Kwant's field unit is phi_0 = h/(2e) per unit area (phase exp(i pi flux)), so the
         # field is 2 phi, phi in h/e per plaquette; same orientation as the Landau gauge of
         # Device.hopping_values (checked to 1e-10 in the tests).
