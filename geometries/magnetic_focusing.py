@@ -25,8 +25,8 @@ Terminals, in Kwant's lead order: 0 ``injector``, 1 ``collector``, 2 ``left``,
 -G[1, 0] (``result.transmission``), or the nonlocal resistance
 ``result.resistance(("injector", "left"), ("collector", "right"))``.
 
-Showcase (``ENERGY``, ``metadata["energy_meV"]``): E_F = 6 meV, lambda_F = 61 nm,
-B_1 = 0.34 T at L = 400 nm.
+Showcase (``ENERGY``, ``metadata["energy_meV"]``): E_F = 10 meV, lambda_F = 47 nm,
+k_F = 0.133 /nm, B_1 = 0.436 T at L = 400 nm.
 
 Units: lengths nm, B in T, energies meV.
 """
@@ -34,14 +34,14 @@ import qpcsim
 
 DEFAULTS = dict(
     L=400.0,            # distance between the point contacts, centre to centre (nm)
-    qpc_width=40.0,     # width of each point contact (nm): one mode at 6 meV with a = 5 nm
-    margin=150.0,       # 2DEG beyond each point contact, to the left/right leads (nm)
-    height=300.0,       # height of the 2DEG above the edge, to the top lead (nm)
+    qpc_width=30.0,     # width of each point contact (nm): one mode at 10 meV with a = 5 nm
+    margin=100.0,       # 2DEG beyond each point contact, to the left/right leads (nm)
+    height=250.0,       # height of the 2DEG above the edge, to the top lead (nm); > L/2
     zeeman=False,       # resolve spins: adds the Zeeman energy E_Z (meV) as a parameter
     a=5.0,              # lattice constant (nm)
 )
 #: Showcase Fermi energy (meV).
-ENERGY = 6.0
+ENERGY = 10.0
 STRUCTURAL = tuple(DEFAULTS)
 
 

@@ -286,10 +286,10 @@ def resistance(G: np.ndarray, current, voltage, names=None) -> np.ndarray:
     src, snk = (terminal_index(t, names) for t in _pair("current", current))
     a, b = (terminal_index(t, names) for t in _pair("voltage", voltage))
     if src == snk:
-        raise ValueError(f"current={tuple(current)!r} is not allowed: the source and the sink "
+        raise ValueError(f"current={current!r} is not allowed: the source and the sink "
                          "must be different terminals")
     if a == b:
-        raise ValueError(f"voltage={tuple(voltage)!r} is not allowed: measure between two "
+        raise ValueError(f"voltage={voltage!r} is not allowed: measure between two "
                          "different terminals")
     keep = [k for k in range(n) if k != snk]
     reduced = G[..., keep, :][..., :, keep]

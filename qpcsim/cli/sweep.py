@@ -28,6 +28,8 @@ from ..plotting import plot_device, plot_result, save_figure
 from .args import check_distinct, check_figure, check_output, check_writable, parse_sweep
 from .bias import current_map
 from .params import load_with_set
+from .terminals import add_arguments as _resistance_arguments
+from .terminals import add_resistance, check_request
 
 _SWEEP_FORMS = ("NAME=START:STOP:NUM (linear), NAME=log:START:STOP:NUM (log spacing, START and "
                 "STOP of one sign) or NAME=V1,V2,... (explicit list)")
@@ -54,7 +56,11 @@ def _sweep(args) -> int:
         raise ValueError(f"--max-points {args.max_points} is not allowed without --adaptive "
                          "(a grid sweep runs every point it is given)")
     max_points = 2000 if args.max_points is None else args.max_points
+    check_request(args, device)
     route = _temperature_route(device, over, args)
+    if route is not None and args.observable:
+        raise ValueError("--observable is not allowed with a temperature series (a swept T on "
+                         "a grid); sweep the gate at one temperature instead")
     if route is not None:
         return _temperature_series(args, device, over, fixed, route, out, old_hash, store)
     options = {"energy": args.energy, "temperature": args.temperature,
@@ -75,6 +81,7 @@ def _sweep(args) -> int:
     result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
                    progress=not args.quiet, report=_report, **options, **fixed)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
+    add_resistance(result.data, device, args)
     result.save(out)
     data = result.data
     print(f"wrote {out} ({int(data['conductance'].size)} points, solver {data.attrs['solver']}, "
@@ -262,6 +269,7 @@ def register(sub) -> None:
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")
     _log_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _resistance_arguments(p)
     p.set_defaults(func=_sweep)
 
     p = sub.add_parser("show", help="plot a geometry in nm: potential, 2DEG edge, leads, gates; "
