@@ -170,6 +170,7 @@ def _plain_kwant_hall_bar(device, B):
     return kwant.smatrix(fsyst, 12.0 / device.t, params=params)
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # Kwant 1.5's gauge on NumPy 2
 @pytest.mark.parametrize("B", [0.0, 2.0])
 def test_hall_bar_equals_hand_written_kwant_system(bumpy_bar, B):
     ref = _plain_kwant_hall_bar(bumpy_bar, B)
@@ -266,3 +267,63 @@ def test_resistance_of_small_matrices():
     assert qpcsim.terminals.resistance(G, "0:1", "2:1") == pytest.approx(1 / 6, abs=1e-14)
     split = np.kron(np.eye(2), [[1.0, -1.0], [-1.0, 1.0]])
     assert np.isnan(qpcsim.terminals.resistance(split, (0, 2), (0, 1)))
+
+
+# ---------------------------------------------------------------- bundled geometries, CLI
+SMALL_BAR = dict(L=500.0, probe_x=150.0, arm_length=40.0)
+
+
+@pytest.fixture(scope="module")
+def bar_qpc():
+    return qpcsim.load_geometry("hall_bar_qpc", **SMALL_BAR)
+
+
+@pytest.mark.parametrize("Vg, K", [(0.0, 4), (-0.4, 2)])
+def test_hall_bar_qpc_van_wees_resistances(bar_qpc, Vg, K):
+    """B = 3 T, E_F = 10 meV: N = 4 channels (spin counted); the QPC transmits K of
+    them: R_xy = 1/N, R_L = 1/K - 1/N, R_D = 1/K, R_2t = 1/K (h/e^2) to 1e-6."""
+    assert bar_qpc.metadata["energy_meV"] == 10.0
+    assert bar_qpc.terminals == ("source", "top_left", "top_right", "drain", "bottom_right",
+                                 "bottom_left")
+    r = qpcsim.solve(bar_qpc, bar_qpc.metadata["energy_meV"], B=3.0, Vg=Vg)
+    current = ("source", "drain")
+    assert r.resistance(current, ("top_left", "bottom_left")) == pytest.approx(0.25, abs=1e-6)
+    assert r.resistance(current, ("top_left", "top_right")) == pytest.approx(1 / K - 0.25,
+                                                                             abs=1e-6)
+    assert r.resistance(current, ("top_left", "bottom_right")) == pytest.approx(1 / K, abs=1e-6)
+    assert r.resistance(current, current) == pytest.approx(1 / K, abs=1e-6)
+
+
+def test_magnetic_focusing_first_peak_and_no_peak_at_negative_field():
+    """L = 400 nm, E_F = 10 meV: B_1 = 2 hbar k_F/(e L) = 0.4364 T; the collector
+    signal peaks within 3 % of B_1 (grid 0.025 B_1) and vanishes at -B_1."""
+    device = qpcsim.load_geometry("magnetic_focusing")
+    assert device.metadata["energy_meV"] == 10.0 and device.terminals[:2] == ("injector",
+                                                                                "collector")
+    b1 = 0.43643
+    grid = np.arange(0.925, 1.05, 0.025) * b1
+    signal = [qpcsim.solve(device, 10.0, B=b).transmission for b in grid]
+    assert abs(grid[int(np.argmax(signal))] / b1 - 1) < 0.03 and max(signal) > 0.3
+    assert qpcsim.solve(device, 10.0, B=-b1).transmission < 1e-6
+
+
+def test_cli_sweep_resistance_and_show_terminals(tmp_path, capsys):
+    from qpcsim.cli import main
+    sizes = [f for k, v in SMALL_BAR.items() for f in ("--set", f"{k}={v:g}")]
+    out = tmp_path / "r.nc"
+    assert main(["sweep", "hall_bar_qpc", *sizes, "--sweep", "Vg=-0.4,0", "--set", "B=3",
+                 "--energy", "10", "--observable", "R_diag", "--current", "source:drain",
+                 "--voltage", "1:4", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    data = qpcsim.load_result(out).data
+    np.testing.assert_allclose(data["R_diag"].values, [0.5, 0.25], atol=1e-6)
+    assert data["R_diag"].attrs["units"] == "h/e^2"
+    assert main(["show", "hall_bar_qpc", *sizes, "--out", str(tmp_path / "d.png")]) == 0
+    capsys.readouterr()
+    assert main(["sweep", "hall_bar_qpc", "--sweep", "Vg=-0.4,0", "--energy", "10",
+                 "--observable", "R", "--current", "0:0", "--voltage", "1:4",
+                 "--out", str(tmp_path / "x.nc")]) != 0
+    assert "current='0:0' is not allowed: the source and the sink must be different" in \
+        capsys.readouterr().err
+    assert main(["sweep", "hall_bar_qpc", "--sweep", "Vg=-0.4,0", "--energy", "10",
+                 "--current", "0:3", "--out", str(tmp_path / "y.nc")]) != 0
+    assert "need --observable, --current and --voltage" in capsys.readouterr().err
