@@ -31,7 +31,8 @@ import numpy as np
 
 from . import validate as _validate
 
-__all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index"]
+__all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index",
+           "magnetic_hoppings"]
 
 #: Edge -> (translation direction of the lead, axis along which it is placed).
 EDGES = {"left": ((-1, 0), "y"), "right": ((1, 0), "y"),
@@ -196,32 +197,63 @@ def _hopping_function(device, part: int):
     of ``kwant.physics.magnetic_gauge`` for the field B (T)."""
     if device.gauge == "landau":
         return device._value_function("hopping")
-    from .units import flux_per_plaquette
 
     def value(to_site, from_site, B):
-        cache = device.__dict__.setdefault("_gauge_cache", {})
-        if "unit" not in cache:
-            import kwant.physics
-            # The Peierls phases of a uniform field are linear in it: take the angles at
-            # a tiny field (no wrapping, relative precision ~1e-16) once and scale them.
-            with warnings.catch_warnings():   # Kwant 1.5's np.cross of 2-D vectors (NumPy 2)
-                warnings.simplefilter("ignore", DeprecationWarning)
-                gauge = kwant.physics.magnetic_gauge(device.build())
-                cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
-            cache["unit"] = [{} for _ in cache["phases"]]
-        unit, key = cache["unit"][part], (to_site.tag, from_site.tag)
-        angle = unit.get(key)
-        if angle is None:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DeprecationWarning)
-                phase = cache["phases"][part](to_site, from_site)
-            angle = unit[key] = np.angle(phase) / _PROBE_FIELD
-        # Kwant's field unit is phi_0 = h/(2e) per unit area (phase exp(i pi flux)), so the
-        # field is 2 phi, phi in h/e per plaquette; same orientation as the Landau gauge of
-        # Device.hopping_values (checked to 1e-10 in the tests).
-        hop = -np.exp(1j * angle * 2 * flux_per_plaquette(B, device.a))
+        hop = -np.exp(1j * _unit_angle(device, part, to_site, from_site)
+                      * _kwant_field(device, B))
         return hop * np.eye(2) if device.zeeman else hop
     return value
+
+
+def _kwant_field(device, B: float) -> float:
+    """Kwant's field unit is phi_0 = h/(2e) per unit area (its phase is exp(i pi flux)):
+    2 phi, phi in h/e per plaquette. Same orientation as the Landau gauge of
+    ``Device.hopping_values`` (checked to 1e-10 in the tests)."""
+    from .units import flux_per_plaquette
+    return 2 * flux_per_plaquette(B, device.a)
+
+
+def _unit_angle(device, part: int, to_site, from_site) -> float:
+    """Peierls angle of one hopping per unit of Kwant's field. The phases of a uniform
+    field are linear in it: they are taken at a tiny field (no wrapping, relative
+    precision ~1e-16) from one ``magnetic_gauge`` call per device, then scaled."""
+    cache = device.__dict__.setdefault("_gauge_cache", {})
+    if "unit" not in cache:
+        import kwant.physics
+        with warnings.catch_warnings():   # Kwant 1.5's np.cross of 2-D vectors (NumPy 2)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            gauge = kwant.physics.magnetic_gauge(device.build())
+            cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
+        cache["unit"] = [{} for _ in cache["phases"]]
+    unit, key = cache["unit"][part], (to_site.tag, from_site.tag)
+    angle = unit.get(key)
+    if angle is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            phase = cache["phases"][part](to_site, from_site)
+        angle = unit[key] = float(np.angle(phase)) / _PROBE_FIELD
+    return angle
+
+
+def magnetic_hoppings(device, to_index: np.ndarray, from_index: np.ndarray,
+                      B: float) -> np.ndarray:
+    """Hoppings of the scattering region (lattice units) in the magnetic gauge, for
+    site indices in Kwant's order: the Kwant value function's numbers, vectorized
+    (the fast path's assembly uses them; shaped like ``Device.hopping_values``)."""
+    cache = device.__dict__.setdefault("_gauge_cache", {})
+    stored = cache.get("system_angles")
+    if stored is None or not (np.array_equal(stored[0], to_index)
+                              and np.array_equal(stored[1], from_index)):
+        sites = device.build().sites
+        angles = np.array([_unit_angle(device, 0, sites[a], sites[b])
+                           for a, b in zip(to_index.tolist(), from_index.tolist())])
+        stored = cache["system_angles"] = (np.array(to_index), np.array(from_index), angles)
+    hop = -np.exp(1j * stored[2] * _kwant_field(device, B))
+    if not device.zeeman:
+        return hop
+    out = np.zeros((len(hop), 2, 2), dtype=complex)
+    out[:, 0, 0] = out[:, 1, 1] = hop
+    return out
 
 
 # ---------------------------------------------------------------- observables

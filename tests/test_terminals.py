@@ -48,7 +48,7 @@ def test_clean_hall_bar_quantized_hall_resistance(clean_bar, energy, nu):
     """B = 6 T (hbar omega_c = 10.4 meV, l_B = 10.5 nm): between the Landau levels
     R_xy = h/(nu e^2) and R_xx = 0 to 1e-6, nu counting spins (two per level)."""
     r = qpcsim.solve(clean_bar, energy, B=6.0)
-    assert r.solver == "kwant" and r.terminals == clean_bar.terminals
+    assert r.solver == "fast-mumps" and r.terminals == clean_bar.terminals
     assert r.resistance(("source", "drain"), ("top_left", "bottom_left")) == pytest.approx(
         1 / nu, abs=1e-6)
     assert r.resistance((0, 3), (5, 1)) == pytest.approx(-1 / nu, abs=1e-6)
@@ -110,7 +110,7 @@ def test_two_explicit_leads_equal_the_default_device():
                              gauge="magnetic")
     assert default.terminals == explicit.terminals == ("left", "right")
     r_d, r_e = qpcsim.solve(default, 12.0, B=1.2), qpcsim.solve(explicit, 12.0, B=1.2)
-    assert r_d.solver.startswith("fast-") and r_e.solver == "kwant"
+    assert r_d.solver.startswith("fast-rgf") and r_e.solver == "fast-mumps"
     assert r_d.conductance == pytest.approx(r_e.conductance, abs=TOL)
     assert np.abs(r_d.conductance_matrix - r_e.conductance_matrix).max() < TOL
 
@@ -123,6 +123,32 @@ def test_default_result_matrix_is_kwants_conductance_matrix():
     # spin-resolved: each spin channel counts e^2/h = G0/2
     assert np.abs(r.conductance_matrix - 0.5 * ref.conductance_matrix()).max() < TOL
     assert r.conductance == pytest.approx(-r.conductance_matrix[1, 0], abs=TOL)
+
+
+# ---------------------------------------------------------------- fast path
+@pytest.mark.parametrize("method", ["mumps", "scipy"])
+@pytest.mark.parametrize("case", ["bar", "bar zeeman", "focusing", "landau"])
+def test_schur_backends_equal_kwant_on_multi_terminal_devices(case, method):
+    """The Schur-complement back ends take any set of lead interfaces: the full
+    conductance matrix and |S| equal plain kwant.smatrix to 1e-10 (B = 0 and +-B)."""
+    if case.startswith("bar"):
+        device, energy = hall_bar(potential=bump, zeeman=case.endswith("zeeman")), 12.0
+    elif case == "focusing":
+        device, energy = qpcsim.load_geometry("magnetic_focusing", L=200.0, margin=50.0,
+                                              height=150.0), 10.0
+    else:
+        device, energy = qpcsim.Device(
+            width=100.0, length=150.0, a=5.0, potential=bump,
+            leads=[Lead("a", "left", -25.0, 50.0), Lead("b", "left", 25.0, 50.0),
+                   Lead("c", "right")]), 12.0
+    extra = {"E_Z": 0.3} if device.zeeman else {}
+    for B in (0.0, 1.5, -2.0):
+        fast = qpcsim.solve(device, energy, B=B, method=method, **extra)
+        ref = qpcsim.solve(device, energy, B=B, method="kwant", **extra)
+        assert fast.solver == f"fast-{method}" and fast.open_modes == ref.open_modes
+        assert np.abs(fast.conductance_matrix - ref.conductance_matrix).max() < TOL
+        assert np.abs(np.abs(fast.smatrix) - np.abs(ref.smatrix)).max() < TOL
+    assert qpcsim.solve(device, energy, B=1.0, **extra).solver == "fast-mumps"   # auto
 
 
 # ---------------------------------------------------------------- plain Kwant
@@ -240,7 +266,7 @@ def test_bad_lead_edge_shape_and_gauge():
                       leads=[Lead("a", "left"), Lead("b", "top", 0.0, 40.0)])
     with pytest.raises(ValueError, match="gauge='magnetic' is not allowed without leads="):
         qpcsim.Device(width=100.0, length=100.0, a=5.0, gauge="magnetic")
-    with pytest.raises(ValueError, match="backend='rgf' does not apply"):
+    with pytest.raises(ValueError, match="backend='rgf' does not apply to this device: its leads"):
         qpcsim.solve(qpcsim.Device(width=100.0, length=100.0, a=5.0,
                                    leads=[Lead("a", "left"), Lead("b", "right")]), 10.0,
                      method="rgf")
