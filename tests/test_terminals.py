@@ -353,3 +353,12 @@ def test_cli_sweep_resistance_and_show_terminals(tmp_path, capsys):
     assert main(["sweep", "hall_bar_qpc", "--sweep", "Vg=-0.4,0", "--energy", "10",
                  "--current", "0:3", "--out", str(tmp_path / "y.nc")]) != 0
     assert "need --observable, --current and --voltage" in capsys.readouterr().err
+
+
+def test_disorder_keeps_the_terminals(clean_bar):
+    """A disordered Hall bar keeps its six terminals; weak disorder leaves R_xy
+    quantized (edge channels do not backscatter) to 1e-6."""
+    rough = qpcsim.with_disorder(clean_bar, strength=5.0, seed=3)
+    assert rough.terminals == clean_bar.terminals and rough.gauge == "magnetic"
+    r = qpcsim.solve(rough, 10.0, B=6.0)
+    assert r.resistance((0, 3), (1, 5)) == pytest.approx(0.5, abs=1e-6)
