@@ -362,3 +362,14 @@ def test_disorder_keeps_the_terminals(clean_bar):
     assert rough.terminals == clean_bar.terminals and rough.gauge == "magnetic"
     r = qpcsim.solve(rough, 10.0, B=6.0)
     assert r.resistance((0, 3), (1, 5)) == pytest.approx(0.5, abs=1e-6)
+
+
+def test_current_map_from_any_terminal(clean_bar):
+    """The edge state injected by the drain (100 nm wide, l_B = 10.5 nm) leaves it
+    without reflection at 6 T: the map's per-mode transmission (into all other leads)
+    is 1 to 1e-8."""
+    cmap = qpcsim.current_density(clean_bar, 10.0, lead=3, B=6.0)
+    assert cmap.lead == 3 and len(cmap.modes) == 1
+    np.testing.assert_allclose(cmap.transmission, 1.0, atol=1e-8)
+    with pytest.raises(ValueError, match="lead=6 is not allowed: use 0 .. 5 \\(source, "):
+        qpcsim.current_density(clean_bar, 10.0, lead=6, B=6.0)
