@@ -553,10 +553,17 @@ class Device:
         description), the lattice and the leads: what ``qpcsim params`` prints."""
         lines = [f"{self.name}: {self.nx} x {self.ny} sites, a = {self.a:g} nm, "
                  f"t = {self.t:.4g} meV, width {self.width:g} nm, length {self.length:g} nm"]
-        for side, (j0, n) in zip(("left", "right"), self.lead_windows):
+        for side, (j0, n) in zip(("left", "right"), self.lead_windows if self.leads is None
+                                 else ()):
             w = (n + 1) * self.a
             c = -0.5 * self.width + (j0 + 0.5 * (n + 1)) * self.a
             lines.append(f"  {side} lead: width {w:g} nm, centre y = {c:g} nm")
+        for k, lead in enumerate(self.leads or ()):
+            n = len(_terminals.lead_sites(self, lead))
+            lines.append(f"  lead {k} {lead.name!r}: {lead.edge} edge, width {(n + 1) * self.a:g} "
+                         f"nm, centre {'y' if lead.along_x else 'x'} = {lead.center:g} nm")
+        if self.leads is not None:
+            lines.append(f"  magnetic field: {self.gauge} gauge")
         lines.append(f"  {'parameter':<20} {'default':>10} {'unit':<6} {'kind':<11} description")
         for row in self.parameter_info():
             value = row["default"]
