@@ -373,3 +373,12 @@ def test_current_map_from_any_terminal(clean_bar):
     np.testing.assert_allclose(cmap.transmission, 1.0, atol=1e-8)
     with pytest.raises(ValueError, match="lead=6 is not allowed: use 0 .. 5 \\(source, "):
         qpcsim.current_density(clean_bar, 10.0, lead=6, B=6.0)
+
+
+def test_multi_terminal_sweep_bit_identical_across_executors():
+    device = qpcsim.load_geometry("magnetic_focusing", L=200.0, margin=50.0, height=150.0)
+    runs = [qpcsim.sweep(device, {"B": [0.5, 0.9]}, energy=10.0, workers=w, progress=False)
+            for w in (1, 2)]
+    assert runs[1].data.attrs["executor"] == "processes(2)"
+    assert np.array_equal(runs[0].data["conductance_matrix"].values,
+                          runs[1].data["conductance_matrix"].values)
