@@ -382,8 +382,8 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
         return weight * conductance_matrix(smat, nprop, spin_factor)
 
     lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
-    value, _ = scipy.integrate.quad_vec(
-        integrand, lo, hi, epsabs=THERMAL_QUADRATURE_TOL, epsrel=0, norm="max", limit=4000, quadrature="gk15")
+    value, _ = scipy.integrate.quad_vec(integrand, lo, hi, epsabs=THERMAL_QUADRATURE_TOL,
+                                        epsrel=0, norm="max", limit=4000, quadrature="gk15")
     return np.asarray(value), worst[0]
 
 
