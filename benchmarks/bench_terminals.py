@@ -13,6 +13,11 @@ equal Kwant's to 1e-10. One-time costs (gauge, first factorization) are reported
 separately.
 
 Usage: ``python benchmarks/bench_terminals.py [--a 2.5] [--points 4] [--repeats 2]``.
+
+Measured (2 shared, loaded cores, 2026-12-06): 37 919 sites, fast-mumps 249 ms/point,
+kwant 1833 ms/point (7.35x), max |G_fast - G_kwant| = 1.1e-12; the one-time magnetic gauge
+(kwant.physics.magnetic_gauge on the finalized system plus the Peierls angles of every hopping)
+took 541 s of wall time on the loaded machine.
 """
 from __future__ import annotations
 
