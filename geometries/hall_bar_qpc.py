@@ -23,7 +23,7 @@ Terminals, in Kwant's lead order (names for ``result.resistance``):
 0 ``source`` (left), 1 ``top_left``, 2 ``top_right``, 3 ``drain`` (right),
 4 ``bottom_right``, 5 ``bottom_left``. The gate potential is switched off
 (C-infinity window) before the probes, so all leads are clean; the field is in
-Kwant's magnetic gauge (leads along x and y, see ``qpcsim.terminals``).
+the ``edges`` gauge (each lead in its own Landau gauge, see ``qpcsim.terminals``).
 
 Showcase (``ENERGY``, ``metadata["energy_meV"]``): E_F = 10 meV at B = 3 T:
 hbar omega_c = 5.2 meV, two spin-degenerate Landau levels below E_F (nu = 4).

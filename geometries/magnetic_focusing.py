@@ -18,7 +18,7 @@ two-terminal devices) electrons curve toward -x, so the collector sits left of
 the injector and the peaks are at B > 0.
 The rest of the 2DEG drains into absorbing leads: ``left`` and ``right`` (full
 height) and ``top`` (full length), so nothing returns from far away. The field
-is in Kwant's magnetic gauge (leads along x and y, see ``qpcsim.terminals``).
+is in the ``edges`` gauge (each lead in its own Landau gauge, see ``qpcsim.terminals``).
 
 Terminals, in Kwant's lead order: 0 ``injector``, 1 ``collector``, 2 ``left``,
 3 ``right``, 4 ``top``. The focusing signal is T(collector <- injector) =

@@ -119,10 +119,11 @@ class Device:
         Any number (>= 2) of named terminals on the left/right/top/bottom edges
         (:mod:`qpcsim.terminals`), in Kwant's lead order; replaces the two
         default leads (and ``lead_width``/``lead_center``).
-    gauge : {None, "landau", "magnetic"}
+    gauge : {None, "landau", "edges", "magnetic"}
         Vector potential of a device with ``leads``: None picks the Landau gauge
-        A = (-B y, 0) when every lead runs along x, else the Peierls phases of
-        ``kwant.physics.magnetic_gauge`` (translation invariant in every lead).
+        A = (-B y, 0) when every lead runs along x, else ``"edges"`` (each lead in
+        its own Landau gauge, joined by a lattice gauge transformation);
+        ``"magnetic"``: ``kwant.physics.magnetic_gauge`` (see qpcsim.terminals).
     """
 
     def __init__(self, *, width: float, length: float, a: float,

@@ -45,7 +45,7 @@ def test_sgm_map_is_a_sweep_and_tip_keeps_terminals(qpc):
     bar = qpcsim.Device(width=100.0, length=100.0, a=5.0,
                         leads=[Lead("a", "left"), Lead("b", "top", 0.0, 40.0)])
     tipped_bar = qpcsim.with_tip(bar, width=10.0)
-    assert tipped_bar.terminals == ("a", "b") and tipped_bar.gauge == "magnetic"
+    assert tipped_bar.terminals == ("a", "b") and tipped_bar.gauge == "edges"
 
 
 def test_bad_tip_input(qpc):

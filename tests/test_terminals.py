@@ -90,20 +90,33 @@ def test_magnetic_gauge_equals_landau_gauge_on_leads_along_x():
              Lead("R_low", "right", -25.0, 50.0), Lead("R_up", "right", 25.0, 50.0)]
     common = dict(width=100.0, length=150.0, a=5.0, potential=bump, leads=leads)
     landau = qpcsim.Device(**common, gauge="landau")
-    magnetic = qpcsim.Device(**common, gauge="magnetic")
     assert qpcsim.Device(**common).gauge == "landau"
-    for B in (0.8, -2.5):
-        r_l, r_m = qpcsim.solve(landau, 12.0, B=B), qpcsim.solve(magnetic, 12.0, B=B)
-        assert r_l.open_modes == r_m.open_modes
-        assert np.abs(r_l.conductance_matrix - r_m.conductance_matrix).max() < TOL
-        assert np.abs(np.abs(r_l.smatrix) - np.abs(r_m.smatrix)).max() < TOL
-        assert r_l.resistance((0, 3), (1, 2)) == pytest.approx(r_m.resistance((0, 3), (1, 2)),
-                                                               abs=TOL)
+    for gauge in ("magnetic", "edges"):
+        other = qpcsim.Device(**common, gauge=gauge)
+        for B in (0.8, -2.5):
+            r_l, r_m = qpcsim.solve(landau, 12.0, B=B), qpcsim.solve(other, 12.0, B=B)
+            assert r_l.open_modes == r_m.open_modes
+            assert np.abs(r_l.conductance_matrix - r_m.conductance_matrix).max() < TOL
+            assert np.abs(np.abs(r_l.smatrix) - np.abs(r_m.smatrix)).max() < TOL
+            assert r_l.resistance((0, 3), (1, 2)) == pytest.approx(
+                r_m.resistance((0, 3), (1, 2)), abs=TOL)
+
+
+@pytest.mark.parametrize("B", [1.5, -3.0])
+def test_edges_gauge_equals_kwant_magnetic_gauge_with_leads_on_all_edges(bumpy_bar, B):
+    """Six leads on all four edges: the per-lead Landau gauges joined by a lattice gauge
+    transformation ("edges", the default) and Kwant's magnetic_gauge agree to 1e-10."""
+    assert bumpy_bar.gauge == "edges"
+    kwant_gauge = hall_bar(potential=bump)
+    kwant_gauge.gauge = "magnetic"
+    r_e, r_k = qpcsim.solve(bumpy_bar, 12.0, B=B), qpcsim.solve(kwant_gauge, 12.0, B=B)
+    assert r_e.open_modes == r_k.open_modes
+    assert np.abs(r_e.conductance_matrix - r_k.conductance_matrix).max() < TOL
 
 
 def test_two_explicit_leads_equal_the_default_device():
-    """Leads given explicitly (magnetic gauge, kwant path) reproduce the default
-    two-terminal device (Landau gauge, fast path) at B != 0."""
+    """Leads given explicitly (Kwant's magnetic gauge, Schur path) reproduce the default
+    two-terminal device (Landau gauge, RGF path) at B != 0."""
     default = qpcsim.Device(width=100.0, length=150.0, a=5.0, potential=bump)
     explicit = qpcsim.Device(width=100.0, length=150.0, a=5.0, potential=bump,
                              leads=[Lead("left", "left"), Lead("right", "right")],
@@ -359,7 +372,7 @@ def test_disorder_keeps_the_terminals(clean_bar):
     """A disordered Hall bar keeps its six terminals; weak disorder leaves R_xy
     quantized (edge channels do not backscatter) to 1e-6."""
     rough = qpcsim.with_disorder(clean_bar, strength=5.0, seed=3)
-    assert rough.terminals == clean_bar.terminals and rough.gauge == "magnetic"
+    assert rough.terminals == clean_bar.terminals and rough.gauge == "edges"
     r = qpcsim.solve(rough, 10.0, B=6.0)
     assert r.resistance((0, 3), (1, 5)) == pytest.approx(0.5, abs=1e-6)
 

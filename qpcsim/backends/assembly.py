@@ -137,7 +137,7 @@ class SystemAssembly:
         if values is None:
             pos = self.device.site_positions()
             to_site, from_site = self._hoppings
-            if getattr(self.device, "gauge", "landau") == "magnetic":   # explicit leads on y edges
+            if getattr(self.device, "gauge", "landau") != "landau":   # explicit leads on y edges
                 from ..terminals import magnetic_hoppings
                 hop = magnetic_hoppings(self.device, to_site, from_site, B)
             else:
