@@ -27,6 +27,7 @@ PRL 57, 1761 (1986) with the sink's voltage fixed to zero.
 """
 from __future__ import annotations
 
+import cmath
 import warnings
 from dataclasses import dataclass
 
@@ -207,12 +208,22 @@ def _hopping_function(device, part: int):
     if device.gauge == "landau":
         return device._value_function("hopping")
     if device.gauge == "edges":
+        # Scalar arithmetic (Kwant calls this once per hopping): the formula of _edge_gauge.
         weight = None if part == 0 else float(not device.leads[part - 1].along_x)
+        centre, eye = 0.5 * (device.ny - 1), np.eye(2)
 
         def value(to_site, from_site, B):
-            pos = np.array([to_site.pos, from_site.pos])
-            w = _edge_weights(device, pos) if weight is None else np.full(2, weight)
-            return _edge_gauge(device, pos[:1], pos[1:], w[:1], w[1:], B)[0]
+            (i1, j1), (i2, j2) = to_site.pos, from_site.pos
+            if weight is None:
+                x_sites = _x_lead_sites(device)
+                w1, w2 = float(to_site.tag not in x_sites), float(from_site.tag not in x_sites)
+            else:
+                w1 = w2 = weight
+            phi = 2 * np.pi * flux_per_plaquette(B, device.a)
+            theta = phi * (0.5 * (j1 + j2) - centre) * (i1 - i2) \
+                - phi * (i1 * (j1 - centre) * w1 - i2 * (j2 - centre) * w2)
+            hop = -cmath.exp(1j * theta)
+            return hop * eye if device.zeeman else hop
     else:
         def value(to_site, from_site, B):
             hop = -np.exp(1j * _unit_angle(device, part, to_site, from_site)
@@ -221,13 +232,20 @@ def _hopping_function(device, part: int):
     return value
 
 
-def _edge_weights(device, pos: np.ndarray) -> np.ndarray:
-    """w = 0 on the interface sites of leads along x, 1 elsewhere (lattice positions)."""
+def _x_lead_sites(device) -> set:
+    """Tags of the interface sites of the leads along x (where the ``edges`` gauge is
+    the Landau gauge A = (-B y, 0))."""
     cache = device.__dict__.setdefault("_gauge_cache", {})
     x_sites = cache.get("x_lead_sites")
     if x_sites is None:
         x_sites = cache["x_lead_sites"] = {t for lead in device.leads if lead.along_x
                                            for t in lead_sites(device, lead)}
+    return x_sites
+
+
+def _edge_weights(device, pos: np.ndarray) -> np.ndarray:
+    """w = 0 on the interface sites of leads along x, 1 elsewhere (lattice positions)."""
+    x_sites = _x_lead_sites(device)
     return np.array([0.0 if (int(round(i)), int(round(j))) in x_sites else 1.0
                      for i, j in pos])
 
