@@ -14,10 +14,10 @@ separately.
 
 Usage: ``python benchmarks/bench_terminals.py [--a 2.5] [--points 4] [--repeats 2]``.
 
-Measured (2 shared, loaded cores, 2026-12-06): 37 919 sites, fast-mumps 249 ms/point,
-kwant 1833 ms/point (7.35x), max |G_fast - G_kwant| = 1.1e-12; the one-time magnetic gauge
-(kwant.physics.magnetic_gauge on the finalized system plus the Peierls angles of every hopping)
-took 541 s of wall time on the loaded machine.
+Measured (2 shared, loaded cores, 2026-12-06, gauge "edges"): 37 919 sites, fast-mumps
+664 ms/point, kwant 3387 ms/point (5.1x), max |G_fast - G_kwant| = 1.5e-12; first point
+(gauge, MUMPS analysis) 2.0 s fast, 3.4 s kwant. With Kwant's magnetic_gauge instead
+(gauge="magnetic") the one-time gauge took 541 s on the same machine.
 """
 from __future__ import annotations
 
