@@ -3,10 +3,10 @@
 in the same run.
 
 Device: ``hall_bar_qpc`` at ``a = 2.5 nm`` (about 37 000 sites; ``--a`` changes
-it), B = 3 T (magnetic gauge: leads along x and y), E_F = 10 meV, the gate
+it), B = 3 T (``edges`` gauge: leads along x and y), E_F = 10 meV, the gate
 changed every point. Best-practice Kwant: the same finalized system (built once),
-``kwant.smatrix`` with MUMPS and the Peierls phases precomputed (one
-``magnetic_gauge`` per device), i.e. ``qpcsim.solve(method="kwant")``. Both run on
+``kwant.smatrix`` with MUMPS and params passed by name, i.e.
+``qpcsim.solve(method="kwant")``. Both run on
 one BLAS thread; per point the best of ``--repeats`` calls, then the median over
 the points, measured interleaved. Every fast point's conductance matrix must
 equal Kwant's to 1e-10. One-time costs (gauge, first factorization) are reported
