@@ -55,3 +55,17 @@ def test_bad_tip_input(qpc):
         qpcsim.with_tip(qpc, width=0.0)
     with pytest.raises(ValueError, match="carries a tip already"):
         qpcsim.with_tip(qpcsim.with_tip(qpc, width=20.0), width=20.0)
+
+
+def test_cli_sweep_with_tip_is_an_sgm_map(tmp_path, capsys):
+    from qpcsim.cli import main
+    out = tmp_path / "sgm.nc"
+    assert main(["sweep", "qpc_split_gate", "--set", "a=8", "--set", "Vg=-0.9", "--tip", "15:3",
+                 "--sweep", "x_tip=60,120", "--sweep", "y_tip=-40,0,40", "--energy", "8",
+                 "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    g = qpcsim.load_result(out).data["conductance"].values
+    assert g.shape == (2, 3) and np.allclose(g[:, 0], g[:, 2], atol=1e-8)
+    assert g[0, 1] < g[1, 1]                       # the tip nearer the QPC backscatters more
+    assert main(["sweep", "qpc_split_gate", "--tip", "15", "--sweep", "x_tip=60,120",
+                 "--energy", "8", "--out", str(tmp_path / "x.nc")]) != 0
+    assert "--tip '15' is not allowed: give WIDTH:HEIGHT" in capsys.readouterr().err

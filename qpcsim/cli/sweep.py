@@ -29,7 +29,7 @@ from .args import check_distinct, check_figure, check_output, check_writable, pa
 from .bias import current_map
 from .params import load_with_set
 from .terminals import add_arguments as _resistance_arguments
-from .terminals import add_resistance, check_request
+from .terminals import add_resistance, apply_tip, check_request
 
 _SWEEP_FORMS = ("NAME=START:STOP:NUM (linear), NAME=log:START:STOP:NUM (log spacing, START and "
                 "STOP of one sign) or NAME=V1,V2,... (explicit list)")
@@ -49,6 +49,7 @@ def _sweep(args) -> int:
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
     device, fixed = load_with_set(args.geometry, args.set)
+    device = apply_tip(args, device)
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
         raise ValueError("--sweep names the same parameter twice")

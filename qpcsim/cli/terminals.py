@@ -1,14 +1,16 @@
 """``qpcsim sweep ... --observable R_diag --current 0:3 --voltage 1:4``: a named
 four-terminal resistance of a multi-terminal device, computed from the sweep's
 stored conductance matrices (exact, whatever executor or store ran the points)
-and saved as a variable of the result (units h/e^2)."""
+and saved as a variable of the result (units h/e^2). ``--tip WIDTH:HEIGHT``: a
+scanning-gate tip on the device (``qpcsim.with_tip``), so that
+``--sweep x_tip=... --sweep y_tip=... --plot map.png`` is an SGM map."""
 from __future__ import annotations
 
 import numpy as np
 
 from ..terminals import resistance
 
-__all__ = ["add_arguments", "check_request", "add_resistance"]
+__all__ = ["add_arguments", "check_request", "add_resistance", "apply_tip"]
 
 
 def add_arguments(p) -> None:
@@ -21,6 +23,27 @@ def add_arguments(p) -> None:
                         "leaves by, e.g. 0:3 or source:drain")
     p.add_argument("--voltage", metavar="A:B",
                    help="terminals between which the voltage V_A - V_B is measured, e.g. 1:5")
+    p.add_argument("--tip", metavar="WIDTH:HEIGHT[:PROFILE]",
+                   help="scanning-gate tip: width (nm), height (meV), lorentzian (default) or "
+                        "gaussian; sweep x_tip, y_tip (nm) for an SGM map")
+
+
+def apply_tip(args, device):
+    """The device with the requested tip (``--tip``), else the device itself."""
+    if args.tip is None:
+        return device
+    from ..physics.sgm import with_tip
+    parts = args.tip.split(":")
+    if len(parts) not in (2, 3):
+        raise ValueError(f"--tip {args.tip!r} is not allowed: give WIDTH:HEIGHT or "
+                         "WIDTH:HEIGHT:PROFILE, e.g. 15:3 or 15:3:gaussian")
+    try:
+        width, height = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"--tip {args.tip!r} is not allowed: WIDTH (nm) and HEIGHT (meV) "
+                         "must be numbers, e.g. 15:3") from None
+    return with_tip(device, width=width, height=height,
+                    profile=parts[2] if len(parts) == 3 else "lorentzian")
 
 
 def check_request(args, device) -> None:
