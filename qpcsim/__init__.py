@@ -20,6 +20,8 @@ _warnings.filterwarnings("ignore", message="plotly is not available", category=R
 from ._version import __version__  # noqa: E402
 from . import units, validate  # noqa: E402
 from .device import Device  # noqa: E402
+from . import terminals  # noqa: E402
+from .terminals import Lead  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from . import backends, observables  # noqa: E402
@@ -43,6 +45,7 @@ from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E4
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
 from .physics.series import temperature_series  # noqa: E402
+from .physics.sgm import with_tip  # noqa: E402
 from .physics.thermoelectric import thermoelectric  # noqa: E402
 from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
 from . import budget, sanity  # noqa: E402
@@ -50,7 +53,7 @@ from .engine.store import StoreWarning  # noqa: E402
 from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
-    "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
+    "Device", "Lead", "terminals", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",
@@ -64,4 +67,5 @@ __all__ = [
     "budget", "sanity", "PhysicsWarning", "StoreWarning",
     "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
     "diamond_spacings", "with_bias_drop", "current_density", "CurrentMap", "temperature_series",
+    "with_tip",
 ]

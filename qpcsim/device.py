@@ -36,6 +36,7 @@ from collections.abc import Callable, Mapping
 
 import numpy as np
 
+from . import terminals as _terminals
 from . import validate as _validate
 from .serialize import jsonable
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
@@ -134,6 +135,15 @@ class Device:
         Transverse position y of each lead's centre (nm); the lead must fit
         inside the device's edge, ``|lead_center| + lead_width/2 <= width/2``,
         on the lattice (its walls on lattice lines).
+    leads : sequence of qpcsim.Lead, optional
+        Any number (>= 2) of named terminals on the left/right/top/bottom edges
+        (:mod:`qpcsim.terminals`), in Kwant's lead order; replaces the two
+        default leads (and ``lead_width``/``lead_center``).
+    gauge : {None, "landau", "edges", "magnetic"}
+        Vector potential of a device with ``leads``: None picks the Landau gauge
+        A = (-B y, 0) when every lead runs along x, else ``"edges"`` (each lead in
+        its own Landau gauge, joined by a lattice gauge transformation);
+        ``"magnetic"``: ``kwant.physics.magnetic_gauge`` (see qpcsim.terminals).
     """
 
     def __init__(self, *, width: float, length: float, a: float,
@@ -142,7 +152,8 @@ class Device:
                  units: Mapping[str, str] | None = None,
                  material: Material = GAAS, zeeman: bool = False,
                  name: str = "device", metadata: Mapping | None = None,
-                 zeeman_from_field: bool = False, lead_width=None, lead_center=0.0):
+                 zeeman_from_field: bool = False, lead_width=None, lead_center=0.0,
+                 leads=None, gauge: str | None = None):
         self.a = _validate.positive("a", a, "nm")
         self.width = _validate.positive("width", width, "nm")
         self.length = _validate.positive("length", length, "nm")
@@ -169,6 +180,16 @@ class Device:
         from .budget import check_device_size
         check_device_size(self.nx, self.ny, self.norbs, self.a, self.width, self.length)
         self.lead_windows = self._lead_windows(lead_width, lead_center)
+        self.leads, self.gauge = None, "landau"
+        if leads is not None:   # explicit terminals (qpcsim.terminals); else the default two
+            if lead_width is not None:
+                raise ValueError("lead_width is not allowed together with leads=: give each "
+                                 "Lead its width")
+            self.leads = _terminals.check_leads(self, leads)
+            self.gauge = _terminals.resolve_gauge(self.leads, gauge)
+        elif gauge not in (None, "landau"):
+            raise ValueError(f"gauge={gauge!r} is not allowed without leads=: the two default "
+                             "leads use the Landau gauge A = (-B y, 0)")
 
         self.potential = potential
         self.shape = shape
@@ -230,6 +251,13 @@ class Device:
                     "of a)")
             windows.append((j0, n))
         return tuple(windows)
+
+    @property
+    def terminals(self) -> tuple[str, ...]:
+        """Names of the leads, in Kwant's lead order (default ``("left", "right")``)."""
+        if self.leads is None:
+            return ("left", "right")
+        return tuple(lead.name for lead in self.leads)
 
     @property
     def full_width_leads(self) -> bool:
@@ -453,6 +481,8 @@ class Device:
         attached (lead 0 left, lead 1 right): start here to add probes or leads."""
         import kwant
 
+        if self.leads is not None:
+            return _terminals.builder(self)
         lat = kwant.lattice.square(1, norbs=self.norbs, name="")
         syst = kwant.Builder()
         onsite = self._value_function("onsite")
@@ -547,10 +577,17 @@ class Device:
         description), the lattice and the leads: what ``qpcsim params`` prints."""
         lines = [f"{self.name}: {self.nx} x {self.ny} sites, a = {self.a:g} nm, "
                  f"t = {self.t:.4g} meV, width {self.width:g} nm, length {self.length:g} nm"]
-        for side, (j0, n) in zip(("left", "right"), self.lead_windows):
+        for side, (j0, n) in zip(("left", "right"), self.lead_windows if self.leads is None
+                                 else ()):
             w = (n + 1) * self.a
             c = -0.5 * self.width + (j0 + 0.5 * (n + 1)) * self.a
             lines.append(f"  {side} lead: width {w:g} nm, centre y = {c:g} nm")
+        for k, lead in enumerate(self.leads or ()):
+            n = len(_terminals.lead_sites(self, lead))
+            lines.append(f"  lead {k} {lead.name!r}: {lead.edge} edge, width {(n + 1) * self.a:g} "
+                         f"nm, centre {'y' if lead.along_x else 'x'} = {lead.center:g} nm")
+        if self.leads is not None:
+            lines.append(f"  magnetic field: {self.gauge} gauge")
         lines.append(f"  {'parameter':<20} {'default':>10} {'unit':<6} {'kind':<11} description")
         for row in self.parameter_info():
             value = row["default"]
@@ -575,6 +612,9 @@ class Device:
             spec["leads"] = [list(w) for w in self.lead_windows]
         if not self.metadata.get("geometry_sha256"):   # a file's hash already names its code
             spec["functions"] = self._functions_digest()
+        if self.leads is not None:
+            spec["terminals"] = [[lead.name, lead.edge, lead.center, lead.width]
+                                 for lead in self.leads] + [self.gauge]
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 
     def _functions_digest(self) -> str:
@@ -618,4 +658,5 @@ class Device:
         state.pop("_solver_cache", None)
         state.pop("_fast_path_ok", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
+        state.pop("_gauge_cache", None)
         return state

@@ -10,7 +10,10 @@ plus its test.
 An entry's ``extract(result)`` receives the :class:`TransportResult` of one
 solve (S-matrix, transmission eigenvalues, modes, ...) and returns a number,
 or for ``dims=("channel",)`` a 1-D array (padded with NaN to the longest in a
-sweep), for ``dims=("lead",)`` one integer per lead.
+sweep), for ``dims=("lead",)`` one integer per lead, for ``dims=("lead", "lead_voltage")``
+an N x N matrix (the conductance matrix; NaN-padded to the most leads in a sweep).
+Named four-terminal resistances (``R_xy`` ...) are entries added by
+:func:`register_resistance`.
 """
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 __all__ = ["Observable", "OBSERVABLES", "observable", "scalar_observables", "register_observable",
-           "to_record", "from_records"]
+           "register_resistance", "to_record", "from_records"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ OBSERVABLES: list[Observable] = [
                lambda r: _fano(r.transmission_eigenvalues)),
     Observable("thermal_error", "", "error estimate of the thermal average of the transmission",
                lambda r: getattr(r, "thermal_error", 0.0)),
+    Observable("conductance_matrix", "G0",
+               "Landauer-Büttiker conductance matrix G_ij (I = G V), G0 = 2e^2/h",
+               lambda r: r.conductance_matrix, dims=("lead", "lead_voltage")),
 ]
 
 
@@ -87,6 +93,37 @@ def register_observable(entry: Observable) -> Observable:
         raise ValueError(f"observable {entry.name!r} is already in the table")
     OBSERVABLES.append(entry)
     return entry
+
+
+def register_resistance(name: str, current, voltage) -> Observable:
+    """Add a four-terminal resistance R = (V_a - V_b)/I (h/e^2) to the table, e.g.
+    ``register_resistance("R_xy", current=("source", "drain"), voltage=("1", "4"))``.
+
+    Terminals are names or indices (``qpcsim.terminals.resistance``); a result whose
+    device lacks them gives NaN. Registering the same definition again is a no-op.
+    The table lives in each process: worker processes get the entry when the code
+    that registers it (e.g. a geometry file) runs there too; the stored
+    ``conductance_matrix`` gives the same number afterwards in any case.
+    """
+    from .terminals import _pair, resistance
+    current, voltage = _pair("current", current), _pair("voltage", voltage)
+    long_name = (f"four-terminal resistance, I: {current[0]} -> {current[1]}, "
+                 f"V: {voltage[0]} - {voltage[1]}")
+    for entry in OBSERVABLES:
+        if entry.name == name and entry.long_name == long_name:
+            return entry
+
+    def extract(result):
+        names = list(result.terminals)
+        if not all(t in names or isinstance(t, int) and -len(names) <= t < len(names)
+                   for t in current + voltage):
+            return float("nan")
+        return float(resistance(result.conductance_matrix, current, voltage, names))
+
+    if current[0] == current[1] or voltage[0] == voltage[1]:
+        raise ValueError(f"register_resistance({name!r}): current={current} and voltage="
+                         f"{voltage} must each name two different terminals")
+    return register_observable(Observable(name, "h/e^2", long_name, extract))
 
 
 def observable(name: str) -> Observable:
@@ -129,6 +166,13 @@ def from_records(records: list[dict], shape: tuple) -> dict:
             for k, v in enumerate(values):
                 arr[k, :len(v)] = v
             arrays[entry.name] = arr.reshape(shape + (width,))
+        elif len(entry.dims) == 2:   # square matrices, stored flat (row-major)
+            sizes = [int(round(np.sqrt(len(v)))) for v in values]
+            width = max(sizes + [2])
+            arr = np.full((len(values), width, width), np.nan)
+            for k, (v, n) in enumerate(zip(values, sizes)):
+                arr[k, :n, :n] = np.reshape(v, (n, n))
+            arrays[entry.name] = arr.reshape(shape + (width, width))
         elif entry.dims:
             width = max([len(v) for v in values] + [1])
             arr = np.full((len(values), width), np.nan)

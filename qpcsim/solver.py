@@ -43,6 +43,7 @@ from .backends import (
     fast_path_applies,
 )
 from .observables import OBSERVABLES
+from .terminals import conductance_matrix
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
 __all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
@@ -101,6 +102,13 @@ class TransportResult:
         Back end that ran: ``fast-mumps``, ``fast-scipy``, ``fast-rgf``, ``fast-rgf-mirror``, ``kwant``.
     smatrix : ndarray
         Full S-matrix at the Fermi energy (Kwant's mode order and normalization).
+    conductance_matrix : ndarray (N, N)
+        Landauer-Büttiker conductance matrix of the N leads in units of
+        G0 = 2e^2/h, Kwant's convention (``SMatrix.conductance_matrix``): I = G V,
+        G_ij = N_i delta_ij - T_ij; with resolved spins each spin channel
+        counts e^2/h = G0/2. Thermally averaged entry by entry when T > 0.
+    terminals : tuple of str
+        Lead names, in the order of the matrix (``device.terminals``).
     """
 
     energy: float
@@ -119,6 +127,17 @@ class TransportResult:
     thermal_error: float = 0.0
     #: Spectral data on the shared energy grid (``thermal="grid"``, T > 0), else None.
     spectrum: object = field(default=None, repr=False)
+    conductance_matrix: np.ndarray = field(default=None, repr=False)
+    terminals: tuple = ()
+
+    def resistance(self, current, voltage) -> float:
+        """Four-terminal resistance R = (V_a - V_b)/I in units of h/e^2 for a current
+        from ``current[0]`` to ``current[1]``, voltage between ``voltage = (a, b)``;
+        terminals by name or index (Büttiker, PRL 57, 1761 (1986); see
+        :func:`qpcsim.terminals.resistance`)."""
+        from .terminals import resistance
+        return float(resistance(self.conductance_matrix, current, voltage,
+                                self.terminals or None))
 
     @property
     def conductance_siemens(self) -> float:
@@ -281,7 +300,15 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         # over it would have zero width).
         kT = 0.0
     thermal_error, spec = 0.0, None
-    if kT > 0 and thermal == "adaptive":
+    spin_factor = 0.5 if device.zeeman else 1.0
+    gmat = conductance_matrix(smat, nprop, spin_factor)
+    if kT > 0 and len(nprop) > 2:
+        # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
+        gmat, unitarity = _thermal_conductance_matrix(device, energy, kT, resolved, method,
+                                                      unitarity, spin_factor)
+        transmission, transmission_rev = -gmat[1, 0] / spin_factor, -gmat[0, 1] / spin_factor
+        thermal_error = THERMAL_QUADRATURE_TOL
+    elif kT > 0 and thermal == "adaptive":
         transmission, transmission_rev, unitarity = _thermal_average(
             device, energy, kT, resolved, method, unitarity)
         thermal_error = THERMAL_QUADRATURE_TOL
@@ -293,15 +320,18 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
         unitarity = max(unitarity, spec.unitarity_error)
+    if kT > 0 and len(nprop) == 2:
+        # Two leads: G_00 = T(1 <- 0), G_11 = T(0 <- 1) at every energy (unitarity).
+        gmat = spin_factor * np.array([[transmission, -transmission_rev],
+                                       [-transmission, transmission_rev]])
 
-    spin_factor = 0.5 if device.zeeman else 1.0
     return TransportResult(
         energy=energy, temperature=temperature, params=resolved,
         transmission=transmission, transmission_reverse=transmission_rev,
         conductance=spin_factor * transmission, transmission_eigenvalues=eig,
         open_modes=nprop, unitarity_error=unitarity, solver=solver_name,
         smatrix=smat, spin_degenerate=not device.zeeman, thermal_error=thermal_error,
-        spectrum=spec)
+        spectrum=spec, conductance_matrix=gmat, terminals=tuple(device.terminals))
 
 
 def _spectral_average(device, energy: float, temperature: float, params: dict, method: str,
@@ -332,6 +362,30 @@ def lead_thresholds(device, params: dict) -> np.ndarray:
     bottoms = device.transverse_mode_energies()
     split = 0.5 * abs(params.get("E_Z", 0.0))
     return np.unique(np.concatenate([bottoms - split, bottoms + split]))
+
+
+def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, method: str,
+                                unitarity: float, spin_factor: float):
+    """Fermi-window average of the whole conductance matrix, int G_ij(E) (-df/dE) dE,
+    by the adaptive quadrature of :func:`_thermal_average` (no thresholds known for
+    several leads in a field: plain adaptive refinement)."""
+    worst = [unitarity]
+    n = len(device.build().leads)
+
+    def integrand(energy):
+        weight = 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
+        if energy <= 0 or weight == 0.0:
+            return np.zeros((n, n))
+        smat, nprop, _ = scattering_matrix(device, energy, params, method)
+        err = smatrix_observables(smat, nprop)[3]
+        check_unitarity(err, energy, params)
+        worst[0] = max(worst[0], err)
+        return weight * conductance_matrix(smat, nprop, spin_factor)
+
+    lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
+    value, _ = scipy.integrate.quad_vec(integrand, lo, hi, epsabs=THERMAL_QUADRATURE_TOL,
+                                        epsrel=0, norm="max", limit=4000, quadrature="gk15")
+    return np.asarray(value), worst[0]
 
 
 def _thermal_average(device, mu: float, kT: float, params: dict, method: str,

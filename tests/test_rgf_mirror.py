@@ -13,9 +13,10 @@ import pytest
 import qpcsim
 from qpcsim.backends import FastSolver, choose_backend, registered
 from qpcsim.backends.rgf_mirror import MIRROR_RTOL, RGFMirrorBackend
-from conftest import fewmode_energy
+from conftest import MULTI_TERMINAL, fewmode_energy
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py"))
+GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py")
+                    if p.stem not in MULTI_TERMINAL)
 #: Small lattices, and the length parameter whose step by ``a`` flips the column count's parity.
 SMALL = {"qpc_saddle": (dict(a=5.0, W=150.0, L=250.0), "L"),
          "qpc_hardwall": (dict(a=5.0, L_taper=100.0), "L_c"),

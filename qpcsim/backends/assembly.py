@@ -137,7 +137,11 @@ class SystemAssembly:
         if values is None:
             pos = self.device.site_positions()
             to_site, from_site = self._hoppings
-            hop = self.device.hopping_values(pos[to_site], pos[from_site], B)
+            if getattr(self.device, "gauge", "landau") != "landau":   # explicit leads on y edges
+                from ..terminals import magnetic_hoppings
+                hop = magnetic_hoppings(self.device, to_site, from_site, B)
+            else:
+                hop = self.device.hopping_values(pos[to_site], pos[from_site], B)
             values = hop.astype(complex) if self.norbs == 1 else \
                 np.concatenate([hop[:, 0, 0], hop[:, 1, 1]])
             self._hop_cache = {B: values}

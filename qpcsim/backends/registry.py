@@ -159,9 +159,17 @@ class FastSolver:
         if backend != "auto" and backend not in fast:
             allowed = ", ".join(repr(n) for n in ["auto"] + fast)
             raise ValueError(f"backend={backend!r} is not allowed: use one of {allowed}")
+        explicit = getattr(device, "leads", None) is not None
+        if explicit and backend not in ("auto", "mumps", "scipy"):
+            raise ValueError(f"backend={backend!r} does not apply to this device: its leads "
+                             "(qpcsim.Lead) may sit on any edge; use 'mumps', 'scipy' or 'kwant'")
         self.device = device
         self.assembly = SystemAssembly(device)
-        if backend != "auto":
+        if explicit and backend == "auto":
+            # Leads on any edge: only the Schur complement takes any set of interfaces.
+            choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
+            self._impl = _REGISTRY[choice].factory(device, self.assembly)
+        elif backend != "auto":
             self._impl = create_backend(device, backend, self.assembly)
         else:
             choice = choose_backend(device.nx, device.ny, device.norbs)
@@ -218,13 +226,13 @@ class FastSolver:
 
 def fast_path_applies(device) -> bool:
     """The fast path rebuilds the Device's own lattice model: exactly the two
-    leads it attaches itself. Anything else (a subclass adding probe leads or
-    self-energy leads) goes to Kwant."""
+    leads it attaches itself, or its explicit ``leads`` (Schur back ends only).
+    Anything else (a subclass adding probe leads or self-energy leads) goes to Kwant."""
     cached = getattr(device, "_fast_path_ok", None)
     if cached is None:
         import kwant.system
         fsyst = device.build()
-        cached = (len(fsyst.leads) == 2
+        cached = ((len(fsyst.leads) == 2 or getattr(device, "leads", None) is not None)
                   and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
                   and len(fsyst.sites) == len(device.site_positions()))
         device._fast_path_ok = cached

@@ -38,6 +38,8 @@ from .args import (
 )
 from .bias import current_map
 from .params import load_with_set
+from .terminals import add_arguments as _resistance_arguments
+from .terminals import add_resistance, apply_tip, check_request
 
 _SWEEP_FORMS = ("NAME=START:STOP:NUM (linear), NAME=log:START:STOP:NUM (log spacing, START and "
                 "STOP of one sign) or NAME=V1,V2,... (explicit list)")
@@ -69,6 +71,7 @@ def _locked_sweep(args) -> int:
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
     device, fixed = load_with_set(args.geometry, args.set)
+    device = apply_tip(args, device)
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
         raise ValueError("--sweep names the same parameter twice")
@@ -82,7 +85,11 @@ def _locked_sweep(args) -> int:
         if not args.quiet:
             _report(f"--energy not given: using the device's Fermi energy E_F = "
                     f"{args.energy:.6g} meV (its self-consistent potential holds there)")
+    check_request(args, device)
     route = _temperature_route(device, over, args)
+    if route is not None and args.observable:
+        raise ValueError("--observable is not allowed with a temperature series (a swept T on "
+                         "a grid); sweep the gate at one temperature instead")
     if route is not None:
         return _temperature_series(args, device, over, fixed, route, out, old_hash, store)
     options = {"energy": args.energy, "temperature": args.temperature,
@@ -103,6 +110,7 @@ def _locked_sweep(args) -> int:
     result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
                    progress=not args.quiet, report=_report, **options, **fixed)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
+    add_resistance(result.data, device, args)
     result.save(out)
     data = result.data
     print(f"wrote {out} ({int(data['conductance'].size)} points, solver {data.attrs['solver']}, "
@@ -293,6 +301,7 @@ def register(sub) -> None:
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")
     _log_flags(p)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _resistance_arguments(p)
     p.set_defaults(func=_sweep)
 
     p = sub.add_parser("show", help="plot a geometry in nm: potential, 2DEG edge, leads, gates; "

@@ -207,6 +207,9 @@ def with_bias_drop(device, drop_fraction: float, drop_length: float | None = Non
                          f"{device.name!r}: it already has a parameter {BIAS_PARAM!r} (a bias "
                          "drop of its own, or a potential argument of that name)")
     eta, length = check_drop(device, drop_fraction, drop_length)
+    if getattr(device, "leads", None) is not None:
+        raise ValueError(f"device {device.name!r} is not allowed: with_bias_drop models a "
+                         "source-drain drop along x between two leads, not explicit leads")
     names = device.potential_parameters
     _pickle_geometry_by_value(device.potential)
     potential = BiasDropPotential(device.potential, names, eta, length)

@@ -45,7 +45,8 @@ class CurrentMap:
     density : ndarray, shape (modes, sites)
         |psi|^2 per site per injected mode.
     transmission : ndarray
-        sum_n |t_nm|^2 of each injected mode (from the S-matrix at the same energy).
+        sum_n |t_nm|^2 of each injected mode (from the S-matrix at the same energy);
+        with more than two leads, into all other leads (1 - reflection).
     """
 
     energy: float
@@ -97,11 +98,12 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     Parameters
     ----------
     device : qpcsim.Device
-        A two-terminal Device (its own system ``device.build()``).
+        A Device (its own system ``device.build()``): two-terminal or with
+        explicit ``leads``.
     energy : float
         Fermi energy (meV).
     lead : int
-        0 (left) or 1 (right).
+        0 (left) or 1 (right); with explicit leads, any terminal's index.
     mode : int, optional
         One incoming mode of that lead (0 .. open modes - 1); default all, summed.
     **params
@@ -118,9 +120,11 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
                          "has extra or self-energy leads (no fast-path system)")
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
-    if isinstance(lead, bool) or lead not in (0, 1):
-        raise ValueError(f"lead={lead!r} is not allowed: use 0 (left) or 1 (right)")
     fsyst = device.build()
+    if isinstance(lead, bool) or lead not in range(len(fsyst.leads)):   # any terminal injects
+        raise ValueError(f"lead={lead!r} is not allowed: use 0 (left) or 1 (right)" if
+                         len(fsyst.leads) == 2 else f"lead={lead!r} is not allowed: use 0 .. "
+                         f"{len(fsyst.leads) - 1} ({', '.join(device.terminals)})")
     e_lat = energy / device.t
     psi = kwant.wave_function(fsyst, e_lat, params=resolved)(lead)
     n_modes = psi.shape[0]
@@ -143,8 +147,13 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
     smat, nprop, _ = scattering_matrix(device, energy, resolved, "auto")
     n0, n1 = nprop[0], nprop[1]
-    t = smat[n0:n0 + n1, :n0] if lead == 0 else smat[:n0, n0:n0 + n1]
-    trans = np.sum(np.abs(t) ** 2, axis=0)[list(modes)] if t.size else np.zeros(len(modes))
+    if len(nprop) > 2:   # several terminals: transmitted into any other lead, 1 - reflection
+        start = int(np.sum(nprop[:lead]))
+        r = smat[start:start + nprop[lead], start:start + nprop[lead]]
+        trans = 1.0 - np.sum(np.abs(r) ** 2, axis=0)[list(modes)]
+    else:
+        t = smat[n0:n0 + n1, :n0] if lead == 0 else smat[:n0, n0:n0 + n1]
+        trans = np.sum(np.abs(t) ** 2, axis=0)[list(modes)] if t.size else np.zeros(len(modes))
     bonds = np.array(j_op.where, dtype=np.int64).reshape(-1, 2)
     x, y = device.site_positions_nm()
     return CurrentMap(energy, lead, modes, np.asarray(x), np.asarray(y), bonds, bond_current,

@@ -227,7 +227,9 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
                         "model": "Anderson (correlation_length = 0) or Gaussian-correlated"}
     return Device(width=device.width, length=device.length, a=device.a, potential=potential,
                   shape=device.shape, params=params, units=units, material=device.material,
-                  zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta)
+                  zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta,
+                  **({} if getattr(device, "leads", None) is None     # multi-terminal devices
+                     else dict(leads=device.leads, gauge=device.gauge)))
 
 
 def _pickle_geometry_by_value(func) -> None:

@@ -17,6 +17,7 @@ from ..engine.result import atomic_write
 import numpy as np
 
 from ..analysis import find_plateaus
+from ..terminals import lead_sites
 from .physics import plot_adiabaticity, plot_compare, plot_mean_free_path
 
 __all__ = ["plot_result", "plot_device", "save_figure", "plot_mean_free_path", "plot_adiabaticity",
@@ -165,6 +166,28 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     return fig
 
 
+def _draw_terminals(ax, device, lead_len: float):
+    """Each explicit lead (``qpcsim.Lead``) as a strip beyond its edge, labelled
+    ``index: name``."""
+    from matplotlib.patches import Rectangle
+    half_w, half_l = device.width / 2, device.length / 2
+    for k, lead in enumerate(device.leads):
+        sites = lead_sites(device, lead)
+        x, y = device.lattice_to_nm(*np.array(sites, dtype=float).T)
+        lo = (y.min() if lead.along_x else x.min()) - device.a
+        span = (len(sites) + 1) * device.a
+        if lead.along_x:
+            x0 = -half_l - lead_len if lead.edge == "left" else half_l
+            patch, centre = Rectangle((x0, lo), lead_len, span), (x0 + lead_len / 2, lo + span / 2)
+        else:
+            y0 = -half_w - lead_len if lead.edge == "bottom" else half_w
+            patch, centre = Rectangle((lo, y0), span, lead_len), (lo + span / 2, y0 + lead_len / 2)
+        patch.set(facecolor="C1", alpha=0.35, edgecolor="C1")
+        ax.add_patch(patch)
+        ax.text(*centre, f"{k}: {lead.name}", ha="center", va="center", fontsize=7,
+                rotation=90 if lead.along_x else 0)
+
+
 def plot_device(device, *, energy: float | None = None, **params):
     """The device in nm: the potential landscape U(x, y) (meV) on the lattice,
     the 2DEG edge (hard walls and the shape's boundary), the leads, the gate
@@ -196,14 +219,17 @@ def plot_device(device, *, energy: float | None = None, **params):
     if device.shape is not None and not inside.all():
         ax.contour(X, Y, inside.astype(float), levels=[0.5], colors="k", linewidths=1.2)
     lead_len = 0.12 * device.length
-    for (j0, n), x0 in zip(device.lead_windows, (-half_l - lead_len, half_l)):
-        y0 = -half_w + j0 * device.a
-        ax.add_patch(Rectangle((x0, y0), lead_len, (n + 1) * device.a, facecolor="C1",
-                               alpha=0.35, edgecolor="C1"))
-    ax.text(-half_l - lead_len / 2, 0, "lead 0", ha="center", va="center", rotation=90,
-            fontsize=8)
-    ax.text(half_l + lead_len / 2, 0, "lead 1", ha="center", va="center", rotation=90,
-            fontsize=8)
+    if getattr(device, "leads", None) is not None:
+        _draw_terminals(ax, device, lead_len)
+    else:
+        for (j0, n), x0 in zip(device.lead_windows, (-half_l - lead_len, half_l)):
+            y0 = -half_w + j0 * device.a
+            ax.add_patch(Rectangle((x0, y0), lead_len, (n + 1) * device.a, facecolor="C1",
+                                   alpha=0.35, edgecolor="C1"))
+        ax.text(-half_l - lead_len / 2, 0, "lead 0", ha="center", va="center", rotation=90,
+                fontsize=8)
+        ax.text(half_l + lead_len / 2, 0, "lead 1", ha="center", va="center", rotation=90,
+                fontsize=8)
     for k, outline in enumerate(device.metadata.get("gate_outlines") or []):
         ax.add_patch(Polygon(np.asarray(outline, dtype=float), closed=True, fill=False,
                              edgecolor="w", lw=1.5, ls="--", label="gates" if k == 0 else None))
@@ -211,7 +237,9 @@ def plot_device(device, *, energy: float | None = None, **params):
         ax.contour(X, Y, Vm, levels=[float(energy)], colors="r", linewidths=1.2)
         ax.plot([], [], "r-", label=f"$E_F = U$ ({float(energy):g} meV)")
     ax.set_xlim(-half_l - lead_len, half_l + lead_len)
-    ax.set_ylim(-half_w * 1.08, half_w * 1.08)
+    extra = lead_len if any(not lead.along_x for lead in getattr(device, "leads", None) or ()) \
+        else 0.0
+    ax.set_ylim(-half_w * 1.08 - extra, half_w * 1.08 + extra)
     ax.set_aspect("equal")
     ax.set_xlabel("x (nm)")
     ax.set_ylabel("y (nm)")
