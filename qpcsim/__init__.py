@@ -20,6 +20,7 @@ _warnings.filterwarnings("ignore", message="plotly is not available", category=R
 from ._version import __version__  # noqa: E402
 from . import units, validate  # noqa: E402
 from .device import Device  # noqa: E402
+from .hamiltonian import ContinuumDevice  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from . import backends, observables  # noqa: E402
@@ -50,7 +51,7 @@ from .engine.store import StoreWarning  # noqa: E402
 from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
-    "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
+    "Device", "ContinuumDevice", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",

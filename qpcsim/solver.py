@@ -206,6 +206,9 @@ def check_energy(device, energy_meV: float, params: dict | None = None) -> float
     open there and the solve returns G = 0 with ``open_modes = (0, 0)``
     (Kwant gives the same), so an energy sweep may start at the band bottom.
     """
+    custom = getattr(device, "check_fermi_energy", None)
+    if custom is not None:   # a device with its own dispersion (hamiltonian.ContinuumDevice)
+        return custom(energy_meV, device.resolve_params(params))
     energy = _validate.real_number("energy", energy_meV, "meV")
     if energy <= 0:
         return energy   # below the 2DEG band bottom: no propagating state, nothing to resolve
