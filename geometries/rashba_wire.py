@@ -45,6 +45,8 @@ DEFAULTS = dict(
     a=5.0,            # lattice constant (nm)
 )
 STRUCTURAL = ("W", "L", "m", "g", "a")
+
+FAST_PATH = False   # a ContinuumDevice: the kwant reference back end runs (tests/conftest.py)
 #: Showcase field (T): E_Z = 1.45 meV, inside the re-entrant window (B < 1.27 T at the defaults).
 FIELD_T = 0.5
 

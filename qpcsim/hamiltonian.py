@@ -387,8 +387,9 @@ def discretize(hamiltonian: str, t: float, values: Mapping[str, float],
     try:
         expr = kwant.continuum.sympify(hamiltonian)
     except Exception as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
         raise ValueError(f"hamiltonian={hamiltonian!r} is not allowed: it does not parse "
-                         f"({type(exc).__name__}: {exc}); write it with k_x, k_y, x, y, "
+                         f"({reason}); write it with k_x, k_y, x, y, "
                          "sigma_0/x/y/z, kron(...) and named parameters") from None
     if not isinstance(expr, sympy.MatrixBase):
         expr = sympy.Matrix([[expr]])
