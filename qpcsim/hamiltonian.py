@@ -507,8 +507,10 @@ class ContinuumDevice(ModelDevice):
         for n in runtime:
             self.constants.pop(n, None)   # a runtime parameter overrides a built-in constant
         self._runtime_symbols = runtime
-        self._conservation_law = None if conservation_law is None else np.asarray(conservation_law)
-        self._particle_hole = None if particle_hole is None else np.asarray(particle_hole)
+        law = None if conservation_law is None else np.asarray(conservation_law)
+        phs = None if particle_hole is None else np.asarray(particle_hole)
+        #: (conservation law, particle-hole symmetry) of lead 0 and lead 1.
+        self.lead_symmetries = ((law, phs), (law, phs))
         # Discretize once now: bad input fails here, with the Hamiltonian named.
         self._templates()
         self.potential_matrix = (np.eye(self.norbs) if potential_matrix is None
@@ -516,8 +518,7 @@ class ContinuumDevice(ModelDevice):
         if self.potential_matrix.shape != (self.norbs, self.norbs):
             raise ValueError(f"potential_matrix of shape {self.potential_matrix.shape} is not "
                              f"allowed: the Hamiltonian has {self.norbs} orbitals")
-        for label, matrix in (("conservation_law", self._conservation_law),
-                              ("particle_hole", self._particle_hole)):
+        for label, matrix in (("conservation_law", law), ("particle_hole", phs)):
             if matrix is not None and matrix.shape != (self.norbs, self.norbs):
                 raise ValueError(f"{label} of shape {matrix.shape} is not allowed: the "
                                  f"Hamiltonian has {self.norbs} orbitals")
@@ -569,10 +570,9 @@ class ContinuumDevice(ModelDevice):
             if key not in wrapped:
                 wrapped[key] = self._wrap_onsite(value, self.potential_matrix / 1.0)
             syst[site] = wrapped[key]
-        for template, direction in zip(leads, (-1, 1)):
+        for template, direction, (law, phs) in zip(leads, (-1, 1), self.lead_symmetries):
             lead = kwant.Builder(kwant.TranslationalSymmetry((direction * self.a, 0.0)),
-                                 conservation_law=self._conservation_law,
-                                 particle_hole=self._particle_hole)
+                                 conservation_law=law, particle_hole=phs)
             lead.fill(template, lambda site: abs(site.pos[1]) < 0.5 * self.width - 0.5 * self.a,
                       start)
             syst.attach_lead(lead)
@@ -588,6 +588,5 @@ class ContinuumDevice(ModelDevice):
         spec = super()._fingerprint_spec()
         spec.update(constants=self.constants, norbs=self.norbs, spin_resolved=self.zeeman,
                     potential_matrix=self.potential_matrix.tolist().__repr__(),
-                    conservation_law=repr(self._conservation_law),
-                    particle_hole=repr(self._particle_hole))
+                    lead_symmetries=repr(self.lead_symmetries))
         return spec

@@ -277,6 +277,13 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     transmission, transmission_rev, eig, unitarity = smatrix_observables(smat, nprop)
     check_unitarity(unitarity, energy, resolved)
 
+    own = getattr(device, "transport_observables", None)
+    if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
+        if temperature > 0:
+            raise ValueError(f"temperature={temperature:g} K is not allowed for {device.name!r}: "
+                             "its observables are computed at T = 0 only")
+        transmission, transmission_rev, eig = own(smat, nprop, energy, resolved)
+
     kT = thermal_energy_meV(temperature)
     if kT < _NEGLIGIBLE_KT * max(abs(energy), 1.0):
         # A Fermi window narrower than float rounding of E is the T = 0 limit (a grid
