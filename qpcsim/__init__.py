@@ -21,6 +21,8 @@ from ._version import __version__  # noqa: E402
 from . import units, validate  # noqa: E402
 from .device import Device  # noqa: E402
 from .hamiltonian import ContinuumDevice  # noqa: E402
+from .lattices import GrapheneRibbon  # noqa: E402
+from .superconductivity import BdGDevice, beenakker_conductance  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from . import backends, observables  # noqa: E402
@@ -51,7 +53,8 @@ from .engine.store import StoreWarning  # noqa: E402
 from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
-    "Device", "ContinuumDevice", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
+    "Device", "ContinuumDevice", "BdGDevice", "GrapheneRibbon", "beenakker_conductance",
+    "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",

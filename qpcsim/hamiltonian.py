@@ -45,7 +45,7 @@ from . import validate as _validate
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
-__all__ = ["ModelDevice", "ContinuumDevice", "MIN_POINTS_PER_WAVELENGTH", "HERMITICITY_TOLERANCE"]
+__all__ = ["ModelDevice", "ContinuumDevice", "lead_bands", "MIN_POINTS_PER_WAVELENGTH", "HERMITICITY_TOLERANCE"]
 
 #: Smallest allowed lambda_F / a (as ``solver.MIN_POINTS_PER_WAVELENGTH``).
 MIN_POINTS_PER_WAVELENGTH = 4.0
@@ -80,6 +80,31 @@ def value_parameters(value) -> list:
     names = list(inspect.signature(value).parameters)
     skip = 1 if names and names[0] == "site" else 2
     return names[skip:]
+
+
+def lead_bands(lead, params: dict, momenta) -> np.ndarray:
+    """Band energies (lattice units; rows: momenta in units of 1/period, columns: sorted
+    bands) of a finalized Kwant lead, H(k) = h + V e^{-ik} + V^dagger e^{ik} (as
+    ``kwant.physics.Bands``), diagonalized for all k at once."""
+    h = lead.cell_hamiltonian(params=params)
+    v = lead.inter_cell_hopping(params=params)
+    v = np.pad(v, ((0, 0), (0, h.shape[0] - v.shape[1])))
+    phase = np.exp(-1j * np.asarray(momenta, dtype=float))[:, None, None]
+    with one_blas_thread():
+        return np.linalg.eigvalsh(h + v * phase + v.conj().T * phase.conj())
+
+
+_BLAS = None
+
+
+def one_blas_thread():
+    """One BLAS thread for the small dense problems here (as the solver's back ends):
+    threaded BLAS on small matrices is slower on a shared machine and rounds differently."""
+    global _BLAS
+    if _BLAS is None:
+        from threadpoolctl import ThreadpoolController
+        _BLAS = ThreadpoolController()
+    return _BLAS.limit(limits=1, user_api="blas")
 
 
 class ModelDevice:
@@ -247,7 +272,8 @@ class ModelDevice:
         if modes is None:
             if len(self._modes_memo) > 64:
                 self._modes_memo.clear()
-            modes = self.build().leads[lead].modes(energy_meV / self.t, params=params)[0]
+            with one_blas_thread():
+                modes = self.build().leads[lead].modes(energy_meV / self.t, params=params)[0]
             self._modes_memo[key] = modes
         return modes
 
@@ -255,11 +281,8 @@ class ModelDevice:
                           points: int = 801) -> np.ndarray:
         """The lowest ``count`` band minima of lead 0 (meV), from its band structure on
         ``points`` momenta in [-pi, pi] refined by a parabola through each minimum."""
-        import kwant
-        params = self.resolve_params(params)
-        bands = kwant.physics.Bands(self.build().leads[0], params=params)
-        k = np.linspace(-np.pi, np.pi, points)
-        energies = np.array([bands(kk) for kk in k])
+        energies = lead_bands(self.build().leads[0], self.resolve_params(params),
+                              np.linspace(-np.pi, np.pi, points))
         minima = []
         for b in range(energies.shape[1]):
             e = energies[:, b]
@@ -336,7 +359,7 @@ class ModelDevice:
         for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
             state[key] = None
         state["_modes_memo"] = {}
-        for key in ("_solver_cache", "_fast_path_ok", "_band_bottoms"):
+        for key in ("_solver_cache", "_fast_path_ok", "_band_bottoms", "_band_table"):
             state.pop(key, None)
         return state
 
