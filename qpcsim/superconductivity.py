@@ -83,7 +83,7 @@ def _with_pairing(value, t: float, profile: Callable | None = None):
         base = value(site, *[kw[n] for n in inner]) if callable(value) else value
         scale = 1.0 if profile is None else float(profile(*site.pos))
         delta = scale * kw["Delta"] * np.exp(1j * kw["phi"]) / t
-        return base + np.array([[0, delta.conjugate()], [delta, 0]])
+        return base + np.array([[0, delta], [delta.conjugate(), 0]])   # cos tau_x - sin tau_y
     return with_signature(onsite, ["site"], names)
 
 
