@@ -43,6 +43,7 @@ from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from . import spectral  # noqa: E402
 from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
 from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E402
+from .physics.andreev import JosephsonJunction  # noqa: E402
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
 from .physics.series import temperature_series  # noqa: E402
@@ -54,6 +55,7 @@ from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
     "Device", "ContinuumDevice", "BdGDevice", "GrapheneRibbon", "beenakker_conductance",
+    "JosephsonJunction",
     "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
