@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
+from .device import _lattice_count
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
@@ -53,16 +54,6 @@ MIN_POINTS_PER_WAVELENGTH = 4.0
 HERMITICITY_TOLERANCE = 1e-12
 _COORDINATES = ("x", "y")
 _MOMENTA = ("k_x", "k_y")
-_GRID_TOL = 1e-6
-
-
-def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
-    ratio = length_nm / a_nm
-    count = int(round(ratio))
-    if abs(ratio - count) > _GRID_TOL * max(1.0, ratio):
-        raise ValueError(f"{name}={length_nm!r} nm is not allowed with a={a_nm!r} nm: it must be "
-                         f"an integer multiple of the lattice constant (it is {ratio:.6g} a)")
-    return count
 
 
 def with_signature(function, first: list, names: list):
