@@ -220,7 +220,29 @@ class ModelDevice:
         self._site_index = {s: k for k, s in enumerate(fsyst.sites)}
         self._fsyst = fsyst
         self._check_hermitian(fsyst)
+        self._check_lead_symmetries(fsyst)
         return fsyst
+
+    def _check_lead_symmetries(self, fsyst):
+        """A lead's conservation law must commute with its Hamiltonian (a superconducting
+        lead mixes electrons and holes: it cannot have the electron-hole conservation law)."""
+        params = {**self.defaults, **{n: 1.0 for n in self.defaults}}
+        for i, (lead, (law, _)) in enumerate(zip(fsyst.leads,
+                                                  getattr(self, "lead_symmetries", ()))):
+            if law is None:
+                continue
+            law_full = np.kron(np.eye(lead.cell_size), law)
+            for h in (lead.cell_hamiltonian(params=params),
+                      lead.inter_cell_hopping(params=params)):
+                h = np.pad(h, ((0, 0), (0, h.shape[0] - h.shape[1])))
+                error = float(np.abs(law_full @ h - h @ law_full).max())
+                if error > HERMITICITY_TOLERANCE:
+                    self._fsyst = None
+                    raise ValueError(
+                        f"conservation_law of lead {i} is not allowed: the lead's Hamiltonian "
+                        f"mixes its blocks (max|[C, H]| = {error * self.t:.3g} meV); a "
+                        "superconducting lead has no electron-hole conservation law: give it "
+                        "particle_hole only")
 
     def _check_hermitian(self, fsyst):
         for values in (self.defaults, {n: 1.0 for n in self.defaults}):

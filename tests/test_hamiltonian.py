@@ -156,12 +156,24 @@ def test_bad_hamiltonians_are_one_line_errors(hamiltonian, kwargs, match):
     assert "\n" not in str(info.value)
 
 
+def test_superconducting_lead_with_an_electron_hole_conservation_law_is_refused():
+    tau_z, tau_y = np.diag([1.0, -1.0]), np.array([[0, -1j], [1j, 0]])
+    normal = "(hbar**2/(2*m)*(k_x**2 + k_y**2) - mu)*sigma_z"
+    device = qpcsim.ContinuumDevice(
+        normal, width=30.0, length=20.0, a=5.0, params={"mu": 10.0, "Delta": 0.1},
+        units={"mu": "meV", "Delta": "meV"}, lead_hamiltonians=(normal, normal + " + Delta*sigma_x"),
+        conservation_law=-tau_z, particle_hole=tau_y, spin_resolved=False)
+    with pytest.raises(ValueError, match=r"conservation_law of lead 1 is not allowed: the lead's "
+                                         r"Hamiltonian mixes its blocks"):
+        device.build()
+
+
 def test_energy_the_lattice_cannot_resolve_is_refused(wire):
     with pytest.raises(ValueError, match=r"energy=400 meV is not allowed with a=5 nm"):
         qpcsim.solve(wire, 400.0)
 
 
-def test_bundled_gaas_device_is_untouched():
+def test_bundled_gaas_device_is_untouched(small_saddle):
     """The one-band Device keeps the fast path (results bit-identical: test_refactor_identity)."""
-    device = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0)
-    assert qpcsim.backends.fast_path_applies(device)
+    assert qpcsim.backends.fast_path_applies(small_saddle)
+    assert qpcsim.solve(small_saddle, 10.0).solver.startswith("fast")
