@@ -69,3 +69,41 @@ def test_bad_graphene_input_is_a_one_line_error(zigzag):
         qpcsim.solve(zigzag, 2000.0)
     with pytest.raises(ValueError, match=r"scale=0.5 is not allowed"):
         qpcsim.GrapheneRibbon(width=10.0, length=10.0, scale=0.5)
+
+
+@pytest.mark.parametrize("edge", ["zigzag", "armchair"])
+def test_equals_a_hand_written_kwant_ribbon_to_1e_10(edge):
+    """The same ribbon and gate written directly with kwant.lattice (hopping -t, V on site)."""
+    import kwant
+
+    def gate(x, y, V_gate=150.0):
+        return V_gate * np.exp(-(x / 4.0) ** 2) + 0.0 * y
+
+    ribbon = qpcsim.GrapheneRibbon(width=8.0, length=12.0, edge=edge, scale=4.0, potential=gate)
+    t, a = ribbon.t, ribbon.a
+    lat = (kwant.lattice.honeycomb(a, norbs=1) if edge == "zigzag" else
+           kwant.lattice.general([(0, a), (np.sqrt(3) * a / 2, a / 2)],
+                                 [(0, 0), (a / np.sqrt(3), 0)], norbs=1))
+    period = a if edge == "zigzag" else np.sqrt(3) * a
+
+    def ribbon_shape(pos):
+        return abs(pos[1]) < 4.0 - 1e-9
+
+    syst = kwant.Builder()
+    syst[lat.shape(lambda p: ribbon_shape(p) and abs(p[0]) <= 6.0 + 1e-9, (0, 0))] = \
+        lambda site: gate(*site.pos) / t
+    syst[lat.neighbors()] = -1.0
+    syst.eradicate_dangling()
+    for direction in (-1, 1):
+        lead = kwant.Builder(kwant.TranslationalSymmetry((direction * period, 0)))
+        lead[lat.shape(ribbon_shape, (0, 0))] = 0.0
+        lead[lat.neighbors()] = -1.0
+        lead.eradicate_dangling()
+        syst.attach_lead(lead)
+    ref = syst.finalized()
+    for energy in (40.0, 150.0):
+        result = qpcsim.solve(ribbon, energy)
+        smat = kwant.smatrix(ref, energy / t)
+        assert abs(result.transmission - smat.transmission(1, 0)) < 1e-10
+        eig = np.sort(np.linalg.svd(smat.submatrix(1, 0), compute_uv=False) ** 2)[::-1]
+        np.testing.assert_allclose(result.transmission_eigenvalues, eig, atol=1e-10)
