@@ -177,3 +177,10 @@ def test_bundled_gaas_device_is_untouched(small_saddle):
     """The one-band Device keeps the fast path (results bit-identical: test_refactor_identity)."""
     assert qpcsim.backends.fast_path_applies(small_saddle)
     assert qpcsim.solve(small_saddle, 10.0).solver.startswith("fast")
+
+
+def test_plot_device_draws_a_model_device(wire):
+    from qpcsim.plotting import plot_device
+    fig = plot_device(wire, alpha=50.0)
+    (points,) = fig.axes[0].collections
+    assert len(points.get_offsets()) == len(wire.site_positions())
