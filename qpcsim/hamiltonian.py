@@ -306,12 +306,45 @@ class ModelDevice:
             minima.append(e[i] - 0.25 * (lo - hi) * shift)
         return np.sort(minima)[:count] * self.t
 
+    def lead_thresholds(self, params: dict, points: int = 801) -> np.ndarray:
+        """Energies (meV) where lead 0 opens or closes a mode at ``params``: every local
+        minimum and maximum of its bands (steps of a clean wire's G(E)), from ``points``
+        momenta refined by Brent's method; the solver's finite-T grid puts its steps there."""
+        import scipy.optimize
+        params = self.resolve_params(params)
+        key = tuple(float(params[n]) for n in self.lead_parameters)
+        cached = self.__dict__.setdefault("_thresholds", {})
+        if key not in cached:
+            lead = self.build().leads[0]
+            k = np.linspace(-np.pi, np.pi, points, endpoint=False)
+            bands = lead_bands(lead, params, k)
+            found = []
+            for b in range(bands.shape[1]):
+                e = bands[:, b]
+                for sign in (1.0, -1.0):      # minima, then maxima
+                    f = sign * e
+                    for i in np.flatnonzero((f < np.roll(f, 1)) & (f <= np.roll(f, -1))):
+                        step = k[1] - k[0]
+                        res = scipy.optimize.minimize_scalar(
+                            lambda q: sign * lead_bands(lead, params, [q])[0, b],
+                            bounds=(k[i] - step, k[i] + step), method="bounded",
+                            options={"xatol": 1e-10})
+                        found.append(sign * min(res.fun, f[i]))
+            if len(cached) > 64:
+                cached.clear()
+            cached[key] = np.unique(np.round(np.array(found) * self.t, 12))
+        thresholds = cached[key]
+        self._last_thresholds = thresholds
+        return thresholds
+
     def transverse_mode_energies(self, count: int | None = None) -> np.ndarray:
-        """Lead band bottoms (meV) at the default parameters (finite-T breakpoints)."""
-        cached = self.__dict__.get("_band_bottoms")
-        if cached is None:
-            cached = self._band_bottoms = self.lead_band_bottoms(count=64)
-        return cached[:count] if count else cached
+        """Lead band bottoms (meV): of the parameters of the last :meth:`lead_thresholds`
+        call (the finite-T grid asks for those first), else of the defaults."""
+        last = self.__dict__.get("_last_thresholds")
+        if last is None:
+            last = self.lead_thresholds(self.defaults)
+        bottoms = np.sort(last)
+        return bottoms[:count] if count else bottoms
 
     def _check_wavelength(self, energy_meV: float, params: dict, block: int | None = None):
         """Refuse an energy whose shortest propagating wavelength (lead 0's largest
@@ -372,7 +405,8 @@ class ModelDevice:
         for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
             state[key] = None
         state["_modes_memo"] = {}
-        for key in ("_solver_cache", "_fast_path_ok", "_band_bottoms", "_band_table"):
+        for key in ("_solver_cache", "_fast_path_ok", "_band_table", "_thresholds",
+                    "_last_thresholds"):
             state.pop(key, None)
         return state
 

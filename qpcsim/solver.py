@@ -336,6 +336,9 @@ def _runs_fast_path(device, method: str) -> bool:
 def lead_thresholds(device, params: dict) -> np.ndarray:
     """Energies (meV) where lead subbands open: kinks and steps of G(E) that the
     thermal quadrature must not straddle. Exact at B = 0; none known otherwise."""
+    own = getattr(device, "lead_thresholds", None)
+    if own is not None:   # a device that knows its lead's band edges (hamiltonian.ModelDevice)
+        return own(params)
     if params.get("B", 0.0) != 0.0:
         return np.zeros(0)
     bottoms = device.transverse_mode_energies()

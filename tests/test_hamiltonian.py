@@ -184,3 +184,19 @@ def test_plot_device_draws_a_model_device(wire):
     fig = plot_device(wire, alpha=50.0)
     (points,) = fig.axes[0].collections
     assert len(points.get_offsets()) == len(wire.site_positions())
+
+
+@pytest.mark.parametrize("temperature", [0.3, 1.0])
+def test_finite_temperature_smears_the_gap_edge_as_the_fermi_function(wire, temperature):
+    """A clean wire's G(E) is a step at the gap edge E_g (from 1/2 to 1): G(T, mu) =
+    1/2 + 1/2 f(E_g - mu) exactly; the spectral grid has its steps at the lead's band
+    extrema (ModelDevice.lead_thresholds), so it agrees to 1e-9."""
+    from qpcsim.units import K_BOLTZMANN_MEV
+    E_c, B = wire.metadata["energy_meV"], wire.metadata["field_T"]
+    thresholds = wire.lead_thresholds(wire.resolve_params({"B": B}))
+    edge = min(e for e in thresholds if e > E_c)
+    assert edge - E_c == pytest.approx(0.5 * 50.0 * MU_BOHR_MEV * B, rel=2e-3)
+    kT = K_BOLTZMANN_MEV * temperature
+    mu = edge + 0.5 * kT
+    result = qpcsim.solve(wire, mu, temperature=temperature, B=B)
+    assert abs(result.conductance - (0.5 + 0.5 / (1 + np.exp((edge - mu) / kT)))) < 1e-9
