@@ -290,22 +290,6 @@ class ModelDevice:
             self._modes_memo[key] = modes
         return modes
 
-    def lead_band_bottoms(self, params: dict | None = None, count: int = 8,
-                          points: int = 801) -> np.ndarray:
-        """The lowest ``count`` band minima of lead 0 (meV), from its band structure on
-        ``points`` momenta in [-pi, pi] refined by a parabola through each minimum."""
-        energies = lead_bands(self.build().leads[0], self.resolve_params(params),
-                              np.linspace(-np.pi, np.pi, points))
-        minima = []
-        for b in range(energies.shape[1]):
-            e = energies[:, b]
-            i = int(np.argmin(e))
-            lo, hi = e[(i - 1) % points], e[(i + 1) % points]
-            curvature = lo + hi - 2 * e[i]
-            shift = (lo - hi) / (2 * curvature) if curvature > 0 else 0.0
-            minima.append(e[i] - 0.25 * (lo - hi) * shift)
-        return np.sort(minima)[:count] * self.t
-
     def lead_thresholds(self, params: dict, points: int = 801) -> np.ndarray:
         """Energies (meV) where lead 0 opens or closes a mode at ``params``: every local
         minimum and maximum of its bands (steps of a clean wire's G(E)), from ``points``
@@ -346,15 +330,10 @@ class ModelDevice:
         bottoms = np.sort(last)
         return bottoms[:count] if count else bottoms
 
-    def _check_wavelength(self, energy_meV: float, params: dict, block: int | None = None):
+    def _check_wavelength(self, energy_meV: float, params: dict):
         """Refuse an energy whose shortest propagating wavelength (lead 0's largest
         |k|) is below MIN_POINTS_PER_WAVELENGTH lattice constants."""
-        modes = self.lead_modes(energy_meV, params)
-        momenta = np.asarray(modes.momenta)
-        if block is not None and getattr(modes, "block_nmodes", None) is not None:
-            n = modes.block_nmodes[block]
-            half = len(momenta) // 2
-            momenta = np.concatenate([momenta[:half][:n], momenta[half:][:n]])
+        momenta = np.asarray(self.lead_modes(energy_meV, params).momenta)
         if momenta.size == 0:
             return
         k_max = float(np.abs(momenta).max())   # 1/a
