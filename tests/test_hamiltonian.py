@@ -200,3 +200,14 @@ def test_finite_temperature_smears_the_gap_edge_as_the_fermi_function(wire, temp
     mu = edge + 0.5 * kT
     result = qpcsim.solve(wire, mu, temperature=temperature, B=B)
     assert abs(result.conductance - (0.5 + 0.5 / (1 + np.exp((edge - mu) / kT)))) < 1e-9
+
+
+def test_sweep_is_bit_identical_serial_and_in_processes(wire):
+    """Kwant's SciPy sparse solver (ModelDevice.kwant_solver): the same bits in any process."""
+    E_c = wire.metadata["energy_meV"]
+    over = {"B": [0.0, 0.3, 0.6], "alpha": [60.0, 100.0]}
+    serial = qpcsim.sweep(wire, over, energy=E_c, workers=1, progress=False)
+    parallel = qpcsim.sweep(wire, over, energy=E_c, workers=2, progress=False)
+    assert np.array_equal(serial.conductance.values, parallel.conductance.values)
+    assert np.array_equal(serial["transmission"].values,
+                          parallel["transmission"].values)

@@ -24,7 +24,7 @@ def small_ns():
     return BdGDevice(width=60.0, length=100.0, a=5.0, mu=10.0, Delta=0.5, potential=_barrier)
 
 
-@pytest.mark.parametrize("V0", [2.0, 5.5, 8.0])
+@pytest.mark.parametrize("V0", [pytest.param(2.0, marks=pytest.mark.slow), 5.5, 8.0])
 def test_andreev_conductance_equals_beenakker_from_the_normal_state(nqpc_s, V0):
     """G_NS (E = 0) vs (4e^2/h) sum T_n^2/(2 - T_n)^2 with T_n of the same device at Delta = 0:
     within 1e-6 G0 (the Andreev approximation at Delta/mu = 1e-4; measured <= 2.5e-7)."""
