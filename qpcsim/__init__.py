@@ -22,6 +22,9 @@ from . import units, validate  # noqa: E402
 from .device import Device  # noqa: E402
 from . import terminals  # noqa: E402
 from .terminals import Lead  # noqa: E402
+from .hamiltonian import ContinuumDevice  # noqa: E402
+from .lattices import GrapheneRibbon  # noqa: E402
+from .superconductivity import BdGDevice, beenakker_conductance  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from . import backends, observables  # noqa: E402
@@ -42,6 +45,7 @@ from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from . import spectral  # noqa: E402
 from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
 from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E402
+from .physics.andreev import JosephsonJunction  # noqa: E402
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
 from .physics.series import temperature_series  # noqa: E402
@@ -53,7 +57,9 @@ from .engine.store import StoreWarning  # noqa: E402
 from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
-    "Device", "Lead", "terminals", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
+    "Device", "Lead", "terminals", "ContinuumDevice", "BdGDevice", "GrapheneRibbon",
+    "beenakker_conductance", "JosephsonJunction",
+    "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
     "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",

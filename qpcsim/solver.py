@@ -225,6 +225,9 @@ def check_energy(device, energy_meV: float, params: dict | None = None) -> float
     open there and the solve returns G = 0 with ``open_modes = (0, 0)``
     (Kwant gives the same), so an energy sweep may start at the band bottom.
     """
+    custom = getattr(device, "check_fermi_energy", None)
+    if custom is not None:   # a device with its own dispersion (hamiltonian.ContinuumDevice)
+        return custom(energy_meV, device.resolve_params(params))
     energy = _validate.real_number("energy", energy_meV, "meV")
     if energy <= 0:
         return energy   # below the 2DEG band bottom: no propagating state, nothing to resolve
@@ -294,6 +297,13 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     transmission, transmission_rev, eig, unitarity = smatrix_observables(smat, nprop)
     check_unitarity(unitarity, energy, resolved)
 
+    own = getattr(device, "transport_observables", None)
+    if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
+        if temperature > 0:
+            raise ValueError(f"temperature={temperature:g} K is not allowed for {device.name!r}: "
+                             "its observables are computed at T = 0 only")
+        transmission, transmission_rev, eig = own(smat, nprop, energy, resolved)
+
     kT = thermal_energy_meV(temperature)
     if kT < _NEGLIGIBLE_KT * max(abs(energy), 1.0):
         # A Fermi window narrower than float rounding of E is the T = 0 limit (a grid
@@ -301,7 +311,11 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         kT = 0.0
     thermal_error, spec = 0.0, None
     spin_factor = 0.5 if device.zeeman else 1.0
-    gmat = conductance_matrix(smat, nprop, spin_factor)
+    if own is not None:
+        # Quasiparticle blocks are not currents: the two-terminal G_NS with I = G (V_N - V_S).
+        gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    else:
+        gmat = conductance_matrix(smat, nprop, spin_factor)
     if kT > 0 and len(nprop) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
         gmat, unitarity = _thermal_conductance_matrix(device, energy, kT, resolved, method,
@@ -357,6 +371,9 @@ def _runs_fast_path(device, method: str) -> bool:
 def lead_thresholds(device, params: dict) -> np.ndarray:
     """Energies (meV) where lead subbands open: kinks and steps of G(E) that the
     thermal quadrature must not straddle. Exact at B = 0; none known otherwise."""
+    own = getattr(device, "lead_thresholds", None)
+    if own is not None:   # a device that knows its lead's band edges (hamiltonian.ModelDevice)
+        return own(params)
     if params.get("B", 0.0) != 0.0:
         return np.zeros(0)
     bottoms = device.transverse_mode_energies()

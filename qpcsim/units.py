@@ -239,3 +239,24 @@ def diffusive_thermal_length_nm(energy_meV: float, l_tr_nm: float, temperature_K
         return math.inf
     D = fermi_velocity_m_per_s(energy_meV, material) * l_tr_nm * _NM / 2     # m^2/s
     return math.sqrt(HBAR * D / (kT * _MEV)) / _NM
+
+
+# ---------------------------------------------------------------- continuum Hamiltonians (issue 27)
+#: Units a parameter of a continuum Hamiltonian (``qpcsim.ContinuumDevice``) may carry: with
+#: k in 1/nm, x and y in nm and the constants of :func:`continuum_constants`, each term is in meV.
+HAMILTONIAN_UNITS = ("meV", "meV nm", "meV nm^2", "T", "m_e", "nm", "rad", "dimensionless")
+
+
+def continuum_constants(material: Material = GAAS) -> dict:
+    """The constants a continuum Hamiltonian's text may use, in its units (meV, nm, T):
+
+    ``hbar`` with hbar^2 / m_e in meV nm^2 (so ``hbar**2/(2*m)`` with ``m`` in m_e is
+    hbar^2/(2 m) in meV nm^2: 38.1 meV nm^2 / m), ``mu_B`` (meV/T), ``m`` the
+    material's effective mass (m_e) and ``g`` its g-factor.
+    """
+    hbar2_over_me = HBAR**2 / M_ELECTRON / _MEV / _NM**2        # meV nm^2
+    return {"hbar": math.sqrt(hbar2_over_me), "mu_B": MU_BOHR_MEV,
+            "m": material.effective_mass, "g": material.g_factor}
+
+
+__all__ += ["HAMILTONIAN_UNITS", "continuum_constants"]

@@ -1,10 +1,18 @@
 """Shared fixtures: small devices that every test module reuses."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import qpcsim
+
+_GEOMETRY_DIR = Path(__file__).resolve().parent.parent / "geometries"
+#: Bundled geometries that build a square-lattice ``qpcsim.Device`` (the fast back ends'
+#: model); those of other device classes (``ContinuumDevice``, graphene) say ``FAST_PATH = False``.
+DEVICE_GEOMETRIES = sorted(p.stem for p in _GEOMETRY_DIR.glob("[!_]*.py")
+                           if "\nFAST_PATH = False" not in p.read_text())
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,4 @@
 """Every registered back end against plain ``kwant.smatrix``, and the registry's contract."""
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,7 +8,7 @@ from conftest import fewmode_energy, geometry_case
 from qpcsim.backends import (BackendInfo, BackendNotApplicable, choose_backend, register,
                              registered)
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py"))
+from conftest import DEVICE_GEOMETRIES as GEOMETRIES  # noqa: E402
 #: Small lattices: the back ends differ only in how they invert one matrix.
 SMALL = {"qpc_saddle": dict(a=5.0, W=150.0, L=200.0), "qpc_hardwall": dict(a=5.0, L_taper=60.0),
          "qpc_split_gate": dict(a=8.0), "disordered_wire": dict(a=5.0, W=60.0, L=150.0)}

@@ -1,11 +1,10 @@
 """The fast path reproduces Kwant's S-matrix on every bundled geometry, and the
 fallback to Kwant's solver triggers where the fast path does not apply."""
-from pathlib import Path
 
 
 import qpcsim
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py"))
+from conftest import DEVICE_GEOMETRIES as GEOMETRIES  # noqa: E402
 #: Coarser lattices for speed where a geometry allows it (physics unchanged in kind).
 FAST = {"qpc_saddle": dict(a=4.0, W=200.0, L=320.0), "qpc_hardwall": dict(a=4.0, L_taper=100.0)}
 

@@ -8,6 +8,7 @@ LAYER = {
     "_version": 0, "units": 0, "validate": 0, "serialize": 0, "potentials": 0,
     "observables": 0, "analysis": 0, "budget": 0, "sanity": 0, "terminals": 0, "device": 1,
     "geometry": 1,
+    "hamiltonian": 1, "superconductivity": 1, "lattices": 1,
     "backends": 2, "solver": 3, "spectral": 3, "engine": 4, "physics": 5, "electrostatics": 5,
     "plotting": 6, "cli": 7,
     "fingerprint": 0,

@@ -3,7 +3,6 @@ bundled geometry, is unitary and deterministic, handles shaped devices, and
 ``backend="auto"`` follows its fixed rule."""
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,7 +11,7 @@ import qpcsim
 from qpcsim.backends import FastSolver, choose_backend
 from conftest import fewmode_energy, geometry_case
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py"))
+from conftest import DEVICE_GEOMETRIES as GEOMETRIES  # noqa: E402
 #: Small lattices (a larger lattice constant) where a geometry allows it.
 SMALL = {"qpc_saddle": dict(a=5.0, W=150.0, L=250.0), "qpc_hardwall": dict(a=5.0, L_taper=100.0),
          "qpc_split_gate": dict(a=8.0), "disordered_wire": dict(a=5.0, W=60.0, L=150.0),

@@ -5,7 +5,6 @@ reduction exactly where the assembled system is x-mirror symmetric, and falls ba
 import logging
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,8 +14,9 @@ from qpcsim.backends import FastSolver, choose_backend, registered
 from qpcsim.backends.rgf_mirror import MIRROR_RTOL, RGFMirrorBackend
 from conftest import MULTI_TERMINAL, fewmode_energy
 
-GEOMETRIES = sorted(p.stem for p in (Path(__file__).parent.parent / "geometries").glob("[!_]*.py")
-                    if p.stem not in MULTI_TERMINAL)
+from conftest import DEVICE_GEOMETRIES  # noqa: E402
+
+GEOMETRIES = [g for g in DEVICE_GEOMETRIES if g not in MULTI_TERMINAL]
 #: Small lattices, and the length parameter whose step by ``a`` flips the column count's parity.
 SMALL = {"qpc_saddle": (dict(a=5.0, W=150.0, L=250.0), "L"),
          "qpc_hardwall": (dict(a=5.0, L_taper=100.0), "L_c"),

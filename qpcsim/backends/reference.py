@@ -20,6 +20,9 @@ class KwantBackend:
 
     def __init__(self, device):
         self.fsyst = device.build()
+        # A device may ask for Kwant's SciPy sparse solver: on multi-orbital systems
+        # (hamiltonian.ModelDevice) Kwant's MUMPS varies in the last bits from call to call.
+        self._sparse_solver = getattr(device, "kwant_solver", "default") == "sparse"
 
     def smatrix(self, energy: float, params: dict):
         """S-matrix and propagating modes per lead at ``energy`` (lattice units).
@@ -28,7 +31,9 @@ class KwantBackend:
         Kwant's lead modes otherwise change in the last bits from run to run (seen
         as 1e-10 in |S_mn| at B != 0 on a loaded machine)."""
         import kwant
+        import kwant.solvers.sparse
+        smatrix = kwant.solvers.sparse.smatrix if self._sparse_solver else kwant.smatrix
         with single_threaded_blas():
-            smat = kwant.smatrix(self.fsyst, energy, params=params)
+            smat = smatrix(self.fsyst, energy, params=params)
         nprop = tuple(int(smat.num_propagating(i)) for i in range(len(self.fsyst.leads)))
         return np.asarray(smat.data), nprop

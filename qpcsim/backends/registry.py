@@ -228,6 +228,8 @@ def fast_path_applies(device) -> bool:
     """The fast path rebuilds the Device's own lattice model: exactly the two
     leads it attaches itself, or its explicit ``leads`` (Schur back ends only).
     Anything else (a subclass adding probe leads or self-energy leads) goes to Kwant."""
+    if not getattr(device, "fast_path_supported", True):
+        return False   # a device class the fast path does not model (hamiltonian.ModelDevice)
     cached = getattr(device, "_fast_path_ok", None)
     if cached is None:
         import kwant.system

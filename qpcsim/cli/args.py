@@ -18,7 +18,8 @@ _FIGURE_MAGIC = {"png": (b"\x89PNG",), "pdf": (b"%PDF",), "svg": (b"<?xml", b"<s
 
 
 def parse_set(items) -> dict:
-    """``["KEY=VALUE", ...]`` -> dict; numbers as float, true/false as bool."""
+    """``["KEY=VALUE", ...]`` -> dict; numbers as float, true/false as bool, other words
+    (a geometry's option such as ``edge=armchair``) as str."""
     params = {}
     for item in items or []:
         key, sep, value = item.partition("=")
@@ -28,11 +29,14 @@ def parse_set(items) -> dict:
         if value.lower() in ("true", "false"):
             params[key] = value.lower() == "true"
             continue
+        if value.replace("_", "").isalpha() and value.lower() not in ("inf", "nan"):
+            params[key] = value      # a word: a geometry's option, e.g. --set edge=armchair
+            continue
         try:
             params[key] = float(value)
         except ValueError:
             raise ValueError(f"--set {item!r} is malformed: VALUE must be a number "
-                             "(or true/false)") from None
+                             "(or true/false, or a word such as edge=armchair)") from None
     return params
 
 

@@ -188,6 +188,21 @@ def _draw_terminals(ax, device, lead_len: float):
                 rotation=90 if lead.along_x else 0)
 
 
+def _plot_model_device(device, params):
+    """Sites of a non-square-lattice or multi-orbital device (nm), coloured by U (meV)."""
+    x, y, V = device.potential_landscape(**params)
+    fig = _figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
+    ax = fig.subplots()
+    points = ax.scatter(x, y, c=V, s=8, cmap="viridis")
+    fig.colorbar(points, ax=ax, label=r"$U$ (meV)")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (nm)")
+    ax.set_ylabel("y (nm)")
+    ax.set_title(f"{device.name}: {len(x)} sites x {device.norbs} orbitals, a = {device.a:g} nm "
+                 "(leads continue left and right)", fontsize=9)
+    return fig
+
+
 def plot_device(device, *, energy: float | None = None, **params):
     """The device in nm: the potential landscape U(x, y) (meV) on the lattice,
     the 2DEG edge (hard walls and the shape's boundary), the leads, the gate
@@ -201,6 +216,8 @@ def plot_device(device, *, energy: float | None = None, **params):
     """
     from matplotlib.patches import Polygon, Rectangle
 
+    if not hasattr(device, "lattice_to_nm"):     # a ModelDevice (qpcsim.hamiltonian, lattices)
+        return _plot_model_device(device, params)
     resolved = device.resolve_params(params)
     i, j = np.meshgrid(np.arange(device.nx), np.arange(device.ny), indexing="ij")
     X, Y = device.lattice_to_nm(i, j)
