@@ -150,6 +150,7 @@ def build_geometry(module, params: Mapping):
     failures (an exception, ``sys.exit``, a value that is not a Device) become a
     one-line ValueError naming the file and line."""
     from .device import Device
+    from .hamiltonian import ModelDevice
     params = dict(params)
     path = module.__qpcsim_path__
     try:
@@ -158,9 +159,10 @@ def build_geometry(module, params: Mapping):
         raise
     except (Exception, SystemExit) as exc:
         raise _user_error(exc, f"make_device of {path!r}", path) from None
-    if not isinstance(device, Device):
+    if not isinstance(device, (Device, ModelDevice)):
         raise ValueError(f"make_device of {path!r} returned {type(device).__name__} "
-                         f"{device!r:.60}; it must return a qpcsim.Device")
+                         f"{device!r:.60}; it must return a qpcsim.Device (or another device "
+                         "class: ContinuumDevice, BdGDevice, GrapheneRibbon)")
     device.metadata.setdefault("geometry", Path(path).stem)
     device.metadata["geometry_file"] = path
     device.metadata["geometry_sha256"] = module.__qpcsim_source_sha256__
