@@ -43,6 +43,11 @@ from .backends import (
     fast_path_applies,
 )
 from .observables import OBSERVABLES
+from .spectral.refine import (
+    DEFAULT_REFINEMENT_BUDGET,
+    DEFAULT_THERMAL_TOLERANCE,
+    check_thermal_options,
+)
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
 __all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
@@ -221,7 +226,8 @@ def check_energy(device, energy_meV: float, params: dict | None = None) -> float
 
 
 def solve(device, energy: float, *, temperature: float = 0.0, method: str = "auto",
-          thermal: str = "grid", **params) -> TransportResult:
+          thermal: str = "grid", thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
+          refinement_budget: int = DEFAULT_REFINEMENT_BUDGET, **params) -> TransportResult:
     """Conductance and transmission of ``device`` at Fermi energy ``energy``.
 
     Parameters
@@ -241,6 +247,14 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     thermal : {"grid", "adaptive"}
         Finite-temperature quadrature: the shared spectral grid (default) or
         adaptive Gauss-Kronrod (validation).
+    thermal_tolerance : float
+        Target error of the thermal average (G0 per spin-degenerate channel; default
+        1e-4): where the grid's nodes do not resolve T(E) to it (a resonance narrower
+        than the node spacing), the grid is refined (:mod:`qpcsim.spectral.refine`).
+    refinement_budget : int
+        Most S-matrix solves of one finite-T point (default 400; at least the initial
+        grid's size). A point not resolved within it raises
+        :class:`~qpcsim.spectral.refine.ThermalResolutionError` naming the energy window.
     **params
         Device parameters by name (their units are in ``device.units``);
         unknown names raise ValueError listing the known ones.
@@ -262,6 +276,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     temperature = _validate.non_negative("temperature", temperature, "K")
     if thermal not in ("grid", "adaptive"):
         raise ValueError(f"thermal={thermal!r} is not allowed: use 'grid' or 'adaptive'")
+    thermal_tolerance, refinement_budget = check_thermal_options(thermal_tolerance,
+                                                                 refinement_budget)
     from .sanity import warn_inputs
     warn_inputs(device, energy, temperature, resolved)
     if not _runs_fast_path(device, method):
@@ -287,7 +303,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     elif kT > 0:
         spec = _spectral_average(device, energy, temperature, resolved, method,
                                  known={float(energy): (transmission, transmission_rev, eig,
-                                                        unitarity)})
+                                                        unitarity)},
+                                 tolerance=thermal_tolerance, budget=refinement_budget)
         transmission = spec.thermal("transmission", temperature)
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
@@ -304,9 +321,11 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
 
 
 def _spectral_average(device, energy: float, temperature: float, params: dict, method: str,
-                      known=None):
+                      known=None, tolerance: float = DEFAULT_THERMAL_TOLERANCE,
+                      budget: int = DEFAULT_REFINEMENT_BUDGET):
     """Spectral data on the shared grid of (energy, temperature, lead parameters), the
-    grid cached on the device so every gate point of a sweep uses the same nodes. ``known``:
+    grid cached on the device so every gate point of a sweep uses the same nodes, refined
+    where it does not resolve T(E) to ``tolerance`` (:func:`refine_thermal`). ``known``:
     the solve at E_F (a node of the trapezoidal grid), not repeated."""
     from .spectral import compute_spectrum, device_grid
     cache = device.__dict__.setdefault("_solver_cache", {})
@@ -314,7 +333,27 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
     grid = cache.get(key)
     if grid is None:
         grid = cache[key] = device_grid(device, energy, [temperature], params=params)
-    return compute_spectrum(device, grid, params, method, known=known)
+    check_thermal_options(tolerance, budget, grid.size)
+    spec = compute_spectrum(device, grid, params, method, known=known)
+    return refine_thermal(device, spec, params, method, tolerance, budget)
+
+
+def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
+    """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
+    units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
+    own error estimate and the three-level convergence test as ``thermal_error``."""
+    from .spectral.compute import node_solver
+    from .spectral.refine import ladder_error, refine_spectrum
+    refined = refine_spectrum(spec, node_solver(device, params, method), tolerance=tolerance,
+                              budget=budget)
+    if refined is spec and spec.grid.rule == "trapezoid":
+        own = spec.thermal_error
+
+        def thermal_error(quantity="transmission", temperature=1.0, moment=0):
+            return own(quantity, temperature, moment) + ladder_error(spec, quantity,
+                                                                     temperature, moment)
+        spec.thermal_error = thermal_error
+    return refined
 
 
 def _runs_fast_path(device, method: str) -> bool:

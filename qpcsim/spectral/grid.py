@@ -131,8 +131,8 @@ class EnergyGrid:
         """Hashable identity (for caches): the panel edges and the order fix the nodes."""
         cached = self.__dict__.get("_key")
         if cached is None:
-            if self.rule == "trapezoid":
-                cached = ("trapezoid", tuple(float(e) for e in self.nodes))
+            if self.rule in ("trapezoid", "refined"):
+                cached = (self.rule, tuple(float(e) for e in self.nodes))
             else:
                 cached = (self.order, tuple(float(e) for e in self.edges))
             self.__dict__["_key"] = cached
