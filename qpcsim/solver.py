@@ -17,15 +17,17 @@ Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
 raises :class:`UnitarityError` above 1e-8.
 
 Finite temperature: ``G(T, mu) = int G(E) (-df/dE) dE``. Default
-(``thermal="grid"``): the shared energy grid of :mod:`qpcsim.spectral`
-(Gauss-Legendre panels between the lead thresholds, the same nodes at every
-gate point so the lead modes are computed once per energy), error estimate in
-``result.thermal_error``, the spectral data in ``result.spectrum`` (noise,
-thermopower, ... without new solves). ``thermal="adaptive"``: adaptive
-Gauss-Kronrod quadrature (``scipy.integrate.quad_vec``) over mu +- 25 kT with
-breakpoints at the lead subband thresholds; error target 1e-5, tested below
-1e-4 G0 against the exact Fermi-smeared staircase of a clean wire (kept for
-validation).
+(``thermal="grid"``): the shared energy grid of :mod:`qpcsim.spectral`, nested
+uniform (trapezoidal) ladders through E_F (17 energies at 1 K, the same nodes at
+every gate point so the lead modes are computed once per energy), checked for
+convergence on three nested levels and refined adaptively where T(E) has
+features narrower than the node spacing (resonances; :mod:`qpcsim.spectral.refine`)
+until the error estimate ``result.thermal_error`` is below ``thermal_tolerance``;
+the spectral data in ``result.spectrum`` (noise, thermopower, ... without new
+solves). ``thermal="adaptive"``: adaptive Gauss-Kronrod quadrature
+(``scipy.integrate.quad_vec``) over mu +- 25 kT with breakpoints at the lead
+subband thresholds; error target 1e-5, tested below 1e-4 G0 against the exact
+Fermi-smeared staircase of a clean wire (kept for validation).
 """
 from __future__ import annotations
 
@@ -363,10 +365,13 @@ def _runs_fast_path(device, method: str) -> bool:
 
 
 def lead_thresholds(device, params: dict) -> np.ndarray:
-    """Energies (meV) where lead subbands open: kinks and steps of G(E) that the
-    thermal quadrature must not straddle. Exact at B = 0; none known otherwise."""
+    """Energies (meV) where lead subbands open (or close): kinks and steps of G(E) that the
+    thermal quadrature must not straddle. At B = 0 the closed formula (+- E_Z/2); in a
+    field the extrema of the magnetic lead bands at this B and E_Z
+    (:func:`qpcsim.spectral.bands.lead_band_edges`)."""
     if params.get("B", 0.0) != 0.0:
-        return np.zeros(0)
+        from .spectral.bands import lead_band_edges
+        return lead_band_edges(device, params)[0]
     bottoms = device.transverse_mode_energies()
     split = 0.5 * abs(params.get("E_Z", 0.0))
     return np.unique(np.concatenate([bottoms - split, bottoms + split]))

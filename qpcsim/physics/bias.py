@@ -454,7 +454,7 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
             (name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
             {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
         variables["quadrature_weight"] = (("energy_node",), grid.weights,
-                                          {"units": "meV", "long_name": "Gauss-Legendre weight"})
+                                          {"units": "meV", "long_name": grid.weight_name})
     data = xr.Dataset(variables, coords=coords)
     data[name].attrs["units"] = unit
     data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")

@@ -27,7 +27,9 @@ from ..engine.executors import check_executor_args
 from ..engine.points import point_key, progress_bar
 from ..engine.result import run_metadata
 from ..engine.store import NoStore, Store
+from ..solver import refine_thermal
 from ..spectral import compute_spectrum, device_grid
+from ..spectral.refine import DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE
 from .thermoelectric import thermoelectric
 
 __all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series", "series_hash"]
@@ -54,7 +56,10 @@ def _series_point(device, task):
     resolved = device.resolve_params(params)
     if grid is None:
         grid = device_grid(device, energy, temperatures, params=resolved)
-    spec = compute_spectrum(device, grid, resolved, method)
+    shared = compute_spectrum(device, grid, resolved, method)
+    # refined where the shared nodes miss a resonance (the stored nodal data stay the shared ones)
+    spec = refine_thermal(device, shared, resolved, method, DEFAULT_THERMAL_TOLERANCE,
+                          max(DEFAULT_REFINEMENT_BUDGET, grid.size))
     rec = {name: [] for name in SERIES_VARIABLES}
     for temp in temperatures:
         g = spec.conductance(temp)
@@ -69,8 +74,8 @@ def _series_point(device, task):
         for name, v in zip(list(SERIES_VARIABLES)[2:8], values):
             rec[name].append(float(v))
         rec["johnson_noise"].append(4 * _KB_J * temp * g * G0_SIEMENS)
-    rec["spectrum_transmission"] = spec.transmission.tolist()
-    rec["spectrum_eigenvalues"] = [row.tolist() for row in spec.eigenvalues]
+    rec["spectrum_transmission"] = shared.transmission.tolist()
+    rec["spectrum_eigenvalues"] = [row.tolist() for row in shared.eigenvalues]
     rec["solves"] = spec.solves
     rec["unitarity_error"] = spec.unitarity_error
     return rec
@@ -189,7 +194,7 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
             dims + ("energy_node", "channel"), eig.reshape(shape + (grid.size, width)),
             {"units": "", "long_name": "transmission eigenvalues T_n(E) at the nodes"})
         variables["quadrature_weight"] = (("energy_node",), grid.weights,
-                                          {"units": "meV", "long_name": "Gauss-Legendre weight"})
+                                          {"units": "meV", "long_name": grid.weight_name})
     data = xr.Dataset(variables, coords=coords)
     for d, n in zip(dims, spec.names):
         data[d].attrs["units"] = spec.unit(n)

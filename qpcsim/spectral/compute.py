@@ -15,8 +15,8 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
                 resolution: float | None = None) -> EnergyGrid:
     """The shared energy grid of ``device`` around Fermi energy ``energy`` (meV).
 
-    Breakpoints at the lead subband thresholds for ``params`` (B = 0: exact;
-    with a field none are known), the window cut at the first lead mode (no
+    Breakpoints at the lead subband thresholds for ``params`` (at B = 0 the closed formula,
+    in a field the magnetic lead bands' extrema), the window cut at the first lead mode (no
     current below it), and a window top the lattice resolves (else a one-line
     ValueError). ``temperatures`` (K), ``bias`` (mV), ``rule``, ``resolution``: see
     :func:`build_grid`; the default rule is ``"trapezoid"`` without a bias (nested uniform
@@ -26,6 +26,9 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
     params = device.resolve_params(params or {})
     thresholds = lead_thresholds(device, params)
     first = float(device.transverse_mode_energies(1)[0]) - 0.5 * abs(params.get("E_Z", 0.0))
+    if params.get("B", 0.0) != 0.0:     # the magnetic leads' first mode
+        from .bands import lead_band_edges
+        first = lead_band_edges(device, params)[1]
     if rule is None:
         rule = "gauss" if bias else "trapezoid"
     grid = build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,

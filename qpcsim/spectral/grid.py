@@ -138,6 +138,13 @@ class EnergyGrid:
             self.__dict__["_key"] = cached
         return cached
 
+    @property
+    def weight_name(self) -> str:
+        """What ``weights`` are (the NetCDF long name of a saved grid's weights)."""
+        return {"gauss": "Gauss-Legendre weight",
+                "trapezoid": "trapezoid weight (cell width of the nested ladders)",
+                "refined": "trapezoid weight (cell width of the refined nodes)"}[self.rule]
+
     def describe(self) -> dict:
         """JSON-able description (store headers, metadata)."""
         return {"rule": self.rule, "mu_meV": self.mu, "temperatures_K": list(self.temperatures),

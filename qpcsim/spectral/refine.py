@@ -129,14 +129,24 @@ def resolution_error(spectrum, quantity, temperature, moment=0, tails=True) -> f
     dev = leave_one_out(nodes, q, grid.breakpoints)
     error = float(np.sum(_cell_errors(nodes, dev, grid.mu, kT, moment)))
     if tails and nodes.size > 1:
-        scale = max(kT, abs(nodes[-1] - grid.mu)) ** moment
-        slope_hi = abs(q[-1] - q[-2]) / (nodes[-1] - nodes[-2])
-        error += float(fermi(nodes[-1], grid.mu, kT)) * scale * (3 * kT * slope_hi + dev[-1])
-        if nodes[0] - grid.lower > 1e-9 * max(1.0, abs(grid.lower)):
-            slope_lo = abs(q[1] - q[0]) / (nodes[1] - nodes[0])
-            error += (1 - float(fermi(nodes[0], grid.mu, kT))) * scale * (
-                3 * kT * slope_lo + dev[0] + abs(q[0]))
+        error += sum(_tail_errors(nodes, q, dev, grid, kT, moment))
     return error
+
+
+def _tail_errors(nodes, q, dev, grid, kT, moment=0) -> tuple[float, float]:
+    """(above, below) the outermost nodes: their Fermi weight times the change of q that a
+    linear continuation over 3 kT would give (q is held at its end values there); below,
+    down to the band bottom, plus |q| itself (a mode's onset there is not sampled)."""
+    scale = max(kT, abs(nodes[-1] - grid.mu)) ** moment
+    slope_hi = abs(q[-1] - q[-2]) / (nodes[-1] - nodes[-2])
+    above = float(fermi(nodes[-1], grid.mu, kT)) * scale * (3 * kT * slope_hi + dev[-1])
+    below = 0.0
+    if nodes[0] - grid.lower > 1e-9 * max(1.0, abs(grid.lower)):
+        slope_lo = abs(q[1] - q[0]) / (nodes[1] - nodes[0])
+        weight = float(fermi(max(grid.lower, nodes[0] - 60 * kT), grid.mu, kT)
+                       - fermi(nodes[0], grid.mu, kT))
+        below = weight * scale * (3 * kT * slope_lo + dev[0] + abs(q[0]))
+    return above, below
 
 
 def ladder_error(spectrum, quantity, temperature, moment=0) -> float:
@@ -219,22 +229,24 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
     kT_max = max(thermal_energy_meV(t) for t in temps)
 
     def tails(spec):
-        cells = worst_cells(spec).sum()
-        return max(resolution_error(spec, "transmission", t) for t in temps) - cells
+        nodes, q = spec.grid.nodes, spec.values("transmission")
+        dev = leave_one_out(nodes, q, spec.grid.breakpoints)
+        per_t = [_tail_errors(nodes, q, dev, grid, thermal_energy_meV(t)) for t in temps]
+        return max(a for a, _ in per_t), max(b for _, b in per_t)
 
     goal = _TARGET * tolerance
     while True:
         errors = worst_cells(current)
-        tail = max(0.0, tails(current))
-        if errors.sum() + tail <= goal:
+        above, below = tails(current)
+        if errors.sum() + above + below <= goal:
             return current
         nodes = current.grid.nodes
         new = []
-        if tail > 0.25 * goal:
-            # the ends: one more node 2 kT beyond each (not below the band bottom)
+        # the ends: one more node 2 kT beyond (below: at most halfway to the band bottom)
+        if above > 0.125 * goal:
             new.append(nodes[-1] + 2 * kT_max)
-            if nodes[0] - 2 * kT_max > grid.lower:
-                new.append(nodes[0] - 2 * kT_max)
+        if below > 0.125 * goal:
+            new.append(max(nodes[0] - 2 * kT_max, 0.5 * (nodes[0] + grid.lower)))
         chosen = []
         if errors.sum() > 0.75 * goal or not new:
             # Bisect the cells carrying the largest share until half the excess is covered.
@@ -252,7 +264,7 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
             raise ThermalResolutionError(
                 f"the thermal average at E_F = {grid.mu:.6g} meV, T = {temps} K is not resolved "
                 f"to thermal_tolerance={tolerance:g} within refinement_budget={budget} solves: "
-                f"error estimate {errors.sum() + tail:.3g}, from T(E) in [{lo:.6g}, {hi:.6g}] "
+                f"error estimate {errors.sum() + above + below:.3g}, from T(E) in [{lo:.6g}, {hi:.6g}] "
                 "meV; raise refinement_budget or thermal_tolerance")
         t_lr, t_rl, eig, worst = solve_nodes(new)
         merged = np.concatenate([nodes, new])
