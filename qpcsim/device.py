@@ -567,4 +567,5 @@ class Device:
         state["_onsite_memo"] = None
         state.pop("_solver_cache", None)
         state.pop("_fast_path_ok", None)
+        state.pop("_probe_systems", None)   # physics/dephasing.py's cache: rebuilt on demand
         return state

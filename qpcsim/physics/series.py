@@ -106,7 +106,9 @@ def _prepare(spec: SweepSpec, temperatures):
     if len(set(temps)) != len(temps):
         raise ValueError(f"temperatures={temps} repeat a value")
     grid = None
-    if not spec.energy_swept:
+    # a swept B or E_Z moves the lead thresholds: each point then builds its own grid
+    lead_swept = any(n in spec.device.lead_parameters for n in spec.names)
+    if not spec.energy_swept and not lead_swept:
         grid = device_grid(spec.device, spec.energy, temps,
                            params=spec.device.resolve_params(spec.fixed))
     return temps, grid
