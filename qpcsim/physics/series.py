@@ -27,6 +27,7 @@ from ..engine.executors import check_executor_args
 from ..engine.points import point_key, progress_bar
 from ..engine.result import run_metadata
 from ..engine.store import NoStore, Store
+from ..engine.sweep import register_series_runner
 from ..solver import refine_thermal
 from ..spectral import compute_spectrum, device_grid
 from ..spectral.refine import DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE
@@ -282,3 +283,6 @@ def temperature_series(device, over, energy: float | None = None, temperatures=(
     spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
     return run_temperature_series(spec, temps, workers=workers, scheduler=scheduler, store=store,
                                   progress=progress)
+
+
+register_series_runner(temperature_series)
