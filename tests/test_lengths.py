@@ -247,3 +247,18 @@ def test_lengths_bad_input():
         ls.length_scales(broad, 0.5 * (th[0] + th[1]), 0.0)
     with pytest.raises(ValueError, match=r"dephasing='both' is not allowed"):
         ls.length_scales(saddle, 9.0, 0.0, dephasing="both")
+
+
+def test_verdict_follows_the_solve_where_the_rule_of_thumb_disagrees():
+    """A saddle (hbar w_y = 4 meV) on plateau 1 at T = 3.5 K, told its taper is 10 nm: the
+    rule of thumb lambda_F << taper fails (ratio 4.7), but the thermal solve gives
+    |G - 1| = 3e-4 < VISIBLE_TOL: the verdict is the solve's, the ratio stays an explanation."""
+    from qpcsim.physics.lengths import VISIBLE_TOL, length_scales
+    device = qpcsim.load_geometry("qpc_saddle", hw_y=4.0, a=4.0)
+    scales = length_scales(device, 10.0, 3.5, params={"V0": 6.0}, taper=10.0)
+    assert "lambda_F << taper" in scales.failed()
+    assert scales.solved_deviation < VISIBLE_TOL
+    assert scales.plateaus_visible
+    assert "verdict (from the solve)" in scales.report()
+    assert not length_scales(device, 10.0, 3.5, params={"V0": 6.0}, taper=10.0,
+                             solve=False).plateaus_visible
