@@ -384,8 +384,9 @@ class LengthScales:
             if c.kind == "interference":
                 lines.append(f"  {c.name:<22} {c.ratio:10.3g}  {'ok ' if c.ok else 'NO '} {c.note}")
         failed = self.failed()
-        rule = ("the conditions predict them visible" if not failed else
-                "the conditions predict them NOT (fully) visible: failed " + ", ".join(failed))
+        rule = ("rule of thumb: plateaus should be visible" if not failed else
+                "rule of thumb: plateaus should NOT be (fully) visible: failed "
+                + ", ".join(failed))
         if self.solved_conductance is not None:
             lines.append(f"verdict (from the solve): G = {self.solved_conductance:.6g} G0, "
                          f"|G - N| = {self.solved_deviation:.2g} "
