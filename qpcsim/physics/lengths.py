@@ -394,9 +394,11 @@ class LengthScales:
                          f"plateau {'visible' if self.plateaus_visible else 'NOT visible'} "
                          f"({rule})")
         else:
-            lines.append("verdict (rule of thumb, not solved): plateaus "
-                         + ("should be visible" if not failed else
-                            "should NOT be (fully) visible: failed " + ", ".join(failed)))
+            lines.append("(not solved: disorder the device does not carry, or probes; the "
+                         "verdict is the rule of thumb)")
+            lines.append("verdict: plateaus " + ("should be visible" if not failed else
+                                                 "should NOT be (fully) visible: failed "
+                                                 + ", ".join(failed)))
         return "\n".join(lines)
 
 
