@@ -120,3 +120,41 @@ def test_smooth_qpc_keeps_its_cost_and_bits():
         assert checked.spectrum.solves <= 1.2 * plain.spectrum.solves
         assert checked.conductance == plain.conductance
         assert checked.thermal_error <= 1e-5
+
+
+def _side_stub(x, y):
+    """A 40 nm channel (y < -10 nm) with a 60 x 48 nm cavity beside it, coupled through a
+    20 nm neck: its quasi-bound states interfere with the open channel (Fano line shapes;
+    a dip to G = 6e-4 at 8.01 meV, 0.1 meV wide)."""
+    return (y < -10) | ((np.abs(x) < 10) & (y < -2)) | ((np.abs(x) < 30) & (y >= -2))
+
+
+@pytest.fixture(scope="module")
+def stub():
+    return qpcsim.Device(width=100.0, length=100.0, a=4.0, shape=_side_stub, lead_width=40.0,
+                         lead_center=-30.0)
+
+
+@pytest.fixture(scope="module")
+def stub_reference(stub):
+    """G(E) at 2200 zero-T solves over 8.0 +- 2.6 meV (±30 kT at 1 K), dense (2.7e-4 meV)
+    through the Fano dip; a cubic spline."""
+    energies = np.concatenate([np.linspace(5.35, 7.8, 350, endpoint=False),
+                               np.linspace(7.8, 8.2, 1500, endpoint=False),
+                               np.linspace(8.2, 10.65, 350)])
+    g = [qpcsim.solve(stub, e).conductance for e in energies]
+    return energies, scipy.interpolate.CubicSpline(energies, g)
+
+
+@pytest.mark.parametrize("mu", [8.01, 8.11])
+def test_fano_resonance_matches_brute_force(stub, stub_reference, mu):
+    result = qpcsim.solve(stub, mu, temperature=1.0)
+    exact = _brute_force(stub_reference, mu, 1.0)
+    error = abs(result.conductance - exact)
+    assert error <= TOLERANCE
+    if mu == 8.01:
+        # Known limit (spectral/refine.py): a second Fano feature at 7.9167 meV, 3e-4 meV
+        # wide (kT/300), lies between the refined nodes and carries 4.8e-5 G0 that no
+        # interpolation test sees; the bound (4.2e-5) is then below the true error.
+        pytest.xfail("a feature narrower than every refined cell is invisible to the bound")
+    assert result.thermal_error >= error
