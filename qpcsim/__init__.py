@@ -53,7 +53,8 @@ from .sanity import PhysicsWarning  # noqa: E402
 __all__ = [
     "Device", "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
-    "solve", "TransportResult", "UnitarityError", "ThermalResolutionError", "solver_backend", "backends", "observables",
+    "solve", "TransportResult", "UnitarityError", "ThermalResolutionError", "solver_backend",
+    "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",
     "plotting",
     "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble",

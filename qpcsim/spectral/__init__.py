@@ -3,8 +3,8 @@
 The one mechanism behind every observable beyond the linear conductance at
 T = 0: a fixed energy grid per (device, Fermi energy, window) — nested trapezoidal
 ladders at zero bias, Gauss-Legendre panels ending at the lead thresholds for a bias
-window (:mod:`.grid`), refined where T(E) has narrow features (:mod:`.refine`) — T_n(E) solved once at
-its nodes per gate point (:mod:`.compute`), and finite-temperature conductance,
+window (:mod:`.grid`), refined where T(E) has narrow features (:mod:`.refine`) — T_n(E)
+solved once at its nodes per gate point (:mod:`.compute`), and finite-temperature conductance,
 noise, thermopower, thermal conductance and finite-bias current as integrals
 over these nodal values (:mod:`.data`; physics in
 :mod:`qpcsim.physics.noise`, :mod:`~qpcsim.physics.thermoelectric`,

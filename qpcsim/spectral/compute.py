@@ -57,7 +57,8 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
     every trapezoidal grid), which is then not solved again.
     """
     t_lr, t_rl, eigs, worst, solves = _solve_energies(device, grid.nodes, params, method, known)
-    return Spectrum(grid, t_lr, t_rl, _eigen_table(eigs, channels), spin_degenerate=not device.zeeman,
+    return Spectrum(grid, t_lr, t_rl, _eigen_table(eigs, channels),
+                    spin_degenerate=not device.zeeman,
                     unitarity_error=worst, solves=solves)
 
 

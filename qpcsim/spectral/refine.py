@@ -270,7 +270,8 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
             raise ThermalResolutionError(
                 f"the thermal average at E_F = {grid.mu:.6g} meV, T = {temps} K is not resolved "
                 f"to thermal_tolerance={tolerance:g} within refinement_budget={budget} solves: "
-                f"error estimate {errors.sum() + above + below:.3g}, from T(E) in [{lo:.6g}, {hi:.6g}] "
+                f"error estimate {errors.sum() + above + below:.3g}, from T(E) in "
+                f"[{lo:.6g}, {hi:.6g}] "
                 "meV; raise refinement_budget or thermal_tolerance")
         t_lr, t_rl, eig, worst = solve_nodes(new)
         merged = np.concatenate([nodes, new])
