@@ -61,7 +61,7 @@ def temperature_route(device, over, adaptive=None) -> tuple[str | None, str | No
         return None, None  # not swept (two names are refused by the spec), or swept alone
     structural = [n for n in over if n in structural_parameters(device)]
     if adaptive is not None:
-        why = "adaptive sampling (the learner samples the (parameter, T) plane)"
+        why = "--adaptive (adaptive=: the learner samples the (parameter, T) plane)"
     elif structural:
         why = f"{', '.join(structural)} (each value rebuilds the system)"
     else:
