@@ -14,9 +14,15 @@ The ratio wy/wx sets how flat the plateaus are (flat for wy >~ wx).
 
 Far from the saddle the parabola must give way to the clean leads (V = 0).
 The whole landscape is multiplied by a C-infinity flat-top window that is 1
-around the saddle and falls to 0 over ``L_switch`` toward each lead: with a
-ramp of several Fermi wavelengths the switch-off adds no visible
-backscattering.
+around the saddle and falls to 0 over ``L_switch`` toward each lead. Where it
+holds: for a closed or nearly closed saddle (V0 near or above E_F - hbar wy/2)
+the ramp of several Fermi wavelengths adds no visible backscattering. For a
+wide-open saddle (V0 well below E_F, e.g. V0 = 1 meV at E = 10 meV) the window
+multiplies the negative part of the parabola too and digs wells (down to
+about -8 meV) beside the barrier: their quasi-bound states give narrow Fano
+features in G(E) (e.g. 4.5533 vs 4.5686 G0 between neighbouring energies at
+a = 4 nm, E = 10 meV, V0 = 1 meV; plain Kwant confirms them). Use V0 near the
+steps being studied, or compare with Büttiker's formula only there.
 
 Flatness at the defaults (hbar wy / hbar wx = 2; test_geometries.py): over
 the central 60 % of plateaus 1-3 of a V0 sweep at E = 10 meV, G follows

@@ -13,7 +13,8 @@ The potential of each gate is the analytic result for a rectangular gate with a
 pinned surface, Davies, Larkin & Sukhorukov, J. Appl. Phys. 77, 4504 (1995)
 (``qpcsim.potentials.rectangular_gate``). The 2DEG screens the bare gate
 potential; ``lever_arm`` (dimensionless) lumps that screening into one factor,
-U = -e lever_arm Vg phi(x, y) (1 = the unscreened, frozen-surface potential).
+U = -e lever_arm Vg phi(x, y) (1 = the unscreened pinned-surface potential of
+``rectangular_gate``; the frozen-surface model is a different phi, not this one).
 The landscape is brought to zero toward the leads by a C-infinity window.
 
 Flatness at the defaults (test_geometries.py): a 100 nm gate makes a short,

@@ -27,6 +27,7 @@ from .lattices import GrapheneRibbon  # noqa: E402
 from .superconductivity import BdGDevice, beenakker_conductance  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
+from .spectral.refine import ThermalResolutionError  # noqa: E402
 from . import backends, observables  # noqa: E402
 from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
 from . import analysis, electrostatics, physics, plotting  # noqa: E402
@@ -61,7 +62,8 @@ __all__ = [
     "beenakker_conductance", "JosephsonJunction",
     "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",
-    "solve", "TransportResult", "UnitarityError", "solver_backend", "backends", "observables",
+    "solve", "TransportResult", "UnitarityError", "ThermalResolutionError", "solver_backend",
+    "backends", "observables",
     "sweep", "SweepResult", "SweepSpec", "load_result", "analysis", "physics", "electrostatics",
     "plotting",
     "disorder", "dephasing", "lengths", "coulomb", "dots", "luttinger", "with_disorder", "ensemble",

@@ -659,4 +659,5 @@ class Device:
         state.pop("_fast_path_ok", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         state.pop("_gauge_cache", None)
+        state.pop("_probe_systems", None)   # physics/dephasing.py's cache: rebuilt on demand
         return state

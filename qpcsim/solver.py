@@ -17,15 +17,17 @@ Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
 raises :class:`UnitarityError` above 1e-8.
 
 Finite temperature: ``G(T, mu) = int G(E) (-df/dE) dE``. Default
-(``thermal="grid"``): the shared energy grid of :mod:`qpcsim.spectral`
-(Gauss-Legendre panels between the lead thresholds, the same nodes at every
-gate point so the lead modes are computed once per energy), error estimate in
-``result.thermal_error``, the spectral data in ``result.spectrum`` (noise,
-thermopower, ... without new solves). ``thermal="adaptive"``: adaptive
-Gauss-Kronrod quadrature (``scipy.integrate.quad_vec``) over mu +- 25 kT with
-breakpoints at the lead subband thresholds; error target 1e-5, tested below
-1e-4 G0 against the exact Fermi-smeared staircase of a clean wire (kept for
-validation).
+(``thermal="grid"``): the shared energy grid of :mod:`qpcsim.spectral`, nested
+uniform (trapezoidal) ladders through E_F (17 energies at 1 K, the same nodes at
+every gate point so the lead modes are computed once per energy), checked for
+convergence on three nested levels and refined adaptively where T(E) has
+features narrower than the node spacing (resonances; :mod:`qpcsim.spectral.refine`)
+until the error estimate ``result.thermal_error`` is below ``thermal_tolerance``;
+the spectral data in ``result.spectrum`` (noise, thermopower, ... without new
+solves). ``thermal="adaptive"``: adaptive Gauss-Kronrod quadrature
+(``scipy.integrate.quad_vec``) over mu +- 25 kT with breakpoints at the lead
+subband thresholds; error target 1e-5, tested below 1e-4 G0 against the exact
+Fermi-smeared staircase of a clean wire (kept for validation).
 """
 from __future__ import annotations
 
@@ -43,6 +45,11 @@ from .backends import (
     fast_path_applies,
 )
 from .observables import OBSERVABLES
+from .spectral.refine import (
+    DEFAULT_REFINEMENT_BUDGET,
+    DEFAULT_THERMAL_TOLERANCE,
+    check_thermal_options,
+)
 from .terminals import conductance_matrix
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
@@ -243,7 +250,8 @@ def check_energy(device, energy_meV: float, params: dict | None = None) -> float
 
 
 def solve(device, energy: float, *, temperature: float = 0.0, method: str = "auto",
-          thermal: str = "grid", **params) -> TransportResult:
+          thermal: str = "grid", thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
+          refinement_budget: int = DEFAULT_REFINEMENT_BUDGET, **params) -> TransportResult:
     """Conductance and transmission of ``device`` at Fermi energy ``energy``.
 
     Parameters
@@ -263,6 +271,14 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     thermal : {"grid", "adaptive"}
         Finite-temperature quadrature: the shared spectral grid (default) or
         adaptive Gauss-Kronrod (validation).
+    thermal_tolerance : float
+        Target error of the thermal average (G0 per spin-degenerate channel; default
+        1e-4): where the grid's nodes do not resolve T(E) to it (a resonance narrower
+        than the node spacing), the grid is refined (:mod:`qpcsim.spectral.refine`).
+    refinement_budget : int
+        Most S-matrix solves of one finite-T point (default 400; at least the initial
+        grid's size). A point not resolved within it raises
+        :class:`~qpcsim.spectral.refine.ThermalResolutionError` naming the energy window.
     **params
         Device parameters by name (their units are in ``device.units``);
         unknown names raise ValueError listing the known ones.
@@ -284,6 +300,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     temperature = _validate.non_negative("temperature", temperature, "K")
     if thermal not in ("grid", "adaptive"):
         raise ValueError(f"thermal={thermal!r} is not allowed: use 'grid' or 'adaptive'")
+    thermal_tolerance, refinement_budget = check_thermal_options(thermal_tolerance,
+                                                                 refinement_budget)
     from .sanity import check_parameter_magnitudes, warn_inputs
     check_parameter_magnitudes(resolved, device.units)
     warn_inputs(device, energy, temperature, resolved)
@@ -329,7 +347,8 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     elif kT > 0:
         spec = _spectral_average(device, energy, temperature, resolved, method,
                                  known={float(energy): (transmission, transmission_rev, eig,
-                                                        unitarity)})
+                                                        unitarity)},
+                                 tolerance=thermal_tolerance, budget=refinement_budget)
         transmission = spec.thermal("transmission", temperature)
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
@@ -349,9 +368,11 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
 
 
 def _spectral_average(device, energy: float, temperature: float, params: dict, method: str,
-                      known=None):
+                      known=None, tolerance: float = DEFAULT_THERMAL_TOLERANCE,
+                      budget: int = DEFAULT_REFINEMENT_BUDGET):
     """Spectral data on the shared grid of (energy, temperature, lead parameters), the
-    grid cached on the device so every gate point of a sweep uses the same nodes. ``known``:
+    grid cached on the device so every gate point of a sweep uses the same nodes, refined
+    where it does not resolve T(E) to ``tolerance`` (:func:`refine_thermal`). ``known``:
     the solve at E_F (a node of the trapezoidal grid), not repeated."""
     from .spectral import compute_spectrum, device_grid
     cache = device.__dict__.setdefault("_solver_cache", {})
@@ -359,7 +380,27 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
     grid = cache.get(key)
     if grid is None:
         grid = cache[key] = device_grid(device, energy, [temperature], params=params)
-    return compute_spectrum(device, grid, params, method, known=known)
+    check_thermal_options(tolerance, budget, grid.size)
+    spec = compute_spectrum(device, grid, params, method, known=known)
+    return refine_thermal(device, spec, params, method, tolerance, budget)
+
+
+def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
+    """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
+    units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
+    own error estimate and the three-level convergence test as ``thermal_error``."""
+    from .spectral.compute import node_solver
+    from .spectral.refine import ladder_error, refine_spectrum
+    refined = refine_spectrum(spec, node_solver(device, params, method), tolerance=tolerance,
+                              budget=budget)
+    if refined is spec and spec.grid.rule == "trapezoid":
+        own = spec.thermal_error
+
+        def thermal_error(quantity="transmission", temperature=1.0, moment=0):
+            return own(quantity, temperature, moment) + ladder_error(spec, quantity,
+                                                                     temperature, moment)
+        spec.thermal_error = thermal_error
+    return refined
 
 
 def _runs_fast_path(device, method: str) -> bool:
@@ -369,13 +410,16 @@ def _runs_fast_path(device, method: str) -> bool:
 
 
 def lead_thresholds(device, params: dict) -> np.ndarray:
-    """Energies (meV) where lead subbands open: kinks and steps of G(E) that the
-    thermal quadrature must not straddle. Exact at B = 0; none known otherwise."""
+    """Energies (meV) where lead subbands open (or close): kinks and steps of G(E) that the
+    thermal quadrature must not straddle. At B = 0 the closed formula (+- E_Z/2); in a
+    field the extrema of the magnetic lead bands at this B and E_Z
+    (:func:`qpcsim.spectral.bands.lead_band_edges`)."""
     own = getattr(device, "lead_thresholds", None)
     if own is not None:   # a device that knows its lead's band edges (hamiltonian.ModelDevice)
         return own(params)
     if params.get("B", 0.0) != 0.0:
-        return np.zeros(0)
+        from .spectral.bands import lead_band_edges
+        return lead_band_edges(device, params)[0]
     bottoms = device.transverse_mode_energies()
     split = 0.5 * abs(params.get("E_Z", 0.0))
     return np.unique(np.concatenate([bottoms - split, bottoms + split]))

@@ -59,12 +59,14 @@ def test_each_verdict_flips_when_its_length_drops_below_L(wire):
     assert ls.length_scales(wire, e, T_edge, L=10.0).condition("k_BT << dE").ok
     warm = ls.length_scales(wire, e, 10 * T_edge, L=10.0)   # kT = dE/2
     assert not warm.condition("k_BT << dE").ok and warm.condition("L << L_T").ok
-    # adiabaticity: a taper shorter than lambda_F flips the verdict
+    # adiabaticity: a taper shorter than lambda_F flips the rule of thumb (solve=False); the
+    # verdict of the solve stays with the device, whose real taper is not that one
     lam = qpcsim.units.fermi_wavelength_nm(e)
-    abrupt = ls.length_scales(wire, e, 0.0, taper=0.5 * lam)
+    abrupt = ls.length_scales(wire, e, 0.0, taper=0.5 * lam, solve=False)
     assert abrupt.condition("lambda_F << taper").ratio == pytest.approx(2.0)
     assert not abrupt.condition("lambda_F << taper").ok and not abrupt.plateaus_visible
-    assert ls.length_scales(wire, e, 0.0, taper=5 * lam).plateaus_visible
+    assert ls.length_scales(wire, e, 0.0, taper=0.5 * lam).plateaus_visible
+    assert ls.length_scales(wire, e, 0.0, taper=5 * lam, solve=False).plateaus_visible
 
 
 def test_hierarchy_reads_the_devices_own_disorder():
@@ -247,3 +249,18 @@ def test_lengths_bad_input():
         ls.length_scales(broad, 0.5 * (th[0] + th[1]), 0.0)
     with pytest.raises(ValueError, match=r"dephasing='both' is not allowed"):
         ls.length_scales(saddle, 9.0, 0.0, dephasing="both")
+
+
+def test_verdict_follows_the_solve_where_the_rule_of_thumb_disagrees():
+    """A saddle (hbar w_y = 4 meV) on plateau 1 at T = 3.5 K, told its taper is 10 nm: the
+    rule of thumb lambda_F << taper fails (ratio 4.7), but the thermal solve gives
+    |G - 1| = 3e-4 < VISIBLE_TOL: the verdict is the solve's, the ratio stays an explanation."""
+    from qpcsim.physics.lengths import VISIBLE_TOL, length_scales
+    device = qpcsim.load_geometry("qpc_saddle", hw_y=4.0, a=4.0)
+    scales = length_scales(device, 10.0, 3.5, params={"V0": 6.0}, taper=10.0)
+    assert "lambda_F << taper" in scales.failed()
+    assert scales.solved_deviation < VISIBLE_TOL
+    assert scales.plateaus_visible
+    assert "verdict (from the solve)" in scales.report()
+    assert not length_scales(device, 10.0, 3.5, params={"V0": 6.0}, taper=10.0,
+                             solve=False).plateaus_visible

@@ -1,15 +1,21 @@
 """Results saved before the package was restructured (commit a3e85c0, flat
-modules) are reproduced bit for bit by the layered package's fast path: the
-demo split-gate sweep, two disorder ensembles (one swept over energy, on two
-workers) and the S-matrices of four bundled geometries.
+modules) are reproduced by the layered package's fast path: the demo split-gate
+sweep, two disorder ensembles (one swept over energy, on two workers) and the
+S-matrices of four bundled geometries.
 
-Bit identity holds for the same BLAS/LAPACK build; on another one (e.g. the
-reference BLAS instead of OpenBLAS) rounding differs, and the check falls back
-to 1e-12 (G0, or |S|). Plain ``kwant.smatrix`` is not in the reference: before the
-``kwant`` back end ran on one BLAS thread, its last bits changed from run to run.
+No test here depends on the CPU it runs on. The saved file was written on one
+machine; OpenBLAS picks its kernel per CPU (``OPENBLAS_CORETYPE``), and another
+kernel rounds differently in the last bits (measured across CPUs: max |ΔG|
+5e-14 G0, max |Δ|S|| 2.5e-11). So the saved results are compared with a
+tolerance set by the conditioning, not bit for bit: a solve loses at most
+κ·ε ≈ 1e5 · 1e-16 = 1e-11 on |S| (κ, the condition number of the sparse
+scattering system, is ≤ 1e5 on these devices); |S| to 1e-9 and G to 1e-10 G0
+leave a 40× margin over that while still catching any real change of physics
+or algorithm (those move G by ≥ 1e-6). Bit identity is a promise *within* one
+machine (same seed → same bits on any executor and worker count): it is tested
+by computing twice here (``test_bits_are_reproducible_on_this_machine``).
+Plain ``kwant.smatrix`` is not in the reference.
 """
-import json
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,32 +24,41 @@ import pytest
 import qpcsim
 
 REFERENCE = np.load(Path(__file__).parent / "data" / "pre_refactor_reference.npz")
-ENVIRONMENT = json.loads(str(REFERENCE["environment"]))
 #: The back end the pre-move auto rule ran for each geometry (the rule has been refitted
 #: since, for OpenBLAS; the comparison must run the same arithmetic).
 BACKEND = {"qpc_saddle": "mumps", "qpc_hardwall": "rgf", "qpc_split_gate": "rgf",
            "quantum_dot": "rgf", "disordered_wire": "rgf"}
+#: Tolerances against the saved (other-machine) results, see the module docstring.
+S_ATOL = 1e-9
+G_ATOL = 1e-10
 
 
-def _same_blas() -> bool:
-    return os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3") == ENVIRONMENT["libblas"] \
-        and np.__version__ == ENVIRONMENT["numpy"]
+def _check(key, value, atol=G_ATOL):
+    np.testing.assert_allclose(np.abs(np.asarray(value)), np.abs(REFERENCE[key]), rtol=0,
+                               atol=atol, err_msg=key)
 
 
-def _check(key, value):
-    ref = REFERENCE[key]
-    if _same_blas():
-        assert np.array_equal(np.asarray(value), ref, equal_nan=True), key
-    else:
-        np.testing.assert_allclose(np.abs(value), np.abs(ref), atol=1e-12, err_msg=key)
+def _demo_sweep(workers):
+    device = qpcsim.load_geometry("qpc_split_gate")
+    return qpcsim.sweep(device, over={"Vg": np.linspace(-1.6, -0.2, 29)}, energy=8.0,
+                        workers=workers, progress=False, method=BACKEND["qpc_split_gate"])
 
 
 def test_demo_sweep_is_unchanged():
-    device = qpcsim.load_geometry("qpc_split_gate")
-    result = qpcsim.sweep(device, over={"Vg": np.linspace(-1.6, -0.2, 29)}, energy=8.0,
-                          workers=2, progress=False, method=BACKEND["qpc_split_gate"])
+    result = _demo_sweep(workers=2)
     _check("demo_G", result.data["conductance"].values)
-    _check("demo_eig", result.data["transmission_eigenvalues"].values)
+    _check("demo_eig", result.data["transmission_eigenvalues"].values, atol=S_ATOL)
+
+
+def test_bits_are_reproducible_on_this_machine():
+    """Same inputs → the same bits, serial or on two workers, computed twice here."""
+    serial = _demo_sweep(workers=1).data["conductance"].values
+    parallel = _demo_sweep(workers=2).data["conductance"].values
+    assert np.array_equal(serial, parallel)
+    device = qpcsim.load_geometry("quantum_dot")
+    first = qpcsim.solve(device, 5.0, method=BACKEND["quantum_dot"]).smatrix
+    device = qpcsim.load_geometry("quantum_dot")
+    assert np.array_equal(first, qpcsim.solve(device, 5.0, method=BACKEND["quantum_dot"]).smatrix)
 
 
 def test_disorder_ensembles_are_unchanged():
@@ -67,5 +82,5 @@ def test_smatrices_are_unchanged(name, params):
     device = qpcsim.load_geometry(name, **OLD_DEFAULTS.get(name, {}))
     result = qpcsim.solve(device, 10.0 if name != "quantum_dot" else 5.0, method=BACKEND[name],
                           **params)
-    _check(f"{name}_auto_S", result.smatrix)
+    _check(f"{name}_auto_S", result.smatrix, atol=S_ATOL)
     _check(f"{name}_auto_G", result.conductance)

@@ -45,3 +45,28 @@ def test_series_refusals_leave_no_store(tiny, tmp_path):
         qpcsim.temperature_series(tiny, {"V0": [3.0, 4.0]}, 8.0, [1.0], workers=0,
                                   progress=False, store=store)
     assert not store.exists()
+
+
+def test_python_sweep_with_swept_temperature_is_the_temperature_series():
+    """qpcsim.sweep(over={"temperature": ..., "B": ...}) takes the same route as
+    ``qpcsim sweep --sweep T=... --sweep B=...``: one temperature series (the engine's
+    temperature_route), with the same numbers as qpcsim.temperature_series."""
+    from qpcsim.engine.sweep import temperature_route
+    wire = qpcsim.Device(width=60.0, length=20.0, a=5.0)
+    over = {"temperature": [1.0, 2.0], "B": [0.0, 0.5]}
+    assert temperature_route(wire, over) == ("temperature", None)
+    result = qpcsim.sweep(wire, over=over, energy=6.0, workers=1, progress=False)
+    series = qpcsim.temperature_series(wire, over={"B": [0.0, 0.5]}, energy=6.0,
+                                       temperatures=[1.0, 2.0], workers=1, progress=False)
+    assert "temperature" in result.data["conductance"].dims
+    np.testing.assert_array_equal(result.data["conductance"].values,
+                                  series["conductance"].values)
+
+
+def test_saved_weights_are_named_by_their_rule():
+    def potential(x, y, V0=0.0):
+        return V0 + 0.0 * x
+    wire = qpcsim.Device(width=60.0, length=20.0, a=5.0, potential=potential)
+    series = qpcsim.temperature_series(wire, over={"V0": [0.0]}, energy=6.0, temperatures=[1.0],
+                                       workers=1, progress=False)
+    assert series["quadrature_weight"].attrs["long_name"].startswith("trapezoid weight")

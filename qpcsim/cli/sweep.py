@@ -23,8 +23,9 @@ import numpy as np
 
 from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepResult, SweepSpec, load_result, sweep
-from ..engine.spec import ENERGY_NAMES, TEMPERATURE_NAMES, structural_parameters
+from ..engine.spec import ENERGY_NAMES
 from ..engine.store import output_lock
+from ..engine.sweep import temperature_route
 from ..plotting import plot_device, plot_result, save_figure
 from .args import (
     check_distinct,
@@ -145,21 +146,12 @@ def _quiet_distributed() -> None:
 
 def _temperature_route(device, over, args) -> str | None:
     """The swept temperature's name when this sweep runs as a temperature series, else
-    None (the generic engine; a note says why when the temperature is swept)."""
-    names = [n for n in over if n in TEMPERATURE_NAMES and n not in device.defaults]
-    if len(names) != 1 or len(over) < 2:
-        return None       # not swept (two names are refused by the spec), or swept alone
-    structural = [n for n in over if n in structural_parameters(device)]
-    why = ("--adaptive (the learner samples the (parameter, T) plane)" if args.adaptive
-           is not None else f"{', '.join(structural)} (each value rebuilds the system)"
-           if structural else None)
-    if why is None:
-        return names[0]
-    if not args.quiet:
-        _report(f"temperature swept with {why}: each point is its own finite-T solve (a "
-                "temperature series from one spectral sweep needs a grid over runtime "
-                "parameters or the energy)")
-    return None
+    None (the generic engine; a note says why when the temperature is swept): the engine's
+    decision (:func:`qpcsim.engine.sweep.temperature_route`), shared with ``qpcsim.sweep``."""
+    name, why = temperature_route(device, over, args.adaptive)
+    if why is not None and not args.quiet:
+        _report(why)
+    return name
 
 
 def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) -> int:

@@ -35,10 +35,40 @@ from .executors import (
 from .points import run_grid
 from .result import SweepResult, assemble_result
 from .sampling import run_adaptive
-from .spec import ENERGY_NAMES, MAX_REBUILDS, SweepSpec
+from .spec import ENERGY_NAMES, MAX_REBUILDS, TEMPERATURE_NAMES, SweepSpec, structural_parameters
 from .store import NoStore, Store
 
-__all__ = ["sweep", "run_spec", "ENERGY_NAMES"]
+__all__ = ["sweep", "run_spec", "ENERGY_NAMES", "register_series_runner", "temperature_route"]
+
+#: The runner of a temperature series, ``run(device, over, energy, temperatures, **options)
+#: -> xarray.Dataset`` (:func:`qpcsim.physics.series.temperature_series`, registered when
+#: that module is imported: the engine lies below the physics layer).
+_SERIES_RUNNER: list = []
+
+
+def register_series_runner(run: Callable) -> None:
+    """Register the temperature-series runner that :func:`sweep` hands a swept T on a grid."""
+    _SERIES_RUNNER[:] = [run]
+
+
+def temperature_route(device, over, adaptive=None) -> tuple[str | None, str | None]:
+    """(the swept temperature's name, None) when a sweep runs as one temperature series (a
+    swept T beside a grid over runtime parameters or the energy: one spectral sweep serves
+    every temperature), else (None, why not, or None when T is not swept with another axis).
+    The one decision behind :func:`sweep` and ``qpcsim sweep``."""
+    names = [n for n in over if n in TEMPERATURE_NAMES and n not in device.defaults]
+    if len(names) != 1 or len(over) < 2:
+        return None, None  # not swept (two names are refused by the spec), or swept alone
+    structural = [n for n in over if n in structural_parameters(device)]
+    if adaptive is not None:
+        why = "--adaptive (adaptive=: the learner samples the (parameter, T) plane)"
+    elif structural:
+        why = f"{', '.join(structural)} (each value rebuilds the system)"
+    else:
+        return names[0], None
+    return None, (f"temperature swept with {why}: each point is its own finite-T solve (a "
+                  "temperature series from one spectral sweep needs a grid over runtime "
+                  "parameters or the energy)")
 
 
 def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = None,
@@ -57,7 +87,9 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
         One or two swept names -> values. Names are device parameters (units
         in ``device.units``, e.g. ``Vg`` in V, ``V0`` in meV, ``B`` in T,
         ``E_Z`` in meV), ``energy``/``E`` (meV), ``temperature``/``T`` (K,
-        each value > 0; each point a finite-T solve), or structural
+        each value > 0; beside a grid over runtime parameters or the energy it runs as one
+        temperature series, :func:`qpcsim.temperature_series`, as ``qpcsim sweep`` does;
+        otherwise each point is a finite-T solve), or structural
         parameters of the device's geometry file (``W``, ``gap`` ... in its
         units: one rebuild per value, cached per worker). With ``adaptive``,
         only the first and last value of each axis count (the bounds).
@@ -109,6 +141,15 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
                            max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
                            zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
+    tname, why = temperature_route(device, over, adaptive)
+    if why is not None and report is not None:
+        report(why)
+    if tname is not None and _SERIES_RUNNER:
+        rest = {n: v for n, v in over.items() if n != tname}
+        data = _SERIES_RUNNER[0](device, rest, energy, over[tname], workers=workers,
+                                 scheduler=scheduler, store=store, progress=progress,
+                                 method=method, zeeman_from_B=zeeman_from_B, **fixed)
+        return SweepResult(data)
     info: dict = {}
     grid, results, executor = run_spec(spec, workers=workers, scheduler=scheduler,
                                        store=store, progress=progress, report=report, info=info)

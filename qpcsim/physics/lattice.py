@@ -131,4 +131,7 @@ def documented_lattice_error(coefficient: float, a: float, where: str) -> dict:
     return {"error_G0": float(abs(coefficient) * a * a), "a_nm": a,
             "coefficient_G0_per_nm2": float(abs(coefficient)), "measured_at": where,
             "method": "a^2 extrapolation (qpcsim.lattice_error_estimate)",
-            "valid": "away from steps and resonances; larger near sharp steps and in field"}
+            "valid": ("at the calibration point (measured_at) only: the a^2 coefficient grows "
+                      "with the step index and near sharp steps, resonances and in a field "
+                      "(6-8x on higher steps: 0.09 G0 at the fifth step of qpc_saddle at "
+                      "a = 4 nm); measure your own point with qpcsim.lattice_error_estimate")}

@@ -302,9 +302,22 @@ class LengthScales:
     step_distance: float = math.inf
     step_width: float = 0.0
     lead_modes: int = 0
+    #: G (G0) of the solve at this energy, temperature and disorder (None: not solved).
+    solved_conductance: float | None = None
+
+    @property
+    def solved_deviation(self) -> float | None:
+        """|G - N| (G0) of the solve, None when not solved."""
+        if self.solved_conductance is None:
+            return None
+        return abs(self.solved_conductance - max(self.open_modes, 1))
 
     @property
     def plateaus_visible(self) -> bool:
+        """The verdict: what the solve shows (|G - N| < VISIBLE_TOL) when there is one, else
+        the plateau conditions' rule of thumb (then only a prediction)."""
+        if self.solved_conductance is not None:
+            return self.solved_deviation < VISIBLE_TOL
         return all(c.ok for c in self.conditions if c.kind == "plateau")
 
     @property
@@ -371,9 +384,21 @@ class LengthScales:
             if c.kind == "interference":
                 lines.append(f"  {c.name:<22} {c.ratio:10.3g}  {'ok ' if c.ok else 'NO '} {c.note}")
         failed = self.failed()
-        lines.append("verdict: plateaus " + ("should be visible" if not failed else
-                                             "should NOT be (fully) visible: failed "
-                                             + ", ".join(failed)))
+        rule = ("rule of thumb: plateaus should be visible" if not failed else
+                "rule of thumb: plateaus should NOT be (fully) visible: failed "
+                + ", ".join(failed))
+        if self.solved_conductance is not None:
+            lines.append(f"verdict (from the solve): G = {self.solved_conductance:.6g} G0, "
+                         f"|G - N| = {self.solved_deviation:.2g} "
+                         + ("<" if self.plateaus_visible else ">=") + f" {VISIBLE_TOL:g}: "
+                         f"plateau {'visible' if self.plateaus_visible else 'NOT visible'} "
+                         f"({rule})")
+        else:
+            lines.append("(not solved: disorder the device does not carry, or probes; the "
+                         "verdict is the rule of thumb)")
+            lines.append("verdict: plateaus " + ("should be visible" if not failed else
+                                                 "should NOT be (fully) visible: failed "
+                                                 + ", ".join(failed)))
         return "\n".join(lines)
 
 
@@ -388,7 +413,7 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
                   L: float | None = None, L_phi: float = math.inf, dephasing: str = "pure",
                   l_e_measured: float | None = None, measure: bool = False,
                   seeds: int = 16, mode_spacing: float | None = None,
-                  taper: float | None = None, params=None) -> LengthScales:
+                  taper: float | None = None, params=None, solve: bool = True) -> LengthScales:
     """The hierarchy of lengths for ``device`` and whether plateaus should show.
 
     Parameters
@@ -429,6 +454,12 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
     params : dict, optional
         Runtime parameters of the device (e.g. ``{"Vg": 10.0}``) that set the
         constriction; default the device's defaults.
+    solve : bool
+        Decide the verdict by a solve (default): G at ``energy`` and ``temperature``
+        with the device's own disorder (:func:`qpcsim.solve`, finite T by the refined
+        thermal grid), |G - N| against ``VISIBLE_TOL``; the conditions are then printed
+        beside it as explanations. Not possible with ``dephasing="probes"`` or a
+        ``disorder`` the device does not carry (the rule of thumb decides there).
 
     Raises
     ------
@@ -538,6 +569,12 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
                   "dephasing inside the device: resonances and interference wash out",
                   kind="interference"),
     ]
+    solved = None
+    carries = disorder == device.defaults.get("disorder", 0.0)
+    if solve and dephasing == "pure" and carries:
+        from ..solver import solve as _solve
+        solved = float(_solve(device, energy, temperature=temperature,
+                              **(params or {})).conductance)
     return LengthScales(energy=energy, temperature=temperature, disorder=disorder, lambda_F=lam,
                         W=float(device.width), L=L, l_e_born=born.l_e, l_e_measured=l_e_measured,
                         L_phi=L_phi, L_T=L_T, kT=kT, mode_spacing=mode_spacing, open_modes=N,
@@ -545,4 +582,4 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
                         correlation_length=correlation_length,
                         L_T_regime="diffusive" if diffusive else "ballistic",
                         dephasing=dephasing, has_constriction=con.present, step_distance=delta,
-                        step_width=gamma, lead_modes=lead_modes)
+                        step_width=gamma, lead_modes=lead_modes, solved_conductance=solved)

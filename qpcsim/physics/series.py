@@ -27,7 +27,10 @@ from ..engine.executors import check_executor_args
 from ..engine.points import point_key, progress_bar
 from ..engine.result import run_metadata
 from ..engine.store import NoStore, Store
+from ..engine.sweep import register_series_runner
+from ..solver import refine_thermal
 from ..spectral import compute_spectrum, device_grid
+from ..spectral.refine import DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE
 from .thermoelectric import thermoelectric
 
 __all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series", "series_hash"]
@@ -54,7 +57,10 @@ def _series_point(device, task):
     resolved = device.resolve_params(params)
     if grid is None:
         grid = device_grid(device, energy, temperatures, params=resolved)
-    spec = compute_spectrum(device, grid, resolved, method)
+    shared = compute_spectrum(device, grid, resolved, method)
+    # refined where the shared nodes miss a resonance (the stored nodal data stay the shared ones)
+    spec = refine_thermal(device, shared, resolved, method, DEFAULT_THERMAL_TOLERANCE,
+                          max(DEFAULT_REFINEMENT_BUDGET, grid.size))
     rec = {name: [] for name in SERIES_VARIABLES}
     for temp in temperatures:
         g = spec.conductance(temp)
@@ -69,8 +75,8 @@ def _series_point(device, task):
         for name, v in zip(list(SERIES_VARIABLES)[2:8], values):
             rec[name].append(float(v))
         rec["johnson_noise"].append(4 * _KB_J * temp * g * G0_SIEMENS)
-    rec["spectrum_transmission"] = spec.transmission.tolist()
-    rec["spectrum_eigenvalues"] = [row.tolist() for row in spec.eigenvalues]
+    rec["spectrum_transmission"] = shared.transmission.tolist()
+    rec["spectrum_eigenvalues"] = [row.tolist() for row in shared.eigenvalues]
     rec["solves"] = spec.solves
     rec["unitarity_error"] = spec.unitarity_error
     return rec
@@ -101,7 +107,9 @@ def _prepare(spec: SweepSpec, temperatures):
     if len(set(temps)) != len(temps):
         raise ValueError(f"temperatures={temps} repeat a value")
     grid = None
-    if not spec.energy_swept:
+    # a swept B or E_Z moves the lead thresholds: each point then builds its own grid
+    lead_swept = any(n in spec.device.lead_parameters for n in spec.names)
+    if not spec.energy_swept and not lead_swept:
         grid = device_grid(spec.device, spec.energy, temps,
                            params=spec.device.resolve_params(spec.fixed))
     return temps, grid
@@ -189,7 +197,7 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
             dims + ("energy_node", "channel"), eig.reshape(shape + (grid.size, width)),
             {"units": "", "long_name": "transmission eigenvalues T_n(E) at the nodes"})
         variables["quadrature_weight"] = (("energy_node",), grid.weights,
-                                          {"units": "meV", "long_name": "Gauss-Legendre weight"})
+                                          {"units": "meV", "long_name": grid.weight_name})
     data = xr.Dataset(variables, coords=coords)
     for d, n in zip(dims, spec.names):
         data[d].attrs["units"] = spec.unit(n)
@@ -275,3 +283,6 @@ def temperature_series(device, over, energy: float | None = None, temperatures=(
     spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
     return run_temperature_series(spec, temps, workers=workers, scheduler=scheduler, store=store,
                                   progress=progress)
+
+
+register_series_runner(temperature_series)

@@ -1,9 +1,10 @@
 """Spectral data: the transmission eigenvalues T_n(E) on a shared energy grid.
 
 The one mechanism behind every observable beyond the linear conductance at
-T = 0: a fixed Gauss-Legendre energy grid per (device, Fermi energy, window)
-with the lead thresholds as panel edges (:mod:`.grid`), T_n(E) solved once at
-its nodes per gate point (:mod:`.compute`), and finite-temperature conductance,
+T = 0: a fixed energy grid per (device, Fermi energy, window) — nested trapezoidal
+ladders at zero bias, Gauss-Legendre panels ending at the lead thresholds for a bias
+window (:mod:`.grid`), refined where T(E) has narrow features (:mod:`.refine`) — T_n(E)
+solved once at its nodes per gate point (:mod:`.compute`), and finite-temperature conductance,
 noise, thermopower, thermal conductance and finite-bias current as integrals
 over these nodal values (:mod:`.data`; physics in
 :mod:`qpcsim.physics.noise`, :mod:`~qpcsim.physics.thermoelectric`,

@@ -15,8 +15,8 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
                 resolution: float | None = None) -> EnergyGrid:
     """The shared energy grid of ``device`` around Fermi energy ``energy`` (meV).
 
-    Breakpoints at the lead subband thresholds for ``params`` (B = 0: exact;
-    with a field none are known), the window cut at the first lead mode (no
+    Breakpoints at the lead subband thresholds for ``params`` (at B = 0 the closed formula,
+    in a field the magnetic lead bands' extrema), the window cut at the first lead mode (no
     current below it), and a window top the lattice resolves (else a one-line
     ValueError). ``temperatures`` (K), ``bias`` (mV), ``rule``, ``resolution``: see
     :func:`build_grid`; the default rule is ``"trapezoid"`` without a bias (nested uniform
@@ -26,6 +26,9 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
     params = device.resolve_params(params or {})
     thresholds = lead_thresholds(device, params)
     first = float(device.transverse_mode_energies(1)[0]) - 0.5 * abs(params.get("E_Z", 0.0))
+    if params.get("B", 0.0) != 0.0:     # the magnetic leads' first mode
+        from .bands import lead_band_edges
+        first = lead_band_edges(device, params)[1]
     if rule is None:
         rule = "gauss" if bias else "trapezoid"
     grid = build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,
@@ -53,13 +56,29 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
     its already computed ``smatrix_observables`` tuple (e.g. the solve at E_F, a node of
     every trapezoidal grid), which is then not solved again.
     """
+    t_lr, t_rl, eigs, worst, solves = _solve_energies(device, grid.nodes, params, method, known)
+    return Spectrum(grid, t_lr, t_rl, _eigen_table(eigs, channels),
+                    spin_degenerate=not device.zeeman,
+                    unitarity_error=worst, solves=solves)
+
+
+def _eigen_table(eigs, channels=None):
+    """Eigenvalue lists as a zero-padded table (nodes, channels); at least ``channels`` wide."""
+    table = np.zeros((len(eigs), max([len(v) for v in eigs] + [channels or 0, 1])))
+    for k, v in enumerate(eigs):
+        table[k, :len(v)] = v
+    return table
+
+
+def _solve_energies(device, energies, params, method, known=None):
+    """(T_LR, T_RL, eigenvalue lists, worst unitarity error, solves) at ``energies`` (meV), one
+    S-matrix solve each (unitarity checked) unless ``known`` maps the energy to its observables."""
     from ..solver import check_unitarity, scattering_matrix, smatrix_observables
-    n = grid.size
+    n = len(energies)
     t_lr, t_rl = np.zeros(n), np.zeros(n)
-    eigs, worst = [], 0.0
+    eigs, worst, solves = [], 0.0, 0
     known = known or {}
-    solves = 0
-    for k, e in enumerate(grid.nodes):
+    for k, e in enumerate(energies):
         if float(e) in known:
             a, b, eig, err = known[float(e)]
         else:
@@ -70,12 +89,16 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
         worst = max(worst, err)
         t_lr[k], t_rl[k] = a, b
         eigs.append(eig)
-    width = max([len(v) for v in eigs] + [channels or 0, 1])
-    table = np.zeros((n, width))
-    for k, v in enumerate(eigs):
-        table[k, :len(v)] = v
-    return Spectrum(grid, t_lr, t_rl, table, spin_degenerate=not device.zeeman,
-                    unitarity_error=worst, solves=solves)
+    return t_lr, t_rl, eigs, worst, solves
+
+
+def node_solver(device, params, method):
+    """``solve_nodes(energies) -> (T_LR, T_RL, eigenvalue table, worst unitarity error)`` for
+    :func:`qpcsim.spectral.refine.refine_spectrum`."""
+    def solve_nodes(energies):
+        t_lr, t_rl, eigs, worst, _ = _solve_energies(device, energies, params, method)
+        return t_lr, t_rl, _eigen_table(eigs), worst
+    return solve_nodes
 
 
 def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, method: str = "auto",

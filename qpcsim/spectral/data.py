@@ -30,6 +30,9 @@ from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
 __all__ = ["Spectrum"]
 
 _SUB_ORDER = 8
+#: Rules whose interpolant is a spline through the nodes (no panels): the trapezoidal ladders
+#: and their adaptive refinement (:mod:`.refine`).
+_NODAL = ("trapezoid", "refined")
 # T(E) an integer to this on both sides of a lead threshold: a step there (no scattering).
 _FLAT = 1e-8
 # Grid-derived tables shared by every spectrum on the same grid (sub-quadratures, interpolation
@@ -146,7 +149,7 @@ class Spectrum:
         """
         kT = self.check_temperature(temperature)
         mu = self.grid.mu if mu is None else float(mu)
-        if self.grid.rule == "trapezoid":
+        if self.grid.rule in _NODAL:
             return self._trapezoid(quantity, temperature, kT, moment, mu)[0]
         e, w = self.grid.nodes, self.grid.weights
         q = self.values(quantity)
@@ -278,6 +281,9 @@ class Spectrum:
         Gauss-Legendre sum converges twice as fast, so this is an upper estimate)."""
         kT = self.check_temperature(temperature)
         mu = self.grid.mu
+        if self.grid.rule == "refined":
+            from .refine import resolution_error
+            return resolution_error(self, quantity, temperature, moment)
         if self.grid.rule == "trapezoid":
             value, error = self._trapezoid(quantity, temperature, kT, moment, mu)
             if error is None:
@@ -334,7 +340,7 @@ class Spectrum:
         if np.any(energies < lo - 1e-12) or np.any(energies > hi + 1e-12):
             raise ValueError(f"energies outside the spectrum's window [{lo:.6g}, {hi:.6g}] meV: "
                              "build the spectrum with a wider window (temperature, bias)")
-        if self.grid.rule == "trapezoid":
+        if self.grid.rule in _NODAL:
             return self._spline(quantity)(energies)
         coefs = self._coefficients(self.values(quantity))
         panel, vander = self._plan(energies)
@@ -347,15 +353,17 @@ class Spectrum:
         cache = self.__dict__.setdefault("_splines", {})
         if isinstance(quantity, str) and quantity in cache:
             return cache[quantity]
+        # cubic on refined (non-uniform) nodes: the degree the refinement's test checks
         spline = _PiecewiseSpline(self.grid.nodes, np.asarray(self.values(quantity), dtype=float),
-                                  self.grid.breakpoints)
+                                  self.grid.breakpoints,
+                                  degree=3 if self.grid.rule == "refined" else 5)
         if isinstance(quantity, str):
             cache[quantity] = spline
         return spline
 
     def derivative(self, quantity, energy: float) -> float:
         """d q / dE (1/meV) of the interpolant at ``energy`` (meV)."""
-        if self.grid.rule == "trapezoid":
+        if self.grid.rule in _NODAL:
             return float(self._spline(quantity).derivative()(energy))
         edges = self.grid.edges
         panel = int(np.clip(np.searchsorted(edges, energy, side="right") - 1, 0, len(edges) - 2))
@@ -373,8 +381,9 @@ class Spectrum:
         if cached is not None:
             return cached[0], cached[1]
         lo, hi = self.grid.window
-        edges = list(self.grid.nodes if self.grid.rule == "trapezoid" else self.grid.edges)
-        if self.grid.rule == "trapezoid":
+        nodal = self.grid.rule in _NODAL
+        edges = list(self.grid.nodes if nodal else self.grid.edges)
+        if nodal:
             # q held at the end nodes' values out to 25 kT_max beyond them (0 below the band).
             reach = 25 * max(thermal_energy_meV(t) for t in self.grid.temperatures)
             edges = [max(lo - reach, self.grid.lower)] * (lo > self.grid.lower) + edges + [hi + reach]
@@ -389,7 +398,7 @@ class Spectrum:
             nodes.append((mid[:, None] + half[:, None] * x).ravel())
             weights.append((half[:, None] * w).ravel())
         nodes, weights = np.concatenate(nodes), np.concatenate(weights)
-        plan = (None, None) if self.grid.rule == "trapezoid" else self._plan(nodes)
+        plan = (None, None) if nodal else self._plan(nodes)
         _shared_put(key, (nodes, weights) + plan)
         return nodes, weights
 
@@ -408,7 +417,7 @@ class Spectrum:
             The kernel's narrowest feature (meV), e.g. kT.
         """
         nodes, weights = self.sub_quadrature(cuts, scale)
-        if self.grid.rule == "trapezoid":
+        if self.grid.rule in _NODAL:
             lo, hi = self.grid.window
             values = self._spline(quantity)(np.clip(nodes, lo, hi))
             return float(np.sum(weights * values * kernel(nodes)))
@@ -435,7 +444,7 @@ class _PiecewiseSpline:
     """Quintic interpolating splines between breakpoints (a constant on a one-node stretch);
     callable on energies, with ``derivative()``."""
 
-    def __init__(self, nodes, values, breakpoints, order: int = 0, pieces=None):
+    def __init__(self, nodes, values, breakpoints, order: int = 0, pieces=None, degree: int = 5):
         import scipy.interpolate
         self.order = order
         if pieces is None:
@@ -447,8 +456,9 @@ class _PiecewiseSpline:
                 if n == 0:
                     continue
                 # degree 5, or the most the stretch allows (SciPy has no k = 4 interpolant)
+                k = min(degree, n - 1)
                 spline = None if n == 1 else scipy.interpolate.make_interp_spline(
-                    nodes[lo:hi], values[lo:hi], k=min(5, n - 1) - (n == 5))
+                    nodes[lo:hi], values[lo:hi], k=k - (k == 4))
                 pieces.append((float(start), float(values[lo]), spline))
         self.pieces = pieces
         self.starts = np.array([p[0] for p in pieces])

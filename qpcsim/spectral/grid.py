@@ -131,12 +131,19 @@ class EnergyGrid:
         """Hashable identity (for caches): the panel edges and the order fix the nodes."""
         cached = self.__dict__.get("_key")
         if cached is None:
-            if self.rule == "trapezoid":
-                cached = ("trapezoid", tuple(float(e) for e in self.nodes))
+            if self.rule in ("trapezoid", "refined"):
+                cached = (self.rule, tuple(float(e) for e in self.nodes))
             else:
                 cached = (self.order, tuple(float(e) for e in self.edges))
             self.__dict__["_key"] = cached
         return cached
+
+    @property
+    def weight_name(self) -> str:
+        """What ``weights`` are (the NetCDF long name of a saved grid's weights)."""
+        return {"gauss": "Gauss-Legendre weight",
+                "trapezoid": "trapezoid weight (cell width of the nested ladders)",
+                "refined": "trapezoid weight (cell width of the refined nodes)"}[self.rule]
 
     def describe(self) -> dict:
         """JSON-able description (store headers, metadata)."""

