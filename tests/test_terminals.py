@@ -4,6 +4,8 @@ effect, Onsager reciprocity, current conservation, a second gauge and a
 hand-written plain Kwant system."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -458,8 +460,6 @@ def test_leads_on_boundary_segments_inside_the_box_equal_hand_written_kwant(B):
     assert device.gauge == "edges" and device.terminals == ("a", "up", "b", "west")
     assert device.leads[1] == Lead("up", "top", 35.0, 60.0, 15.0)
     ref = _plain_kwant_z(device, B, 12.0)
-    assert [ref.num_propagating(k) for k in range(4)] == [len(ref.lead_info[k].velocities) // 2
-                                                         for k in range(4)]
     for method in ("mumps", "kwant"):
         r = qpcsim.solve(device, 12.0, B=B, method=method)
         assert r.open_modes == tuple(ref.num_propagating(k) for k in range(4))
@@ -483,14 +483,9 @@ def test_leads_on_boundary_segments_inside_the_box_equal_hand_written_kwant(B):
 ])
 def test_bad_boundary_segment_leads_are_refused_in_one_line(lead, message):
     leads = [Lead("a", "left", 15.0, 70.0), lead, Lead("b", "right", -15.0, 70.0)]
-    with pytest.raises(ValueError, match=re_escape(message)) as info:
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
         qpcsim.Device(width=100.0, length=150.0, a=5.0, shape=_z_shape, leads=leads).build()
     assert "\n" not in str(info.value)
-
-
-def re_escape(text):
-    import re
-    return re.escape(text)
 
 
 def test_bad_segments_are_refused_in_one_line():
