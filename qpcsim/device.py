@@ -585,7 +585,9 @@ class Device:
         for k, lead in enumerate(self.leads or ()):
             n = len(_terminals.lead_sites(self, lead))
             lines.append(f"  lead {k} {lead.name!r}: {lead.edge} edge, width {(n + 1) * self.a:g} "
-                         f"nm, centre {'y' if lead.along_x else 'x'} = {lead.center:g} nm")
+                         f"nm, centre {'y' if lead.along_x else 'x'} = {lead.center:g} nm"
+                         + ("" if lead.at is None else
+                            f", on the line {'x' if lead.along_x else 'y'} = {lead.at:g} nm"))
         if self.leads is not None:
             lines.append(f"  magnetic field: {self.gauge} gauge")
         lines.append(f"  {'parameter':<20} {'default':>10} {'unit':<6} {'kind':<11} description")
@@ -614,6 +616,7 @@ class Device:
             spec["functions"] = self._functions_digest()
         if self.leads is not None:
             spec["terminals"] = [[lead.name, lead.edge, lead.center, lead.width]
+                                 + ([] if lead.at is None else [lead.at])
                                  for lead in self.leads] + [self.gauge]
         return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
 

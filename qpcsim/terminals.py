@@ -2,7 +2,10 @@
 
 A :class:`Lead` names one terminal and places it on an edge of the device's
 bounding box (``left``, ``right``, ``top``, ``bottom``) at a position and width
-in nm; ``Device(..., leads=[Lead(...), ...])`` attaches them in that order
+in nm, or on a straight boundary segment of the shape inside the bounding box
+(``Lead.on_segment``: end points in nm, the lead normal to the segment; every
+interface site must be in the shape and no site of the shape beyond it);
+``Device(..., leads=[Lead(...), ...])`` attaches them in that order
 (``device.terminals``: their names). Without ``leads`` a device keeps its two
 full-width (or ``lead_width``) leads, built by the unchanged default code.
 
@@ -65,12 +68,19 @@ class Lead:
     width : float or None
         Distance between the lead's hard walls (nm), a multiple of ``a`` with
         the walls on lattice lines; None: the whole edge.
+    at : float or None
+        Position (nm) of the lattice line of the lead's interface sites: x for
+        left/right, y for top/bottom. None: the bounding-box edge. Elsewhere the
+        lead attaches to a boundary segment of the shape inside the bounding box
+        (see :meth:`on_segment`): every interface site must be in the shape and
+        no site of the shape may lie beyond it, in the lead's direction.
     """
 
     name: str
     edge: str
     center: float = 0.0
     width: float | None = None
+    at: float | None = None
 
     def __post_init__(self):
         if self.edge not in EDGES:
@@ -78,6 +88,44 @@ class Lead:
                              f"of {', '.join(EDGES)}")
         if not isinstance(self.name, str) or not self.name:
             raise ValueError(f"name={self.name!r} is not allowed: a lead needs a non-empty name")
+
+    @classmethod
+    def on_segment(cls, name: str, start, end, outward: str) -> "Lead":
+        """A lead on a straight, lattice-aligned boundary segment of the shape.
+
+        Parameters
+        ----------
+        name : str
+            Terminal name.
+        start, end : (float, float)
+            End points (x, y) in nm of the segment: the lead's two hard walls, one
+            lattice constant beyond its first and last interface sites (the
+            convention of ``width``). They share x (a vertical segment) or y.
+        outward : {"left", "right", "top", "bottom"}
+            Direction in which the lead runs away from the device: normal to the
+            segment (left/right for a vertical one, top/bottom for a horizontal one).
+
+        Returns
+        -------
+        Lead
+            ``Lead(name, outward, center, width, at)`` with the segment's midpoint,
+            length and line.
+        """
+        (x0, y0), (x1, y1) = (tuple(_validate.real_number(f"{label}[{k}]", v, "nm")
+                                    for k, v in enumerate(point))
+                              for label, point in (("start", start), ("end", end)))
+        if outward not in EDGES:
+            raise ValueError(f"outward={outward!r} is not allowed for lead {name!r}: use one "
+                             f"of {', '.join(EDGES)}")
+        vertical = outward in ("left", "right")
+        line, other = ((x0, x1), (y0, y1)) if vertical else ((y0, y1), (x0, x1))
+        if line[0] != line[1] or other[0] == other[1]:
+            kind = "vertical (equal x)" if vertical else "horizontal (equal y)"
+            raise ValueError(f"lead {name!r}: start={start!r}, end={end!r} is not allowed with "
+                             f"outward={outward!r}: the segment must be {kind}, normal to "
+                             "the lead, with distinct end points")
+        return cls(name, outward, 0.5 * (other[0] + other[1]), abs(other[1] - other[0]),
+                   line[0])
 
     @property
     def along_x(self) -> bool:
@@ -115,6 +163,22 @@ def lead_sites(device, lead: Lead) -> list[tuple[int, int]]:
             f"leaves the {lead.edge} edge; its walls must lie within +-{half:g} nm")
     ks = range(k0, k0 + n)
     fixed = {"left": 0, "right": device.nx - 1, "bottom": 0, "top": device.ny - 1}[lead.edge]
+    if lead.at is not None:
+        at = _validate.real_number("at", lead.at, "nm")
+        # The line's lattice index: i = (x + L/2)/a for left/right, j = (y + W/2)/a - 1.
+        index = (at + device.length / 2) / device.a if along_y else \
+            (at + device.width / 2) / device.a - 1.0
+        fixed = int(round(index))
+        if abs(index - fixed) > _GRID_TOL * max(1.0, abs(index)):
+            raise ValueError(f"lead {lead.name!r}: at={at:g} nm is not allowed with a="
+                             f"{device.a:g} nm: the segment must lie on a lattice line "
+                             f"({'x' if along_y else 'y'} of a row of sites)")
+        last = device.nx - 1 if along_y else device.ny - 1
+        if not 0 <= fixed <= last:
+            lo, hi = device.lattice_to_nm(0, 0)[0 if along_y else 1], \
+                device.lattice_to_nm(last, last)[0 if along_y else 1]
+            raise ValueError(f"lead {lead.name!r}: at={at:g} nm is not allowed: it must lie "
+                             f"within the lattice, {float(lo):g} .. {float(hi):g} nm")
     return [(fixed, k) if along_y else (k, fixed) for k in ks]
 
 
@@ -144,19 +208,32 @@ def region_tags(device) -> np.ndarray:
     sites belong to it."""
     i, j = np.meshgrid(np.arange(device.nx), np.arange(device.ny), indexing="ij")
     i, j = i.ravel(), j.ravel()
-    if device.shape is None:
+    if device.shape is None and all(lead.at is None for lead in device.leads):
         return np.column_stack([i, j])
     x, y = device.lattice_to_nm(i, j)
-    mask = np.broadcast_to(np.asarray(device.shape(x, y), dtype=bool), x.shape)
+    mask = np.ones(x.shape, dtype=bool) if device.shape is None else \
+        np.broadcast_to(np.asarray(device.shape(x, y), dtype=bool), x.shape)
     inside = set(zip(i[mask].tolist(), j[mask].tolist()))
     for lead in device.leads:
-        missing = [t for t in lead_sites(device, lead) if t not in inside]
+        sites = lead_sites(device, lead)
+        missing = [t for t in sites if t not in inside]
         if missing:
             mx, my = device.lattice_to_nm(*missing[0])
             raise ValueError(
                 f"lead {lead.name!r} is not allowed where it is: the shape excludes "
                 f"{len(missing)} of its interface sites (e.g. x={float(mx):g} nm, y={float(my):g} "
-                "nm); place the lead where the shape reaches the edge")
+                "nm); place the lead on the shape's boundary")
+        (di, dj), _ = EDGES[lead.edge]
+        for si, sj in sites:     # the lead's half-strip beyond the segment must be outside
+            k = 1
+            while 0 <= si + k * di < device.nx and 0 <= sj + k * dj < device.ny:
+                if (si + k * di, sj + k * dj) in inside:
+                    mx, my = device.lattice_to_nm(si + k * di, sj + k * dj)
+                    raise ValueError(
+                        f"lead {lead.name!r} is not allowed where it is: it is not on the "
+                        f"shape's boundary; the shape has a site beyond it toward "
+                        f"{lead.edge} (x={float(mx):g} nm, y={float(my):g} nm)")
+                k += 1
     return np.column_stack([i[mask], j[mask]])
 
 

@@ -69,3 +69,32 @@ def test_cli_sweep_with_tip_is_an_sgm_map(tmp_path, capsys):
     assert main(["sweep", "qpc_split_gate", "--tip", "15", "--sweep", "x_tip=60,120",
                  "--energy", "8", "--out", str(tmp_path / "x.nc")]) != 0
     assert "--tip '15' is not allowed: give WIDTH:HEIGHT" in capsys.readouterr().err
+
+
+def _lobes(dG):
+    """Lobes of a transverse SGM cut: maxima of -dG / max(-dG) above 0.5, each separated
+    from its neighbours by a dip of at least 0.2 (scipy's prominence)."""
+    from scipy.signal import find_peaks
+    s = -dG / np.max(-dG)
+    peaks, _ = find_peaks(np.concatenate(([0.0], s, [0.0])), height=0.5, prominence=0.2)
+    return peaks - 1, s
+
+
+@pytest.mark.parametrize("x_tip", [90.0, 120.0])
+def test_sgm_cut_has_n_lobes_on_plateau_n(x_tip):
+    """Topinka et al. 2000: beyond the QPC exit the tip-induced dG(y_tip) mirrors
+    |psi_n|^2 of the highest open transverse mode: n lobes on the n-th plateau."""
+    dev = qpcsim.with_tip(qpcsim.load_geometry("qpc_split_gate", a=8.0), width=15.0, height=3.0)
+    ys = np.arange(-120.0, 121.0, 8.0)
+    for n, vg in {1: -0.95, 2: -0.78, 3: -0.6}.items():
+        bare = qpcsim.solve(dev, 8.0, Vg=vg, tip_height=0.0).conductance
+        assert bare == pytest.approx(n, abs=0.05)                       # on plateau n
+        cut = qpcsim.sweep(dev, {"y_tip": ys}, energy=8.0, Vg=vg, x_tip=x_tip, workers=1,
+                           progress=False)
+        dG = cut.data["conductance"].values - bare
+        peaks, s = _lobes(dG)
+        assert len(peaks) == n, (n, x_tip, np.round(s, 2))
+        np.testing.assert_allclose(ys[peaks], -ys[peaks][::-1], atol=1e-9)   # mirror in y
+        assert np.all(np.abs(ys[peaks]) < 100.0)          # in the beam, not at the walls
+        if n == 2:
+            assert s[len(ys) // 2] < 0.6                  # the node of psi_2 on the axis

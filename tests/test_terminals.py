@@ -4,6 +4,8 @@ effect, Onsager reciprocity, current conservation, a second gauge and a
 hand-written plain Kwant system."""
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -395,3 +397,101 @@ def test_multi_terminal_sweep_bit_identical_across_executors():
     assert runs[1].data.attrs["executor"] == "processes(2)"
     assert np.array_equal(runs[0].data["conductance_matrix"].values,
                           runs[1].data["conductance_matrix"].values)
+
+
+# ---------------------------------------------------------------- leads inside the box
+def _z_shape(x, y):
+    """A Z: the bounding box (150 x 100 nm) less its top-right (x >= 5, y >= 20 nm) and
+    bottom-left (x <= -5, y <= -20 nm) corners; two boundary segments lie inside the box."""
+    return ((x < 2.0) | (y < 17.0)) & ((x > -2.0) | (y > -17.0))
+
+
+def z_device(gauge=None):
+    leads = [Lead("a", "left", 15.0, 70.0),                            # sites y = -15 .. 45
+             Lead.on_segment("up", (5.0, 15.0), (65.0, 15.0), "top"),   # y = 15, x = 10 .. 60
+             Lead("b", "right", -15.0, 70.0),                          # sites y = -45 .. 15
+             Lead.on_segment("west", (0.0, -50.0), (0.0, -15.0), "left")]  # x = 0, y = -45 .. -20
+    return qpcsim.Device(width=100.0, length=150.0, a=5.0, shape=_z_shape, potential=bump,
+                         leads=leads, gauge=gauge, name="z")
+
+
+def _plain_kwant_z(device, B, energy):
+    """The Z device written directly in Kwant, leads on explicit site lists."""
+    import kwant
+    from qpcsim.units import flux_per_plaquette
+
+    lat, a = kwant.lattice.square(1, norbs=1), 5.0
+    syst = kwant.Builder()
+
+    def xy(i, j):
+        return -75.0 + i * a, -50.0 + (j + 1) * a
+
+    def onsite(site):
+        return 4.0 + bump(*xy(*site.tag)) / device.t
+
+    def hopping(to_site, from_site, peierls):
+        return -peierls(to_site, from_site)
+
+    for i in range(31):
+        for j in range(19):
+            if _z_shape(*xy(i, j)):
+                syst[lat(i, j)] = onsite
+    syst[lat.neighbors()] = hopping
+    specs = [((-1, 0), [(0, j) for j in range(6, 19)]),        # x = -75, y = -15 .. 45
+             ((0, 1), [(i, 12) for i in range(17, 28)]),       # y = 15, x = 10 .. 60
+             ((1, 0), [(30, j) for j in range(0, 13)]),        # x = 75, y = -45 .. 15
+             ((-1, 0), [(15, j) for j in range(0, 6)])]        # x = 0, y = -45 .. -20
+    for k, (direction, tags) in enumerate(specs):
+        lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
+        for tag in tags:
+            lead[lat(*tag)] = 4.0
+        lead[lat.neighbors()] = hopping
+        syst.attach_lead(lead.substituted(peierls=f"peierls_{k}"))
+    fsyst = syst.finalized()
+    phases = kwant.physics.magnetic_gauge(fsyst)(*[2 * flux_per_plaquette(B, a)] * 5)
+    params = dict(peierls=phases[0], **{f"peierls_{k}": p for k, p in enumerate(phases[1:])})
+    return kwant.smatrix(fsyst, energy / device.t, params=params)
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")   # Kwant 1.5's gauge on NumPy 2
+@pytest.mark.parametrize("B", [0.0, 2.0])
+def test_leads_on_boundary_segments_inside_the_box_equal_hand_written_kwant(B):
+    device = z_device()
+    assert device.gauge == "edges" and device.terminals == ("a", "up", "b", "west")
+    assert device.leads[1] == Lead("up", "top", 35.0, 60.0, 15.0)
+    ref = _plain_kwant_z(device, B, 12.0)
+    for method in ("mumps", "kwant"):
+        r = qpcsim.solve(device, 12.0, B=B, method=method)
+        assert r.open_modes == tuple(ref.num_propagating(k) for k in range(4))
+        assert min(r.open_modes) >= 1                     # every terminal is open
+        assert np.abs(r.conductance_matrix - ref.conductance_matrix()).max() < TOL
+    if B:
+        magnetic = qpcsim.solve(z_device("magnetic"), 12.0, B=B)
+        assert np.abs(magnetic.conductance_matrix - r.conductance_matrix).max() < TOL
+
+
+@pytest.mark.parametrize("lead, message", [
+    (Lead("up", "top", 35.0, 60.0, 2.5),
+     "lead 'up': at=2.5 nm is not allowed with a=5 nm: the segment must lie on a lattice line"),
+    (Lead.on_segment("up", (5.0, -5.0), (65.0, -5.0), "top"),
+     "lead 'up' is not allowed where it is: it is not on the shape's boundary; the shape has "
+     "a site beyond it toward top"),
+    (Lead.on_segment("up", (5.0, 20.0), (65.0, 20.0), "top"),
+     "lead 'up' is not allowed where it is: the shape excludes 11 of its interface sites"),
+    (Lead("up", "top", 35.0, 60.0, 80.0),
+     "lead 'up': at=80 nm is not allowed: it must lie within the lattice, -45 .. 45 nm"),
+])
+def test_bad_boundary_segment_leads_are_refused_in_one_line(lead, message):
+    leads = [Lead("a", "left", 15.0, 70.0), lead, Lead("b", "right", -15.0, 70.0)]
+    with pytest.raises(ValueError, match=re.escape(message)) as info:
+        qpcsim.Device(width=100.0, length=150.0, a=5.0, shape=_z_shape, leads=leads).build()
+    assert "\n" not in str(info.value)
+
+
+def test_bad_segments_are_refused_in_one_line():
+    with pytest.raises(ValueError, match=r"the segment must be horizontal \(equal y\)"):
+        Lead.on_segment("up", (5.0, 0.0), (65.0, 5.0), "top")
+    with pytest.raises(ValueError, match=r"the segment must be vertical \(equal x\)"):
+        Lead.on_segment("w", (5.0, 0.0), (65.0, 0.0), "left")
+    with pytest.raises(ValueError, match="outward='up' is not allowed"):
+        Lead.on_segment("w", (0.0, 0.0), (0.0, 20.0), "up")

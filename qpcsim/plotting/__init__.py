@@ -177,10 +177,12 @@ def _draw_terminals(ax, device, lead_len: float):
         lo = (y.min() if lead.along_x else x.min()) - device.a
         span = (len(sites) + 1) * device.a
         if lead.along_x:
-            x0 = -half_l - lead_len if lead.edge == "left" else half_l
+            edge_x = (-half_l if lead.edge == "left" else half_l) if lead.at is None else lead.at
+            x0 = edge_x - lead_len if lead.edge == "left" else edge_x
             patch, centre = Rectangle((x0, lo), lead_len, span), (x0 + lead_len / 2, lo + span / 2)
         else:
-            y0 = -half_w - lead_len if lead.edge == "bottom" else half_w
+            edge_y = (-half_w if lead.edge == "bottom" else half_w) if lead.at is None else lead.at
+            y0 = edge_y - lead_len if lead.edge == "bottom" else edge_y
             patch, centre = Rectangle((lo, y0), span, lead_len), (lo + span / 2, y0 + lead_len / 2)
         patch.set(facecolor="C1", alpha=0.35, edgecolor="C1")
         ax.add_patch(patch)
