@@ -107,3 +107,21 @@ def test_equals_a_hand_written_kwant_ribbon_to_1e_10(edge):
         assert abs(result.transmission - smat.transmission(1, 0)) < 1e-10
         eig = np.sort(np.linalg.svd(smat.submatrix(1, 0), compute_uv=False) ** 2)[::-1]
         np.testing.assert_allclose(result.transmission_eigenvalues, eig, atol=1e-10)
+
+
+def test_graphene_split_gate_qpc_steps_by_4e2_over_h_at_n_plus_half():
+    """graphene_qpc: with the local Fermi energy under the gates on the ribbon's lowest plateau,
+    narrowing the channel steps G through (4e^2/h)(n + 1/2) = 5, 3, 1 G0, each to 0.01 G0
+    (measured 4.99990, 3.00020, 1.00220 at w_qpc = 37.5, 25, 2.5 nm). Control: gates that dope
+    p-type (V_sg = 1.5 E) leak by Klein tunnelling (G off the plateau by > 0.1 G0)."""
+    qpc = qpcsim.load_geometry("graphene_qpc")
+    energy, v_sg = qpc.metadata["energy_meV"], qpc.metadata["V_sg_meV"]
+    assert 0 < energy - v_sg < qpc.plateau_energy(1)              # gated region: lowest plateau
+    assert abs(qpcsim.solve(qpc, energy, V_sg=0.0).conductance - 5.0) < 1e-6  # ungated ribbon
+    for w_qpc, expected in ((37.5, 5.0), (25.0, 3.0), (2.5, 1.0)):
+        result = qpcsim.solve(qpc, energy, w_qpc=w_qpc)
+        assert abs(result.conductance - expected) < 0.01, (w_qpc, result.conductance)
+    leaky = qpcsim.solve(qpc, energy, w_qpc=25.0, V_sg=1.5 * energy).conductance
+    assert abs(leaky - 3.0) > 0.1
+    with pytest.raises(ValueError, match="w_qpc=50.0 nm is not allowed"):
+        qpcsim.solve(qpc, energy, w_qpc=50.0)

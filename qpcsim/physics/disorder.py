@@ -10,7 +10,11 @@ machine and executor, because each landscape is drawn from its own
   convolved with a Gaussian, ``<V(r) V(r')> = U_rms^2 exp(-|r - r'|^2 / (2 lc^2))``,
   with the rms amplitude ``U_rms`` (meV): the smooth potential of remote donors.
 
-:func:`with_disorder` adds a landscape to *any* device (the leads stay clean):
+:func:`with_disorder` adds a landscape to *any* device (the leads stay clean),
+the one-band :class:`qpcsim.Device` and the model devices of
+:mod:`qpcsim.hamiltonian` / :mod:`qpcsim.lattices` alike (there the landscape
+enters as an onsite term times the device's ``potential_matrix``: the identity
+in orbital space, tau_z for a Bogoliubov-de Gennes device):
 the result has three extra runtime parameters, ``disorder`` (meV: U, or U_rms
 when correlated), ``seed`` and ``correlation_length`` (nm), so an ensemble is a
 loop over ``seed`` on one built system and the fast solver, and a sweep can
@@ -30,7 +34,7 @@ import numpy as np
 from .. import validate as _validate
 from ..device import Device
 
-__all__ = ["DisorderField", "with_disorder", "anderson_landscape", "correlated_landscape",
+__all__ = ["DisorderField", "SiteDisorderField", "with_disorder", "anderson_landscape", "correlated_landscape",
            "DISORDER_PARAM", "SEED_PARAM", "CORRELATION_PARAM", "check_seed",
            "check_correlation_length"]
 DISORDER_PARAM = "disorder"
@@ -166,14 +170,98 @@ class DisorderField:
         return state
 
 
+class SiteDisorderField(DisorderField):
+    """A seeded random potential on the sites of any lattice (e.g. honeycomb).
+
+    Same call and models as :class:`DisorderField`, for devices whose sites are
+    not the square grid of :class:`qpcsim.Device`. The landscape is defined on
+    the scattering-region sites of ``device`` (positions in nm) in a fixed order
+    (sorted by x, then y, on a 1e-6 a grid), so it depends only on (seed, lc,
+    site positions), never on Kwant's site order:
+
+    * Anderson: site k of that order gets the k-th uniform number of
+      ``default_rng(seed)``, times U, minus U/2.
+    * Gaussian-correlated: white noise ``xi_g`` on a square grid of spacing
+      ``a`` padded by 4 lc, ``V(r) = sum_g xi_g K(r - g) / sqrt(sum_g K(r - g)^2)``
+      with ``K(r) = exp(-r^2/lc^2)`` (truncated at 4 lc/sqrt(2)): unit variance at
+      every site and ``<V(r)V(r')> -> exp(-|r-r'|^2/(2 lc^2))`` for lc >> a.
+
+    Positions that are not sites of the scattering region get zero.
+
+    Parameters
+    ----------
+    device : ModelDevice
+        Gives the site positions (``device.site_positions()``, nm) and ``a`` (nm).
+    """
+
+    def __init__(self, device):
+        pos = np.asarray(device.site_positions(), dtype=float)
+        self.a = float(device.a)
+        key = np.round(pos / self.a * 1e6).astype(np.int64)
+        order = np.lexsort((key[:, 1], key[:, 0]))
+        self.positions = pos[order]
+        self._keys = {(int(kx), int(ky)): k for k, (kx, ky) in enumerate(key[order])}
+        self._cache: dict = {}
+
+    def unit_landscape(self, seed, correlation_length: float = 0.0) -> np.ndarray:
+        """Landscape (one value per site, in the sorted order) for unit strength (1 meV)."""
+        seed = check_seed(seed)
+        lc = check_correlation_length(correlation_length)
+        land = self._cache.get((seed, lc))
+        if land is not None:
+            return land
+        rng = np.random.default_rng(seed)
+        if lc == 0:
+            land = rng.random(len(self.positions)) - 0.5
+        else:
+            pad = 4.0 * lc
+            lo = self.positions.min(axis=0) - pad
+            hi = self.positions.max(axis=0) + pad
+            gx = lo[0] + self.a * np.arange(int(np.ceil((hi[0] - lo[0]) / self.a)) + 1)
+            gy = lo[1] + self.a * np.arange(int(np.ceil((hi[1] - lo[1]) / self.a)) + 1)
+            noise = rng.standard_normal((gx.size, gy.size))
+            cut = 4.0 * lc / math.sqrt(2.0)
+            land = np.empty(len(self.positions))
+            for k, (px, py) in enumerate(self.positions):
+                ix = (gx > px - cut) & (gx < px + cut)
+                iy = (gy > py - cut) & (gy < py + cut)
+                kern = np.exp(-(((gx[ix, None] - px) ** 2 + (gy[None, iy] - py) ** 2) / lc**2))
+                land[k] = np.sum(noise[np.ix_(ix, iy)] * kern) / math.sqrt(np.sum(kern**2))
+        if len(self._cache) > 16:
+            self._cache.clear()
+        self._cache[(seed, lc)] = land
+        return land
+
+    def __call__(self, x, y, strength, seed, correlation_length=0.0) -> np.ndarray:
+        x, y = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(y, dtype=float))
+        strength = _validate.non_negative(DISORDER_PARAM, strength, "meV")
+        land = self.unit_landscape(seed, correlation_length)   # validates seed and lc
+        out = np.zeros(x.shape)
+        if strength == 0:
+            return out
+        kx = np.round(x / self.a * 1e6).astype(np.int64).ravel()
+        ky = np.round(y / self.a * 1e6).astype(np.int64).ravel()
+        index = np.array([self._keys.get((int(i), int(j)), -1) for i, j in zip(kx, ky)],
+                         dtype=np.int64)
+        flat = out.reshape(-1)
+        found = index >= 0
+        flat[found] = strength * land[index[found]]
+        return out
+
+
 def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 0.0,
                   seed: int = 0):
     """A copy of ``device`` whose potential is the original plus a disorder field.
 
     Parameters
     ----------
-    device : qpcsim.Device
+    device : qpcsim.Device or ModelDevice
         Any device; its potential, shape, material and parameters are kept.
+        For a model device (``ContinuumDevice``, ``BdGDevice``, ``GrapheneRibbon``)
+        the landscape is an onsite term times its ``potential_matrix`` (the
+        identity in orbital space; tau_z in BdG): every orbital of a site sees
+        the same V. ``ContinuumDevice`` shares Device's grid (same seed, same
+        landscape on the same grid); other lattices use :class:`SiteDisorderField`.
     strength : float
         Default disorder strength (meV): U of Anderson disorder (correlation
         length 0) or the rms amplitude of correlated disorder. Runtime
@@ -186,8 +274,8 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
 
     Returns
     -------
-    qpcsim.Device
-        With runtime parameters ``disorder`` (meV), ``seed`` and
+    qpcsim.Device or ModelDevice
+        Of the same class as ``device``, with runtime parameters ``disorder`` (meV), ``seed`` and
         ``correlation_length`` (nm) in addition to the original ones: an
         ensemble or a sweep changes them without rebuilding. The leads stay clean.
     """
@@ -201,7 +289,12 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
     if clash:
         raise ValueError(f"device {device.name!r} already has parameter(s) {sorted(clash)}: "
                          "it carries disorder already")
-    dfield = DisorderField(device)
+    from ..hamiltonian import ContinuumDevice, ModelDevice
+    model = isinstance(device, ModelDevice)
+    if model and not isinstance(device, ContinuumDevice):
+        dfield = SiteDisorderField(device)          # any lattice (graphene)
+    else:
+        dfield = DisorderField(device)              # the square grid of Device / ContinuumDevice
     base = device.potential
     _pickle_geometry_by_value(base)
 
@@ -217,7 +310,7 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
     potential.__signature__ = inspect.Signature(
         [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("x", "y")]
         + [inspect.Parameter(n, inspect.Parameter.KEYWORD_ONLY) for n in names + added])
-    params = {n: device.defaults[n] for n in names}
+    params = dict(device.defaults) if model else {n: device.defaults[n] for n in names}
     params.update({DISORDER_PARAM: strength, SEED_PARAM: float(seed), CORRELATION_PARAM: lc})
     units = dict(device.units)
     units.update({DISORDER_PARAM: "meV", SEED_PARAM: "", CORRELATION_PARAM: "nm"})
@@ -225,11 +318,26 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
             if k not in ("geometry_file", "geometry_sha256", "geometry_params")}
     meta["disorder"] = {"base_fingerprint": device.fingerprint(),
                         "model": "Anderson (correlation_length = 0) or Gaussian-correlated"}
+    if model:
+        return _model_with_potential(device, potential, params, units, meta)
     return Device(width=device.width, length=device.length, a=device.a, potential=potential,
                   shape=device.shape, params=params, units=units, material=device.material,
                   zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta,
                   **({} if getattr(device, "leads", None) is None     # multi-terminal devices
                      else dict(leads=device.leads, gauge=device.gauge)))
+
+
+def _model_with_potential(device, potential, params, units, meta):
+    """A copy of the model device ``device`` with a new potential (its Kwant system,
+    caches and memos are rebuilt on first use)."""
+    import copy
+    new = copy.copy(device)
+    new.__dict__.update(device.__getstate__())          # drop the built system and caches
+    new.metadata = meta
+    new.name = f"{device.name}+disorder"
+    new._init_parameters(potential, params, units,
+                         reserved=set(getattr(device, "constants", {})) | {"energy"})
+    return new
 
 
 def _pickle_geometry_by_value(func) -> None:
