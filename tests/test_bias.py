@@ -103,6 +103,7 @@ def test_cli_bias_runs(tmp_path, capsys):
     text = capsys.readouterr().out
     assert code == 0 and out.exists() and (tmp_path / "map.nc").exists()
     assert "solves per gate point" in text
+    assert "interpolation bound: dI/dV <= " in text and "(thermal_tolerance 0.0001 G0)" in text
     assert main(["bias", "qpc_saddle", "--sweep", "V0=1:2:3", "--bias", "4:-4:3",
                  "--energy", "8", "--out", str(out)]) == 2
     assert "--bias '4:-4:3' is not allowed" in capsys.readouterr().err
@@ -515,3 +516,18 @@ def test_bias_map_within_its_bound_on_a_fano_feature():
             cur = currents[j]
             bound = data["current_error_bound"].values[k, j]
             assert abs(data["current"].values[k, j] - cur) <= bound <= tol * abs(v) * G0_NA_PER_MV
+
+
+def test_bias_map_budget_and_tolerance_errors(adiabatic_saddle):
+    """A point whose bound exceeds thermal_tolerance when the budget is spent raises
+    ThermalResolutionError naming the bias and the energy window; bad options are one-line
+    ValueErrors."""
+    args = (adiabatic_saddle, {"V0": [4.0]}, [-1.0, 1.0], 8.0)
+    with pytest.raises(qpcsim.ThermalResolutionError,
+                       match=r"bias window of V_sd = -?1 mV .* from T\(E\) in \[[0-9.]+, [0-9.]+\] "
+                             r"meV; raise refinement_budget"):
+        qpcsim.bias_map(*args, max_panel=0.5, refinement_budget=16)
+    with pytest.raises(ValueError, match="thermal_tolerance=0 is not allowed"):
+        qpcsim.bias_map(*args, thermal_tolerance=0)
+    with pytest.raises(ValueError, match="refinement_budget=3 is not allowed"):
+        qpcsim.bias_map(*args, refinement_budget=3)

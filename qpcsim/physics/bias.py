@@ -37,6 +37,16 @@ Two bias models (``drop_fraction`` eta):
   T(V) + O(delta^2). Cost: two spectra per bias point instead of one per
   gate point.
 
+Interpolation bound (symmetric drop): T(E) between the grid's nodes is the Legendre
+interpolant of each Gauss panel; its error on a panel is bounded by 4 (|c_(n-1)| + |c_(n-2)|),
+its two highest coefficients (:func:`qpcsim.spectral.refine.panel_errors`), and the error of
+dI/dV (I) by the sum over panels of that bound times the panel's weight of the kernel
+(F_L + F_R)/2 (|f_L - f_R|), in closed form. :func:`bias_map` bisects the panels carrying
+the most until every bias is within ``thermal_tolerance`` (dI/dV in G0, I/V in G0) and
+returns the bounds (``didv_error_bound``, ``current_error_bound``); a Fano feature narrower
+than the node spacing (the README's saddle at a = 4 nm, E = 10 meV) is flagged by its
+non-decaying coefficients. A feature that no node sees at all can still hide.
+
 The half plateaus (n + 1/2) G0 appear when eV exceeds a subband spacing (Patel
 et al., PRB 44, 13549 (1991)); :func:`diamond_spacings` reads the spacings off
 the diamonds' vertices. :func:`bias_map` keeps each finished point in the
