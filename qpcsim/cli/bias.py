@@ -61,6 +61,10 @@ def _bias(args) -> int:
     print(f"bias model: {data.attrs['bias_model']}")
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
           f"solves per gate point")
+    if "didv_error_bound" in data:
+        print(f"interpolation bound: dI/dV <= {float(data['didv_error_bound'].max()):.2g} G0, "
+              f"I <= {float(data['current_error_bound'].max()):.2g} nA (thermal_tolerance "
+              f"{data['didv_error_bound'].attrs['tolerance']:g} G0)")
     reused = data.attrs["points_from_store"]
     print(f"store {store}: " + (f"{reused} finished point(s) reused" if reused else
                                 "every point computed and kept"))

@@ -36,6 +36,7 @@ from ..units import thermal_energy_meV
 from .grid import EnergyGrid, fermi
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
+           "bias_bounds", "bias_window_weights", "panel_errors", "refine_bias_spectrum",
            "check_thermal_options", "leave_one_out", "refine_spectrum", "resolution_error"]
 
 #: Default target of the thermal average's error (transmission units; G0 for a spin-degenerate
@@ -289,3 +290,155 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
             np.concatenate([padded(current.eigenvalues), padded(eig)])[order],
             current.spin_degenerate, max(current.unitarity_error, worst),
             current.solves + new.size)
+
+
+# ---------------------------------------------------------------- bias windows (Gauss panels)
+#: Safety factor on the Legendre-tail estimate of a panel's interpolation error.
+_PANEL_SAFETY = 4.0
+
+
+def panel_errors(spectrum, quantity="transmission") -> np.ndarray:
+    """Interpolation error bound of each Gauss-Legendre panel of ``spectrum`` (units of q).
+
+    The panel's interpolant is the Legendre series sum_k c_k P_k(x) (|P_k| <= 1) through its
+    ``order`` nodes; its error is estimated from the two highest coefficients,
+    ``4 (|c_(n-1)| + |c_(n-2)|)``: for T(E) analytic over the panel the coefficients fall
+    geometrically and the omitted tail is below this; a line shape narrower than the panel's
+    node spacing keeps them large, and its panel is flagged. A feature no node sees at all
+    (width well below the node spacing, between nodes) can still hide.
+    """
+    coefs = spectrum._coefficients(spectrum.values(quantity))
+    tail = np.abs(coefs[:, -1]) + (np.abs(coefs[:, -2]) if coefs.shape[1] > 1 else 0.0)
+    return _PANEL_SAFETY * tail
+
+
+def _fermi_integral(energy, mu, kT):
+    """Antiderivative of f(E) (meV): E - kT ln(1 + exp((E - mu)/kT)); min(E, mu) at kT = 0."""
+    energy = np.asarray(energy, dtype=float)
+    if kT == 0:
+        return np.minimum(energy, mu)
+    return energy - kT * np.logaddexp(0.0, (energy - mu) / kT)
+
+
+def bias_window_weights(edges, mu, bias, kT):
+    """Per panel [E_a, E_b] (``edges``, meV): the weights int_panel |kernel| dE of dI/dV
+    (kernel (F_L + F_R)/2, F = -df/dE; dimensionless) and of I (kernel |f_L - f_R|, meV), for
+    mu_L,R = mu +- bias/2 (bias in mV) at kT (meV). Closed forms; at kT = 0 the dI/dV kernel
+    is the two delta functions at mu_L, mu_R (an energy on a panel edge counts on both)."""
+    edges = np.asarray(edges, dtype=float)
+    a, b = edges[:-1], edges[1:]
+    mu_l, mu_r = mu + bias / 2, mu - bias / 2
+    if kT == 0:
+        didv = 0.5 * sum(((a <= m) & (m <= b)).astype(float) for m in (mu_l, mu_r))
+    else:
+        didv = 0.5 * sum(np.abs(fermi(a, m, kT) - fermi(b, m, kT)) for m in (mu_l, mu_r))
+    cur = np.abs((_fermi_integral(b, mu_l, kT) - _fermi_integral(a, mu_l, kT))
+                 - (_fermi_integral(b, mu_r, kT) - _fermi_integral(a, mu_r, kT)))
+    return didv, cur
+
+
+def bias_bounds(spectrum, biases, temperature, mu=None):
+    """(dI/dV bound (G0), I bound (G0 mV)) at each bias (mV): the panels' interpolation
+    bounds (:func:`panel_errors`) weighted by the bias kernels (:func:`bias_window_weights`),
+    times the spin factor. The Fermi tails beyond the window (weight < 1e-8) are not counted."""
+    kT = thermal_energy_meV(temperature)
+    mu = spectrum.grid.mu if mu is None else float(mu)
+    err = panel_errors(spectrum)
+    didv, cur = [], []
+    for v in np.atleast_1d(np.asarray(biases, dtype=float)):
+        w_didv, w_cur = bias_window_weights(spectrum.grid.edges, mu, float(v), kT)
+        didv.append(float(np.sum(err * w_didv)))
+        cur.append(float(np.sum(err * w_cur)))
+    return spectrum.spin_factor * np.array(didv), spectrum.spin_factor * np.array(cur)
+
+
+def _panel_grid(grid: EnergyGrid, edges) -> EnergyGrid:
+    x, w = np.polynomial.legendre.leggauss(grid.order)
+    edges = np.asarray(edges, dtype=float)
+    mid, half = 0.5 * (edges[1:] + edges[:-1]), 0.5 * (edges[1:] - edges[:-1])
+    return EnergyGrid(nodes=(mid[:, None] + half[:, None] * x).ravel(),
+                      weights=(half[:, None] * w).ravel(), edges=edges, order=grid.order,
+                      mu=grid.mu, temperatures=grid.temperatures, bias=grid.bias, tol=grid.tol,
+                      breakpoints=grid.breakpoints, rule=grid.rule, ladders=None,
+                      lower=grid.lower)
+
+
+def refine_bias_spectrum(spectrum, solve_nodes, biases, temperature, *,
+                         tolerance=DEFAULT_THERMAL_TOLERANCE, budget=DEFAULT_REFINEMENT_BUDGET):
+    """``spectrum`` (Gauss panels over a bias window) with the panels bisected until, at every
+    bias (mV), the bound of dI/dV is <= ``tolerance`` (G0) and that of I <= ``tolerance`` x |V|
+    (G0 mV: the mean conductance I/V to ``tolerance``); see :func:`bias_bounds`.
+
+    Each bisection solves ``order`` new nodes on each half (Gauss nodes do not nest); the
+    nodes of the other panels are kept. ``solve_nodes`` as in :func:`refine_spectrum`.
+
+    Returns
+    -------
+    (Spectrum, didv_bound, current_bound)
+        The bounds (G0, G0 mV) at each bias on the returned spectrum.
+
+    Raises
+    ------
+    ThermalResolutionError
+        A bound exceeds its tolerance with ``budget`` (total solves of the point) spent;
+        names the bias and the energy window of the panel it could not resolve.
+    """
+    from .data import Spectrum
+    biases = np.atleast_1d(np.asarray(biases, dtype=float))
+    kT = thermal_energy_meV(temperature)
+    allowed_cur = tolerance * np.abs(biases)
+    current = spectrum
+    while True:
+        b_didv, b_cur = bias_bounds(current, biases, temperature)
+        bad = np.flatnonzero((b_didv > tolerance) | (b_cur > allowed_cur))
+        if bad.size == 0:
+            return current, b_didv, b_cur
+        grid = current.grid
+        err = panel_errors(current) * current.spin_factor
+        split = np.zeros(err.size, dtype=bool)
+        for k in bad:
+            w_didv, w_cur = bias_window_weights(grid.edges, grid.mu, float(biases[k]), kT)
+            for share, allowed in ((err * w_didv, tolerance), (err * w_cur, allowed_cur[k])):
+                if share.sum() > allowed:
+                    # the panels carrying the most, until the rest is within half the allowance
+                    order = np.argsort(share)[::-1]
+                    rest = share.sum()
+                    for p in order:
+                        if rest <= 0.5 * allowed:
+                            break
+                        split[p] = True
+                        rest -= share[p]
+        n = grid.order
+        new_edges = np.sort(np.concatenate([grid.edges,
+                                            0.5 * (grid.edges[:-1] + grid.edges[1:])[split]]))
+        if current.solves + 2 * n * int(split.sum()) > budget or not split.any():
+            p = int(np.argmax(split)) if split.any() else 0
+            k = int(bad[0])
+            raise ThermalResolutionError(
+                f"the bias window of V_sd = {biases[k]:g} mV at E_F = {grid.mu:.6g} meV, "
+                f"T = {temperature:g} K is not resolved to thermal_tolerance={tolerance:g} within "
+                f"refinement_budget={budget} solves: bound dI/dV {b_didv[k]:.3g} G0, I/V "
+                f"{b_cur[k] / max(abs(biases[k]), 1e-300):.3g} G0, from T(E) in "
+                f"[{grid.edges[p]:.6g}, {grid.edges[p + 1]:.6g}] meV; raise refinement_budget "
+                "or thermal_tolerance")
+        new_grid = _panel_grid(grid, new_edges)
+        old = {float(e): i for i, e in enumerate(grid.edges[:-1])}
+        keep = np.zeros(new_grid.edges.size - 1, dtype=bool)
+        src = np.zeros(new_grid.edges.size - 1, dtype=int)
+        for q, (a, b) in enumerate(zip(new_grid.edges[:-1], new_grid.edges[1:])):
+            i = old.get(float(a))
+            if i is not None and not split[i] and grid.edges[i + 1] == b:
+                keep[q], src[q] = True, i
+        t_lr = np.zeros(new_grid.size)
+        t_rl = np.zeros(new_grid.size)
+        fresh = np.repeat(~keep, n)
+        s_lr, s_rl, eig, worst = solve_nodes(new_grid.nodes[fresh])
+        width = max(current.eigenvalues.shape[1], eig.shape[1])
+        eigs = np.zeros((new_grid.size, width))
+        rows = (src[keep][:, None] * n + np.arange(n)).ravel()
+        t_lr[~fresh], t_rl[~fresh] = current.transmission[rows], current.transmission_reverse[rows]
+        eigs[~fresh, :current.eigenvalues.shape[1]] = current.eigenvalues[rows]
+        t_lr[fresh], t_rl[fresh] = s_lr, s_rl
+        eigs[fresh, :eig.shape[1]] = eig
+        current = Spectrum(new_grid, t_lr, t_rl, eigs, current.spin_degenerate,
+                           max(current.unitarity_error, worst), current.solves + int(fresh.sum()))
