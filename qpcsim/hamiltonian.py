@@ -372,10 +372,17 @@ class ModelDevice:
         return "\n".join(lines)
 
     def _fingerprint_spec(self) -> dict:
-        return {"class": type(self).__name__, "a": self.a, "width": self.width,
+        spec = {"class": type(self).__name__, "a": self.a, "width": self.width,
                 "length": self.length, "material": repr(self.material),
                 "hamiltonian": self.hamiltonian_text(), "defaults": self.defaults,
                 "metadata": jsonable(self.metadata)}
+        if not self.metadata.get("geometry_sha256"):
+            # Defined in Python: a changed potential or shape must never reuse a store
+            # (a geometry file's hash already names its code).
+            from .fingerprint import callable_digest
+            spec["functions"] = [None if f is None else callable_digest(f)
+                                 for f in (self.potential, getattr(self, "shape", None))]
+        return spec
 
     def fingerprint(self) -> str:
         """Content hash of what determines the device's physics."""

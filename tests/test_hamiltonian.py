@@ -211,3 +211,17 @@ def test_sweep_is_bit_identical_serial_and_in_processes(wire):
     assert np.array_equal(serial.conductance.values, parallel.conductance.values)
     assert np.array_equal(serial["transmission"].values,
                           parallel["transmission"].values)
+
+
+def test_python_defined_model_device_fingerprints_its_potential():
+    """A changed potential never reuses a store (issue 25) for model devices too."""
+    def make(depth):
+        def pot(x, y, Vg=1.0):
+            return depth * Vg + 0 * x
+        return qpcsim.ContinuumDevice(
+            "hbar**2*(k_x**2+k_y**2)/(2*m)*sigma_0 + alpha*(k_x*sigma_y - k_y*sigma_x)",
+            width=40, length=60, a=5, params={"alpha": 0.0}, units={"alpha": "meV nm"},
+            potential=pot)
+    first = make(1.0)
+    assert make(1.0).fingerprint() == first.fingerprint()
+    assert make(2.0).fingerprint() != first.fingerprint()
