@@ -39,4 +39,13 @@ if $QPCSIM --help | grep -q " contrast"; then
     echo "== QPC plateaus vs quantum-dot peaks"
     $QPCSIM contrast --out "$OUT/qpc_vs_dot.png"
 fi
+# ---- where the quantum reappears: any number of terminals, superconducting contacts, the wafer
+echo "== a QPC across a six-terminal Hall bar at 3 T: R_D = h/(K e^2) for K of N edge channels"
+$QPCSIM sweep hall_bar_qpc --sweep Vg=-0.6:0:25 --set B=3 --energy 10 --observable R_diag \
+    --current source:drain --voltage 1:4 --out "$OUT/hall_bar_qpc.nc" --plot "$OUT/hall_bar_qpc.png"
+echo "== N-QPC-S: Andreev reflection doubles each plateau to 4e^2/h (G_NS in 2e^2/h: 2, 4, 6)"
+$QPCSIM sweep nqpc_s --sweep V0=0:12:49 --energy 0 --out "$OUT/nqpc_s.nc" --plot "$OUT/nqpc_s.png"
+echo "== pinch-off diagram of the split gate with a frozen surface (electrostatics only)"
+$QPCSIM pinchoff qpc_split_gate_sc --sweep left=-2:0:21 --sweep right=-2:0:21 --surface frozen \
+    --out "$OUT/split_gate_pinchoff.png"
 echo "== done: $(ls "$OUT" | tr '\n' ' ')"

@@ -103,3 +103,19 @@ def test_temperature_series_figure_needs_one_swept_axis():
                       attrs={"swept": '["V0", "B"]'})
     with pytest.raises(ValueError, match=r"has dims \('V0', 'B', 'temperature'\)"):
         plot_temperature_series(data)
+
+
+def test_trace_of_another_variable_is_labelled_in_its_unit(trace):
+    """``plot_result(variable=...)`` draws e.g. a four-terminal resistance (``qpcsim sweep
+    --observable``): its own values and unit, no G0 gridlines; an unknown name is refused."""
+    data = trace.data
+    data["R_test"] = (data["conductance"].dims, 1.0 / (1.0 + data["conductance"].values),
+                      {"units": "h/e^2"})
+    fig = plot_result(trace, variable="R_test")
+    ax, ax2 = fig.axes
+    assert ax.get_ylabel() == "R_test (h/e^2)" and ax2.get_ylabel() == "dR_test/dV0"
+    np.testing.assert_allclose(np.sort(ax.lines[0].get_ydata()),
+                               np.sort(data["R_test"].values), rtol=0, atol=0)
+    del data["R_test"]
+    with pytest.raises(ValueError, match="variable='R_nope' is not allowed"):
+        plot_result(trace, variable="R_nope")

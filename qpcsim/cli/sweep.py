@@ -208,7 +208,8 @@ def _caption_and_plot(result, args) -> None:
     """Print the fixed parameters; draw --plot if given (sweeps and temperature series)."""
     print(f"fixed: {result.caption()}")
     if args.plot:
-        fig = plot_result(result, logx=args.logx, logy=args.logy)
+        variable = getattr(args, "observable", None) or "conductance"
+        fig = plot_result(result, logx=args.logx, logy=args.logy, variable=variable)
         print(f"wrote {save_figure(fig, args.plot)}")
 
 

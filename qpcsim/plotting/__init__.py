@@ -74,7 +74,7 @@ def _finish_trace(fig, ax, ax2, name: str, unit: str, logx: bool, logy: bool):
 
 
 def plot_result(result, *, title: str | None = None, logx: bool = False, logy: bool = False,
-                plateaus: bool = True):
+                plateaus: bool = True, variable: str = "conductance"):
     """Figure of a sweep result.
 
     1-D: G vs the swept variable with integer gridlines and plateau labels,
@@ -94,6 +94,10 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
         Logarithmic first / second axis (1-D: ``logy`` is the G axis).
     plateaus : bool
         Label the plateaus found by :func:`qpcsim.analysis.find_plateaus` (1-D).
+    variable : str
+        The data variable drawn (default the two-terminal conductance, G0), e.g. a
+        four-terminal resistance ``"R_diag"`` (h/e^2) added by ``qpcsim sweep
+        --observable``; other variables get no integer gridlines or plateau labels.
 
     Returns
     -------
@@ -104,7 +108,12 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
                          "qpcsim.sweep or qpcsim.load_result)")
     data = result.data
     swept = result.swept
-    g = data["conductance"]
+    if variable not in data.data_vars:
+        raise ValueError(f"variable={variable!r} is not allowed: it is not in the result "
+                         f"(its variables: {', '.join(sorted(data.data_vars))})")
+    g = data[variable]
+    is_conductance = variable == "conductance"
+    label = _G_LABEL if is_conductance else f"{variable} ({g.attrs.get('units', '')})"
     if "temperature" in g.dims and "temperature" not in swept:
         from .spectral import plot_temperature_series   # one curve per temperature
         return plot_temperature_series(result, title=title, logx=logx, logy=logy)
@@ -121,17 +130,20 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
         ax.plot(x, y, ".", color="C0", ms=3)
         finite = y[np.isfinite(y)]
         top = int(np.ceil(finite.max())) if finite.size else 1
-        for n in range(0, top + 1):
+        for n in range(0, top + 1 if is_conductance else 0):
             ax.axhline(n, color="0.7", lw=0.7, zorder=0)
-        if plateaus and len(x) >= 5 and finite.size == y.size:
+        if plateaus and is_conductance and len(x) >= 5 and finite.size == y.size:
             for p in find_plateaus(x, y):
                 ax.annotate(f"{p.value:.3f}", ((p.start + p.stop) / 2, p.value),
                             textcoords="offset points", xytext=(0, 5), ha="center", fontsize=8)
-        ax.set_ylabel(_G_LABEL)
+        ax.set_ylabel(label)
         ax.set_title(title, fontsize=9)
         if len(x) > 2:
             ax2.plot(x, np.gradient(y, x), color="C3", lw=1.2)
-        return _finish_trace(fig, ax, ax2, name, unit, logx, logy)
+        fig = _finish_trace(fig, ax, ax2, name, unit, logx, logy)
+        if not is_conductance:
+            ax2.set_ylabel(f"d{variable}/d{name}", fontsize=9)
+        return fig
     xname, yname = swept
     xu, yu = data[xname].attrs.get("units", ""), data[yname].attrs.get("units", "")
     if "point" in g.dims:
@@ -147,7 +159,7 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     fig = _figure(figsize=(12, 4.8))
     ax, bx = fig.subplots(1, 2)
     mesh = ax.pcolormesh(gx, gy, G, shading="auto")
-    fig.colorbar(mesh, ax=ax, label=_G_LABEL)
+    fig.colorbar(mesh, ax=ax, label=label)
     if len(gx) > 1:
         dG = np.gradient(G, gx, axis=1)
         lim = np.nanmax(np.abs(dG)) if np.isfinite(dG).any() else 1.0
