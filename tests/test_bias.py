@@ -109,6 +109,18 @@ def test_cli_bias_runs(tmp_path, capsys):
     assert "--bias '4:-4:3' is not allowed" in capsys.readouterr().err
 
 
+def test_cli_bias_unresolved_window_is_one_line(tmp_path, capsys):
+    """A tolerance the refinement budget cannot reach stops the map with one line naming the
+    energy window (exit 2), not a traceback; --thermal-tolerance reaches bias_map."""
+    code = main(["bias", "qpc_saddle", "--set", "a=5", "--set", "W=150", "--set", "L=200",
+                 "--set", "hw_y=3", "--sweep", "V0=3,4", "--bias", "-2:2:3", "--energy", "8",
+                 "--workers", "1", "--thermal-tolerance", "1e-14", "--refinement-budget", "60",
+                 "--out", str(tmp_path / "map.png")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "\n" not in err and "Traceback" not in err
+    assert err.startswith("qpcsim bias: error: the bias window of V_sd") and "meV" in err
+
+
 @pytest.mark.slow
 def test_cli_bias_prints_spacings(tmp_path, capsys):
     code, _ = _cli_bias(tmp_path, "V0=0.5:6:23", "-4:4:41", "0.5")

@@ -17,6 +17,7 @@ import sys
 from .._version import __version__
 from ..backends.blas import blas_report, format_blas_report
 from ..solver import solver_backend
+from ..spectral.refine import ThermalResolutionError
 
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
@@ -131,7 +132,8 @@ def main(argv=None) -> int:
         return code
     except BrokenPipeError:
         return _broken_pipe()
-    except (ValueError, FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+    except (ValueError, ThermalResolutionError, FileNotFoundError, PermissionError,
+            IsADirectoryError) as exc:
         print(f"qpcsim {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except MemoryError:

@@ -57,7 +57,8 @@ def _bias(args) -> int:
     data = bias_map(device, {name: values}, biases, args.energy, args.temperature,
                     workers=args.workers, max_panel=args.resolution,
                     drop_fraction=args.drop_fraction, drop_length=args.drop_length,
-                    store=store, **fixed)
+                    store=store, thermal_tolerance=args.thermal_tolerance,
+                    refinement_budget=args.refinement_budget, **fixed)
     print(f"bias model: {data.attrs['bias_model']}")
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
           f"solves per gate point")
@@ -154,6 +155,14 @@ def register(sub) -> None:
     p.add_argument("--drop-length", dest="drop_length", type=float, default=None, metavar="NM",
                    help="length of the ramp about the device centre (nm; default the device "
                    "length)")
+    p.add_argument("--thermal-tolerance", dest="thermal_tolerance", type=float, default=1e-4,
+                   metavar="G0", help="largest allowed interpolation error bound of dI/dV (G0) "
+                   "and of I/V (G0) at every point; the energy grid is refined until it holds "
+                   "(default 1e-4)")
+    p.add_argument("--refinement-budget", dest="refinement_budget", type=int, default=None,
+                   metavar="SOLVES", help="most solves per gate point for that refinement "
+                   "(default: max(400, 4 x the initial grid)); beyond it the map stops with an "
+                   "error naming the unresolved energy window")
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")
