@@ -120,8 +120,9 @@ def local_wavelength_note(device, energy: float, params: Mapping) -> str:
         # Model devices (other bands, lattices) check lambda_F from their own lead modes.
         return ""
     try:
-        tags = device._tags()
-        x, y = device.lattice_to_nm(tags[:, 0], tags[:, 1])
+        # The built system's site positions are cached on the device (the solve needs the
+        # build anyway): no per-point rebuild of the lattice and shape mask.
+        x, y = device.site_positions_nm()
         values = device.potential_at(x, y, params)
     except ValueError:
         return ""   # a bad potential is refused by the solve with its own message

@@ -48,6 +48,7 @@ from .observables import OBSERVABLES
 from .spectral.refine import (
     DEFAULT_REFINEMENT_BUDGET,
     DEFAULT_THERMAL_TOLERANCE,
+    ThermalResolutionError,
     check_thermal_options,
 )
 from .terminals import conductance_matrix
@@ -336,10 +337,10 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         gmat = conductance_matrix(smat, nprop, spin_factor)
     if kT > 0 and len(nprop) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
-        gmat, unitarity = _thermal_conductance_matrix(device, energy, kT, resolved, method,
-                                                      unitarity, spin_factor)
+        gmat, unitarity, gmat_error = _thermal_conductance_matrix(
+            device, energy, kT, resolved, method, unitarity, spin_factor)
         transmission, transmission_rev = -gmat[1, 0] / spin_factor, -gmat[0, 1] / spin_factor
-        thermal_error = THERMAL_QUADRATURE_TOL
+        thermal_error = gmat_error / spin_factor   # the quadrature's own estimate (transmission)
     elif kT > 0 and thermal == "adaptive":
         transmission, transmission_rev, unitarity = _thermal_average(
             device, energy, kT, resolved, method, unitarity)
@@ -444,9 +445,16 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
         return weight * conductance_matrix(smat, nprop, spin_factor)
 
     lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
-    value, _ = scipy.integrate.quad_vec(integrand, lo, hi, epsabs=THERMAL_QUADRATURE_TOL,
-                                        epsrel=0, norm="max", limit=4000, quadrature="gk15")
-    return np.asarray(value), worst[0]
+    value, error, info = scipy.integrate.quad_vec(
+        integrand, lo, hi, epsabs=THERMAL_QUADRATURE_TOL, epsrel=0, norm="max", limit=4000,
+        quadrature="gk15", full_output=True)
+    if not info.success or not error <= THERMAL_QUADRATURE_TOL:
+        # Never a number outside its tolerance: say which window was not resolved.
+        raise ThermalResolutionError(
+            f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (mu = {mu:g} meV, kT = {kT:.3g} meV) of "
+            f"the conductance matrix is not resolved: quadrature error estimate {error:.2g} G0 "
+            f"> {THERMAL_QUADRATURE_TOL:g} after {info.neval} solves")
+    return np.asarray(value), worst[0], float(error)
 
 
 def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
