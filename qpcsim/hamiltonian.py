@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import _lattice_count
+from .device import _lattice_count, _potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
@@ -182,7 +182,11 @@ class ModelDevice:
         if self.potential is None:
             return np.zeros(shape)
         merged = self.resolve_params(params)
-        values = np.asarray(self.potential(x, y, **{n: merged[n] for n in self._potential_names}))
+        used = {n: merged[n] for n in self._potential_names}
+        try:
+            values = np.asarray(self.potential(x, y, **used))
+        except Exception as exc:   # noqa: BLE001 - the user's code: one line naming file:line
+            raise _potential_error(exc, used) from None
         if values.dtype.kind not in "biuf" or values.shape not in ((), shape):
             raise ValueError(f"the potential must return real numbers shaped like x and y {shape} "
                              f"(meV); it returned dtype {values.dtype}, shape {values.shape}")
@@ -226,8 +230,15 @@ class ModelDevice:
         self._positions = np.array([s.pos for s in fsyst.sites], dtype=float)
         self._site_index = {s: k for k, s in enumerate(fsyst.sites)}
         self._fsyst = fsyst
-        self._check_hermitian(fsyst)
-        self._check_lead_symmetries(fsyst)
+        try:
+            # Kwant calls the potential inside its own stack (a UserCodeError traceback):
+            # evaluate it here first so a failing potential is one line naming file:line.
+            self.potential_at(self._positions[:, 0], self._positions[:, 1], self.defaults)
+            self._check_hermitian(fsyst)
+            self._check_lead_symmetries(fsyst)
+        except ValueError:
+            self._fsyst = None
+            raise
         return fsyst
 
     def _check_lead_symmetries(self, fsyst):

@@ -225,3 +225,17 @@ def test_python_defined_model_device_fingerprints_its_potential():
     first = make(1.0)
     assert make(1.0).fingerprint() == first.fingerprint()
     assert make(2.0).fingerprint() != first.fingerprint()
+
+
+def test_a_failing_potential_is_one_line_naming_its_line():
+    """A potential that is not vectorized fails inside the user's code: one ValueError naming
+    the file and line, not Kwant's UserCodeError traceback (at build and in a solve)."""
+    import math
+
+    def pot(x, y, Vg=1.0):
+        return Vg * math.exp(-x)
+    device = qpcsim.ContinuumDevice("hbar**2*(k_x**2+k_y**2)/(2*m)*sigma_0", width=40,
+                                    length=60, a=5, potential=pot)
+    with pytest.raises(ValueError, match=r"the potential raised TypeError at .*test_hamiltonian"
+                                         r"\.py:\d+.*must be vectorized"):
+        qpcsim.solve(device, 20.0)
