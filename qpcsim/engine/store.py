@@ -50,7 +50,7 @@ import warnings
 from pathlib import Path
 
 __all__ = ["Store", "NoStore", "output_lock", "StoreWriteError", "StoreWarning", "StoreBusyError",
-           "task_key", "source_digest",
+           "task_key", "source_digest", "clear_store",
            "STORE_FORMAT"]
 
 #: Version of the record layout (3: SQLite, records keyed by the full task, checksummed).
@@ -352,7 +352,8 @@ class Store:
                     f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it "
                     "was edited; refusing to mix "
                     "two potentials. Restore the file, or use another --out/--store path")
-            diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
+            diff = [k for k in ("kind", "device", "sweep", "code")
+                    if first.get(k) != self.header.get(k)]
             raise ValueError(
                 f"{self.what} was written for a different "
                 f"{' and '.join(diff) or 'sweep'} (content hash {str(first.get('hash', '?'))[:12]} "
@@ -446,6 +447,31 @@ class Store:
     def close(self):
         self._close_db()
         self._lock.release()
+
+
+def clear_store(path, what: str = "--store") -> int:
+    """Delete the store at ``path`` (``--fresh``: start over) with its WAL, shared-memory and
+    journal files, after confirming it is a qpcsim store and holding its lock (a store in
+    use by another process is refused, StoreBusyError). Returns the finished points it
+    held (0 when there was none); anything else at ``path`` is refused, never deleted."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    _refuse_path(path, f"{what} {str(path)!r}")
+    intact, count = _verify(path)
+    if not intact:
+        raise ValueError(f"{what} {str(path)!r} is not a qpcsim store (or is damaged); "
+                         "refusing to delete it: remove it yourself or use another path")
+    lock = _Lock(Path(str(path) + ".lock"), f"{what} {str(path)!r}")
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(str(path) + suffix)
+            except FileNotFoundError:
+                pass
+    finally:
+        lock.release()
+    return count
 
 
 class NoStore:

@@ -42,7 +42,7 @@ from .result import SweepResult
 from .run import drive
 from .sampling import AdaptiveKind
 from .spec import ENERGY_NAMES, MAX_REBUILDS, TEMPERATURE_NAMES, SweepSpec, structural_parameters
-from .store import NoStore, Store
+from .store import NoStore, Store, clear_store
 
 __all__ = ["sweep", "run_spec", "run_kind", "execute", "plan_sweep", "spec_kind",
            "ENERGY_NAMES", "temperature_route"]
@@ -115,14 +115,16 @@ def _eta(kind, stored, executor, report):
 
 
 def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = None,
-            store=None, progress: bool = True, report=None) -> Run:
+            store=None, progress: bool = True, report=None, fresh: bool = False) -> Run:
     """Run every point of ``kind`` (:mod:`.kind`): the one path of every kind.
 
     The executor arguments are checked and the kind's own checks run (memory, inputs)
     before the store is opened; points already in the store (its header must be this
     kind's) are reused, the others computed on the executor and committed as they finish;
     progress and an ETA are shown; a lost Dask scheduler ends in a one-line error saying
-    where the finished points are kept. Arguments as for :func:`sweep`.
+    where the finished points are kept. ``fresh=True`` deletes ``store`` first (a qpcsim
+    store not in use only, :func:`~.store.clear_store`): the run starts over. Other
+    arguments as for :func:`sweep`.
 
     Returns
     -------
@@ -131,6 +133,10 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
     """
     check_executor_args(workers, scheduler)
     kind.check(report)
+    if fresh and store is not None:
+        cleared = clear_store(store, "store")
+        if cleared and report is not None:
+            report(f"fresh start: deleted store={str(store)!r} ({cleared} finished point(s))")
     stored = Store(store, kind.header()) if store is not None else NoStore()
     bar = Progress(kind.total, kind.label, progress)
     run = None

@@ -479,7 +479,7 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
              progress: bool = False, drop_fraction: float = 0.0, scheduler: str | None = None,
              drop_length: float | None = None, store=None,
              thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
-             refinement_budget: int | None = None, **fixed):
+             refinement_budget: int | None = None, fresh: bool = False, **fixed):
     """dI/dV(V_g, V_sd), I and the transconductance of a gate sweep.
 
     Parameters
@@ -527,6 +527,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         (:func:`qpcsim.spectral.refine.panel_errors`) weighted by the bias kernels; panels are
         bisected (new solves) until every bias is within it. Not applied with
         ``drop_fraction > 0`` (its error is that of the fixed grid, see the module docstring).
+    fresh : bool
+        Delete ``store`` first (a qpcsim store not in use only) and start over.
     refinement_budget : int, optional
         Most S-matrix solves of one gate point including the initial grid (default
         max(400, 4 x the grid's nodes)); a point still above the tolerance then raises
@@ -564,7 +566,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         device.resolve_params({**fixed, name: float(v)})
     kind = (SymmetricBiasKind(request, grid, tolerance, budget) if eta == 0 else
             DropBiasKind(request, eta, length, max_panel))
-    return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress)
+    return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress,
+                    fresh=fresh)
 
 
 def diamond_spacings(gate, biases, didv) -> list[float]:
