@@ -443,7 +443,7 @@ class SweepSpec:
         for w in caught:
             if str(w.message) not in said:
                 said.add(str(w.message))
-                warnings.warn(str(w.message), PhysicsWarning, stacklevel=5)
+                warnings.warn(str(w.message), PhysicsWarning, stacklevel=6)
 
     def resolved_parameters(self) -> dict:
         """Every ``make_device`` argument and runtime parameter of the sweep's

@@ -67,7 +67,8 @@ from ..engine.kind import Kind, Run, make_header
 from ..engine.store import task_key
 from ..engine.sweep import run_kind
 from ..solver import check_energy
-from ..spectral import Spectrum, compute_spectrum, device_grid
+from .. import spectral
+from ..spectral import Spectrum, device_grid
 from ..spectral.compute import node_solver
 from ..spectral.grid import fermi, fermi_window
 from ..spectral.refine import (DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE,
@@ -265,12 +266,12 @@ def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0
     bias = float(bias)
     kT = thermal_energy_meV(temperature)
     if bias == 0.0:
-        spec = compute_spectrum(device, grid, device.resolve_params({**params, BIAS_PARAM: 0.0}),
+        spec = spectral.compute_spectrum(device, grid, device.resolve_params({**params, BIAS_PARAM: 0.0}),
                                 method)
         didv = float(differential_conductance(spec, [0.0], temperature)[0])
         return {"didv": didv, "current": 0.0, "solves": spec.solves,
                 "unitarity_error": spec.unitarity_error}
-    plus, minus = (compute_spectrum(device, grid, device.resolve_params(
+    plus, minus = (spectral.compute_spectrum(device, grid, device.resolve_params(
         {**params, BIAS_PARAM: bias + s * DIDV_STEP}), method) for s in (1, -1))
     mean_t = 0.5 * (plus.transmission + minus.transmission)
     slope = (plus.transmission - minus.transmission) / (2 * DIDV_STEP)      # 1/mV
@@ -296,7 +297,7 @@ def _bias_point(device, task):
     their bounds (G0, G0 mV)."""
     grid, params, method, biases, temperature, tolerance, budget = task
     resolved = device.resolve_params(params)
-    base = compute_spectrum(device, grid, resolved, method)
+    base = spectral.compute_spectrum(device, grid, resolved, method)
     spec, didv_bound, cur_bound = refine_bias_spectrum(
         base, node_solver(device, resolved, method), biases, temperature,
         tolerance=tolerance, budget=budget)
@@ -359,8 +360,8 @@ class SymmetricBiasKind(_BiasKind):
     def worker(self):
         return _bias_point
 
-    def key(self, task) -> str:
-        return task_key({"params": task[1], "method": task[2]})
+    def key(self, task) -> str:        # the biases, tolerance and grid are in the header
+        return task_key((self.request.energy, self.request.temperature, task[2], task[1]))
 
     def result(self, run: Run):
         req, records = self.request, self.records
@@ -415,8 +416,9 @@ class DropBiasKind(_BiasKind):
     def worker(self):
         return _drop_task
 
-    def key(self, task) -> str:
-        return task_key({"params": task[1], "method": task[2], "bias": task[3]})
+    def key(self, task) -> str:        # the bias is the drop device's runtime V_sd
+        return task_key((self.request.energy, self.request.temperature, task[2],
+                         {**task[1], BIAS_PARAM: task[3]}))
 
     def result(self, run: Run):
         req = self.request

@@ -149,8 +149,8 @@ class SeriesKind(Kind):
     def worker(self):
         return _series_point
 
-    def key(self, task) -> str:
-        return task_key(task[:3])   # energy, params, method; the grid and temperatures: header
+    def key(self, task) -> str:        # the shared grid is in the header
+        return task_key((task.energy, task.temperatures, task.method, task.params))
 
     def body(self) -> dict:
         return {**self.spec.body(), "series": _point_header(self.temps, self.grid)}
