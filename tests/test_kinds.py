@@ -2,7 +2,8 @@
 kill -9 with bit-identical results, a store of another kind or spec refused in one line,
 a lost Dask scheduler reported in one line that says where the finished points are kept.
 
-One parametrized test per property over :data:`KINDS`: a grid sweep, an adaptive sweep, a
+One parametrized test per property over :data:`KINDS` (the kills of three kinds in the
+default suite, of all in the slow one): a grid sweep, an adaptive sweep, a
 disorder ensemble, a temperature series and a bias map in both bias models, each on a
 coarse device (a few points, ~1 s)."""
 from __future__ import annotations
@@ -131,8 +132,13 @@ def _assert_same(first: dict, second: dict):
         np.testing.assert_array_equal(first[key], second[key], err_msg=key)   # bit-identical
 
 
-@pytest.mark.parametrize("name", list(KINDS))
-def test_every_kind_resumes_after_kill_9_bit_identical_and_refuses_other_stores(name, tmp_path):
+#: The default suite kills three kinds (one per runner loop shape); `make test-slow` all.
+_SLOW_KILLS = {"adaptive", "ensemble", "bias_map/drop"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW_KILLS
+                                  else n for n in KINDS])
+def test_every_kind_resumes_after_kill_9_bit_identical(name, tmp_path):
     store = tmp_path / "run.sqlite"
     kept = _kill_mid_run(name, store)
     assert kept >= 1, "the kill landed before any point was committed"
@@ -141,13 +147,6 @@ def test_every_kind_resumes_after_kill_9_bit_identical_and_refuses_other_stores(
         assert not Path(str(store) + suffix).exists(), suffix
     assert _records(store) > kept                       # the rest computed, the kept reused
     _assert_same(resumed, KINDS[name](workers=1))       # = an uninterrupted run, bit for bit
-    other_kind = list(KINDS)[(list(KINDS).index(name) + 2) % len(KINDS)]
-    with pytest.raises(ValueError, match=r"was written for a different kind.*refusing to mix"):
-        KINDS[other_kind](store=store, workers=1)
-    with pytest.raises(ValueError, match=r"was written for a different (sweep|device).*"
-                                         r"refusing to mix") as refused:
-        OTHER_SPEC[name](store)
-    assert "\n" not in str(refused.value)
 
 
 class _Dying(Executor):
@@ -165,7 +164,8 @@ class _Dying(Executor):
 
 
 @pytest.mark.parametrize("name", list(KINDS))
-def test_every_kind_reports_a_lost_scheduler_in_one_line(name, tmp_path, monkeypatch):
+def test_every_kind_reports_a_lost_scheduler_and_refuses_other_stores(name, tmp_path,
+                                                                       monkeypatch):
     monkeypatch.setattr(sweep_module, "make_executor", lambda workers, scheduler: _Dying())
     store = tmp_path / "run.sqlite"
     with pytest.raises(SchedulerLostError) as lost:
@@ -176,3 +176,13 @@ def test_every_kind_reports_a_lost_scheduler_in_one_line(name, tmp_path, monkeyp
     assert f"the 2 finished points are kept in store={str(store)!r}" in message
     assert "rerun the same command" in message
     assert _records(store) == 2
+    monkeypatch.undo()
+    # the store of this kind is refused by another kind and by another request of this one
+    other_kind = list(KINDS)[(list(KINDS).index(name) + 2) % len(KINDS)]
+    with pytest.raises(ValueError, match=r"was written for a different kind.*refusing to mix"):
+        KINDS[other_kind](store=store, workers=1)
+    with pytest.raises(ValueError, match=r"was written for a different (sweep|device).*"
+                                         r"refusing to mix") as refused:
+        OTHER_SPEC[name](store)
+    assert "\n" not in str(refused.value)
+    assert _records(store) == 2                          # refused before any work
