@@ -406,8 +406,8 @@ def test_bias_map_store_resumes_and_refuses_another_map(adiabatic_saddle, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)
     with sqlite3.connect(store) as db:
-        keys = [json.loads(k)["params"] for (k,) in db.execute("SELECT key FROM records")]
-    # records are keyed by the full task (engine/store.task_key); the point is V0 [, V_sd]
+        keys = [json.loads(k)[3] for (k,) in db.execute("SELECT key FROM records")]
+    # keyed by the full task (E, T, method, params, structural); the point is V0 [, V_sd]
     kept = {(k["V0"],) if eta == 0 else (k["V0"], k["V_sd"]) for k in keys}
     assert 0 < len(kept) < len(points) and kept <= set(points)
     limit, calls[:] = None, []

@@ -84,19 +84,17 @@ def _canonical(obj):
 def task_key(task) -> str:
     """The store key of one task: canonical JSON of the *whole* task.
 
-    Every kind keys its points this one way: ``(energy, temperature, method, params[,
-    structural])`` (meV, K or the list of a series' temperatures, name, every fixed and
-    swept device parameter, and the geometry arguments of a rebuilt system) becomes
-    ``{"energy", "temperature", "method", "params"[, "structural"]}``, so two runs that
-    differ in any of these never share a record. Floats are written with ``repr`` (exact).
+    A sweep task is ``(energy, temperature, method, params)`` (meV, K, name,
+    every fixed and swept device parameter), so two sweeps that differ in any
+    of these never share a record. Every kind keys its points this one way, by a
+    :class:`~.task.SweepTask` ``(energy, temperature, method, params, structural)``
+    (a series' temperature: its list; a bias point's bias: ``params["V_sd"]``).
+    Floats are written with ``repr`` (exact).
     """
-    if isinstance(task, tuple) and len(task) in (4, 5) and isinstance(task[3], dict):
-        structural = task[4] if len(task) == 5 else None
-        energy, temperature, method, params = task[:4]
+    if isinstance(task, tuple) and len(task) == 4 and isinstance(task[3], dict):
+        energy, temperature, method, params = task
         task = {"energy": energy, "temperature": temperature, "method": method,
                 "params": params}
-        if structural:
-            task["structural"] = structural
     return json.dumps(_canonical(task), sort_keys=True, allow_nan=True)
 
 

@@ -66,6 +66,7 @@ from ..engine.executors import check_executor_args
 from ..engine.kind import Kind, Run, make_header
 from ..engine.store import task_key
 from ..engine.sweep import run_kind
+from ..engine.task import SweepTask
 from ..solver import check_energy
 from .. import spectral
 from ..spectral import Spectrum, device_grid
@@ -361,7 +362,8 @@ class SymmetricBiasKind(_BiasKind):
         return _bias_point
 
     def key(self, task) -> str:        # the biases, tolerance and grid are in the header
-        return task_key((self.request.energy, self.request.temperature, task[2], task[1]))
+        return task_key(SweepTask(self.request.energy, self.request.temperature, task[2], task[1],
+                                  {}))
 
     def result(self, run: Run):
         req, records = self.request, self.records
@@ -417,8 +419,8 @@ class DropBiasKind(_BiasKind):
         return _drop_task
 
     def key(self, task) -> str:        # the bias is the drop device's runtime V_sd
-        return task_key((self.request.energy, self.request.temperature, task[2],
-                         {**task[1], BIAS_PARAM: task[3]}))
+        return task_key(SweepTask(self.request.energy, self.request.temperature, task[2],
+                                  {**task[1], BIAS_PARAM: task[3]}, {}))
 
     def result(self, run: Run):
         req = self.request

@@ -30,6 +30,7 @@ from ..engine.kind import Kind, Run, register_kind
 from ..engine.result import run_metadata
 from ..engine.store import task_key
 from ..engine.sweep import run_kind
+from ..engine.task import SweepTask
 from ..solver import refine_thermal
 from ..units import G0_SIEMENS
 from ..spectral import compute_spectrum, device_grid
@@ -150,7 +151,7 @@ class SeriesKind(Kind):
         return _series_point
 
     def key(self, task) -> str:        # the shared grid is in the header
-        return task_key((task.energy, task.temperatures, task.method, task.params))
+        return task_key(SweepTask(task.energy, task.temperatures, task.method, task.params, {}))
 
     def body(self) -> dict:
         return {**self.spec.body(), "series": _point_header(self.temps, self.grid)}
