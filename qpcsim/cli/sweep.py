@@ -21,7 +21,6 @@ import sys
 
 import numpy as np
 
-from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepResult, SweepSpec, load_result, sweep
 from ..engine.spec import ENERGY_NAMES
 from ..engine.store import output_lock
@@ -39,6 +38,7 @@ from .args import (
 )
 from .bias import current_map
 from .params import load_with_set
+from .summary import summary_text
 from .terminals import add_arguments as _resistance_arguments
 from .terminals import add_resistance, apply_tip, check_request
 
@@ -122,14 +122,7 @@ def _locked_sweep(args) -> int:
               f"{result.attrs['structural_rebuilds']} systems built (one per value)")
     _caption_and_plot(result, args)
     if len(result.swept) == 1:
-        name = result.swept[0]
-        x = data[name].values
-        g = data["conductance"].values
-        plateaus = find_plateaus(x, g) if x.size >= 5 else []
-        diagnosis = plateau_resolution(x, g) if x.size >= 2 and np.isfinite(g).all() else ""
-        print(plateau_table(plateaus, data[name].attrs.get("units", ""), diagnosis))
-        if plateaus and diagnosis:
-            print(f"note: {diagnosis}")
+        print(summary_text(data))
     return 0
 
 

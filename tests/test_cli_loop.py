@@ -1,0 +1,61 @@
+"""The CLI daily loop (issue 26): reversed ranges, ``qpcsim summary`` and the summary at
+the end of a sweep, in-process through :func:`qpcsim.cli.main`."""
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.analysis import find_steps, pinch_off
+from qpcsim.cli import main
+from qpcsim.cli.args import parse_sweep
+
+SMALL = ["--set", "a=4", "--set", "W=200", "--set", "L=320"]
+
+
+@pytest.mark.parametrize("spec, values", [
+    ("V0=6:2:5", [6, 5, 4, 3, 2]), ("B=log:1:0.01:3", [1, 0.1, 0.01])])
+def test_reversed_range_is_swept_in_the_given_order(spec, values):
+    name, got = parse_sweep(spec)
+    np.testing.assert_allclose(got, values, rtol=1e-14)
+
+
+@pytest.fixture(scope="module")
+def gate_sweeps(tmp_path_factory):
+    """One forward and one reversed V0 sweep of the small saddle (E = 9 meV)."""
+    tmp = tmp_path_factory.mktemp("loop")
+    paths = {}
+    for key, spec in (("up", "V0=3:11:33"), ("down", "V0=11:3:33")):
+        paths[key] = tmp / f"{key}.nc"
+        assert main(["sweep", "qpc_saddle", *SMALL, "--sweep", spec, "--energy", "9",
+                     "--workers", "1", "--out", str(paths[key]), "--quiet"]) == 0
+    return paths
+
+
+def test_reversed_sweep_equals_the_forward_one_bit_for_bit(gate_sweeps):
+    up, down = (qpcsim.load_result(gate_sweeps[k]) for k in ("up", "down"))
+    np.testing.assert_array_equal(down["V0"].values, up["V0"].values[::-1])
+    np.testing.assert_array_equal(down.conductance.values, up.conductance.values[::-1])
+
+
+def test_summary_prints_pinch_off_and_risers_in_the_axis_unit(gate_sweeps, capsys):
+    capsys.readouterr()
+    assert main(["summary", str(gate_sweeps["down"])]) == 0
+    text = capsys.readouterr().out
+    res = qpcsim.load_result(gate_sweeps["up"])
+    x, g = res["V0"].values, res.conductance.values
+    # the saddle's V0 raises the barrier: G falls with V0; pinch-off where G = 1/2
+    assert f"pinch-off (G = 0.5 G0): {pinch_off(x, g):.4g} meV" in text
+    assert "riser spacings: " in text and "n      G/G0" in text
+    assert len(find_steps(x, g)) >= 2
+    assert "use >= " not in text
+
+
+def test_short_field_sweep_prints_values_and_no_plateau_table(tmp_path, capsys):
+    out = tmp_path / "b.nc"
+    assert main(["sweep", "qpc_saddle", *SMALL, "--set", "V0=5", "--sweep", "B=0,0.5,1",
+                 "--energy", "9", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    g = qpcsim.load_result(out).conductance.values
+    assert "(B is not a gate axis: no plateau table)" in text
+    assert "n      G/G0" not in text and "pinch-off" not in text
+    for b, gi in zip((0, 0.5, 1), g):       # every value, 12 decimals
+        assert f"{b:>14.6g} {gi:>16.12f}" in text
