@@ -59,3 +59,40 @@ def test_short_field_sweep_prints_values_and_no_plateau_table(tmp_path, capsys):
     assert "n      G/G0" not in text and "pinch-off" not in text
     for b, gi in zip((0, 0.5, 1), g):       # every value, 12 decimals
         assert f"{b:>14.6g} {gi:>16.12f}" in text
+
+
+# ------------------------------------------------------------- a GDS layout to a sweep
+GDS = "geometries/layouts/split_gate.gds"
+LAYOUT = ["--layer", "1=left", "--layer", "2=right", "--depth", "50", "--density", "2.239e11"]
+
+
+def test_gds_sweep_equals_the_split_gate_it_describes(tmp_path, capsys):
+    # The bundled layout is qpc_split_gate_sc's gates; the default window (W = opening +
+    # 2 x 1.2 d, L = gates + 2 (L_switch + 1.8 d)) is that geometry's 320 x 480 nm, and the
+    # energy defaults to E_F in both (no --energy). Resolution 8 nm keeps it short.
+    sweep = ["--set", "resolution=8", "--set", "V_right=-0.5", "--sweep", "V_left=-0.3,-0.6",
+             "--workers", "1", "--quiet"]
+    assert main(["sweep", GDS, *LAYOUT, *sweep, "--out", str(tmp_path / "gds.nc")]) == 0
+    assert main(["sweep", "qpc_split_gate_sc", "--set", "split=true", *sweep,
+                 "--out", str(tmp_path / "sc.nc")]) == 0
+    gds, sc = (qpcsim.load_result(tmp_path / f"{k}.nc") for k in ("gds", "sc"))
+    np.testing.assert_allclose(gds.conductance.values, sc.conductance.values, atol=1e-10,
+                               rtol=0)
+    assert gds.attrs["energy_meV"] == sc.attrs["energy_meV"]     # E_F, not a guess
+    assert gds.conductance.values[0] > gds.conductance.values[1] + 0.05   # the gate acts
+
+
+@pytest.mark.parametrize("args, message", [
+    ([GDS, "--layer", "1=left", "--depth", "50"], "a .gds geometry needs --density"),
+    ([GDS, "--layer", "one=left", "--depth", "50", "--density", "2e11"],
+     "--layer 'one=left' is malformed: use N=NAME"),
+    ([GDS, "--layer", "7=left", "--depth", "50", "--density", "2e11"],
+     "layer 7 (gate 'left') has no polygons"),
+    ([GDS, *LAYOUT, "--set", "Vg=-1"], "--set Vg is not a parameter of the layout"),
+    (["qpc_split_gate_sc", "--depth", "50"], "--depth is only allowed with a .gds geometry"),
+])
+def test_gds_bad_input_is_one_line(tmp_path, capsys, args, message):
+    assert main(["sweep", *args, "--sweep", "V_left=-0.3,-0.6", "--out",
+                 str(tmp_path / "r.nc"), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err

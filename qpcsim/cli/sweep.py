@@ -37,6 +37,8 @@ from .args import (
     parse_sweep,
 )
 from .bias import current_map
+from .layout import add_arguments as _layout_arguments
+from .layout import load_device
 from .params import load_with_set
 from .summary import summary_text
 from .terminals import add_arguments as _resistance_arguments
@@ -71,7 +73,7 @@ def _locked_sweep(args) -> int:
         check_writable(args.store, "--store")
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
-    device, fixed = load_with_set(args.geometry, args.set)
+    device, fixed = load_device(args)   # a geometry file, or a .gds layout (cli/layout.py)
     device = apply_tip(args, device)
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
@@ -255,15 +257,18 @@ def register(sub) -> None:
                        "temperature series: one spectral sweep serves every temperature "
                        "(with --adaptive or a structural axis, each point is a finite-T solve). "
                        "Interrupted runs resume from OUT.points.sqlite (a locked, checksummed store).")
-    p.add_argument("geometry", help="geometry file (or the name of a bundled one)")
+    p.add_argument("geometry", help="geometry file (or the name of a bundled one), or a GDSII "
+                                    "layout (.gds, with --layer, --depth, --density)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="hold a parameter fixed, in its unit from `qpcsim params GEOMETRY` "
                         "(e.g. --set B=2 in T, --set gap=150 in nm)")
+    _layout_arguments(p)
     p.add_argument("--sweep", action="append", required=True, metavar="NAME=...",
                    help=f"swept parameter in its own unit (`qpcsim params GEOMETRY`: e.g. Vg is "
                         f"V in qpc_split_gate but meV in qpc_hardwall), energy/E in meV or "
                         f"temperature/T in K; give one or two, each as {_SWEEP_FORMS}")
-    p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept")
+    p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept; default: "
+                   "the device's E_F where it knows it (self-consistent devices, .gds layouts)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="temperature (K), unless swept")
     p.add_argument("--zeeman-from-B", dest="zeeman_from_B", action="store_true",
