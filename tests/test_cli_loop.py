@@ -135,3 +135,16 @@ def test_compare_temperatures_match_the_single_temperature_solves(tmp_path, caps
     # Thermal smearing: kT from 0.043 to 0.17 meV against risers ~0.5 meV wide roughly
     # doubles the clean plateaus' flatness (measured 0.028 -> 0.055 G0).
     assert 1.5 < ds["quality_flatness"].values[1, 0] / ds["quality_flatness"].values[0, 0] < 3
+
+
+def test_energy_defaults_to_the_fermi_energy_where_the_device_knows_it():
+    from qpcsim.cli.lengths import _default_energy
+    sc = qpcsim.load_geometry("qpc_split_gate_sc", resolution=8.0, density=2.5e11)
+    assert _default_energy(sc) == sc.metadata["fermi_energy_meV"]      # compare, lengths
+    assert abs(sc.metadata["fermi_energy_meV"] - 8.93) < 0.01            # n_s / rho, GaAs
+
+
+@pytest.mark.slow
+def test_show_current_of_a_self_consistent_device_needs_no_energy(tmp_path):
+    assert main(["show", "qpc_split_gate_sc", "--set", "resolution=8", "--set", "density=2.5e11",
+                 "--current", "--out", str(tmp_path / "j.png")]) == 0   # no --energy needed

@@ -215,10 +215,12 @@ def _show(args) -> int:
             if value is not None:
                 raise ValueError(f"{flag} {value} is not allowed without --current (it selects "
                                  "the injected states of the current map)")
-    elif args.energy is None:
+    device, runtime = load_with_set(args.geometry, args.set)
+    if args.energy is None:   # where the device knows its E_F (a self-consistent potential)
+        args.energy = device.metadata.get("fermi_energy_meV")
+    if args.current and args.energy is None:
         raise ValueError("--current needs --energy (the Fermi energy of the scattering states, "
                          "meV)")
-    device, runtime = load_with_set(args.geometry, args.set)
     print(device)
     if args.current:
         current_map(device, args.energy, 0 if args.lead is None else args.lead, args.mode,
@@ -308,7 +310,7 @@ def register(sub) -> None:
                    help="parameter value (unit from `qpcsim params GEOMETRY`)")
     p.add_argument("--energy", type=float,
                    help="Fermi energy (meV): draw the E_F = U contour (depletion edge); "
-                        "required with --current")
+                        "required with --current; default: the device's E_F where it knows it")
     p.add_argument("--current", action="store_true",
                    help="draw the current-density map (nm) of the states injected at --energy")
     p.add_argument("--lead", type=int, default=None,
