@@ -97,10 +97,17 @@ def device_from_gds(path, layers: Mapping, *, depth_nm: float, density_cm2: floa
     het = Heterostructure(depth_nm=depth, density_cm2=density_cm2,
                           surface="frozen" if _validate.flag("frozen", frozen) else "pinned")
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    return self_consistent_device(
+    device = self_consistent_device(
         _centred(layout, xc, yc), het, width_nm=width, length_nm=length, a_nm=a_nm,
         resolution_nm=resolution_nm, switch_off_nm=ramp, margin_nm=margin_nm, zeeman=zeeman,
         name=Path(path).stem,
         metadata={"geometry": Path(path).stem, "gds_file": str(path), "gds_sha256": digest,
                   "gds_layers": {str(k): str(v) for k, v in layers.items()},
                   "gds_offset_nm": [xc, yc]})
+    # Fingerprint now, from an empty solution cache: the potential it samples (at the
+    # default voltages) depends, within the Thomas-Fermi tolerance, on the initial guess,
+    # i.e. on the voltages solved before; a rerun must find the same store and result.
+    # Then forget that solve, so the sweep's solves start as a geometry file's do.
+    device.fingerprint()
+    device.potential.clear_cache()
+    return device
