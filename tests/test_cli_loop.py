@@ -151,3 +151,23 @@ def test_energy_defaults_to_the_fermi_energy_where_the_device_knows_it():
 def test_show_current_of_a_self_consistent_device_needs_no_energy(tmp_path):
     assert main(["show", "qpc_split_gate_sc", "--set", "resolution=8", "--set", "density=2.5e11",
                  "--current", "--out", str(tmp_path / "j.png")]) == 0   # no --energy needed
+
+
+@pytest.mark.parametrize("name, unit, gate", [
+    ("Vg", "V", True), ("V0", "meV", True), ("energy", "meV", True), ("B", "T", False),
+    ("T", "K", False), ("x_tip", "nm", False), ("W", "nm", False), ("E_Z", "meV", False)])
+def test_plateaus_only_for_gate_like_axes(name, unit, gate):
+    from qpcsim.cli.summary import is_gate_like
+    assert is_gate_like(name, unit) is gate
+
+
+def test_temperature_series_summary_has_a_pinch_off_per_temperature(tmp_path, capsys):
+    out = tmp_path / "ts.nc"
+    assert main(["sweep", "qpc_saddle", *SMALL, "--sweep", "V0=6:11:11", "--sweep", "T=0.5,4",
+                 "--energy", "9", "--workers", "1", "--out", str(out), "--quiet"]) == 0
+    text = capsys.readouterr().out
+    data = qpcsim.load_result(out).data
+    x = data["V0"].values
+    for t in (0.5, 4.0):
+        g = data["conductance"].sel(temperature=t).values
+        assert f"T = {t:g} K: pinch-off {pinch_off(x, g):.4g} meV" in text

@@ -32,6 +32,8 @@ def summary_text(data) -> str:
     its values if short, and for a gate-like 1-D trace the pinch-off, the risers with
     their spacings and the plateau table, in the axis's unit."""
     g = data["conductance"]
+    if g.ndim == 2 and "temperature" in g.dims:
+        return _series_summary(data)
     if g.ndim != 1:
         return (f"summary: {' x '.join(f'{d} ({data.sizes[d]})' for d in g.dims)} map of G; "
                 "the pinch-off and plateau analysis is for 1-D sweeps")
@@ -53,6 +55,28 @@ def summary_text(data) -> str:
     lines.append(plateau_table(plateaus, unit, diagnosis))
     if plateaus and diagnosis:
         lines.append(f"note: {diagnosis}")
+    return "\n".join(lines)
+
+
+def _series_summary(data) -> str:
+    """A temperature series over a gate-like axis: the pinch-off and mean riser spacing
+    at each temperature (the table of G per temperature is printed by the sweep)."""
+    g = data["conductance"]
+    name = [d for d in g.dims if d != "temperature"][0]
+    unit = str(data[name].attrs.get("units", ""))
+    if not is_gate_like(name, unit) or data.sizes[name] < 5:
+        return f"({name} is not a gate axis, or too short: no pinch-off per temperature)"
+    x, u = data[name].values.astype(float), f" {unit}" if unit else ""
+    lines = []
+    for t in data["temperature"].values:
+        trace = g.sel(temperature=t).transpose(name).values.astype(float)
+        start = pinch_off(x, trace)
+        steps = sorted(s.position for s in find_steps(x, trace))
+        line = f"T = {t:g} K: pinch-off " + (f"{start:.4g}{u}" if start is not None else
+                                             "not reached")
+        if len(steps) >= 2:
+            line += f", mean riser spacing {np.mean(np.abs(np.diff(steps))):.4g}{u}"
+        lines.append(line)
     return "\n".join(lines)
 
 

@@ -179,6 +179,7 @@ def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) 
     print(f"temperature series: {len(temps)} temperatures from one spectral sweep, "
           f"{data.attrs['solves_per_point']} solves per point")
     _caption_and_plot(result, args)
+    print(summary_text(data))
     print(series_table(data))
     return 0
 
