@@ -163,7 +163,7 @@ def test_plateaus_only_for_gate_like_axes(name, unit, gate):
 
 def test_temperature_series_summary_has_a_pinch_off_per_temperature(tmp_path, capsys):
     out = tmp_path / "ts.nc"
-    assert main(["sweep", "qpc_saddle", *SMALL, "--sweep", "V0=6:11:11", "--sweep", "T=0.5,4",
+    assert main(["sweep", "qpc_saddle", *SMALL, "--sweep", "V0=6:11:7", "--sweep", "T=0.5,4",
                  "--energy", "9", "--workers", "1", "--out", str(out), "--quiet"]) == 0
     text = capsys.readouterr().out
     data = qpcsim.load_result(out).data
