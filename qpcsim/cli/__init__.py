@@ -22,7 +22,7 @@ from ..spectral.refine import ThermalResolutionError
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
                       "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics",
-                      "qpcsim.cli.params", "qpcsim.cli.bias"]
+                      "qpcsim.cli.params", "qpcsim.cli.bias", "qpcsim.cli.summary"]
 
 
 def _info(args) -> int:
