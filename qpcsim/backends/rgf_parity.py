@@ -97,6 +97,53 @@ class ParitySplit:
         lower = loc[2 * (loc // norbs) < ny - 1]
         self.L, self.R, self.F = lower, flip[lower], loc[2 * (loc // norbs) == ny - 1]
         self._flip_intra = order[where]     # intra entry k <-> its row-flip image
+        self._bounds = rgf._intra_bounds
+        self.sizes = (len(self.L) + len(self.F), len(self.L))
+        self._columns = [self._column_maps(rgf, i) for i in range(nsl)]
+
+    def _column_maps(self, rgf, i):
+        """Scatter maps from column ``i``'s intra entries to its even and odd blocks
+        (one flat buffer: even then odd), valid for a flip-symmetric block:
+        ``even[a, b] = D[La, Lb] + D[La, Rb]``, ``even[a, F] = sqrt2 D[La, F]``,
+        ``even[F, b] = sqrt2 D[F, Lb]``, ``odd[a, b] = D[La, Lb] - D[La, Rb]``.
+        Two passes with unique targets each (set, then add), plus the unit
+        diagonal of absent sites."""
+        m = rgf.m
+        ne, no = self.sizes
+        role = np.full(m, 2)                # 0: L, 1: F, 2: R
+        role[self.L], role[self.F] = 0, 1
+        epos = np.empty(m, dtype=np.int64)  # position in the even sector
+        epos[self.L] = epos[self.R] = np.arange(no)
+        epos[self.F] = no + np.arange(len(self.F))
+        lo, hi = rgf._intra_bounds[i], rgf._intra_bounds[i + 1]
+        r, c = rgf._intra_rc[0][lo:hi], rgf._intra_rc[1][lo:hi]
+        src = np.arange(hi - lo)
+        even_t, odd_t = epos[r] * ne + epos[c], ne * ne + epos[r] * no + epos[c]
+        root2 = np.sqrt(2.0)
+        first, second = [], []
+        for keep, target, coef, into in (
+                ((role[r] == 0) & (role[c] != 2), even_t, np.where(role[c] == 1, root2, 1.0), first),
+                ((role[r] == 0) & (role[c] == 0), odd_t, 1.0, first),
+                ((role[r] == 1) & (role[c] != 2), even_t, np.where(role[c] == 0, root2, 1.0), first),
+                ((role[r] == 0) & (role[c] == 2), even_t, 1.0, second),
+                ((role[r] == 0) & (role[c] == 2), odd_t, -1.0, second)):
+            into.append((target[keep], src[keep], np.broadcast_to(coef, r.shape)[keep]))
+        dummy = rgf._dummy.get(i, np.zeros(0, dtype=np.int64))
+        dummy = dummy[role[dummy] != 2]
+        unit = np.concatenate([epos[dummy] * (ne + 1),
+                               ne * ne + epos[dummy[role[dummy] == 0]] * (no + 1)])
+        return tuple(tuple(np.concatenate(x) for x in zip(*p)) for p in (first, second)) + (unit,)
+
+    def blocks(self, i: int, intra_vals: np.ndarray) -> tuple:
+        """The even and odd blocks of column ``i`` (new C-ordered arrays)."""
+        ne, no = self.sizes
+        (t1, s1, c1), (t2, s2, c2), unit = self._columns[i]
+        vals = intra_vals[self._bounds[i]:self._bounds[i + 1]]
+        buf = np.zeros(ne * ne + no * no, dtype=complex)
+        buf[t1] = vals[s1] * c1
+        buf[t2] += vals[s2] * c2
+        buf[unit] += 1.0
+        return buf[:ne * ne].reshape(ne, ne), buf[ne * ne:].reshape(no, no)
 
     def deviation(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray) -> float:
         """Largest deviation of a point's column blocks and couplings from their
@@ -106,8 +153,9 @@ class ParitySplit:
                    _deviation(c_l[:, L], c_l[:, R]), _deviation(c_r[:, L], c_r[:, R]))
 
     def vec(self, c: np.ndarray) -> tuple:
-        """A y-symmetric diagonal (coupling) in the even and odd sectors."""
-        return np.concatenate([c[self.L], c[self.F]]), c[self.L]
+        """y-symmetric diagonals (couplings; rows of ``c``: columns) in the even and
+        odd sectors."""
+        return np.concatenate([c[..., self.L], c[..., self.F]], axis=-1), c[..., self.L]
 
     def rows(self, x: np.ndarray) -> tuple:
         """Rows of ``x`` projected onto the even and odd sectors."""
@@ -122,17 +170,6 @@ class ParitySplit:
         out[self.R] = (even[:npair] - odd) * _R2
         out[self.F] = even[npair:]
         return out
-
-    def symmetric(self, d: np.ndarray) -> tuple:
-        """Even and odd blocks of a matrix that commutes with the flip exactly."""
-        L, R, F = self.L, self.R, self.F
-        npair, nf = len(L), len(F)
-        even = np.empty((npair + nf, npair + nf), dtype=complex)
-        even[:npair, :npair] = d[np.ix_(L, L)] + d[np.ix_(L, R)]
-        even[:npair, npair:] = np.sqrt(2.0) * d[np.ix_(L, F)]
-        even[npair:, :npair] = np.sqrt(2.0) * d[np.ix_(F, L)]
-        even[npair:, npair:] = d[np.ix_(F, F)]
-        return even, d[np.ix_(L, L)] - d[np.ix_(L, R)]
 
     def general(self, g: np.ndarray) -> tuple:
         """Even and odd blocks of ``g`` and the largest entry of its cross-sector
@@ -173,11 +210,6 @@ class ParityRGFSolver:
         scale = max(np.abs(sys_values).max(), 1e-300)
         return self.split.deviation(intra, c_l, c_r) / scale <= MIRROR_RTOL
 
-    def _intra_block(self, i, intra_vals):
-        rgf = self.rgf
-        flat = rgf._intra_flat[rgf._intra_bounds[i]:rgf._intra_bounds[i + 1]]
-        return rgf._block(i, rgf.m, None, intra_vals, flat)
-
     def _first(self, prepared, leads, b0):
         """Sectors ``[[g, p, q] even, [g, p, q] odd]`` and ``t`` after column 0
         (lead 0 included, inverted unsplit), or None where its Green's function is
@@ -203,10 +235,11 @@ class ParityRGFSolver:
     def _sweep(self, prepared, sectors, t, ncols):
         """Columns ``1 .. ncols-1`` in the two sectors (``sectors`` updated); new ``t``."""
         _, intra_vals, c_l, c_r = prepared[:4]
+        cls, crs = self.split.vec(c_l[:ncols - 1]), self.split.vec(c_r[:ncols - 1])
         for i in range(1, ncols):
-            blocks = self.split.symmetric(self._intra_block(i, intra_vals))
-            for sec, d, cl, cr in zip(sectors, blocks, self.split.vec(c_l[i - 1]),
-                                      self.split.vec(c_r[i - 1])):
+            blocks = self.split.blocks(i, intra_vals)
+            for sec, d, cl, cr in zip(sectors, blocks, (cls[0][i - 1], cls[1][i - 1]),
+                                      (crs[0][i - 1], crs[1][i - 1])):
                 g_s, p_s, q_s = sec
                 d -= cl[:, None] * g_s * cr[None, :]
                 g_s = self.rgf.invert(d)
@@ -235,7 +268,7 @@ class ParityRGFSolver:
                 s00 = s00 + qc @ (g_s @ (c[:, None] * x))
                 s10 = s10 - qc @ x
         else:
-            blocks = self.split.symmetric(self._intra_block(h, intra_vals))
+            blocks = self.split.blocks(h, intra_vals)
             for (g_s, p_s, q_s), d, cl, cr in zip(sectors, blocks, self.split.vec(c_l[h - 1]),
                                                   self.split.vec(c_r[h - 1])):
                 d -= 2.0 * (cl[:, None] * g_s * cr[None, :])
