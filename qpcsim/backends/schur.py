@@ -21,7 +21,7 @@ from .assembly import SystemAssembly, single_threaded_blas
 from .base import BackendNotApplicable
 
 __all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps_version",
-           "MUMPS_ORDERINGS"]
+           "mumps_report", "MUMPS_ORDERINGS"]
 
 
 def mumps_available() -> bool:
@@ -43,6 +43,25 @@ def mumps_version() -> str | None:
 
 #: MUMPS's INFOG(7) codes: the ordering its analysis actually ran.
 MUMPS_ORDERINGS = {0: "AMD", 1: "user", 2: "AMF", 3: "SCOTCH", 4: "PORD", 5: "METIS", 6: "QAMD"}
+
+
+def mumps_report() -> str:
+    """One line for ``qpcsim info``: the binding of the ``mumps`` back end and the
+    ordering MUMPS reports (INFOG(7)) for a Schur complement of a small grid."""
+    version = mumps_version()
+    if version is None or not mumps_available():
+        return "- (python-mumps not installed: the mumps back end falls back to SciPy)"
+    side = 12   # a 12 x 12 grid Laplacian, Schur complement onto its first column
+    index = np.arange(side * side).reshape(side, side)
+    pairs = np.concatenate([np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+                            np.stack([index[:-1].ravel(), index[1:].ravel()])], axis=1)
+    row = np.concatenate([index.ravel(), pairs[0], pairs[1]])
+    col = np.concatenate([index.ravel(), pairs[1], pairs[0]])
+    values = np.where(row == col, 4.0 + 0.1j, -1.0).astype(complex)
+    schur = MumpsSchur(side * side, row, col, index[:, 0])
+    schur.schur_complement(values)
+    return f"python-mumps {version} (Kwant's binding); ordering with a Schur complement: " \
+           f"{schur.ordering} (INFOG(7))"
 
 
 class MumpsSchur:
