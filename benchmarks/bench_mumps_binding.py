@@ -46,7 +46,8 @@ class KwantPrivateSchur:
         self.inst.icntl[19], self.inst.icntl[31] = 1, 1
         size = len(schur_indices)
         self.schur = np.empty((size, size), order="C", dtype=np.complex128)
-        self.inst.set_schur(self.schur, fortran(schur_indices))
+        self.indices = fortran(schur_indices)   # kept: MUMPS holds a pointer to it
+        self.inst.set_schur(self.schur, self.indices)
         self.inst.job = 1
         self.inst.call()
 
