@@ -68,13 +68,14 @@ def main(argv=None):
     ap.add_argument("--points", type=int, default=5)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--widths", type=int, nargs="*", default=None,
-                    help="saddle widths in sites (length 2 W)")
+                    help="saddle widths in sites (length 2 W; default 20 .. 200)")
+    ap.add_argument("--geometries-only", action="store_true", help="no saddles")
     args = ap.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.1f}; ms per point (median of best of "
           f"{args.repeats}); ratios > 1: rgf-parity faster")
     print(f"{'case':<28} {'nx':>4} {'ny':>4} {'mirror':>8} {'parity':>8} {'MUMPS':>8} "
           f"{'Mi/P':>6} {'MU/P':>6}  parity ran auto ran   max|dS|")
-    if args.widths is None:
+    if args.widths is None or args.geometries_only:
         for name, (gate, (lo, hi)) in GATES.items():
             kwargs = QUICK[name] if args.quick else {}
             if name == "disordered_wire":
@@ -83,6 +84,8 @@ def main(argv=None):
             race(device, energy_of(device), gate, np.linspace(lo, hi, args.points), name,
                  args.repeats)
     widths = args.widths or ((20, 50) if args.quick else (20, 40, 60, 100, 150, 200))
+    if args.geometries_only:
+        widths = ()
     for w in widths:
         race(saddle(w, 2 * w), ENERGY, "V0", np.linspace(3.0, 7.0, args.points),
              f"saddle {w}x{2 * w}", args.repeats)
