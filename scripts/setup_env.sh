@@ -104,12 +104,13 @@ fi
 #    python goes first on PATH; its build dependencies are pinned in requirements/build-mumps.txt.
 have_python_mumps() { "$VENV/bin/python" -c "import mumps" >/dev/null 2>&1; }
 if [ "$want_mumps" = 0 ]; then
-    log "python-mumps skipped (no libmumps-seq-dev): the mumps back end falls back to SciPy"
+    log "python-mumps skipped (no libmumps-seq-dev): no mumps back end (auto runs RGF/SciPy)"
 elif have_python_mumps; then
     log "python-mumps present"
 else
     log "building python-mumps from sdist against the system MUMPS"
-    PATH="$PWD/$VENV/bin:$PATH" "$PIP" install -q -c "$CONSTRAINTS" \
+    "$PIP" install -q "pip>=25.3"   # --build-constraint
+    PATH="$(cd "$VENV/bin" && pwd):$PATH" "$PIP" install -q -c "$CONSTRAINTS" \
         --build-constraint requirements/build-mumps.txt --no-deps --no-binary python-mumps \
         python-mumps
 fi

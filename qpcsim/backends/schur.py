@@ -50,7 +50,7 @@ def mumps_report() -> str:
     ordering MUMPS reports (INFOG(7)) for a Schur complement of a small grid."""
     version = mumps_version()
     if version is None or not mumps_available():
-        return "- (python-mumps not installed: the mumps back end falls back to SciPy)"
+        return "- (python-mumps not installed: no mumps back end; auto runs RGF or SciPy)"
     side = 12   # a 12 x 12 grid Laplacian, Schur complement onto its first column
     index = np.arange(side * side).reshape(side, side)
     pairs = np.concatenate([np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
