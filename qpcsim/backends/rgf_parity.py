@@ -99,7 +99,15 @@ class ParitySplit:
         self._flip_intra = order[where]     # intra entry k <-> its row-flip image
         self._bounds = rgf._intra_bounds
         self.sizes = (len(self.L) + len(self.F), len(self.L))
-        self._columns = [self._column_maps(rgf, i) for i in range(nsl)]
+        shared: dict = {}    # columns of one pattern share their maps (memory at 1e6 sites)
+        self._columns = []
+        for i in range(nsl):
+            lo, hi = rgf._intra_bounds[i], rgf._intra_bounds[i + 1]
+            key = (rows[lo:hi].tobytes(), cols[lo:hi].tobytes(),
+                   rgf._dummy.get(i, np.zeros(0, dtype=np.int64)).tobytes())
+            if key not in shared:
+                shared[key] = self._column_maps(rgf, i)
+            self._columns.append(shared[key])
 
     def _column_maps(self, rgf, i):
         """Scatter maps from column ``i``'s intra entries to its even and odd blocks
