@@ -104,7 +104,8 @@ def main(argv=None):
         cases.append(("saddle 200x400 (W=200)", saddle(200, 400)))
     ratios = [race(d, ENERGY, "V0", np.linspace(3.0, 7.0, points), label, args.repeats)
               for label, d in cases]
-    print(f"ratio python-mumps / kwant._mumps: min {min(ratios):.3f}, median {np.median(ratios):.3f}")
+    print(f"ratio python-mumps / kwant._mumps: min {min(ratios):.3f}, "
+          f"median {np.median(ratios):.3f}")
 
 
 if __name__ == "__main__":

@@ -103,11 +103,11 @@ class ParitySplit:
         self._columns = []
         for i in range(nsl):
             lo, hi = rgf._intra_bounds[i], rgf._intra_bounds[i + 1]
-            key = (rows[lo:hi].tobytes(), cols[lo:hi].tobytes(),
-                   rgf._dummy.get(i, np.zeros(0, dtype=np.int64)).tobytes())
-            if key not in shared:
-                shared[key] = self._column_maps(rgf, i)
-            self._columns.append(shared[key])
+            pattern = (rows[lo:hi].tobytes(), cols[lo:hi].tobytes(),
+                       rgf._dummy.get(i, np.zeros(0, dtype=np.int64)).tobytes())
+            if pattern not in shared:
+                shared[pattern] = self._column_maps(rgf, i)
+            self._columns.append(shared[pattern])
 
     def _column_maps(self, rgf, i):
         """Scatter maps from column ``i``'s intra entries to its even and odd blocks
@@ -128,13 +128,14 @@ class ParitySplit:
         src = np.arange(hi - lo)
         even_t, odd_t = epos[r] * ne + epos[c], ne * ne + epos[r] * no + epos[c]
         root2 = np.sqrt(2.0)
+        row_l, row_f = role[r] == 0, role[r] == 1
         first, second = [], []
         for keep, target, coef, into in (
-                ((role[r] == 0) & (role[c] != 2), even_t, np.where(role[c] == 1, root2, 1.0), first),
-                ((role[r] == 0) & (role[c] == 0), odd_t, 1.0, first),
-                ((role[r] == 1) & (role[c] != 2), even_t, np.where(role[c] == 0, root2, 1.0), first),
-                ((role[r] == 0) & (role[c] == 2), even_t, 1.0, second),
-                ((role[r] == 0) & (role[c] == 2), odd_t, -1.0, second)):
+                (row_l & (role[c] != 2), even_t, np.where(role[c] == 1, root2, 1.0), first),
+                (row_l & (role[c] == 0), odd_t, 1.0, first),
+                (row_f & (role[c] != 2), even_t, np.where(role[c] == 0, root2, 1.0), first),
+                (row_l & (role[c] == 2), even_t, 1.0, second),
+                (row_l & (role[c] == 2), odd_t, -1.0, second)):
             into.append((target[keep], src[keep], np.broadcast_to(coef, r.shape)[keep]))
         dummy = rgf._dummy.get(i, np.zeros(0, dtype=np.int64))
         dummy = dummy[role[dummy] != 2]

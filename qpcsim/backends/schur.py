@@ -150,7 +150,8 @@ class SchurBackend:
 
     def __init__(self, device, sparse: str = "mumps", assembly: SystemAssembly | None = None):
         if sparse == "mumps" and not mumps_available():
-            raise BackendNotApplicable("python-mumps is not installed (scripts/setup_env.sh builds it)")
+            raise BackendNotApplicable(
+                "python-mumps is not installed (scripts/setup_env.sh builds it)")
         if sparse == "mumps" and device.nx <= 2:
             # Every site is a lead-interface site, and MUMPS refuses a Schur
             # complement onto the whole matrix (error -49).
