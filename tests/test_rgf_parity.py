@@ -54,14 +54,15 @@ def test_parity_equals_rgf_and_mumps_on_every_geometry(name, step):
 
 @pytest.mark.parametrize("potential, path", [(_lopsided_in_x, "rgf-parity"),
                                              (_lopsided_in_y, "rgf-mirror")])
-@pytest.mark.parametrize("length", [100.0, 105.0])
+@pytest.mark.parametrize("length", [5.0, 10.0, 100.0, 105.0])
 def test_each_mirror_alone(potential, path, length):
     """y-mirror only: the full sweep in sectors; x-mirror only: the mirror-reduced sweep
-    (the rgf-mirror back end's arithmetic, bit for bit)."""
+    (the rgf-mirror back end's arithmetic, bit for bit); 2 to 22 columns."""
     device = qpcsim.Device(width=80.0, length=length, a=5.0, potential=potential)
     s_p, _, solver = _run(device, "rgf-parity")
-    s_m, _, _ = _run(device, "mumps")
-    assert solver.backend == path and np.abs(s_p - s_m).max() < TOL
+    assert solver.backend == path and np.abs(s_p - _run(device, "rgf")[0]).max() < TOL
+    if device.nx > 2:   # MUMPS refuses a Schur complement onto every site
+        assert np.abs(s_p - _run(device, "mumps")[0]).max() < TOL
     if path == "rgf-mirror":
         assert np.array_equal(s_p, _run(device, "rgf-mirror")[0])
 
