@@ -1,4 +1,5 @@
 """The `qpcsim` command line, end to end, in subprocesses."""
+import re
 import subprocess
 import sys
 
@@ -20,6 +21,8 @@ def test_info_names_the_solver():
     assert out.returncode == 0
     assert "Kwant   1.5.0" in out.stdout and "sparse solver: MUMPS" in out.stdout
     assert "BLAS for MUMPS:" in out.stdout and "BLAS for NumPy:" in out.stdout
+    assert re.search(r"mumps back end: python-mumps \d+\.\d+\.\d+ \(Kwant's binding\); "
+                     r"ordering with a Schur complement: [A-Z]+ \(INFOG\(7\)\)", out.stdout)
 
 
 def test_sweep_plot_show_end_to_end(tmp_path):
