@@ -2,9 +2,10 @@
 
 * :mod:`.base` — the contract (``smatrix(energy, params) -> (S, nprop)``);
 * :mod:`.assembly` — the fast path's sparse system, shared by the fast back ends;
-* :mod:`.schur` — ``mumps`` and ``scipy``: a Schur complement onto the lead variables;
+* :mod:`.schur` — ``mumps`` (python-mumps) and ``scipy``: a Schur complement onto the lead variables;
 * :mod:`.rgf` — ``rgf``: recursive Green's functions over the lattice columns;
 * :mod:`.rgf_mirror` — ``rgf-mirror``: RGF over half the columns at an exact x-mirror;
+* :mod:`.rgf_parity` — ``rgf-parity``: RGF in the y-parity sectors (and the x-mirror) of a point;
 * :mod:`.reference` — ``kwant``: plain ``kwant.smatrix``;
 * :mod:`.registry` — names -> back ends, the auto rule :func:`choose_backend`.
 """

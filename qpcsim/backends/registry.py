@@ -16,6 +16,7 @@ from .base import BackendNotApplicable
 from .reference import KwantBackend
 from .rgf import RGFBackend
 from .rgf_mirror import RGFMirrorBackend
+from .rgf_parity import RGFParityBackend
 from .schur import SchurBackend, mumps_available
 
 __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_backend",
@@ -185,9 +186,10 @@ class FastSolver:
         """The first back end with a symmetry condition that beats ``choice`` under
         it and whose structural check passes on ``device``, with ``choice``'s back
         end as its per-point fallback; else ``choice``'s back end."""
-        for info in _REGISTRY.values():
-            if info.condition is None or not info.available():
-                continue
+        conditional = [i for i in _REGISTRY.values() if i.condition is not None and i.available()]
+        # The cheapest under its condition first (stable: ties in registration order).
+        conditional.sort(key=lambda i: i.cost(device.nx, device.ny, device.norbs))
+        for info in conditional:
             pick = choose_backend(device.nx, device.ny, device.norbs, holds=(info.condition,))
             if pick != info.name:
                 continue
@@ -272,6 +274,16 @@ def _rgf_mirror_cost(nx: int, ny: int, norbs: int) -> float:
     return _rgf_cost((nx + 1) // 2 + 1, ny, norbs)
 
 
+def _rgf_parity_cost(nx: int, ny: int, norbs: int) -> float:
+    """rgf-parity with both mirrors: the first column unsplit, then half the columns
+    in two sectors of half the size: ``_rgf_cost(1) + ceil(nx / 2) (0.045 + 1.1e-5 m^2
+    + 6e-8 m^3)`` ms. The flop terms are RGF's at m/2, twice; the per-column overhead
+    (two sectors, the sector projection) was fitted to the rgf-mirror/rgf-parity ratio
+    measured interleaved (benchmarks/bench_parity.py: equal cost near m = 40)."""
+    m = ny * norbs
+    return _rgf_cost(1, ny, norbs) + (nx + 1) // 2 * (0.045 + 1.1e-5 * m**2 + 6e-8 * m**3)
+
+
 # In effect: spinless devices up to about 50-60 sites across run RGF, wider ones
 # MUMPS; very short wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to
 # about 25-30 sites across. Near a crossover both cost about the same (within 10 %).
@@ -286,6 +298,10 @@ register(BackendInfo("rgf-mirror", lambda d, a: RGFMirrorBackend(d, a), fast_pat
                      cost=_rgf_mirror_cost, condition="x-mirror",
                      summary="RGF over half the columns where the device is x-mirror "
                              "symmetric (checked per point; else plain RGF)"))
+register(BackendInfo("rgf-parity", lambda d, a: RGFParityBackend(d, a), fast_path=True,
+                     cost=_rgf_parity_cost, condition="mirror",
+                     summary="RGF in the parity sectors of every mirror (x, y) a point has "
+                             "(checked per point; else plain RGF)"))
 register(BackendInfo("scipy", lambda d, a: SchurBackend(d, "scipy", a), fast_path=True,
                      summary="SuperLU Schur complement (slow; when Kwant lacks MUMPS)"))
 register(BackendInfo("kwant", lambda d, a: KwantBackend(d), fast_path=False,

@@ -250,6 +250,10 @@ class RGFSolver:
             flat_view[lead_flat] += lead_vals
         return block
 
+    def invert(self, block: np.ndarray) -> np.ndarray:
+        """Inverse of a C-ordered square block (overwritten), as the recursion does it."""
+        return _inverse(block, self._lwork)
+
     # ------------------------------------------------------------ solve
     def prepare(self, sys_values: np.ndarray, leads):
         """Per-point pieces of the recursion: ``(lead map, intra-column values,
