@@ -186,3 +186,25 @@ def test_every_kind_reports_a_lost_scheduler_and_refuses_other_stores(name, tmp_
         OTHER_SPEC[name](store)
     assert "\n" not in str(refused.value)
     assert _records(store) == 2                          # refused before any work
+
+
+def test_sigterm_closes_the_store_and_removes_its_lock_wal_and_shm(tmp_path):
+    """A batch system's stop (SIGTERM) unwinds like Ctrl-C: the finished points are kept, the
+    lock, WAL and shared-memory files removed, and the process still dies by SIGTERM."""
+    out = tmp_path / "g.nc"
+    store = Path(str(out) + ".points.sqlite")
+    command = [sys.executable, "-m", "qpcsim.cli", "sweep", "qpc_saddle", "--set", "a=10",
+               "--set", "W=150", "--set", "L=200", "--sweep", "V0=2:6:400", "--energy", "8",
+               "--workers", "1", "--quiet", "--out", str(out)]
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and _records(store) < 3 and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    err = proc.communicate(timeout=30)[1].decode()
+    assert proc.returncode == -signal.SIGTERM
+    assert "terminated (finished points kept)" in err and "Traceback" not in err
+    for suffix in (".lock", "-wal", "-shm"):
+        assert not Path(str(store) + suffix).exists(), suffix
+    assert not Path(str(out) + ".lock").exists()
+    assert _records(store) >= 3
