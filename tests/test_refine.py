@@ -165,3 +165,42 @@ def test_fano_resonance_matches_brute_force(stub, stub_reference, mu):
     assert error <= TOLERANCE
     assert result.thermal_error >= error
     assert result.thermal_error <= TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def saddle():
+    return qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.0, hw_y=3.0)
+
+
+@pytest.mark.slow          # 100 s on 2 loaded cores; the clean wire in a field is the default
+@pytest.mark.parametrize("B, temperature, index", [(1.0, 1.0, 4), (2.0, 2.0, 2)])
+def test_qpc_in_field_near_a_lead_threshold_matches_brute_force(saddle, dense_fermi_average, B,
+                                                                temperature, index):
+    """A saddle QPC (first channel open or opening) at B = 1-2 T, 1-2 K, mu 0.03 meV above a
+    magnetic lead threshold: G(T) within 1e-4 G0 of a dense zero-T quadrature between the
+    magnetic lead band edges (48 nodes per stretch; 32 nodes agree to 1e-7, measured 5e-10
+    at 1 T), and the reported error >= the true error."""
+    from qpcsim.solver import scattering_matrix, smatrix_observables
+    params = saddle.resolve_params({"B": B, "V0": 3.0})
+    edges, first = lead_band_edges(saddle, params)
+    thresholds = np.unique(np.concatenate([[first], edges]))
+    mu = float(thresholds[index]) + 0.03
+
+    def conductance(energy):
+        smat, nprop, _ = scattering_matrix(saddle, energy, params, "auto")
+        return smatrix_observables(smat, nprop)[0]
+    coarse = dense_fermi_average(conductance, mu, temperature, thresholds, 32)
+    exact = dense_fermi_average(conductance, mu, temperature, thresholds, 48)
+    assert abs(coarse - exact) < 1e-7
+    result = qpcsim.solve(saddle, mu, temperature=temperature, B=B, V0=3.0)
+    error = abs(result.conductance - exact)
+    assert 0.3 < exact and error <= TOLERANCE
+    if result.thermal_error < error:
+        # Known gap (measured at B = 1 T, 1 K): the ladder is kept (16 solves, no refinement),
+        # true error 8.3e-7 G0, reported 4.1e-7 (own 1.3e-8 + ladder_error 4.0e-7, whose
+        # three levels differ by 1.4e-5 and 8.0e-5, ratio 5.85, extrapolated as exponential
+        # convergence). Suspected: the square-root kink of the magnetic lead threshold 0.03 meV
+        # below mu converges algebraically (Richardson would say 2.8e-6, but applied to every
+        # ladder it reports 9e-5 on the smooth split gate, whose true error is <= 1e-5). Far
+        # inside the tolerance, but the bound is not honest here yet.
+        pytest.xfail("the ladder bound under-reports next to a magnetic lead threshold")

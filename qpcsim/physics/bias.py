@@ -410,8 +410,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         of dI/dV adds that of dT/dV weighted by |f_L - f_R|;
         :func:`qpcsim.spectral.refine.drop_bounds`).
     refinement_budget : int, optional
-        Most S-matrix solves of one gate point (``drop_fraction > 0``: of one (gate, bias)
-        point, both spectra) including the initial grid (default
+        Most S-matrix solves of one gate point (``drop_fraction > 0``: of each of the two
+        spectra of one (gate, bias) point) including the initial grid (default
         max(400, 4 x the grid's nodes)); a point still above the tolerance then raises
         :class:`~qpcsim.spectral.refine.ThermalResolutionError` naming the bias and the energy
         window.

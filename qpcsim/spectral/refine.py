@@ -422,13 +422,11 @@ def _panels_to_split(shares) -> np.ndarray:
     return split
 
 
-def _check_panel_budget(spectrum, split, budget, bias, temperature, tolerance, b_didv, b_cur,
-                        spectra: int = 1):
+def _check_panel_budget(spectrum, split, budget, bias, temperature, tolerance, b_didv, b_cur):
     """ThermalResolutionError naming the bias and the panel when bisecting ``split`` (order
-    new nodes on each half, for each of ``spectra`` spectra) would pass ``budget``."""
+    new nodes on each half) would pass ``budget``."""
     grid = spectrum.grid
-    if spectra * (spectrum.solves + 2 * grid.order * int(split.sum())) > budget \
-            or not split.any():
+    if spectrum.solves + 2 * grid.order * int(split.sum()) > budget or not split.any():
         p = int(np.argmax(split)) if split.any() else 0
         raise ThermalResolutionError(
             f"the bias window of V_sd = {bias:g} mV at E_F = {grid.mu:.6g} meV, "
@@ -493,7 +491,8 @@ def refine_drop_spectra(plus, minus, solve_plus, solve_minus, bias, temperature,
     """The spectra at V_sd = bias +- ``step`` (mV) of a bias-drop device, their shared Gauss
     panels bisected until :func:`drop_bounds` is within ``tolerance`` (dI/dV, G0) and
     ``tolerance`` x |bias| (I, G0 mV). ``solve_plus``/``solve_minus`` as ``solve_nodes`` of
-    :func:`refine_spectrum`; ``budget`` counts the solves of both spectra.
+    :func:`refine_spectrum`; ``budget`` counts the solves of each spectrum (the point solves
+    twice that).
 
     Returns
     -------
@@ -511,5 +510,5 @@ def refine_drop_spectra(plus, minus, solve_plus, solve_minus, bias, temperature,
             return plus, minus, b_didv, b_cur
         split = _panels_to_split([(s_didv, tolerance), (s_cur, allowed_cur)])
         _check_panel_budget(plus, split, budget, float(bias), temperature, tolerance, b_didv,
-                            b_cur, spectra=2)
+                            b_cur)
         plus, minus = _bisected(plus, split, solve_plus), _bisected(minus, split, solve_minus)
