@@ -34,6 +34,7 @@ import scipy.fft
 
 from .layout import _points_in_polygon
 from .parity import ParityCholesky
+from .thomas_fermi import padded_convolution
 
 __all__ = ["FrozenSurface", "MAX_GATE_CELLS"]
 
@@ -124,7 +125,8 @@ class FrozenSurface:
         self_hat = scipy.fft.rfft2(coulomb + self.beta * _cell_kernel(fft, hx, hy, 2 * depth_nm))
         self._self_hat = scale * self_hat
         # 1 + H_free > 0: the preconditioner (the gates' screening only lowers H)
-        self._inv_hessian_hat = 1.0 / (1.0 + self._self_hat.real)
+        # (single precision: a preconditioner only steers CG, it never sets the answer)
+        self._inv_hessian_hat = (1.0 / (1.0 + self._self_hat.real)).astype(np.float32)
         self._cross_hat = scipy.fft.rfft2(_cell_kernel(fft, hx, hy, depth_nm))
         # A^-1 by parity sector where the gate cells are mirror symmetric (exact, cheaper)
         self._capacitance = ParityCholesky(coulomb, self.cells, (nx, ny))
@@ -135,14 +137,15 @@ class FrozenSurface:
             self.gate_phi[g.name] = self._inverse(self._gates_hat(charge[:, k]) * self._cross_hat)
 
     def _forward(self, grid):
-        nx, ny = self.shape
-        pad = self._pad
-        pad[:nx, :ny] = grid
-        return scipy.fft.rfft2(pad)
+        """rfft2 of the zero-padded grid, pruned: the y transforms of the window's rows only."""
+        P, Q = self._pad.shape
+        return scipy.fft.fft(scipy.fft.rfft(grid, n=Q, axis=1), n=P, axis=0, overwrite_x=True)
 
     def _inverse(self, hat):
+        """irfft2 on the window only (pruned: the y transforms of its rows)."""
         nx, ny = self.shape
-        return scipy.fft.irfft2(hat, s=self._pad.shape)[:nx, :ny]
+        rows = scipy.fft.ifft(hat, axis=0)[:nx]
+        return scipy.fft.irfft(rows, n=self._pad.shape[1], axis=1)[:, :ny]
 
     def _gates_hat(self, charge):
         """Transform of the padded grid holding ``charge`` on the gate cells: the real
@@ -176,4 +179,6 @@ class FrozenSurface:
 
     def precondition(self, r):
         """(1 + H_free)^-1 r (flat arrays): the padded operator without the gates."""
-        return self._inverse(self._forward(r.reshape(self.shape)) * self._inv_hessian_hat).ravel()
+        grid = r.reshape(self.shape).astype(np.float32)
+        out = padded_convolution(grid, self._inv_hessian_hat, self._pad.shape)
+        return out.ravel().astype(float)
