@@ -299,6 +299,7 @@ class ThomasFermiProblem:
             # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
             # Single precision: a preconditioner only steers CG, it never sets the answer.
             self._inv_hessian_hat = (1.0 / (1.0 + self._kernel_hat.real)).astype(np.float32)
+            self._kernel_hat_single = self._kernel_hat.real.astype(np.float32)
         self.cg_iterations = 0
         self._pad_shape = (2 * nx, 2 * ny)         # zero-padded: linear, not circular
 
@@ -436,6 +437,15 @@ class ThomasFermiProblem:
         ef = self.het.fermi_energy_meV
         return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
 
+    def _newton_product(self, d: np.ndarray) -> np.ndarray:
+        """H d for the inner CG (flat): single precision on the pinned surface. The CG only
+        finds the Newton direction (to 1 %); gradients, line search and residual stay exact."""
+        if self.frozen is not None:
+            return self.hartree(d.reshape(self.nx, self.ny)).ravel()
+        grid = d.reshape(self.nx, self.ny).astype(np.float32)
+        out = padded_convolution(grid, self._kernel_hat_single, self._pad_shape)
+        return out.ravel().astype(float)
+
     def _precondition(self, r: np.ndarray) -> np.ndarray:
         """(1 + H)^-1 of the padded (circulant) problem, restricted to the window."""
         if self.frozen is not None:
@@ -467,7 +477,7 @@ class ThomasFermiProblem:
             for _ in range(100):
                 if rz <= 0:
                     break
-                hd = self.hartree(d.reshape(self.nx, self.ny)).ravel()
+                hd = self._newton_product(d)
                 ad = d + np.where(free, hd, 0.0)
                 self.cg_iterations += 1
                 alpha = rz / float(d @ ad)
