@@ -128,6 +128,8 @@ class FrozenSurface:
         # (single precision: a preconditioner only steers CG, it never sets the answer)
         self._inv_hessian_hat = (1.0 / (1.0 + self._self_hat.real)).astype(np.float32)
         self._cross_hat = scipy.fft.rfft2(_cell_kernel(fft, hx, hy, depth_nm))
+        self._single_hats = (self._cross_hat.astype(np.complex64),
+                             self._self_hat.astype(np.complex64))
         # A^-1 by parity sector where the gate cells are mirror symmetric (exact, cheaper)
         self._capacitance = ParityCholesky(coulomb, self.cells, (nx, ny))
         rhs = np.stack([masks[g.name].ravel()[self.cells] for g in layout.gates], axis=1)
@@ -150,11 +152,11 @@ class FrozenSurface:
     def _gates_hat(self, charge):
         """Transform of the padded grid holding ``charge`` on the gate cells: the real
         transform along y only for the rows that hold gates (the others are zero)."""
-        grid = np.zeros(self.shape)
+        grid = np.zeros(self.shape, dtype=charge.dtype)
         grid.ravel()[self.cells] = charge
         P, Q = self._pad.shape
         part = scipy.fft.rfft(grid[self._rows], n=Q, axis=1)
-        full = np.zeros((P, Q // 2 + 1), dtype=complex)
+        full = np.zeros((P, Q // 2 + 1), dtype=part.dtype)
         full[self._rows] = part
         return scipy.fft.fft(full, axis=0, overwrite_x=True)
 
@@ -163,18 +165,19 @@ class FrozenSurface:
         P, Q = self._pad.shape
         part = scipy.fft.ifft(hat, axis=0)[self._rows]
         rows = scipy.fft.irfft(part, n=Q, axis=1)[:, :self.shape[1]]
-        grid = np.zeros(self.shape)
+        grid = np.zeros(self.shape, dtype=rows.dtype)
         grid[self._rows] = rows
         return grid.ravel()[self.cells]
 
-    def hartree(self, v):
+    def hartree(self, v, single: bool = False):
         """H v in units of E_F for v = (n - n_s)/n_s on the (nx, ny) grid:
-        scale (K_dd v - (1 + beta) G_ds A^-1 G_sd v)."""
-        v_hat = self._forward(v)
-        at_gates = self._at_gates(v_hat * self._cross_hat)
-        charge = self._capacitance.solve(at_gates)
-        hat = v_hat * self._self_hat - (self.scale * (1.0 + self.beta)) * \
-            self._gates_hat(charge) * self._cross_hat
+        scale (K_dd v - (1 + beta) G_ds A^-1 G_sd v). ``single``: the transforms in single
+        precision (the gate charges still solved in double), for the Newton CG's products."""
+        cross, own = (self._cross_hat, self._self_hat) if not single else self._single_hats
+        v_hat = self._forward(v.astype(np.float32 if single else float, copy=False))
+        at_gates = self._at_gates(v_hat * cross)
+        charge = self._capacitance.solve(at_gates.astype(float)).astype(at_gates.dtype)
+        hat = v_hat * own - (self.scale * (1.0 + self.beta)) * self._gates_hat(charge) * cross
         return self._inverse(hat)
 
     def precondition(self, r):

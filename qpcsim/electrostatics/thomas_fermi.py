@@ -438,10 +438,11 @@ class ThomasFermiProblem:
         return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
 
     def _newton_product(self, d: np.ndarray) -> np.ndarray:
-        """H d for the inner CG (flat): single precision on the pinned surface. The CG only
-        finds the Newton direction (to 1 %); gradients, line search and residual stay exact."""
+        """H d for the inner CG (flat), in single precision: the CG only finds the Newton
+        direction (to 1 %); gradients, line search and residual stay double."""
         if self.frozen is not None:
-            return self.hartree(d.reshape(self.nx, self.ny)).ravel()
+            out = self.frozen.hartree(d.reshape(self.nx, self.ny), single=True)
+            return out.ravel().astype(float)
         grid = d.reshape(self.nx, self.ny).astype(np.float32)
         out = padded_convolution(grid, self._kernel_hat_single, self._pad_shape)
         return out.ravel().astype(float)
