@@ -23,9 +23,9 @@ Eliminating g leaves the 2DEG with the gate-screened Hartree operator
     H = k_s (K_dd - (1 + beta) G_ds A^-1 G_sd),
 
 a Schur complement of a positive-definite Coulomb matrix, so the Thomas–Fermi functional
-stays strictly convex. A is factorized once per grid (Cholesky, dense on the gate cells
-only), every product with H costs four FFTs and two triangular solves; nothing depends on
-the voltages. The pinned surface is the limit where the whole surface is a gate at 0 V.
+stays strictly convex. A is factorized once per grid (Cholesky, dense on the gate cells,
+one factor per mirror-parity sector: parity.py), every product with H costs four FFTs and
+two triangular solves per sector; nothing depends on the voltages. The pinned surface is the limit where the whole surface is a gate at 0 V.
 """
 from __future__ import annotations
 
