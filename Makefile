@@ -1,9 +1,12 @@
 # qpcsim: two commands do everything on a fresh machine.
 #   make demo   set up (if needed), run the split-gate QPC sweep and the comparisons -> results/
 #   make test   set up (if needed), run qpcsim's tests and Kwant's own test suite
+#   make docs   the Sphinx site (API reference, user guide, executed gallery) -> docs/_build/html
 # Set-up is idempotent: a second run rebuilds nothing.
+# Another interpreter: `make test PYTHON=python3.12` (or 3.13) sets up and uses .venv-3.12.
 
-VENV   ?= .venv
+PYTHON ?= python3
+VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(patsubst python%,%,$(notdir $(PYTHON))))
 PY     := $(VENV)/bin/python
 QPCSIM := $(VENV)/bin/qpcsim
 STAMP  := $(VENV)/.setup-complete
@@ -17,10 +20,10 @@ KWANT_KNOWN_FAILURES := \
 	--deselect "tests/test_plotter.py::test_spectrum[matplotlib]" \
 	--deselect tests/test_wraparound.py::test_plot_2d_bands
 
-.PHONY: setup test test-qpcsim test-kwant test-slow demo bench clean
+.PHONY: setup test test-qpcsim test-kwant test-slow demo bench docs clean
 
 $(STAMP): scripts/setup_env.sh pyproject.toml requirements/constraints.txt
-	bash scripts/setup_env.sh
+	PYTHON=$(PYTHON) VENV=$(VENV) bash scripts/setup_env.sh
 	touch $@
 
 setup: $(STAMP)
@@ -49,5 +52,10 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_sampling.py
 	$(PY) benchmarks/bench_electrostatics.py
 
+# Warnings are errors (-W) and every cross-reference must resolve (-n, nitpicky); the
+# gallery notebooks are executed once and cached in docs/_build/.jupyter_cache.
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -n -q -b html docs docs/_build/html
+
 clean:
-	rm -rf $(VENV) $(RESULTS) .pytest_cache
+	rm -rf $(VENV) $(RESULTS) .pytest_cache docs/_build docs/gallery

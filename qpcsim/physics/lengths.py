@@ -215,7 +215,7 @@ def measure_mean_free_path(width: float, a: float, energy: float, disorder: floa
 
     Runs ensembles of disordered wires (``wire(W=..., L=..., a=...)``, by
     default the bundled ``disordered_wire`` geometry) at ``lengths`` and fits
-    <T> = N/(1 + L/l); returns :class:`qpcsim.disorder.MeanFreePathFit`
+    <T> = N/(1 + L/l); returns :class:`qpcsim.physics.fits.MeanFreePathFit`
     (``.l_tr`` = 2 l / pi, nm).
 
     Parameters
