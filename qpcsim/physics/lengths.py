@@ -445,6 +445,8 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
         :func:`measure_mean_free_path`.
     measure : bool
         Measure l_e on disordered wires of this width (``seeds`` per length).
+    seeds : int
+        Disorder realizations per wire length when ``measure`` is true.
     mode_spacing : float, optional
         Subband spacing (meV); default the constriction's around ``energy``.
     taper : float, optional
