@@ -2,8 +2,9 @@
 
 The API reference is generated from the numpydoc docstrings (``api/``: one page per public
 name of ``qpcsim.__all__`` and of the public subpackages, written by ``_api_pages.py``), the
-user guide is the Markdown of ``docs/`` (myst-parser) and the gallery is ``examples/``,
-executed by myst-nb and cached, so that a second ``make docs`` executes nothing.
+user guide is the Markdown of ``docs/`` (myst-parser) and the gallery is ``examples/``
+with its outputs: those of ``make test``'s nbmake run where it ran (``_build/executed/``),
+else executed by myst-nb and cached, so that a second ``make docs`` executes nothing.
 """
 import importlib
 import re
@@ -129,20 +130,34 @@ def _resolve_alias(app, env, node, contnode):
                                node["reftarget"], node, contnode)
 
 
+def _code(notebook):
+    return [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+
+
+def _read(path):
+    with warnings.catch_warnings():       # the sources have no cell ids (nbformat < 4.5)
+        warnings.simplefilter("ignore", nbformat.validator.MissingIDFieldWarning)
+        return nbformat.read(path, as_version=4)
+
+
 def _copy_gallery(app):
-    """Copy the notebooks of ``examples/`` into ``docs/gallery/`` (a build product)."""
+    """Copy the notebooks of ``examples/`` into ``docs/gallery/`` (a build product).  Where
+    ``make test`` has left an executed copy of the same code in ``_build/executed/`` (its
+    nbmake run, ``--overwrite``), that copy is taken with its outputs and not run again;
+    any other notebook is executed by myst-nb (and cached)."""
     gallery = DOCS / "gallery"
     gallery.mkdir(exist_ok=True)
-    for notebook in sorted((DOCS.parent / "examples").glob("*.ipynb")):
-        # Cell ids added (nbformat >= 4.5 wants them; the sources in examples/ stay as they are).
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", nbformat.validator.MissingIDFieldWarning)
-            content = nbformat.read(notebook, as_version=4)
+    for source in sorted((DOCS.parent / "examples").glob("*.ipynb")):
+        content = _read(source)
+        executed = DOCS / "_build" / "executed" / source.name
+        if executed.exists() and _code(_read(executed)) == _code(content):
+            content = _read(executed)
+            content.metadata["mystnb"] = {"execution_mode": "off"}
         content.nbformat_minor = max(content.nbformat_minor, 5)
         for number, cell in enumerate(content.cells):
-            cell.setdefault("id", f"cell-{number}")
+            cell.setdefault("id", f"cell-{number}")     # nbformat >= 4.5 wants ids
         text = nbformat.writes(content)
-        target = gallery / notebook.name
+        target = gallery / source.name
         if not target.exists() or target.read_text() != text:
             target.write_text(text)
 

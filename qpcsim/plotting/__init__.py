@@ -29,10 +29,20 @@ _G_LABEL = r"$G$ ($2e^2/h$)"
 
 
 def _figure(**kwargs):
-    """A new Figure not registered with pyplot (no global state, no leak; shows
-    inline in Jupyter through its ``_repr_png_``)."""
+    """A new Figure not registered with pyplot (no global state, no leak). It shows inline in
+    Jupyter through its ``_repr_png_`` (a bare Figure has none: without pyplot's inline
+    backend a notebook would print ``<Figure size ...>``)."""
     from matplotlib.figure import Figure
-    return Figure(**kwargs)
+    fig = Figure(**kwargs)
+    fig._repr_png_ = lambda: _png(fig)
+    return fig
+
+
+def _png(fig) -> bytes:
+    from io import BytesIO
+    buffer = BytesIO()
+    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+    return buffer.getvalue()
 
 
 def save_figure(fig, path, dpi: int = 130) -> Path:

@@ -23,8 +23,8 @@ def plot_mean_free_path(fit, born=None):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(5, 3.6))
+    from . import _figure
+    fig = _figure(figsize=(5, 3.6))
     ax = fig.subplots()
     L = np.linspace(0, fit.lengths.max() * 1.05, 200)
     ax.errorbar(fit.lengths, fit.mean_T, yerr=fit.sem_T, fmt="ko", ms=4, label="ensemble <T>")
@@ -54,8 +54,8 @@ def plot_adiabaticity(result):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(5, 3.6))
+    from . import _figure
+    fig = _figure(figsize=(5, 3.6))
     ax = fig.subplots()
     for m in range(result.per_plateau.shape[1]):
         ax.semilogy(result.ratio, np.maximum(result.per_plateau[:, m], 1e-7), "o:", ms=3,
@@ -85,8 +85,8 @@ def plot_compare(result, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 4))
+    from . import _figure
+    fig = _figure(figsize=(10, 4))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     ax.plot(result.x, result.clean, "k-", lw=1.5, label="clean")
     for U, r in result.ensembles.items():
