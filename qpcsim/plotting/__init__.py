@@ -372,7 +372,9 @@ def plot_device(device, *, energy: float | None = None, **params):
     ax.set_aspect("equal")
     ax.set_xlabel("x (nm)")
     ax.set_ylabel("y (nm)")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7, frameon=False)
+    # mid-grey: the white gate outlines and the black edge both show in the legend
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=3, fontsize=7, facecolor="0.65",
+              framealpha=1.0)
     shown = ", ".join(f"{k} = {v:g} {device.units.get(k, '')}".strip()
                       for k, v in resolved.items())
     ax.set_title(f"{device.name}: potential U(x, y)", fontsize=10)
