@@ -11,7 +11,7 @@ PY     := $(VENV)/bin/python
 QPCSIM := $(VENV)/bin/qpcsim
 STAMP  := $(VENV)/.setup-complete
 RESULTS ?= results
-EXECUTED := docs/_build/executed
+EXECUTED := docs/gallery_executed
 
 # Kwant 1.5.0's own suite is our peer check of the stack. These three tests fail
 # with NumPy 2 + matplotlib 3.8 in Kwant's 3-D plotting code only (see README,
@@ -63,4 +63,4 @@ docs: $(STAMP)
 	$(PY) -m sphinx -W --keep-going -n -q -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(RESULTS) .pytest_cache docs/_build docs/gallery
+	rm -rf $(VENV) $(RESULTS) .pytest_cache docs/_build docs/gallery docs/gallery_executed

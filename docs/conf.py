@@ -3,7 +3,7 @@
 The API reference is generated from the numpydoc docstrings (``api/``: one page per public
 name of ``qpcsim.__all__`` and of the public subpackages, written by ``_api_pages.py``), the
 user guide is the Markdown of ``docs/`` (myst-parser) and the gallery is ``examples/``
-with its outputs: those of ``make test``'s nbmake run where it ran (``_build/executed/``),
+with its outputs: those of ``make test``'s nbmake run where it ran (``gallery_executed/``),
 else executed by myst-nb and cached, so that a second ``make docs`` executes nothing.
 """
 import importlib
@@ -32,7 +32,8 @@ extensions = [
     "numpydoc",
     "myst_nb",          # Markdown (MyST) pages and executed notebooks
 ]
-exclude_patterns = ["_build", "**.ipynb_checkpoints", "api/_template*"]
+# gallery_executed/: `make test`'s executed copies of the notebooks, read by _copy_gallery
+exclude_patterns = ["_build", "**.ipynb_checkpoints", "gallery_executed"]
 templates_path = ["_templates"]
 
 # API reference: types live in the numpydoc sections, not in the signatures.
@@ -70,7 +71,9 @@ nb_merge_streams = True
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"qpcsim {release}"
-html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2}
+html_theme_options = {"navigation_with_keys": False, "show_toc_level": 2,
+                      "header_links_before_dropdown": 3,
+                      "secondary_sidebar_items": ["page-toc"]}
 html_static_path = []
 
 
@@ -142,14 +145,14 @@ def _read(path):
 
 def _copy_gallery(app):
     """Copy the notebooks of ``examples/`` into ``docs/gallery/`` (a build product).  Where
-    ``make test`` has left an executed copy of the same code in ``_build/executed/`` (its
+    ``make test`` has left an executed copy of the same code in ``gallery_executed/`` (its
     nbmake run, ``--overwrite``), that copy is taken with its outputs and not run again;
     any other notebook is executed by myst-nb (and cached)."""
     gallery = DOCS / "gallery"
     gallery.mkdir(exist_ok=True)
     for source in sorted((DOCS.parent / "examples").glob("*.ipynb")):
         content = _read(source)
-        executed = DOCS / "_build" / "executed" / source.name
+        executed = DOCS / "gallery_executed" / source.name
         if executed.exists() and _code(_read(executed)) == _code(content):
             content = _read(executed)
             content.metadata["mystnb"] = {"execution_mode": "off"}
