@@ -6,7 +6,7 @@
 # Another interpreter: `make test PYTHON=python3.12` (or 3.13) sets up and uses .venv-3.12.
 
 PYTHON ?= python3
-VENV   ?= $(if $(filter python3,$(PYTHON)),.venv,.venv-$(patsubst python%,%,$(notdir $(PYTHON))))
+VENV   ?= $(if $(filter python3 python,$(notdir $(PYTHON))),.venv,.venv-$(patsubst python%,%,$(notdir $(PYTHON))))
 PY     := $(VENV)/bin/python
 QPCSIM := $(VENV)/bin/qpcsim
 STAMP  := $(VENV)/.setup-complete
