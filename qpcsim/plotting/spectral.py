@@ -197,7 +197,8 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
             ax2.plot(x, np.gradient(y, x), color=colours[k], lw=1.1)
     for n in range(0, top + 1):
         ax.axhline(n, color="0.7", lw=0.7, zorder=0)
-    ax.legend(fontsize=8, title="temperature (K)", title_fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, title="temperature", title_fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))       # beside the axes: clear of every trace
     ax.set_ylabel(_G_LABEL)
     ax.set_title(_title(result, title) + " at several T" if title is None else title, fontsize=10)
     return _finish_trace(fig, ax, ax2, name, unit, logx, logy,
@@ -205,7 +206,8 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
 
 
 def _colours(n: int) -> list:
-    """``n`` colours from cold (blue) to hot (red), one per temperature."""
+    """``n`` colours from cold (dark blue-violet) to hot (orange), one per temperature; all
+    dark enough to read on white (a diverging map's pale middle is not)."""
     from matplotlib import colormaps
-    cmap = colormaps["coolwarm"]
-    return [cmap(0.0 if n == 1 else k / (n - 1)) for k in range(n)]
+    cmap = colormaps["plasma"]
+    return [cmap(0.0 if n == 1 else 0.82 * k / (n - 1)) for k in range(n)]
