@@ -20,6 +20,12 @@ KWANT_KNOWN_FAILURES := \
 	--deselect tests/test_plotter.py::test_matplotlib_plot \
 	--deselect "tests/test_plotter.py::test_spectrum[matplotlib]" \
 	--deselect tests/test_wraparound.py::test_plot_2d_bands
+# Python 3.13 runs matplotlib 3.9 (the oldest with 3.13 wheels): there Kwant's check that
+# importing kwant leaves matplotlib's backend unset fails as well (its own test harness, not
+# plotting); the three above fail the same way.
+ifneq ($(filter %3.13,$(PYTHON)),)
+KWANT_KNOWN_FAILURES += --deselect tests/test_plotter.py::test_matplotlib_backend_unset
+endif
 
 .PHONY: setup test test-qpcsim test-kwant test-slow demo bench docs clean
 
