@@ -43,7 +43,7 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     """
     from matplotlib.patches import Rectangle
 
-    fig = _figure(figsize=(12, 4.8))
+    fig = _figure(figsize=(12, 5.4))
     (ax0, ax1) = fig.subplots(1, 2,
                                    gridspec_kw={"width_ratios": [1.1, 1]})
     x, y = result.x_nm, result.y_nm
@@ -76,7 +76,7 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     ax1.set_ylim(min(-0.5, float(np.min(across)) - 0.5), top)
     ax1.set_xlabel("position (nm)")
     ax1.set_ylabel("U (meV)")
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)  # clear of U
     volts = ", ".join(f"{k} {v:g} V" for k, v in result.voltages.items())
     sub = f"{volts}; {result.iterations} iterations, residual {result.residual:.1e} meV"
     if summary is not None:
