@@ -42,6 +42,13 @@ def test_trace_is_a_figure_with_units_and_every_fixed_parameter(trace, tmp_path)
     assert save_figure(fig, tmp_path / "t.pdf").stat().st_size > 1_000   # saving is separate
 
 
+def test_figures_show_in_jupyter_without_pyplot_and_pickle(trace):
+    import pickle
+    fig = plot_result(trace)
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"     # what IPython displays
+    assert pickle.loads(pickle.dumps(fig)).axes[0].get_title() == "qpc_saddle: G vs V0"
+
+
 def test_log_scale_option(trace):
     fig = plot_result(trace, logy=True)
     assert fig.axes[0].get_yscale() == "log"

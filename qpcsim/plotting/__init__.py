@@ -34,15 +34,21 @@ def _figure(**kwargs):
     backend a notebook would print ``<Figure size ...>``)."""
     from matplotlib.figure import Figure
     fig = Figure(**kwargs)
-    fig._repr_png_ = lambda: _png(fig)
+    fig._repr_png_ = _PngRepr(fig)
     return fig
 
 
-def _png(fig) -> bytes:
-    from io import BytesIO
-    buffer = BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-    return buffer.getvalue()
+class _PngRepr:
+    """``fig._repr_png_``: the figure as PNG bytes (a class, not a lambda: figures pickle)."""
+
+    def __init__(self, fig):
+        self.fig = fig
+
+    def __call__(self) -> bytes:
+        from io import BytesIO
+        buffer = BytesIO()
+        self.fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
 
 
 def save_figure(fig, path, dpi: int = 130) -> Path:
