@@ -48,7 +48,7 @@ __all__ = ["BdGDevice", "beenakker_conductance", "andreev_observables", "TAU_Z",
 
 #: Absolute tolerance (G0) of the finite-temperature Andreev conductance (the quadrature's
 #: own error estimate must stay below it, else ThermalResolutionError).
-ANDREEV_THERMAL_TOLERANCE = 1e-6
+ANDREEV_THERMAL_TOLERANCE = 1e-5
 #: Half-width of the Fermi window in kT: the weight -df/dE beyond carries 2e-11.
 _WINDOW_KT = 25.0
 
@@ -134,6 +134,8 @@ class BdGDevice(ContinuumDevice):
 
 
     non_negative_parameters = ("Delta",)
+    #: Excitation energies from mu: E < 0 is the hole side, not below a band bottom.
+    negative_energies_propagate = True
 
     def __init__(self, *, width: float, length: float, a: float, mu: float,
                  Delta: float, phi: float = 0.0, potential: Callable | None = None,
@@ -203,7 +205,8 @@ class BdGDevice(ContinuumDevice):
 
     def thermal_observables(self, energy_meV: float, kT: float, params: dict, method: str):
         """(G_NS/G0, quasiparticle T(0 <- 1), worst unitarity error, error estimate) averaged
-        over the Fermi window: int dE (-df/dE)(E - energy) X(E) at ``kT`` (meV).
+        over the Fermi window: int dE (-df/dE)(E - energy) X(E) at ``kT`` (meV), within
+        ``energy`` +- 25 kT (the weight beyond: 2e-11).
 
         BdG energies are excitation energies from mu, so the window covers E < 0 as well
         (holes: G_NS(-E) is the hole block's N_h - R_hh + R_eh at E); each E is one solve
@@ -214,9 +217,13 @@ class BdGDevice(ContinuumDevice):
         from .solver import check_unitarity, scattering_matrix, smatrix_observables
         from .spectral.refine import ThermalResolutionError
         lo, hi = energy_meV - _WINDOW_KT * kT, energy_meV + _WINDOW_KT * kT
+        # Gap edges and subband thresholds; not the sorted bands' crossings at E ~ 0 (the
+        # electron and hole bands of the normal lead cross at the Fermi level).
+        thresholds = self.lead_thresholds(params)
         edges = np.concatenate([[-params["Delta"], params["Delta"]],
-                                self.lead_thresholds(params)])
-        points = sorted({float(e) for e in edges if lo < e < hi})
+                                thresholds[np.abs(thresholds) > 1e-6]])
+        scales = energy_meV + kT * np.array([-8.0, -2.5, 2.5, 8.0])   # the weight decays
+        points = sorted({float(e) for e in np.concatenate([edges, scales]) if lo < e < hi})
         worst = [0.0]
 
         def integrand(energy):
@@ -230,7 +237,7 @@ class BdGDevice(ContinuumDevice):
 
         value, error, info = scipy.integrate.quad_vec(
             integrand, lo, hi, epsabs=0.5 * ANDREEV_THERMAL_TOLERANCE, epsrel=0, norm="max",
-            points=points or None, limit=2000, quadrature="gk15", full_output=True)
+            points=points, limit=2000, quadrature="gk15", full_output=True)
         if not info.success or not error <= ANDREEV_THERMAL_TOLERANCE:
             raise ThermalResolutionError(
                 f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (kT = {kT:.3g} meV) of the Andreev "
