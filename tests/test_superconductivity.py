@@ -95,7 +95,7 @@ def test_delta_zero_is_the_normal_device_to_1e_10(small_ns):
     (dict(Delta=-0.1), r"Delta=-0.1 meV is not allowed: it must be >= 0"),
     (dict(mu=400.0), r"mu=400 meV is not allowed with a=5 nm: lambda_F"),
     (dict(Delta=8.0), r"Delta=8 meV is not allowed with a=5 nm: the coherence length"),
-    (dict(temperature=1.0), r"temperature=1 K is not allowed"),
+    (dict(temperature=-1.0), r"temperature=-1.0 K is not allowed"),   # T > 0 is solved (+-E)
 ])
 def test_bad_superconducting_input_is_a_one_line_error(small_ns, kwargs, match):
     with pytest.raises(ValueError, match=match) as info:
