@@ -318,9 +318,6 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
 
     own = getattr(device, "transport_observables", None)
     if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
-        if temperature > 0:
-            raise ValueError(f"temperature={temperature:g} K is not allowed for {device.name!r}: "
-                             "its observables are computed at T = 0 only")
         transmission, transmission_rev, eig = own(smat, nprop, energy, resolved)
 
     kT = thermal_energy_meV(temperature)
@@ -335,7 +332,13 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
     else:
         gmat = conductance_matrix(smat, nprop, spin_factor)
-    if kT > 0 and len(nprop) > 2:
+    if kT > 0 and own is not None:
+        # A BdG device averages its own observables over +-E (superconductivity.py).
+        transmission, transmission_rev, worst, thermal_error = device.thermal_observables(
+            energy, kT, resolved, method)
+        unitarity = max(unitarity, worst)
+        gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    elif kT > 0 and len(nprop) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
         gmat, unitarity, gmat_error = _thermal_conductance_matrix(
             device, energy, kT, resolved, method, unitarity, spin_factor)
@@ -354,7 +357,7 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
         unitarity = max(unitarity, spec.unitarity_error)
-    if kT > 0 and len(nprop) == 2:
+    if kT > 0 and len(nprop) == 2 and own is None:
         # Two leads: G_00 = T(1 <- 0), G_11 = T(0 <- 1) at every energy (unitarity).
         gmat = spin_factor * np.array([[transmission, -transmission_rev],
                                        [-transmission, transmission_rev]])

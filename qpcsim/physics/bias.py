@@ -45,7 +45,10 @@ dI/dV (I) by the sum over panels of that bound times the panel's weight of the k
 the most until every bias is within ``thermal_tolerance`` (dI/dV in G0, I/V in G0) and
 returns the bounds (``didv_error_bound``, ``current_error_bound``); a Fano feature narrower
 than the node spacing (the README's saddle at a = 4 nm, E = 10 meV) is flagged by its
-non-decaying coefficients. A feature that no node sees at all can still hide.
+non-decaying coefficients. A feature that no node sees at all can still hide. With the drop
+inside the device the same bound holds per (gate, bias) point for the mean T(E; V), and the
+dT/dV term adds the bound of its own interpolant weighted by |f_L - f_R|; the two spectra's
+shared panels are bisected together.
 
 The half plateaus (n + 1/2) G0 appear when eV exceeds a subband spacing (Patel
 et al., PRB 44, 13549 (1991)); :func:`diamond_spacings` reads the spacings off
@@ -73,7 +76,8 @@ from ..spectral import Spectrum, device_grid
 from ..spectral.compute import node_solver
 from ..spectral.grid import fermi, fermi_window
 from ..spectral.refine import (DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE,
-                               check_thermal_options, refine_bias_spectrum)
+                               bias_bounds, check_thermal_options, drop_bounds,
+                               refine_bias_spectrum, refine_drop_spectra)
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
 __all__ = ["BIAS_PARAM", "DIDV_STEP", "BiasDropPotential", "bias_map", "check_drop", "current",
@@ -255,25 +259,48 @@ def with_bias_drop(device, drop_fraction: float, drop_length: float | None = Non
 
 
 def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0,
-               method: str = "auto") -> dict:
-    """I (A) and dI/dV (G0) at one bias (mV) of a device from :func:`with_bias_drop`.
+               method: str = "auto", tolerance: float | None = None,
+               budget: int | None = None) -> dict:
+    """I (A), dI/dV (G0) and their bounds at one bias (mV) of a device from
+    :func:`with_bias_drop`.
 
     ``grid`` is the energy grid of the window of ``|bias|`` (the same for every
     gate point); ``params`` the other device parameters. The spectra at
     V_sd = bias +- :data:`DIDV_STEP` give T(E; V) (their mean) and dT/dV (their
     central difference); see the module docstring. At bias = 0 one spectrum
-    (f_L - f_R vanishes, and with it the dT/dV term).
+    (f_L - f_R vanishes, and with it the dT/dV term). With a ``tolerance`` (G0) the
+    panels are bisected until the interpolation bounds (``didv_bound``, G0, and
+    ``current_bound``, G0 mV; :func:`qpcsim.spectral.refine.drop_bounds`) are within it
+    (I: within ``tolerance`` x |bias|); above it with ``budget`` solves spent,
+    :class:`~qpcsim.spectral.refine.ThermalResolutionError` names the window.
     """
     bias = float(bias)
     kT = thermal_energy_meV(temperature)
+    refine = tolerance is not None
+    budget = budget if budget is not None else DEFAULT_REFINEMENT_BUDGET
     if bias == 0.0:
-        spec = spectral.compute_spectrum(device, grid, device.resolve_params({**params, BIAS_PARAM: 0.0}),
-                                method)
+        resolved = device.resolve_params({**params, BIAS_PARAM: 0.0})
+        spec = spectral.compute_spectrum(device, grid, resolved, method)
+        if refine:
+            spec, b_didv, _ = refine_bias_spectrum(spec, node_solver(device, resolved, method),
+                                                   [0.0], temperature, tolerance=tolerance,
+                                                   budget=budget)
+        else:
+            b_didv = bias_bounds(spec, [0.0], temperature)[0]
         didv = float(differential_conductance(spec, [0.0], temperature)[0])
         return {"didv": didv, "current": 0.0, "solves": spec.solves,
+                "didv_bound": float(b_didv[0]), "current_bound": 0.0,
                 "unitarity_error": spec.unitarity_error}
-    plus, minus = (spectral.compute_spectrum(device, grid, device.resolve_params(
-        {**params, BIAS_PARAM: bias + s * DIDV_STEP}), method) for s in (1, -1))
+    resolved = [device.resolve_params({**params, BIAS_PARAM: bias + s * DIDV_STEP})
+                for s in (1, -1)]
+    plus, minus = (spectral.compute_spectrum(device, grid, r, method) for r in resolved)
+    if refine:
+        plus, minus, b_didv, b_cur = refine_drop_spectra(
+            plus, minus, *(node_solver(device, r, method) for r in resolved), bias,
+            temperature, DIDV_STEP, tolerance=tolerance, budget=budget)
+    else:
+        b_didv, b_cur, _ = drop_bounds(plus, minus, bias, temperature, DIDV_STEP)
+    grid = plus.grid
     mean_t = 0.5 * (plus.transmission + minus.transmission)
     slope = (plus.transmission - minus.transmission) / (2 * DIDV_STEP)      # 1/mV
     mean = Spectrum(grid, mean_t, mean_t, mean_t[:, None], spin_degenerate=plus.spin_degenerate)
@@ -282,14 +309,14 @@ def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0
     didv = float(differential_conductance(mean, [bias], temperature)[0]) \
         + mean.spin_factor * mean.integrate(slope, kernel, cuts, scale)
     return {"didv": didv, "current": current(mean, bias, temperature),
-            "solves": plus.solves + minus.solves,
+            "solves": plus.solves + minus.solves, "didv_bound": b_didv, "current_bound": b_cur,
             "unitarity_error": max(plus.unitarity_error, minus.unitarity_error)}
 
 
 def _drop_task(device, task):
     """Worker: one (gate, bias) point of the drop model."""
-    grid, params, method, bias, temperature = task
-    return drop_point(device, grid, params, bias, temperature, method)
+    grid, params, method, bias, temperature, tolerance, budget = task
+    return drop_point(device, grid, params, bias, temperature, method, tolerance, budget)
 
 
 def _bias_point(device, task):
@@ -366,26 +393,15 @@ class SymmetricBiasKind(_BiasKind):
                                   {}))
 
     def result(self, run: Run):
-        req, records = self.request, self.records
-        tolerance = self.model["thermal_tolerance"]
-        grid = self.grid
-        variables = {
-            "spectrum_transmission": (
-                (req.name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
-                {"units": "", "long_name": "T(E) at the bias window's grid nodes"}),
-            "didv_error_bound": (
-                (req.name, "bias"), np.array([r["didv_bound"] for r in records]),
-                {"units": "G0", "long_name": "interpolation bound of dI/dV",
-                 "tolerance": tolerance}),
-            "current_error_bound": (
-                (req.name, "bias"),
-                np.array([r["current_bound"] for r in records]) * G0_NA_PER_MV,
-                {"units": "nA", "long_name": "interpolation bound of I", "tolerance_G0": tolerance}),
-            "quadrature_weight": (("energy_node",), grid.weights,
-                                  {"units": "meV", "long_name": grid.weight_name})}
-        data = _map_dataset(req, np.array([r["didv"] for r in records]),
-                            np.array([r["current"] for r in records]) * 1e9, variables,
-                            {"energy_node": grid.nodes})
+        req, records, grid = self.request, self.records, self.grid
+        data = _map_dataset(req, self.model, {f: np.array([r[f] for r in records])
+                                              for f in _MAP_FIELDS})
+        data = data.assign_coords(energy_node=grid.nodes)
+        data["spectrum_transmission"] = (
+            (req.name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
+            {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
+        data["quadrature_weight"] = (("energy_node",), grid.weights,
+                                     {"units": "meV", "long_name": grid.weight_name})
         data["energy_node"].attrs["units"] = "meV"
         data.attrs.update(solves_per_point=int(max(r["solves"] for r in records)),
                           bias_model="symmetric drop", drop_fraction=0.0,
@@ -398,10 +414,12 @@ class DropBiasKind(_BiasKind):
     (:func:`_drop_task`), run bias-major (the points of one bias window together: the lead
     modes per energy are cached per worker and shared by every gate point on it)."""
 
-    def __init__(self, request: MapRequest, eta: float, length: float, max_panel):
+    def __init__(self, request: MapRequest, eta: float, length: float, max_panel,
+                 tolerance: float, budget: int):
         self.request, self.eta, self.length = request, eta, length
         self.model = {"name": "linear drop inside the device", "drop_fraction": eta,
-                      "drop_length_nm": length, "centre_nm": 0.0, "didv_step_mV": DIDV_STEP}
+                      "drop_length_nm": length, "centre_nm": 0.0, "didv_step_mV": DIDV_STEP,
+                      "thermal_tolerance": tolerance, "refinement_budget": budget}
         self.recipe_device = with_bias_drop(request.device, eta, length)
         base = request.device.resolve_params(request.fixed)
         by_size = {v: device_grid(request.device, request.energy, [request.temperature],
@@ -412,7 +430,7 @@ class DropBiasKind(_BiasKind):
                         for b in request.biases for v in request.values})
         self.points = [(v, b) for _, b, v in order]
         self.tasks = [(by_size[abs(b)], {**request.fixed, request.name: v}, request.method, b,
-                       request.temperature) for v, b in self.points]
+                       request.temperature, tolerance, budget) for v, b in self.points]
 
     @property
     def worker(self):
@@ -425,11 +443,9 @@ class DropBiasKind(_BiasKind):
     def result(self, run: Run):
         req = self.request
         by_point = dict(zip(self.points, self.records))
-
-        def table(field):
-            return np.array([[by_point[(float(v), float(b))][field] for b in req.biases]
-                             for v in req.values])
-        data = _map_dataset(req, table("didv"), table("current") * 1e9, {}, {})
+        tables = {f: np.array([[by_point[(float(v), float(b))][f] for b in req.biases]
+                               for v in req.values]) for f in _MAP_FIELDS}
+        data = _map_dataset(req, self.model, tables)
         solves = int(sum(by_point[(float(req.values[0]), float(b))]["solves"]
                          for b in req.biases))
         data.attrs.update(
@@ -443,22 +459,32 @@ class DropBiasKind(_BiasKind):
         return data
 
 
-def _map_dataset(req: MapRequest, didv, cur, variables: dict, coords: dict):
-    """dI/dV (G0), I (nA) and the transconductance on (gate, bias), with the model's own
-    ``variables`` and ``coords``."""
+#: The record fields of a bias map point that become (gate, bias) arrays.
+_MAP_FIELDS = ("didv", "current", "didv_bound", "current_bound")
+
+
+def _map_dataset(req: MapRequest, model: dict, arrays: dict):
+    """dI/dV (G0), I (nA), the transconductance and the interpolation bounds of dI/dV and I
+    on (gate, bias), from the records' ``arrays`` (:data:`_MAP_FIELDS`)."""
     import xarray as xr   # as in engine/result.py: `import qpcsim` stays free of xarray
-    name, values = req.name, req.values
+    name, values, tolerance = req.name, req.values, model["thermal_tolerance"]
+    didv = arrays["didv"]
     unit = req.device.units.get(name, "")
     trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
+    dims = (name, "bias")
     variables = {
-        "differential_conductance": ((name, "bias"), didv,
-                                     {"units": "G0", "long_name": "differential conductance dI/dV"}),
-        "current": ((name, "bias"), cur, {"units": "nA", "long_name": "current I"}),
-        "transconductance": ((name, "bias"), trans,
-                             {"units": f"G0/{unit}" if unit else "G0",
-                              "long_name": f"d(dI/dV)/d{name}"}),
-        **variables}
-    data = xr.Dataset(variables, coords={name: values, "bias": req.biases, **coords})
+        "differential_conductance": (dims, didv, {"units": "G0",
+                                                  "long_name": "differential conductance dI/dV"}),
+        "current": (dims, arrays["current"] * 1e9, {"units": "nA", "long_name": "current I"}),
+        "transconductance": (dims, trans, {"units": f"G0/{unit}" if unit else "G0",
+                                           "long_name": f"d(dI/dV)/d{name}"}),
+        "didv_error_bound": (dims, arrays["didv_bound"],
+                             {"units": "G0", "long_name": "interpolation bound of dI/dV",
+                              "tolerance": tolerance}),
+        "current_error_bound": (dims, arrays["current_bound"] * G0_NA_PER_MV,
+                                {"units": "nA", "long_name": "interpolation bound of I",
+                                 "tolerance_G0": tolerance})}
+    data = xr.Dataset(variables, coords={name: values, "bias": req.biases})
     data[name].attrs["units"] = unit
     data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")
     data.attrs.update(energy_meV=req.energy, temperature_K=req.temperature, gate=name)
@@ -529,12 +555,15 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         conductance I/V (G0) at every (gate, bias) point (default 1e-4, as ``solve``'s). The
         bound of each gate point's T(E) interpolant is the Legendre tail of each Gauss panel
         (:func:`qpcsim.spectral.refine.panel_errors`) weighted by the bias kernels; panels are
-        bisected (new solves) until every bias is within it. Not applied with
-        ``drop_fraction > 0`` (its error is that of the fixed grid, see the module docstring).
+        bisected (new solves) until every bias is within it. With ``drop_fraction > 0`` the
+        same per (gate, bias) point, on the two spectra at V_sd +- delta together (the bound
+        of dI/dV adds that of dT/dV weighted by |f_L - f_R|;
+        :func:`qpcsim.spectral.refine.drop_bounds`).
     fresh : bool
         Delete ``store`` first (a qpcsim store not in use only) and start over.
     refinement_budget : int, optional
-        Most S-matrix solves of one gate point including the initial grid (default
+        Most S-matrix solves of one gate point (``drop_fraction > 0``: of each of the two
+        spectra of one (gate, bias) point) including the initial grid (default
         max(400, 4 x the grid's nodes)); a point still above the tolerance then raises
         :class:`~qpcsim.spectral.refine.ThermalResolutionError` naming the bias and the energy
         window.
@@ -545,9 +574,9 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     -------
     xarray.Dataset
         ``differential_conductance`` (G0), ``current`` (nA), ``transconductance``
-        (G0 per unit of the gate), on (gate, bias) with units; for eta = 0 also
-        ``didv_error_bound`` (G0) and ``current_error_bound`` (nA), the interpolation bounds
-        of dI/dV and I (each <= ``thermal_tolerance``, resp. its x G0 |V|), and
+        (G0 per unit of the gate), ``didv_error_bound`` (G0) and ``current_error_bound``
+        (nA), the interpolation bounds of dI/dV and I (each <= ``thermal_tolerance``, resp.
+        its x G0 |V|), on (gate, bias) with units; for eta = 0 also
         ``spectrum_transmission`` (gate x ``energy_node``) and
         ``quadrature_weight`` (meV). Attrs: the bias model (``bias_model``,
         ``drop_fraction``, ``drop_length_nm``), solves per gate point, energy,
@@ -569,7 +598,7 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     for v in values:
         device.resolve_params({**fixed, name: float(v)})
     kind = (SymmetricBiasKind(request, grid, tolerance, budget) if eta == 0 else
-            DropBiasKind(request, eta, length, max_panel))
+            DropBiasKind(request, eta, length, max_panel, tolerance, budget))
     return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress,
                     fresh=fresh)
 

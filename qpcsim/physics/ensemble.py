@@ -181,7 +181,7 @@ def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = Non
     workers, scheduler : optional
         As in :func:`qpcsim.sweep` (default: all local cores; 1 = serial).
     method : str
-        Solver back end (see :func:`qpcsim.solve`).
+        The S-matrix back end, as in :func:`qpcsim.solve` (default "auto").
     store : path, optional
         Resumable SQLite store (:mod:`qpcsim.engine.store`): each finished (seed, point) is
         kept, and a rerun computes only the missing ones.
