@@ -138,14 +138,14 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
         if cleared and report is not None:
             report(f"fresh start: deleted store={str(store)!r} ({cleared} finished point(s))")
     stored = Store(store, kind.header()) if store is not None else NoStore()
+    recipe = DeviceRecipe(kind.recipe_device)   # before the pool forks: workers inherit it
     bar = Progress(kind.total, kind.label, progress)
     run = None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsWarning)   # the kind's check said them
             with make_executor(workers, scheduler) as executor:
-                drive(kind, executor, DeviceRecipe(kind.recipe_device), stored, bar,
-                      _eta(kind, stored, executor, report))
+                drive(kind, executor, recipe, stored, bar, _eta(kind, stored, executor, report))
                 run = Run(executor.name, getattr(executor, "workers", 1), bar.reused)
     except SchedulerLostError as exc:
         raise SchedulerLostError(f"{exc}; {_kept(stored)}") from None
