@@ -137,8 +137,8 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
         cleared = clear_store(store, "store")
         if cleared and report is not None:
             report(f"fresh start: deleted store={str(store)!r} ({cleared} finished point(s))")
-    stored = Store(store, kind.header()) if store is not None else NoStore()
     recipe = DeviceRecipe(kind.recipe_device)   # before the pool forks: workers inherit it
+    stored = Store(store, kind.header()) if store is not None else NoStore()
     bar = Progress(kind.total, kind.label, progress)
     run = None
     try:
