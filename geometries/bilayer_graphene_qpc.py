@@ -30,11 +30,11 @@ DEFAULTS = dict(
     L_ramp=15.0,    # switch-on length of the gates along x (nm)
     y_ramp=4.0,     # width of the gates' edges across the ribbon (nm)
     U=60.0,         # interlayer bias: layer potentials +-U/2 (meV; runtime)
-    gamma1=380.0,   # interlayer (dimer) hopping (meV)
+    gamma1=380.0,   # interlayer hopping between the dimer sites B1, A2 (meV)
     scale=6.0,      # scaled-graphene factor s (dimensionless): a_s = s a, t_s = t/s
 )
 STRUCTURAL = ("W", "L", "L_gate", "L_ramp", "y_ramp", "gamma1", "scale")
-FAST_PATH = False   # a model device: mumps/scipy via backends/model_assembly.py, not the one-band RGF (tests/conftest.py)
+FAST_PATH = False   # a model device: fast path via backends/model_assembly.py (tests/conftest.py)
 ENERGY_MEV = 40.0   # showcase energy (meV above midgap)
 
 

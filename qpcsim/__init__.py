@@ -58,7 +58,8 @@ from .engine.store import StoreWarning  # noqa: E402
 from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
-    "Device", "Lead", "terminals", "ContinuumDevice", "BdGDevice", "GrapheneRibbon", "BilayerGrapheneRibbon",
+    "Device", "Lead", "terminals", "ContinuumDevice", "BdGDevice", "GrapheneRibbon",
+    "BilayerGrapheneRibbon",
     "beenakker_conductance", "JosephsonJunction",
     "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",

@@ -133,6 +133,11 @@ def bilayer():
     return qpcsim.BilayerGrapheneRibbon(width=10.0, length=5.0, scale=4.0, U=60.0)
 
 
+@pytest.fixture(scope="module")
+def bilayer_qpc():
+    return qpcsim.load_geometry("bilayer_graphene_qpc")
+
+
 @pytest.mark.parametrize("U", [0.0, 60.0, -25.0])
 def test_bilayer_lead_bands_are_the_analytic_mexican_hat(bilayer, U):
     """Each armchair transverse mode p (|f_p(k)| = t sqrt(1 + 4 c_p cos(k/2) + 4 c_p^2)) gives
@@ -204,13 +209,13 @@ def test_bilayer_equals_a_hand_written_kwant_bilayer_to_1e_10():
         assert result.solver == "fast-mumps" and result.unitarity_error < 1e-10
 
 
-def test_bilayer_graphene_qpc_steps_by_4e2_over_h():
+def test_bilayer_graphene_qpc_steps_by_4e2_over_h(bilayer_qpc):
     """bilayer_graphene_qpc (U = 60 meV, E = 40 meV, V_sg = E: the Fermi energy midgap under
     the gates): pinched off at w_qpc = 0 (< 1e-4 G0; measured 1.8e-6), then plateaus
     G = 2, 4, 6 G0 (steps of 4e^2/h) to 0.02 G0 (measured 2.00002, 3.99210, 5.99373 at
     w_qpc = 20, 32, 52 nm). Control: without the bias (U = 0, no gap under the gates) the
     gates do not pinch off (measured G = 1.20 at w_qpc = 0)."""
-    qpc = qpcsim.load_geometry("bilayer_graphene_qpc")
+    qpc = bilayer_qpc
     energy = qpc.metadata["energy_meV"]
     assert abs(qpcsim.solve(qpc, energy, V_sg=0.0).conductance - 7.0) < 1e-6   # ungated: 7 modes
     assert qpcsim.solve(qpc, energy, w_qpc=0.0).conductance < 1e-4
@@ -234,10 +239,10 @@ def test_bad_bilayer_input_is_a_one_line_error(kwargs, message):
         qpcsim.BilayerGrapheneRibbon(width=8.0, length=8.0, **kwargs)
 
 
-def test_bad_bilayer_runtime_input_is_a_one_line_error(bilayer):
+def test_bad_bilayer_runtime_input_is_a_one_line_error(bilayer, bilayer_qpc):
     with pytest.raises(ValueError, match=r"U=inf meV is not allowed: it must be finite"):
         qpcsim.solve(bilayer, 40.0, U=float("inf"))
     with pytest.raises(ValueError, match=r"energy=5000 meV is not allowed with a_s=0.984 nm"):
         qpcsim.solve(bilayer, 5000.0)
     with pytest.raises(ValueError, match=r"w_qpc=70.0 nm is not allowed"):
-        qpcsim.solve(qpcsim.load_geometry("bilayer_graphene_qpc"), 40.0, w_qpc=70.0)
+        qpcsim.solve(bilayer_qpc, 40.0, w_qpc=70.0)
