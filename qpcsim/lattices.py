@@ -259,7 +259,7 @@ class BilayerGrapheneRibbon(GrapheneRibbon):
                  units: Mapping[str, str] | None = None, name: str = "bilayer graphene ribbon",
                  metadata: Mapping | None = None):
         self.gamma1 = _validate.positive("gamma1", gamma1, "meV")
-        if potential is not None and "U" in inspect.signature(potential).parameters:
+        if callable(potential) and "U" in inspect.signature(potential).parameters:
             raise ValueError("potential parameter 'U' is not allowed: U is the interlayer bias "
                              "of the bilayer (meV); rename it")
         super().__init__(width=width, length=length, edge="armchair", a=a, t=t, scale=scale,

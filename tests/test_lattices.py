@@ -156,11 +156,11 @@ def test_bilayer_lead_bands_are_the_analytic_mexican_hat(bilayer, U):
 @pytest.mark.parametrize("U", [20.0, 60.0, 200.0])
 def test_bilayer_gap_is_the_mexican_hat_minimum_and_the_lead_is_closed_inside(bilayer, U):
     """Band edge of the biased bilayer U gamma1 / (2 sqrt(gamma1^2 + U^2)) (McCann & Koshino)
-    is the minimum of the analytic conduction band (to 1e-6 meV on a 1e-4 meV grid of |f|);
+    is the minimum of the analytic conduction band (to 1e-6 meV on a 1e-3 meV grid of |f|);
     the ungated ribbon carries G = 0 below it (0.9 x the edge, < 1e-9 G0)."""
     gamma1 = bilayer.gamma1
     edge = U * gamma1 / (2 * np.hypot(gamma1, U))
-    f_abs = np.arange(0.0, U, 1e-4)
+    f_abs = np.arange(0.0, U, 1e-3)
     assert abs(bilayer_bands(f_abs, gamma1, U)[:, 2].min() - edge) < 1e-6
     assert qpcsim.solve(bilayer, 0.9 * edge, U=U).conductance < 1e-9
 
