@@ -91,6 +91,7 @@ def main():
         energy = sc.metadata["fermi_energy_meV"]
         qpcsim.solve(bare, energy=energy, Vg=-1.0)      # lead modes, builds, the TF operator
         qpcsim.solve(sc, energy=energy, Vg=-0.5)
+        sweep_pair(bare, sc, 3, args.spacings[0])     # untimed: the sweep machinery's first use
         pairs = {h: [] for h in args.spacings}
         for _ in range(args.repeats):                  # interleaved: repeat-major
             for h in args.spacings:

@@ -13,7 +13,7 @@ start, no history); every other point is warm-started from its nearest anchor (p
 round half up); a point on an anchor is the anchor. Newton converges to the tolerance in
 4-5 steps from an anchor 0.05-0.2 V away (6-7 cold), so a wide spacing costs little per
 point and few anchors per sweep: 0.5 V minimised the demo sweep's cost (0.2 V +8 %, 1 V
-equal within noise), +35 % over the history-dependent start (benchmarks/RESULTS.md).
+equal within noise), +25-35 % over the history-dependent start (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
