@@ -316,7 +316,8 @@ class Device:
         """
         params = dict(params or {})
         _validate.known_names(params, self.defaults, "parameter",
-                              hint=self._structural_hint())
+                              hint=self._structural_hint(),
+                              renamed=self.metadata.get("renamed_parameters"))
         merged = dict(self.defaults)
         merged.update(_validate.mapping_of_numbers("", params, self.units))
         if self.metadata.get("zeeman_from_field"):
