@@ -199,6 +199,19 @@ def test_qpc_in_field_next_to_a_lead_threshold_is_bounded(saddle, dense_fermi_av
     assert error <= result.thermal_error <= TOLERANCE
 
 
+@pytest.mark.xfail(strict=True, reason=(
+    "known gap: a square-root kink (a magnetic lead threshold) inside a kept ladder makes the "
+    "three-level differences accidentally small (ratio 22-11000); error 1.9e-5 G0 vs bound "
+    "3.2e-6 at 1 T, 1 K next to the second threshold; 20 of 32 scanned points near thresholds "
+    "under-report (errors <= 3e-5 G0, within the 1e-4 tolerance)"))
+def test_qpc_in_field_next_to_another_lead_threshold_is_bounded(saddle, dense_fermi_average):
+    """B = 1 T, 1 K, mu 0.03 meV above the third magnetic threshold (G = 0.11, opening)."""
+    _, exact, result = _saddle_in_field_case(saddle, dense_fermi_average, 1.0, 1.0, 3, 32)
+    error = abs(result.conductance - exact)
+    assert error <= TOLERANCE
+    assert error <= result.thermal_error
+
+
 @pytest.mark.slow          # 200 s on 2 loaded cores; the 1 T, 1 K case is the default above
 @pytest.mark.parametrize("B, temperature, index", [(1.0, 1.0, 4), (1.0, 2.0, 4), (2.0, 1.0, 2),
                                                    (2.0, 2.0, 2)])
