@@ -51,6 +51,7 @@ from .spectral.refine import (
     ThermalResolutionError,
     check_thermal_options,
 )
+from .superconductivity import ANDREEV_THERMAL_TOLERANCE
 from .terminals import conductance_matrix
 from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
 
@@ -318,9 +319,6 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
 
     own = getattr(device, "transport_observables", None)
     if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
-        if temperature > 0:
-            raise ValueError(f"temperature={temperature:g} K is not allowed for {device.name!r}: "
-                             "its observables are computed at T = 0 only")
         transmission, transmission_rev, eig = own(smat, nprop, energy, resolved)
 
     kT = thermal_energy_meV(temperature)
@@ -335,7 +333,13 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
     else:
         gmat = conductance_matrix(smat, nprop, spin_factor)
-    if kT > 0 and len(nprop) > 2:
+    if kT > 0 and own is not None:
+        # A BdG device averages its own observables over +-E (superconductivity.py).
+        transmission, transmission_rev, worst, thermal_error = _andreev_thermal_average(
+            device, energy, kT, resolved, method)
+        unitarity = max(unitarity, worst)
+        gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
+    elif kT > 0 and len(nprop) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
         gmat, unitarity, gmat_error = _thermal_conductance_matrix(
             device, energy, kT, resolved, method, unitarity, spin_factor)
@@ -354,7 +358,7 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
         unitarity = max(unitarity, spec.unitarity_error)
-    if kT > 0 and len(nprop) == 2:
+    if kT > 0 and len(nprop) == 2 and own is None:
         # Two leads: G_00 = T(1 <- 0), G_11 = T(0 <- 1) at every energy (unitarity).
         gmat = spin_factor * np.array([[transmission, -transmission_rev],
                                        [-transmission, transmission_rev]])
@@ -484,3 +488,32 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
                                         epsrel=0, norm="max", points=points or None, limit=4000,
                                         quadrature="gk15")
     return float(value[0]), float(value[1]), worst[0]
+
+
+def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict, method: str):
+    """(G_NS/G0, quasiparticle T(0 <- 1), worst unitarity error, error estimate) of a BdG
+    device averaged over its Fermi window, int dE (-df/dE)(E - energy) X(E) at ``kT``
+    (meV): one solve per E (Gauss-Kronrod, adaptive, breakpoints from the device's
+    ``thermal_breakpoints``). Raises ThermalResolutionError when the estimate exceeds
+    :data:`~qpcsim.superconductivity.ANDREEV_THERMAL_TOLERANCE`."""
+    lo, hi, points = device.thermal_breakpoints(energy_meV, kT, params)
+    worst = [0.0]
+
+    def integrand(energy):
+        weight = 1.0 / (4.0 * kT * np.cosh((energy - energy_meV) / (2.0 * kT)) ** 2)
+        smat, nprop, _ = scattering_matrix(device, energy, params, method)
+        error = smatrix_observables(smat, nprop)[3]
+        check_unitarity(error, energy, params)
+        worst[0] = max(worst[0], error)
+        g_ns, t_rev, _ = device.transport_observables(smat, nprop, energy, params)
+        return weight * np.array([g_ns, t_rev])
+
+    value, error, info = scipy.integrate.quad_vec(
+        integrand, lo, hi, epsabs=0.5 * ANDREEV_THERMAL_TOLERANCE, epsrel=0, norm="max",
+        points=points, limit=2000, quadrature="gk15", full_output=True)
+    if not info.success or not error <= ANDREEV_THERMAL_TOLERANCE:
+        raise ThermalResolutionError(
+            f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (kT = {kT:.3g} meV) of the Andreev "
+            f"conductance is not resolved: quadrature error estimate {error:.2g} G0 > "
+            f"{ANDREEV_THERMAL_TOLERANCE:g} after {info.neval} solves")
+    return float(value[0]), float(value[1]), worst[0], float(error)

@@ -42,7 +42,14 @@ from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, value_para
                           with_signature)
 from .units import GAAS, Material, fermi_wavelength_nm, wavevector_per_nm
 
-__all__ = ["BdGDevice", "beenakker_conductance", "andreev_observables", "TAU_Z", "TAU_Y"]
+__all__ = ["BdGDevice", "beenakker_conductance", "andreev_observables", "TAU_Z", "TAU_Y",
+           "ANDREEV_THERMAL_TOLERANCE"]
+
+#: Absolute tolerance (G0) of the finite-temperature Andreev conductance (the quadrature's
+#: own error estimate must stay below it, else ThermalResolutionError).
+ANDREEV_THERMAL_TOLERANCE = 1e-5
+#: Half-width of the Fermi window in kT: the weight -df/dE beyond carries 2e-11.
+_WINDOW_KT = 25.0
 
 TAU_Z = np.diag([1.0, -1.0])
 TAU_Y = np.array([[0, -1j], [1j, 0]])
@@ -126,6 +133,8 @@ class BdGDevice(ContinuumDevice):
 
 
     non_negative_parameters = ("Delta",)
+    #: Excitation energies from mu: E < 0 is the hole side, not below a band bottom.
+    negative_energies_propagate = True
 
     def __init__(self, *, width: float, length: float, a: float, mu: float,
                  Delta: float, phi: float = 0.0, potential: Callable | None = None,
@@ -192,3 +201,21 @@ class BdGDevice(ContinuumDevice):
         S-matrix; ``transmission`` is G_NS/G0, the conductance (module docstring)."""
         blocks = self.lead_modes(energy_meV, params, 0).block_nmodes
         return andreev_observables(smat, nprop, blocks)
+
+    def thermal_breakpoints(self, energy_meV: float, kT: float, params: dict) -> tuple:
+        """The Fermi window of the Andreev conductance at ``kT`` (meV) and the energies
+        (meV) where G_NS(E) has kinks: ``(lo, hi, points)``, the window ``energy`` +-
+        25 kT (the weight beyond: 2e-11); the gap edges +-Delta, lead 0's subband
+        thresholds, and four points where the Fermi weight decays.
+
+        BdG energies are excitation energies from mu, so the window covers E < 0 as well
+        (holes: G_NS(-E) is the hole block's N_h - R_hh + R_eh at E). Not the sorted
+        bands' crossings at E ~ 0 (the electron and hole bands of the normal lead cross
+        at the Fermi level). The solver integrates over it (``solver.solve``)."""
+        lo, hi = energy_meV - _WINDOW_KT * kT, energy_meV + _WINDOW_KT * kT
+        thresholds = self.lead_thresholds(params)
+        edges = np.concatenate([[-params["Delta"], params["Delta"]],
+                                thresholds[np.abs(thresholds) > 1e-6]])
+        scales = energy_meV + kT * np.array([-8.0, -2.5, 2.5, 8.0])   # the weight decays
+        points = sorted({float(e) for e in np.concatenate([edges, scales]) if lo < e < hi})
+        return lo, hi, points

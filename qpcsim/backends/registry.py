@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from .assembly import SystemAssembly
 from .base import BackendNotApplicable
+from .model_assembly import assembly_for
 from .reference import KwantBackend
 from .rgf import RGFBackend
 from .rgf_mirror import RGFMirrorBackend
@@ -130,7 +131,7 @@ def create_backend(device, name: str, assembly: SystemAssembly | None = None):
         raise ValueError(f"backend={name!r} is not available in this installation "
                          f"({info.summary})")
     if info.fast_path and assembly is None:
-        assembly = SystemAssembly(device)
+        assembly = assembly_for(device)
     try:
         return info.factory(device, assembly)
     except BackendNotApplicable as err:
@@ -164,9 +165,14 @@ class FastSolver:
         if explicit and backend not in ("auto", "mumps", "scipy"):
             raise ValueError(f"backend={backend!r} does not apply to this device: its leads "
                              "(qpcsim.Lead) may sit on any edge; use 'mumps', 'scipy' or 'kwant'")
+        model = getattr(device, "fast_path_model", False)
+        if model and backend not in ("auto", "mumps", "scipy"):
+            raise ValueError(f"backend={backend!r} does not apply to this device: the RGF "
+                             "recursions model the one-band square lattice; for a model device "
+                             "(any orbitals, any lattice) use 'mumps', 'scipy' or 'kwant'")
         self.device = device
-        self.assembly = SystemAssembly(device)
-        if explicit and backend == "auto":
+        self.assembly = assembly_for(device)
+        if (explicit or model) and backend == "auto":
             # Leads on any edge: only the Schur complement takes any set of interfaces.
             choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
             self._impl = _REGISTRY[choice].factory(device, self.assembly)
