@@ -31,7 +31,7 @@ Fermi-smeared staircase of a clean wire (kept for validation).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.integrate
@@ -395,16 +395,21 @@ def refine_thermal(device, spec, params: dict, method: str, tolerance: float, bu
     units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
     own error estimate and the three-level convergence test as ``thermal_error``."""
     from .spectral.compute import node_solver
-    from .spectral.refine import ladder_error, refine_spectrum
-    refined = refine_spectrum(spec, node_solver(device, params, method), tolerance=tolerance,
-                              budget=budget)
+    from .spectral.refine import kink_error, ladder_error, refine_spectrum, threshold_kinks
+    solve_nodes = node_solver(device, params, method)
+    kinks = (threshold_kinks(spec, solve_nodes, tolerance) if spec.grid.rule == "trapezoid"
+             else None)
+    refined = refine_spectrum(spec, solve_nodes, tolerance=tolerance, budget=budget, kinks=kinks)
     if refined is spec and spec.grid.rule == "trapezoid":
         own = spec.thermal_error
+        if kinks is not None:   # the kink samples count as solves of the kept ladder
+            refined = replace(spec, solves=spec.solves + kinks.solves)
 
         def thermal_error(quantity="transmission", temperature=1.0, moment=0):
-            return own(quantity, temperature, moment) + ladder_error(spec, quantity,
-                                                                     temperature, moment)
-        spec.thermal_error = thermal_error
+            return (own(quantity, temperature, moment)
+                    + ladder_error(spec, quantity, temperature, moment)
+                    + kink_error(spec, kinks, quantity, temperature, moment))
+        refined.thermal_error = thermal_error
     return refined
 
 

@@ -33,7 +33,7 @@ import math
 import numpy as np
 
 from ..units import thermal_energy_meV
-from .grid import EnergyGrid, fermi
+from .grid import EnergyGrid, fermi, fermi_window
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
            "bias_bounds", "bias_window_weights", "drop_bounds", "panel_errors",
@@ -199,6 +199,111 @@ def ladder_error(spectrum, quantity, temperature, moment=0) -> float:
     return d_a * min(1.0, d_a / d_b) ** 2
 
 
+#: |zeta(-1/2)|: the trapezoidal error of a square-root kink c sqrt(E - E_t) sampled at
+#: spacing h is at most 0.2079 |c| h^1.5 per side (the Hurwitz zeta(-1/2, a) over the
+#: threshold's offset a in the cell), times the Fermi weight at E_t.
+_KINK_CONSTANT = 0.2079
+#: Safety factor on the kink term (measured 1.09-60x the true error on 12 saddle cases
+#: with the four-point amplitudes, so 2 covers the three-point amplitudes' scatter).
+_KINK_SAFETY = 2.0
+#: Offset (meV) of the kink samples from a lead threshold: small, as the slope left after
+#: :func:`_smooth_slope` reads as a kink of O(slope x sqrt(delta)), but not so small that
+#: the new mode's vanishing velocity spoils unitarity (saddle QPC at 1 T, 6.309 meV:
+#: 1.2e-8 at 1e-8 meV, above the 1e-8 check; 8.6e-10 at 1e-7 meV).
+_KINK_DELTA = 1e-7
+#: A threshold whose kink term at unit amplitude, K(E_t) 0.2079 h^1.5, is below this share
+#: of the tolerance gets no kink solves (far out in the Fermi tail; measured amplitudes are
+#: 1e-3 to 4e-3 per sqrt(meV), so its term is below 1e-4 of the tolerance). The demo split
+#: gate's threshold at +12.3 kT (3.7e-7 at unit amplitude) is skipped, the one at -2.93 kT
+#: (3 solves, 18 -> 21) is not.
+_KINK_NEGLIGIBLE = 1e-2
+
+
+def _ladder_span(grid, temperature):
+    index, step, _ = grid.ladders[float(temperature)]
+    nodes = grid.nodes[index]
+    return nodes.min(), nodes.max(), step
+
+
+def _ladder_kinks(grid, temperature, tolerance):
+    """Lead thresholds (meV) inside the ladder at ``temperature`` whose kink can matter."""
+    low, high, step = _ladder_span(grid, temperature)
+    kT = thermal_energy_meV(temperature)
+    edges = grid.breakpoints[(grid.breakpoints > low) & (grid.breakpoints < high)]
+    unit = _KINK_CONSTANT * fermi_window(edges, grid.mu, kT) * step ** 1.5
+    return edges[unit >= _KINK_NEGLIGIBLE * tolerance]
+
+
+def threshold_kinks(spectrum, solve_nodes, tolerance=DEFAULT_THERMAL_TOLERANCE):
+    """Three solves next to each lead threshold E_t inside a kept ladder, at E_t - delta,
+    E_t + delta, E_t + 4 delta: the square-root kink amplitudes the three-level ladder test
+    cannot see (:func:`kink_error`). ``None`` when the grid has no ladder or no threshold
+    carries weight (a kink whose term at unit amplitude is below 1e-3 ``tolerance``).
+
+    Returns
+    -------
+    Spectrum or None
+        T(E) at the sample energies (meV), three per threshold, in threshold order.
+    """
+    from .data import Spectrum
+    grid = spectrum.grid
+    if not grid.ladders or not grid.breakpoints.size:
+        return None
+    edges = np.unique(np.concatenate([_ladder_kinks(grid, t, tolerance) for t in grid.ladders]))
+    if not edges.size:
+        return None
+    energies = (edges[:, None] + _KINK_DELTA * np.array([-1.0, 1.0, 4.0])).ravel()
+    t_lr, t_rl, eig, worst = solve_nodes(energies)
+    return Spectrum(_refined_grid(grid, energies), t_lr, t_rl, eig, spectrum.spin_degenerate,
+                    worst, energies.size)
+
+
+def _smooth_slope(spectrum, quantity, temperature, edges):
+    """dq/dE (1/meV) at each threshold, from the cubic through the ladder's 4 nodes around
+    it: removed from the kink samples, whose three-point amplitudes would otherwise read a
+    slope s as kinks c+ = 3 s sqrt(d), c- = -s sqrt(d) (about 1.2e-5 G0 of false kink term
+    on the demo split gate at d = 1e-7 meV, about 1e-7 after). The kink's own share of this
+    slope, O(c / sqrt(h)), shifts the amplitudes by O(c sqrt(d / h)) only."""
+    index = spectrum.grid.ladders[float(temperature)][0]
+    nodes = spectrum.grid.nodes[index]
+    order = np.argsort(nodes)
+    nodes, q = nodes[order], spectrum.values(quantity)[index][order]
+    start = np.clip(np.searchsorted(nodes, edges) - 2, 0, nodes.size - 4)
+    slopes = []
+    for edge, k in zip(edges, start):      # the cubic through the 4 nodes around E_t
+        x = nodes[k:k + 4] - edge
+        slopes.append(np.polyfit(x, q[k:k + 4], 3)[2])
+    return np.array(slopes)
+
+
+def kink_error(spectrum, kinks, quantity, temperature, moment=0) -> float:
+    """Trapezoidal error of the ladder at ``temperature`` from the square-root kinks at lead
+    thresholds, sampled by :func:`threshold_kinks`: 2 x 0.2079 K(E_t) (|c+| + |c-|) h^1.5.
+
+    With q(E_t + s) = q0 + c+ sqrt(s) + O(s) above and q0 + c- sqrt(-s) + O(s) below,
+    c+ = (q(E_t + 4d) - q(E_t + d)) / sqrt(d), q0 = q(E_t + d) - c+ sqrt(d) and
+    c- = (q0 - q(E_t - d)) / sqrt(d), after removing the slope of the ladder cell around E_t
+    (:func:`_smooth_slope`); neglected: that slope's error times 3 sqrt(d) (c+) and sqrt(d)
+    (c-), 3e-4 of it at d = 1e-7 meV. K(E_t) = |E_t - mu|^moment
+    (-df/dE)(E_t) (1/meV); h the ladder spacing (meV). 0 without kinks or ladder."""
+    grid = spectrum.grid
+    if kinks is None or not grid.ladders or float(temperature) not in grid.ladders:
+        return 0.0
+    low, high, step = _ladder_span(grid, temperature)
+    edges = kinks.energies.reshape(-1, 3)[:, 0] + _KINK_DELTA
+    q = kinks.values(quantity).reshape(-1, 3) - _smooth_slope(spectrum, quantity, temperature,
+                                                              edges)[:, None] * (
+        kinks.energies.reshape(-1, 3) - edges[:, None])
+    root = math.sqrt(_KINK_DELTA)
+    above = (q[:, 2] - q[:, 1]) / root
+    below = (q[:, 1] - above * root - q[:, 0]) / root
+    inside = (edges > low) & (edges < high)
+    weight = (np.abs(edges - grid.mu) ** moment
+              * fermi_window(edges, grid.mu, thermal_energy_meV(temperature)))
+    amplitude = (np.abs(above) + np.abs(below))[inside]
+    return float(_KINK_SAFETY * _KINK_CONSTANT * step ** 1.5 * np.sum(weight[inside] * amplitude))
+
+
 def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
     cells = np.diff(nodes)
     weights = 0.5 * (np.concatenate([[0.0], cells]) + np.concatenate([cells, [0.0]]))
@@ -209,7 +314,7 @@ def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
 
 
 def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANCE,
-                    budget=DEFAULT_REFINEMENT_BUDGET):
+                    budget=DEFAULT_REFINEMENT_BUDGET, kinks=None):
     """``spectrum`` itself when its nodes resolve T(E) to ``tolerance`` at every temperature
     of its grid, else a refined spectrum (grid rule ``"refined"``).
 
@@ -224,6 +329,9 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
         Target of the thermal average's error (transmission units).
     budget : int
         Most nodes (solves) in all.
+    kinks : Spectrum or None
+        Samples next to the lead thresholds (:func:`threshold_kinks`): their
+        :func:`kink_error` joins the ladder's test, and their solves the count.
 
     Raises
     ------
@@ -245,12 +353,13 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
         return errors
 
     if spectrum.grid.rule == "trapezoid" and all(
-            ladder_error(spectrum, q, t) + spectrum.thermal_error(q, t) <= tolerance
-            for q in _TESTED for t in temps):
+            ladder_error(spectrum, q, t) + kink_error(spectrum, kinks, q, t)
+            + spectrum.thermal_error(q, t) <= tolerance for q in _TESTED for t in temps):
         return spectrum         # the ladder resolves T(E): no new solve
     current = Spectrum(_refined_grid(grid, grid.nodes.copy()), spectrum.transmission,
                        spectrum.transmission_reverse, spectrum.eigenvalues,
-                       spectrum.spin_degenerate, spectrum.unitarity_error, spectrum.solves)
+                       spectrum.spin_degenerate, spectrum.unitarity_error,
+                       spectrum.solves + (kinks.solves if kinks is not None else 0))
 
     kT_max = max(thermal_energy_meV(t) for t in temps)
 
