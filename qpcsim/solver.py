@@ -393,12 +393,15 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
 def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
     """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
     units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
-    own error estimate and the three-level convergence test as ``thermal_error``."""
+    own error estimate, the three-level convergence test and the kink term of the lead
+    thresholds inside it (three solves each, counted in ``solves``) as ``thermal_error``."""
     from .spectral.compute import node_solver
-    from .spectral.refine import kink_error, ladder_error, refine_spectrum, threshold_kinks
+    from .spectral.refine import (kink_error, ladder_error, ladder_resolves, refine_spectrum,
+                                  threshold_kinks)
     solve_nodes = node_solver(device, params, method)
-    kinks = (threshold_kinks(spec, solve_nodes, tolerance) if spec.grid.rule == "trapezoid"
-             else None)
+    # the kink samples only where the ladder may be kept: a refined grid has no ladder
+    kinks = threshold_kinks(spec, solve_nodes, tolerance) if ladder_resolves(spec,
+                                                                             tolerance) else None
     refined = refine_spectrum(spec, solve_nodes, tolerance=tolerance, budget=budget, kinks=kinks)
     if refined is spec and spec.grid.rule == "trapezoid":
         own = spec.thermal_error

@@ -313,6 +313,16 @@ def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
                       lower=grid.lower)
 
 
+def ladder_resolves(spectrum, tolerance=DEFAULT_THERMAL_TOLERANCE, kinks=None) -> bool:
+    """Whether ``spectrum``'s trapezoidal ladder resolves T(E) to ``tolerance`` at every
+    temperature of its grid: its own estimate, the three-level test and, with ``kinks``
+    (:func:`threshold_kinks`), the lead thresholds' kink term."""
+    temps = [t for t in spectrum.grid.temperatures if t > 0]
+    return spectrum.grid.rule == "trapezoid" and all(
+        ladder_error(spectrum, q, t) + kink_error(spectrum, kinks, q, t)
+        + spectrum.thermal_error(q, t) <= tolerance for q in _TESTED for t in temps)
+
+
 def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANCE,
                     budget=DEFAULT_REFINEMENT_BUDGET, kinks=None):
     """``spectrum`` itself when its nodes resolve T(E) to ``tolerance`` at every temperature
@@ -352,9 +362,7 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
                                                          thermal_energy_meV(t)))
         return errors
 
-    if spectrum.grid.rule == "trapezoid" and all(
-            ladder_error(spectrum, q, t) + kink_error(spectrum, kinks, q, t)
-            + spectrum.thermal_error(q, t) <= tolerance for q in _TESTED for t in temps):
+    if ladder_resolves(spectrum, tolerance, kinks):
         return spectrum         # the ladder resolves T(E): no new solve
     current = Spectrum(_refined_grid(grid, grid.nodes.copy()), spectrum.transmission,
                        spectrum.transmission_reverse, spectrum.eigenvalues,
