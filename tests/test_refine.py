@@ -231,7 +231,7 @@ def test_qpc_in_field_next_to_another_lead_threshold_is_bounded(saddle, dense_fe
     _check_saddle_bound(saddle, dense_fermi_average, B, temperature, index, offset)
 
 
-@pytest.mark.slow          # the 32-point scan, ~80 s on 2 loaded cores
+@pytest.mark.slow          # the 32-point scan, ~45 s on 2 loaded cores
 @pytest.mark.parametrize("B, temperature, index, offset", _SCAN)
 def test_qpc_in_field_scan_around_lead_thresholds_is_bounded(saddle, dense_fermi_average, B,
                                                              temperature, index, offset):
