@@ -31,7 +31,7 @@ Fermi-smeared staircase of a clean wire (kept for validation).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.integrate
@@ -396,8 +396,8 @@ def refine_thermal(device, spec, params: dict, method: str, tolerance: float, bu
     own error estimate, the three-level convergence test and the kink term of the lead
     thresholds inside it (three solves each, counted in ``solves``) as ``thermal_error``."""
     from .spectral.compute import node_solver
-    from .spectral.refine import (kink_error, ladder_error, ladder_resolves, refine_spectrum,
-                                  threshold_kinks)
+    from .spectral.refine import (kink_error, kinks_counted, ladder_error, ladder_resolves,
+                                  refine_spectrum, threshold_kinks)
     solve_nodes = node_solver(device, params, method)
     # the kink samples only where the ladder may be kept: a refined grid has no ladder
     kinks = threshold_kinks(spec, solve_nodes, tolerance) if ladder_resolves(spec,
@@ -406,7 +406,7 @@ def refine_thermal(device, spec, params: dict, method: str, tolerance: float, bu
     if refined is spec and spec.grid.rule == "trapezoid":
         own = spec.thermal_error
         if kinks is not None:   # the kink samples count as solves of the kept ladder
-            refined = replace(spec, solves=spec.solves + kinks.solves)
+            refined = kinks_counted(spec, kinks)
 
         def thermal_error(quantity="transmission", temperature=1.0, moment=0):
             return (own(quantity, temperature, moment)

@@ -29,6 +29,7 @@ exceeds the tolerance when the refinement budget (total solves) is spent raises
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
@@ -36,7 +37,8 @@ from ..units import thermal_energy_meV
 from .grid import EnergyGrid, fermi, fermi_window
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
-           "bias_bounds", "bias_window_weights", "drop_bounds", "panel_errors",
+           "bias_bounds", "bias_window_weights", "drop_bounds", "kink_error", "kinks_counted",
+           "ladder_resolves", "panel_errors", "threshold_kinks",
            "refine_bias_spectrum", "refine_drop_spectra",
            "check_thermal_options", "leave_one_out", "refine_spectrum", "resolution_error"]
 
@@ -238,7 +240,7 @@ def threshold_kinks(spectrum, solve_nodes, tolerance=DEFAULT_THERMAL_TOLERANCE):
     """Three solves next to each lead threshold E_t inside a kept ladder, at E_t - delta,
     E_t + delta, E_t + 4 delta: the square-root kink amplitudes the three-level ladder test
     cannot see (:func:`kink_error`). ``None`` when the grid has no ladder or no threshold
-    carries weight (a kink whose term at unit amplitude is below 1e-3 ``tolerance``).
+    carries weight (a kink whose term at unit amplitude is below 1e-2 ``tolerance``).
 
     Returns
     -------
@@ -282,9 +284,10 @@ def kink_error(spectrum, kinks, quantity, temperature, moment=0) -> float:
 
     With q(E_t + s) = q0 + c+ sqrt(s) + O(s) above and q0 + c- sqrt(-s) + O(s) below,
     c+ = (q(E_t + 4d) - q(E_t + d)) / sqrt(d), q0 = q(E_t + d) - c+ sqrt(d) and
-    c- = (q0 - q(E_t - d)) / sqrt(d), after removing the slope of the ladder cell around E_t
+    c- = (q0 - q(E_t - d)) / sqrt(d), after removing the ladder's slope at E_t
     (:func:`_smooth_slope`); neglected: that slope's error times 3 sqrt(d) (c+) and sqrt(d)
-    (c-), 3e-4 of it at d = 1e-7 meV. K(E_t) = |E_t - mu|^moment
+    (c-), 3e-4 of it at d = 1e-7 meV, and the next orders of the threshold expansion,
+    O(d) relative to c. K(E_t) = |E_t - mu|^moment
     (-df/dE)(E_t) (1/meV); h the ladder spacing (meV). 0 without kinks or ladder."""
     grid = spectrum.grid
     if kinks is None or not grid.ladders or float(temperature) not in grid.ladders:
@@ -311,6 +314,12 @@ def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
                       mu=grid.mu, temperatures=grid.temperatures, bias=0.0, tol=grid.tol,
                       breakpoints=grid.breakpoints, rule="refined", ladders=None,
                       lower=grid.lower)
+
+
+def kinks_counted(spectrum, kinks):
+    """``spectrum`` with the solves and worst unitarity error of the kink samples added."""
+    return replace(spectrum, solves=spectrum.solves + kinks.solves,
+                   unitarity_error=max(spectrum.unitarity_error, kinks.unitarity_error))
 
 
 def ladder_resolves(spectrum, tolerance=DEFAULT_THERMAL_TOLERANCE, kinks=None) -> bool:
@@ -367,7 +376,9 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
     current = Spectrum(_refined_grid(grid, grid.nodes.copy()), spectrum.transmission,
                        spectrum.transmission_reverse, spectrum.eigenvalues,
                        spectrum.spin_degenerate, spectrum.unitarity_error,
-                       spectrum.solves + (kinks.solves if kinks is not None else 0))
+                       spectrum.solves)
+    if kinks is not None:       # spent on the ladder's test: counted, and their unitarity
+        current = kinks_counted(current, kinks)
 
     kT_max = max(thermal_energy_meV(t) for t in temps)
 
