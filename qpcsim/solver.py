@@ -393,18 +393,26 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
 def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
     """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
     units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
-    own error estimate and the three-level convergence test as ``thermal_error``."""
+    own error estimate, the three-level convergence test and the kink term of the lead
+    thresholds inside it (three solves each, counted in ``solves``) as ``thermal_error``."""
     from .spectral.compute import node_solver
-    from .spectral.refine import ladder_error, refine_spectrum
-    refined = refine_spectrum(spec, node_solver(device, params, method), tolerance=tolerance,
-                              budget=budget)
+    from .spectral.refine import (kink_error, kinks_counted, ladder_error, ladder_resolves,
+                                  refine_spectrum, threshold_kinks)
+    solve_nodes = node_solver(device, params, method)
+    # the kink samples only where the ladder may be kept: a refined grid has no ladder
+    kinks = threshold_kinks(spec, solve_nodes, tolerance) if ladder_resolves(spec,
+                                                                             tolerance) else None
+    refined = refine_spectrum(spec, solve_nodes, tolerance=tolerance, budget=budget, kinks=kinks)
     if refined is spec and spec.grid.rule == "trapezoid":
         own = spec.thermal_error
+        if kinks is not None:   # the kink samples count as solves of the kept ladder
+            refined = kinks_counted(spec, kinks)
 
         def thermal_error(quantity="transmission", temperature=1.0, moment=0):
-            return own(quantity, temperature, moment) + ladder_error(spec, quantity,
-                                                                     temperature, moment)
-        spec.thermal_error = thermal_error
+            return (own(quantity, temperature, moment)
+                    + ladder_error(spec, quantity, temperature, moment)
+                    + kink_error(spec, kinks, quantity, temperature, moment))
+        refined.thermal_error = thermal_error
     return refined
 
 
