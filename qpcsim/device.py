@@ -41,7 +41,7 @@ from . import validate as _validate
 from .serialize import jsonable
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
 
-__all__ = ["Device"]
+__all__ = ["Device", "SolverHooks"]
 
 # Parameters every device understands, with units and defaults.
 _FIELD_PARAMS = {"B": 0.0}
@@ -81,7 +81,41 @@ def _potential_error(exc: Exception, params: dict) -> ValueError:
                       + f" (parameters {params}){hint}")
 
 
-class Device:
+class SolverHooks:
+    """What the solver asks of a device beyond its Kwant system, with the defaults of
+    the 2DEG on a square lattice (``None``: the solver's own rule). A device class
+    with its own dispersion or observables (:mod:`qpcsim.hamiltonian`,
+    :mod:`qpcsim.superconductivity`, :mod:`qpcsim.lattices`) overrides them."""
+
+    #: Whether the fast back ends (:mod:`qpcsim.backends`) model the device: the one-band
+    #: square lattice of :class:`Device`; other models run on the ``kwant`` back end.
+    fast_path_supported = True
+    #: Kwant's solver for the ``kwant`` back end: ``"default"`` (MUMPS where Kwant has it)
+    #: or ``"sparse"`` (SciPy's, where MUMPS is not bit-reproducible: multi-orbital models).
+    kwant_solver = "default"
+
+    def check_fermi_energy(self, energy_meV: float, params: dict) -> float | None:
+        """The Fermi energy (meV) validated for this device's dispersion (a one-line
+        ValueError if it is not resolved), for resolved ``params``; ``None``: the
+        solver's parabolic-band rule (lambda_F >= 4a, :func:`qpcsim.scattering.check_energy`)."""
+        return None
+
+    def transport_observables(self, smat: np.ndarray, nprop: tuple, energy_meV: float,
+                              params: dict) -> tuple | None:
+        """``(T, T_reverse, transmission eigenvalues)`` of a zero-temperature solve from its
+        S-matrix ``smat`` (modes per lead ``nprop``) at ``energy_meV`` (meV), where they
+        are not the Landauer transmissions lead 0 <-> lead 1 (e.g. Andreev reflection);
+        ``None``: the Landauer ones."""
+        return None
+
+    def lead_thresholds(self, params: dict) -> np.ndarray | None:
+        """Energies (meV) where the leads' subbands open or close for resolved ``params``;
+        ``None``: the solver's rule for the square-lattice leads (closed form at B = 0,
+        else the extrema of the magnetic lead bands)."""
+        return None
+
+
+class Device(SolverHooks):
     """A two-terminal device on a square lattice, in physical units.
 
     Parameters
@@ -651,16 +685,13 @@ class Device:
                 f"params={self.defaults})")
 
     def __getstate__(self):
-        # The finalized Kwant system and solver caches are rebuilt on demand in
-        # each worker process rather than pickled.
+        # The finalized Kwant system is rebuilt on demand in each worker process rather
+        # than pickled (the solver's caches live in backends.solver_context, not here).
         state = dict(self.__dict__)
         state["_fsyst"] = None
         state["_positions"] = None
         state["_site_index"] = None
         state["_onsite_memo"] = None
-        state.pop("_solver_cache", None)
-        state.pop("_fast_path_ok", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         state.pop("_gauge_cache", None)
-        state.pop("_probe_systems", None)   # physics/dephasing.py's cache: rebuilt on demand
         return state

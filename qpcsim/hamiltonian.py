@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import _lattice_count, _potential_error
+from .device import SolverHooks, _lattice_count, _potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
@@ -98,7 +98,7 @@ def one_blas_thread():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-class ModelDevice:
+class ModelDevice(SolverHooks):
     """What every non-square-lattice or multi-orbital device shares with
     :class:`qpcsim.Device`: runtime parameters with units, the potential as an
     onsite term (memoized, vectorized per parameter set), the cached build,
@@ -411,8 +411,7 @@ class ModelDevice:
         for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
             state[key] = None
         state["_modes_memo"] = {}
-        for key in ("_solver_cache", "_fast_path_ok", "_band_table", "_thresholds",
-                    "_last_thresholds"):
+        for key in ("_band_table", "_thresholds", "_last_thresholds"):
             state.pop(key, None)
         return state
 

@@ -44,14 +44,14 @@ numbers, never on a timing, so results are bit-identical in every process.
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 from scipy.linalg import lapack
 
-from .assembly import SystemAssembly, single_threaded_blas
-from .base import BackendNotApplicable
-from .rgf import RGFSolver
+from .assembly import SystemAssembly
+from .base import FastBackend, SMatrix, BackendNotApplicable
+from .registry import BackendInfo, register
+from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
 
 __all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL"]
 
@@ -206,7 +206,7 @@ class MirrorRGFSolver:
         return x
 
 
-class RGFMirrorBackend:
+class RGFMirrorBackend(FastBackend):
     """The ``rgf-mirror`` back end: :class:`MirrorRGFSolver` where a point is
     x-mirror symmetric, else ``fallback`` (by default the plain RGF sweep).
 
@@ -227,56 +227,47 @@ class RGFMirrorBackend:
 
     Notes
     -----
-    ``name`` is the path that ran this thread's latest point: ``rgf-mirror``,
-    or the fallback's name (``rgf`` for the plain sweep), so every result's
-    ``solver`` label says which arithmetic produced it. Before any point it is
-    ``rgf-mirror``, or the fallback's name when one is given.
+    Each :class:`SMatrix` names the path that ran its point: ``rgf-mirror``, or
+    the fallback's name (``rgf`` for the plain sweep).
     """
 
+    name = "rgf-mirror"
+
     def __init__(self, device, assembly: SystemAssembly | None = None, fallback=None):
-        self.assembly = assembly or SystemAssembly(device)
-        a = self.assembly
-        rgf = a.shared("rgf", lambda: RGFSolver(
-            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
-            a.fsyst.lead_interfaces))
-        self._mirror = MirrorRGFSolver(rgf)
-        self.fallback = fallback
-        self._last = threading.local()
+        super().__init__(device, assembly)
+        self._mirror = MirrorRGFSolver(shared_rgf_solver(device, self.assembly))
+        self.fallback = fallback or RGFBackend(device, self.assembly)
         #: Points solved by the mirror reduction / by the fallback (diagnostics).
         self.counts = {"mirror": 0, "fallback": 0}
 
-    @property
-    def name(self) -> str:
-        """``rgf-mirror`` or the fallback's name: the path of the latest point."""
-        last = getattr(self._last, "name", None)
-        if last is not None:
-            return last
-        return "rgf-mirror" if self.fallback is None else self.fallback.name
-
-    def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
-        if self.fallback is not None and float(params.get("B", 0.0)) != 0.0:
+    def smatrix(self, energy: float, params: dict) -> SMatrix:
+        """S-matrix at ``energy`` (lattice units) for resolved ``params``."""
+        if float(params.get("B", 0.0)) != 0.0:
             # A field breaks the x-mirror exactly (the Landau-gauge Peierls phases of the
             # two directions are complex conjugates): no check, no second evaluation.
-            self.counts["fallback"] += 1
-            result = self.fallback.smatrix(energy, params)
-            self._last.name = self.fallback.name
-            return result
-        with single_threaded_blas():
-            leads = self.assembly.leads(energy, params)
-            if sum(leads.nprop) == 0:
-                return np.zeros((0, 0), dtype=complex), leads.nprop
-            values = self.assembly.system_values(energy, params)
-            rgf = self._mirror.rgf
-            prepared = rgf.prepare(values, leads)
-            if self._mirror.applies(values, leads, prepared):
-                self.counts["mirror"] += 1
-                self._last.name = "rgf-mirror"
-                return self._mirror.solve(values, leads, prepared), leads.nprop
-            self.counts["fallback"] += 1
-            if self.fallback is None:
-                self._last.name = "rgf"
-                return rgf.solve(values, leads, prepared), leads.nprop
-        result = self.fallback.smatrix(energy, params)
-        self._last.name = self.fallback.name
-        return result
+            return self._delegate(energy, params)
+        return super().smatrix(energy, params)
+
+    def _solve(self, values: np.ndarray, leads):
+        prepared = self._mirror.rgf.prepare(values, leads)
+        if not self._mirror.applies(values, leads, prepared):
+            return None
+        self.counts["mirror"] += 1
+        return self._mirror.solve(values, leads, prepared)
+
+    def _delegate(self, energy: float, params: dict) -> SMatrix:
+        self.counts["fallback"] += 1
+        return self.fallback.smatrix(energy, params)
+
+
+def _rgf_mirror_cost(nx: int, ny: int, norbs: int) -> float:
+    """RGF on the left half of an x-mirror symmetric device plus the join (about
+    one column): :func:`~.rgf.rgf_cost` of ``ceil(nx / 2) + 1`` columns. Ties (nx = 2)
+    go to the plain RGF."""
+    return rgf_cost((nx + 1) // 2 + 1, ny, norbs)
+
+
+register(BackendInfo("rgf-mirror", RGFMirrorBackend, fast_path=True,
+                     cost=_rgf_mirror_cost, condition="x-mirror",
+                     summary="RGF over half the columns where the device is x-mirror "
+                             "symmetric (checked per point; else plain RGF)"))

@@ -168,14 +168,12 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     bond_current = np.array([j_op(psi[m], params=resolved) for m in modes])
     density = np.array([rho_op(psi[m], params=resolved) for m in modes])
     # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
-    smat, nprop, _ = scattering_matrix(device, energy, resolved, "auto")
-    n0, n1 = nprop[0], nprop[1]
-    if len(nprop) > 2:   # several terminals: transmitted into any other lead, 1 - reflection
-        start = int(np.sum(nprop[:lead]))
-        r = smat[start:start + nprop[lead], start:start + nprop[lead]]
+    smat = scattering_matrix(device, energy, resolved, "auto")
+    if smat.num_leads > 2:   # several terminals: transmitted into any other lead, 1 - reflection
+        r = smat.submatrix(lead, lead)
         trans = 1.0 - np.sum(np.abs(r) ** 2, axis=0)[list(modes)]
     else:
-        t = smat[n0:n0 + n1, :n0] if lead == 0 else smat[:n0, n0:n0 + n1]
+        t = smat.submatrix(1 - lead, lead)
         trans = np.sum(np.abs(t) ** 2, axis=0)[list(modes)] if t.size else np.zeros(len(modes))
     bonds = np.array(j_op.where, dtype=np.int64).reshape(-1, 2)
     x, y = device.site_positions_nm()

@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..units import thermal_energy_meV
+from ..scattering import MIN_POINTS_PER_WAVELENGTH
+from ..units import fermi_wavelength_nm, thermal_energy_meV
 from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
 
 __all__ = ["Spectrum"]
@@ -83,6 +84,10 @@ class Spectrum:
     spin_degenerate: bool = True
     unitarity_error: float = 0.0
     solves: int = 0
+    #: A trapezoidal ladder kept as it is after the convergence test of
+    #: :func:`qpcsim.spectral.refine.refine_spectrum`: :meth:`thermal_error` adds the
+    #: three-level test's estimate (:func:`~qpcsim.spectral.refine.ladder_error`).
+    ladder_tested: bool = False
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -293,6 +298,9 @@ class Spectrum:
                 nodes, weights = self.sub_quadrature((mu,), kT / 4)
                 linear = np.interp(nodes, self.grid.nodes, self.values(quantity))
                 error = abs(value - float(np.sum(weights * linear * kernel(nodes))))
+            if self.ladder_tested:
+                from .refine import ladder_error
+                error = error + ladder_error(self, quantity, temperature, moment)
             return error
         direct = self.thermal(quantity, temperature, moment)
 
@@ -520,8 +528,6 @@ def _kernel_moment(moment: int, kT: float) -> float:
 
 def lead_energy_check(device, energies) -> None:
     """Raise if an energy (meV) of a window is not resolved on the lattice (λ_F < 4a)."""
-    from ..solver import MIN_POINTS_PER_WAVELENGTH
-    from ..units import fermi_wavelength_nm
     top = float(np.max(energies))
     if fermi_wavelength_nm(top, device.material) < MIN_POINTS_PER_WAVELENGTH * device.a:
         raise ValueError(
