@@ -180,6 +180,11 @@ class FastSolver:
             except BackendNotApplicable:
                 # Deterministic (the device decides): a sparse back end covers everything.
                 self._impl = self._sparse(device)
+        #: The back end that runs every point: the one asked for, or under ``auto`` the
+        #: size rule's (a back end with a symmetry condition, ``self._impl`` then, runs
+        #: the points that have the symmetry and hands it the others).
+        self.backend = self._impl.name
+        if backend == "auto" and not explicit:
             self._impl = self._conditional(device, choice)
 
     def _sparse(self, device):
@@ -208,11 +213,10 @@ class FastSolver:
         return self._impl
 
     @property
-    def backend(self) -> str:
-        """Name of the back end chosen for the device (a back end with a symmetry
-        condition runs its fallback where the point lacks the symmetry; each
-        :class:`SMatrix` names the one that ran)."""
-        return self._impl.name
+    def name(self) -> str:
+        """``fast-<backend>``: the ``solver`` label of the results of :attr:`backend` (each
+        :class:`SMatrix` names the back end that ran its point)."""
+        return f"fast-{self.backend}"
 
     def smatrix(self, energy: float, params: dict) -> SMatrix:
         """Scattering matrix at ``energy`` (lattice units) for resolved ``params``:
