@@ -39,6 +39,7 @@ import numpy as np
 from . import terminals as _terminals
 from . import validate as _validate
 from .serialize import jsonable
+from .validate import GRID_TOL as _GRID_TOL, lattice_count, potential_error
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
 
 __all__ = ["Device", "SolverHooks"]
@@ -47,38 +48,6 @@ __all__ = ["Device", "SolverHooks"]
 _FIELD_PARAMS = {"B": 0.0}
 _ZEEMAN_PARAMS = {"E_Z": 0.0}
 _BUILTIN_UNITS = {"B": "T", "E_Z": "meV"}
-_GRID_TOL = 1e-6
-
-
-def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
-    ratio = length_nm / a_nm
-    count = int(round(ratio))
-    if abs(ratio - count) > _GRID_TOL * max(1.0, ratio):
-        raise ValueError(
-            f"{name}={length_nm!r} nm is not allowed with a={a_nm!r} nm: it must be an integer "
-            f"multiple of the lattice constant (it is {ratio:.6g} a); "
-            f"try {name}={count * a_nm:g} nm or change a")
-    return count
-
-
-def _potential_error(exc: Exception, params: dict) -> ValueError:
-    """One line for an exception raised inside a potential function: what, where
-    (the user's file and line) and, for array truth values, the vectorization hint."""
-    import traceback
-
-    from .geometry import user_code_location
-    frames = traceback.extract_tb(exc.__traceback__)
-    package = str(__file__).rsplit("/", 1)[0]
-    if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(package):
-        return exc   # one of qpcsim's own one-line refusals (e.g. a provider's)
-    where = user_code_location(exc)
-    message = str(exc).splitlines()[0] if str(exc) else ""
-    hint = ("; the potential must be vectorized: x and y are NumPy arrays (use np.where, "
-            "not if/else)" if "truth value of an array" in message or
-            "only length-1 arrays" in message or "only size-1 arrays" in message else "")
-    return ValueError(f"the potential raised {type(exc).__name__}"
-                      + (f" at {where}" if where else "") + (f": {message}" if message else "")
-                      + f" (parameters {params}){hint}")
 
 
 class SolverHooks:
@@ -204,8 +173,8 @@ class Device(SolverHooks):
             self.metadata["zeeman_from_field"] = True   # part of the fingerprint
         self.t = hopping_meV(self.a, material)  # meV
 
-        self.ny = _lattice_count("width", self.width, self.a) - 1
-        self.nx = _lattice_count("length", self.length, self.a) + 1
+        self.ny = lattice_count("width", self.width, self.a) - 1
+        self.nx = lattice_count("length", self.length, self.a) + 1
         if self.ny < 1:
             raise ValueError(
                 f"width={self.width!r} nm is not allowed with a={self.a!r} nm: "
@@ -266,7 +235,7 @@ class Device(SolverHooks):
         for side, w, c in zip(("left", "right"), widths, centers):
             w = self.width if w is None else _validate.positive("lead_width", w, "nm")
             c = _validate.real_number("lead_center", c, "nm")
-            n = _lattice_count("lead_width", w, self.a) - 1
+            n = lattice_count("lead_width", w, self.a) - 1
             if n < 1:
                 raise ValueError(f"lead_width={w:g} nm is not allowed with a={self.a:g} nm: a "
                                  f"lead needs at least one site across, i.e. >= {2 * self.a:g} nm")
@@ -406,7 +375,7 @@ class Device(SolverHooks):
         try:
             values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
         except Exception as exc:   # noqa: BLE001 - the user's code: say where it failed
-            raise _potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
+            raise potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
         values = np.asarray(values)
         shape = np.broadcast(x, y).shape
         if values.dtype.kind not in "biufc" or values.shape not in ((), shape):

@@ -42,7 +42,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import SolverHooks, _lattice_count, _potential_error
+from .device import SolverHooks
+from .validate import lattice_count, potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
@@ -186,7 +187,7 @@ class ModelDevice(SolverHooks):
         try:
             values = np.asarray(self.potential(x, y, **used))
         except Exception as exc:   # noqa: BLE001 - the user's code: one line naming file:line
-            raise _potential_error(exc, used) from None
+            raise potential_error(exc, used) from None
         if values.dtype.kind not in "biuf" or values.shape not in ((), shape):
             raise ValueError(f"the potential must return real numbers shaped like x and y {shape} "
                              f"(meV); it returned dtype {values.dtype}, shape {values.shape}")
@@ -553,8 +554,8 @@ class ContinuumDevice(ModelDevice):
         self.length = _validate.positive("length", length, "nm")
         self.material = material
         self.t = hopping_meV(self.a, material)
-        self.nx = _lattice_count("length", self.length, self.a) + 1
-        self.ny = _lattice_count("width", self.width, self.a) - 1
+        self.nx = lattice_count("length", self.length, self.a) + 1
+        self.ny = lattice_count("width", self.width, self.a) - 1
         if self.ny < 1:
             raise ValueError(f"width={self.width!r} nm is not allowed with a={self.a!r} nm: it "
                              f"must be >= 2a = {2 * self.a:g} nm")
