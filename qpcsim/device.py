@@ -84,7 +84,121 @@ class SolverHooks:
         return None
 
 
-class Device(SolverHooks):
+class DeviceMetadata(dict):
+    """A device's free-form metadata (a plain dict for users, geometry files and records)
+    with typed views of the fields qpcsim itself reads, so code never spells a key.
+
+    Geometry files write keys (``make_device``, ``structural_parameters``,
+    ``energy_meV``, ``field_T``, ``lattice_error_estimate``, ...); they stay readable
+    as ``device.metadata["energy_meV"]``.
+    """
+
+    @property
+    def geometry_file(self) -> str | None:
+        """Path of the geometry file the device was loaded from (None: built in Python)."""
+        return self.get("geometry_file")
+
+    @property
+    def geometry_sha256(self) -> str | None:
+        """SHA-256 of that file's source text (None: built in Python)."""
+        return self.get("geometry_sha256") or None
+
+    @property
+    def geometry_params(self) -> dict:
+        """The arguments the caller gave ``load_geometry`` (the rest are the file's defaults)."""
+        return dict(self.get("geometry_params") or {})
+
+    @property
+    def make_device(self) -> dict:
+        """The ``make_device`` arguments the geometry file used (its resolved defaults)."""
+        return dict(self.get("make_device") or {})
+
+    @property
+    def structural_parameters(self) -> tuple:
+        """Geometry arguments that change the lattice (a new value rebuilds the device)."""
+        return tuple(self.get("structural_parameters") or ())
+
+    @property
+    def parameter_units(self) -> dict:
+        """Units of the geometry's parameters, from its ``DEFAULTS`` comments."""
+        return dict(self.get("parameter_units") or {})
+
+    @property
+    def parameter_docs(self) -> dict:
+        """Descriptions of the geometry's parameters, from its ``DEFAULTS`` comments."""
+        return dict(self.get("parameter_docs") or {})
+
+    @property
+    def gate_outlines(self) -> list:
+        """Gate polygons (nm) to draw over the device, if the geometry has gates."""
+        return list(self.get("gate_outlines") or [])
+
+    @property
+    def fermi_energy_meV(self) -> float | None:
+        """The Fermi energy (meV) a self-consistent potential was computed for, if any."""
+        return self.get("fermi_energy_meV")
+
+    @property
+    def lattice_error_estimate(self) -> dict | None:
+        """The geometry's documented a^2 discretization error (physics/lattice.py), if any."""
+        return self.get("lattice_error_estimate")
+
+    @property
+    def zeeman_from_field(self) -> bool:
+        """E_Z follows B (``Device(zeeman_from_field=True)``)."""
+        return bool(self.get("zeeman_from_field", False))
+
+
+class DeviceParameters(SolverHooks):
+    """Runtime parameters by name, shared by every device class (:class:`Device`,
+    :class:`qpcsim.hamiltonian.ModelDevice`): ``defaults`` (name -> value), ``units``
+    (name -> unit) and the potential's own parameters ``_potential_names``, set by the
+    subclass; and the metadata, always a :class:`DeviceMetadata`."""
+
+    @property
+    def metadata(self) -> DeviceMetadata:
+        """Free-form description stored with every result (see :class:`DeviceMetadata`)."""
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value) -> None:
+        self._metadata = DeviceMetadata(value or {})
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of all runtime parameters."""
+        return tuple(self.defaults)
+
+    @property
+    def potential_parameters(self) -> tuple[str, ...]:
+        """Parameters of the potential function (the gate voltages etc.), in its order."""
+        return self._potential_names
+
+    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
+        """Merge ``params`` into the defaults after checking names and values.
+
+        Raises
+        ------
+        ValueError
+            Unknown name (the known ones are listed) or a value not allowed.
+        """
+        params = dict(params or {})
+        _validate.known_names(params, self.defaults, "parameter",
+                              hint=self._structural_hint())
+        merged = dict(self.defaults)
+        merged.update(_validate.mapping_of_numbers("", params, self.units))
+        self._check_resolved(merged, params)
+        return merged
+
+    def _structural_hint(self) -> str:
+        """What to say when an unknown name is a geometry argument ("" for none)."""
+        return ""
+
+    def _check_resolved(self, merged: dict, given: dict) -> None:
+        """Check (or complete) the merged parameters in place; ``given``: the caller's."""
+
+
+class Device(DeviceParameters):
     """A two-terminal device on a square lattice, in physical units.
 
     Parameters
@@ -165,7 +279,7 @@ class Device(SolverHooks):
         self.material = material
         self.zeeman = _validate.flag("zeeman", zeeman)
         self.name = str(name)
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         if zeeman_from_field:
             if not self.zeeman:
                 raise ValueError("zeeman_from_field=True is not allowed without zeeman=True: "
@@ -295,44 +409,21 @@ class Device(SolverHooks):
                 if p.default is not inspect.Parameter.empty}
 
     @property
-    def parameters(self) -> tuple[str, ...]:
-        """Names of all runtime parameters (potential parameters, ``B``, maybe ``E_Z``)."""
-        return tuple(self.defaults)
-
-    @property
-    def potential_parameters(self) -> tuple[str, ...]:
-        """Parameters of the potential function (the gate voltages etc.), in its order."""
-        return self._potential_names
-
-    @property
     def lead_parameters(self) -> tuple[str, ...]:
         """Parameters that change the leads (and so their modes): ``B`` and ``E_Z``."""
         return tuple(n for n in self.defaults if n in _FIELD_PARAMS or n in _ZEEMAN_PARAMS)
 
-    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
-        """Merge ``params`` into the defaults after checking names and values.
-
-        Raises
-        ------
-        ValueError
-            Unknown name (the known ones are listed) or a non-finite value.
-        """
-        params = dict(params or {})
-        _validate.known_names(params, self.defaults, "parameter",
-                              hint=self._structural_hint())
-        merged = dict(self.defaults)
-        merged.update(_validate.mapping_of_numbers("", params, self.units))
-        if self.metadata.get("zeeman_from_field"):
+    def _check_resolved(self, merged: dict, given: dict) -> None:
+        if self.metadata.zeeman_from_field:
             e_z = zeeman_energy_meV(merged["B"], self.material)
-            if "E_Z" in params and not np.isclose(merged["E_Z"], e_z, rtol=1e-12, atol=0.0):
+            if "E_Z" in given and not np.isclose(merged["E_Z"], e_z, rtol=1e-12, atol=0.0):
                 raise ValueError(
                     f"E_Z={merged['E_Z']!r} meV is not allowed: with zeeman_from_field=True it is "
                     f"set by B={merged['B']!r} T (|g| mu_B B = {e_z:.6g} meV); give B only")
             merged["E_Z"] = e_z
-        return merged
 
     def _structural_hint(self) -> str:
-        structural = self.metadata.get("structural_parameters")
+        structural = self.metadata.structural_parameters
         if structural:
             return ("Geometry parameters (" + ", ".join(structural) +
                     ") change the lattice: pass them to make_device instead")
@@ -561,15 +652,15 @@ class Device(SolverHooks):
         lattice; False: a Kwant parameter, changed per point without rebuild)
         and ``description`` (from the geometry's ``DEFAULTS`` comments)."""
         meta = self.metadata
-        units = {**(meta.get("parameter_units") or {}), **self.units}
-        docs = meta.get("parameter_docs") or {}
+        units = {**meta.parameter_units, **self.units}
+        docs = meta.parameter_docs
         builtin_docs = {"B": "perpendicular magnetic field (T)",
                         "E_Z": "Zeeman splitting (meV)"}
         rows = [dict(name=k, default=v, unit=units.get(k, ""), structural=False,
                      description=docs.get(k) or builtin_docs.get(k, ""))
                 for k, v in self.defaults.items()]
         if "geometry_file" in meta:
-            resolved = {**(meta.get("make_device") or {}), **(meta.get("geometry_params") or {})}
+            resolved = {**meta.make_device, **meta.geometry_params}
             rows += [dict(name=k, default=v, unit=units.get(k, ""), structural=True,
                           description=docs.get(k, "")) for k, v in resolved.items()
                      if k not in self.defaults]
@@ -615,7 +706,7 @@ class Device(SolverHooks):
         }
         if not self.full_width_leads:
             spec["leads"] = [list(w) for w in self.lead_windows]
-        if not self.metadata.get("geometry_sha256"):   # a file's hash already names its code
+        if not self.metadata.geometry_sha256:   # a file's hash already names its code
             spec["functions"] = self._functions_digest()
         if self.leads is not None:
             spec["terminals"] = [[lead.name, lead.edge, lead.center, lead.width]

@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import SolverHooks
+from .device import DeviceParameters
 from .validate import lattice_count, potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
@@ -99,7 +99,7 @@ def one_blas_thread():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-class ModelDevice(SolverHooks):
+class ModelDevice(DeviceParameters):
     """What every non-square-lattice or multi-orbital device shares with
     :class:`qpcsim.Device`: runtime parameters with units, the potential as an
     onsite term (memoized, vectorized per parameter set), the cached build,
@@ -148,15 +148,6 @@ class ModelDevice(SolverHooks):
 
     # ------------------------------------------------------------------ parameters
     @property
-    def parameters(self) -> tuple[str, ...]:
-        """Names of all runtime parameters."""
-        return tuple(self.defaults)
-
-    @property
-    def potential_parameters(self) -> tuple[str, ...]:
-        return self._potential_names
-
-    @property
     def lead_parameters(self) -> tuple[str, ...]:
         """Parameters that change the leads (everything but the potential's)."""
         return tuple(n for n in self.defaults if n not in self._potential_names)
@@ -164,15 +155,9 @@ class ModelDevice(SolverHooks):
     #: Parameters that must be >= 0 (e.g. a pairing potential Delta).
     non_negative_parameters: tuple = ()
 
-    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
-        """Merge ``params`` into the defaults after checking names and values."""
-        params = dict(params or {})
-        _validate.known_names(params, self.defaults, "parameter")
-        merged = dict(self.defaults)
-        merged.update(_validate.mapping_of_numbers("", params, self.units))
+    def _check_resolved(self, merged: dict, given: dict) -> None:
         for name in self.non_negative_parameters:
             _validate.non_negative(name, merged[name], self.units.get(name, ""))
-        return merged
 
     # ------------------------------------------------------------------ potential
     def potential_at(self, x, y, params: Mapping[str, float] | None = None) -> np.ndarray:
@@ -368,7 +353,7 @@ class ModelDevice(SolverHooks):
 
     # ------------------------------------------------------------------ description
     def parameter_info(self) -> list[dict]:
-        docs = self.metadata.get("parameter_docs") or {}
+        docs = self.metadata.parameter_docs
         return [dict(name=k, default=v, unit=self.units.get(k, ""), structural=False,
                      description=docs.get(k, "")) for k, v in self.defaults.items()]
 
@@ -388,7 +373,7 @@ class ModelDevice(SolverHooks):
                 "length": self.length, "material": repr(self.material),
                 "hamiltonian": self.hamiltonian_text(), "defaults": self.defaults,
                 "metadata": jsonable(self.metadata)}
-        if not self.metadata.get("geometry_sha256"):
+        if not self.metadata.geometry_sha256:
             # Defined in Python: a changed potential or shape must never reuse a store
             # (a geometry file's hash already names its code).
             from .fingerprint import callable_digest
@@ -562,7 +547,7 @@ class ContinuumDevice(ModelDevice):
         self.shape = shape
         self.zeeman = _validate.flag("spin_resolved", spin_resolved)
         self.name = str(name)
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         params = dict(params or {})
         constants = dict(constants or {})
         units = dict(units or {})
