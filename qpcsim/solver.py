@@ -34,10 +34,12 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import kwant.solvers.default
 import numpy as np
 import scipy.integrate
 
 from . import validate as _validate
+from .backends import solver_context
 from .observables import OBSERVABLES
 from .sanity import check_parameter_magnitudes, warn_inputs
 from .scattering import (
@@ -61,7 +63,6 @@ from .spectral.refine import (
     check_thermal_options,
     refine_spectrum,
 )
-from .backends import solver_context
 from .terminals import conductance_matrix, resistance
 from .units import G0_SIEMENS, thermal_energy_meV
 
@@ -171,8 +172,7 @@ class TransportResult:
 
 def solver_backend() -> str:
     """Which sparse solver Kwant's default solver uses here: ``"MUMPS"`` or ``"SciPy"``."""
-    import kwant.solvers.default as default
-    module = type(default.smatrix.__self__).__module__
+    module = type(kwant.solvers.default.smatrix.__self__).__module__
     return "MUMPS" if module.endswith("mumps") else "SciPy"
 
 
