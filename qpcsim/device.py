@@ -430,7 +430,7 @@ class Device(DeviceParameters):
         return ""
 
     # ------------------------------------------------------------------ geometry
-    def _tags(self) -> np.ndarray:
+    def site_tags(self) -> np.ndarray:
         """Integer tags (i, j) of the scattering-region sites, in build order."""
         i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
         i, j = i.ravel(), j.ravel()
@@ -533,7 +533,7 @@ class Device(DeviceParameters):
         out[:, 1, 1] = hop
         return out
 
-    def _value_function(self, kind: str):
+    def value_function(self, kind: str):
         """Kwant value function whose signature names this device's parameters.
 
         Kwant matches parameters by the names in a value function's signature,
@@ -579,18 +579,18 @@ class Device(DeviceParameters):
             return _terminals.builder(self)
         lat = kwant.lattice.square(1, norbs=self.norbs, name="")
         syst = kwant.Builder()
-        onsite = self._value_function("onsite")
-        for i, j in self._tags():
+        onsite = self.value_function("onsite")
+        for i, j in self.site_tags():
             syst[lat(int(i), int(j))] = onsite
-        syst[lat.neighbors()] = self._value_function("hopping")
+        syst[lat.neighbors()] = self.value_function("hopping")
 
-        lead_onsite = self._value_function("lead_onsite")
+        lead_onsite = self.value_function("lead_onsite")
         for (j0, n), (direction, column) in zip(self.lead_windows,
                                                 (((-1, 0), 0), ((1, 0), self.nx - 1))):
             lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
             for j in range(j0, j0 + n):
                 lead[lat(column, j)] = lead_onsite
-            lead[lat.neighbors()] = self._value_function("hopping")
+            lead[lat.neighbors()] = self.value_function("hopping")
             syst.attach_lead(lead)
         return syst
 

@@ -103,6 +103,14 @@ class RGFSolver:
         ``A``, in the order of the values passed to :meth:`solve`.
     lead_interfaces : sequence of two arrays of site indices
 
+    Attributes
+    ----------
+    intra_rc : (ndarray, ndarray)
+        Local (row, column) in its column's block of each intra-column entry,
+        sorted by column.
+    intra_bounds : ndarray (nx + 1,)
+        Column ``i``'s intra-column entries are ``intra_bounds[i]:intra_bounds[i + 1]``.
+
     Raises
     ------
     RGFNotApplicable
@@ -137,9 +145,9 @@ class RGFSolver:
         idx = np.flatnonzero(intra)
         idx = idx[np.argsort(sr[idx], kind="stable")]
         self._intra_idx = idx
-        self._intra_rc = (lr[idx], lc[idx])
+        self.intra_rc = (lr[idx], lc[idx])
         self._intra_flat = lr[idx] * m + lc[idx]
-        self._intra_bounds = np.searchsorted(sr[idx], np.arange(nslices + 1))
+        self.intra_bounds = np.searchsorted(sr[idx], np.arange(nslices + 1))
         self._fwd = (np.flatnonzero(fwd), sr[fwd], lr[fwd])   # A[i, i+1] -> cR[i]
         self._bwd = (np.flatnonzero(bwd), sc[bwd], lr[bwd])   # A[i+1, i] -> cL[i]
         present = np.zeros((nslices, m), dtype=bool)
@@ -216,9 +224,9 @@ class RGFSolver:
         k0 = int(np.count_nonzero(ks == 0))
         if np.any(ks[:k0] != 0) or np.any(ks[k0:] != last):
             raise RGFNotApplicable("unexpected order of the outgoing modes")
-        a, b = self._intra_bounds[0], self._intra_bounds[1]
-        c, d = self._intra_bounds[last], self._intra_bounds[last + 1]
-        ir, ic = self._intra_rc
+        a, b = self.intra_bounds[0], self.intra_bounds[1]
+        c, d = self.intra_bounds[last], self.intra_bounds[last + 1]
+        ir, ic = self.intra_rc
         lmap = _LeadMap(
             sizes=sizes,
             first_flat=rl[first] * sizes[0] + cl[first], first_idx=np.flatnonzero(first),
@@ -242,7 +250,7 @@ class RGFSolver:
             block = np.zeros((size, size), dtype=complex)
             block[:self.m, :self.m] = corr
         flat_view = block.reshape(-1)
-        lo, hi = self._intra_bounds[i], self._intra_bounds[i + 1]
+        lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
         flat_view[flat] += intra_vals[lo:hi]
         dummy = self._dummy.get(i)
         if dummy is not None:
@@ -250,6 +258,12 @@ class RGFSolver:
         if lead_flat is not None:
             flat_view[lead_flat] += lead_vals
         return block
+
+    def interior_block(self, i: int, corr: np.ndarray, intra_vals: np.ndarray) -> np.ndarray:
+        """``D_i - correction`` of an interior column ``i`` (``m x m``; ``corr``, the
+        correction, is overwritten and returned)."""
+        lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
+        return self._block(i, self.m, corr, intra_vals, self._intra_flat[lo:hi])
 
     # ------------------------------------------------------------ solve
     def prepare(self, sys_values: np.ndarray, leads):
@@ -294,8 +308,7 @@ class RGFSolver:
             corr = np.multiply(g[:m, :m], (-cl)[:, None], order="C")
             corr *= cr[None, :]
             if i < nsl - 1:
-                block = self._block(i, m, corr, intra_vals, self._intra_flat[
-                    self._intra_bounds[i]:self._intra_bounds[i + 1]])
+                block = self.interior_block(i, corr, intra_vals)
             else:
                 block = self._block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
                                     lm.last_flat, leads.values[lm.last_idx])

@@ -95,8 +95,8 @@ class MirrorRGFSolver:
         if not np.array_equal(present, present[::-1]):
             raise BackendNotApplicable("the site set is not mirror symmetric in x")
         # Intra-column entries sorted by column: key (column, row, col) and its mirror.
-        rows, cols = rgf._intra_rc
-        column = np.repeat(np.arange(nsl), np.diff(rgf._intra_bounds))
+        rows, cols = rgf.intra_rc
+        column = np.repeat(np.arange(nsl), np.diff(rgf.intra_bounds))
         key = (column * m + rows) * m + cols
         mirror_key = ((nsl - 1 - column) * m + rows) * m + cols
         order = np.argsort(key, kind="stable")
@@ -180,8 +180,7 @@ class MirrorRGFSolver:
             cl, cr = c_l[h - 1], c_r[h - 1]
             corr = np.multiply(g, (-2.0 * cl)[:, None], order="C")
             corr *= cr[None, :]
-            block = rgf._block(h, m, corr, intra_vals, rgf._intra_flat[
-                rgf._intra_bounds[h]:rgf._intra_bounds[h + 1]])
+            block = rgf.interior_block(h, corr, intra_vals)
             x = self._solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10

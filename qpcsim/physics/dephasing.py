@@ -116,7 +116,7 @@ def _probe_system(device, spacing: int):
     device.build()             # the value functions look up the device's own site order
     lat = kwant.lattice.square(1, norbs=device.norbs, name="")
     syst = device.builder()            # the device's own model and its two leads
-    tags = device._tags()
+    tags = device.site_tags()
     columns = np.arange(0, device.nx, spacing)
     norbs = device.norbs
     for i in columns:
