@@ -155,6 +155,10 @@ class DeviceParameters(SolverHooks):
     (name -> unit) and the potential's own parameters ``_potential_names``, set by the
     subclass; and the metadata, always a :class:`DeviceMetadata`."""
 
+    #: The solver layer's state for this device (:func:`qpcsim.backends.solver_context`:
+    #: back ends, energy grids, derived systems); never pickled, never shared by a copy.
+    solver_state = None
+
     @property
     def metadata(self) -> DeviceMetadata:
         """Free-form description stored with every result (see :class:`DeviceMetadata`)."""
@@ -752,6 +756,7 @@ class Device(DeviceParameters):
         state["_positions"] = None
         state["_site_index"] = None
         state["_onsite_memo"] = None
+        state.pop("solver_state", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         state.pop("_gauge_cache", None)
         return state

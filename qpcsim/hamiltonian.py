@@ -397,7 +397,7 @@ class ModelDevice(DeviceParameters):
         for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
             state[key] = None
         state["_modes_memo"] = {}
-        for key in ("_band_table", "_thresholds", "_last_thresholds"):
+        for key in ("solver_state", "_band_table", "_thresholds", "_last_thresholds"):
             state.pop(key, None)
         return state
 

@@ -1,12 +1,14 @@
-"""Per-device solver state: one :class:`SolverContext` per device, held in a weak mapping.
+"""Per-device solver state: one :class:`SolverContext` per device.
 
 The solver layer keeps, for each device, its back ends (lead modes, symbolic
 factorizations), its shared energy grids, its lead band edges and any derived Kwant
-systems. They live here, keyed weakly by the device object, rather than as
-attributes other modules set on the :class:`~qpcsim.device.Device`: a device owns
-only its own description and its own build, a context disappears with its device,
-pickling a device carries no caches (a worker process builds its own), and a
-derived device (a copy with a new potential) starts with an empty context.
+systems. They live in one object in the device's one declared slot
+(``device.solver_state``, :class:`qpcsim.device.DeviceParameters`) rather than as
+attributes that other modules set on the device. The device owns its context (a
+reference cycle the garbage collector frees with the device: the back ends' Kwant
+systems refer to the device, so a mapping keyed weakly by the device would never
+let either go); the context names its owner, so a copy of a device (a derived one
+with a new potential) starts afresh, and a pickle (every Dask task) carries none of it.
 """
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ class SolverContext:
 
     Attributes
     ----------
+    owner : weakref.ref
+        The device the context belongs to.
     backends : dict
-        ``method`` -> back end object, created once per device (``qpcsim.solver``).
+        ``method`` -> back end object, created once per device (``qpcsim.scattering``).
     grids : dict
         (E_F, T, lead parameters) -> shared spectral energy grid (``qpcsim.solver``).
     band_edges : dict
@@ -37,6 +41,7 @@ class SolverContext:
         None until first asked.
     """
 
+    owner: weakref.ref
     backends: dict = field(default_factory=dict)
     grids: dict = field(default_factory=dict)
     band_edges: dict = field(default_factory=dict)
@@ -44,14 +49,14 @@ class SolverContext:
     fast_path: bool | None = None
 
 
-_CONTEXTS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
 
 def solver_context(device) -> SolverContext:
-    """The device's :class:`SolverContext` (created on first use, dropped with the device)."""
+    """The device's :class:`SolverContext` (created on first use)."""
     with _LOCK:
-        context = _CONTEXTS.get(device)
-        if context is None:
-            context = _CONTEXTS[device] = SolverContext()
+        context = device.solver_state
+        if context is None or context.owner() is not device:
+            context = SolverContext(owner=weakref.ref(device))
+            device.solver_state = context
         return context
