@@ -63,7 +63,7 @@ from .spectral.refine import (
     check_thermal_options,
     refine_spectrum,
 )
-from .terminals import conductance_matrix, resistance
+from .terminals import resistance
 from .units import G0_SIEMENS, thermal_energy_meV
 
 # scattering_matrix, smatrix_observables, check_unitarity, check_energy, lead_thresholds,
@@ -262,7 +262,7 @@ def _zero_temperature(device, smat, energy: float, params: dict,
         # Quasiparticle blocks are not currents: the two-terminal G_NS with I = G (V_N - V_S).
         gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
     else:
-        gmat = conductance_matrix(smat.data, smat.nprop, spin_factor)
+        gmat = smat.conductance_matrix(spin_factor)
     return TransportResult(
         energy=energy, temperature=temperature, params=params,
         transmission=transmission, transmission_reverse=transmission_rev,
@@ -359,7 +359,7 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
         smat = scattering_matrix(device, energy, params, method)
         check_unitarity(smat.unitarity_error, energy, params)
         worst[0] = max(worst[0], smat.unitarity_error)
-        return weight * conductance_matrix(smat.data, smat.nprop, spin_factor)
+        return weight * smat.conductance_matrix(spin_factor)
 
     lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
     value, error, info = scipy.integrate.quad_vec(

@@ -52,6 +52,7 @@ def test_smatrix_blocks_equal_kwants(case, method):
             block, ref_block = ours.submatrix(i, j), ref.submatrix(i, j)
             assert block.shape == ref_block.shape
             assert np.abs(np.abs(block) - np.abs(ref_block)).max(initial=0) < TOL
+    np.testing.assert_allclose(ours.conductance_matrix(), ref.conductance_matrix(), atol=TOL)
     # the bookkeeping itself, on Kwant's own data: identical blocks, not just close
     same = SMatrix(np.asarray(ref.data), ours.nprop, "kwant")
     assert all(np.array_equal(same.submatrix(i, j), ref.submatrix(i, j))

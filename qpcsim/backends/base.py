@@ -26,6 +26,7 @@ from typing import Protocol
 
 import numpy as np
 
+from ..terminals import conductance_matrix
 from .assembly import LeadPart, SystemAssembly, single_threaded_blas
 
 __all__ = ["Backend", "BackendNotApplicable", "FastBackend", "SMatrix"]
@@ -88,6 +89,12 @@ class SMatrix:
         """Total transmission from ``lead_in`` into ``lead_out``, sum |S_mn|^2 over
         their modes (for ``lead_out == lead_in``: the total reflection), as Kwant's."""
         return float(np.sum(np.abs(self.submatrix(lead_out, lead_in)) ** 2))
+
+    def conductance_matrix(self, spin_factor: float = 1.0) -> np.ndarray:
+        """Landauer-Büttiker G_ij = spin_factor (N_i delta_ij - T_ij) (Kwant's
+        ``SMatrix.conductance_matrix`` times ``spin_factor``: 1 in G0 = 2e^2/h for a
+        spin-degenerate device, 1/2 where each spin is a channel), shape (leads, leads)."""
+        return conductance_matrix(self.data, self.nprop, spin_factor)
 
     @property
     def unitarity_error(self) -> float:
