@@ -240,8 +240,11 @@ class RGFSolver:
         self._lead_maps[key] = lmap
         return lmap
 
-    def _block(self, i, size, corr, intra_vals, flat, lead_flat=None, lead_vals=None):
-        """D_i - correction, as a new C-ordered ``size x size`` matrix."""
+    def block(self, i, size, corr, intra_vals, flat, lead_flat=None, lead_vals=None):
+        """``D_i - correction`` of column ``i`` as a C-ordered ``size x size`` matrix (``corr``,
+        the correction, reused if already ``m x m``): the intra-column values ``intra_vals``
+        at flat positions ``flat``, dummy orbitals, the lead entries ``lead_vals`` at
+        ``lead_flat``."""
         if corr is None:
             block = np.zeros((size, size), dtype=complex)
         elif size == self.m:
@@ -263,7 +266,7 @@ class RGFSolver:
         """``D_i - correction`` of an interior column ``i`` (``m x m``; ``corr``, the
         correction, is overwritten and returned)."""
         lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
-        return self._block(i, self.m, corr, intra_vals, self._intra_flat[lo:hi])
+        return self.block(i, self.m, corr, intra_vals, self._intra_flat[lo:hi])
 
     # ------------------------------------------------------------ solve
     def prepare(self, sys_values: np.ndarray, leads):
@@ -297,7 +300,7 @@ class RGFSolver:
         m, nsl = self.m, self.nslices
         lm, intra_vals, c_l, c_r, b_all, _ = prepared
         b_first = b_all if b_first is None else b_first
-        block = self._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
+        block = self.block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
                             lm.first_flat, leads.values[lm.first_idx])
         g = _inverse(block, self._lwork)
         p = g @ b_first                       # G^L_{i0} B_0
@@ -310,7 +313,7 @@ class RGFSolver:
             if i < nsl - 1:
                 block = self.interior_block(i, corr, intra_vals)
             else:
-                block = self._block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
+                block = self.block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
                                     lm.last_flat, leads.values[lm.last_idx])
             g = _inverse(block, self._lwork)
             # Dyson: G_{i0} = -g_i A_{i,i-1} G_{i-1,0}, G_{0i} = -G_{0,i-1} A_{i-1,i} g_i and
