@@ -139,11 +139,13 @@ class FastBackend:
             solved = self._solve(values, leads)
         if solved is None:   # the subclass hands the point on (outside the BLAS limit)
             return self._delegate(energy, params)
-        return SMatrix(solved, leads.nprop, self.name)
+        data, path = solved
+        return SMatrix(data, leads.nprop, path)
 
-    def _solve(self, values: np.ndarray, leads: LeadPart):
-        """``x[leads.kept]`` of ``A x = B`` (the S-matrix data) for the system
-        entries ``values`` and the lead part ``leads``; or ``None`` to hand the
+    def _solve(self, values: np.ndarray, leads: LeadPart) -> tuple[np.ndarray, str] | None:
+        """``(x[leads.kept], path)``: the S-matrix data of ``A x = B`` for the system
+        entries ``values`` and the lead part ``leads``, and the registered name of the
+        arithmetic that produced it (usually ``self.name``); or ``None`` to hand the
         point to :meth:`_delegate`."""
         raise NotImplementedError
 

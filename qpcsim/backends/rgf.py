@@ -360,8 +360,8 @@ class RGFBackend(FastBackend):
         super().__init__(device, assembly)
         self._rgf = shared_rgf_solver(device, self.assembly)
 
-    def _solve(self, values: np.ndarray, leads) -> np.ndarray:
-        return self._rgf.solve(values, leads)
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
+        return self._rgf.solve(values, leads), self.name
 
 
 def rgf_cost(nx: int, ny: int, norbs: int) -> float:

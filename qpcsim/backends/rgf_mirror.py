@@ -247,12 +247,12 @@ class RGFMirrorBackend(FastBackend):
             return self._delegate(energy, params)
         return super().smatrix(energy, params)
 
-    def _solve(self, values: np.ndarray, leads):
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
         prepared = self._mirror.rgf.prepare(values, leads)
         if not self._mirror.applies(values, leads, prepared):
             return None
         self.counts["mirror"] += 1
-        return self._mirror.solve(values, leads, prepared)
+        return self._mirror.solve(values, leads, prepared), self.name
 
     def _delegate(self, energy: float, params: dict) -> SMatrix:
         self.counts["fallback"] += 1

@@ -153,11 +153,11 @@ class SchurBackend(FastBackend):
             self._fact_key = leads.pattern_key   # keep one: the pattern rarely changes
         return self._fact
 
-    def _solve(self, values: np.ndarray, leads) -> np.ndarray:
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
         values = np.concatenate([values, leads.values])
         schur = self.factorizer(leads).schur_complement(values)
         x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
-        return x[leads.kept]
+        return x[leads.kept], self.name
 
 
 def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
