@@ -339,6 +339,13 @@ def refine_thermal(device, spec, params: dict, method: str, tolerance: float, bu
     return refined
 
 
+def _checked_smatrix(device, energy: float, params: dict, method: str):
+    """The S-matrix at ``energy`` (meV), unitarity checked."""
+    smat = scattering_matrix(device, energy, params, method)
+    check_unitarity(smat.unitarity_error, energy, params)
+    return smat
+
+
 def _fermi_window_weight(energy: float, mu: float, kT: float) -> float:
     """-df/dE at ``energy`` for chemical potential ``mu`` and ``kT`` (meV)."""
     return 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
@@ -356,8 +363,7 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
         weight = _fermi_window_weight(energy, mu, kT)
         if energy <= 0 or weight == 0.0:
             return np.zeros((n, n))
-        smat = scattering_matrix(device, energy, params, method)
-        check_unitarity(smat.unitarity_error, energy, params)
+        smat = _checked_smatrix(device, energy, params, method)
         worst[0] = max(worst[0], smat.unitarity_error)
         return weight * smat.conductance_matrix(spin_factor)
 
@@ -391,9 +397,8 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
         weight = _fermi_window_weight(energy, mu, kT)
         if energy <= 0 or weight == 0.0:
             return np.zeros(2)
-        t_lr, t_rl, _, err = smatrix_observables(scattering_matrix(device, energy, params,
-                                                                   method))
-        check_unitarity(err, energy, params)
+        t_lr, t_rl, _, err = smatrix_observables(_checked_smatrix(device, energy, params,
+                                                                  method))
         worst[0] = max(worst[0], err)
         return weight * np.array([t_lr, t_rl])
 
