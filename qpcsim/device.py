@@ -77,6 +77,12 @@ class SolverHooks:
         ``None``: the Landauer ones."""
         return None
 
+    @property
+    def has_own_observables(self) -> bool:
+        """Whether :meth:`transport_observables` replaces the Landauer transmissions (its
+        conductance is then no transmission: no spectral data, its own thermal average)."""
+        return type(self).transport_observables is not SolverHooks.transport_observables
+
     def lead_thresholds(self, params: dict) -> np.ndarray | None:
         """Energies (meV) where the leads' subbands open or close for resolved ``params``;
         ``None``: the solver's rule for the square-lattice leads (closed form at B = 0,

@@ -59,8 +59,10 @@ def test_every_device_declares_the_solver_hooks(device):
     for hook in ("check_fermi_energy", "transport_observables", "lead_thresholds"):
         assert callable(getattr(device, hook))
     if isinstance(device, qpcsim.Device):   # the defaults: None, the solver's own rule
+        assert not device.has_own_observables
         assert device.check_fermi_energy(9.0, params) is None
         assert device.lead_thresholds(params) is None
         assert device.transport_observables(np.eye(2), (1, 1), 9.0, params) is None
     else:
         assert len(device.lead_thresholds(params)) > 0
+    assert qpcsim.load_geometry("nqpc_s").has_own_observables    # Andreev: G_NS, not T
