@@ -14,7 +14,8 @@ import scipy.signal
 from . import validate as _validate
 
 __all__ = ["Plateau", "Step", "ButtikerFit", "find_plateaus", "find_steps", "fit_buttiker",
-           "buttiker_conductance", "plateau_table", "optimal_sample_count", "plateau_resolution"]
+           "buttiker_conductance", "plateau_table", "optimal_sample_count", "plateau_resolution",
+           "overlapping_risers", "RISER_OVERLAP_RATIO", "pinch_off"]
 
 
 @dataclass
@@ -165,6 +166,13 @@ def find_steps(x, conductance) -> list[Step]:
             if lo.size and hi.size else float("nan")
         steps.append(Step(n=n, position=float(mid[0]), width=width))
     return steps
+
+
+def pinch_off(x, conductance) -> float | None:
+    """Pinch-off point of a gate trace (its unit): where G first crosses G0/2 (linear
+    interpolation), the first riser of :func:`find_steps`; None if G never reaches it."""
+    first = [s for s in find_steps(x, conductance) if s.n == 1]
+    return first[0].position if first else None
 
 
 def buttiker_conductance(x, hw_x, hw_y, x0, lever_arm=1.0, n_modes=30):
@@ -337,6 +345,8 @@ def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
     plateau's flat run must hold ``min_points`` samples whose slope is small
     against the risers', and the samples next to each riser are not flat
     (Fermi-function staircases: plateaus found from 8 samples per plateau on).
+    Risers closer than :data:`RISER_OVERLAP_RATIO` widths hold no plateau at any
+    resolution (:func:`overlapping_risers`) and are not counted.
 
     Parameters
     ----------
@@ -348,12 +358,15 @@ def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
     x, g = _sorted_trace(x, conductance, min_points=2, purpose="to judge the resolution")
     if x.size < 5:
         return ""
-    positions = np.array(sorted(s.position for s in find_steps(x, g)))
+    steps = sorted(find_steps(x, g), key=lambda s: s.position)
+    positions = np.array([s.position for s in steps])
     if positions.size < 2:
         return ""
-    inner = [int(np.sum((x > lo) & (x < hi))) for lo, hi in zip(positions[:-1], positions[1:])]
+    pairs = [(a.position, b.position) for a, b in zip(steps[:-1], steps[1:])
+             if not _risers_overlap(a, b, np.median(np.diff(x)))]
+    inner = [int(np.sum((x > lo) & (x < hi))) for lo, hi in pairs]
     found = [p for p in find_plateaus(x, g, min_points=min_points)
-             if p.start > positions[0] and p.stop < positions[-1]]
+             if any(lo < p.start and p.stop < hi for lo, hi in pairs)]
     if len(found) >= len(inner):
         return ""
     fewest = min(inner)
@@ -364,6 +377,33 @@ def plateau_resolution(x, conductance, *, min_points: int = 3) -> str:
     return (f"G rises through {positions.size} step(s) over {x.size} points: {fewest} point(s) "
             f"per plateau (fewest between two risers), need >= {need}; use >= {suggested} "
             "points over this range")
+
+
+#: Riser spacing / 25-75 % riser width below which no point between two Büttiker risers
+#: is flat by find_plateaus' criterion (slope < 0.2 x the peak slope): with
+#: T = 1/(1 + exp(-k e)), the width is 2 ln 3 / k and both tails' slope at mid-way,
+#: 2 k exp(-k s / 2), falls below 0.2 k / 4 only for s > 2 ln 40 / k = 3.36 widths.
+RISER_OVERLAP_RATIO = 2 * np.log(40.0) / (2 * np.log(3.0))
+
+
+def _risers_overlap(a: Step, b: Step, dx: float) -> bool:
+    """True when risers ``a`` and ``b`` are resolved (25-75 % widths of >= 1.5 samples,
+    else a width is only an upper bound set by the sampling) and closer than
+    :data:`RISER_OVERLAP_RATIO` mean widths: no plateau between them at any resolution."""
+    widths = np.array([a.width, b.width])
+    if not np.all(np.isfinite(widths)) or np.any(widths < 1.5 * dx):
+        return False
+    return abs(b.position - a.position) < RISER_OVERLAP_RATIO * float(np.mean(widths))
+
+
+def overlapping_risers(x, conductance) -> list[int]:
+    """Indices n of the risers that are closer to riser n - 1 than
+    :data:`RISER_OVERLAP_RATIO` riser widths (e.g. a QPC near full opening): there the
+    trace has no plateau to resolve, however many points are taken."""
+    x, g = _sorted_trace(x, conductance, min_points=5, purpose="to judge the risers")
+    steps = sorted(find_steps(x, g), key=lambda s: s.position)
+    dx = float(np.median(np.diff(x)))
+    return [b.n for a, b in zip(steps[:-1], steps[1:]) if _risers_overlap(a, b, dx)]
 
 
 def plateau_table(plateaus: list[Plateau], unit: str = "", diagnosis: str = "") -> str:

@@ -98,7 +98,24 @@ else
         kwant==1.5.0 --config-settings=--build-option=--cython
 fi
 
-# 4. qpcsim (editable) with test/dev extras; re-run only when pyproject changes.
+# 4. python-mumps (Kwant's own MUMPS binding: qpcsim's `mumps` back end, and Kwant 1.5's
+#    solver prefers it when installed), built from its sdist against Debian's MUMPS.
+#    Its build runs `mumps/_version.py` through `#!/usr/bin/env python`, so the venv's
+#    python goes first on PATH; its build dependencies are pinned in requirements/build-mumps.txt.
+have_python_mumps() { "$VENV/bin/python" -c "import mumps" >/dev/null 2>&1; }
+if [ "$want_mumps" = 0 ]; then
+    log "python-mumps skipped (no libmumps-seq-dev): no mumps back end (auto runs RGF/SciPy)"
+elif have_python_mumps; then
+    log "python-mumps present"
+else
+    log "building python-mumps from sdist against the system MUMPS"
+    "$PIP" install -q "pip>=25.3"   # --build-constraint
+    PATH="$(cd "$VENV/bin" && pwd):$PATH" "$PIP" install -q -c "$CONSTRAINTS" \
+        --build-constraint requirements/build-mumps.txt --no-deps --no-binary python-mumps \
+        python-mumps
+fi
+
+# 5. qpcsim (editable) with test/dev extras; re-run only when pyproject changes.
 stamp="$VENV/.qpcsim-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$CONSTRAINTS" -nt "$stamp" ]; then
     log "installing qpcsim[dev]"

@@ -98,3 +98,30 @@ def assert_figure(path, min_pixels=(300, 200)):
     height, width = image.shape[:2]
     assert width >= min_pixels[0] and height >= min_pixels[1], (width, height)
     assert float(np.std(image[..., :3])) > 0.01, "blank figure"
+
+
+@pytest.fixture(scope="session")
+def dense_fermi_average():
+    """``average(observable, mu, temperature, thresholds, nodes)``: int q(E) (-df/dE) dE over
+    mu +- 30 kT (meV, K) from zero-T values ``observable(E)`` (scalar or array), by
+    Gauss-Legendre (``nodes`` per stretch) between the ``thresholds`` (meV) in
+    E = a + (b - a)(1 - cos(pi s))/2, which makes square-root onsets at both ends of a
+    stretch smooth. A brute-force reference for the thermal paths."""
+    from qpcsim.spectral.grid import fermi_window
+    from qpcsim.units import thermal_energy_meV
+
+    def average(observable, mu, temperature, thresholds, nodes):
+        kT = thermal_energy_meV(temperature)
+        th = np.unique(np.asarray(thresholds, dtype=float))
+        lo, hi = max(mu - 30 * kT, th[0] + 1e-9), mu + 30 * kT
+        cuts = np.concatenate([[lo], th[(th > lo) & (th < hi)], [hi]])
+        x, w = np.polynomial.legendre.leggauss(nodes)
+        s = (x + 1) / 2
+        total = 0.0
+        for a, b in zip(cuts[:-1], cuts[1:]):
+            energies = a + (b - a) * (1 - np.cos(np.pi * s)) / 2
+            jacobian = (b - a) * np.pi * np.sin(np.pi * s) / 4 * w
+            for e, dw in zip(energies, jacobian):
+                total = total + dw * fermi_window(e, mu, kT) * observable(float(e))
+        return total
+    return average

@@ -138,3 +138,30 @@ def test_compare_says_too_few_points_instead_of_a_nan_table(small_saddle):
                                          r"quality cannot be measured: G rises through .* point\(s\) "
                                          r"per plateau"):
         compare_disorder(small_saddle, [1.0], 2, {"V0": np.linspace(0, 8, 6)}, 9.0, workers=1)
+
+
+# ------------------------------------------- risers too close for a plateau (issue 26)
+def _buttiker_staircase(ratio, n_points=4001):
+    """Three Büttiker risers T = 1/(1 + exp(-k x)) spaced ``ratio`` 25-75 % widths."""
+    k = 2 * np.pi
+    s = ratio * 2 * np.log(3) / k
+    x = np.linspace(-1.5 * s, 2.5 * s, n_points)
+    return x, sum(1 / (1 + np.exp(-k * (x - j * s))) for j in range(3))
+
+
+@pytest.mark.parametrize("ratio, plateaus, overlapping", [
+    (3.3, [0, 3], [2, 3]), (3.45, [0, 1, 2, 3], [])])
+def test_riser_overlap_ratio_is_the_buttiker_bound(ratio, plateaus, overlapping):
+    # 2 ln 40 / (2 ln 3) = 3.358: below it no point between two risers is flat by
+    # find_plateaus' slope criterion, at any resolution (here 4001 points).
+    assert abs(qpcsim.analysis.RISER_OVERLAP_RATIO - 3.3578) < 1e-4
+    x, g = _buttiker_staircase(ratio)
+    assert [p.index for p in qpcsim.analysis.find_plateaus(x, g)] == plateaus
+    assert qpcsim.analysis.overlapping_risers(x, g) == overlapping
+    assert qpcsim.analysis.plateau_resolution(x, g) == ""     # no "use more points" advice
+
+
+def test_pinch_off_is_the_half_crossing():
+    x, g = _staircase(201)
+    assert abs(qpcsim.analysis.pinch_off(x, g) - 1.5) < 1e-3   # first riser at x = 1.5
+    assert qpcsim.analysis.pinch_off(x, 0.1 * np.ones_like(x)) is None

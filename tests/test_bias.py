@@ -351,6 +351,37 @@ def test_drop_map_on_worker_processes_is_bit_identical(adiabatic_saddle):
         assert np.array_equal(serial[name].values, pooled[name].values)
 
 
+@pytest.mark.parametrize("temperature", [0.0, pytest.param(1.0, marks=pytest.mark.slow)])
+def test_drop_error_bounds_cover_a_converged_reference(adiabatic_saddle, temperature):
+    """eta > 0: at random (gate, bias) points (seeded) dI/dV and I of the map's default grid,
+    refined to thermal_tolerance, lie within their reported bounds of the same model on a
+    0.1 meV-panel grid (converged: a 0.05 meV grid changes dI/dV by <= 3e-12 G0 and I by
+    <= 2e-11 nA; measured true errors 1e-9..9e-8 G0 against bounds 1e-5..6e-5 G0)."""
+    from qpcsim.physics.bias import drop_point, with_bias_drop
+    rng = np.random.default_rng(21)
+    ramped = with_bias_drop(adiabatic_saddle, ETA, L_DROP)
+    for _ in range(2):
+        v0, bias = float(rng.uniform(3.5, 6.5)), float(rng.choice([-1, 1]) * rng.uniform(0.3, 1.5))
+        data = qpcsim.bias_map(adiabatic_saddle, {"V0": [v0]}, [bias], energy=8.0,
+                               temperature=temperature, drop_fraction=ETA, drop_length=L_DROP)
+        grid = device_grid(adiabatic_saddle, 8.0, [temperature], bias=abs(bias),
+                           params=adiabatic_saddle.resolve_params({"V0": v0}), max_panel=0.1)
+        ref = drop_point(ramped, grid, {"V0": v0}, bias, temperature)
+        didv_bound = data["didv_error_bound"].values[0, 0]
+        cur_bound = data["current_error_bound"].values[0, 0]
+        assert 0 < didv_bound <= 1e-4 and 0 < cur_bound
+        assert abs(data["differential_conductance"].values[0, 0] - ref["didv"]) <= didv_bound
+        assert abs(data["current"].values[0, 0] - ref["current"] * 1e9) <= cur_bound
+
+
+def test_drop_unresolved_window_is_an_error(adiabatic_saddle):
+    from qpcsim.spectral.refine import ThermalResolutionError
+    with pytest.raises(ThermalResolutionError, match=r"V_sd = 1 mV .*refinement_budget=100 "
+                                                      r"solves.*in \[.*\] meV"):
+        qpcsim.bias_map(adiabatic_saddle, {"V0": [4.0]}, [1.0], energy=8.0, drop_fraction=ETA,
+                        thermal_tolerance=1e-12, refinement_budget=100)
+
+
 def test_drop_bad_input(adiabatic_saddle):
     from qpcsim.physics.bias import with_bias_drop
     run = dict(energy=8.0, max_panel=0.8)

@@ -41,7 +41,10 @@ def _brute_force(reference, mu, temperature):
     kT = thermal_energy_meV(temperature)
     # ±30 kT, cut where the reference ends: G = 0 below 5 meV (no open mode... the weight
     # beyond 10.2 meV is exp(-2.6 meV / kT) <= 3e-7 at 2 K)
-    x = np.linspace(max(energies[0], mu - 30 * kT), min(energies[-1], mu + 30 * kT), 400001)
+    lo, hi = max(energies[0], mu - 30 * kT), min(energies[-1], mu + 30 * kT)
+    # the reference's own samples join the uniform ones: a stretch sampled more densely than
+    # the uniform spacing (a feature narrower than it) is integrated at its own resolution
+    x = np.union1d(np.linspace(lo, hi, 400001), energies[(energies > lo) & (energies < hi)])
     return float(np.trapezoid(spline(x) * fermi_window(x, mu, kT), x))
 
 
@@ -137,10 +140,18 @@ def stub():
 
 @pytest.fixture(scope="module")
 def stub_reference(stub):
-    """G(E) at 2200 zero-T solves over 8.0 +- 2.6 meV (±30 kT at 1 K), dense (2.7e-4 meV)
-    through the Fano dip; a cubic spline."""
+    """G(E) at 2550 zero-T solves over 8.0 +- 2.6 meV (±30 kT at 1 K), dense (2.7e-4 meV)
+    through the Fano dip and 2e-6 meV through the second, 1.5e-5 meV wide Fano feature at
+    7.91675 meV (FWHM kT/6000, between the 2.7e-4 meV samples); a cubic spline.
+
+    Convergence of the reference (measured on a 1e-6 meV scan of [7.9155, 7.9185] meV):
+    halving the sampling through the narrow feature changes the thermal G by <= 1.3e-8 G0;
+    without the dense stretch (the reference before) it misses 4.8e-5 G0 at mu = 8.01 meV,
+    which the refined solve (true error 1.2e-6 G0) does resolve."""
     energies = np.concatenate([np.linspace(5.35, 7.8, 350, endpoint=False),
-                               np.linspace(7.8, 8.2, 1500, endpoint=False),
+                               np.linspace(7.8, 7.9164, 437, endpoint=False),
+                               np.linspace(7.9164, 7.9171, 351, endpoint=False),
+                               np.linspace(7.9171, 8.2, 1063, endpoint=False),
                                np.linspace(8.2, 10.65, 350)])
     g = [qpcsim.solve(stub, e).conductance for e in energies]
     return energies, scipy.interpolate.CubicSpline(energies, g)
@@ -152,9 +163,44 @@ def test_fano_resonance_matches_brute_force(stub, stub_reference, mu):
     exact = _brute_force(stub_reference, mu, 1.0)
     error = abs(result.conductance - exact)
     assert error <= TOLERANCE
-    if mu == 8.01:
-        # Known limit (spectral/refine.py): a second Fano feature at 7.9167 meV, 3e-4 meV
-        # wide (kT/300), lies between the refined nodes and carries 4.8e-5 G0 that no
-        # interpolation test sees; the bound (4.2e-5) is then below the true error.
-        pytest.xfail("a feature narrower than every refined cell is invisible to the bound")
     assert result.thermal_error >= error
+    assert result.thermal_error <= TOLERANCE
+
+
+@pytest.fixture(scope="module")
+def saddle():
+    return qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0, hw_x=1.0, hw_y=3.0)
+
+
+@pytest.mark.slow          # 100 s on 2 loaded cores; the clean wire in a field is the default
+@pytest.mark.parametrize("B, temperature, index", [(1.0, 1.0, 4), (2.0, 2.0, 2)])
+def test_qpc_in_field_near_a_lead_threshold_matches_brute_force(saddle, dense_fermi_average, B,
+                                                                temperature, index):
+    """A saddle QPC (first channel open or opening) at B = 1-2 T, 1-2 K, mu 0.03 meV above a
+    magnetic lead threshold: G(T) within 1e-4 G0 of a dense zero-T quadrature between the
+    magnetic lead band edges (48 nodes per stretch; 32 nodes agree to 1e-7, measured 5e-10
+    at 1 T), and the reported error >= the true error."""
+    from qpcsim.solver import scattering_matrix, smatrix_observables
+    params = saddle.resolve_params({"B": B, "V0": 3.0})
+    edges, first = lead_band_edges(saddle, params)
+    thresholds = np.unique(np.concatenate([[first], edges]))
+    mu = float(thresholds[index]) + 0.03
+
+    def conductance(energy):
+        smat, nprop, _ = scattering_matrix(saddle, energy, params, "auto")
+        return smatrix_observables(smat, nprop)[0]
+    coarse = dense_fermi_average(conductance, mu, temperature, thresholds, 32)
+    exact = dense_fermi_average(conductance, mu, temperature, thresholds, 48)
+    assert abs(coarse - exact) < 1e-7
+    result = qpcsim.solve(saddle, mu, temperature=temperature, B=B, V0=3.0)
+    error = abs(result.conductance - exact)
+    assert 0.3 < exact and error <= TOLERANCE
+    if result.thermal_error < error:
+        # Known gap (measured at B = 1 T, 1 K): the ladder is kept (16 solves, no refinement),
+        # true error 8.3e-7 G0, reported 4.1e-7 (own 1.3e-8 + ladder_error 4.0e-7, whose
+        # three levels differ by 1.4e-5 and 8.0e-5, ratio 5.85, extrapolated as exponential
+        # convergence). Suspected: the square-root kink of the magnetic lead threshold 0.03 meV
+        # below mu converges algebraically (Richardson would say 2.8e-6, but applied to every
+        # ladder it reports 9e-5 on the smooth split gate, whose true error is <= 1e-5). Far
+        # inside the tolerance, but the bound is not honest here yet.
+        pytest.xfail("the ladder bound under-reports next to a magnetic lead threshold")

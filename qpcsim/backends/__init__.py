@@ -5,10 +5,11 @@
 * :mod:`.assembly` — the fast path's sparse system, shared by the fast back ends;
 * :mod:`.context` — per-device solver state (:func:`solver_context`);
 * :mod:`.registry` — names -> back ends, the auto rule :func:`choose_backend`;
-* the back ends, each registering itself: :mod:`.schur` (``mumps``, ``scipy``: a
-  Schur complement onto the lead variables), :mod:`.rgf` (``rgf``: recursive Green's
-  functions over the lattice columns), :mod:`.rgf_mirror` (``rgf-mirror``: RGF over
-  half the columns at an exact x-mirror), :mod:`.reference` (``kwant``).
+* the back ends, each registering itself: :mod:`.schur` (``mumps`` on python-mumps,
+  ``scipy``: a Schur complement onto the lead variables), :mod:`.rgf` (``rgf``: recursive
+  Green's functions over the lattice columns), :mod:`.rgf_mirror` (``rgf-mirror``: RGF over
+  half the columns at an exact x-mirror), :mod:`.rgf_parity` (``rgf-parity``: RGF in the
+  y-parity sectors, and the x-mirror, of a point), :mod:`.reference` (``kwant``).
 """
 from .base import Backend, BackendNotApplicable, FastBackend, SMatrix
 from .context import SolverContext, solver_context
@@ -24,7 +25,7 @@ from .registry import (
                        registered,
 )
 # The back ends register themselves on import (order: ties of the auto rule go to MUMPS).
-from . import schur, rgf, rgf_mirror, reference  # noqa: E402,F401  isort: skip
+from . import schur, rgf, rgf_mirror, rgf_parity, reference  # noqa: E402,F401  isort: skip
 from .schur import mumps_available  # noqa: E402
 
 __all__ = ["Backend", "BackendNotApplicable", "BackendInfo", "FastBackend", "FastSolver",

@@ -18,6 +18,7 @@ as ``None``/"not found" and everything keeps working.
 """
 from __future__ import annotations
 
+import importlib
 import os
 
 # Basename prefixes of BLAS/LAPACK implementations (shared objects).
@@ -143,11 +144,14 @@ def blas_report(maps_path: str = "/proc/self/maps") -> dict:
         import scipy.linalg  # noqa: F401 - loads SciPy's BLAS/LAPACK
     except ImportError:
         pass
-    try:
-        import kwant.linalg._mumps  # noqa: F401 - loads MUMPS and the system BLAS it links
-        mumps_loaded = True
-    except ImportError:
-        mumps_loaded = False
+    mumps_loaded = False
+    for binding in ("mumps", "kwant.linalg._mumps"):   # python-mumps (the mumps back end), Kwant's
+        try:
+            importlib.import_module(binding)   # loads MUMPS and the system BLAS it links
+            mumps_loaded = True
+            break
+        except ImportError:
+            pass
     mapped = _mapped_libraries(maps_path)
     tp_libs = _threadpool_libraries()
     wheels = {name: _wheel_dir(name) for name in ("numpy", "scipy")}

@@ -198,9 +198,10 @@ class FastSolver:
         """The first back end with a symmetry condition that beats ``choice`` under
         it and whose structural check passes on ``device``, with ``choice``'s back
         end as its per-point fallback; else ``choice``'s back end."""
-        for info in _REGISTRY.values():
-            if info.condition is None or not info.available():
-                continue
+        conditional = [i for i in _REGISTRY.values() if i.condition is not None and i.available()]
+        # The cheapest under its condition first (stable: ties in registration order).
+        conditional.sort(key=lambda i: i.cost(device.nx, device.ny, device.norbs))
+        for info in conditional:
             pick = choose_backend(device.nx, device.ny, device.norbs, holds=(info.condition,))
             if pick != info.name:
                 continue

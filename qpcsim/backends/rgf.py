@@ -110,6 +110,8 @@ class RGFSolver:
         sorted by column.
     intra_bounds : ndarray (nx + 1,)
         Column ``i``'s intra-column entries are ``intra_bounds[i]:intra_bounds[i + 1]``.
+    dummy_orbitals : dict
+        Column -> local rows of its missing sites (padded with decoupled dummies).
 
     Raises
     ------
@@ -152,7 +154,7 @@ class RGFSolver:
         self._bwd = (np.flatnonzero(bwd), sc[bwd], lr[bwd])   # A[i+1, i] -> cL[i]
         present = np.zeros((nslices, m), dtype=bool)
         present[self.slice_of, self.local_of] = True
-        self._dummy = {i: np.flatnonzero(~present[i]) for i in range(nslices)
+        self.dummy_orbitals = {i: np.flatnonzero(~present[i]) for i in range(nslices)
                        if not present[i].all()}
         off = intra & (lr != lc)
         self._check_open_to_left_lead(present, sr[off], lr[off], lc[off], sr[fwd], lr[fwd],
@@ -255,7 +257,7 @@ class RGFSolver:
         flat_view = block.reshape(-1)
         lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
         flat_view[flat] += intra_vals[lo:hi]
-        dummy = self._dummy.get(i)
+        dummy = self.dummy_orbitals.get(i)
         if dummy is not None:
             block[dummy, dummy] += 1.0
         if lead_flat is not None:
@@ -267,6 +269,9 @@ class RGFSolver:
         correction, is overwritten and returned)."""
         lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
         return self.block(i, self.m, corr, intra_vals, self._intra_flat[lo:hi])
+    def invert(self, block: np.ndarray) -> np.ndarray:
+        """Inverse of a C-ordered square block (overwritten), as the recursion does it."""
+        return _inverse(block, self._lwork)
 
     # ------------------------------------------------------------ solve
     def prepare(self, sys_values: np.ndarray, leads):

@@ -172,7 +172,7 @@ class MirrorRGFSolver:
             c = c_r[h - 1]
             kernel = np.eye(m, dtype=complex)
             kernel -= g @ (c[:, None] * g * c[None, :])
-            x = self._solve(kernel, p)
+            x = self.join_solve(kernel, p)
             qc = q * c[None, :]
             s00 = t + qc @ (g @ (c[:, None] * x))
             s10 = -(qc @ x)
@@ -181,7 +181,7 @@ class MirrorRGFSolver:
             corr = np.multiply(g, (-2.0 * cl)[:, None], order="C")
             corr *= cr[None, :]
             block = rgf.interior_block(h, corr, intra_vals)
-            x = self._solve(block, cl[:, None] * p)
+            x = self.join_solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10
         n = s00.shape[0]
@@ -191,7 +191,7 @@ class MirrorRGFSolver:
         return smat
 
     @staticmethod
-    def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    def join_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """``matrix^-1 rhs`` by LAPACK getrf/getrs (``matrix`` C-ordered, overwritten).
 
         LAPACK factorizes the Fortran-ordered transpose (no copy) and solves with

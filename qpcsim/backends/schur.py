@@ -3,12 +3,14 @@ S = A_XX - A_XB A_BB^-1 A_BX of a sparse matrix A onto a small index set X, so
 that (A^-1)_XX = S^-1, with the symbolic analysis reused across matrices of the
 same sparsity pattern.
 
-``MumpsSchur`` asks MUMPS for S directly (one sparse factorization, no
-right-hand sides, factors discarded). ``ScipySchur`` is the fallback when Kwant
-was built without MUMPS: a SuperLU factorization and |X| sparse solves.
+``MumpsSchur`` asks MUMPS, through python-mumps (Kwant's own binding), for S
+directly (one sparse factorization, no right-hand sides, factors discarded).
+``ScipySchur`` is the fallback without python-mumps: a SuperLU factorization
+and |X| sparse solves.
 """
 from __future__ import annotations
 
+import importlib.metadata
 import math
 
 import numpy as np
@@ -20,20 +22,52 @@ from .assembly import SystemAssembly
 from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
 
-__all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available"]
+__all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps_version",
+           "mumps_report", "MUMPS_ORDERINGS"]
 
 
 def mumps_available() -> bool:
-    """Whether Kwant was built with MUMPS (its fast sparse solver)."""
+    """Whether python-mumps (Kwant's own MUMPS binding, the ``mumps`` back end) is installed."""
     try:
-        import kwant.linalg.mumps  # noqa: F401
+        import mumps  # noqa: F401
     except ImportError:
         return False
     return True
 
 
+def mumps_version() -> str | None:
+    """Version of the installed python-mumps, or None without it (``qpcsim info``)."""
+    try:
+        return importlib.metadata.version("python-mumps")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+#: MUMPS's INFOG(7) codes: the ordering its analysis actually ran.
+MUMPS_ORDERINGS = {0: "AMD", 1: "user", 2: "AMF", 3: "SCOTCH", 4: "PORD", 5: "METIS", 6: "QAMD"}
+
+
+def mumps_report() -> str:
+    """One line for ``qpcsim info``: the binding of the ``mumps`` back end and the
+    ordering MUMPS reports (INFOG(7)) for a Schur complement of a small grid."""
+    version = mumps_version()
+    if version is None or not mumps_available():
+        return "- (python-mumps not installed: no mumps back end; auto runs RGF or SciPy)"
+    side = 12   # a 12 x 12 grid Laplacian, Schur complement onto its first column
+    index = np.arange(side * side).reshape(side, side)
+    pairs = np.concatenate([np.stack([index[:, :-1].ravel(), index[:, 1:].ravel()]),
+                            np.stack([index[:-1].ravel(), index[1:].ravel()])], axis=1)
+    row = np.concatenate([index.ravel(), pairs[0], pairs[1]])
+    col = np.concatenate([index.ravel(), pairs[1], pairs[0]])
+    values = np.where(row == col, 4.0 + 0.1j, -1.0).astype(complex)
+    schur = MumpsSchur(side * side, row, col, index[:, 0])
+    schur.schur_complement(values)
+    return f"python-mumps {version} (Kwant's binding); ordering with a Schur complement: " \
+           f"{schur.ordering} (INFOG(7))"
+
+
 class MumpsSchur:
-    """Schur complement of matrices sharing one sparsity pattern, via MUMPS.
+    """Schur complement of matrices sharing one sparsity pattern, via python-mumps.
 
     Parameters
     ----------
@@ -46,54 +80,40 @@ class MumpsSchur:
 
     Notes
     -----
-    The analysis is purely structural (no value-dependent column permutation,
-    ICNTL(6) = 0), so the ordering, and with it the rounding of every later
-    factorization, does not depend on which matrix a worker happened to see
-    first: the key to bit-identical results across executors.
+    ``mumps.Context.schur`` runs the analysis once, on the first matrix (it is
+    purely structural: no value-dependent column permutation, ICNTL(6) = 0), so
+    the ordering, and with it the rounding of every later factorization, does
+    not depend on which matrix a worker happened to see first: the key to
+    bit-identical results across executors. Each matrix is then one
+    ``Context.factor(reuse_analysis=True)`` (Schur settings kept, factors
+    discarded). ``ordering`` names the ordering MUMPS reported (INFOG(7)).
     """
 
     def __init__(self, n, row, col, schur_indices):
-        from kwant.linalg import _mumps
+        import mumps
 
-        self._mumps = _mumps
         self.n = int(n)
-        self.row = np.asfortranarray(np.asarray(row).astype(_mumps.int_dtype) + 1)
-        self.col = np.asfortranarray(np.asarray(col).astype(_mumps.int_dtype) + 1)
-        self.schur_indices = np.asfortranarray(
-            np.asarray(schur_indices).astype(_mumps.int_dtype) + 1)
-        self.inst = _mumps.zmumps(False)
-        self._data = np.ones(len(self.row), dtype=np.complex128, order="F")
-        self.inst.set_assembled_matrix(self.n, self.row, self.col, self._data)
-        self.inst.icntl[6] = 0      # structural analysis only (see Notes)
-        self.inst.icntl[7] = 7      # automatic ordering choice (as Kwant's 'auto')
-        self.inst.icntl[19] = 1     # Schur complement returned centralized, by rows
-        self.inst.icntl[31] = 1     # discard the factors: only S is needed
-        size = len(self.schur_indices)
-        self.schur = np.empty((size, size), order="C", dtype=np.complex128)
-        self.inst.set_schur(self.schur, self.schur_indices)
-        self.inst.job = 1
-        self.inst.call()
-        self._check()
+        self.row = np.asarray(row)
+        self.col = np.asarray(col)
+        self.schur_indices = np.asarray(schur_indices)
+        self.context = mumps.Context()
+        self.ordering = None   # set by the analysis, on the first matrix
 
-    def _check(self):
-        info = self.inst.infog[1]
-        if info < 0:
-            from kwant.linalg.mumps import MUMPSError
-            raise MUMPSError(self.inst.infog)
+    def _matrix(self, values) -> sp.coo_array:
+        return sp.coo_array((np.asarray(values, dtype=np.complex128), (self.row, self.col)),
+                            shape=(self.n, self.n))
 
     def schur_complement(self, values) -> np.ndarray:
         """Schur complement onto X of the matrix with this pattern and entries ``values``."""
-        self._data = np.asfortranarray(np.asarray(values, dtype=np.complex128))
-        self.inst.set_assembled_matrix(self.n, self.row, self.col, self._data)
-        self.inst.job = 2
-        while True:
-            self.inst.call()
-            if self.inst.infog[1] in (-8, -9):   # workspace too small: enlarge, retry
-                self.inst.icntl[14] *= 2
-                continue
-            self._check()
-            break
-        return self.schur.copy()
+        context = self.context
+        context.set_matrix(self._matrix(values), overwrite_a=True)
+        if self.ordering is None:
+            context.mumps_instance.icntl[6] = 0   # structural analysis only (see Notes)
+            context.schur(self.schur_indices, ordering="auto", discard_factors=True)
+            self.ordering = MUMPS_ORDERINGS.get(int(context.mumps_instance.infog[7]), "?")
+        else:
+            context.factor(reuse_analysis=True)
+        return context.schur_complement.copy()
 
 
 class ScipySchur:
@@ -132,7 +152,8 @@ class SchurBackend(FastBackend):
 
     def __init__(self, device, sparse: str = "mumps", assembly: SystemAssembly | None = None):
         if sparse == "mumps" and not mumps_available():
-            raise BackendNotApplicable("Kwant was built without MUMPS")
+            raise BackendNotApplicable(
+                "python-mumps is not installed (scripts/setup_env.sh builds it)")
         if sparse == "mumps" and device.nx <= 2:
             # Every site is a lead-interface site, and MUMPS refuses a Schur
             # complement onto the whole matrix (error -49).

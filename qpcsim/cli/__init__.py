@@ -16,13 +16,14 @@ import sys
 
 from .._version import __version__
 from ..backends.blas import blas_report, format_blas_report
+from ..backends.schur import mumps_report
 from ..solver import solver_backend
 from ..spectral.refine import ThermalResolutionError
 
 #: Modules contributing subcommands, each with ``register(subparsers)``.
 SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
                       "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics",
-                      "qpcsim.cli.params", "qpcsim.cli.bias"]
+                      "qpcsim.cli.params", "qpcsim.cli.bias", "qpcsim.cli.summary"]
 
 
 def _info(args) -> int:
@@ -39,6 +40,7 @@ def _info(args) -> int:
     print(f"Kwant   {kwant.__version__}")
     print(f"sparse solver: {backend}"
           + ("" if backend == "MUMPS" else "  (MUMPS not found: slower SciPy SuperLU in use)"))
+    print(f"mumps back end: {mumps_report()}")
     print("\n".join(format_blas_report(blas_report())))
     return 0
 

@@ -47,6 +47,9 @@ def parse_sweep(item: str) -> tuple[str, np.ndarray]:
     * ``NAME=log:START:STOP:NUM``: NUM values evenly spaced in log
       (``numpy.geomspace``; START and STOP of one sign, neither zero);
     * ``NAME=V1,V2,...``: an explicit list (each value once, any order).
+
+    START > STOP is a reversed range, swept in the given order (from START down
+    to STOP), as a gate is often swept from open to pinched off.
     """
     name, sep, spec = item.partition("=")
     name = name.strip()
@@ -86,10 +89,6 @@ def parse_sweep(item: str) -> tuple[str, np.ndarray]:
         raise ValueError(f"--sweep {item!r}: NUM={num} is not allowed, it must be >= 2")
     if start == stop:
         raise ValueError(f"--sweep {item!r}: empty range (START == STOP)")
-    if start > stop:
-        prefix = "log:" if log else ""
-        raise ValueError(f"--sweep {item!r}: reversed range (START > STOP); write it as "
-                         f"{name}={prefix}{stop:g}:{start:g}:{num}")
     if log:
         if start * stop <= 0:
             raise ValueError(f"--sweep {item!r}: log spacing cannot reach or cross zero "

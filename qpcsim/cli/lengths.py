@@ -5,9 +5,9 @@ import math
 import warnings
 
 from ..geometry import load_geometry
-from ..physics.compare import compare_disorder
+from ..physics.compare import ThermalComparison, compare_disorder
 from ..physics.lengths import constriction_of, length_scales
-from ..plotting import plot_compare, save_figure
+from ..plotting import plot_compare, plot_compare_temperatures, save_figure
 from .args import (
     check_distinct,
     check_workers,
@@ -19,9 +19,10 @@ from .args import (
 
 
 def _default_energy(device) -> float:
-    """The geometry's documented working point (its ``ENERGY``, meV), else midway
-    between the constriction's subbands 3 and 4."""
-    energy = device.metadata.get("working_energy_meV")
+    """The device's Fermi energy where it knows it (a self-consistent potential holds
+    there only), else the geometry's documented working point (its ``ENERGY``, meV), else
+    midway between the constriction's subbands 3 and 4."""
+    energy = device.metadata.get("fermi_energy_meV", device.metadata.get("working_energy_meV"))
     if energy is not None:
         return float(energy)
     th = constriction_of(device).thresholds
@@ -63,20 +64,40 @@ def _compare(args) -> int:
                          "strengths in meV, e.g. --disorder 0.5,1.5") from None
     name, values = parse_sweep(single_sweep(args.sweep, "compare"))
     energy = args.energy if args.energy is not None else _default_energy(device)
+    temperature = _temperature_list(args.temperature)
     t0 = time.perf_counter()
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
                               correlation_length=args.correlation_length, workers=args.workers,
-                              scheduler=args.scheduler)
-    save_figure(plot_compare(result, device.units.get(name, "")), out)
+                              scheduler=args.scheduler, temperature=temperature)
+    unit = device.units.get(name, "")
+    several = isinstance(result, ThermalComparison)
+    save_figure(plot_compare_temperatures(result, unit) if several else
+                plot_compare(result, unit), out)
     if args.data:
         print(f"wrote {result.save(args.data)} (clean and per-seed traces, plateau quality)")
-    print(f"{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} {'plateaus':>9}")
-    for U in sorted(result.quality):
-        q = result.quality[U]
-        print(f"{U:8.3g} {q['L_over_le']:10.3g} {q['deviation']:12.3g} {q['flatness']:10.3g} "
-              f"{q['plateaus']:9.2f}")
+    print(f"{'T (K)':>6} {'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} "
+          f"{'plateaus':>9}")
+    for res in result.results if several else [result]:
+        for U in sorted(res.quality):
+            q = res.quality[U]
+            print(f"{res.temperature:6.3g} {U:8.3g} {q['L_over_le']:10.3g} "
+                  f"{q['deviation']:12.3g} {q['flatness']:10.3g} {q['plateaus']:9.2f}")
     print(f"wrote {out} ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _temperature_list(text: str | None):
+    """``--temperature`` of ``compare``: None -> 0 K; "0.5" -> 0.5; "0.5,2" -> [0.5, 2]."""
+    if text is None:
+        return 0.0
+    try:
+        temps = [float(t) for t in text.split(",") if t.strip()]
+    except ValueError:
+        raise ValueError(f"--temperature {text!r} is malformed: give one temperature or "
+                         "comma-separated ones in K, e.g. --temperature 0.5,2") from None
+    if not temps:
+        raise ValueError(f"--temperature {text!r} is malformed: give at least one value (K)")
+    return temps[0] if "," not in text else temps
 
 
 def register(sub) -> None:
@@ -113,6 +134,10 @@ def register(sub) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter (nm, meV, V, T)")
     p.add_argument("--energy", type=float, help="Fermi energy (meV)")
+    p.add_argument("--temperature", metavar="T1,T2,...",
+                   help="temperature(s) (K; default 0): several, e.g. 0.5,2, give one panel "
+                        "each and the plateau quality vs L/l_e per temperature, measured on "
+                        "the lowest temperature's clean plateaus")
     p.add_argument("--correlation-length", type=float, default=0.0,
                    help="Gaussian correlation length (nm); 0 = Anderson disorder")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")

@@ -21,7 +21,6 @@ import sys
 
 import numpy as np
 
-from ..analysis import find_plateaus, plateau_resolution, plateau_table
 from ..engine import SweepResult, SweepSpec, load_result, sweep
 from ..engine.spec import ENERGY_NAMES
 from ..engine.store import output_lock
@@ -38,7 +37,10 @@ from .args import (
     parse_sweep,
 )
 from .bias import current_map
+from .layout import add_arguments as _layout_arguments
+from .layout import load_device
 from .params import load_with_set
+from .summary import summary_text
 from .terminals import add_arguments as _resistance_arguments
 from .terminals import add_resistance, apply_tip, check_request
 
@@ -71,7 +73,7 @@ def _locked_sweep(args) -> int:
         check_writable(args.store, "--store")
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
-    device, fixed = load_with_set(args.geometry, args.set)
+    device, fixed = load_device(args)   # a geometry file, or a .gds layout (cli/layout.py)
     device = apply_tip(args, device)
     over = dict(parse_sweep(s) for s in args.sweep)
     if len(over) != len(args.sweep):
@@ -122,14 +124,7 @@ def _locked_sweep(args) -> int:
               f"{result.attrs['structural_rebuilds']} systems built (one per value)")
     _caption_and_plot(result, args)
     if len(result.swept) == 1:
-        name = result.swept[0]
-        x = data[name].values
-        g = data["conductance"].values
-        plateaus = find_plateaus(x, g) if x.size >= 5 else []
-        diagnosis = plateau_resolution(x, g) if x.size >= 2 and np.isfinite(g).all() else ""
-        print(plateau_table(plateaus, data[name].attrs.get("units", ""), diagnosis))
-        if plateaus and diagnosis:
-            print(f"note: {diagnosis}")
+        print(summary_text(data))
     return 0
 
 
@@ -184,6 +179,7 @@ def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) 
     print(f"temperature series: {len(temps)} temperatures from one spectral sweep, "
           f"{data.attrs['solves_per_point']} solves per point")
     _caption_and_plot(result, args)
+    print(summary_text(data))
     print(series_table(data))
     return 0
 
@@ -220,10 +216,12 @@ def _show(args) -> int:
             if value is not None:
                 raise ValueError(f"{flag} {value} is not allowed without --current (it selects "
                                  "the injected states of the current map)")
-    elif args.energy is None:
+    device, runtime = load_with_set(args.geometry, args.set)
+    if args.energy is None:   # where the device knows its E_F (a self-consistent potential)
+        args.energy = device.metadata.get("fermi_energy_meV")
+    if args.current and args.energy is None:
         raise ValueError("--current needs --energy (the Fermi energy of the scattering states, "
                          "meV)")
-    device, runtime = load_with_set(args.geometry, args.set)
     print(device)
     if args.current:
         current_map(device, args.energy, 0 if args.lead is None else args.lead, args.mode,
@@ -262,15 +260,18 @@ def register(sub) -> None:
                        "temperature series: one spectral sweep serves every temperature "
                        "(with --adaptive or a structural axis, each point is a finite-T solve). "
                        "Interrupted runs resume from OUT.points.sqlite (a locked, checksummed store).")
-    p.add_argument("geometry", help="geometry file (or the name of a bundled one)")
+    p.add_argument("geometry", help="geometry file (or the name of a bundled one), or a GDSII "
+                                    "layout (.gds, with --layer, --depth, --density)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="hold a parameter fixed, in its unit from `qpcsim params GEOMETRY` "
                         "(e.g. --set B=2 in T, --set gap=150 in nm)")
+    _layout_arguments(p)
     p.add_argument("--sweep", action="append", required=True, metavar="NAME=...",
                    help=f"swept parameter in its own unit (`qpcsim params GEOMETRY`: e.g. Vg is "
                         f"V in qpc_split_gate but meV in qpc_hardwall), energy/E in meV or "
                         f"temperature/T in K; give one or two, each as {_SWEEP_FORMS}")
-    p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept")
+    p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept; default: "
+                   "the device's E_F where it knows it (self-consistent devices, .gds layouts)")
     p.add_argument("--temperature", type=float, default=0.0,
                    help="temperature (K), unless swept")
     p.add_argument("--zeeman-from-B", dest="zeeman_from_B", action="store_true",
@@ -310,7 +311,7 @@ def register(sub) -> None:
                    help="parameter value (unit from `qpcsim params GEOMETRY`)")
     p.add_argument("--energy", type=float,
                    help="Fermi energy (meV): draw the E_F = U contour (depletion edge); "
-                        "required with --current")
+                        "required with --current; default: the device's E_F where it knows it")
     p.add_argument("--current", action="store_true",
                    help="draw the current-density map (nm) of the states injected at --energy")
     p.add_argument("--lead", type=int, default=None,

@@ -7,7 +7,8 @@
 * :func:`solve_thomas_fermi` -> :class:`ElectrostaticsResult`: self-consistent
   Thomas–Fermi density and potential (a convex minimization),
 * :class:`SelfConsistentPotential`, :func:`self_consistent_device`: the potential of a
-  :class:`qpcsim.Device` at each gate voltage, for sweeps,
+  :class:`qpcsim.Device` at each gate voltage, for sweeps; :func:`device_from_gds`: the
+  device of a GDSII layout (window and leads chosen from the gates),
 * :func:`pinchoff_diagram`: channel state over two gate voltages (electrostatics only),
 * :class:`RemoteDonors`: remote ionized donors, screened landscape, Born lifetimes/mobility,
 * :func:`solve_quantum_corrected` (experimental): scattering-state density instead of TF
@@ -22,6 +23,7 @@ from .donors import BornLifetimes, DonorLandscape, RemoteDonors
 from .pinchoff import PinchoffDiagram, pinchoff_diagram
 from .stack import Layer
 from .provider import SelfConsistentPotential, self_consistent_device
+from .gds_device import device_from_gds
 from .quantum import QuantumResult, quantum_density_nm2, solve_quantum_corrected
 from .thomas_fermi import (
                            ConvergenceError,
@@ -35,4 +37,4 @@ __all__ = ["Gate", "Layout", "Heterostructure", "Layer", "RemoteDonors", "DonorL
            "ElectrostaticsResult",
            "ThomasFermiProblem", "ConvergenceError", "SelfConsistentPotential",
            "self_consistent_device", "polygon_potential", "gate_potential", "layout_potential",
-           "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult"]
+           "solve_quantum_corrected", "quantum_density_nm2", "QuantumResult", "device_from_gds"]

@@ -117,8 +117,17 @@ class SelfConsistentPotential:
         self.cache_size = _validate.positive_int("cache_size", cache_size)
         self._problem = None
         self._cache: OrderedDict = OrderedDict()
-        self.solves = 0
+        self._solves = 0   # private: a device's fingerprint digests the public attributes
         self.problem()               # validate the window now, not inside a sweep
+
+    def clear_cache(self) -> None:
+        """Forget the cached solutions (the next solve starts from no prediction)."""
+        self._cache.clear()
+
+    @property
+    def solves(self) -> int:
+        """Thomas–Fermi solves done so far (cache misses)."""
+        return self._solves
 
     # ------------------------------------------------------------------ parameters
     @property
@@ -189,7 +198,7 @@ class SelfConsistentPotential:
         initial = self._predict(np.array(key))
         result = self.problem().solve(volts, initial=initial, tolerance_meV=self.tolerance_meV,
                                       influence_tolerance=self.influence_tolerance)
-        self.solves += 1
+        self._solves += 1
         self._cache[key] = result
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)

@@ -45,7 +45,10 @@ dI/dV (I) by the sum over panels of that bound times the panel's weight of the k
 the most until every bias is within ``thermal_tolerance`` (dI/dV in G0, I/V in G0) and
 returns the bounds (``didv_error_bound``, ``current_error_bound``); a Fano feature narrower
 than the node spacing (the README's saddle at a = 4 nm, E = 10 meV) is flagged by its
-non-decaying coefficients. A feature that no node sees at all can still hide.
+non-decaying coefficients. A feature that no node sees at all can still hide. With the drop
+inside the device the same bound holds per (gate, bias) point for the mean T(E; V), and the
+dT/dV term adds the bound of its own interpolant weighted by |f_L - f_R|; the two spectra's
+shared panels are bisected together.
 
 The half plateaus (n + 1/2) G0 appear when eV exceeds a subband spacing (Patel
 et al., PRB 44, 13549 (1991)); :func:`diamond_spacings` reads the spacings off
@@ -245,26 +248,52 @@ def with_bias_drop(device, drop_fraction: float, drop_length: float | None = Non
 
 
 def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0,
-               method: str = "auto") -> dict:
-    """I (A) and dI/dV (G0) at one bias (mV) of a device from :func:`with_bias_drop`.
+               method: str = "auto", tolerance: float | None = None,
+               budget: int | None = None) -> dict:
+    """I (A), dI/dV (G0) and their bounds at one bias (mV) of a device from
+    :func:`with_bias_drop`.
 
     ``grid`` is the energy grid of the window of ``|bias|`` (the same for every
     gate point); ``params`` the other device parameters. The spectra at
     V_sd = bias +- :data:`DIDV_STEP` give T(E; V) (their mean) and dT/dV (their
     central difference); see the module docstring. At bias = 0 one spectrum
-    (f_L - f_R vanishes, and with it the dT/dV term).
+    (f_L - f_R vanishes, and with it the dT/dV term). With a ``tolerance`` (G0) the
+    panels are bisected until the interpolation bounds (``didv_bound``, G0, and
+    ``current_bound``, G0 mV; :func:`qpcsim.spectral.refine.drop_bounds`) are within it
+    (I: within ``tolerance`` x |bias|); above it with ``budget`` solves spent,
+    :class:`~qpcsim.spectral.refine.ThermalResolutionError` names the window.
     """
     from ..spectral import Spectrum, compute_spectrum
+    from ..spectral.compute import node_solver
+    from ..spectral.refine import bias_bounds, refine_bias_spectrum, refine_drop_spectra
     bias = float(bias)
     kT = thermal_energy_meV(temperature)
+    refine = tolerance is not None
+    budget = budget if budget is not None else DEFAULT_REFINEMENT_BUDGET
     if bias == 0.0:
-        spec = compute_spectrum(device, grid, device.resolve_params({**params, BIAS_PARAM: 0.0}),
-                                method)
+        resolved = device.resolve_params({**params, BIAS_PARAM: 0.0})
+        spec = compute_spectrum(device, grid, resolved, method)
+        if refine:
+            spec, b_didv, _ = refine_bias_spectrum(spec, node_solver(device, resolved, method),
+                                                   [0.0], temperature, tolerance=tolerance,
+                                                   budget=budget)
+        else:
+            b_didv = bias_bounds(spec, [0.0], temperature)[0]
         didv = float(differential_conductance(spec, [0.0], temperature)[0])
         return {"didv": didv, "current": 0.0, "solves": spec.solves,
+                "didv_bound": float(b_didv[0]), "current_bound": 0.0,
                 "unitarity_error": spec.unitarity_error}
-    plus, minus = (compute_spectrum(device, grid, device.resolve_params(
-        {**params, BIAS_PARAM: bias + s * DIDV_STEP}), method) for s in (1, -1))
+    resolved = [device.resolve_params({**params, BIAS_PARAM: bias + s * DIDV_STEP})
+                for s in (1, -1)]
+    plus, minus = (compute_spectrum(device, grid, r, method) for r in resolved)
+    if refine:
+        plus, minus, b_didv, b_cur = refine_drop_spectra(
+            plus, minus, *(node_solver(device, r, method) for r in resolved), bias,
+            temperature, DIDV_STEP, tolerance=tolerance, budget=budget)
+    else:
+        from ..spectral.refine import drop_bounds
+        b_didv, b_cur, _ = drop_bounds(plus, minus, bias, temperature, DIDV_STEP)
+    grid = plus.grid
     mean_t = 0.5 * (plus.transmission + minus.transmission)
     slope = (plus.transmission - minus.transmission) / (2 * DIDV_STEP)      # 1/mV
     mean = Spectrum(grid, mean_t, mean_t, mean_t[:, None], spin_degenerate=plus.spin_degenerate)
@@ -273,14 +302,14 @@ def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0
     didv = float(differential_conductance(mean, [bias], temperature)[0]) \
         + mean.spin_factor * mean.integrate(slope, kernel, cuts, scale)
     return {"didv": didv, "current": current(mean, bias, temperature),
-            "solves": plus.solves + minus.solves,
+            "solves": plus.solves + minus.solves, "didv_bound": b_didv, "current_bound": b_cur,
             "unitarity_error": max(plus.unitarity_error, minus.unitarity_error)}
 
 
 def _drop_task(device, task):
     """Worker: one (gate, bias) point of the drop model."""
-    grid, params, method, bias, temperature = task
-    return drop_point(device, grid, params, bias, temperature, method)
+    grid, params, method, bias, temperature, tolerance, budget = task
+    return drop_point(device, grid, params, bias, temperature, method, tolerance, budget)
 
 
 def _bias_point(device, task):
@@ -376,10 +405,13 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         conductance I/V (G0) at every (gate, bias) point (default 1e-4, as ``solve``'s). The
         bound of each gate point's T(E) interpolant is the Legendre tail of each Gauss panel
         (:func:`qpcsim.spectral.refine.panel_errors`) weighted by the bias kernels; panels are
-        bisected (new solves) until every bias is within it. Not applied with
-        ``drop_fraction > 0`` (its error is that of the fixed grid, see the module docstring).
+        bisected (new solves) until every bias is within it. With ``drop_fraction > 0`` the
+        same per (gate, bias) point, on the two spectra at V_sd +- delta together (the bound
+        of dI/dV adds that of dT/dV weighted by |f_L - f_R|;
+        :func:`qpcsim.spectral.refine.drop_bounds`).
     refinement_budget : int, optional
-        Most S-matrix solves of one gate point including the initial grid (default
+        Most S-matrix solves of one gate point (``drop_fraction > 0``: of each of the two
+        spectra of one (gate, bias) point) including the initial grid (default
         max(400, 4 x the grid's nodes)); a point still above the tolerance then raises
         :class:`~qpcsim.spectral.refine.ThermalResolutionError` naming the bias and the energy
         window.
@@ -390,9 +422,9 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     -------
     xarray.Dataset
         ``differential_conductance`` (G0), ``current`` (nA), ``transconductance``
-        (G0 per unit of the gate), on (gate, bias) with units; for eta = 0 also
-        ``didv_error_bound`` (G0) and ``current_error_bound`` (nA), the interpolation bounds
-        of dI/dV and I (each <= ``thermal_tolerance``, resp. its x G0 |V|), and
+        (G0 per unit of the gate), ``didv_error_bound`` (G0) and ``current_error_bound``
+        (nA), the interpolation bounds of dI/dV and I (each <= ``thermal_tolerance``, resp.
+        its x G0 |V|), on (gate, bias) with units; for eta = 0 also
         ``spectrum_transmission`` (gate x ``energy_node``) and
         ``quadrature_weight`` (meV). Attrs: the bias model (``bias_model``,
         ``drop_fraction``, ``drop_length_nm``), solves per gate point, energy,
@@ -439,7 +471,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
     else:
         model = {"name": "linear drop inside the device", "drop_fraction": eta,
                  "drop_length_nm": length, "centre_nm": 0.0,
-                 "didv_step_mV": DIDV_STEP}
+                 "didv_step_mV": DIDV_STEP, "thermal_tolerance": tolerance,
+                 "refinement_budget": budget}
         recipe_device = with_bias_drop(device, eta, length)
         worker = _drop_task
         by_size = {}
@@ -451,7 +484,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         # are cached per worker and shared by every gate point on that window)
         order = sorted({(abs(float(b)), float(b), float(v)) for b in biases for v in values})
         points = [(v, b) for _, b, v in order]
-        tasks = [(by_size[abs(b)], {**fixed, name: v}, method, b, temperature) for v, b in points]
+        tasks = [(by_size[abs(b)], {**fixed, name: v}, method, b, temperature, tolerance,
+                  budget) for v, b in points]
     keys = [json.dumps(list(p)) for p in points]
     header = _map_header(device, name, values, biases, energy, temperature, method, fixed,
                          model, grids)
@@ -488,6 +522,9 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         didv = np.array([[rec(v, b)["didv"] for b in biases] for v in values])
         cur = np.array([[rec(v, b)["current"] for b in biases] for v in values]) * 1e9
         solves = int(sum(rec(values[0], b)["solves"] for b in biases))
+        didv_bound = np.array([[rec(v, b)["didv_bound"] for b in biases] for v in values])
+        cur_bound = np.array([[rec(v, b)["current_bound"] for b in biases]
+                              for v in values]) * G0_NA_PER_MV
     trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
     variables = {
         "differential_conductance": ((name, "bias"), didv,
@@ -497,18 +534,17 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
                              {"units": f"G0/{unit}" if unit else "G0",
                               "long_name": f"d(dI/dV)/d{name}"})}
     coords = {name: values, "bias": biases}
+    variables["didv_error_bound"] = (
+        (name, "bias"), didv_bound,
+        {"units": "G0", "long_name": "interpolation bound of dI/dV", "tolerance": tolerance})
+    variables["current_error_bound"] = (
+        (name, "bias"), cur_bound,
+        {"units": "nA", "long_name": "interpolation bound of I", "tolerance_G0": tolerance})
     if eta == 0:
         coords["energy_node"] = grid.nodes
         variables["spectrum_transmission"] = (
             (name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
             {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
-        variables["didv_error_bound"] = (
-            (name, "bias"), didv_bound,
-            {"units": "G0", "long_name": "interpolation bound of dI/dV",
-             "tolerance": tolerance})
-        variables["current_error_bound"] = (
-            (name, "bias"), cur_bound,
-            {"units": "nA", "long_name": "interpolation bound of I", "tolerance_G0": tolerance})
         variables["quadrature_weight"] = (("energy_node",), grid.weights,
                                           {"units": "meV", "long_name": grid.weight_name})
     data = xr.Dataset(variables, coords=coords)

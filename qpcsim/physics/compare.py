@@ -18,7 +18,7 @@ from .born import born_mean_free_path
 from .disorder import with_disorder
 from .ensemble import ensemble
 
-__all__ = ["CompareResult", "compare_disorder"]
+__all__ = ["CompareResult", "ThermalComparison", "compare_disorder"]
 
 
 # ---------------------------------------------------------------------- clean vs disordered
@@ -30,7 +30,7 @@ class CompareResult:
     ``quality``: U -> dict(deviation=mean |median G - n| on the clean curve's
     plateau windows (G0), flatness=mean max |G - median| there (G0),
     L_over_le=L/l_tr (Born), plateaus=quantized plateaus (n >= 1) still found
-    per seed), U = 0 for the clean curve.
+    per seed), U = 0 for the clean curve; ``temperature``: K.
     """
 
     name: str
@@ -41,6 +41,7 @@ class CompareResult:
     energy: float
     length: float
     unit: str = ""
+    temperature: float = 0.0
 
     def to_dataset(self):
         """The comparison as an :class:`xarray.Dataset`: the clean trace, every seed's
@@ -66,6 +67,7 @@ class CompareResult:
         data["disorder"].attrs["units"] = "meV"
         data["quality_disorder"].attrs["units"] = "meV"
         data.attrs.update({"energy_meV": float(self.energy), "length_nm": float(self.length),
+                           "temperature_K": float(self.temperature),
                            "title": "qpcsim compare: clean vs disordered"})
         return data
 
@@ -103,8 +105,8 @@ def _plateau_quality(x, traces, windows):
 
 
 def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *,
-                     correlation_length: float = 0.0, workers=None, scheduler=None,
-                     **fixed) -> CompareResult:
+                     correlation_length: float = 0.0, temperature=0.0, workers=None,
+                     scheduler=None, **fixed):
     """Ensemble-averaged sweeps of ``device`` for each disorder strength (meV).
 
     The clean curve comes from :func:`qpcsim.sweep`; each strength wraps the
@@ -128,10 +130,19 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         Fermi energy (meV).
     correlation_length : float
         Gaussian correlation length (nm); 0 = Anderson disorder.
+    temperature : float or sequence of float
+        Temperature (K). A sequence (each > 0, e.g. ``[0.5, 2]``) runs the comparison
+        at each and returns a :class:`ThermalComparison`; its plateau windows are the
+        lowest temperature's clean plateaus at every temperature, so the metric shows
+        the thermal smearing on the same gate windows.
     workers, scheduler : optional
         Executors, as in :func:`qpcsim.sweep`.
     **fixed
         Other device parameters.
+
+    Returns
+    -------
+    CompareResult, or ThermalComparison for a sequence of temperatures
     """
     if len(over) != 1:
         raise ValueError("compare sweeps exactly one parameter (e.g. Vg)")
@@ -144,9 +155,36 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
-    clean = sweep(device, {name: x}, energy=energy, workers=workers, scheduler=scheduler,
-                  progress=False, **fixed).data["conductance"].values
-    windows = _clean_windows(x, clean)
+    temps = _temperatures(temperature)
+    run = dict(strengths=strengths, seeds=int(seeds), name=name, x=x, energy=energy,
+               correlation_length=lc, workers=workers, scheduler=scheduler, fixed=fixed)
+    if temps is None:
+        return _compare_at(device, float(temperature), None, **run)
+    first = _compare_at(device, temps[0], None, **run)
+    windows = _clean_windows(x, first.clean)
+    return ThermalComparison([first] + [_compare_at(device, t, windows, **run)
+                                        for t in temps[1:]])
+
+
+def _temperatures(temperature):
+    """None for one temperature (a number, >= 0 K); else the sorted list (each > 0 K)."""
+    if np.ndim(temperature) == 0:
+        _validate.non_negative("temperature", temperature, "K")
+        return None
+    temps = [float(_validate.positive("temperature", t, "K")) for t in temperature]
+    if not temps or len(set(temps)) != len(temps):
+        raise ValueError(f"temperature={list(temperature)!r} is not allowed: give one or more "
+                         "distinct temperatures (K)")
+    return sorted(temps)
+
+
+def _compare_at(device, temperature, windows, *, strengths, seeds, name, x, energy,
+                correlation_length, workers, scheduler, fixed) -> CompareResult:
+    """The clean sweep and the ensembles at one temperature (K); plateau quality on
+    ``windows`` (default: this clean trace's plateaus)."""
+    clean = sweep(device, {name: x}, energy=energy, temperature=temperature, workers=workers,
+                  scheduler=scheduler, progress=False, **fixed).data["conductance"].values
+    windows = _clean_windows(x, clean) if windows is None else windows
     if not windows:
         # Say why: too few points per plateau, or a range without a plateau; the
         # disorder ensembles would be computed for a quality that cannot be measured.
@@ -159,18 +197,45 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     quality = {0.0: dict(_plateau_quality(x, clean, windows), L_over_le=0.0)}
     ens = {}
     for U in strengths:
-        ddev = with_disorder(device, U, correlation_length=lc)
-        r = ensemble(ddev, int(seeds), energy, over={name: x}, workers=workers,
-                     scheduler=scheduler, **fixed)
-        ens[U] = r
+        ddev = with_disorder(device, U, correlation_length=correlation_length)
+        ens[U] = ensemble(ddev, seeds, energy, over={name: x}, temperature=temperature,
+                          workers=workers, scheduler=scheduler, **fixed)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             l_tr = born_mean_free_path(energy, U, device.a, material=device.material,
-                                       correlation_length=lc).l_tr
-        q = _plateau_quality(x, r.conductance, windows)
-        q["L_over_le"] = device.length / l_tr
-        quality[U] = q
+                                       correlation_length=correlation_length).l_tr
+        quality[U] = dict(_plateau_quality(x, ens[U].conductance, windows),
+                          L_over_le=device.length / l_tr)
     return CompareResult(name=name, x=x, clean=clean, ensembles=ens, quality=quality,
                          energy=float(energy), length=float(device.length),
-                         unit=device.units.get(name, ""))
+                         unit=device.units.get(name, ""), temperature=float(temperature))
 
+
+@dataclass
+class ThermalComparison:
+    """Clean vs disordered at several temperatures: one :class:`CompareResult` per
+    temperature (ascending), all measured on the lowest temperature's clean plateau
+    windows."""
+
+    results: list
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The temperatures (K), ascending."""
+        return np.array([r.temperature for r in self.results])
+
+    def to_dataset(self):
+        """Every temperature's :meth:`CompareResult.to_dataset` stacked along
+        ``temperature`` (K)."""
+        import xarray as xr
+        parts = [r.to_dataset() for r in self.results]
+        data = xr.concat(parts, dim="temperature", data_vars="all", coords="minimal",
+                         compat="override", combine_attrs="drop_conflicts")
+        data = data.assign_coords(temperature=("temperature", self.temperatures,
+                                               {"units": "K"}))
+        data.attrs["title"] = "qpcsim compare: clean vs disordered per temperature"
+        return data
+
+    def save(self, path):
+        """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
+        return save_dataset(self.to_dataset(), path)

@@ -36,7 +36,8 @@ from ..units import thermal_energy_meV
 from .grid import EnergyGrid, fermi
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
-           "bias_bounds", "bias_window_weights", "panel_errors", "refine_bias_spectrum",
+           "bias_bounds", "bias_window_weights", "drop_bounds", "panel_errors",
+           "refine_bias_spectrum", "refine_drop_spectra",
            "check_thermal_options", "leave_one_out", "refine_spectrum", "resolution_error"]
 
 #: Default target of the thermal average's error (transmission units; G0 for a spin-degenerate
@@ -383,7 +384,6 @@ def refine_bias_spectrum(spectrum, solve_nodes, biases, temperature, *,
         A bound exceeds its tolerance with ``budget`` (total solves of the point) spent;
         names the bias and the energy window of the panel it could not resolve.
     """
-    from .data import Spectrum
     biases = np.atleast_1d(np.asarray(biases, dtype=float))
     kT = thermal_energy_meV(temperature)
     allowed_cur = tolerance * np.abs(biases)
@@ -395,50 +395,120 @@ def refine_bias_spectrum(spectrum, solve_nodes, biases, temperature, *,
             return current, b_didv, b_cur
         grid = current.grid
         err = panel_errors(current) * current.spin_factor
-        split = np.zeros(err.size, dtype=bool)
+        shares = []
         for k in bad:
             w_didv, w_cur = bias_window_weights(grid.edges, grid.mu, float(biases[k]), kT)
-            for share, allowed in ((err * w_didv, tolerance), (err * w_cur, allowed_cur[k])):
-                if share.sum() > allowed:
-                    # the panels carrying the most, until the rest is within half the allowance
-                    order = np.argsort(share)[::-1]
-                    rest = share.sum()
-                    for p in order:
-                        if rest <= 0.5 * allowed:
-                            break
-                        split[p] = True
-                        rest -= share[p]
-        n = grid.order
-        new_edges = np.sort(np.concatenate([grid.edges,
-                                            0.5 * (grid.edges[:-1] + grid.edges[1:])[split]]))
-        if current.solves + 2 * n * int(split.sum()) > budget or not split.any():
-            p = int(np.argmax(split)) if split.any() else 0
-            k = int(bad[0])
-            raise ThermalResolutionError(
-                f"the bias window of V_sd = {biases[k]:g} mV at E_F = {grid.mu:.6g} meV, "
-                f"T = {temperature:g} K is not resolved to thermal_tolerance={tolerance:g} within "
-                f"refinement_budget={budget} solves: bound dI/dV {b_didv[k]:.3g} G0, I/V "
-                f"{b_cur[k] / max(abs(biases[k]), 1e-300):.3g} G0, from T(E) in "
-                f"[{grid.edges[p]:.6g}, {grid.edges[p + 1]:.6g}] meV; raise refinement_budget "
-                "or thermal_tolerance")
-        new_grid = _panel_grid(grid, new_edges)
-        old = {float(e): i for i, e in enumerate(grid.edges[:-1])}
-        keep = np.zeros(new_grid.edges.size - 1, dtype=bool)
-        src = np.zeros(new_grid.edges.size - 1, dtype=int)
-        for q, (a, b) in enumerate(zip(new_grid.edges[:-1], new_grid.edges[1:])):
-            i = old.get(float(a))
-            if i is not None and not split[i] and grid.edges[i + 1] == b:
-                keep[q], src[q] = True, i
-        t_lr = np.zeros(new_grid.size)
-        t_rl = np.zeros(new_grid.size)
-        fresh = np.repeat(~keep, n)
-        s_lr, s_rl, eig, worst = solve_nodes(new_grid.nodes[fresh])
-        width = max(current.eigenvalues.shape[1], eig.shape[1])
-        eigs = np.zeros((new_grid.size, width))
-        rows = (src[keep][:, None] * n + np.arange(n)).ravel()
-        t_lr[~fresh], t_rl[~fresh] = current.transmission[rows], current.transmission_reverse[rows]
-        eigs[~fresh, :current.eigenvalues.shape[1]] = current.eigenvalues[rows]
-        t_lr[fresh], t_rl[fresh] = s_lr, s_rl
-        eigs[fresh, :eig.shape[1]] = eig
-        current = Spectrum(new_grid, t_lr, t_rl, eigs, current.spin_degenerate,
-                           max(current.unitarity_error, worst), current.solves + int(fresh.sum()))
+            shares += [(err * w_didv, tolerance), (err * w_cur, allowed_cur[k])]
+        split = _panels_to_split(shares)
+        k = int(bad[0])
+        _check_panel_budget(current, split, budget, biases[k], temperature, tolerance,
+                            b_didv[k], b_cur[k])
+        current = _bisected(current, split, solve_nodes)
+
+
+def _panels_to_split(shares) -> np.ndarray:
+    """Panels to bisect: for each (per-panel share of a bound, allowance) whose sum exceeds
+    its allowance, the panels carrying the most, until the rest is within half of it."""
+    split = None
+    for share, allowed in shares:
+        split = np.zeros(share.size, dtype=bool) if split is None else split
+        if share.sum() > allowed:
+            rest = share.sum()
+            for p in np.argsort(share)[::-1]:
+                if rest <= 0.5 * allowed:
+                    break
+                split[p] = True
+                rest -= share[p]
+    return split
+
+
+def _check_panel_budget(spectrum, split, budget, bias, temperature, tolerance, b_didv, b_cur):
+    """ThermalResolutionError naming the bias and the panel when bisecting ``split`` (order
+    new nodes on each half) would pass ``budget``."""
+    grid = spectrum.grid
+    if spectrum.solves + 2 * grid.order * int(split.sum()) > budget or not split.any():
+        p = int(np.argmax(split)) if split.any() else 0
+        raise ThermalResolutionError(
+            f"the bias window of V_sd = {bias:g} mV at E_F = {grid.mu:.6g} meV, "
+            f"T = {temperature:g} K is not resolved to thermal_tolerance={tolerance:g} within "
+            f"refinement_budget={budget} solves: bound dI/dV {b_didv:.3g} G0, I/V "
+            f"{b_cur / max(abs(bias), 1e-300):.3g} G0, from T(E) in "
+            f"[{grid.edges[p]:.6g}, {grid.edges[p + 1]:.6g}] meV; raise refinement_budget "
+            "or thermal_tolerance")
+
+
+def _bisected(current, split, solve_nodes):
+    """``current`` with the panels ``split`` bisected: ``order`` new solves on each half, the
+    other panels' nodes kept."""
+    from .data import Spectrum
+    grid = current.grid
+    n = grid.order
+    new_edges = np.sort(np.concatenate([grid.edges,
+                                        0.5 * (grid.edges[:-1] + grid.edges[1:])[split]]))
+    new_grid = _panel_grid(grid, new_edges)
+    old = {float(e): i for i, e in enumerate(grid.edges[:-1])}
+    keep = np.zeros(new_grid.edges.size - 1, dtype=bool)
+    src = np.zeros(new_grid.edges.size - 1, dtype=int)
+    for q, (a, b) in enumerate(zip(new_grid.edges[:-1], new_grid.edges[1:])):
+        i = old.get(float(a))
+        if i is not None and not split[i] and grid.edges[i + 1] == b:
+            keep[q], src[q] = True, i
+    t_lr = np.zeros(new_grid.size)
+    t_rl = np.zeros(new_grid.size)
+    fresh = np.repeat(~keep, n)
+    s_lr, s_rl, eig, worst = solve_nodes(new_grid.nodes[fresh])
+    width = max(current.eigenvalues.shape[1], eig.shape[1])
+    eigs = np.zeros((new_grid.size, width))
+    rows = (src[keep][:, None] * n + np.arange(n)).ravel()
+    t_lr[~fresh], t_rl[~fresh] = current.transmission[rows], current.transmission_reverse[rows]
+    eigs[~fresh, :current.eigenvalues.shape[1]] = current.eigenvalues[rows]
+    t_lr[fresh], t_rl[fresh] = s_lr, s_rl
+    eigs[fresh, :eig.shape[1]] = eig
+    return Spectrum(new_grid, t_lr, t_rl, eigs, current.spin_degenerate,
+                    max(current.unitarity_error, worst), current.solves + int(fresh.sum()))
+
+
+def drop_bounds(plus, minus, bias, temperature, step):
+    """(dI/dV bound (G0), I bound (G0 mV)) of the bias-drop model at one bias (mV) from the
+    spectra at V_sd = bias +- ``step`` (mV) on the same panels: the Legendre-tail bound of the
+    mean T(E; V) weighted by the dI/dV kernel (F_L + F_R)/2 and, for I, by |f_L - f_R|; plus,
+    for dI/dV, the bound of dT/dV = (T_+ - T_-)/(2 step) weighted by |f_L - f_R|. Also the
+    per-panel shares [(dI/dV share, I share)] for :func:`refine_drop_spectra`."""
+    kT = thermal_energy_meV(temperature)
+    grid = plus.grid
+    mean = 0.5 * (plus.transmission + minus.transmission)
+    slope = (plus.transmission - minus.transmission) / (2 * step)
+    err_mean = panel_errors(plus, mean) * plus.spin_factor
+    err_slope = panel_errors(plus, slope) * plus.spin_factor
+    w_didv, w_cur = bias_window_weights(grid.edges, grid.mu, float(bias), kT)
+    share_didv = err_mean * w_didv + err_slope * w_cur
+    share_cur = err_mean * w_cur
+    return float(share_didv.sum()), float(share_cur.sum()), (share_didv, share_cur)
+
+
+def refine_drop_spectra(plus, minus, solve_plus, solve_minus, bias, temperature, step, *,
+                        tolerance=DEFAULT_THERMAL_TOLERANCE, budget=DEFAULT_REFINEMENT_BUDGET):
+    """The spectra at V_sd = bias +- ``step`` (mV) of a bias-drop device, their shared Gauss
+    panels bisected until :func:`drop_bounds` is within ``tolerance`` (dI/dV, G0) and
+    ``tolerance`` x |bias| (I, G0 mV). ``solve_plus``/``solve_minus`` as ``solve_nodes`` of
+    :func:`refine_spectrum`; ``budget`` counts the solves of each spectrum (the point solves
+    twice that).
+
+    Returns
+    -------
+    (plus, minus, didv_bound, current_bound)
+
+    Raises
+    ------
+    ThermalResolutionError
+        A bound above its tolerance with ``budget`` spent; names the bias and the window.
+    """
+    allowed_cur = tolerance * abs(float(bias))
+    while True:
+        b_didv, b_cur, (s_didv, s_cur) = drop_bounds(plus, minus, bias, temperature, step)
+        if b_didv <= tolerance and b_cur <= allowed_cur:
+            return plus, minus, b_didv, b_cur
+        split = _panels_to_split([(s_didv, tolerance), (s_cur, allowed_cur)])
+        _check_panel_budget(plus, split, budget, float(bias), temperature, tolerance, b_didv,
+                            b_cur)
+        plus, minus = _bisected(plus, split, solve_plus), _bisected(minus, split, solve_minus)
