@@ -9,6 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
+class ThermalResolutionError(RuntimeError):
+    """A thermal (or bias-window) average could not be resolved to its tolerance within its
+    budget: never a number outside its tolerance (the message names the energy window).
+    Defined here, under every layer that raises it (spectral refinement, the solver, a
+    device's own thermal average)."""
+
+
 #: Relative tolerance of "an integer multiple of the lattice constant" (rounding of nm inputs).
 GRID_TOL = 1e-6
 
