@@ -145,6 +145,11 @@ class DeviceMetadata(dict):
         return self.get("fermi_energy_meV")
 
     @property
+    def working_energy_meV(self) -> float | None:
+        """A geometry's suggested working energy (meV), if it gives one."""
+        return self.get("working_energy_meV")
+
+    @property
     def lattice_error_estimate(self) -> dict | None:
         """The geometry's documented a^2 discretization error (physics/lattice.py), if any."""
         return self.get("lattice_error_estimate")
