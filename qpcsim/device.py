@@ -160,11 +160,24 @@ class DeviceMetadata(dict):
         return bool(self.get("zeeman_from_field", False))
 
 
-class DeviceParameters(SolverHooks):
-    """Runtime parameters by name, shared by every device class (:class:`Device`,
-    :class:`qpcsim.hamiltonian.ModelDevice`): ``defaults`` (name -> value), ``units``
-    (name -> unit) and the potential's own parameters ``_potential_names``, set by the
-    subclass; and the metadata, always a :class:`DeviceMetadata`."""
+class DeviceBase(SolverHooks):
+    """What every device class (:class:`Device`, :class:`qpcsim.hamiltonian.ModelDevice`)
+    shares: runtime parameters by name (``defaults``: name -> value, ``units``: name ->
+    unit and the potential's own ``_potential_names``, set by the subclass), the metadata
+    (always a :class:`DeviceMetadata`), the built system's site positions (``_positions``,
+    set by the subclass's ``build``) and the potential landscape."""
+
+    def site_positions(self) -> np.ndarray:
+        """Positions (n_sites, 2) of the built system's sites in Kwant's order (Kwant's
+        ``site.pos``: lattice units for :class:`Device`, nm for a model device)."""
+        if self._positions is None:
+            self.build()
+        return self._positions
+
+    def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
+        x, y = self.site_positions_nm()
+        return x, y, self.potential_at(x, y, params)
 
     #: The solver layer's state for this device (:func:`qpcsim.backends.solver_context`:
     #: back ends, energy grids, derived systems); never pickled, never shared by a copy.
@@ -213,7 +226,7 @@ class DeviceParameters(SolverHooks):
         """Check (or complete) the merged parameters in place; ``given``: the caller's."""
 
 
-class Device(DeviceParameters):
+class Device(DeviceBase):
     """A two-terminal device on a square lattice, in physical units.
 
     Parameters
@@ -628,21 +641,10 @@ class Device(DeviceParameters):
         self._fsyst = fsyst
         return fsyst
 
-    def site_positions(self) -> np.ndarray:
-        """Lattice positions (n_sites, 2) of the built system's sites, in Kwant's order."""
-        if self._positions is None:
-            self.build()
-        return self._positions
-
     def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:
         """Physical positions ``(x, y)`` (nm) of the built system's sites."""
         pos = self.site_positions()
         return self.lattice_to_nm(pos[:, 0], pos[:, 1])
-
-    def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
-        x, y = self.site_positions_nm()
-        return x, y, self.potential_at(x, y, params)
 
     def onsite_diagonal(self, params: Mapping[str, float]) -> np.ndarray:
         """Diagonal of the scattering region's Hamiltonian, per orbital, in Kwant's

@@ -42,7 +42,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import DeviceParameters
+from .device import DeviceBase
 from .validate import lattice_count, potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
@@ -99,7 +99,7 @@ def one_blas_thread():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-class ModelDevice(DeviceParameters):
+class ModelDevice(DeviceBase):
     """What every non-square-lattice or multi-orbital device shares with
     :class:`qpcsim.Device`: runtime parameters with units, the potential as an
     onsite term (memoized, vectorized per parameter set), the cached build,
@@ -268,21 +268,10 @@ class ModelDevice(DeviceParameters):
     def hamiltonian_text(self) -> str:
         return getattr(self, "hamiltonian", type(self).__name__)
 
-    def site_positions(self) -> np.ndarray:
-        """Positions (n_sites, 2) of the built system's sites in Kwant's order (nm)."""
-        if self._positions is None:
-            self.build()
-        return self._positions
-
     def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:
         """Physical positions ``(x, y)`` (nm) of the built system's sites."""
         pos = self.site_positions()
         return pos[:, 0], pos[:, 1]
-
-    def potential_landscape(self, **params):
-        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
-        x, y = self.site_positions_nm()
-        return x, y, self.potential_at(x, y, params)
 
     def lead_modes(self, energy_meV: float, params: dict, lead: int = 0):
         """Kwant's propagating modes of ``lead`` at ``energy_meV`` (cached per point)."""

@@ -3,7 +3,7 @@
 The solver layer keeps, for each device, its back ends (lead modes, symbolic
 factorizations), its shared energy grids, its lead band edges and any derived Kwant
 systems. They live in one object in the device's one declared slot
-(``device.solver_state``, :class:`qpcsim.device.DeviceParameters`) rather than as
+(``device.solver_state``, :class:`qpcsim.device.DeviceBase`) rather than as
 attributes that other modules set on the device. The device owns its context (a
 reference cycle the garbage collector frees with the device: the back ends' Kwant
 systems refer to the device, so a mapping keyed weakly by the device would never

@@ -53,7 +53,7 @@ from .base import FastBackend, SMatrix, BackendNotApplicable
 from .registry import BackendInfo, register
 from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
 
-__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL"]
+__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL", "mirror_smatrix"]
 
 #: Largest deviation from the mirror image, relative to the largest entry of
 #: ``A``, still treated as the symmetry (rounding of the lattice positions).
@@ -71,6 +71,16 @@ def _deviation(a: np.ndarray, b: np.ndarray) -> float:
     if np.array_equal(a, b):
         return 0.0
     return float(np.max(np.abs(a - b)))
+
+
+def mirror_smatrix(s00: np.ndarray, s10: np.ndarray) -> np.ndarray:
+    """The S-matrix of an x-mirror symmetric point from its lead-0 blocks: reflection
+    ``S_00 = S_11 = s00`` and transmission ``S_10 = S_01 = s10``."""
+    n = s00.shape[0]
+    smat = np.empty((2 * n, 2 * n), dtype=complex)
+    smat[:n, :n] = smat[n:, n:] = s00
+    smat[n:, :n] = smat[:n, n:] = s10
+    return smat
 
 
 class MirrorRGFSolver:
@@ -184,11 +194,7 @@ class MirrorRGFSolver:
             x = self.join_solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10
-        n = s00.shape[0]
-        smat = np.empty((2 * n, 2 * n), dtype=complex)
-        smat[:n, :n] = smat[n:, n:] = s00
-        smat[n:, :n] = smat[:n, n:] = s10
-        return smat
+        return mirror_smatrix(s00, s10)
 
     @staticmethod
     def join_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:

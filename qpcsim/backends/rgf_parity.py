@@ -44,7 +44,7 @@ from .assembly import SystemAssembly
 from .base import BackendNotApplicable, FastBackend, SMatrix
 from .registry import BackendInfo, register
 from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
-from .rgf_mirror import MIRROR_RTOL, MirrorRGFSolver
+from .rgf_mirror import MIRROR_RTOL, MirrorRGFSolver, mirror_smatrix
 
 __all__ = ["RGFParityBackend", "ParitySplit", "PARITY_LEAD_RTOL"]
 
@@ -283,11 +283,7 @@ class ParityRGFSolver:
                 d -= 2.0 * (cl[:, None] * g_s * cr[None, :])
                 s10 = s10 + (q_s * cr[None, :]) @ self.mirror.join_solve(d, cl[:, None] * p_s)
             s00 = t + s10
-        n = s00.shape[0]
-        smat = np.empty((2 * n, 2 * n), dtype=complex)
-        smat[:n, :n] = smat[n:, n:] = s00
-        smat[n:, :n] = smat[:n, n:] = s10
-        return smat
+        return mirror_smatrix(s00, s10)
 
     def solve_y(self, prepared, leads):
         """S of a point with the y-mirror only (the last column, lead 1, unsplit), or None."""
