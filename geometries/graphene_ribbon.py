@@ -34,7 +34,7 @@ DEFAULTS = dict(
     scale=4.0,      # scaled-graphene factor s (dimensionless): a_s = s a, t_s = t/s
 )
 STRUCTURAL = ("edge", "W", "L", "L_gate", "L_ramp", "scale")
-FAST_PATH = False   # a honeycomb lattice: the kwant reference back end runs (tests/conftest.py)
+FAST_PATH = False   # a model device: mumps/scipy via backends/model_assembly.py, not the one-band RGF (tests/conftest.py)
 
 
 def make_device(**params) -> qpcsim.GrapheneRibbon:

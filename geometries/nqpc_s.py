@@ -46,7 +46,7 @@ DEFAULTS = dict(
     a=5.0,         # lattice constant (nm)
 )
 STRUCTURAL = ("mu", "hw_x", "hw_y", "W", "x_qpc", "L_qpc", "L_ramp", "a")
-FAST_PATH = False   # a BdGDevice: the kwant reference back end runs (tests/conftest.py)
+FAST_PATH = False   # a model device: mumps/scipy via backends/model_assembly.py, not the one-band RGF (tests/conftest.py)
 #: Showcase: E = 0 (the Fermi level, inside the gap), where Beenakker's formula holds.
 ENERGY = 0.0
 

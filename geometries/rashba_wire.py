@@ -46,7 +46,7 @@ DEFAULTS = dict(
 )
 STRUCTURAL = ("W", "L", "m", "g", "a")
 
-FAST_PATH = False   # a ContinuumDevice: the kwant reference back end runs (tests/conftest.py)
+FAST_PATH = False   # a model device: mumps/scipy via backends/model_assembly.py, not the one-band RGF (tests/conftest.py)
 #: Showcase field (T): E_Z = 1.45 meV, inside the re-entrant window (B < 1.27 T at the defaults).
 FIELD_T = 0.5
 

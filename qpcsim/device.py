@@ -59,6 +59,10 @@ class SolverHooks:
     #: Whether the fast back ends (:mod:`qpcsim.backends`) model the device: the one-band
     #: square lattice of :class:`Device`; other models run on the ``kwant`` back end.
     fast_path_supported = True
+    #: Whether the fast path assembles the device from its Kwant system (any orbitals,
+    #: any lattice: ``backends.model_assembly``, Schur back ends only) rather than from the
+    #: one-band square-lattice model.
+    fast_path_model = False
     #: Kwant's solver for the ``kwant`` back end: ``"default"`` (MUMPS where Kwant has it)
     #: or ``"sparse"`` (SciPy's, where MUMPS is not bit-reproducible: multi-orbital models).
     kwant_solver = "default"

@@ -21,8 +21,8 @@ Hamiltonian is in meV; it is divided by the hopping ``t = hbar^2/(2 m* a^2)``
 The device shares :class:`qpcsim.Device`'s interface (``resolve_params``,
 ``build`` -> plain finalized Kwant system, ``parameters``/``defaults``/``units``,
 ``metadata``, ``describe``, ``fingerprint``, ``potential`` as an onsite term,
-``norbs``), so ``solve``/``sweep``/the store take it; the fast back ends do not
-model it (``fast_path_supported = False``: the ``kwant`` reference runs).
+``norbs``), so ``solve``/``sweep``/the store take it; the ``mumps``/``scipy`` back
+ends run it from its Kwant system (:mod:`qpcsim.backends.model_assembly`).
 
 Geometry conventions as ``Device``: scattering-region sites at
 ``x = -length/2 + i a``, ``y = -width/2 + j a`` (``j = 1 .. width/a - 1``; hard
@@ -113,8 +113,10 @@ class ModelDevice(DeviceBase):
     estimates), ``lead_parameters``.
     """
 
-    #: The fast back ends model the square-lattice one-band Device only.
-    fast_path_supported = False
+    #: The Schur back ends (``mumps``, ``scipy``) run on the finalized Kwant system
+    #: (``backends.model_assembly``); the RGF recursions model the one-band Device only.
+    fast_path_supported = True
+    fast_path_model = True
     #: Kwant's SciPy sparse solver for the ``kwant`` back end: bit-reproducible here, where
     #: Kwant's MUMPS alternates in the last bits between calls (measured on all three
     #: bundled model geometries), at the same speed.

@@ -77,6 +77,9 @@ class GrapheneRibbon(ModelDevice):
         Label and description.
     """
 
+    #: Energies from the Dirac point: E < 0 is the valence band.
+    negative_energies_propagate = True
+
     def __init__(self, *, width: float, length: float, edge: str = "zigzag",
                  a: float = GRAPHENE_LATTICE_NM, t: float = GRAPHENE_HOPPING_MEV,
                  scale: float = 1.0, potential: Callable | None = None,

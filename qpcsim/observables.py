@@ -57,6 +57,7 @@ class Observable:
         return f"{self.long_name} ({self.unit})" if self.unit else self.long_name
 
 
+#: The per-point observables, in record order (extend with :func:`register_observable`).
 OBSERVABLES: list[Observable] = [
     Observable("conductance", "G0", "two-terminal conductance, G0 = 2e^2/h",
                lambda r: r.conductance),

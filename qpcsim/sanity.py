@@ -94,7 +94,8 @@ def input_warnings(device, energy: float | None = None, temperature: float | Non
     if energy is not None and float(energy) > MAX_EFFECTIVE_MASS_ENERGY_MEV:
         notes.append(f"energy={float(energy):g} meV exceeds {MAX_EFFECTIVE_MASS_ENERGY_MEV:g} "
                      "meV, beyond any semiconductor's parabolic (effective-mass) band")
-    if energy is not None and float(energy) < 0:
+    if energy is not None and float(energy) < 0 and \
+            not getattr(device, "negative_energies_propagate", False):   # BdG, graphene
         notes.append(f"energy={float(energy):g} meV is below the 2DEG band bottom (E = 0): no "
                      "state propagates and G = 0; energies are measured from the band bottom "
                      f"(did you mean {-float(energy):g} meV?)")

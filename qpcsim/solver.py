@@ -255,9 +255,6 @@ def _zero_temperature(device, smat, energy: float, params: dict,
     spin_factor = 0.5 if device.zeeman else 1.0
     own = device.transport_observables(smat.data, smat.nprop, energy, params)
     if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
-        if temperature > 0:
-            raise ValueError(f"temperature={temperature:g} K is not allowed for {device.name!r}: "
-                             "its observables are computed at T = 0 only")
         transmission, transmission_rev, eig = own
         # Quasiparticle blocks are not currents: the two-terminal G_NS with I = G (V_N - V_S).
         gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
@@ -278,6 +275,16 @@ def _finite_temperature(device, result: TransportResult, kT: float, method: str,
     energy, temperature, params = result.energy, result.temperature, result.params
     unitarity, spin_factor = result.unitarity_error, 0.5 if device.zeeman else 1.0
     spec = None
+    if device.has_own_observables:
+        # A BdG device averages its own observables over +-E (superconductivity.py), from
+        # the S-matrices the solver hands it.
+        transmission, transmission_rev, worst, thermal_error = device.thermal_observables(
+            energy, kT, params, lambda e: _checked_smatrix(device, e, params, method))
+        return dataclasses.replace(
+            result, transmission=transmission, transmission_reverse=transmission_rev,
+            conductance=spin_factor * transmission, unitarity_error=max(unitarity, worst),
+            thermal_error=thermal_error,
+            conductance_matrix=spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]]))
     if len(result.open_modes) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
         gmat, unitarity, gmat_error = _thermal_conductance_matrix(

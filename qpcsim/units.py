@@ -260,3 +260,28 @@ def continuum_constants(material: Material = GAAS) -> dict:
 
 
 __all__ += ["HAMILTONIAN_UNITS", "continuum_constants"]
+
+
+# ---------------------------------------------------------------- current maps (issue 26)
+def current_density_nA_per_nm(bond_current, a_nm: float):
+    """A scattering-state current per bond (units of the transmission: the bonds crossing a
+    cut sum to T, one spin) as a sheet current density in nA/nm per meV of bias.
+
+    Parameters
+    ----------
+    bond_current : float or numpy.ndarray
+        Current per bond (dimensionless: transmission units, one spin channel).
+    a_nm : float
+        Lattice constant (nm): each bond carries the current of a strip of width a.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        Current density (nA/nm) per meV of source-drain bias, one spin: e^2/h x 1 mV
+        = 38.74 nA per unit transmission, divided by a.
+    """
+    nA_per_transmission = E_CHARGE**2 / H_PLANCK * 1e-3 * 1e9     # e^2/h x 1 mV, in nA
+    return bond_current * (nA_per_transmission / _positive("a_nm", a_nm))
+
+
+__all__ += ["current_density_nA_per_nm"]

@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${VENV:-.venv}
-PY=${PYTHON:-python3}
+PY=${PYTHON:-python3}   # the interpreter, e.g. PYTHON=python3.12 VENV=.venv-3.12 (see Makefile)
 CONSTRAINTS=requirements/constraints.txt
 
 log() { printf '[setup] %s\n' "$*"; }
@@ -63,9 +63,21 @@ if dpkg -s "$OPENBLAS_PKG" >/dev/null 2>&1 && command -v update-alternatives >/d
     done
 fi
 
-# 2. Virtual environment.
+# 2. Virtual environment, for the interpreter $PY.  A pyenv-managed version that is not the
+#    active one (pyenv's shim then refuses "python3.12") is found under pyenv's root.
+resolve_python() {
+    if "$1" -c 'import sys' >/dev/null 2>&1; then command -v "$1"; return; fi
+    if command -v pyenv >/dev/null 2>&1; then
+        for candidate in "$(pyenv root)"/versions/*/bin/"$1"; do
+            [ -x "$candidate" ] && { echo "$candidate"; return; }
+        done
+    fi
+    echo "[setup] ERROR: PYTHON=$1 is not an interpreter on this machine (tested: python3.11, 3.12, 3.13)" >&2
+    exit 1
+}
 if [ ! -x "$VENV/bin/python" ]; then
-    log "creating $VENV"
+    PY=$(resolve_python "$PY")
+    log "creating $VENV with $PY ($("$PY" -V 2>&1))"
     "$PY" -m venv "$VENV"
     "$VENV/bin/pip" install -q --upgrade "pip>=24"
 fi
@@ -115,11 +127,11 @@ else
         python-mumps
 fi
 
-# 5. qpcsim (editable) with test/dev extras; re-run only when pyproject changes.
+# 5. qpcsim (editable) with its test (dev) and docs extras; re-run only when pyproject changes.
 stamp="$VENV/.qpcsim-installed"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ "$CONSTRAINTS" -nt "$stamp" ]; then
-    log "installing qpcsim[dev]"
-    "$PIP" install -q -c "$CONSTRAINTS" --no-build-isolation -e ".[dev]"
+    log "installing qpcsim[dev,docs]"
+    "$PIP" install -q -c "$CONSTRAINTS" --no-build-isolation -e ".[dev,docs]"
     touch "$stamp"
 else
     log "qpcsim installed"

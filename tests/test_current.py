@@ -83,6 +83,39 @@ def test_rashba_wire_current_map_carries_the_transmission():
     assert np.abs(cmap.divergence()[interior]).max() < 1e-10
     assert cmap.density.shape == (len(cmap.modes), cmap.x.size)      # summed over orbitals
     bdg = qpcsim.load_geometry("nqpc_s")
-    with pytest.raises(ValueError, match="is not allowed for a current map: it is a "
-                                         "Bogoliubov-de Gennes device"):
-        qpcsim.current_density(bdg, bdg.metadata["energy_meV"])
+    with pytest.raises(ValueError, match="lead=1 is not allowed for a Bogoliubov-de Gennes "
+                                         "device: electrons are injected from its normal lead 0"):
+        qpcsim.current_density(bdg, bdg.metadata["energy_meV"], lead=1)
+
+
+def _ns_barrier(x, y, V0=4.0):
+    return V0 * np.exp(-(x / 15.0) ** 2) + 0.0 * y
+
+
+def test_bdg_current_map_carries_the_andreev_conductance():
+    """Electrons injected from the normal lead of an N-S wire: through every cut the
+    electron current is 1 - R_ee, the hole current -R_he (reflected holes run left) and
+    the charge current (tau_z) G_NS/G0 = N_e - R_ee + R_he of solve(), all from the
+    S-matrix, to 1e-10; divergence free (no pairing in the scattering region)."""
+    import dataclasses
+
+    from qpcsim.superconductivity import BdGDevice
+    device = BdGDevice(width=30.0, length=50.0, a=5.0, mu=10.0, Delta=1.0, potential=_ns_barrier)
+    cmap = qpcsim.current_density(device, 0.0)
+    result = qpcsim.solve(device, 0.0)
+    n0, n_e = result.open_modes[0], len(cmap.modes)
+    r = result.smatrix[:n0, :n0]
+    r_ee, r_he = np.sum(np.abs(r[:n_e, :n_e]) ** 2), np.sum(np.abs(r[n_e:, :n_e]) ** 2)
+    assert 0.05 < result.conductance < 1.9 and n_e == n0 // 2
+    electrons = dataclasses.replace(cmap, bond_current=cmap.electron_current)
+    holes = dataclasses.replace(cmap, bond_current=cmap.hole_current)
+    for x_cut in (-22.0, 2.0, 22.0):
+        assert cmap.through(x_cut) == pytest.approx(result.conductance, abs=1e-10)
+        assert electrons.through(x_cut) == pytest.approx(n_e - r_ee, abs=1e-10)
+        assert holes.through(x_cut) == pytest.approx(-r_he, abs=1e-10)
+    assert cmap.transmission.sum() == pytest.approx(result.conductance, abs=1e-12)
+    interior = (cmap.x > cmap.x.min() + 1e-9) & (cmap.x < cmap.x.max() - 1e-9)
+    assert np.abs(cmap.divergence()[interior]).max() < 1e-10
+    with pytest.raises(ValueError, match=f"mode={n_e} is not allowed: lead 0 injects {n_e} "
+                                         "electron mode"):
+        qpcsim.current_density(device, 0.0, mode=n_e)

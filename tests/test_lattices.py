@@ -34,7 +34,7 @@ def test_zigzag_ribbon_plateaus_are_4e2_over_h_times_n_plus_half(zigzag, plateau
     energy = zigzag.plateau_energy(plateau)
     result = qpcsim.solve(zigzag, energy)
     assert abs(result.conductance - expected) < 1e-6
-    assert result.unitarity_error < 1e-10 and result.solver == "kwant"
+    assert result.unitarity_error < 1e-10 and result.solver == "fast-mumps"
 
 
 def test_showcase_energy_is_on_the_second_plateau(zigzag):

@@ -88,3 +88,33 @@ def test_noise_bad_input():
     with pytest.raises(ValueError, match="the noise vanishes identically"):
         noise(Spectrum.from_function(build_grid(10.0, [0.0], bias=1.0),
                                      lambda e: np.ones((len(e), 1))), 0.0, 0.0)
+
+
+def _rashba_saddle(x, y, V0=1.0):
+    return V0 - 0.004 * x**2 + 0.01 * y**2
+
+
+def test_shot_noise_of_a_spinful_rashba_qpc_equals_its_t_n_from_kwant():
+    """A multi-orbital device (2 orbitals per site, spin-orbit and Zeeman): T = 0, small bias,
+    S / 2eI -> sum T_n (1 - T_n) / sum T_n and I = (e^2/h) sum T_n V (spins resolved) with
+    the T_n of a plain kwant.smatrix of the same system (1e-6)."""
+    import kwant
+
+    from qpcsim.spectral import compute_spectrum
+    h = ("hbar**2/(2*m)*(k_x**2 + k_y**2)*sigma_0 + alpha*(k_x*sigma_y - k_y*sigma_x)"
+         " + g*mu_B*B*sigma_x/2")
+    device = qpcsim.ContinuumDevice(
+        h, width=100.0, length=100.0, a=5.0, material=qpcsim.Material("InSb", 0.014, -50.0, 16.8),
+        params={"alpha": 20.0, "B": 0.3}, units={"alpha": "meV nm", "B": "T"},
+        potential=_rashba_saddle)
+    mu = 3.3
+    params = device.resolve_params({})
+    spec = compute_spectrum(device, build_grid(mu, [0.0], bias=0.02), params)
+    smat = kwant.smatrix(device.build(), mu / device.t, params=params)
+    t = smat.submatrix(1, 0)
+    t_n = np.linalg.svd(t, compute_uv=False) ** 2
+    fano = np.sum(t_n * (1 - t_n)) / np.sum(t_n)
+    result = noise(spec, 0.0, bias=1e-4)
+    assert 0.05 < fano < 0.95 and not spec.spin_degenerate
+    assert result.fano == pytest.approx(fano, abs=1e-6)
+    assert result.current == pytest.approx(E_CHARGE**2 / H_PLANCK * np.sum(t_n) * 1e-7, rel=1e-6)

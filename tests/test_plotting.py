@@ -1,5 +1,6 @@
-"""Figures: returned as matplotlib Figures, titles with every fixed parameter, units on every
-axis, 2-D maps of G and dG/dx, the device in nm with gates, 2DEG edge and E_F = U contour."""
+"""Figures: returned as matplotlib Figures, one short title (device and swept axis), every fixed
+parameter in the caption, units on every axis, colour bars as tall as their axes, 2-D maps of
+G and dG/dx, the device in nm with gates, 2DEG edge and E_F = U contour."""
 import numpy as np
 import pytest
 from matplotlib.figure import Figure
@@ -20,20 +21,32 @@ def gate_map(small_saddle):
                         workers=1, progress=False)
 
 
+def _caption(fig):
+    return " ".join(text.get_text() for text in fig.texts)
+
+
 def test_trace_is_a_figure_with_units_and_every_fixed_parameter(trace, tmp_path):
     fig = plot_result(trace)
     assert isinstance(fig, Figure)
     ax, ax2 = fig.axes
-    title = ax.get_title()
-    for part in ("qpc_saddle", "E = 9 meV", "T = 0 K", "B = 0.1 T", "hw_x = 1.5 meV",
+    assert ax.get_title() == "qpc_saddle: G vs V0"          # one short line
+    caption = _caption(fig)
+    for part in ("E = 9 meV", "T = 0 K", "B = 0.1 T", "hw_x = 1.5 meV",
                  "hw_y = 3 meV", "W = 200 nm", "a = 4 nm"):
-        assert part in title, part
+        assert part in caption, part
     assert ax2.get_xlabel() == "V0 (meV)"
     assert "per meV" in ax2.get_ylabel() and "dG/d" in ax2.get_ylabel()
     assert "2e^2/h" in ax.get_ylabel()
     path = save_figure(fig, tmp_path / "t.png")
     assert path.stat().st_size > 10_000
     assert save_figure(fig, tmp_path / "t.pdf").stat().st_size > 1_000   # saving is separate
+
+
+def test_figures_show_in_jupyter_without_pyplot_and_pickle(trace):
+    import pickle
+    fig = plot_result(trace)
+    assert fig._repr_png_()[:8] == b"\x89PNG\r\n\x1a\n"     # what IPython displays
+    assert pickle.loads(pickle.dumps(fig)).axes[0].get_title() == "qpc_saddle: G vs V0"
 
 
 def test_log_scale_option(trace):
@@ -56,6 +69,38 @@ def test_map_shows_conductance_and_transconductance(gate_map):
     np.testing.assert_allclose(np.asarray(mesh.get_array()).reshape(expected.shape), expected)
 
 
+def test_colour_bars_are_as_tall_as_their_axes_and_the_signed_map_is_fully_used(gate_map):
+    fig = plot_result(gate_map)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    maps = [a for a in fig.axes if a.get_label() != "<colorbar>"]
+    bars = [a for a in fig.axes if a.get_label() == "<colorbar>"]
+    assert len(bars) == 2
+    for ax, bar in zip(maps, bars):
+        box = ax.get_position()
+        bar_box = bar.get_axes_locator()(bar, renderer)     # where the bar is drawn (figure units)
+        assert bar_box.y0 == pytest.approx(box.y0, abs=1e-6)
+        assert bar_box.height == pytest.approx(box.height, abs=1e-6)
+    mesh = maps[1].collections[0]
+    dG = np.asarray(mesh.get_array())
+    # the colour bar spans the data's range and zero: nothing of it is left unused
+    low, high = mesh.norm(np.nanmin(dG)), mesh.norm(np.nanmax(dG))
+    zero = mesh.norm(0.0)
+    assert min(low, zero) == pytest.approx(0.0) and max(high, zero) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("values, zero_at", [([-3.0, 1.0], 0.5), ([-2.0, -0.5], 1.0), ([0.5, 4.0], 0.0)])
+def test_signed_colours_centre_zero_and_use_the_whole_map(values, zero_at):
+    from qpcsim.plotting import _signed_colours
+    norm = _signed_colours(np.array(values))["norm"]
+    assert norm(0.0) == pytest.approx(zero_at)
+    # the most negative value is the map's low end, the largest positive its high end
+    if min(values) < 0:
+        assert norm(min(values)) == pytest.approx(0.0)
+    if max(values) > 0:
+        assert norm(max(values)) == pytest.approx(1.0)
+
+
 def test_device_figure_in_nm_with_gates_edge_and_fermi_contour():
     dev = qpcsim.load_geometry("qpc_split_gate")
     fig = plot_device(dev, energy=8.0, Vg=-1.0)
@@ -69,7 +114,11 @@ def test_device_figure_in_nm_with_gates_edge_and_fermi_contour():
     assert len(gates) == 2
     xy = gates[0].get_xy()
     assert xy[:, 0].min() == pytest.approx(-50.0) and xy[:, 1].min() == pytest.approx(100.0)
-    assert "Vg = -1 V" in ax.get_title()
+    assert ax.get_title() == "qpc_split_gate: potential U(x, y)"
+    assert "Vg = -1 V" in _caption(fig)
+    # the legend sits under the axes, clear of the map and the lead labels
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 < ax.get_window_extent().y0
 
 
 def test_current_figure_in_nm_with_gates_and_the_2deg_edge():
@@ -82,16 +131,37 @@ def test_current_figure_in_nm_with_gates_and_the_2deg_edge():
     assert isinstance(fig, Figure)
     ax = fig.axes[0]
     assert ax.get_xlabel() == "x (nm)" and ax.get_ylabel() == "y (nm)"
-    assert "|current density|" in fig.axes[1].get_ylabel()
+    assert "|current density| (nA/nm per meV bias, one spin)" in fig.axes[1].get_ylabel()
     gates = [p for p in ax.patches if isinstance(p, Polygon)]
     assert len(gates) == 2
     assert gates[0].get_xy()[:, 0].min() == pytest.approx(-50.0)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["V = E_F (8 meV): 2DEG edge", "gates"]
+    # in nA/nm per meV of bias: e^2/h x 1 mV = 38.74 nA per unit transmission, over a = 8 nm;
+    # zero (black) where the 2DEG is depleted (V >= E_F) or the states' density vanishes
+    from qpcsim.plotting.spectral import DEPLETED_DENSITY_FRACTION
     jx, jy = cmap.site_current()
     shown = np.asarray(ax.collections[0].get_array())
-    np.testing.assert_allclose(shown, np.hypot(jx, jy), atol=1e-15)
-    assert "lead 0 (all modes)" in ax.get_title() and "E = 8 meV" in ax.get_title()
+    density = cmap.density.sum(axis=0)
+    beyond_edge = dev.potential_at(cmap.x, cmap.y, {"Vg": -0.6}) >= 8.0
+    depleted = beyond_edge | (density < DEPLETED_DENSITY_FRACTION * density.max())
+    assert 0 < beyond_edge.sum() < depleted.sum() < 0.5 * depleted.size
+    expected = np.where(depleted, 0.0, np.hypot(jx, jy) * NA_PER_MEV_PER_UNIT_T / 8.0)
+    np.testing.assert_allclose(shown, expected, rtol=1e-9, atol=1e-15)
+    assert ax.get_title() == "qpc_split_gate: current from lead 0 (all modes)"
+    assert "E = 8 meV" in _caption(fig) and "Vg = -0.6 V" in _caption(fig)
+
+
+#: e^2/h x 1 mV in nA, from the von Klitzing constant R_K = h/e^2 = 25812.80745... ohm (exact).
+NA_PER_MEV_PER_UNIT_T = 1e-3 / 25812.807459304513 * 1e9
+
+
+@pytest.mark.parametrize("a_nm", [1.0, 8.0])
+def test_current_density_unit_is_e2_over_h_per_mV_over_a(a_nm):
+    converted = qpcsim.units.current_density_nA_per_nm(np.array([1.0, 0.5]), a_nm)
+    np.testing.assert_allclose(converted, np.array([1.0, 0.5]) * NA_PER_MEV_PER_UNIT_T / a_nm, rtol=1e-12)
+    with pytest.raises(ValueError, match="a_nm=0.0 is not allowed"):
+        qpcsim.units.current_density_nA_per_nm(1.0, 0.0)
 
 
 def test_temperature_series_figure_needs_one_swept_axis():

@@ -187,8 +187,7 @@ def test_qpc_in_field_near_a_lead_threshold_matches_brute_force(saddle, dense_fe
     mu = float(thresholds[index]) + 0.03
 
     def conductance(energy):
-        smat, nprop, _ = scattering_matrix(saddle, energy, params, "auto")
-        return smatrix_observables(smat, nprop)[0]
+        return smatrix_observables(scattering_matrix(saddle, energy, params, "auto"))[0]
     coarse = dense_fermi_average(conductance, mu, temperature, thresholds, 32)
     exact = dense_fermi_average(conductance, mu, temperature, thresholds, 48)
     assert abs(coarse - exact) < 1e-7

@@ -202,8 +202,8 @@ class SystemAssembly:
         self._structure_cache[n_outs] = struct
         return struct
 
-    def _lead_part(self, energy: float, params: dict) -> LeadPart:
-        """Lead blocks, exactly as kwant.solvers.common.SparseSolver._make_linear_sys."""
+    def _stabilized_modes(self, energy: float, params: dict) -> list:
+        """Kwant's stabilized modes of every lead at ``energy`` (lattice units)."""
 
         stabs = []
         for leadnum in range(len(self.fsyst.lead_interfaces)):
@@ -214,6 +214,11 @@ class SystemAssembly:
             if stab.sqrt_hop.shape[1] != stab.vecs.shape[1] - stab.nmodes:
                 raise RuntimeError("lead hopping is rank deficient; use method='kwant'")
             stabs.append(stab)
+        return stabs
+
+    def _lead_part(self, energy: float, params: dict) -> LeadPart:
+        """Lead blocks, exactly as kwant.solvers.common.SparseSolver._make_linear_sys."""
+        stabs = self._stabilized_modes(energy, params)
         n_outs = tuple(stab.vecs.shape[1] - stab.nmodes for stab in stabs)
         row, col, n, schur, where, blocks, digest = self._lead_structure(n_outs)
 

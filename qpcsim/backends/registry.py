@@ -17,6 +17,7 @@ import kwant.system
 from .assembly import SystemAssembly
 from .base import BackendNotApplicable, SMatrix
 from .context import solver_context
+from .model_assembly import assembly_for
 
 __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_backend",
            "choose_backend", "FastSolver", "fast_path_applies", "AUTO_METHODS"]
@@ -132,7 +133,7 @@ def create_backend(device, name: str, assembly: SystemAssembly | None = None):
         raise ValueError(f"backend={name!r} is not available in this installation "
                          f"({info.summary})")
     if info.fast_path and assembly is None:
-        assembly = SystemAssembly(device)
+        assembly = assembly_for(device)
     try:
         return info.factory(device, assembly)
     except BackendNotApplicable as err:
@@ -166,9 +167,14 @@ class FastSolver:
         if explicit and backend not in ("auto", "mumps", "scipy"):
             raise ValueError(f"backend={backend!r} does not apply to this device: its leads "
                              "(qpcsim.Lead) may sit on any edge; use 'mumps', 'scipy' or 'kwant'")
+        model = device.fast_path_model
+        if model and backend not in ("auto", "mumps", "scipy"):
+            raise ValueError(f"backend={backend!r} does not apply to this device: the RGF "
+                             "recursions model the one-band square lattice; for a model device "
+                             "(any orbitals, any lattice) use 'mumps', 'scipy' or 'kwant'")
         self.device = device
-        self.assembly = SystemAssembly(device)
-        if explicit and backend == "auto":
+        self.assembly = assembly_for(device)
+        if (explicit or model) and backend == "auto":
             # Leads on any edge: only the Schur complement takes any set of interfaces.
             self._impl = self._sparse(device)
         elif backend != "auto":
@@ -184,7 +190,7 @@ class FastSolver:
         #: size rule's (a back end with a symmetry condition, ``self._impl`` then, runs
         #: the points that have the symmetry and hands it the others).
         self.backend = self._impl.name
-        if backend == "auto" and not explicit:
+        if backend == "auto" and not (explicit or model):
             self._impl = self._conditional(device, choice)
 
     def _sparse(self, device):

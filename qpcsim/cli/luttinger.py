@@ -35,7 +35,7 @@ def _cli(args) -> int:
     # validate every input before printing anything
     profiles = {K: wire_profile(K, args.length, v_F=args.vF, crossover_nm=args.crossover)
                 for K in Ks}
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5.6))
     u_max = 0.0
     print(f"{'K_rho':>5} {'G(f->0)/G0':>10} {'intrinsic':>10} {'min|G(w)|':>10} {'FP period (GHz)':>16}")
     for K in Ks:
@@ -46,14 +46,14 @@ def _cli(args) -> int:
         f = np.linspace(0.0, min(3 * fabry_perot_period(args.length, args.vF / min(Ks)),
                                  0.5 * prof.max_frequency_GHz), 600)
         g = ac_conductance(prof, f)
-        ax1.plot(f, g.magnitude, label=f"K_c = {K:g}")
+        ax1.plot(f, g.magnitude, label=rf"$K_\rho$ = {K:g}")
         g_dc = abs(ac_conductance(prof, [1e-6]).conductance[0])   # transfer matrices, f -> 0
         print(f"{K:>5g} {g_dc:>10.6f} {intrinsic_conductance(K):>10.3f} "
               f"{g.magnitude.min():>10.4f} {period:>16.3f}")
     ax1.set_xlabel("frequency (GHz)")
     ax1.set_ylabel(r"$|G(\omega)|$ ($2e^2/h$)")
     ax1.set_title(f"two-terminal ac conductance, L = {args.length:g} nm (bosonized)")
-    ax1.legend()
+    ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=4, fontsize=8)   # clear of the data
     # One convention: K is K_rho of a spin-degenerate channel (K_sigma = 1) in both panels,
     # and one bare impurity: every curve has the K = 1 tight-binding transmission at the cutoff.
     cutoff = 100.0
@@ -62,7 +62,7 @@ def _cli(args) -> int:
     temps = np.logspace(-3, 2, 200)
     for K in Ks:
         flow = kane_fisher_flow(K, temps, g_at_cutoff=g_bare, cutoff_K=cutoff, spinful=True)
-        ax2.loglog(temps, flow.conductance, label=f"K_rho = {K:g} (spinful RG)")
+        ax2.loglog(temps, flow.conductance, label=rf"$K_\rho$ = {K:g} (spinful RG)")
     T_B = kane_fisher_half_crossover(g_bare, cutoff)
     spinless_half = kane_fisher_flow(0.5, temps, g_at_cutoff=g_bare, cutoff_K=cutoff)
     ax2.loglog(temps, spinless_half.conductance, "k-.", lw=0.8,
@@ -73,9 +73,9 @@ def _cli(args) -> int:
     ax2.axhline(g_bare, color="k", ls="--",
                 label=f"K = 1 tight binding: transmission {g_bare:.4f}, flat in T")
     ax2.set_xlabel("T (K)")
-    ax2.set_ylabel(r"$G/G_0$")
+    ax2.set_ylabel(r"$G$ ($2e^2/h$)")
     ax2.set_title("one impurity: Kane-Fisher flow")
-    ax2.legend(fontsize=8)
+    ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2, fontsize=7)
     print(f"K = 1 tight-binding impurity (U = {args.impurity:g} meV, E = {args.energy:g} meV): "
           f"T = {', '.join(f'{v:.6f}' for v in ref)} at 0, 1, 4 K; analytic {analytic:.6f}")
     print(f"Kane-Fisher flows start from G/G0 = {g_bare:.6f} at the cutoff {cutoff:g} K "

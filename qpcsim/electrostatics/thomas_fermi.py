@@ -92,6 +92,23 @@ def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.n
     return _cell_integral(dx, dy, hx, hy, 0.0) - _cell_integral(dx, dy, hx, hy, 2 * depth_nm)
 
 
+def padded_convolution(grid, kernel_hat, pad_shape):
+    """Linear convolution of ``grid`` (nx, ny) with a kernel given by its real transform
+    ``kernel_hat`` on the zero-padded ``pad_shape`` grid, returned on the (nx, ny) window.
+
+    Pruned FFTs: the padding rows are zero, so the transform along y runs over the window's
+    nx rows only, and so does the inverse (only the window is returned): about 3/4 of
+    ``irfft2(rfft2(pad) * kernel_hat)``'s work, the same numbers to rounding. The dtype of
+    ``grid`` (float64 or float32) sets the precision of the transforms.
+    """
+    nx, ny = grid.shape
+    rows = scipy.fft.rfft(grid, n=pad_shape[1], axis=1)
+    hat = scipy.fft.fft(rows, n=pad_shape[0], axis=0, overwrite_x=True)
+    hat *= kernel_hat
+    back = scipy.fft.ifft(hat, axis=0, overwrite_x=True)[:nx]
+    return scipy.fft.irfft(back, n=pad_shape[1], axis=1)[:, :ny]
+
+
 # ------------------------------------------------------------------ result
 @dataclass
 class ElectrostaticsResult:
@@ -280,9 +297,11 @@ class ThomasFermiProblem:
             scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
             self._kernel_hat = scipy.fft.rfft2(kernel * scale)
             # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
-            self._inv_hessian_hat = 1.0 / (1.0 + self._kernel_hat.real)
+            # Single precision: a preconditioner only steers CG, it never sets the answer.
+            self._inv_hessian_hat = (1.0 / (1.0 + self._kernel_hat.real)).astype(np.float32)
+            self._kernel_hat_single = self._kernel_hat.real.astype(np.float32)
         self.cg_iterations = 0
-        self._pad = np.zeros((2 * nx, 2 * ny))
+        self._pad_shape = (2 * nx, 2 * ny)         # zero-padded: linear, not circular
 
     @property
     def shape(self):
@@ -292,10 +311,7 @@ class ThomasFermiProblem:
         """k conv(K, v n_s)/E_F on the grid, for ``v`` = (n - n_s)/n_s of shape (nx, ny)."""
         if self.frozen is not None:              # the gates' charge screens the 2DEG's
             return self.frozen.hartree(v)
-        pad = self._pad
-        pad[:self.nx, :self.ny] = v
-        out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._kernel_hat, s=pad.shape)
-        return out[:self.nx, :self.ny]
+        return padded_convolution(v, self._kernel_hat, self._pad_shape)
 
     def bare_meV(self, voltages) -> np.ndarray:
         """Unscreened potential energy -1000 sum_g V_g phi_g + extra (meV) on the grid."""
@@ -361,10 +377,11 @@ class ThomasFermiProblem:
             warm = True
         start = time.perf_counter()
         if method == "newton":
-            x, iterations, residual, history = self._projected_newton(a, s0.ravel(), tol,
-                                                                      max_iterations)
+            x, iterations, residual, history, hartree = self._projected_newton(
+                a, s0.ravel(), tol, max_iterations)
         elif method == "lbfgsb":
             x, iterations, residual, history = self._lbfgsb(a, s0.ravel(), tol, max_iterations)
+            hartree = None
         else:
             raise ValueError(f"method={method!r} is not allowed: it must be 'newton' "
                              "(projected Newton-CG) or 'lbfgsb' (SciPy's L-BFGS-B)")
@@ -375,7 +392,9 @@ class ThomasFermiProblem:
                 f"{residual:.3g} meV after {iterations} iterations, {residual / tol:.3g}x the "
                 f"tolerance_meV={tol:g}; raise max_iterations={max_iterations} or the tolerance")
         s = x.reshape(nx, ny)
-        potential = bare + ef * self.hartree(s - 1.0)
+        # the minimizer's last Hartree energy is that of s: reuse it, bit for bit
+        hartree = self.hartree(s - 1.0) if hartree is None else hartree.reshape(nx, ny)
+        potential = bare + ef * hartree
         if check_window:
             edge = np.concatenate([s[0], s[-1], s[:, 0], s[:, -1]])
             dev = float(np.max(np.abs(edge - 1.0)))
@@ -405,29 +424,42 @@ class ThomasFermiProblem:
     # ------------------------------------------------------------------ minimizers
     def _fun(self, a: np.ndarray, s_flat: np.ndarray):
         """Scaled functional and its gradient at s = n/n_s (flat arrays)."""
+        return self._terms(a, s_flat)[:2]
+
+    def _terms(self, a: np.ndarray, s_flat: np.ndarray):
+        """Functional, gradient and Hartree energy (units of E_F) at s (flat arrays)."""
         v = s_flat - 1.0
         h = self.hartree(v.reshape(self.nx, self.ny)).ravel()
         f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * (v @ h))
-        return f, s_flat + a + h
+        return f, s_flat + a + h, h
 
     def _residual(self, s, g) -> float:
         ef = self.het.fermi_energy_meV
         return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
 
+    def _newton_product(self, d: np.ndarray) -> np.ndarray:
+        """H d for the inner CG (flat), in single precision: the CG only finds the Newton
+        direction (to 1 %); gradients, line search and residual stay double."""
+        if self.frozen is not None:
+            out = self.frozen.hartree(d.reshape(self.nx, self.ny), single=True)
+            return out.ravel().astype(float)
+        grid = d.reshape(self.nx, self.ny).astype(np.float32)
+        out = padded_convolution(grid, self._kernel_hat_single, self._pad_shape)
+        return out.ravel().astype(float)
+
     def _precondition(self, r: np.ndarray) -> np.ndarray:
         """(1 + H)^-1 of the padded (circulant) problem, restricted to the window."""
         if self.frozen is not None:
             return self.frozen.precondition(r)
-        pad = self._pad
-        pad[:self.nx, :self.ny] = r.reshape(self.nx, self.ny)
-        out = scipy.fft.irfft2(scipy.fft.rfft2(pad) * self._inv_hessian_hat, s=pad.shape)
-        return out[:self.nx, :self.ny].ravel()
+        grid = r.reshape(self.nx, self.ny).astype(np.float32)
+        out = padded_convolution(grid, self._inv_hessian_hat, self._pad_shape)
+        return out.ravel().astype(float)
 
     def _projected_newton(self, a, s, tol, max_iterations):
         """Projected Newton-CG for min f(s), s >= 0 (f strictly convex quadratic)."""
         a = a.ravel()
         ef = self.het.fermi_energy_meV
-        f, g = self._fun(a, s)
+        f, g, h = self._terms(a, s)
         history = [f]
         iterations = 0
         self.cg_iterations = 0
@@ -446,7 +478,7 @@ class ThomasFermiProblem:
             for _ in range(100):
                 if rz <= 0:
                     break
-                hd = self.hartree(d.reshape(self.nx, self.ny)).ravel()
+                hd = self._newton_product(d)
                 ad = d + np.where(free, hd, 0.0)
                 self.cg_iterations += 1
                 alpha = rz / float(d @ ad)
@@ -465,7 +497,7 @@ class ThomasFermiProblem:
                 alpha = 1.0
                 for _ in range(60):
                     trial = np.clip(s + alpha * direction, 0.0, None)
-                    g_new = self._fun(a, trial)[1]
+                    _, g_new, h_new = self._terms(a, trial)
                     # Exact change of a quadratic, free of the cancellation in f_new - f:
                     # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
                     delta = trial - s
@@ -479,10 +511,10 @@ class ThomasFermiProblem:
                     break
             if not accepted:                   # no decrease possible: at machine precision
                 break
-            s, f, g = trial, f + change, g_new
+            s, f, g, h = trial, f + change, g_new, h_new
             history.append(f)
             residual = self._residual(s, g)
-        return s, iterations, residual, history
+        return s, iterations, residual, history, h
 
     def _lbfgsb(self, a, s, tol, max_iterations):
         a = a.ravel()

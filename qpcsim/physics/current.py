@@ -14,7 +14,13 @@ run Kwant's sparse solver on their own system: the current on a bond is
 ``2 Im(psi_i^dagger H_ij psi_j)`` with the full orbital hopping matrix (spin-orbit
 terms included) summed over orbitals, the density sums |psi|^2 over the orbitals
 of a site; the same flux normalization holds (tested to 1e-10 for a Rashba wire).
-Bogoliubov-de Gennes devices are refused (their charge current needs tau_z).
+Bogoliubov-de Gennes devices (:class:`qpcsim.BdGDevice`): the electrons of the normal
+lead 0 are injected; ``electron_current`` and ``hole_current`` are Kwant currents with the
+onsite projectors (1 +- tau_z)/2 and ``bond_current`` the charge current (onsite tau_z,
+electrons minus holes). Through a cut in the normal region the charge current of electron
+mode m is 1 - sum_n |r_ee,nm|^2 + sum_n |r_he,nm|^2 (its share of G_NS/G0, which
+``transmission`` holds); the pairing converts it into supercurrent, so it is divergence
+free only where Delta = 0.
 
 Units: the current on a bond is per unit flux of the incoming states
 (dimensionless; multiply by g_s e^2/h x V_sd for the physical current of a
@@ -65,6 +71,8 @@ class CurrentMap:
     bond_current: np.ndarray
     density: np.ndarray
     transmission: np.ndarray
+    electron_current: np.ndarray | None = None
+    hole_current: np.ndarray | None = None
 
     @property
     def total(self) -> np.ndarray:
@@ -125,10 +133,10 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
 
     from ..hamiltonian import ModelDevice
     model = isinstance(device, ModelDevice)
-    if model and any(phs is not None for _, phs in getattr(device, "lead_symmetries", ())):
-        raise ValueError(f"device={device.name!r} is not allowed for a current map: it is a "
-                         "Bogoliubov-de Gennes device (its charge current needs tau_z and the "
-                         "Andreev terms); use a normal (non-superconducting) device")
+    bdg = device.has_own_observables
+    if bdg and lead != 0:
+        raise ValueError(f"lead={lead!r} is not allowed for a Bogoliubov-de Gennes device: "
+                         "electrons are injected from its normal lead 0")
     if model and len(device.build().leads) != 2:
         raise ValueError(f"current maps need two leads; {device.name!r} has "
                          f"{len(device.build().leads)}")
@@ -163,12 +171,14 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
         modes = (int(mode),)
     else:
         modes = tuple(range(n_modes))
+    # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
+    smat = scattering_matrix(device, energy, resolved, "auto")
+    if bdg:
+        return _bdg_current(device, fsyst, psi, energy, modes, smat, resolved)
     j_op = kwant.operator.Current(fsyst)
     rho_op = kwant.operator.Density(fsyst)
     bond_current = np.array([j_op(psi[m], params=resolved) for m in modes])
     density = np.array([rho_op(psi[m], params=resolved) for m in modes])
-    # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
-    smat = scattering_matrix(device, energy, resolved, "auto")
     if smat.num_leads > 2:   # several terminals: transmitted into any other lead, 1 - reflection
         r = smat.submatrix(lead, lead)
         trans = 1.0 - np.sum(np.abs(r) ** 2, axis=0)[list(modes)]
@@ -179,3 +189,28 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     x, y = device.site_positions_nm()
     return CurrentMap(energy, lead, modes, np.asarray(x), np.asarray(y), bonds, bond_current,
                       density, trans)
+
+
+def _bdg_current(device, fsyst, psi, energy, modes, smat, params) -> CurrentMap:
+    """Electron, hole and charge currents of the electron modes of the normal lead 0
+    (module docstring); ``modes`` beyond the electron block are refused."""
+    import kwant
+
+    from ..superconductivity import TAU_Z
+    n_e = int(device.lead_modes(energy, params, 0).block_nmodes[0])
+    if modes == tuple(range(psi.shape[0])):      # the default: all electron modes
+        modes = tuple(range(n_e))
+    elif modes[0] >= n_e:
+        raise ValueError(f"mode={modes[0]!r} is not allowed: lead 0 injects {n_e} electron "
+                         f"mode(s) at {energy:g} meV (the others are holes), use 0 .. {n_e - 1}")
+    ops = {k: kwant.operator.Current(fsyst, onsite=m) for k, m in
+           (("e", 0.5 * (np.eye(2) + TAU_Z)), ("h", 0.5 * (np.eye(2) - TAU_Z)), ("q", TAU_Z))}
+    cur = {k: np.array([op(psi[m], params=params) for m in modes]) for k, op in ops.items()}
+    density = np.array([kwant.operator.Density(fsyst)(psi[m], params=params) for m in modes])
+    r = smat.submatrix(0, 0)
+    share = (1.0 - np.sum(np.abs(r[:n_e, :n_e]) ** 2, axis=0)
+             + np.sum(np.abs(r[n_e:, :n_e]) ** 2, axis=0))[list(modes)]
+    bonds = np.array(ops["q"].where, dtype=np.int64).reshape(-1, 2)
+    x, y = device.site_positions_nm()
+    return CurrentMap(energy, 0, modes, np.asarray(x), np.asarray(y), bonds, cur["q"], density,
+                      share, electron_current=cur["e"], hole_current=cur["h"])

@@ -177,6 +177,8 @@ def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = Non
         Temperature (K).
     workers, scheduler : optional
         As in :func:`qpcsim.sweep` (default: all local cores; 1 = serial).
+    method : str
+        The S-matrix back end, as in :func:`qpcsim.solve` (default "auto").
     **fixed
         Other device parameters (e.g. ``disorder`` in meV, ``B`` in T).
 

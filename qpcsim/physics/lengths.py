@@ -215,7 +215,7 @@ def measure_mean_free_path(width: float, a: float, energy: float, disorder: floa
 
     Runs ensembles of disordered wires (``wire(W=..., L=..., a=...)``, by
     default the bundled ``disordered_wire`` geometry) at ``lengths`` and fits
-    <T> = N/(1 + L/l); returns :class:`qpcsim.disorder.MeanFreePathFit`
+    <T> = N/(1 + L/l); returns :class:`qpcsim.physics.fits.MeanFreePathFit`
     (``.l_tr`` = 2 l / pi, nm).
 
     Parameters
@@ -445,6 +445,8 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
         :func:`measure_mean_free_path`.
     measure : bool
         Measure l_e on disordered wires of this width (``seeds`` per length).
+    seeds : int
+        Disorder realizations per wire length when ``measure`` is true.
     mode_spacing : float, optional
         Subband spacing (meV); default the constriction's around ``energy``.
     taper : float, optional

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
-from . import _figure, save_figure
+from . import _colorbar, _figure, save_figure
 
 __all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent", "plot_pinchoff"]
 
@@ -43,13 +43,13 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     """
     from matplotlib.patches import Rectangle
 
-    fig = _figure(figsize=(12, 4.8))
+    fig = _figure(figsize=(12, 5.4))
     (ax0, ax1) = fig.subplots(1, 2,
                                    gridspec_kw={"width_ratios": [1.1, 1]})
     x, y = result.x_nm, result.y_nm
     n11 = result.density_grid_cm2 / 1e11
     mesh = ax0.pcolormesh(x, y, n11.T, shading="auto", cmap="viridis", vmin=0)
-    fig.colorbar(mesh, ax=ax0, label=r"$n$ ($10^{11}$ cm$^{-2}$)")
+    _colorbar(fig, ax0, mesh, r"$n$ ($10^{11}$ cm$^{-2}$)")
     ns = result.heterostructure.density_cm2
     if (result.density_grid_cm2 <= 1e-6 * ns).any():
         ax0.contour(x, y, result.density_grid_cm2.T, levels=[1e-3 * ns], colors="r",
@@ -76,7 +76,7 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     ax1.set_ylim(min(-0.5, float(np.min(across)) - 0.5), top)
     ax1.set_xlabel("position (nm)")
     ax1.set_ylabel("U (meV)")
-    ax1.legend(fontsize=8)
+    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)  # clear of U
     volts = ", ".join(f"{k} {v:g} V" for k, v in result.voltages.items())
     sub = f"{volts}; {result.iterations} iterations, residual {result.residual:.1e} meV"
     if summary is not None:
@@ -132,7 +132,8 @@ def plot_pinchoff(diagram, out=None):
     colours = ["#cfe8ff", "#444444", "#8fc98f"]          # open, pinched, depleted (by state)
     mesh = ax.pcolormesh(diagram.v2, diagram.v1, diagram.state, cmap=ListedColormap(colours),
                          vmin=-0.5, vmax=2.5, shading="nearest")
-    bar = fig.colorbar(mesh, ax=ax, ticks=[0, 1, 2])
+    bar = _colorbar(fig, ax, mesh, "")
+    bar.set_ticks([0, 1, 2])
     bar.ax.set_yticklabels([STATE_NAMES[k] for k in (0, 1, 2)], fontsize=7)
     line = diagram.pinchoff_line()
     ax.plot(line, diagram.v1, "r-", linewidth=1.5, label="pinch-off")

@@ -10,9 +10,21 @@ __all__ = ["plot_mean_free_path", "plot_adiabaticity", "plot_compare"]
 
 def plot_mean_free_path(fit, born=None):
     """Figure: <T>(L) with error bars, the fit N/(1 + L/l) and (if given) the
-    Born prediction N/(1 + L/((pi/2) l_tr^Born))."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(5, 3.6))
+    Born prediction N/(1 + L/((pi/2) l_tr^Born)).
+
+    Parameters
+    ----------
+    fit : qpcsim.physics.fits.MeanFreePathFit
+        The fit of :func:`qpcsim.fit_mean_free_path` (lengths in nm).
+    born : optional
+        The Born estimate of :func:`qpcsim.born_mean_free_path` (``l_tr``, ``l_wire`` in nm).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import _figure
+    fig = _figure(figsize=(5, 3.6))
     ax = fig.subplots()
     L = np.linspace(0, fit.lengths.max() * 1.05, 200)
     ax.errorbar(fit.lengths, fit.mean_T, yerr=fit.sem_T, fmt="ko", ms=4, label="ensemble <T>")
@@ -31,9 +43,19 @@ def plot_mean_free_path(fit, born=None):
 
 
 def plot_adiabaticity(result):
-    """Figure: plateau deviation (G0) vs L_taper / lambda_F (log scale)."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(5, 3.6))
+    """Figure: plateau deviation |G - n| (2e²/h) vs L_taper / lambda_F (log scale).
+
+    Parameters
+    ----------
+    result : qpcsim.physics.adiabaticity.AdiabaticityResult
+        The scan of :func:`qpcsim.adiabaticity_scan`.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import _figure
+    fig = _figure(figsize=(5, 3.6))
     ax = fig.subplots()
     for m in range(result.per_plateau.shape[1]):
         ax.semilogy(result.ratio, np.maximum(result.per_plateau[:, m], 1e-7), "o:", ms=3,
@@ -41,8 +63,8 @@ def plot_adiabaticity(result):
     ax.semilogy(result.ratio, np.maximum(result.deviation, 1e-7), "ko-", label="mean")
     ax.axhline(result.tolerance, color="grey", lw=0.8)
     ax.set_xlabel(r"$L_{taper}/\lambda_F$")
-    ax.set_ylabel(r"$|G - n|$ ($G_0$)")
-    ax.set_title(f"qpc_hardwall: |G - n| < {result.tolerance:g} $G_0$ from "
+    ax.set_ylabel(r"$|G - n|$ ($2e^2/h$)")
+    ax.set_title(f"qpc_hardwall: |G - n| < {result.tolerance:g} (2e²/h) from "
                  f"$L_{{taper}}/\\lambda_F$ = {result.threshold:.2g}", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
@@ -50,9 +72,21 @@ def plot_adiabaticity(result):
 
 
 def plot_compare(result, unit: str = ""):
-    """Figure: mean +- std bands over the clean curve, and plateau quality vs L/l_e."""
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 4))
+    """Figure: mean +- std bands over the clean curve, and plateau quality vs L/l_e.
+
+    Parameters
+    ----------
+    result : qpcsim.physics.compare.CompareResult
+        The comparison of :func:`qpcsim.compare_disorder` (G in 2e²/h, U in meV).
+    unit : str
+        Unit of the swept gate, for the axis label (e.g. ``"V"``).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import _figure
+    fig = _figure(figsize=(10, 4))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     ax.plot(result.x, result.clean, "k-", lw=1.5, label="clean")
     for U, r in result.ensembles.items():
@@ -60,7 +94,7 @@ def plot_compare(result, unit: str = ""):
         ax.fill_between(result.x, r.mean - r.std, r.mean + r.std, color=line.get_color(),
                         alpha=0.25)
     ax.set_xlabel(f"{result.name}" + (f" ({unit})" if unit else ""))
-    ax.set_ylabel(r"$G$ ($G_0$)")
+    ax.set_ylabel(r"$G$ ($2e^2/h$)")
     ax.set_title(f"clean vs disordered (mean $\\pm$ std), E = {result.energy:g} meV, "
                  f"L = {result.length:g} nm", fontsize=9)
     ax.grid(alpha=0.3)
@@ -75,7 +109,7 @@ def plot_compare(result, unit: str = ""):
     for u, r in zip(Us, ratios):
         bx.annotate(f"U={u:g}", (r, max(result.quality[u]["deviation"], floor)), fontsize=7)
     bx.set_xlabel(r"$L/l_{tr}$ (Born; clean = 0)")
-    bx.set_ylabel(r"$G_0$")
+    bx.set_ylabel(r"deviation ($2e^2/h$)")
     bx.set_title("plateau quality")
     bx.grid(alpha=0.3, which="both")
     bx.legend(fontsize=8)

@@ -4,45 +4,70 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["plot_bias_map", "plot_current", "current_figure", "plot_temperature_series"]
+from ..units import current_density_nA_per_nm
+
+__all__ = ["bias_figure", "plot_bias_map", "plot_current", "current_figure", "plot_temperature_series"]
 
 
-def _pyplot():
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
+def bias_figure(data):
+    """dI/dV (2e²/h) and its transconductance vs (gate, V_sd) from :func:`qpcsim.bias_map`:
+    one short title, E_F and T in the caption, the transconductance on a diverging map
+    centred on zero that uses its whole range on both sides.
+
+    Parameters
+    ----------
+    data : xarray.Dataset
+        The result of :func:`qpcsim.bias_map` (``differential_conductance`` in G0 and
+        ``transconductance`` on (gate, bias), bias in mV).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from . import _colorbar, _figure, _layout, _signed_colours
+    gate = data.attrs["gate"]
+    x, v = data[gate].values, data["bias"].values
+    fig = _figure(figsize=(11, 4.4))
+    axes = fig.subplots(1, 2)
+    unit = data[gate].attrs.get("units", "")
+    labels = {"differential_conductance": r"$dI/dV$ ($2e^2/h$)",
+              "transconductance": r"$d^2I/dV\,d$" + gate + r" ($2e^2/h$" + (f" per {unit})" if unit else ")")}
+    for ax, name in zip(axes, labels):
+        z = data[name].values.T
+        style = _signed_colours(z) if name == "transconductance" else {"cmap": "viridis"}
+        mesh = ax.pcolormesh(x, v, z, shading="auto", **style)
+        _colorbar(fig, ax, mesh, labels[name])
+        ax.set_xlabel(f"{gate} ({unit})" if unit else gate)
+        ax.set_ylabel(r"$V_{sd}$ (mV)")
+    device = data.attrs.get("geometry") or data.attrs.get("device", "")
+    axes[0].set_title(f"{device}: dI/dV vs ({gate}, V_sd)".lstrip(": "), fontsize=10)
+    axes[1].set_title(f"transconductance along {gate}", fontsize=10)
+    model = data.attrs.get("bias_model")
+    return _layout(fig, f"E_F = {data.attrs['energy_meV']:g} meV, T = {data.attrs['temperature_K']:g} K"
+                        + (f"; bias: {model}" if model else ""))
 
 
 def plot_bias_map(data, out):
-    """dI/dV (G0) and its transconductance vs (gate, V_sd) from :func:`qpcsim.bias_map`."""
+    """Write :func:`bias_figure` of a :func:`qpcsim.bias_map` result to ``out``; returns the path."""
     from . import save_figure
-    plt = _pyplot()
-    gate = data.attrs["gate"]
-    x, v = data[gate].values, data["bias"].values
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
-    unit = data[gate].attrs.get("units", "")
-    for ax, name, cmap in zip(axes, ["differential_conductance", "transconductance"],
-                              ["viridis", "RdBu_r"]):
-        z = data[name].values.T
-        kwargs = {}
-        if name == "transconductance":
-            lim = np.nanmax(np.abs(z)) or 1.0
-            kwargs = {"vmin": -lim, "vmax": lim}
-        mesh = ax.pcolormesh(x, v, z, shading="auto", cmap=cmap, **kwargs)
-        fig.colorbar(mesh, ax=ax, label=f"{data[name].attrs['long_name']} "
-                                        f"({data[name].attrs['units']})")
-        ax.set_xlabel(f"{gate} ({unit})" if unit else gate)
-        ax.set_ylabel("V_sd (mV)")
-    axes[0].set_title(f"E_F = {data.attrs['energy_meV']:g} meV, T = {data.attrs['temperature_K']:g} K")
-    return save_figure(fig, out)
+    return save_figure(bias_figure(data), out)
+
+
+#: Sites whose scattering-state density is below this fraction of the largest are drawn as
+#: empty (no colour, no streamline), as are the sites where V >= E_F (the 2DEG's density
+#: vanishes there; only evanescent tails reach in, and a direction there is noise).
+DEPLETED_DENSITY_FRACTION = 1e-3
 
 
 def current_figure(device, cmap, params=None, *, title: str | None = None):
-    """The current map of :func:`qpcsim.current_density` in nm: colour map of |j| per site,
-    streamlines (on a full rectangular lattice), the 2DEG edge where V = E_F (cyan), the
-    device's walls (white) and the gate outlines (``device.metadata["gate_outlines"]``,
-    white dashed), shared by ``qpcsim current`` and ``qpcsim show --current``.
+    """The current map of :func:`qpcsim.current_density` in nm: colour map of |j| per site
+    in nA/nm per meV of source-drain bias (one spin, the injected modes of ``cmap``),
+    streamlines (on a full rectangular lattice), both masked where the density vanishes
+    (V >= E_F, or the scattering states' density below :data:`DEPLETED_DENSITY_FRACTION`
+    of its maximum), the 2DEG edge where V = E_F
+    (cyan), the device's walls (white) and the gate outlines
+    (``device.metadata["gate_outlines"]``, white dashed), shared by ``qpcsim current`` and
+    ``qpcsim show --current``.
 
     Parameters
     ----------
@@ -62,29 +87,33 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
     from matplotlib.patches import Polygon
     from matplotlib.tri import Triangulation
 
-    from . import _figure
-    jx, jy = cmap.site_current()
+    from . import _colorbar, _figure, _layout
+    jx, jy = (current_density_nA_per_nm(j, device.a) for j in cmap.site_current())
     x, y = cmap.x, cmap.y
-    fig = _figure(figsize=(7, max(3.2, 7 * device.width / max(device.length, 1e-9) * 0.9 + 1.6)))
+    fig = _figure(figsize=(7, max(3.2, 7 * device.width / max(device.length, 1e-9) * 0.9 + 1.9)))
     ax = fig.subplots()
-    ax.set_facecolor("black")     # no current outside the lattice; the walls show in white
-    mag = np.hypot(jx, jy)
+    ax.set_facecolor("black")     # no current outside the lattice or where depleted
+    density = cmap.density.sum(axis=0)               # summed over the injected modes
+    V = device.potential_at(x, y, params or {})
+    depleted = (density < DEPLETED_DENSITY_FRACTION * density.max()) | (V >= cmap.energy)
+    mag = np.ma.masked_array(np.hypot(jx, jy), mask=depleted)
     tri = Triangulation(x, y)
-    tpc = ax.tripcolor(tri, mag, shading="gouraud", cmap="inferno")
+    tri.set_mask(depleted[tri.triangles].any(axis=1))
+    tpc = ax.tripcolor(tri, mag.filled(0.0), shading="gouraud", cmap="inferno")
     wide = device.length > 2.5 * device.width     # a long device: the colour bar below it
-    fig.colorbar(tpc, ax=ax, label="|current density| (flux per bond)",
-                 orientation="horizontal" if wide else "vertical", shrink=0.8 if wide else 1.0,
-                 pad=0.2 if wide else 0.05)
+    _colorbar(fig, ax, tpc, "|current density| (nA/nm per meV bias, one spin)",
+              location="bottom" if wide else "right")
     xs = np.unique(np.round(x, 9))
     ys = np.unique(np.round(y, 9))
-    if xs.size * ys.size == x.size:   # full rectangle: streamlines on the grid
+    if xs.size * ys.size == x.size:   # full rectangle: streamlines on the grid, none where depleted
         order = np.lexsort((x, y))
-        gx = jx[order].reshape(ys.size, xs.size)
-        gy = jy[order].reshape(ys.size, xs.size)
+        hidden = depleted[order].reshape(ys.size, xs.size)
+        gx = np.ma.masked_array(jx[order].reshape(ys.size, xs.size), mask=hidden)
+        gy = np.ma.masked_array(jy[order].reshape(ys.size, xs.size), mask=hidden)
         ax.streamplot(xs, ys, gx, gy, color="white", linewidth=0.6, density=1.2, arrowsize=0.7)
-    V = device.potential_at(x, y, params or {})
     try:
-        ax.tricontour(tri, V, levels=[cmap.energy], colors="cyan", linewidths=1.0)
+        # on the unmasked lattice: the edge is the boundary of the masked region
+        ax.tricontour(Triangulation(x, y), V, levels=[cmap.energy], colors="cyan", linewidths=1.0)
         ax.plot([], [], "c-", label=f"V = E_F ({cmap.energy:g} meV): 2DEG edge")
     except ValueError:
         pass
@@ -99,15 +128,16 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
     ax.set_xlabel("x (nm)")
     ax.set_ylabel("y (nm)")
     ax.set_aspect("equal")
-    if ax.get_legend_handles_labels()[0]:
-        ax.legend(loc="upper right", fontsize=7, facecolor="0.25", labelcolor="w",
-                  framealpha=0.8)
+    if ax.get_legend_handles_labels()[0]:     # under the axes: clear of the map
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2 if wide else -0.14), ncol=2,
+                  fontsize=7, facecolor="0.25", labelcolor="w", framealpha=1.0)
     modes = "all modes" if len(cmap.modes) != 1 else f"mode {cmap.modes[0]}"
     ax.set_title(title if title is not None else
-                 f"current from lead {cmap.lead} ({modes}), E = {cmap.energy:g} meV\n"
-                 f"cyan: V = E_F (the 2DEG edge)", fontsize=10)
-    fig.tight_layout()
-    return fig
+                 f"{device.name}: current from lead {cmap.lead} ({modes})", fontsize=10)
+    shown = ", ".join(f"{k} = {v:g} {device.units.get(k, '')}".strip()
+                      for k, v in (params or {}).items())
+    return _layout(fig, f"E = {cmap.energy:g} meV" + (f", {shown}" if shown else "")
+                   + "; black: no lattice, or depleted (V >= E_F)")
 
 
 def plot_current(device, cmap, out, params=None):
@@ -128,7 +158,8 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
         ``(name, "temperature")``), e.g. a saved ``qpcsim sweep`` result with a
         swept ``T``.
     title : str, optional
-        Default: the geometry and every fixed parameter with its unit.
+        Default: the geometry and the swept axis; the fixed parameters and the
+        temperatures are in the caption.
     logx, logy : bool
         Logarithmic swept axis / G axis.
 
@@ -136,7 +167,7 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     -------
     matplotlib.figure.Figure
     """
-    from . import _G_LABEL, _figure, _finish_trace, _title
+    from . import _G_LABEL, _caption, _figure, _finish_trace, _title
     from ..engine.result import SweepResult
     result = result if isinstance(result, SweepResult) else SweepResult(result)
     data = result.data
@@ -166,16 +197,17 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
             ax2.plot(x, np.gradient(y, x), color=colours[k], lw=1.1)
     for n in range(0, top + 1):
         ax.axhline(n, color="0.7", lw=0.7, zorder=0)
-    ax.legend(fontsize=8, title="temperature (K)", title_fontsize=8)
+    ax.legend(fontsize=8, title="temperature", title_fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))       # beside the axes: clear of every trace
     ax.set_ylabel(_G_LABEL)
-    if title is None:
-        title = _title(result, None) + f"\nT = {', '.join(f'{t:g}' for t in temps)} K"
-    ax.set_title(title, fontsize=9)
-    return _finish_trace(fig, ax, ax2, name, unit, logx, logy)
+    ax.set_title(_title(result, title) + " at several T" if title is None else title, fontsize=10)
+    return _finish_trace(fig, ax, ax2, name, unit, logx, logy,
+                         _caption(result) + f"\nT = {', '.join(f'{t:g}' for t in temps)} K")
 
 
 def _colours(n: int) -> list:
-    """``n`` colours from cold (blue) to hot (red), one per temperature."""
+    """``n`` colours from cold (dark blue-violet) to hot (orange), one per temperature; all
+    dark enough to read on white (a diverging map's pale middle is not)."""
     from matplotlib import colormaps
-    cmap = colormaps["coolwarm"]
-    return [cmap(0.0 if n == 1 else k / (n - 1)) for k in range(n)]
+    cmap = colormaps["plasma"]
+    return [cmap(0.0 if n == 1 else 0.82 * k / (n - 1)) for k in range(n)]

@@ -56,6 +56,11 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
     its already computed ``smatrix_observables`` tuple (e.g. the solve at E_F, a node of
     every trapezoidal grid), which is then not solved again.
     """
+    if device.has_own_observables:
+        # Its conductance is not a transmission (G_NS of a BdG device): never a silent T(E).
+        raise ValueError(f"device {device.name!r} is not allowed here: spectral data (bias, "
+                         "noise, series) take transmissions; its conductance comes from its own "
+                         "observables: use qpcsim.solve(..., temperature=...)")
     t_lr, t_rl, eigs, worst, solves = _solve_energies(device, grid.nodes, params, method, known)
     return Spectrum(grid, t_lr, t_rl, _eigen_table(eigs, channels),
                     spin_degenerate=not device.zeeman,

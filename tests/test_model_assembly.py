@@ -1,0 +1,68 @@
+"""The fast path on model devices (qpcsim/backends/model_assembly.py): the Schur back
+ends on any number of orbitals per site and any lattice, against plain kwant.smatrix."""
+from __future__ import annotations
+
+import kwant
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.backends.assembly import single_threaded_blas
+from qpcsim.solver import scattering_matrix
+
+#: Bundled model geometries and parameters off their defaults (the potential's too, so
+#: the potential-free base plus V(x, y) * potential_matrix is exercised).
+#: (geometry, parameters, energy / the showcase energy).
+CASES = [("rashba_wire", {"alpha": 0.0, "B": 0.3}, 4.0), ("rashba_wire", {"B": "field_T"}, 1.0),
+         ("nqpc_s", {}, 1.0), ("nqpc_s", {"V0": 1.5, "phi": 0.7}, 0.5),
+         ("graphene_ribbon", {"V_gate": 40.0}, 1.0), ("graphene_qpc", {"V_sg": "V_sg_meV"}, 1.0)]
+
+
+@pytest.fixture(scope="module")
+def devices():
+    return {}
+
+
+def _device(devices, name):
+    if name not in devices:
+        devices[name] = qpcsim.load_geometry(name)
+    return devices[name]
+
+
+def _params(device, params):
+    return device.resolve_params({k: device.metadata[v] if isinstance(v, str) else v
+                                  for k, v in params.items()})
+
+
+@pytest.mark.parametrize("method", ["mumps", "scipy"])
+@pytest.mark.parametrize("name, params, scale", CASES)
+def test_schur_backends_equal_kwant_smatrix_to_1e_10(devices, name, params, scale, method):
+    if name == "graphene_qpc" and method == "scipy":
+        pytest.skip("SuperLU on 10k sites is slow; mumps covers this geometry")
+    device = _device(devices, name)
+    resolved = _params(device, params)
+    energy = scale * device.metadata["energy_meV"]
+    with single_threaded_blas():
+        reference = kwant.smatrix(device.build(), energy / device.t, params=resolved)
+    smat = scattering_matrix(device, energy, resolved, method)
+    assert smat.backend == method
+    assert smat.nprop == tuple(reference.num_propagating(i) for i in range(2)) and smat.nprop[0] > 0
+    assert np.abs(smat.data - reference.data).max() < 1e-10
+
+
+@pytest.mark.parametrize("name", ["rashba_wire", "nqpc_s", "graphene_ribbon"])
+def test_auto_runs_the_model_fast_path_bit_reproducibly(devices, name):
+    device = _device(devices, name)
+    energy = device.metadata["energy_meV"]
+    first = qpcsim.solve(device, energy)
+    qpcsim.solve(device, 0.9 * energy)          # another point in between
+    again = qpcsim.solve(device, energy)
+    assert first.solver == "fast-mumps"
+    assert np.array_equal(first.smatrix, again.smatrix)
+    assert first.unitarity_error < 1e-10
+
+
+def test_rgf_on_a_model_device_is_a_one_line_error(devices):
+    device = _device(devices, "rashba_wire")
+    with pytest.raises(ValueError, match="backend='rgf' does not apply.*'mumps', 'scipy' or 'kwant'"):
+        qpcsim.solve(device, device.metadata["energy_meV"], method="rgf")
