@@ -138,8 +138,9 @@ KNOWN_CYCLES = [
     ["qpcsim.electrostatics.surface", "qpcsim.electrostatics.thomas_fermi"],
     # Spectrum.thermal_error asks refine for its bounds; refine builds Spectrum objects
     ["qpcsim.spectral.data", "qpcsim.spectral.refine"],
-    # plotting/spectral.py borrows the package face's private helpers (_figure, _title, ...)
-    ["qpcsim.plotting", "qpcsim.plotting.spectral"],
+    # plotting/physics.py and spectral.py borrow the package face's private helpers
+    # (_figure, _title, ...), which imports them back
+    ["qpcsim.plotting", "qpcsim.plotting.physics", "qpcsim.plotting.spectral"],
 ]
 
 
