@@ -260,8 +260,7 @@ def _zero_t_matrix(device):
     params = device.resolve_params({})
 
     def matrix(energy):
-        smat, nprop, _ = scattering_matrix(device, energy, params, "auto")
-        return conductance_matrix(smat, nprop, 1.0)
+        return scattering_matrix(device, energy, params, "auto").conductance_matrix(1.0)
     return matrix
 
 
