@@ -256,7 +256,6 @@ def _tee_thresholds(device):
 def _zero_t_matrix(device):
     """G_ij(E) (G0 per spin-degenerate channel) of ``device`` at zero temperature."""
     from qpcsim.solver import scattering_matrix
-    from qpcsim.terminals import conductance_matrix
     params = device.resolve_params({})
 
     def matrix(energy):
