@@ -31,7 +31,7 @@ from run import ENERGY, saddle  # noqa: E402 - the reference saddle of run.py
 
 BACKENDS = ("rgf", "rgf-mirror", "mumps")
 #: Geometry -> (gate parameter, gate values' range).
-GATES = {"qpc_saddle": ("V0", (3.0, 7.0)), "qpc_hardwall": ("Vg", (-2.0, 2.0)),
+GATES = {"qpc_saddle": ("V0", (3.0, 7.0)), "qpc_hardwall": ("U_gate", (-2.0, 2.0)),
          "qpc_split_gate": ("Vg", (-0.6, -0.4)), "quantum_dot": ("Vp", (-1.0, 1.0)),
          "disordered_wire": ("disorder", (10.0, 12.0))}
 QUICK = {"qpc_saddle": dict(a=4.0), "qpc_hardwall": dict(a=5.0), "qpc_split_gate": dict(a=8.0),

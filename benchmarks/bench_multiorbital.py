@@ -5,7 +5,8 @@ BLAS thread) and qpcsim's ``kwant`` back end, interleaved in the same run.
 
 Cases: a spinful Rashba QPC (InSb-like ``ContinuumDevice`` with a saddle gate, 2 orbitals
 per site, B along the wire), the BdG N-QPC-S device (``nqpc_s``, electron-hole resolved
-normal lead, gate ``V0``) and a scaled-graphene split-gate QPC (``graphene_qpc``, ``V_sg``).
+normal lead, gate ``V0``), a scaled-graphene split-gate QPC (``graphene_qpc``, ``V_sg``) and
+the biased bilayer-graphene QPC (``bilayer_graphene_qpc``, channel width ``w_qpc``).
 Each repeat sweeps ``--points`` gate values at the showcase energy with every method in
 turn; the table gives min and median over repeats (timings on a shared machine are noisy:
 compare ratios within a row).
@@ -50,7 +51,9 @@ def cases():
     graphene = qpcsim.load_geometry("graphene_qpc")
     v_sg = graphene.metadata["V_sg_meV"]
     graphene.metadata.update(gate="V_sg", gate_range=(0.5 * v_sg, 1.5 * v_sg))
-    return [rashba_qpc(), nqpc_s, graphene]
+    bilayer = qpcsim.load_geometry("bilayer_graphene_qpc")
+    bilayer.metadata.update(gate="w_qpc", gate_range=(10.0, 50.0))
+    return [rashba_qpc(), nqpc_s, graphene, bilayer]
 
 
 def sweep_ms(run, gates) -> float:

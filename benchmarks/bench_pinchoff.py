@@ -1,13 +1,15 @@
 """Electrostatics speed (issues 23 and 24), measured in one run on one core (one BLAS/FFT
 thread): one self-consistent solve of the demo split gate, cold (operator build + solve) and
 warm (10 mV step), pinned and frozen surface; the self-consistent demo sweep
-(``qpc_split_gate_sc``) against the bare one (``qpc_split_gate``), interleaved; optionally a
+(``qpc_split_gate_sc``) against the bare one (``qpc_split_gate``), interleaved, for each
+warm-start anchor spacing in ``--spacings`` (V; the provider's default first); optionally a
 41 x 41 frozen-surface pinch-off diagram of the two gates on ``--workers`` processes.
 
 Times are CPU seconds of this process (the machine is shared: wall time measures the others'
 load); each figure is the minimum over ``--repeats`` (median also printed).
 
-    python benchmarks/bench_pinchoff.py [--repeats 3] [--points 31] [--diagram 41 --workers 2]
+    python benchmarks/bench_pinchoff.py [--repeats 3] [--points 31] [--spacings 0.2 0.5]
+        [--diagram 41 --workers 2]
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ import qpc_split_gate_sc as demo  # noqa: E402
 import qpcsim  # noqa: E402
 from qpcsim.electrostatics import Heterostructure, ThomasFermiProblem  # noqa: E402
 from qpcsim.electrostatics.pinchoff import pinchoff_diagram  # noqa: E402
+from qpcsim.electrostatics.provider import ANCHOR_SPACING_V  # noqa: E402
 
 WINDOW = (-640, 640, -800, 800)          # the demo device's window (margin 400 nm)
 
@@ -41,15 +44,17 @@ def frozen_solve_times(surface):
     return (c1 - c0, c2 - c1, c3 - c2), res, warm
 
 
-def sweep_pair(bare, sc, n):
-    """CPU seconds of the bare and of the self-consistent demo sweep, n points, serial; the
-    self-consistent one starts with no cached solution (as a fresh worker does)."""
+def sweep_pair(bare, sc, n, spacing):
+    """CPU seconds of the bare and of the self-consistent demo sweep, n points, serial, with
+    warm-start anchors ``spacing`` V apart; the self-consistent one starts with no cached
+    solution (as a fresh worker does)."""
     energy = sc.metadata["fermi_energy_meV"]
     c0 = time.process_time()
     qpcsim.sweep(bare, over={"Vg": np.linspace(-1.6, -0.2, n)}, energy=energy, workers=1,
                  progress=False)
     c1 = time.process_time()
-    sc.potential._cache.clear()
+    sc.potential.clear_cache()
+    sc.potential.anchor_spacing_V = spacing
     qpcsim.sweep(sc, over={"Vg": np.linspace(-2.2, -0.8, n)}, energy=energy, workers=1,
                  progress=False)
     return c1 - c0, time.process_time() - c1
@@ -63,6 +68,8 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--points", type=int, default=31, help="gate points of the demo sweeps")
+    ap.add_argument("--spacings", type=float, nargs="+", default=[ANCHOR_SPACING_V],
+                    help="warm-start anchor spacings (V) to compare")
     ap.add_argument("--diagram", type=int, default=0, help="points per side of the diagram")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--resolution", type=float, default=8.0, help="diagram cells (nm)")
@@ -84,12 +91,18 @@ def main():
         energy = sc.metadata["fermi_energy_meV"]
         qpcsim.solve(bare, energy=energy, Vg=-1.0)      # lead modes, builds, the TF operator
         qpcsim.solve(sc, energy=energy, Vg=-0.5)
-        pairs = [sweep_pair(bare, sc, args.points) for _ in range(args.repeats)]
-        ratios = [s / b for b, s in pairs]
-        print(f"demo sweeps, {args.points} points, serial, interleaved x{args.repeats}: bare "
-              f"{stats([p[0] for p in pairs])}, self-consistent {stats([p[1] for p in pairs])};"
-              f"\n  ratio self-consistent / bare: min {min(ratios):.2f}, median "
-              f"{np.median(ratios):.2f} (each ratio from one interleaved pair)")
+        sweep_pair(bare, sc, 3, args.spacings[0])     # untimed: the sweep machinery's first use
+        pairs = {h: [] for h in args.spacings}
+        for _ in range(args.repeats):                  # interleaved: repeat-major
+            for h in args.spacings:
+                pairs[h].append(sweep_pair(bare, sc, args.points, h))
+        for h, runs in pairs.items():
+            ratios = [s / b for b, s in runs]
+            print(f"demo sweeps, {args.points} points, serial, anchors {h:g} V apart, "
+                  f"interleaved x{args.repeats}: bare {stats([p[0] for p in runs])}, "
+                  f"self-consistent {stats([p[1] for p in runs])};\n  ratio self-consistent "
+                  f"/ bare: min {min(ratios):.2f}, median {np.median(ratios):.2f} (each ratio "
+                  "from one interleaved pair)")
     if args.diagram:
         v = np.linspace(-2.0, 0.0, args.diagram)
         het = Heterostructure(50.0, 2.239e11, surface="frozen")

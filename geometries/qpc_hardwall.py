@@ -10,11 +10,12 @@ deviate from integers (Szafer & Stone, PRL 62, 300 (1989)). With a taper of
 many Fermi wavelengths the modes follow the width adiabatically and the
 plateaus are flat (Glazman et al., JETP Lett. 48, 238 (1988)).
 
-A uniform gate potential ``Vg`` (meV of potential energy) acts under the
+A uniform gate potential energy ``U_gate`` (meV; > 0 raises the band, like a
+negative gate voltage) acts under the
 narrow part and the tapers, switched off smoothly (C-infinity) over
 ``L_gate_ramp`` in the wide part. The ramp must be long: near pinch-off the
 gate lifts the wide part's highest open modes close to their thresholds, and
-a 100 nm ramp reflected them (G = 0.838 at E = 15 meV, Vg = 13.26 meV); the
+a 100 nm ramp reflected them (G = 0.838 at E = 15 meV, U_gate = 13.26 meV); the
 default 300 nm gives 0.992 there.
 
 Walls on a lattice: masking out sites would move the wall in steps of a whole
@@ -30,11 +31,13 @@ wall leaves lattice roughness (plateau 3 off by 0.021 at a = 2.5 nm); the
 smooth 10 nm wall removes it.
 
 Flatness at the defaults (test_geometries.py): over the central 60 % of
-plateaus 1-3 of a Vg sweep at E = 15 meV every point is within 5e-3 of n
+plateaus 1-3 of a U_gate sweep at E = 15 meV every point is within 5e-3 of n
 (measured 1e-4, 5e-4, 2.8e-3); at the plateau centres of an energy sweep
-(Vg = 0) within 1e-3 (measured 2e-5, 3e-4, 5.6e-4).
+(U_gate = 0) within 1e-3 (measured 2e-5, 3e-4, 5.6e-4).
 
-Units: lengths nm, ``Vg`` in meV.
+Units: lengths nm, ``U_gate`` in meV. It is an energy, not a voltage (every other
+geometry's ``Vg`` is in V); it was called ``Vg`` before issue 26, with the same numbers
+and sign, and ``Vg`` is now refused with a message naming ``U_gate``.
 """
 import numpy as np
 
@@ -43,16 +46,16 @@ from qpcsim.physics.lattice import documented_lattice_error
 from qpcsim.potentials import flat_top_window, smooth_step
 
 #: |G(a) - G(0)| / a^2 (G0/nm^2), a^2 extrapolation from a = 2.5, 1.875 nm at the defaults,
-#: E = 15 meV on plateau 3 (Vg = -2.7 meV; plateau 1: 3.5e-6).
+#: E = 15 meV on plateau 3 (U_gate = -2.7 meV; plateau 1: 3.5e-6).
 LATTICE_ERROR_PER_NM2 = 3.5e-5
 
 DEFAULTS = dict(
-    Vg=0.0,           # gate potential energy under the constriction (meV)
+    U_gate=0.0,       # gate potential energy under the constriction (meV)
     W=120.0,          # lead width (nm)
     w_c=60.0,         # constriction width (nm)
     L_c=100.0,        # length of the narrow part (nm)
     L_taper=300.0,    # taper length (nm): 0 = abrupt
-    L_gate_ramp=300.0,  # switch-off length of Vg in the wide part (nm)
+    L_gate_ramp=300.0,  # switch-off length of U_gate in the wide part (nm)
     V_wall=250.0,     # height of the confining walls (meV); >> Fermi energy
     wall_width=10.0,  # rise length of the walls (nm); None = one lattice constant
     smooth_wall=True,   # wall rises as a C-infinity step (False: linearly)
@@ -62,6 +65,9 @@ DEFAULTS = dict(
 #: Working point: Fermi energy (meV) used when none is given (`qpcsim lengths`);
 #: Fermi energy of the README sweeps (lambda_F ~ 54 nm).
 ENERGY = 8.0
+#: The gate parameter's old name (before issue 26): refused with this one-line message.
+RENAMED = {"Vg": "Vg is not a parameter of qpc_hardwall: its gate is U_gate, a potential energy in "
+                 "meV (same numbers and sign as its old Vg); every other geometry's Vg is in V"}
 STRUCTURAL = ("zeeman", "W", "w_c", "L_c", "L_taper", "L_gate_ramp", "V_wall", "wall_width",
               "smooth_wall", "a")
 
@@ -80,7 +86,7 @@ def transverse_thresholds(device, count=8):
     lattice Hamiltonian of that column: the exact thresholds of a long constriction."""
     x, y = device.site_positions_nm()
     column = np.isclose(x, 0.0)
-    onsite = 2.0 + device.potential_at(x[column], y[column], {"Vg": 0.0}) / device.t
+    onsite = 2.0 + device.potential_at(x[column], y[column], {"U_gate": 0.0}) / device.t
     n = int(column.sum())
     hamiltonian = np.diag(onsite) - np.eye(n, k=1) - np.eye(n, k=-1)
     return np.linalg.eigvalsh(hamiltonian)[:count] * device.t
@@ -88,7 +94,7 @@ def transverse_thresholds(device, count=8):
 
 def make_device(**params) -> qpcsim.Device:
     """Build the hard-wall constriction. See the module docstring and ``DEFAULTS``."""
-    qpcsim.check_geometry_params(params, DEFAULTS, __name__)
+    qpcsim.check_geometry_params(params, DEFAULTS, __name__, renamed=RENAMED)
     p = {**DEFAULTS, **params}
     v = qpcsim.validate
     W, w_c, a = v.positive("W", p["W"], "nm"), v.positive("w_c", p["w_c"], "nm"), p["a"]
@@ -110,17 +116,18 @@ def make_device(**params) -> qpcsim.Device:
     rise = a if p["wall_width"] is None else v.positive("wall_width", p["wall_width"], "nm")
     profile = smooth_step if v.flag("smooth_wall", p["smooth_wall"]) else (lambda s: np.clip(s, 0.0, 1.0))
 
-    def potential(x, y, Vg=p["Vg"]):
+    def potential(x, y, U_gate=p["U_gate"]):
         half_width = 0.5 * constriction_width(x, W, w_c, L_c, L_taper)
         wall = V_wall * profile((np.abs(y) - half_width) / rise + 0.5)
-        return wall + Vg * flat_top_window(x, half_gate, ramp)
+        return wall + U_gate * flat_top_window(x, half_gate, ramp)
 
     return qpcsim.Device(
-        width=W, length=L, a=a, potential=potential, units={"Vg": "meV"},
+        width=W, length=L, a=a, potential=potential, units={"U_gate": "meV"},
         zeeman=p["zeeman"], name="qpc_hardwall",
         metadata={"geometry": "qpc_hardwall", "make_device": p, "structural_parameters": STRUCTURAL,
+                  "renamed_parameters": RENAMED,
                   "lattice_error_estimate": documented_lattice_error(
-                      LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (Vg=-2.7 meV)"),
+                      LATTICE_ERROR_PER_NM2, a, "defaults, E=15 meV, plateau 3 (U_gate=-2.7 meV)"),
                   # the gate under the constriction and tapers (nm), for plot_device
                   "gate_outlines": [[(-half_gate, -W / 2), (half_gate, -W / 2),
                                      (half_gate, W / 2), (-half_gate, W / 2)]],

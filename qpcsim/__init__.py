@@ -23,7 +23,7 @@ from .device import Device  # noqa: E402
 from . import terminals  # noqa: E402
 from .terminals import Lead  # noqa: E402
 from .hamiltonian import ContinuumDevice  # noqa: E402
-from .lattices import GrapheneRibbon  # noqa: E402
+from .lattices import BilayerGrapheneRibbon, GrapheneRibbon  # noqa: E402
 from .superconductivity import BdGDevice, beenakker_conductance  # noqa: E402
 from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
@@ -61,6 +61,7 @@ from .sanity import PhysicsWarning  # noqa: E402
 
 __all__ = [
     "Device", "Lead", "terminals", "ContinuumDevice", "BdGDevice", "GrapheneRibbon",
+    "BilayerGrapheneRibbon",
     "beenakker_conductance", "JosephsonJunction",
     "Material", "GAAS", "G0_SIEMENS", "RESISTANCE_QUANTUM_OHM",
     "load_geometry", "load_geometry_module", "check_geometry_params",

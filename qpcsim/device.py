@@ -159,6 +159,11 @@ class DeviceMetadata(dict):
         return self.get("lattice_error_estimate")
 
     @property
+    def renamed_parameters(self) -> dict | None:
+        """Retired parameter names -> the one-line message naming the replacement."""
+        return self.get("renamed_parameters")
+
+    @property
     def zeeman_from_field(self) -> bool:
         """E_Z follows B (``Device(zeeman_from_field=True)``)."""
         return bool(self.get("zeeman_from_field", False))
@@ -216,7 +221,8 @@ class DeviceBase(SolverHooks):
         """
         params = dict(params or {})
         _validate.known_names(params, self.defaults, "parameter",
-                              hint=self._structural_hint())
+                              hint=self._structural_hint(),
+                              renamed=self.metadata.renamed_parameters)
         merged = dict(self.defaults)
         merged.update(_validate.mapping_of_numbers("", params, self.units))
         self._check_resolved(merged, params)

@@ -192,9 +192,11 @@ def geometry_parameter_docs(module) -> dict:
     return docs
 
 
-def check_geometry_params(params: Mapping, defaults: Mapping, geometry: str = "geometry") -> None:
-    """Reject parameter names a geometry does not know, listing the known ones."""
+def check_geometry_params(params: Mapping, defaults: Mapping, geometry: str = "geometry",
+                          renamed: Mapping[str, str] | None = None) -> None:
+    """Reject parameter names a geometry does not know, listing the known ones
+    (``renamed``: retired name -> message naming its replacement)."""
     prefix = "qpcsim_geometry_"
     if geometry.startswith(prefix):   # module name of a loaded file: name_<hash>
         geometry = geometry[len(prefix):].rsplit("_", 1)[0]
-    _validate.known_names(params, defaults, "parameter", owner=geometry)
+    _validate.known_names(params, defaults, "parameter", owner=geometry, renamed=renamed)

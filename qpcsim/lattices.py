@@ -23,6 +23,7 @@ the edge state's).
 """
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Mapping
 
@@ -32,14 +33,17 @@ from . import validate as _validate
 from .hamiltonian import MIN_POINTS_PER_WAVELENGTH, ModelDevice, lead_bands
 from .units import GAAS
 
-__all__ = ["GrapheneRibbon", "GRAPHENE_HOPPING_MEV", "GRAPHENE_LATTICE_NM", "EDGES",
-           "armchair_ribbon_bands"]
+__all__ = ["GrapheneRibbon", "BilayerGrapheneRibbon", "GRAPHENE_HOPPING_MEV",
+           "GRAPHENE_LATTICE_NM", "BILAYER_GAMMA1_MEV", "EDGES", "armchair_ribbon_bands",
+           "bilayer_bands"]
 
 #: Nearest-neighbour hopping of graphene (meV).
 GRAPHENE_HOPPING_MEV = 2700.0
 #: Lattice constant of graphene, sqrt(3) x the 0.142 nm bond (nm).
 GRAPHENE_LATTICE_NM = 0.246
 EDGES = ("zigzag", "armchair")
+#: Interlayer (dimer) hopping gamma1 of Bernal bilayer graphene (meV).
+BILAYER_GAMMA1_MEV = 380.0
 
 
 def armchair_ribbon_bands(k, rows: int, t: float = 1.0) -> np.ndarray:
@@ -50,6 +54,20 @@ def armchair_ribbon_bands(k, rows: int, t: float = 1.0) -> np.ndarray:
     c = np.cos(np.arange(1, rows + 1) * np.pi / (rows + 1))
     e = t * np.sqrt(np.maximum(1 + 4 * c * np.cos(k / 2) + 4 * c**2, 0.0))
     return np.sort(np.concatenate([-e, e]))
+
+
+def bilayer_bands(f_abs, gamma1: float, bias: float = 0.0) -> np.ndarray:
+    """Analytic bands of Bernal bilayer graphene (McCann & Koshino, Rep. Prog. Phys. 76,
+    056503 (2013)) at in-plane coupling |f| (``f_abs``; |f| = hbar v_F k near a valley),
+    interlayer hopping ``gamma1`` and interlayer bias U = ``bias`` (layer potentials +-U/2):
+    E^2 = |f|^2 + gamma1^2/2 + U^2/4 -+ sqrt(gamma1^4/4 + |f|^2 (gamma1^2 + U^2)),
+    the gapped "Mexican hat" for U != 0. Returns the sorted four energies per |f| (last axis)
+    in the units of the arguments."""
+    f2 = np.asarray(f_abs, dtype=float) ** 2
+    root = np.sqrt(gamma1**4 / 4 + f2 * (gamma1**2 + bias**2))
+    base = f2 + gamma1**2 / 2 + bias**2 / 4
+    low, high = np.sqrt(np.maximum(base - root, 0.0)), np.sqrt(base + root)
+    return np.sort(np.stack([-high, -low, low, high], axis=-1), axis=-1)
 
 
 class GrapheneRibbon(ModelDevice):
@@ -207,4 +225,115 @@ class GrapheneRibbon(ModelDevice):
     def _fingerprint_spec(self) -> dict:
         spec = super()._fingerprint_spec()
         spec.update(edge=self.edge, scale=self.scale, t=self.t)
+        return spec
+
+
+class BilayerGrapheneRibbon(GrapheneRibbon):
+    """A Bernal (AB) bilayer-graphene ribbon with armchair edges and an interlayer bias.
+
+    Two armchair honeycomb layers (nearest-neighbour hopping t within each); layer 2 is
+    layer 1 shifted by one bond along the ribbon (x), so its A sites sit on layer 1's B
+    sites, which they couple to by ``gamma1`` (the dimer bond). The runtime parameter ``U``
+    (meV) is the interlayer bias: potential energy +U/2 on layer 1 and -U/2 on layer 2,
+    everywhere (scattering region and leads); it opens the gap of the "Mexican hat"
+    (:func:`bilayer_bands`). ``potential(x, y, **params)`` (meV) acts on both layers in the
+    scattering region (gates). Scaled graphene (see the module docstring) keeps v_F and
+    ``gamma1`` and so the bilayer's mass m = gamma1/(2 v_F^2).
+
+    Parameters
+    ----------
+    width, length : float
+        Ribbon width (sites with |y| < width/2) and scattering-region length (nm).
+    gamma1 : float
+        Interlayer (dimer) hopping (meV), > 0; 380 for graphene.
+    U : float
+        Default interlayer bias (meV; a runtime parameter).
+    a, t, scale, potential, params, units, name, metadata
+        As for :class:`GrapheneRibbon` (a in nm, t in meV).
+    """
+
+    def __init__(self, *, width: float, length: float, gamma1: float = BILAYER_GAMMA1_MEV,
+                 U: float = 0.0, a: float = GRAPHENE_LATTICE_NM, t: float = GRAPHENE_HOPPING_MEV,
+                 scale: float = 1.0, potential: Callable | None = None,
+                 params: Mapping[str, float] | None = None,
+                 units: Mapping[str, str] | None = None, name: str = "bilayer graphene ribbon",
+                 metadata: Mapping | None = None):
+        self.gamma1 = _validate.positive("gamma1", gamma1, "meV")
+        if callable(potential) and "U" in inspect.signature(potential).parameters:
+            raise ValueError("potential parameter 'U' is not allowed: U is the interlayer bias "
+                             "of the bilayer (meV); rename it")
+        super().__init__(width=width, length=length, edge="armchair", a=a, t=t, scale=scale,
+                         potential=potential, params={"U": U, **dict(params or {})},
+                         units={"U": "meV", **dict(units or {})}, name=name, metadata=metadata)
+        self.metadata["layers"] = 2
+        self.ny *= 2
+
+    def hamiltonian_text(self) -> str:
+        return (f"Bernal bilayer graphene armchair ribbon: -t_s sum_<ij> (intralayer) + gamma1 "
+                f"(B1 A2 dimers) +- U/2 (layers 1, 2) + V(x, y), t_s = {self.t:g} meV, "
+                f"gamma1 = {self.gamma1:g} meV, a_s = {self.a:g} nm")
+
+    def layers(self):
+        """The two armchair honeycomb layers (nm): layer 2 shifted by one bond along x."""
+        import kwant
+        a, bond = self.a, self.a / math.sqrt(3)
+        vectors = [(0.0, a), (math.sqrt(3) * a / 2, a / 2)]
+        return (kwant.lattice.general(vectors, [(0.0, 0.0), (bond, 0.0)], norbs=1,
+                                      name=["A1", "B1"]),
+                kwant.lattice.general(vectors, [(bond, 0.0), (2 * bond, 0.0)], norbs=1,
+                                      name=["A2", "B2"]))
+
+    def _fill(self, target, shape, onsite_by_layer):
+        """Both layers' sites in ``shape`` and their hoppings into ``target``."""
+        import kwant
+        layer1, layer2 = self.layers()
+        for lat, onsite in zip((layer1, layer2), onsite_by_layer):
+            target[lat.shape(shape, (0.0, 0.0))] = onsite
+            target[lat.neighbors()] = -1.0
+        target.eradicate_dangling()      # per layer: pure armchair ends, as the monolayer
+        target[kwant.builder.HoppingKind((0, 0), layer2.sublattices[0],
+                                         layer1.sublattices[1])] = self.gamma1 / self.t
+
+    def builder(self):
+        """A new, unfinalized ``kwant.Builder`` with both leads attached."""
+        import kwant
+        half_w, half_l = 0.5 * self.width, 0.5 * self.length
+        eps = 1e-9 * self.a
+        t = self.t
+
+        def bias_top(site, U):
+            return 0.5 * U / t
+
+        def bias_bottom(site, U):
+            return -0.5 * U / t
+
+        def ribbon(pos):
+            return abs(pos[1]) < half_w - eps
+
+        syst = kwant.Builder()
+        region = [self._wrap_onsite(f, 1.0) if self.potential else f
+                  for f in (bias_top, bias_bottom)]
+        self._fill(syst, lambda pos: ribbon(pos) and abs(pos[0]) <= half_l + eps, region)
+        for direction in (-1, 1):
+            lead = kwant.Builder(kwant.TranslationalSymmetry((direction * self.period, 0.0)))
+            self._fill(lead, ribbon, (bias_top, bias_bottom))
+            syst.attach_lead(lead)
+        return syst
+
+    def check_fermi_energy(self, energy_meV: float, params: dict) -> float:
+        """Energy from the midgap (meV); lambda_F = 2 pi/k_F >= 4 a_s with the unbiased
+        bilayer's hbar v_F k_F = sqrt(E^2 + gamma1 |E|) (the larger k of the two)."""
+        energy = _validate.real_number("energy", energy_meV, "meV")
+        hbar_vf = math.sqrt(3) / 2 * self.t * self.a            # meV nm
+        k_max = 2 * math.pi / (MIN_POINTS_PER_WAVELENGTH * self.a)
+        e_max = 0.5 * (math.sqrt(self.gamma1**2 + 4 * (hbar_vf * k_max) ** 2) - self.gamma1)
+        if abs(energy) > e_max:
+            raise ValueError(f"energy={energy:g} meV is not allowed with a_s={self.a:g} nm: the "
+                             f"bilayer's lambda_F needs |E| <= {e_max:.4g} meV (lambda_F >= "
+                             f"{MIN_POINTS_PER_WAVELENGTH:g} a_s); lower the energy or the scale")
+        return energy
+
+    def _fingerprint_spec(self) -> dict:
+        spec = super()._fingerprint_spec()
+        spec.update(gamma1=self.gamma1, layers=2)
         return spec

@@ -61,8 +61,12 @@ from .spectral.refine import (
     DEFAULT_THERMAL_TOLERANCE,
     ThermalResolutionError,
     check_thermal_options,
+    kinks_counted,
+    ladder_resolves,
     refine_spectrum,
+    threshold_kinks,
 )
+from .superconductivity import ANDREEV_THERMAL_TOLERANCE
 from .terminals import resistance
 from .units import G0_SIEMENS, thermal_energy_meV
 
@@ -276,10 +280,9 @@ def _finite_temperature(device, result: TransportResult, kT: float, method: str,
     unitarity, spin_factor = result.unitarity_error, 0.5 if device.zeeman else 1.0
     spec = None
     if device.has_own_observables:
-        # A BdG device averages its own observables over +-E (superconductivity.py), from
-        # the S-matrices the solver hands it.
-        transmission, transmission_rev, worst, thermal_error = device.thermal_observables(
-            energy, kT, params, lambda e: _checked_smatrix(device, e, params, method))
+        # A BdG device: its own observables averaged over +-E (superconductivity.py).
+        transmission, transmission_rev, worst, thermal_error = _andreev_thermal_average(
+            device, energy, kT, params, method)
         return dataclasses.replace(
             result, transmission=transmission, transmission_reverse=transmission_rev,
             conductance=spin_factor * transmission, unitarity_error=max(unitarity, worst),
@@ -337,12 +340,18 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
 def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
     """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
     units; see :mod:`qpcsim.spectral.refine`). A ladder kept as it is comes back as a copy
-    marked ``ladder_tested``: its ``thermal_error`` is then the sum of its own error
-    estimate and the three-level convergence test's."""
-    refined = refine_spectrum(spec, node_solver(device, params, method), tolerance=tolerance,
-                              budget=budget)
+    marked ``ladder_tested`` (with its lead-threshold kink samples, three solves each,
+    counted in ``solves``): its ``thermal_error`` is then the sum of its own error
+    estimate, the three-level convergence test and the kink term of the lead thresholds
+    inside it."""
+    solve_nodes = node_solver(device, params, method)
+    # the kink samples only where the ladder may be kept: a refined grid has no ladder
+    kinks = threshold_kinks(spec, solve_nodes, tolerance) if ladder_resolves(spec,
+                                                                             tolerance) else None
+    refined = refine_spectrum(spec, solve_nodes, tolerance=tolerance, budget=budget, kinks=kinks)
     if refined is spec and spec.grid.rule == "trapezoid":
-        return dataclasses.replace(spec, ladder_tested=True)
+        kept = spec if kinks is None else kinks_counted(spec, kinks)
+        return dataclasses.replace(kept, ladder_tested=True, kinks=kinks)
     return refined
 
 
@@ -413,3 +422,30 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
                                         epsrel=0, norm="max", points=points or None, limit=4000,
                                         quadrature="gk15")
     return float(value[0]), float(value[1]), worst[0]
+
+
+def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict, method: str):
+    """(G_NS/G0, quasiparticle T(0 <- 1), worst unitarity error, error estimate) of a BdG
+    device averaged over its Fermi window, int dE (-df/dE)(E - energy) X(E) at ``kT``
+    (meV): one solve per E (Gauss-Kronrod, adaptive, breakpoints from the device's
+    ``thermal_breakpoints``). Raises ThermalResolutionError when the estimate exceeds
+    :data:`~qpcsim.superconductivity.ANDREEV_THERMAL_TOLERANCE`."""
+    lo, hi, points = device.thermal_breakpoints(energy_meV, kT, params)
+    worst = [0.0]
+
+    def integrand(energy):
+        weight = _fermi_window_weight(energy, energy_meV, kT)
+        smat = _checked_smatrix(device, energy, params, method)
+        worst[0] = max(worst[0], smat.unitarity_error)
+        g_ns, t_rev, _ = device.transport_observables(smat.data, smat.nprop, energy, params)
+        return weight * np.array([g_ns, t_rev])
+
+    value, error, info = scipy.integrate.quad_vec(
+        integrand, lo, hi, epsabs=0.5 * ANDREEV_THERMAL_TOLERANCE, epsrel=0, norm="max",
+        points=points, limit=2000, quadrature="gk15", full_output=True)
+    if not info.success or not error <= ANDREEV_THERMAL_TOLERANCE:
+        raise ThermalResolutionError(
+            f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (kT = {kT:.3g} meV) of the Andreev "
+            f"conductance is not resolved: quadrature error estimate {error:.2g} G0 > "
+            f"{ANDREEV_THERMAL_TOLERANCE:g} after {info.neval} solves")
+    return float(value[0]), float(value[1]), worst[0], float(error)

@@ -36,10 +36,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import scipy.integrate
 
 from . import validate as _validate
-from .validate import ThermalResolutionError
 from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, value_parameters,
                           with_signature)
 from .units import GAAS, Material, fermi_wavelength_nm, wavevector_per_nm
@@ -204,40 +202,20 @@ class BdGDevice(ContinuumDevice):
         blocks = self.lead_modes(energy_meV, params, 0).block_nmodes
         return andreev_observables(smat, nprop, blocks)
 
-    def thermal_observables(self, energy_meV: float, kT: float, params: dict, smatrix_at):
-        """(G_NS/G0, quasiparticle T(0 <- 1), worst unitarity error, error estimate) averaged
-        over the Fermi window: int dE (-df/dE)(E - energy) X(E) at ``kT`` (meV), within
-        ``energy`` +- 25 kT (the weight beyond: 2e-11).
+    def thermal_breakpoints(self, energy_meV: float, kT: float, params: dict) -> tuple:
+        """The Fermi window of the Andreev conductance at ``kT`` (meV) and the energies
+        (meV) where G_NS(E) has kinks: ``(lo, hi, points)``, the window ``energy`` +-
+        25 kT (the weight beyond: 2e-11); the gap edges +-Delta, lead 0's subband
+        thresholds, and four points where the Fermi weight decays.
 
         BdG energies are excitation energies from mu, so the window covers E < 0 as well
-        (holes: G_NS(-E) is the hole block's N_h - R_hh + R_eh at E); each E is one solve
-        (Gauss-Kronrod, adaptive, breakpoints at the gap edges +-Delta and at lead 0's
-        subband thresholds). ``smatrix_at(E)``: the :class:`qpcsim.SMatrix` at E (meV),
-        unitarity checked (the solver passes it: no import of the solver layer here). Raises
-        ThermalResolutionError when the estimate exceeds :data:`ANDREEV_THERMAL_TOLERANCE`."""
+        (holes: G_NS(-E) is the hole block's N_h - R_hh + R_eh at E). Not the sorted
+        bands' crossings at E ~ 0 (the electron and hole bands of the normal lead cross
+        at the Fermi level). The solver integrates over it (``solver.solve``)."""
         lo, hi = energy_meV - _WINDOW_KT * kT, energy_meV + _WINDOW_KT * kT
-        # Gap edges and subband thresholds; not the sorted bands' crossings at E ~ 0 (the
-        # electron and hole bands of the normal lead cross at the Fermi level).
         thresholds = self.lead_thresholds(params)
         edges = np.concatenate([[-params["Delta"], params["Delta"]],
                                 thresholds[np.abs(thresholds) > 1e-6]])
         scales = energy_meV + kT * np.array([-8.0, -2.5, 2.5, 8.0])   # the weight decays
         points = sorted({float(e) for e in np.concatenate([edges, scales]) if lo < e < hi})
-        worst = [0.0]
-
-        def integrand(energy):
-            weight = 1.0 / (4.0 * kT * np.cosh((energy - energy_meV) / (2.0 * kT)) ** 2)
-            smat = smatrix_at(energy)
-            worst[0] = max(worst[0], smat.unitarity_error)
-            g_ns, t_rev, _ = self.transport_observables(smat.data, smat.nprop, energy, params)
-            return weight * np.array([g_ns, t_rev])
-
-        value, error, info = scipy.integrate.quad_vec(
-            integrand, lo, hi, epsabs=0.5 * ANDREEV_THERMAL_TOLERANCE, epsrel=0, norm="max",
-            points=points, limit=2000, quadrature="gk15", full_output=True)
-        if not info.success or not error <= ANDREEV_THERMAL_TOLERANCE:
-            raise ThermalResolutionError(
-                f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (kT = {kT:.3g} meV) of the Andreev "
-                f"conductance is not resolved: quadrature error estimate {error:.2g} G0 > "
-                f"{ANDREEV_THERMAL_TOLERANCE:g} after {info.neval} solves")
-        return float(value[0]), float(value[1]), worst[0], float(error)
+        return lo, hi, points

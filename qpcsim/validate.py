@@ -72,10 +72,14 @@ def in_range(name: str, value, low: float, high: float, unit: str = "") -> float
 
 
 def known_names(given: Iterable[str], known: Iterable[str], what: str = "parameter",
-                hint: str = "", owner: str = "") -> None:
-    """Raise ValueError listing the known names if any given name is unknown."""
+                hint: str = "", owner: str = "", renamed: Mapping[str, str] | None = None) -> None:
+    """Raise ValueError listing the known names if any given name is unknown;
+    ``renamed`` maps a retired name to the one-line message naming its replacement."""
     known = list(known)
     unknown = [name for name in given if name not in known]
+    for name in unknown:
+        if renamed and name in renamed:
+            raise ValueError(renamed[name])
     if unknown:
         listing = ", ".join(sorted(known)) or "(none)"
         plural = "s" if len(unknown) > 1 else ""

@@ -68,6 +68,16 @@ def test_bad_input_is_one_line_no_traceback(tmp_path, args, message):
     assert len(out.stderr.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("args", [["--sweep", "Vg=0:1:3"], ["--set", "Vg=1", "--sweep", "B=0,1"]])
+def test_hardwall_old_gate_name_names_U_gate(tmp_path, args):
+    """qpc_hardwall's gate is U_gate (meV, an energy); its old name Vg is refused in one line."""
+    out = run("sweep", "qpc_hardwall", "--set", "a=5", "--energy", "8", "--out",
+              str(tmp_path / "r.nc"), "--quiet", *args)
+    assert out.returncode == 2
+    assert "its gate is U_gate, a potential energy in meV" in out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.strip().splitlines()) == 1
+
+
 def test_unwritable_output_and_missing_make_device(tmp_path):
     out = run("sweep", "qpc_saddle", *SMALL, "--energy", "9", "--sweep", "V0=1:2:3",
               "--out", "/proc/forbidden/r.nc", "--quiet")
@@ -118,7 +128,7 @@ def test_params_lists_units_defaults_and_kinds(capsys):
     assert cli("params", "qpc_hardwall") == 0
     text = capsys.readouterr().out
     rows = {line.split()[0]: line.split() for line in text.splitlines()[4:] if line.strip()}
-    assert rows["Vg"][1:4] == ["0", "meV", "runtime"]
+    assert rows["U_gate"][1:4] == ["0", "meV", "runtime"]
     assert rows["W"][1:4] == ["120", "nm", "structural"]
     assert rows["B"][1:4] == ["0", "T", "runtime"]
 

@@ -154,7 +154,7 @@ def test_describe_lists_every_parameter_unit_and_kind():
     assert (rows["gap"]["unit"], rows["gap"]["structural"]) == ("nm", True)
     assert rows["B"]["unit"] == "T" and not rows["B"]["structural"]
     hw = {r["name"]: r for r in qpcsim.load_geometry("qpc_hardwall").parameter_info()}
-    assert hw["Vg"]["unit"] == "meV"          # the unit differs per geometry, and says so
+    assert hw["U_gate"]["unit"] == "meV"      # an energy, named so (Vg is a voltage elsewhere)
     text = dev.describe()
     assert "gap" in text and "structural" in text and "runtime" in text
 

@@ -76,8 +76,21 @@ def test_adiabatic_taper_quantizes_better_than_abrupt(hardwall_module):
 
 def test_hardwall_gate_closes_the_constriction():
     dev = qpcsim.load_geometry("qpc_hardwall")
-    g = [qpcsim.solve(dev, 8.0, Vg=vg).conductance for vg in (0.0, 3.0, 7.5)]
+    g = [qpcsim.solve(dev, 8.0, U_gate=u).conductance for u in (0.0, 3.0, 7.5)]
     assert g[0] > g[1] > g[2] and g[2] < 0.05
+
+
+@pytest.mark.parametrize("call", [
+    lambda dev: qpcsim.load_geometry("qpc_hardwall", Vg=1.0),
+    lambda dev: qpcsim.solve(dev, 8.0, Vg=1.0),
+    lambda dev: qpcsim.sweep(dev, over={"Vg": [0.0, 1.0]}, energy=8.0, workers=1, progress=False),
+])
+def test_hardwall_old_gate_name_is_refused_naming_U_gate(call):
+    """The gate is U_gate, a potential energy in meV (called Vg before issue 26)."""
+    dev = qpcsim.load_geometry("qpc_hardwall", a=5.0)
+    with pytest.raises(ValueError, match=r"^Vg is not a parameter of qpc_hardwall: its gate is "
+                                         r"U_gate, a potential energy in meV \(same numbers"):
+        call(dev)
 
 
 def test_hardwall_bad_input():
@@ -139,19 +152,19 @@ def _central(lo, hi, n_points=5):
 
 
 def test_hardwall_plateaus_flat_over_central_60_percent(hardwall_module):
-    """Defaults (L_gate_ramp = 300 nm, smooth 10 nm walls), E = 15 meV, Vg sweep: every
+    """Defaults (L_gate_ramp = 300 nm, smooth 10 nm walls), E = 15 meV, U_gate sweep: every
     point of the central 60 % of plateaus 1-3 within 5e-3 of n (docstring claim; measured
     1e-4, 5e-4, 2.8e-3). Before: 100 nm ramp and one-lattice-constant walls gave 0.838 at
-    Vg = 13.26 (near pinch-off) and 0.022 / 0.021 on plateaus 1 / 3."""
+    U_gate = 13.26 (near pinch-off) and 0.022 / 0.021 on plateaus 1 / 3."""
     dev = qpcsim.load_geometry("qpc_hardwall")
     th = hardwall_module.transverse_thresholds(dev)
     E = 15.0
     for n in (1, 2, 3):
-        # the gate shifts the constriction uniformly: plateau n for Vg in (E - th[n], E - th[n-1])
-        g = np.array([qpcsim.solve(dev, E, Vg=v).conductance
+        # the gate shifts the constriction uniformly: plateau n for U_gate in (E - th[n], E - th[n-1])
+        g = np.array([qpcsim.solve(dev, E, U_gate=v).conductance
                       for v in _central(E - th[n], E - th[n - 1])])
         assert np.abs(g - n).max() < 5e-3, (n, g)
-    assert qpcsim.solve(dev, E, Vg=13.26).conductance == pytest.approx(1.0, abs=0.01)
+    assert qpcsim.solve(dev, E, U_gate=13.26).conductance == pytest.approx(1.0, abs=0.01)
 
 
 def test_saddle_plateaus_follow_buttiker_over_central_60_percent():

@@ -30,7 +30,7 @@ def test_documented_estimate_in_sweep_metadata():
     dev = qpcsim.load_geometry("qpc_hardwall", a=5.0)
     est = dev.metadata["lattice_error_estimate"]
     assert est["a_nm"] == 5.0 and est["error_G0"] == pytest.approx(3.5e-5 * 25)
-    r = qpcsim.sweep(dev, over={"Vg": np.array([0.0, 1.0])}, energy=15.0, workers=1)
+    r = qpcsim.sweep(dev, over={"U_gate": np.array([0.0, 1.0])}, energy=15.0, workers=1)
     assert json.loads(r.data.attrs["lattice_error_estimate"]) == est
     wire = qpcsim.Device(width=100.0, length=50.0, a=5.0)
     r = qpcsim.sweep(wire, over={"energy": np.array([5.0, 6.0])}, workers=1)

@@ -7,7 +7,7 @@ import pytest
 
 import qpcsim
 from qpcsim.hamiltonian import lead_bands
-from qpcsim.lattices import armchair_ribbon_bands
+from qpcsim.lattices import armchair_ribbon_bands, bilayer_bands
 
 
 @pytest.fixture(scope="module")
@@ -125,3 +125,124 @@ def test_graphene_split_gate_qpc_steps_by_4e2_over_h_at_n_plus_half():
     assert abs(leaky - 3.0) > 0.1
     with pytest.raises(ValueError, match="w_qpc=50.0 nm is not allowed"):
         qpcsim.solve(qpc, energy, w_qpc=50.0)
+
+
+# ---------------------------------------------------------------- Bernal bilayer graphene
+@pytest.fixture(scope="module")
+def bilayer():
+    return qpcsim.BilayerGrapheneRibbon(width=10.0, length=5.0, scale=4.0, U=60.0)
+
+
+@pytest.fixture(scope="module")
+def bilayer_qpc():
+    return qpcsim.load_geometry("bilayer_graphene_qpc")
+
+
+@pytest.mark.parametrize("U", [0.0, 60.0, -25.0])
+def test_bilayer_lead_bands_are_the_analytic_mexican_hat(bilayer, U):
+    """Each armchair transverse mode p (|f_p(k)| = t sqrt(1 + 4 c_p cos(k/2) + 4 c_p^2)) gives
+    the bilayer's E^2 = |f|^2 + gamma1^2/2 + U^2/4 -+ sqrt(gamma1^4/4 + |f|^2 (gamma1^2 + U^2)),
+    with U a runtime parameter: all 4N bands to 1e-9 meV (measured 6.5e-12 meV)."""
+    rows = bilayer.dimer_lines()
+    c = np.cos(np.arange(1, rows + 1) * np.pi / (rows + 1))
+    k = np.linspace(-np.pi, np.pi, 41)
+    ours = lead_bands(bilayer.build().leads[0], bilayer.resolve_params({"U": U}), k) * bilayer.t
+    f_abs = bilayer.t * np.sqrt(np.maximum(1 + 4 * c * np.cos(k[:, None] / 2) + 4 * c**2, 0))
+    analytic = np.sort(bilayer_bands(f_abs, bilayer.gamma1, U).reshape(len(k), -1), axis=1)
+    assert ours.shape == analytic.shape == (len(k), 4 * rows)
+    assert np.abs(ours - analytic).max() < 1e-9
+
+
+@pytest.mark.parametrize("U", [20.0, 60.0, 200.0])
+def test_bilayer_gap_is_the_mexican_hat_minimum_and_the_lead_is_closed_inside(bilayer, U):
+    """Band edge of the biased bilayer U gamma1 / (2 sqrt(gamma1^2 + U^2)) (McCann & Koshino)
+    is the minimum of the analytic conduction band (to 1e-6 meV on a 1e-3 meV grid of |f|);
+    the ungated ribbon carries G = 0 below it (0.9 x the edge, < 1e-9 G0)."""
+    gamma1 = bilayer.gamma1
+    edge = U * gamma1 / (2 * np.hypot(gamma1, U))
+    f_abs = np.arange(0.0, U, 1e-3)
+    assert abs(bilayer_bands(f_abs, gamma1, U)[:, 2].min() - edge) < 1e-6
+    assert qpcsim.solve(bilayer, 0.9 * edge, U=U).conductance < 1e-9
+
+
+def test_bilayer_equals_a_hand_written_kwant_bilayer_to_1e_10():
+    """The same Bernal armchair bilayer (layer 2 shifted by one bond along x, gamma1 on the
+    B1-A2 dimers, +-U/2 per layer, a gate on both layers) written directly with Kwant."""
+    import kwant
+
+    def gate(x, y, V_gate=80.0):
+        return V_gate * np.exp(-(x / 4.0) ** 2) + 0.0 * y
+
+    ribbon = qpcsim.BilayerGrapheneRibbon(width=8.0, length=12.0, scale=4.0, potential=gate,
+                                          gamma1=350.0)
+    t, a, U = ribbon.t, ribbon.a, 45.0
+    prim = [(0, a), (np.sqrt(3) * a / 2, a / 2)]
+    top = kwant.lattice.general(prim, [(0, 0), (a / np.sqrt(3), 0)], norbs=1)
+    bottom = kwant.lattice.general(prim, [(a / np.sqrt(3), 0), (2 * a / np.sqrt(3), 0)], norbs=1)
+
+    def fill(builder, shape, gated):
+        for lat, sign in ((top, 1), (bottom, -1)):
+            builder[lat.shape(shape, (0, 0))] = (
+                lambda site, s=sign: (s * U / 2 + gated * gate(*site.pos)) / t)
+            builder[lat.neighbors()] = -1.0
+        builder.eradicate_dangling()
+        builder[kwant.builder.HoppingKind((0, 0), bottom.sublattices[0], top.sublattices[1])] \
+            = 350.0 / t
+
+    def ribbon_shape(pos):
+        return abs(pos[1]) < 4.0 - 1e-9
+
+    syst = kwant.Builder()
+    fill(syst, lambda p: ribbon_shape(p) and abs(p[0]) <= 6.0 + 1e-9, 1.0)
+    for direction in (-1, 1):
+        lead = kwant.Builder(kwant.TranslationalSymmetry((direction * np.sqrt(3) * a, 0)))
+        fill(lead, ribbon_shape, 0.0)
+        syst.attach_lead(lead)
+    ref = syst.finalized()
+    assert len(ref.sites) == len(ribbon.build().sites)
+    for energy in (40.0, 150.0):
+        result = qpcsim.solve(ribbon, energy, U=U)
+        smat = kwant.smatrix(ref, energy / t)
+        assert abs(result.transmission - smat.transmission(1, 0)) < 1e-10
+        eig = np.sort(np.linalg.svd(smat.submatrix(1, 0), compute_uv=False) ** 2)[::-1]
+        np.testing.assert_allclose(result.transmission_eigenvalues, eig, atol=1e-10)
+        assert result.solver == "fast-mumps" and result.unitarity_error < 1e-10
+
+
+def test_bilayer_graphene_qpc_steps_by_4e2_over_h(bilayer_qpc):
+    """bilayer_graphene_qpc (U = 60 meV, E = 40 meV, V_sg = E: the Fermi energy midgap under
+    the gates): pinched off at w_qpc = 0 (< 1e-4 G0; measured 1.8e-6), then plateaus
+    G = 2, 4, 6 G0 (steps of 4e^2/h) to 0.02 G0 (measured 2.00002, 3.99210, 5.99373 at
+    w_qpc = 20, 32, 52 nm). Control: without the bias (U = 0, no gap under the gates) the
+    gates do not pinch off (measured G = 1.20 at w_qpc = 0)."""
+    qpc = bilayer_qpc
+    energy = qpc.metadata["energy_meV"]
+    assert abs(qpcsim.solve(qpc, energy, V_sg=0.0).conductance - 7.0) < 1e-6   # ungated: 7 modes
+    assert qpcsim.solve(qpc, energy, w_qpc=0.0).conductance < 1e-4
+    for w_qpc, expected in ((20.0, 2.0), (32.0, 4.0), (52.0, 6.0)):
+        result = qpcsim.solve(qpc, energy, w_qpc=w_qpc)
+        assert abs(result.conductance - expected) < 0.02, (w_qpc, result.conductance)
+        assert result.unitarity_error < 1e-10
+    assert qpcsim.solve(qpc, energy, w_qpc=0.0, U=0.0).conductance > 0.5
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"gamma1": -380.0}, r"gamma1=-380.0 meV is not allowed: it must be > 0"),
+    ({"gamma1": 0.0}, r"gamma1=0.0 meV is not allowed: it must be > 0"),
+    ({"U": float("nan")}, r"U=nan meV is not allowed: it must be finite"),
+    ({"scale": 0.5}, r"scale=0.5 is not allowed"),
+    ({"potential": lambda x, y, U=1.0: U + 0 * x},
+     r"potential parameter 'U' is not allowed: U is the interlayer bias"),
+])
+def test_bad_bilayer_input_is_a_one_line_error(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        qpcsim.BilayerGrapheneRibbon(width=8.0, length=8.0, **kwargs)
+
+
+def test_bad_bilayer_runtime_input_is_a_one_line_error(bilayer, bilayer_qpc):
+    with pytest.raises(ValueError, match=r"U=inf meV is not allowed: it must be finite"):
+        qpcsim.solve(bilayer, 40.0, U=float("inf"))
+    with pytest.raises(ValueError, match=r"energy=5000 meV is not allowed with a_s=0.984 nm"):
+        qpcsim.solve(bilayer, 5000.0)
+    with pytest.raises(ValueError, match=r"w_qpc=70.0 nm is not allowed"):
+        qpcsim.solve(bilayer_qpc, 40.0, w_qpc=70.0)

@@ -15,7 +15,8 @@ from qpcsim.solver import scattering_matrix
 #: (geometry, parameters, energy / the showcase energy).
 CASES = [("rashba_wire", {"alpha": 0.0, "B": 0.3}, 4.0), ("rashba_wire", {"B": "field_T"}, 1.0),
          ("nqpc_s", {}, 1.0), ("nqpc_s", {"V0": 1.5, "phi": 0.7}, 0.5),
-         ("graphene_ribbon", {"V_gate": 40.0}, 1.0), ("graphene_qpc", {"V_sg": "V_sg_meV"}, 1.0)]
+         ("graphene_ribbon", {"V_gate": 40.0}, 1.0), ("graphene_qpc", {"V_sg": "V_sg_meV"}, 1.0),
+         ("bilayer_graphene_qpc", {"U": 45.0, "w_qpc": 32.0}, 1.0)]
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def _params(device, params):
 @pytest.mark.parametrize("method", ["mumps", "scipy"])
 @pytest.mark.parametrize("name, params, scale", CASES)
 def test_schur_backends_equal_kwant_smatrix_to_1e_10(devices, name, params, scale, method):
-    if name == "graphene_qpc" and method == "scipy":
+    if name in ("graphene_qpc", "bilayer_graphene_qpc") and method == "scipy":
         pytest.skip("SuperLU on 10k sites is slow; mumps covers this geometry")
     device = _device(devices, name)
     resolved = _params(device, params)

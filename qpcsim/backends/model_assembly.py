@@ -109,11 +109,13 @@ class ModelAssembly(SystemAssembly):
         key = tuple(float(params[n]) for n in self.device.lead_parameters)
         base = self._base_cache.get(key)
         if base is None:
+            # the potential first, outside Kwant: a failing one is a one-line error
+            potential = self._potential_values(params)
             h = self.fsyst.hamiltonian_submatrix(params=params, sparse=True).tocoo()
             where = np.searchsorted(self._keys, h.row * self.n_sys + h.col)
             values = np.zeros(len(self._keys), dtype=complex)
             values[where] = h.data      # every (row, col) of a block is in the pattern
-            base = values - self._potential_values(params)
+            base = values - potential
             if len(self._base_cache) > 16:
                 self._base_cache.clear()
             self._base_cache[key] = base

@@ -27,7 +27,7 @@ def load_with_set(geometry: str, items) -> tuple[object, dict]:
     device = load_geometry(geometry, **build)
     known = list(device.defaults) + [k for k in (defaults or {}) if k not in device.defaults]
     _validate.known_names(runtime, known, "parameter", owner=device.metadata.get(
-        "geometry", device.name))
+        "geometry", device.name), renamed=device.metadata.get("renamed_parameters"))
     return device, runtime
 
 

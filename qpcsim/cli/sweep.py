@@ -267,8 +267,8 @@ def register(sub) -> None:
                         "(e.g. --set B=2 in T, --set gap=150 in nm)")
     _layout_arguments(p)
     p.add_argument("--sweep", action="append", required=True, metavar="NAME=...",
-                   help=f"swept parameter in its own unit (`qpcsim params GEOMETRY`: e.g. Vg is "
-                        f"V in qpc_split_gate but meV in qpc_hardwall), energy/E in meV or "
+                   help=f"swept parameter in its own unit (`qpcsim params GEOMETRY`: e.g. Vg in V, "
+                        f"qpc_hardwall's U_gate in meV), energy/E in meV or "
                         f"temperature/T in K; give one or two, each as {_SWEEP_FORMS}")
     p.add_argument("--energy", type=float, help="Fermi energy (meV), unless swept; default: "
                    "the device's E_F where it knows it (self-consistent devices, .gds layouts)")

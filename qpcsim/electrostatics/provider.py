@@ -2,23 +2,24 @@
 
 :class:`SelfConsistentPotential` is a picklable callable ``U(x, y, V_left=..., ...)``
 (nm in, meV out, vectorized) whose keyword arguments are the gate voltages (V).
-At each new voltage tuple it solves the Thomas–Fermi problem, warm-started from
-the nearest voltage solved before (extrapolated along the line through the two
-nearest, as in a sweep), and caches the solution, so a gate sweep costs
-one TF solve per point (a fraction of a transport solve). Pickling (process
-pools) drops the grid and the cache; each worker rebuilds them on first use.
+At each new voltage tuple it solves the Thomas–Fermi problem and caches the solution, so
+a gate sweep costs one TF solve per point (a fraction of a transport solve). Pickling
+(process pools) drops the grid and the cache; each worker rebuilds them on first use.
 
-Reproducibility: a warm start depends on which voltages this worker solved before (the
-executor, the worker count, the order). The solve converges to a tolerance (default
-1e-7 meV) so tight that this history moves U by less than about that and the conductance by
-~1e-8 G0 (measured 4e-8 G0 on the 31-point demo sweep, forward against reversed): results are
-reproducible to the tolerance, not bit for bit. Newton converges quadratically, so the tight
-tolerance costs 10-20 % over 1e-4 meV.
+Reproducibility: a point's result is a function of its own voltages only, bit for bit,
+whatever executor, worker count or order. Warm starts come from *anchors*: the voltage
+lattice ``k * anchor_spacing_V`` (per gate). An anchor is solved cold (the unscreened
+start, no history); every other point is warm-started from its nearest anchor (per gate,
+round half up); a point on an anchor is the anchor. Newton converges to the tolerance in
+4-5 steps from an anchor 0.05-0.2 V away (6-7 cold), so a wide spacing costs little per
+point and few anchors per sweep: 0.5 V minimised the demo sweep's cost (0.2 V +8 %, 1 V
+equal within noise), +25-35 % over the history-dependent start (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
 import hashlib
 import inspect
+import math
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -32,6 +33,8 @@ from .layout import Layout
 from .thomas_fermi import ElectrostaticsResult, ThomasFermiProblem
 
 __all__ = ["SelfConsistentPotential", "self_consistent_device"]
+
+ANCHOR_SPACING_V = 0.5     # V: warm-start anchor lattice (benchmarks/RESULTS.md)
 
 
 def _code_digest() -> str:
@@ -78,7 +81,10 @@ class SelfConsistentPotential:
         |x| <= half_flat, zero beyond half_flat + ramp), so that U vanishes in the leads.
     tolerance_meV : float
         Residual of the Thomas–Fermi equations to reach (meV); tight by default so that a
-        result does not depend on the warm-start history beyond it (see the module notes).
+        result is far below any transport scale.
+    anchor_spacing_V : float
+        Spacing (V) of the warm-start anchor lattice (see the module notes); results
+        depend on it within the tolerance, never on the history.
     influence_tolerance : float
         Largest |n - n_s|/n_s on the window edge (dimensionless).
     cache_size : int
@@ -95,7 +101,7 @@ class SelfConsistentPotential:
                  resolution_nm: float = 4.0, *, voltages: Mapping | None = None,
                  common: str | None = None, switch_off: tuple | None = None,
                  tolerance_meV: float = 1e-7, influence_tolerance: float = 0.05,
-                 cache_size: int = 64):
+                 cache_size: int = 64, anchor_spacing_V: float = ANCHOR_SPACING_V):
         if not isinstance(layout, Layout):
             raise ValueError(f"layout={layout!r} is not allowed: it must be a Layout")
         if not isinstance(heterostructure, Heterostructure):
@@ -123,13 +129,14 @@ class SelfConsistentPotential:
         self.influence_tolerance = _validate.positive("influence_tolerance",
                                                       influence_tolerance)
         self.cache_size = _validate.positive_int("cache_size", cache_size)
+        self.anchor_spacing_V = _validate.positive("anchor_spacing_V", anchor_spacing_V, "V")
         self._problem = None
         self._cache: OrderedDict = OrderedDict()
         self._solves = 0   # private: a device's fingerprint digests the public attributes
         self.problem()               # validate the window now, not inside a sweep
 
     def clear_cache(self) -> None:
-        """Forget the cached solutions (the next solve starts from no prediction)."""
+        """Forget the cached solutions (results do not change: they never depend on it)."""
         self._cache.clear()
 
     @property
@@ -173,7 +180,8 @@ class SelfConsistentPotential:
                 "heterostructure": h.record(),
                 "window_nm": list(self.window_nm), "resolution_nm": self.resolution_nm,
                 "switch_off": list(self.switch_off) if self.switch_off else None,
-                "tolerance_meV": self.tolerance_meV, "fermi_energy_meV": self.fermi_energy_meV,
+                "tolerance_meV": self.tolerance_meV, "anchor_spacing_V": self.anchor_spacing_V,
+                "fermi_energy_meV": self.fermi_energy_meV,
                 "code_sha256": _code_digest()}
 
     def voltages_of(self, **params) -> dict[str, float]:
@@ -196,14 +204,23 @@ class SelfConsistentPotential:
 
     def solve(self, **params) -> ElectrostaticsResult:
         """The Thomas–Fermi solution at these voltages (cached; warm-started from the
-        nearest cached voltage tuple)."""
+        nearest anchor, so that it depends on these voltages only)."""
         volts = self.voltages_of(**params)
         key = tuple(round(volts[n], 12) for n in self.layout.names)
+        anchor = tuple(round(math.floor(v / self.anchor_spacing_V + 0.5) * self.anchor_spacing_V,
+                             12) for v in key)
+        initial = None if anchor == key else self._cached_solve(anchor, None)
+        return self._cached_solve(key, initial)
+
+    def _cached_solve(self, key: tuple, initial) -> ElectrostaticsResult:
+        """The solution at the voltages ``key`` (V, in gate order) from ``initial``: the
+        caller passes the same start for the same key, so a cache miss recomputes the same
+        bits."""
         hit = self._cache.get(key)
         if hit is not None:
             self._cache.move_to_end(key)
             return hit
-        initial = self._predict(np.array(key))
+        volts = dict(zip(self.layout.names, key))
         result = self.problem().solve(volts, initial=initial, tolerance_meV=self.tolerance_meV,
                                       influence_tolerance=self.influence_tolerance)
         self._solves += 1
@@ -211,25 +228,6 @@ class SelfConsistentPotential:
         while len(self._cache) > self.cache_size:
             self._cache.popitem(last=False)
         return result
-
-    def _predict(self, target: np.ndarray):
-        """Warm start: the nearest cached solution, or, with two cached, the secant
-        extrapolation s1 + t (s1 - s0) along the line through the two nearest (clipped at
-        n >= 0, |t| <= 2). Any start converges (convexity); a good one saves iterations."""
-        if not self._cache:
-            return None
-        keys = sorted(self._cache, key=lambda k: float(np.sum((np.array(k) - target) ** 2)))
-        s1 = self._cache[keys[0]].density_grid_cm2
-        if len(keys) < 2:
-            return s1
-        v1, v0 = np.array(keys[0]), np.array(keys[1])
-        step = v1 - v0
-        t = float((target - v1) @ step / (step @ step))
-        residual = target - (v1 + t * step)
-        if abs(t) > 2 or float(residual @ residual) > 1e-6 * float(step @ step) + 1e-18:
-            return s1                                  # not on the line: nearest only
-        s0 = self._cache[keys[1]].density_grid_cm2
-        return np.clip(s1 + t * (s1 - s0), 0.0, None)
 
     def __call__(self, x, y, **params):
         """U(x, y) (meV, from the ungated band bottom) at positions in nm, for gate voltages

@@ -161,11 +161,12 @@ class SweepSpec:
         structural = structural_parameters(device)
         temp_names = [n for n in TEMPERATURE_NAMES if n not in device.defaults]
         known = list(device.defaults) + list(structural) + list(ENERGY_NAMES) + temp_names
+        renamed = device.metadata.get("renamed_parameters")
         _validate.known_names(names, known, "swept parameter",
                               hint="energy is swept as 'energy' (or 'E'), in meV, the "
-                                   "temperature as 'temperature' (or 'T'), in K")
+                                   "temperature as 'temperature' (or 'T'), in K", renamed=renamed)
         _validate.known_names(fixed, list(device.defaults) + list(structural), "parameter",
-                              hint=_structural_hint(device))
+                              hint=_structural_hint(device), renamed=renamed)
         if sum(n in ENERGY_NAMES for n in names) > 1:
             raise ValueError("over names the energy twice ('energy' and 'E'); keep one")
         if sum(n in temp_names for n in names) > 1:

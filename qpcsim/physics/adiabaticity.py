@@ -59,7 +59,7 @@ def adiabaticity_scan(tapers=(0.0, 10.0, 25.0, 50.0, 100.0, 200.0), plateaus=(1,
 
     For each taper (nm) the constriction's subband thresholds come from
     ``transverse_thresholds(device)``; the Fermi energy is set midway between
-    thresholds n and n+1 (plateau n) with Vg = 0 and G is solved there.
+    thresholds n and n+1 (plateau n) with U_gate = 0 and G is solved there.
     ``geometry`` passes other ``qpc_hardwall`` parameters (e.g. ``a``).
 
     ``make_device(L_taper=nm, **geometry)`` and ``thresholds(device, count)``
@@ -78,7 +78,7 @@ def adiabaticity_scan(tapers=(0.0, 10.0, 25.0, 50.0, 100.0, 200.0), plateaus=(1,
         th = thresholds(dev, count=max(plateaus) + 1)
         energies = [0.5 * (th[n - 1] + th[n]) for n in plateaus]
         for m, (n, e) in enumerate(zip(plateaus, energies)):
-            per[k, m] = abs(solve(dev, e, Vg=0.0).conductance - n)
+            per[k, m] = abs(solve(dev, e, U_gate=0.0).conductance - n)
     lam = fermi_wavelength_nm(energies[len(energies) // 2])
     dev_mean = per.mean(axis=1)
     good = np.flatnonzero(dev_mean < tolerance)

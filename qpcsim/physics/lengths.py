@@ -133,7 +133,7 @@ def constriction_of(device, params=None, count: int = 12) -> Constriction:
         The device; its potential is evaluated at ``params`` (B = 0; a
         ``disorder`` parameter is set to 0).
     params : dict, optional
-        Runtime parameters (their own units, e.g. Vg in V or meV).
+        Runtime parameters (their own units, e.g. Vg in V, U_gate in meV).
     count : int
         Number of subband bottoms to return.
     """

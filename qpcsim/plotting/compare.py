@@ -12,7 +12,20 @@ def plot_compare_temperatures(comparison, unit: str = ""):
     """Figure: one panel per temperature with the clean trace and each disorder
     strength's mean +- std band, and a last panel with the plateau quality on the
     lowest temperature's clean plateaus vs L/l_e, per temperature: flatness (mean
-    max |G - median|, solid) and deviation (mean |median G - n|, dashed), G0."""
+    max |G - median|, solid) and deviation (mean |median G - n|, dashed), G0.
+
+    Parameters
+    ----------
+    comparison : qpcsim.physics.compare.ThermalComparison
+        The clean/disordered comparison at several temperatures (K), from
+        :func:`qpcsim.compare_disorder` with a list of temperatures.
+    unit : str, optional
+        Unit of the swept gate axis for its label (e.g. ``"V"``); empty: none.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
     from matplotlib.figure import Figure
     results = comparison.results
     fig = Figure(figsize=(3.2 * len(results) + 3.6, 3.6))
@@ -26,7 +39,7 @@ def plot_compare_temperatures(comparison, unit: str = ""):
         ax.set_title(f"T = {res.temperature:g} K", fontsize=9)
         ax.set_xlabel(res.name + (f" ({unit})" if unit else ""))
         ax.grid(alpha=0.3)
-    axes[0].set_ylabel(r"$G$ ($G_0$)")
+    axes[0].set_ylabel(r"$G$ ($2e^2/h$)")
     axes[0].legend(fontsize=7, loc="best", title=f"mean $\\pm$ std, n = {_seeds(results)}",
                    title_fontsize=7)
     bx = axes[-1]
@@ -38,7 +51,7 @@ def plot_compare_temperatures(comparison, unit: str = ""):
                         color=f"C{j}", ms=4, label=f"{key}, T = {res.temperature:g} K")
     bx.locator_params(axis="x", nbins=4)
     bx.set_xlabel(r"$L/l_{tr}$ (Born; clean = 0)")
-    bx.set_ylabel(r"plateau quality ($G_0$)")
+    bx.set_ylabel(r"plateau quality ($2e^2/h$)")
     bx.set_title("plateau quality", fontsize=9)
     bx.grid(alpha=0.3, which="both")
     bx.legend(fontsize=7)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -86,8 +86,11 @@ class Spectrum:
     solves: int = 0
     #: A trapezoidal ladder kept as it is after the convergence test of
     #: :func:`qpcsim.spectral.refine.refine_spectrum`: :meth:`thermal_error` adds the
-    #: three-level test's estimate (:func:`~qpcsim.spectral.refine.ladder_error`).
+    #: three-level test's estimate (:func:`~qpcsim.spectral.refine.ladder_error`) and the
+    #: lead thresholds' kink term from ``kinks``
+    #: (:func:`~qpcsim.spectral.refine.threshold_kinks`, None: no kink inside the ladder).
     ladder_tested: bool = False
+    kinks: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -299,8 +302,9 @@ class Spectrum:
                 linear = np.interp(nodes, self.grid.nodes, self.values(quantity))
                 error = abs(value - float(np.sum(weights * linear * kernel(nodes))))
             if self.ladder_tested:
-                from .refine import ladder_error
-                error = error + ladder_error(self, quantity, temperature, moment)
+                from .refine import kink_error, ladder_error
+                error = (error + ladder_error(self, quantity, temperature, moment)
+                         + kink_error(self, self.kinks, quantity, temperature, moment))
             return error
         direct = self.thermal(quantity, temperature, moment)
 

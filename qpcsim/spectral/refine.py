@@ -29,15 +29,17 @@ exceeds the tolerance when the refinement budget (total solves) is spent raises
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 
 from ..units import thermal_energy_meV
 from ..validate import ThermalResolutionError
-from .grid import EnergyGrid, fermi
+from .grid import EnergyGrid, fermi, fermi_window
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
-           "bias_bounds", "bias_window_weights", "drop_bounds", "panel_errors",
+           "bias_bounds", "bias_window_weights", "drop_bounds", "kink_error", "kinks_counted",
+           "ladder_resolves", "panel_errors", "threshold_kinks",
            "refine_bias_spectrum", "refine_drop_spectra",
            "check_thermal_options", "leave_one_out", "refine_spectrum", "resolution_error"]
 
@@ -154,6 +156,13 @@ def _tail_errors(nodes, q, dev, grid, kT, moment=0) -> tuple[float, float]:
     return above, below
 
 
+#: Smallest ratio of a ladder's successive level differences trusted as exponential
+#: convergence when a lead threshold lies inside it: algebraic orders 1.5 (a square-root kink)
+#: to 3 give ratios 2.8 to 8 (measured 5.9 and 8.3 on a saddle QPC in a field next to a
+#: threshold, 11.7-20 on the demo split gate at 1 K whose ladder converges exponentially).
+_EXPONENTIAL_RATIO = 10.0
+
+
 def ladder_error(spectrum, quantity, temperature, moment=0) -> float:
     """Error estimate of a trapezoidal ladder's thermal sum from its three nested levels.
 
@@ -162,7 +171,16 @@ def ladder_error(spectrum, quantity, temperature, moment=0) -> float:
     has w = Γ/2). The differences d_a = |I_h - I_2h| ~ e(2h) and d_b = |I_2h - I_4h| ~ e(4h)
     give e(h) ~ e(2h) (e(2h)/e(4h))^2 without knowing C or w: ``d_a min(1, d_a/d_b)^2``.
     Where the levels do not converge (a feature narrower than ~h) this is d_a itself, of
-    the order of the feature's weight. 0 when the grid has no ladder at ``temperature``."""
+    the order of the feature's weight.
+
+    A lead threshold inside the ladder is a square-root kink of T(E) (a new lead mode's
+    velocity starts at zero, and the Wigner cusp below it): its share of the error falls only
+    as h^1.5, and three levels cannot tell that from slow exponential convergence. There the
+    extrapolation is trusted only where the levels converge faster than any such algebraic
+    order can (``d_b / d_a >= _EXPONENTIAL_RATIO``); otherwise the estimate is d_a itself,
+    which bounds the error of I_h whenever the order is >= 1 (measured on a saddle QPC at
+    B = 1 T, 1 K, a threshold 0.35 kT below mu: ratio 5.9, true error 8.3e-7, d_a 1.4e-5,
+    the exponential extrapolation 4.0e-7). 0 when the grid has no ladder at ``temperature``."""
     grid = spectrum.grid
     ladder = grid.ladders.get(float(temperature)) if grid.ladders else None
     if ladder is None:
@@ -175,7 +193,115 @@ def ladder_error(spectrum, quantity, temperature, moment=0) -> float:
     kern = x ** moment * np.exp(-np.logaddexp(0, x / kT) - np.logaddexp(0, -x / kT)) / kT
     sums = [m * step * float(np.sum((kern * dq)[j % m == 0])) for m in (1, 2, 4)]
     d_a, d_b = abs(sums[0] - sums[1]), abs(sums[1] - sums[2])
-    return d_a * min(1.0, d_a / d_b) ** 2 if d_b > 0 else d_a
+    if d_b <= 0 or (grid.breakpoints.size and d_b < _EXPONENTIAL_RATIO * d_a):
+        return d_a
+    return d_a * min(1.0, d_a / d_b) ** 2
+
+
+#: |zeta(-1/2)|: the trapezoidal error of a square-root kink c sqrt(E - E_t) sampled at
+#: spacing h is at most 0.2079 |c| h^1.5 per side (the Hurwitz zeta(-1/2, a) over the
+#: threshold's offset a in the cell), times the Fermi weight at E_t.
+_KINK_CONSTANT = 0.2079
+#: Safety factor on the kink term (measured 1.09-60x the true error on 12 saddle cases
+#: with the four-point amplitudes, so 2 covers the three-point amplitudes' scatter).
+_KINK_SAFETY = 2.0
+#: Offset (meV) of the kink samples from a lead threshold: small, as the slope left after
+#: :func:`_smooth_slope` reads as a kink of O(slope x sqrt(delta)), but not so small that
+#: the new mode's vanishing velocity spoils unitarity (saddle QPC at 1 T, 6.309 meV:
+#: 1.2e-8 at 1e-8 meV, above the 1e-8 check; 8.6e-10 at 1e-7 meV).
+_KINK_DELTA = 1e-7
+#: A threshold whose kink term at unit amplitude, K(E_t) 0.2079 h^1.5, is below this share
+#: of the tolerance gets no kink solves (far out in the Fermi tail; measured amplitudes are
+#: 1e-3 to 4e-3 per sqrt(meV), so its term is below 1e-4 of the tolerance). The demo split
+#: gate's threshold at +12.3 kT (3.7e-7 at unit amplitude) is skipped, the one at -2.93 kT
+#: (3 solves, 18 -> 21) is not.
+_KINK_NEGLIGIBLE = 1e-2
+
+
+def _ladder_span(grid, temperature):
+    index, step, _ = grid.ladders[float(temperature)]
+    nodes = grid.nodes[index]
+    return nodes.min(), nodes.max(), step
+
+
+def _ladder_kinks(grid, temperature, tolerance):
+    """Lead thresholds (meV) inside the ladder at ``temperature`` whose kink can matter."""
+    low, high, step = _ladder_span(grid, temperature)
+    kT = thermal_energy_meV(temperature)
+    edges = grid.breakpoints[(grid.breakpoints > low) & (grid.breakpoints < high)]
+    unit = _KINK_CONSTANT * fermi_window(edges, grid.mu, kT) * step ** 1.5
+    return edges[unit >= _KINK_NEGLIGIBLE * tolerance]
+
+
+def threshold_kinks(spectrum, solve_nodes, tolerance=DEFAULT_THERMAL_TOLERANCE):
+    """Three solves next to each lead threshold E_t inside a kept ladder, at E_t - delta,
+    E_t + delta, E_t + 4 delta: the square-root kink amplitudes the three-level ladder test
+    cannot see (:func:`kink_error`). ``None`` when the grid has no ladder or no threshold
+    carries weight (a kink whose term at unit amplitude is below 1e-2 ``tolerance``).
+
+    Returns
+    -------
+    Spectrum or None
+        T(E) at the sample energies (meV), three per threshold, in threshold order.
+    """
+    from .data import Spectrum
+    grid = spectrum.grid
+    if not grid.ladders or not grid.breakpoints.size:
+        return None
+    edges = np.unique(np.concatenate([_ladder_kinks(grid, t, tolerance) for t in grid.ladders]))
+    if not edges.size:
+        return None
+    energies = (edges[:, None] + _KINK_DELTA * np.array([-1.0, 1.0, 4.0])).ravel()
+    t_lr, t_rl, eig, worst = solve_nodes(energies)
+    return Spectrum(_refined_grid(grid, energies), t_lr, t_rl, eig, spectrum.spin_degenerate,
+                    worst, energies.size)
+
+
+def _smooth_slope(spectrum, quantity, temperature, edges):
+    """dq/dE (1/meV) at each threshold, from the cubic through the ladder's 4 nodes around
+    it: removed from the kink samples, whose three-point amplitudes would otherwise read a
+    slope s as kinks c+ = 3 s sqrt(d), c- = -s sqrt(d) (about 1.2e-5 G0 of false kink term
+    on the demo split gate at d = 1e-7 meV, about 1e-7 after). The kink's own share of this
+    slope, O(c / sqrt(h)), shifts the amplitudes by O(c sqrt(d / h)) only."""
+    index = spectrum.grid.ladders[float(temperature)][0]
+    nodes = spectrum.grid.nodes[index]
+    order = np.argsort(nodes)
+    nodes, q = nodes[order], spectrum.values(quantity)[index][order]
+    start = np.clip(np.searchsorted(nodes, edges) - 2, 0, nodes.size - 4)
+    slopes = []
+    for edge, k in zip(edges, start):      # the cubic through the 4 nodes around E_t
+        x = nodes[k:k + 4] - edge
+        slopes.append(np.polyfit(x, q[k:k + 4], 3)[2])
+    return np.array(slopes)
+
+
+def kink_error(spectrum, kinks, quantity, temperature, moment=0) -> float:
+    """Trapezoidal error of the ladder at ``temperature`` from the square-root kinks at lead
+    thresholds, sampled by :func:`threshold_kinks`: 2 x 0.2079 K(E_t) (|c+| + |c-|) h^1.5.
+
+    With q(E_t + s) = q0 + c+ sqrt(s) + O(s) above and q0 + c- sqrt(-s) + O(s) below,
+    c+ = (q(E_t + 4d) - q(E_t + d)) / sqrt(d), q0 = q(E_t + d) - c+ sqrt(d) and
+    c- = (q0 - q(E_t - d)) / sqrt(d), after removing the ladder's slope at E_t
+    (:func:`_smooth_slope`); neglected: that slope's error times 3 sqrt(d) (c+) and sqrt(d)
+    (c-), 3e-4 of it at d = 1e-7 meV, and the next orders of the threshold expansion,
+    O(d) relative to c. K(E_t) = |E_t - mu|^moment
+    (-df/dE)(E_t) (1/meV); h the ladder spacing (meV). 0 without kinks or ladder."""
+    grid = spectrum.grid
+    if kinks is None or not grid.ladders or float(temperature) not in grid.ladders:
+        return 0.0
+    low, high, step = _ladder_span(grid, temperature)
+    edges = kinks.energies.reshape(-1, 3)[:, 0] + _KINK_DELTA
+    q = kinks.values(quantity).reshape(-1, 3) - _smooth_slope(spectrum, quantity, temperature,
+                                                              edges)[:, None] * (
+        kinks.energies.reshape(-1, 3) - edges[:, None])
+    root = math.sqrt(_KINK_DELTA)
+    above = (q[:, 2] - q[:, 1]) / root
+    below = (q[:, 1] - above * root - q[:, 0]) / root
+    inside = (edges > low) & (edges < high)
+    weight = (np.abs(edges - grid.mu) ** moment
+              * fermi_window(edges, grid.mu, thermal_energy_meV(temperature)))
+    amplitude = (np.abs(above) + np.abs(below))[inside]
+    return float(_KINK_SAFETY * _KINK_CONSTANT * step ** 1.5 * np.sum(weight[inside] * amplitude))
 
 
 def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
@@ -187,8 +313,24 @@ def _refined_grid(grid: EnergyGrid, nodes) -> EnergyGrid:
                       lower=grid.lower)
 
 
+def kinks_counted(spectrum, kinks):
+    """``spectrum`` with the solves and worst unitarity error of the kink samples added."""
+    return replace(spectrum, solves=spectrum.solves + kinks.solves,
+                   unitarity_error=max(spectrum.unitarity_error, kinks.unitarity_error))
+
+
+def ladder_resolves(spectrum, tolerance=DEFAULT_THERMAL_TOLERANCE, kinks=None) -> bool:
+    """Whether ``spectrum``'s trapezoidal ladder resolves T(E) to ``tolerance`` at every
+    temperature of its grid: its own estimate, the three-level test and, with ``kinks``
+    (:func:`threshold_kinks`), the lead thresholds' kink term."""
+    temps = [t for t in spectrum.grid.temperatures if t > 0]
+    return spectrum.grid.rule == "trapezoid" and all(
+        ladder_error(spectrum, q, t) + kink_error(spectrum, kinks, q, t)
+        + spectrum.thermal_error(q, t) <= tolerance for q in _TESTED for t in temps)
+
+
 def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANCE,
-                    budget=DEFAULT_REFINEMENT_BUDGET):
+                    budget=DEFAULT_REFINEMENT_BUDGET, kinks=None):
     """``spectrum`` itself when its nodes resolve T(E) to ``tolerance`` at every temperature
     of its grid, else a refined spectrum (grid rule ``"refined"``).
 
@@ -203,6 +345,9 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
         Target of the thermal average's error (transmission units).
     budget : int
         Most nodes (solves) in all.
+    kinks : Spectrum or None
+        Samples next to the lead thresholds (:func:`threshold_kinks`): their
+        :func:`kink_error` joins the ladder's test, and their solves the count.
 
     Raises
     ------
@@ -223,13 +368,14 @@ def refine_spectrum(spectrum, solve_nodes, *, tolerance=DEFAULT_THERMAL_TOLERANC
                                                          thermal_energy_meV(t)))
         return errors
 
-    if spectrum.grid.rule == "trapezoid" and all(
-            ladder_error(spectrum, q, t) + spectrum.thermal_error(q, t) <= tolerance
-            for q in _TESTED for t in temps):
+    if ladder_resolves(spectrum, tolerance, kinks):
         return spectrum         # the ladder resolves T(E): no new solve
     current = Spectrum(_refined_grid(grid, grid.nodes.copy()), spectrum.transmission,
                        spectrum.transmission_reverse, spectrum.eigenvalues,
-                       spectrum.spin_degenerate, spectrum.unitarity_error, spectrum.solves)
+                       spectrum.spin_degenerate, spectrum.unitarity_error,
+                       spectrum.solves)
+    if kinks is not None:       # spent on the ladder's test: counted, and their unitarity
+        current = kinks_counted(current, kinks)
 
     kT_max = max(thermal_energy_meV(t) for t in temps)
 
