@@ -48,7 +48,8 @@ def race(device, energy_meV, gate, values, label):
         res, dt = [], []
         for p in params:
             t0 = time.perf_counter()
-            res.append(solver.smatrix(energy, p))
+            smat = solver.smatrix(energy, p)
+            res.append((smat.data, smat.nprop))
             dt.append(time.perf_counter() - t0)
         out[backend], times[backend] = res, float(np.median(dt))
     dev = 0.0

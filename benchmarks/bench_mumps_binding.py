@@ -75,7 +75,7 @@ def race(device, energy_meV, gate, values, label, repeats):
         for r in range(repeats + 1):   # the first round warms up (analysis)
             for b in (names if (k + r) % 2 == 0 else names[::-1]):
                 t0 = time.perf_counter()
-                out[b] = solvers[b].smatrix(energy, params)[0]
+                out[b] = solvers[b].smatrix(energy, params).data
                 if r:
                     t[b] = min(t[b], time.perf_counter() - t0)
         for b in names:

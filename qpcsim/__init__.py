@@ -29,6 +29,8 @@ from .geometry import check_geometry_params, load_geometry, load_geometry_module
 from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
 from .spectral.refine import ThermalResolutionError  # noqa: E402
 from . import backends, observables  # noqa: E402
+from .backends import SMatrix  # noqa: E402
+from .scattering import scattering_matrix  # noqa: E402
 from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
 from . import analysis, electrostatics, physics, plotting  # noqa: E402
 # The physics modules, also as attributes of the package (qpcsim.coulomb.DotModel, ...).
@@ -76,5 +78,5 @@ __all__ = [
     "budget", "sanity", "PhysicsWarning", "StoreWarning",
     "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
     "diamond_spacings", "with_bias_drop", "current_density", "CurrentMap", "temperature_series",
-    "with_tip",
+    "with_tip", "SMatrix", "scattering_matrix",
 ]

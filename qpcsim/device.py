@@ -39,49 +39,204 @@ import numpy as np
 from . import terminals as _terminals
 from . import validate as _validate
 from .serialize import jsonable
+from .validate import GRID_TOL as _GRID_TOL, lattice_count, potential_error
 from .units import GAAS, Material, flux_per_plaquette, hopping_meV, zeeman_energy_meV
 
-__all__ = ["Device"]
+__all__ = ["Device", "SolverHooks"]
 
 # Parameters every device understands, with units and defaults.
 _FIELD_PARAMS = {"B": 0.0}
 _ZEEMAN_PARAMS = {"E_Z": 0.0}
 _BUILTIN_UNITS = {"B": "T", "E_Z": "meV"}
-_GRID_TOL = 1e-6
 
 
-def _lattice_count(name: str, length_nm: float, a_nm: float) -> int:
-    ratio = length_nm / a_nm
-    count = int(round(ratio))
-    if abs(ratio - count) > _GRID_TOL * max(1.0, ratio):
-        raise ValueError(
-            f"{name}={length_nm!r} nm is not allowed with a={a_nm!r} nm: it must be an integer "
-            f"multiple of the lattice constant (it is {ratio:.6g} a); "
-            f"try {name}={count * a_nm:g} nm or change a")
-    return count
+class SolverHooks:
+    """What the solver asks of a device beyond its Kwant system, with the defaults of
+    the 2DEG on a square lattice (``None``: the solver's own rule). A device class
+    with its own dispersion or observables (:mod:`qpcsim.hamiltonian`,
+    :mod:`qpcsim.superconductivity`, :mod:`qpcsim.lattices`) overrides them."""
+
+    #: Whether the fast back ends (:mod:`qpcsim.backends`) model the device: the one-band
+    #: square lattice of :class:`Device`; other models run on the ``kwant`` back end.
+    fast_path_supported = True
+    #: Whether the fast path assembles the device from its Kwant system (any orbitals,
+    #: any lattice: ``backends.model_assembly``, Schur back ends only) rather than from the
+    #: one-band square-lattice model.
+    fast_path_model = False
+    #: Kwant's solver for the ``kwant`` back end: ``"default"`` (MUMPS where Kwant has it)
+    #: or ``"sparse"`` (SciPy's, where MUMPS is not bit-reproducible: multi-orbital models).
+    kwant_solver = "default"
+
+    def check_fermi_energy(self, energy_meV: float, params: dict) -> float | None:
+        """The Fermi energy (meV) validated for this device's dispersion (a one-line
+        ValueError if it is not resolved), for resolved ``params``; ``None``: the
+        solver's parabolic-band rule (lambda_F >= 4a, :func:`qpcsim.scattering.check_energy`)."""
+        return None
+
+    def transport_observables(self, smat: np.ndarray, nprop: tuple, energy_meV: float,
+                              params: dict) -> tuple | None:
+        """``(T, T_reverse, transmission eigenvalues)`` of a zero-temperature solve from its
+        S-matrix ``smat`` (modes per lead ``nprop``) at ``energy_meV`` (meV), where they
+        are not the Landauer transmissions lead 0 <-> lead 1 (e.g. Andreev reflection);
+        ``None``: the Landauer ones."""
+        return None
+
+    @property
+    def has_own_observables(self) -> bool:
+        """Whether :meth:`transport_observables` replaces the Landauer transmissions (its
+        conductance is then no transmission: no spectral data, its own thermal average)."""
+        return type(self).transport_observables is not SolverHooks.transport_observables
+
+    def lead_thresholds(self, params: dict) -> np.ndarray | None:
+        """Energies (meV) where the leads' subbands open or close for resolved ``params``;
+        ``None``: the solver's rule for the square-lattice leads (closed form at B = 0,
+        else the extrema of the magnetic lead bands)."""
+        return None
 
 
-def _potential_error(exc: Exception, params: dict) -> ValueError:
-    """One line for an exception raised inside a potential function: what, where
-    (the user's file and line) and, for array truth values, the vectorization hint."""
-    import traceback
+class DeviceMetadata(dict):
+    """A device's free-form metadata (a plain dict for users, geometry files and records)
+    with typed views of the fields qpcsim itself reads, so code never spells a key.
 
-    from .geometry import user_code_location
-    frames = traceback.extract_tb(exc.__traceback__)
-    package = str(__file__).rsplit("/", 1)[0]
-    if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(package):
-        return exc   # one of qpcsim's own one-line refusals (e.g. a provider's)
-    where = user_code_location(exc)
-    message = str(exc).splitlines()[0] if str(exc) else ""
-    hint = ("; the potential must be vectorized: x and y are NumPy arrays (use np.where, "
-            "not if/else)" if "truth value of an array" in message or
-            "only length-1 arrays" in message or "only size-1 arrays" in message else "")
-    return ValueError(f"the potential raised {type(exc).__name__}"
-                      + (f" at {where}" if where else "") + (f": {message}" if message else "")
-                      + f" (parameters {params}){hint}")
+    Geometry files write keys (``make_device``, ``structural_parameters``,
+    ``energy_meV``, ``field_T``, ``lattice_error_estimate``, ...); they stay readable
+    as ``device.metadata["energy_meV"]``.
+    """
+
+    @property
+    def geometry_file(self) -> str | None:
+        """Path of the geometry file the device was loaded from (None: built in Python)."""
+        return self.get("geometry_file")
+
+    @property
+    def geometry_sha256(self) -> str | None:
+        """SHA-256 of that file's source text (None: built in Python)."""
+        return self.get("geometry_sha256") or None
+
+    @property
+    def geometry_params(self) -> dict:
+        """The arguments the caller gave ``load_geometry`` (the rest are the file's defaults)."""
+        return dict(self.get("geometry_params") or {})
+
+    @property
+    def make_device(self) -> dict:
+        """The ``make_device`` arguments the geometry file used (its resolved defaults)."""
+        return dict(self.get("make_device") or {})
+
+    @property
+    def structural_parameters(self) -> tuple:
+        """Geometry arguments that change the lattice (a new value rebuilds the device)."""
+        return tuple(self.get("structural_parameters") or ())
+
+    @property
+    def parameter_units(self) -> dict:
+        """Units of the geometry's parameters, from its ``DEFAULTS`` comments."""
+        return dict(self.get("parameter_units") or {})
+
+    @property
+    def parameter_docs(self) -> dict:
+        """Descriptions of the geometry's parameters, from its ``DEFAULTS`` comments."""
+        return dict(self.get("parameter_docs") or {})
+
+    @property
+    def gate_outlines(self) -> list:
+        """Gate polygons (nm) to draw over the device, if the geometry has gates."""
+        return list(self.get("gate_outlines") or [])
+
+    @property
+    def fermi_energy_meV(self) -> float | None:
+        """The Fermi energy (meV) a self-consistent potential was computed for, if any."""
+        return self.get("fermi_energy_meV")
+
+    @property
+    def working_energy_meV(self) -> float | None:
+        """A geometry's suggested working energy (meV), if it gives one."""
+        return self.get("working_energy_meV")
+
+    @property
+    def lattice_error_estimate(self) -> dict | None:
+        """The geometry's documented a^2 discretization error (physics/lattice.py), if any."""
+        return self.get("lattice_error_estimate")
+
+    @property
+    def renamed_parameters(self) -> dict | None:
+        """Retired parameter names -> the one-line message naming the replacement."""
+        return self.get("renamed_parameters")
+
+    @property
+    def zeeman_from_field(self) -> bool:
+        """E_Z follows B (``Device(zeeman_from_field=True)``)."""
+        return bool(self.get("zeeman_from_field", False))
 
 
-class Device:
+class DeviceBase(SolverHooks):
+    """What every device class (:class:`Device`, :class:`qpcsim.hamiltonian.ModelDevice`)
+    shares: runtime parameters by name (``defaults``: name -> value, ``units``: name ->
+    unit and the potential's own ``_potential_names``, set by the subclass), the metadata
+    (always a :class:`DeviceMetadata`), the built system's site positions (``_positions``,
+    set by the subclass's ``build``) and the potential landscape."""
+
+    def site_positions(self) -> np.ndarray:
+        """Positions (n_sites, 2) of the built system's sites in Kwant's order (Kwant's
+        ``site.pos``: lattice units for :class:`Device`, nm for a model device)."""
+        if self._positions is None:
+            self.build()
+        return self._positions
+
+    def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
+        x, y = self.site_positions_nm()
+        return x, y, self.potential_at(x, y, params)
+
+    #: The solver layer's state for this device (:func:`qpcsim.backends.solver_context`:
+    #: back ends, energy grids, derived systems); never pickled, never shared by a copy.
+    solver_state = None
+
+    @property
+    def metadata(self) -> DeviceMetadata:
+        """Free-form description stored with every result (see :class:`DeviceMetadata`)."""
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value) -> None:
+        self._metadata = DeviceMetadata(value or {})
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """Names of all runtime parameters."""
+        return tuple(self.defaults)
+
+    @property
+    def potential_parameters(self) -> tuple[str, ...]:
+        """Parameters of the potential function (the gate voltages etc.), in its order."""
+        return self._potential_names
+
+    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
+        """Merge ``params`` into the defaults after checking names and values.
+
+        Raises
+        ------
+        ValueError
+            Unknown name (the known ones are listed) or a value not allowed.
+        """
+        params = dict(params or {})
+        _validate.known_names(params, self.defaults, "parameter",
+                              hint=self._structural_hint(),
+                              renamed=self.metadata.renamed_parameters)
+        merged = dict(self.defaults)
+        merged.update(_validate.mapping_of_numbers("", params, self.units))
+        self._check_resolved(merged, params)
+        return merged
+
+    def _structural_hint(self) -> str:
+        """What to say when an unknown name is a geometry argument ("" for none)."""
+        return ""
+
+    def _check_resolved(self, merged: dict, given: dict) -> None:
+        """Check (or complete) the merged parameters in place; ``given``: the caller's."""
+
+
+class Device(DeviceBase):
     """A two-terminal device on a square lattice, in physical units.
 
     Parameters
@@ -162,7 +317,7 @@ class Device:
         self.material = material
         self.zeeman = _validate.flag("zeeman", zeeman)
         self.name = str(name)
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         if zeeman_from_field:
             if not self.zeeman:
                 raise ValueError("zeeman_from_field=True is not allowed without zeeman=True: "
@@ -170,8 +325,8 @@ class Device:
             self.metadata["zeeman_from_field"] = True   # part of the fingerprint
         self.t = hopping_meV(self.a, material)  # meV
 
-        self.ny = _lattice_count("width", self.width, self.a) - 1
-        self.nx = _lattice_count("length", self.length, self.a) + 1
+        self.ny = lattice_count("width", self.width, self.a) - 1
+        self.nx = lattice_count("length", self.length, self.a) + 1
         if self.ny < 1:
             raise ValueError(
                 f"width={self.width!r} nm is not allowed with a={self.a!r} nm: "
@@ -232,7 +387,7 @@ class Device:
         for side, w, c in zip(("left", "right"), widths, centers):
             w = self.width if w is None else _validate.positive("lead_width", w, "nm")
             c = _validate.real_number("lead_center", c, "nm")
-            n = _lattice_count("lead_width", w, self.a) - 1
+            n = lattice_count("lead_width", w, self.a) - 1
             if n < 1:
                 raise ValueError(f"lead_width={w:g} nm is not allowed with a={self.a:g} nm: a "
                                  f"lead needs at least one site across, i.e. >= {2 * self.a:g} nm")
@@ -292,52 +447,28 @@ class Device:
                 if p.default is not inspect.Parameter.empty}
 
     @property
-    def parameters(self) -> tuple[str, ...]:
-        """Names of all runtime parameters (potential parameters, ``B``, maybe ``E_Z``)."""
-        return tuple(self.defaults)
-
-    @property
-    def potential_parameters(self) -> tuple[str, ...]:
-        """Parameters of the potential function (the gate voltages etc.), in its order."""
-        return self._potential_names
-
-    @property
     def lead_parameters(self) -> tuple[str, ...]:
         """Parameters that change the leads (and so their modes): ``B`` and ``E_Z``."""
         return tuple(n for n in self.defaults if n in _FIELD_PARAMS or n in _ZEEMAN_PARAMS)
 
-    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
-        """Merge ``params`` into the defaults after checking names and values.
-
-        Raises
-        ------
-        ValueError
-            Unknown name (the known ones are listed) or a non-finite value.
-        """
-        params = dict(params or {})
-        _validate.known_names(params, self.defaults, "parameter",
-                              hint=self._structural_hint(),
-                              renamed=self.metadata.get("renamed_parameters"))
-        merged = dict(self.defaults)
-        merged.update(_validate.mapping_of_numbers("", params, self.units))
-        if self.metadata.get("zeeman_from_field"):
+    def _check_resolved(self, merged: dict, given: dict) -> None:
+        if self.metadata.zeeman_from_field:
             e_z = zeeman_energy_meV(merged["B"], self.material)
-            if "E_Z" in params and not np.isclose(merged["E_Z"], e_z, rtol=1e-12, atol=0.0):
+            if "E_Z" in given and not np.isclose(merged["E_Z"], e_z, rtol=1e-12, atol=0.0):
                 raise ValueError(
                     f"E_Z={merged['E_Z']!r} meV is not allowed: with zeeman_from_field=True it is "
                     f"set by B={merged['B']!r} T (|g| mu_B B = {e_z:.6g} meV); give B only")
             merged["E_Z"] = e_z
-        return merged
 
     def _structural_hint(self) -> str:
-        structural = self.metadata.get("structural_parameters")
+        structural = self.metadata.structural_parameters
         if structural:
             return ("Geometry parameters (" + ", ".join(structural) +
                     ") change the lattice: pass them to make_device instead")
         return ""
 
     # ------------------------------------------------------------------ geometry
-    def _tags(self) -> np.ndarray:
+    def site_tags(self) -> np.ndarray:
         """Integer tags (i, j) of the scattering-region sites, in build order."""
         i, j = np.meshgrid(np.arange(self.nx), np.arange(self.ny), indexing="ij")
         i, j = i.ravel(), j.ravel()
@@ -373,7 +504,7 @@ class Device:
         try:
             values = self.potential(x, y, **{n: merged[n] for n in self._potential_names})
         except Exception as exc:   # noqa: BLE001 - the user's code: say where it failed
-            raise _potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
+            raise potential_error(exc, {n: merged[n] for n in self._potential_names}) from None
         values = np.asarray(values)
         shape = np.broadcast(x, y).shape
         if values.dtype.kind not in "biufc" or values.shape not in ((), shape):
@@ -440,7 +571,7 @@ class Device:
         out[:, 1, 1] = hop
         return out
 
-    def _value_function(self, kind: str):
+    def value_function(self, kind: str):
         """Kwant value function whose signature names this device's parameters.
 
         Kwant matches parameters by the names in a value function's signature,
@@ -486,18 +617,18 @@ class Device:
             return _terminals.builder(self)
         lat = kwant.lattice.square(1, norbs=self.norbs, name="")
         syst = kwant.Builder()
-        onsite = self._value_function("onsite")
-        for i, j in self._tags():
+        onsite = self.value_function("onsite")
+        for i, j in self.site_tags():
             syst[lat(int(i), int(j))] = onsite
-        syst[lat.neighbors()] = self._value_function("hopping")
+        syst[lat.neighbors()] = self.value_function("hopping")
 
-        lead_onsite = self._value_function("lead_onsite")
+        lead_onsite = self.value_function("lead_onsite")
         for (j0, n), (direction, column) in zip(self.lead_windows,
                                                 (((-1, 0), 0), ((1, 0), self.nx - 1))):
             lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
             for j in range(j0, j0 + n):
                 lead[lat(column, j)] = lead_onsite
-            lead[lat.neighbors()] = self._value_function("hopping")
+            lead[lat.neighbors()] = self.value_function("hopping")
             syst.attach_lead(lead)
         return syst
 
@@ -520,21 +651,10 @@ class Device:
         self._fsyst = fsyst
         return fsyst
 
-    def site_positions(self) -> np.ndarray:
-        """Lattice positions (n_sites, 2) of the built system's sites, in Kwant's order."""
-        if self._positions is None:
-            self.build()
-        return self._positions
-
     def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:
         """Physical positions ``(x, y)`` (nm) of the built system's sites."""
         pos = self.site_positions()
         return self.lattice_to_nm(pos[:, 0], pos[:, 1])
-
-    def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
-        x, y = self.site_positions_nm()
-        return x, y, self.potential_at(x, y, params)
 
     def onsite_diagonal(self, params: Mapping[str, float]) -> np.ndarray:
         """Diagonal of the scattering region's Hamiltonian, per orbital, in Kwant's
@@ -559,15 +679,15 @@ class Device:
         lattice; False: a Kwant parameter, changed per point without rebuild)
         and ``description`` (from the geometry's ``DEFAULTS`` comments)."""
         meta = self.metadata
-        units = {**(meta.get("parameter_units") or {}), **self.units}
-        docs = meta.get("parameter_docs") or {}
+        units = {**meta.parameter_units, **self.units}
+        docs = meta.parameter_docs
         builtin_docs = {"B": "perpendicular magnetic field (T)",
                         "E_Z": "Zeeman splitting (meV)"}
         rows = [dict(name=k, default=v, unit=units.get(k, ""), structural=False,
                      description=docs.get(k) or builtin_docs.get(k, ""))
                 for k, v in self.defaults.items()]
         if "geometry_file" in meta:
-            resolved = {**(meta.get("make_device") or {}), **(meta.get("geometry_params") or {})}
+            resolved = {**meta.make_device, **meta.geometry_params}
             rows += [dict(name=k, default=v, unit=units.get(k, ""), structural=True,
                           description=docs.get(k, "")) for k, v in resolved.items()
                      if k not in self.defaults]
@@ -613,7 +733,7 @@ class Device:
         }
         if not self.full_width_leads:
             spec["leads"] = [list(w) for w in self.lead_windows]
-        if not self.metadata.get("geometry_sha256"):   # a file's hash already names its code
+        if not self.metadata.geometry_sha256:   # a file's hash already names its code
             spec["functions"] = self._functions_digest()
         if self.leads is not None:
             spec["terminals"] = [[lead.name, lead.edge, lead.center, lead.width]
@@ -652,16 +772,14 @@ class Device:
                 f"params={self.defaults})")
 
     def __getstate__(self):
-        # The finalized Kwant system and solver caches are rebuilt on demand in
-        # each worker process rather than pickled.
+        # The finalized Kwant system is rebuilt on demand in each worker process rather
+        # than pickled (the solver's caches live in backends.solver_context, not here).
         state = dict(self.__dict__)
         state["_fsyst"] = None
         state["_positions"] = None
         state["_site_index"] = None
         state["_onsite_memo"] = None
-        state.pop("_solver_cache", None)
-        state.pop("_fast_path_ok", None)
+        state.pop("solver_state", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         state.pop("_gauge_cache", None)
-        state.pop("_probe_systems", None)   # physics/dephasing.py's cache: rebuilt on demand
         return state

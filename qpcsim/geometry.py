@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from . import validate as _validate
+from .validate import user_code_location
 
 __all__ = ["load_geometry", "load_geometry_module", "check_geometry_params", "geometry_path",
            "bundled_geometries", "geometry_parameter_docs", "geometry_source", "build_geometry"]
@@ -63,24 +64,6 @@ _SOURCES: dict[str, bytes] = {}
 def geometry_source(sha256: str) -> bytes | None:
     """The source text of a geometry file loaded in this process, by its SHA-256."""
     return _SOURCES.get(sha256)
-
-
-def user_code_location(exc: BaseException, filename: str | None = None) -> str:
-    """``file:line`` of the innermost traceback frame in user code (``filename`` if
-    given, else the innermost frame outside qpcsim and the libraries), or ""."""
-    import traceback
-    frames = traceback.extract_tb(exc.__traceback__)
-    if isinstance(exc, SyntaxError) and exc.filename:
-        return f"{exc.filename}:{exc.lineno}"
-    package = str(Path(__file__).resolve().parent)
-    for frame in reversed(frames):
-        if filename is not None:
-            if frame.filename == filename:
-                return f"{frame.filename}:{frame.lineno}"
-        elif not (frame.filename.startswith(package) or "site-packages" in frame.filename
-                  or frame.filename.startswith("<")):
-            return f"{frame.filename}:{frame.lineno}"
-    return ""
 
 
 def _user_error(exc: BaseException, what: str, filename: str | None = None) -> ValueError:

@@ -42,7 +42,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .device import _lattice_count, _potential_error
+from .device import DeviceBase
+from .validate import lattice_count, potential_error
 from .serialize import jsonable
 from .units import GAAS, HAMILTONIAN_UNITS, Material, continuum_constants, hopping_meV
 
@@ -98,7 +99,7 @@ def one_blas_thread():
     return _BLAS.limit(limits=1, user_api="blas")
 
 
-class ModelDevice:
+class ModelDevice(DeviceBase):
     """What every non-square-lattice or multi-orbital device shares with
     :class:`qpcsim.Device`: runtime parameters with units, the potential as an
     onsite term (memoized, vectorized per parameter set), the cached build,
@@ -149,15 +150,6 @@ class ModelDevice:
 
     # ------------------------------------------------------------------ parameters
     @property
-    def parameters(self) -> tuple[str, ...]:
-        """Names of all runtime parameters."""
-        return tuple(self.defaults)
-
-    @property
-    def potential_parameters(self) -> tuple[str, ...]:
-        return self._potential_names
-
-    @property
     def lead_parameters(self) -> tuple[str, ...]:
         """Parameters that change the leads (everything but the potential's)."""
         return tuple(n for n in self.defaults if n not in self._potential_names)
@@ -165,15 +157,9 @@ class ModelDevice:
     #: Parameters that must be >= 0 (e.g. a pairing potential Delta).
     non_negative_parameters: tuple = ()
 
-    def resolve_params(self, params: Mapping[str, float] | None = None) -> dict:
-        """Merge ``params`` into the defaults after checking names and values."""
-        params = dict(params or {})
-        _validate.known_names(params, self.defaults, "parameter")
-        merged = dict(self.defaults)
-        merged.update(_validate.mapping_of_numbers("", params, self.units))
+    def _check_resolved(self, merged: dict, given: dict) -> None:
         for name in self.non_negative_parameters:
             _validate.non_negative(name, merged[name], self.units.get(name, ""))
-        return merged
 
     # ------------------------------------------------------------------ potential
     def potential_at(self, x, y, params: Mapping[str, float] | None = None) -> np.ndarray:
@@ -188,7 +174,7 @@ class ModelDevice:
         try:
             values = np.asarray(self.potential(x, y, **used))
         except Exception as exc:   # noqa: BLE001 - the user's code: one line naming file:line
-            raise _potential_error(exc, used) from None
+            raise potential_error(exc, used) from None
         if values.dtype.kind not in "biuf" or values.shape not in ((), shape):
             raise ValueError(f"the potential must return real numbers shaped like x and y {shape} "
                              f"(meV); it returned dtype {values.dtype}, shape {values.shape}")
@@ -284,21 +270,10 @@ class ModelDevice:
     def hamiltonian_text(self) -> str:
         return getattr(self, "hamiltonian", type(self).__name__)
 
-    def site_positions(self) -> np.ndarray:
-        """Positions (n_sites, 2) of the built system's sites in Kwant's order (nm)."""
-        if self._positions is None:
-            self.build()
-        return self._positions
-
     def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:
         """Physical positions ``(x, y)`` (nm) of the built system's sites."""
         pos = self.site_positions()
         return pos[:, 0], pos[:, 1]
-
-    def potential_landscape(self, **params):
-        """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
-        x, y = self.site_positions_nm()
-        return x, y, self.potential_at(x, y, params)
 
     def lead_modes(self, energy_meV: float, params: dict, lead: int = 0):
         """Kwant's propagating modes of ``lead`` at ``energy_meV`` (cached per point)."""
@@ -369,7 +344,7 @@ class ModelDevice:
 
     # ------------------------------------------------------------------ description
     def parameter_info(self) -> list[dict]:
-        docs = self.metadata.get("parameter_docs") or {}
+        docs = self.metadata.parameter_docs
         return [dict(name=k, default=v, unit=self.units.get(k, ""), structural=False,
                      description=docs.get(k, "")) for k, v in self.defaults.items()]
 
@@ -389,7 +364,7 @@ class ModelDevice:
                 "length": self.length, "material": repr(self.material),
                 "hamiltonian": self.hamiltonian_text(), "defaults": self.defaults,
                 "metadata": jsonable(self.metadata)}
-        if not self.metadata.get("geometry_sha256"):
+        if not self.metadata.geometry_sha256:
             # Defined in Python: a changed potential or shape must never reuse a store
             # (a geometry file's hash already names its code).
             from .fingerprint import callable_digest
@@ -413,8 +388,7 @@ class ModelDevice:
         for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
             state[key] = None
         state["_modes_memo"] = {}
-        for key in ("_solver_cache", "_fast_path_ok", "_band_table", "_thresholds",
-                    "_last_thresholds"):
+        for key in ("solver_state", "_band_table", "_thresholds", "_last_thresholds"):
             state.pop(key, None)
         return state
 
@@ -556,15 +530,15 @@ class ContinuumDevice(ModelDevice):
         self.length = _validate.positive("length", length, "nm")
         self.material = material
         self.t = hopping_meV(self.a, material)
-        self.nx = _lattice_count("length", self.length, self.a) + 1
-        self.ny = _lattice_count("width", self.width, self.a) - 1
+        self.nx = lattice_count("length", self.length, self.a) + 1
+        self.ny = lattice_count("width", self.width, self.a) - 1
         if self.ny < 1:
             raise ValueError(f"width={self.width!r} nm is not allowed with a={self.a!r} nm: it "
                              f"must be >= 2a = {2 * self.a:g} nm")
         self.shape = shape
         self.zeeman = _validate.flag("spin_resolved", spin_resolved)
         self.name = str(name)
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         params = dict(params or {})
         constants = dict(constants or {})
         units = dict(units or {})

@@ -119,7 +119,7 @@ class GrapheneRibbon(ModelDevice):
         self.norbs = 1
         self.zeeman = False
         self.name = str(name)
-        self.metadata = dict(metadata or {})
+        self.metadata = metadata
         self.metadata.setdefault("edge", edge)
         period = self.a if edge == "zigzag" else math.sqrt(3) * self.a
         self.period = period

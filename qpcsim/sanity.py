@@ -117,7 +117,7 @@ def local_wavelength_note(device, energy: float, params: Mapping) -> str:
     """A note if the potential is so deep that the local Fermi wavelength at its
     deepest point, lambda(E - V_min), is below 4a (the check ``solver.check_energy``
     makes for lambda_F at E); "" otherwise. ``energy`` in meV, ``params`` resolved."""
-    if getattr(device, "potential", None) is None or not hasattr(device, "_tags"):
+    if getattr(device, "potential", None) is None or not hasattr(device, "site_tags"):
         # Model devices (other bands, lattices) check lambda_F from their own lead modes.
         return ""
     try:

@@ -31,40 +31,53 @@ Fermi-smeared staircase of a clean wire (kept for validation).
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
+import kwant.solvers.default
 import numpy as np
 import scipy.integrate
 
 from . import validate as _validate
-from .backends import (
-    AUTO_METHODS,
-    FastSolver,
-    backend_info,
-    create_backend,
-    fast_path_applies,
-)
+from .backends import solver_context
 from .observables import OBSERVABLES
+from .sanity import check_parameter_magnitudes, warn_inputs
+from .scattering import (
+    MIN_POINTS_PER_WAVELENGTH,
+    UNITARITY_TOLERANCE,
+    UnitarityError,
+    check_energy,
+    check_method,
+    check_unitarity,
+    runs_fast_path,
+    scattering_matrix,
+    smatrix_observables,
+    solver_label,
+)
+from .spectral.bands import lead_thresholds
+from .spectral.compute import compute_spectrum, device_grid, node_solver
 from .spectral.refine import (
     DEFAULT_REFINEMENT_BUDGET,
     DEFAULT_THERMAL_TOLERANCE,
     ThermalResolutionError,
     check_thermal_options,
+    kinks_counted,
+    ladder_resolves,
+    refine_spectrum,
+    threshold_kinks,
 )
 from .superconductivity import ANDREEV_THERMAL_TOLERANCE
-from .terminals import conductance_matrix
-from .units import G0_SIEMENS, fermi_wavelength_nm, thermal_energy_meV
+from .terminals import resistance
+from .units import G0_SIEMENS, thermal_energy_meV
 
+# scattering_matrix, smatrix_observables, check_unitarity, check_energy, lead_thresholds,
+# UnitarityError and the two constants live in .scattering / .spectral.bands (under both
+# this module and the spectral layer) and are re-exported here, their public home.
 __all__ = ["solve", "TransportResult", "UnitarityError", "solver_backend", "UNITARITY_TOLERANCE",
            "scattering_matrix", "smatrix_observables", "check_unitarity", "check_energy",
-           "lead_thresholds",
+           "lead_thresholds", "refine_thermal",
            "MIN_POINTS_PER_WAVELENGTH"]
 
-#: Largest allowed max|S^dagger S - 1|.
-UNITARITY_TOLERANCE = 1e-8
-#: Smallest allowed lambda_F / a: below it the lattice dispersion deviates from
-#: the parabolic band by more than ~20 % and results no longer describe a 2DEG.
-MIN_POINTS_PER_WAVELENGTH = 4.0
 #: Thermal window: the Fermi window's weight beyond |E - mu| = 25 kT is 2e-11.
 _THERMAL_WINDOW_KT = 25.0
 #: Absolute error target of the thermal quadrature (in units of e^2/h per spin
@@ -75,10 +88,6 @@ THERMAL_QUADRATURE_TOL = 1e-5
 #: k_B T below this fraction of the Fermi energy is the zero-temperature limit: the Fermi
 #: window's width is then below the rounding of E itself.
 _NEGLIGIBLE_KT = 1e-12
-
-
-class UnitarityError(RuntimeError):
-    """The S-matrix is not unitary within tolerance (a numerical failure)."""
 
 
 @dataclass
@@ -144,7 +153,6 @@ class TransportResult:
         from ``current[0]`` to ``current[1]``, voltage between ``voltage = (a, b)``;
         terminals by name or index (Büttiker, PRL 57, 1761 (1986); see
         :func:`qpcsim.terminals.resistance`)."""
-        from .terminals import resistance
         return float(resistance(self.conductance_matrix, current, voltage,
                                 self.terminals or None))
 
@@ -168,87 +176,8 @@ class TransportResult:
 
 def solver_backend() -> str:
     """Which sparse solver Kwant's default solver uses here: ``"MUMPS"`` or ``"SciPy"``."""
-    import kwant.solvers.default as default
-    module = type(default.smatrix.__self__).__module__
+    module = type(kwant.solvers.default.smatrix.__self__).__module__
     return "MUMPS" if module.endswith("mumps") else "SciPy"
-
-
-def _backend(device, method: str):
-    """The back end for ``method`` on ``device``, created once and cached on it.
-
-    ``auto`` takes the fast path when it applies (two leads defined by modes,
-    the Device's own lattice model) and Kwant's solver otherwise.
-    """
-    if method == "auto":
-        method = "fast" if fast_path_applies(device) else "kwant"
-    cache = device.__dict__.setdefault("_solver_cache", {})
-    backend = cache.get(method)
-    if backend is None:
-        if method == "fast":
-            backend = FastSolver(device)
-        elif backend_info(method).fast_path:
-            backend = FastSolver(device, method)
-        else:
-            backend = create_backend(device, method)
-        cache[method] = backend
-    return backend
-
-
-def scattering_matrix(device, energy_meV: float, params: dict, method: str):
-    """(S, nprop, solver_name) at one energy; the name of the path that ran is
-    stored with every result."""
-    backend = _backend(device, method)
-    smat, nprop = backend.smatrix(energy_meV / device.t, params)
-    return smat, nprop, backend.name
-
-
-def smatrix_observables(smat: np.ndarray, nprop: tuple):
-    """T(1 <- 0), T(0 <- 1), eigenvalues of t^dagger t (t: lead 0 -> lead 1),
-    max|S^dagger S - 1| of the full S-matrix (all leads)."""
-    n0, n1 = nprop[0], nprop[1]
-    if smat.size == 0:
-        return 0.0, 0.0, np.zeros(0), 0.0
-    t = smat[n0:n0 + n1, :n0]
-    t_rev = smat[:n0, n0:n0 + n1]
-    unitarity = float(np.abs(smat.conj().T @ smat - np.eye(smat.shape[1])).max())
-    if t.size:
-        eig = np.sort(np.linalg.svd(t, compute_uv=False) ** 2)[::-1]
-    else:
-        eig = np.zeros(0)
-    return float(np.sum(np.abs(t) ** 2)), float(np.sum(np.abs(t_rev) ** 2)), eig, unitarity
-
-
-def check_unitarity(error: float, energy: float, params: dict):
-    if not error <= UNITARITY_TOLERANCE:
-        raise UnitarityError(
-            f"S-matrix not unitary: max|S^dagger S - 1| = {error:.3g} > {UNITARITY_TOLERANCE:g} "
-            f"at E = {energy:g} meV, params {params}. The system may be ill-conditioned "
-            "(e.g. an energy exactly at a lead band edge); try a slightly different energy.")
-
-
-def check_energy(device, energy_meV: float, params: dict | None = None) -> float:
-    """Validate a Fermi energy (meV) for ``device``; return it as a float.
-
-    It must resolve the Fermi wavelength on the lattice (lambda_F >= 4a).
-    Energies at or below the first lead subband are allowed: no channel is
-    open there and the solve returns G = 0 with ``open_modes = (0, 0)``
-    (Kwant gives the same), so an energy sweep may start at the band bottom.
-    """
-    custom = getattr(device, "check_fermi_energy", None)
-    if custom is not None:   # a device with its own dispersion (hamiltonian.ContinuumDevice)
-        return custom(energy_meV, device.resolve_params(params))
-    energy = _validate.real_number("energy", energy_meV, "meV")
-    if energy <= 0:
-        return energy   # below the 2DEG band bottom: no propagating state, nothing to resolve
-    lam = fermi_wavelength_nm(energy, device.material)
-    if lam < MIN_POINTS_PER_WAVELENGTH * device.a:
-        a_max = lam / MIN_POINTS_PER_WAVELENGTH
-        raise ValueError(
-            f"energy={energy:g} meV is not allowed with a={device.a:g} nm: the Fermi wavelength "
-            f"lambda_F = {lam:.3g} nm needs a <= lambda_F/{MIN_POINTS_PER_WAVELENGTH:g} = "
-            f"{a_max:.3g} nm (a is {device.a / a_max:.2f}x too coarse); reduce a or the energy "
-            f"(band top of this lattice: {8 * device.t:.4g} meV)")
-    return energy
 
 
 def solve(device, energy: float, *, temperature: float = 0.0, method: str = "auto",
@@ -295,8 +224,7 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     >>> dev = qpcsim.load_geometry("geometries/qpc_saddle.py")
     >>> qpcsim.solve(dev, energy=10.0, V0=5.0).conductance   # doctest: +SKIP
     """
-    if method not in AUTO_METHODS:
-        backend_info(method)   # unknown names: a ValueError listing the registered ones
+    check_method(method)
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
@@ -304,87 +232,106 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         raise ValueError(f"thermal={thermal!r} is not allowed: use 'grid' or 'adaptive'")
     thermal_tolerance, refinement_budget = check_thermal_options(thermal_tolerance,
                                                                  refinement_budget)
-    from .sanity import check_parameter_magnitudes, warn_inputs
     check_parameter_magnitudes(resolved, device.units)
     warn_inputs(device, energy, temperature, resolved)
-    if not _runs_fast_path(device, method):
+    if not runs_fast_path(device, method):
         # Kwant evaluates the potential inside its own call stack: check it here
         # first so a non-finite landscape gives a clear error. (The fast path's
         # one vectorized evaluation per point does this check itself.)
         device.potential_at(*device.site_positions_nm(), resolved)
 
-    smat, nprop, solver_name = scattering_matrix(device, energy, resolved, method)
-    transmission, transmission_rev, eig, unitarity = smatrix_observables(smat, nprop)
-    check_unitarity(unitarity, energy, resolved)
-
-    own = getattr(device, "transport_observables", None)
-    if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
-        transmission, transmission_rev, eig = own(smat, nprop, energy, resolved)
-
+    smat = scattering_matrix(device, energy, resolved, method)
+    result = _zero_temperature(device, smat, energy, resolved, temperature)
     kT = thermal_energy_meV(temperature)
     if kT < _NEGLIGIBLE_KT * max(abs(energy), 1.0):
         # A Fermi window narrower than float rounding of E is the T = 0 limit (a grid
         # over it would have zero width).
-        kT = 0.0
-    thermal_error, spec = 0.0, None
+        return result
+    return _finite_temperature(device, result, kT, method, thermal, thermal_tolerance,
+                               refinement_budget)
+
+
+def _zero_temperature(device, smat, energy: float, params: dict,
+                      temperature: float) -> TransportResult:
+    """The result of the solve at E_F (the answer at T = 0), unitarity checked."""
+    transmission, transmission_rev, eig, unitarity = smatrix_observables(smat)
+    check_unitarity(unitarity, energy, params)
     spin_factor = 0.5 if device.zeeman else 1.0
-    if own is not None:
+    own = device.transport_observables(smat.data, smat.nprop, energy, params)
+    if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
+        transmission, transmission_rev, eig = own
         # Quasiparticle blocks are not currents: the two-terminal G_NS with I = G (V_N - V_S).
         gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
     else:
-        gmat = conductance_matrix(smat, nprop, spin_factor)
-    if kT > 0 and own is not None:
-        # A BdG device averages its own observables over +-E (superconductivity.py).
+        gmat = smat.conductance_matrix(spin_factor)
+    return TransportResult(
+        energy=energy, temperature=temperature, params=params,
+        transmission=transmission, transmission_reverse=transmission_rev,
+        conductance=spin_factor * transmission, transmission_eigenvalues=eig,
+        open_modes=smat.nprop, unitarity_error=unitarity, solver=solver_label(smat),
+        smatrix=smat.data, spin_degenerate=not device.zeeman,
+        conductance_matrix=gmat, terminals=tuple(device.terminals))
+
+
+def _finite_temperature(device, result: TransportResult, kT: float, method: str,
+                        thermal: str, tolerance: float, budget: int) -> TransportResult:
+    """``result`` (the solve at E_F) averaged over the Fermi window of width ``kT`` (meV)."""
+    energy, temperature, params = result.energy, result.temperature, result.params
+    unitarity, spin_factor = result.unitarity_error, 0.5 if device.zeeman else 1.0
+    spec = None
+    if device.has_own_observables:
+        # A BdG device: its own observables averaged over +-E (superconductivity.py).
         transmission, transmission_rev, worst, thermal_error = _andreev_thermal_average(
-            device, energy, kT, resolved, method)
-        unitarity = max(unitarity, worst)
-        gmat = spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]])
-    elif kT > 0 and len(nprop) > 2:
+            device, energy, kT, params, method)
+        return dataclasses.replace(
+            result, transmission=transmission, transmission_reverse=transmission_rev,
+            conductance=spin_factor * transmission, unitarity_error=max(unitarity, worst),
+            thermal_error=thermal_error,
+            conductance_matrix=spin_factor * transmission * np.array([[1.0, -1.0], [-1.0, 1.0]]))
+    if len(result.open_modes) > 2:
         # Several terminals: every G_ij averaged over the Fermi window (adaptive quadrature).
         gmat, unitarity, gmat_error = _thermal_conductance_matrix(
-            device, energy, kT, resolved, method, unitarity, spin_factor)
-        transmission, transmission_rev = -gmat[1, 0] / spin_factor, -gmat[0, 1] / spin_factor
-        thermal_error = gmat_error / spin_factor   # the quadrature's own estimate (transmission)
-    elif kT > 0 and thermal == "adaptive":
+            device, energy, kT, params, method, unitarity, spin_factor)
+        transmission = -gmat[1, 0] / spin_factor
+        return dataclasses.replace(
+            result, transmission=transmission, transmission_reverse=-gmat[0, 1] / spin_factor,
+            conductance=spin_factor * transmission, unitarity_error=unitarity,
+            thermal_error=gmat_error / spin_factor,   # the quadrature's own estimate
+            conductance_matrix=gmat)
+    if thermal == "adaptive":
         transmission, transmission_rev, unitarity = _thermal_average(
-            device, energy, kT, resolved, method, unitarity)
+            device, energy, kT, params, method, unitarity)
         thermal_error = THERMAL_QUADRATURE_TOL
-    elif kT > 0:
-        spec = _spectral_average(device, energy, temperature, resolved, method,
-                                 known={float(energy): (transmission, transmission_rev, eig,
-                                                        unitarity)},
-                                 tolerance=thermal_tolerance, budget=refinement_budget)
+    else:
+        known = {float(energy): (result.transmission, result.transmission_reverse,
+                                 result.transmission_eigenvalues, unitarity)}
+        spec = _spectral_average(device, energy, temperature, params, method, known=known,
+                                 tolerance=tolerance, budget=budget)
         transmission = spec.thermal("transmission", temperature)
         transmission_rev = spec.thermal("transmission_reverse", temperature)
         thermal_error = spec.thermal_error("transmission", temperature)
         unitarity = max(unitarity, spec.unitarity_error)
-    if kT > 0 and len(nprop) == 2 and own is None:
-        # Two leads: G_00 = T(1 <- 0), G_11 = T(0 <- 1) at every energy (unitarity).
-        gmat = spin_factor * np.array([[transmission, -transmission_rev],
-                                       [-transmission, transmission_rev]])
-
-    return TransportResult(
-        energy=energy, temperature=temperature, params=resolved,
-        transmission=transmission, transmission_reverse=transmission_rev,
-        conductance=spin_factor * transmission, transmission_eigenvalues=eig,
-        open_modes=nprop, unitarity_error=unitarity, solver=solver_name,
-        smatrix=smat, spin_degenerate=not device.zeeman, thermal_error=thermal_error,
-        spectrum=spec, conductance_matrix=gmat, terminals=tuple(device.terminals))
+    # Two leads: G_00 = T(1 <- 0), G_11 = T(0 <- 1) at every energy (unitarity).
+    gmat = spin_factor * np.array([[transmission, -transmission_rev],
+                                   [-transmission, transmission_rev]])
+    return dataclasses.replace(
+        result, transmission=transmission, transmission_reverse=transmission_rev,
+        conductance=spin_factor * transmission, unitarity_error=unitarity,
+        thermal_error=thermal_error, spectrum=spec, conductance_matrix=gmat)
 
 
 def _spectral_average(device, energy: float, temperature: float, params: dict, method: str,
                       known=None, tolerance: float = DEFAULT_THERMAL_TOLERANCE,
                       budget: int = DEFAULT_REFINEMENT_BUDGET):
     """Spectral data on the shared grid of (energy, temperature, lead parameters), the
-    grid cached on the device so every gate point of a sweep uses the same nodes, refined
-    where it does not resolve T(E) to ``tolerance`` (:func:`refine_thermal`). ``known``:
-    the solve at E_F (a node of the trapezoidal grid), not repeated."""
-    from .spectral import compute_spectrum, device_grid
-    cache = device.__dict__.setdefault("_solver_cache", {})
-    key = ("grid", energy, temperature) + tuple(float(params[k]) for k in device.lead_parameters)
-    grid = cache.get(key)
+    grid kept in the device's solver context so every gate point of a sweep uses the same
+    nodes, refined where it does not resolve T(E) to ``tolerance`` (:func:`refine_thermal`).
+    ``known``: the solve at E_F (a node of the trapezoidal grid), not repeated."""
+    grids = solver_context(device).grids
+    key = (energy, temperature) + tuple(float(params[k]) for k in device.lead_parameters)
+    grid = grids.get(key)
     if grid is None:
-        grid = cache[key] = device_grid(device, energy, [temperature], params=params)
+        grid = grids[key] = device_grid(device, energy, [temperature], params=params)
     check_thermal_options(tolerance, budget, grid.size)
     spec = compute_spectrum(device, grid, params, method, known=known)
     return refine_thermal(device, spec, params, method, tolerance, budget)
@@ -392,50 +339,32 @@ def _spectral_average(device, energy: float, temperature: float, params: dict, m
 
 def refine_thermal(device, spec, params: dict, method: str, tolerance: float, budget: int):
     """``spec`` refined where its nodes do not resolve T(E) to ``tolerance`` (transmission
-    units; see :mod:`qpcsim.spectral.refine`); a ladder kept as it is reports the sum of its
-    own error estimate, the three-level convergence test and the kink term of the lead
-    thresholds inside it (three solves each, counted in ``solves``) as ``thermal_error``."""
-    from .spectral.compute import node_solver
-    from .spectral.refine import (kink_error, kinks_counted, ladder_error, ladder_resolves,
-                                  refine_spectrum, threshold_kinks)
+    units; see :mod:`qpcsim.spectral.refine`). A ladder kept as it is comes back as a copy
+    marked ``ladder_tested`` (with its lead-threshold kink samples, three solves each,
+    counted in ``solves``): its ``thermal_error`` is then the sum of its own error
+    estimate, the three-level convergence test and the kink term of the lead thresholds
+    inside it."""
     solve_nodes = node_solver(device, params, method)
     # the kink samples only where the ladder may be kept: a refined grid has no ladder
     kinks = threshold_kinks(spec, solve_nodes, tolerance) if ladder_resolves(spec,
                                                                              tolerance) else None
     refined = refine_spectrum(spec, solve_nodes, tolerance=tolerance, budget=budget, kinks=kinks)
     if refined is spec and spec.grid.rule == "trapezoid":
-        own = spec.thermal_error
-        if kinks is not None:   # the kink samples count as solves of the kept ladder
-            refined = kinks_counted(spec, kinks)
-
-        def thermal_error(quantity="transmission", temperature=1.0, moment=0):
-            return (own(quantity, temperature, moment)
-                    + ladder_error(spec, quantity, temperature, moment)
-                    + kink_error(spec, kinks, quantity, temperature, moment))
-        refined.thermal_error = thermal_error
+        kept = spec if kinks is None else kinks_counted(spec, kinks)
+        return dataclasses.replace(kept, ladder_tested=True, kinks=kinks)
     return refined
 
 
-def _runs_fast_path(device, method: str) -> bool:
-    if method == "auto":
-        return fast_path_applies(device)
-    return method == "fast" or backend_info(method).fast_path
+def _checked_smatrix(device, energy: float, params: dict, method: str):
+    """The S-matrix at ``energy`` (meV), unitarity checked."""
+    smat = scattering_matrix(device, energy, params, method)
+    check_unitarity(smat.unitarity_error, energy, params)
+    return smat
 
 
-def lead_thresholds(device, params: dict) -> np.ndarray:
-    """Energies (meV) where lead subbands open (or close): kinks and steps of G(E) that the
-    thermal quadrature must not straddle. At B = 0 the closed formula (+- E_Z/2); in a
-    field the extrema of the magnetic lead bands at this B and E_Z
-    (:func:`qpcsim.spectral.bands.lead_band_edges`)."""
-    own = getattr(device, "lead_thresholds", None)
-    if own is not None:   # a device that knows its lead's band edges (hamiltonian.ModelDevice)
-        return own(params)
-    if params.get("B", 0.0) != 0.0:
-        from .spectral.bands import lead_band_edges
-        return lead_band_edges(device, params)[0]
-    bottoms = device.transverse_mode_energies()
-    split = 0.5 * abs(params.get("E_Z", 0.0))
-    return np.unique(np.concatenate([bottoms - split, bottoms + split]))
+def _fermi_window_weight(energy: float, mu: float, kT: float) -> float:
+    """-df/dE at ``energy`` for chemical potential ``mu`` and ``kT`` (meV)."""
+    return 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
 
 
 def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, method: str,
@@ -447,14 +376,12 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
     n = len(device.build().leads)
 
     def integrand(energy):
-        weight = 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
+        weight = _fermi_window_weight(energy, mu, kT)
         if energy <= 0 or weight == 0.0:
             return np.zeros((n, n))
-        smat, nprop, _ = scattering_matrix(device, energy, params, method)
-        err = smatrix_observables(smat, nprop)[3]
-        check_unitarity(err, energy, params)
-        worst[0] = max(worst[0], err)
-        return weight * conductance_matrix(smat, nprop, spin_factor)
+        smat = _checked_smatrix(device, energy, params, method)
+        worst[0] = max(worst[0], smat.unitarity_error)
+        return weight * smat.conductance_matrix(spin_factor)
 
     lo, hi = mu - _THERMAL_WINDOW_KT * kT, mu + _THERMAL_WINDOW_KT * kT
     value, error, info = scipy.integrate.quad_vec(
@@ -483,12 +410,11 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
     worst = [unitarity]
 
     def integrand(energy):
-        weight = 1.0 / (4.0 * kT * np.cosh((energy - mu) / (2.0 * kT)) ** 2)
+        weight = _fermi_window_weight(energy, mu, kT)
         if energy <= 0 or weight == 0.0:
             return np.zeros(2)
-        smat, nprop, _ = scattering_matrix(device, energy, params, method)
-        t_lr, t_rl, _, err = smatrix_observables(smat, nprop)
-        check_unitarity(err, energy, params)
+        t_lr, t_rl, _, err = smatrix_observables(_checked_smatrix(device, energy, params,
+                                                                  method))
         worst[0] = max(worst[0], err)
         return weight * np.array([t_lr, t_rl])
 
@@ -508,12 +434,10 @@ def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict,
     worst = [0.0]
 
     def integrand(energy):
-        weight = 1.0 / (4.0 * kT * np.cosh((energy - energy_meV) / (2.0 * kT)) ** 2)
-        smat, nprop, _ = scattering_matrix(device, energy, params, method)
-        error = smatrix_observables(smat, nprop)[3]
-        check_unitarity(error, energy, params)
-        worst[0] = max(worst[0], error)
-        g_ns, t_rev, _ = device.transport_observables(smat, nprop, energy, params)
+        weight = _fermi_window_weight(energy, energy_meV, kT)
+        smat = _checked_smatrix(device, energy, params, method)
+        worst[0] = max(worst[0], smat.unitarity_error)
+        g_ns, t_rev, _ = device.transport_observables(smat.data, smat.nprop, energy, params)
         return weight * np.array([g_ns, t_rev])
 
     value, error, info = scipy.integrate.quad_vec(

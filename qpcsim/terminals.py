@@ -263,11 +263,11 @@ def builder(device):
 
     lat = kwant.lattice.square(1, norbs=device.norbs, name="")
     syst = kwant.Builder()
-    onsite = device._value_function("onsite")
+    onsite = device.value_function("onsite")
     for i, j in region_tags(device):
         syst[lat(int(i), int(j))] = onsite
     syst[lat.neighbors()] = _hopping_function(device, 0)
-    lead_onsite = device._value_function("lead_onsite")
+    lead_onsite = device.value_function("lead_onsite")
     for k, lead in enumerate(device.leads):
         direction, _ = EDGES[lead.edge]
         kwant_lead = kwant.Builder(kwant.TranslationalSymmetry(direction))
@@ -283,7 +283,7 @@ def _hopping_function(device, part: int):
     ``part - 1``: the device's Landau-gauge hopping, or -t times the Peierls phase
     of ``kwant.physics.magnetic_gauge`` for the field B (T)."""
     if device.gauge == "landau":
-        return device._value_function("hopping")
+        return device.value_function("hopping")
     if device.gauge == "edges":
         # Scalar arithmetic (Kwant calls this once per hopping): the formula of _edge_gauge.
         weight = None if part == 0 else float(not device.leads[part - 1].along_x)

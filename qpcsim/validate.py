@@ -3,9 +3,21 @@ and what is allowed, so a user mistake never surfaces deep inside Kwant or NumPy
 from __future__ import annotations
 
 import math
+import traceback
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import numpy as np
+
+class ThermalResolutionError(RuntimeError):
+    """A thermal (or bias-window) average could not be resolved to its tolerance within its
+    budget: never a number outside its tolerance (the message names the energy window).
+    Defined here, under every layer that raises it (spectral refinement, the solver, a
+    device's own thermal average)."""
+
+
+#: Relative tolerance of "an integer multiple of the lattice constant" (rounding of nm inputs).
+GRID_TOL = 1e-6
 
 
 def real_number(name: str, value, unit: str = "") -> float:
@@ -95,3 +107,50 @@ def flag(name: str, value) -> bool:
         return bool(value)
     raise ValueError(f"{name}={value!r} is not allowed: it is a yes/no option, use true/false "
                      "(or 1/0)")
+
+
+def user_code_location(exc: BaseException, filename: str | None = None) -> str:
+    """``file:line`` of the innermost traceback frame in user code (``filename`` if
+    given, else the innermost frame outside qpcsim and the libraries), or ""."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    package = str(Path(__file__).resolve().parent)
+    for frame in reversed(frames):
+        if filename is not None:
+            if frame.filename == filename:
+                return f"{frame.filename}:{frame.lineno}"
+        elif not (frame.filename.startswith(package) or "site-packages" in frame.filename
+                  or frame.filename.startswith("<")):
+            return f"{frame.filename}:{frame.lineno}"
+    return ""
+
+
+def lattice_count(name: str, length_nm: float, a_nm: float) -> int:
+    """``length_nm / a_nm`` as an integer, or a one-line ValueError naming ``name`` when the
+    length (nm) is not an integer multiple of the lattice constant ``a_nm`` (nm)."""
+    ratio = length_nm / a_nm
+    count = int(round(ratio))
+    if abs(ratio - count) > GRID_TOL * max(1.0, ratio):
+        raise ValueError(
+            f"{name}={length_nm!r} nm is not allowed with a={a_nm!r} nm: it must be an integer "
+            f"multiple of the lattice constant (it is {ratio:.6g} a); "
+            f"try {name}={count * a_nm:g} nm or change a")
+    return count
+
+
+def potential_error(exc: Exception, params: dict) -> ValueError:
+    """One line for an exception raised inside a potential function: what, where
+    (the user's file and line) and, for array truth values, the vectorization hint."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    package = str(__file__).rsplit("/", 1)[0]
+    if isinstance(exc, ValueError) and frames and frames[-1].filename.startswith(package):
+        return exc   # one of qpcsim's own one-line refusals (e.g. a provider's)
+    where = user_code_location(exc)
+    message = str(exc).splitlines()[0] if str(exc) else ""
+    hint = ("; the potential must be vectorized: x and y are NumPy arrays (use np.where, "
+            "not if/else)" if "truth value of an array" in message or
+            "only length-1 arrays" in message or "only size-1 arrays" in message else "")
+    return ValueError(f"the potential raised {type(exc).__name__}"
+                      + (f" at {where}" if where else "") + (f": {message}" if message else "")
+                      + f" (parameters {params}){hint}")

@@ -52,7 +52,7 @@ def test_current_bad_input(saddle, monkeypatch):
     with pytest.raises(ValueError, match="energy=0.1 meV is not allowed"):
         qpcsim.current_density(saddle, 0.1)
     other = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0)
-    monkeypatch.setattr(other, "_fast_path_ok", False, raising=False)
+    monkeypatch.setattr(qpcsim.backends.solver_context(other), "fast_path", False)
     with pytest.raises(ValueError, match="no fast-path system"):
         qpcsim.current_density(other, 8.0)
 

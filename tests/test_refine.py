@@ -183,8 +183,7 @@ def _saddle_in_field_case(saddle, dense_fermi_average, B, temperature, index, no
     mu = float(thresholds[index]) + offset
 
     def conductance(energy):
-        smat, nprop, _ = scattering_matrix(saddle, energy, params, "auto")
-        return smatrix_observables(smat, nprop)[0]
+        return smatrix_observables(scattering_matrix(saddle, energy, params, "auto"))[0]
     exact = dense_fermi_average(conductance, mu, temperature, thresholds, nodes)
     return mu, exact, qpcsim.solve(saddle, mu, temperature=temperature, B=B, V0=3.0)
 

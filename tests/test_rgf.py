@@ -32,8 +32,10 @@ def test_rgf_equals_kwant_and_mumps(name, variant):
     energy = fewmode_energy(device) / device.t
     rgf = FastSolver(device, backend="rgf")
     assert rgf.name == "fast-rgf"
-    s_rgf, n_rgf = rgf.smatrix(energy, params)
-    s_mumps, n_mumps = FastSolver(device, backend="mumps").smatrix(energy, params)
+    result = rgf.smatrix(energy, params)
+    s_rgf, n_rgf = result.data, result.nprop
+    result = FastSolver(device, backend="mumps").smatrix(energy, params)
+    s_mumps, n_mumps = result.data, result.nprop
     ref = kwant.smatrix(device.build(), energy, params=params)
     n_ref = tuple(int(ref.num_propagating(i)) for i in range(2))
     s_ref = np.asarray(ref.data)
@@ -47,7 +49,7 @@ def test_rgf_equals_kwant_and_mumps(name, variant):
     assert unitarity < 1e-10
     # Bit-identical on a repeated call (and after another point in between).
     rgf.smatrix(energy * 1.01, params)
-    again, _ = rgf.smatrix(energy, params)
+    again = rgf.smatrix(energy, params).data
     assert np.array_equal(again, s_rgf)
 
 
@@ -63,7 +65,8 @@ def test_rgf_handles_a_shaped_device():
     assert len(device.site_positions()) < device.nx * device.ny
     params = device.resolve_params({"B": 0.5})
     energy = fewmode_energy(device) / device.t
-    s_rgf, nprop = FastSolver(device, backend="rgf").smatrix(energy, params)
+    result = FastSolver(device, backend="rgf").smatrix(energy, params)
+    s_rgf, nprop = result.data, result.nprop
     ref = kwant.smatrix(device.build(), energy, params=params)
     assert np.abs(np.abs(s_rgf) - np.abs(np.asarray(ref.data))).max() < 1e-10
     np.testing.assert_allclose(_teig(s_rgf, nprop), _teig(np.asarray(ref.data), nprop),
@@ -77,8 +80,9 @@ def test_rgf_complex_smatrix_for_even_and_odd_column_counts(length):
     device = qpcsim.Device(width=60.0, length=length, a=5.0,
                            potential=lambda x, y, Vg=0.3: Vg * np.exp(-x**2 / 400.0))
     params = device.resolve_params({"B": 0.5})
-    s_rgf, nprop = FastSolver(device, "rgf").smatrix(0.15, params)
-    s_scipy, _ = FastSolver(device, "scipy").smatrix(0.15, params)
+    result = FastSolver(device, "rgf").smatrix(0.15, params)
+    s_rgf, nprop = result.data, result.nprop
+    s_scipy = FastSolver(device, "scipy").smatrix(0.15, params).data
     assert sum(nprop) > 0
     assert np.abs(s_rgf - s_scipy).max() < 1e-12
 
@@ -107,12 +111,12 @@ def test_rgf_refuses_a_pocket_open_only_to_the_right():
 def test_rgf_is_bit_identical_across_processes():
     code = ("import numpy as np, qpcsim; from qpcsim.backends import FastSolver;"
             "d = qpcsim.load_geometry('disordered_wire', a=5.0, W=60.0, L=150.0, seed=3);"
-            "p = d.resolve_params({'B': 0.3}); s, _ = FastSolver(d, 'rgf').smatrix(0.3, p);"
+            "p = d.resolve_params({'B': 0.3}); s = FastSolver(d, 'rgf').smatrix(0.3, p).data;"
             "print(s.tobytes().hex())")
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True).stdout for _ in range(2)]
     device = qpcsim.load_geometry("disordered_wire", a=5.0, W=60.0, L=150.0, seed=3)
-    s, _ = FastSolver(device, "rgf").smatrix(0.3, device.resolve_params({"B": 0.3}))
+    s = FastSolver(device, "rgf").smatrix(0.3, device.resolve_params({"B": 0.3})).data
     assert runs[0] == runs[1] == s.tobytes().hex() + "\n"
 
 
@@ -152,8 +156,10 @@ def test_rgf_reused_across_energies_with_different_mode_counts():
     params = device.resolve_params({"V0": 4.0})
     counts = set()
     for energy in np.linspace(6.0, 12.0, 7) / device.t:
-        s_rgf, n_rgf = rgf.smatrix(energy, params)
-        s_mumps, n_mumps = mumps.smatrix(energy, params)
+        result = rgf.smatrix(energy, params)
+        s_rgf, n_rgf = result.data, result.nprop
+        result = mumps.smatrix(energy, params)
+        s_mumps, n_mumps = result.data, result.nprop
         counts.add(n_rgf)
         assert n_rgf == n_mumps
         assert np.abs(s_rgf - s_mumps).max() < 1e-10

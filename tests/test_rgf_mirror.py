@@ -39,14 +39,17 @@ def _device(name, parity_step=0, **extra):
 
 
 def _pair(device, extra=None, energy=None):
-    """(S_mirror, S_rgf, nprop, mirror back end) at one point."""
+    """(S_mirror, S_rgf, nprop, mirror back end, the back end that ran the mirror's
+    point) at one point."""
     params = device.resolve_params(extra or {})
     energy = fewmode_energy(device) / device.t if energy is None else energy
     mirror = FastSolver(device, "rgf-mirror")
-    s_m, n_m = mirror.smatrix(energy, params)
-    s_r, n_r = FastSolver(device, "rgf").smatrix(energy, params)
+    result = mirror.smatrix(energy, params)
+    s_m, n_m, ran = result.data, result.nprop, result.backend
+    result = FastSolver(device, "rgf").smatrix(energy, params)
+    s_r, n_r = result.data, result.nprop
     assert n_m == n_r and sum(n_r) > 0
-    return s_m, s_r, n_r, mirror
+    return s_m, s_r, n_r, mirror, ran
 
 
 @pytest.mark.parametrize("name", GEOMETRIES)
@@ -55,14 +58,14 @@ def test_mirror_equals_plain_rgf_for_even_and_odd_column_counts(name):
     for step in (0, 1):
         device = _device(name, step)
         parities.add(device.nx % 2)
-        s_m, s_r, _, mirror = _pair(device)
+        s_m, s_r, _, mirror, ran = _pair(device)
         impl = mirror._impl
         if name in ASYMMETRIC:
-            assert impl.counts == {"mirror": 0, "fallback": 1} and mirror.backend == "rgf"
+            assert impl.counts == {"mirror": 0, "fallback": 1} and ran == "rgf"
             assert np.array_equal(s_m, s_r)            # the plain sweep itself
         else:
             assert impl.counts == {"mirror": 1, "fallback": 0}
-            assert mirror.name == "fast-rgf-mirror"
+            assert ran == "rgf-mirror"
             assert np.abs(s_m - s_r).max() < TOL, (name, device.nx)
             unitarity = np.abs(s_m.conj().T @ s_m - np.eye(s_m.shape[1])).max()
             assert unitarity < 1e-10
@@ -74,8 +77,8 @@ def test_mirror_equals_plain_rgf_for_even_and_odd_column_counts(name):
 
 def test_zeeman_resolved_mirror():
     device = _device("qpc_saddle", 1, zeeman=True)
-    s_m, s_r, _, mirror = _pair(device, {"E_Z": 0.4})
-    assert device.norbs == 2 and mirror.backend == "rgf-mirror"
+    s_m, s_r, _, mirror, ran = _pair(device, {"E_Z": 0.4})
+    assert device.norbs == 2 and ran == "rgf-mirror"
     assert np.abs(s_m - s_r).max() < TOL
 
 
@@ -108,8 +111,8 @@ def test_falls_back_where_the_mirror_does_not_hold(case, caplog):
                                * (1 + 1e-8 * x))
         extra = {}
     with caplog.at_level(logging.DEBUG, logger="qpcsim.backends.rgf_mirror"):
-        s_m, s_r, _, mirror = _pair(device, extra)
-    assert mirror._impl.counts == {"mirror": 0, "fallback": 1} and mirror.backend == "rgf"
+        s_m, s_r, _, mirror, ran = _pair(device, extra)
+    assert mirror._impl.counts == {"mirror": 0, "fallback": 1} and ran == "rgf"
     assert np.array_equal(s_m, s_r)
     approximate = [r for r in caplog.records if "only approximately" in r.getMessage()]
     assert len(approximate) == (1 if case == "approximate" else 0)
@@ -128,8 +131,8 @@ def test_shaped_devices():
         device = qpcsim.Device(width=100.0, length=length, a=5.0, shape=symmetric,
                                potential=lambda x, y, Vg=1.0: Vg + 0 * x, params={"Vg": 1.0})
         assert len(device.site_positions()) < device.nx * device.ny
-        s_m, s_r, _, mirror = _pair(device)
-        assert mirror.backend == "rgf-mirror" and np.abs(s_m - s_r).max() < TOL
+        s_m, s_r, _, mirror, ran = _pair(device)
+        assert ran == "rgf-mirror" and np.abs(s_m - s_r).max() < TOL
     device = qpcsim.Device(width=100.0, length=80.0, a=5.0, shape=lopsided)
     with pytest.raises(ValueError, match="backend='rgf-mirror' does not apply to this device: "
                                          "the site set is not mirror symmetric in x"):
@@ -143,14 +146,15 @@ def test_auto_uses_the_mirror_exactly_at_symmetric_points():
     plain = choose_backend(device.nx, device.ny, device.norbs)
     assert choose_backend(device.nx, device.ny, holds=("x-mirror",)) == "rgf-mirror"
     solver = FastSolver(device)
-    assert solver.backend == plain                  # before any point: the size rule's
+    assert solver.backend == plain                  # the size rule's: the mirror's fallback
     energy = fewmode_energy(device) / device.t
     reference = FastSolver(device, plain)
     for extra, path in (({}, "rgf-mirror"), ({"B": 0.5}, plain), ({"V0": 3.0}, "rgf-mirror")):
         params = device.resolve_params(extra)
-        s_auto, _ = solver.smatrix(energy, params)
-        assert solver.backend == path, extra
-        s_ref, _ = reference.smatrix(energy, params)
+        result = solver.smatrix(energy, params)
+        s_auto = result.data
+        assert result.backend == path, extra
+        s_ref = reference.smatrix(energy, params).data
         if path == plain:
             assert np.array_equal(s_auto, s_ref)
         else:
@@ -166,8 +170,10 @@ def test_mirror_across_energies_with_different_mode_counts():
     params = device.resolve_params({"V0": 4.0})
     counts, first = set(), None
     for energy in list(np.linspace(6.0, 12.0, 5) / device.t) + [6.0 / device.t]:
-        s_m, n_m = mirror.smatrix(energy, params)
-        s_r, n_r = rgf.smatrix(energy, params)
+        result = mirror.smatrix(energy, params)
+        s_m, n_m = result.data, result.nprop
+        result = rgf.smatrix(energy, params)
+        s_r, n_r = result.data, result.nprop
         assert n_m == n_r and np.abs(s_m - s_r).max() < TOL
         counts.add(n_m)
         if first is None:
@@ -186,12 +192,12 @@ def test_choose_backend_without_holds_is_the_size_rule():
 def test_mirror_is_bit_identical_across_processes():
     code = ("import qpcsim; from qpcsim.backends import FastSolver;"
             "d = qpcsim.load_geometry('qpc_split_gate', a=8.0);"
-            "s, _ = FastSolver(d, 'rgf-mirror').smatrix(0.1, d.resolve_params({}));"
+            "s = FastSolver(d, 'rgf-mirror').smatrix(0.1, d.resolve_params({})).data;"
             "print(s.tobytes().hex())")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     device = qpcsim.load_geometry("qpc_split_gate", a=8.0)
     solver = FastSolver(device, "rgf-mirror")
-    s, _ = solver.smatrix(0.1, device.resolve_params({}))
+    s = solver.smatrix(0.1, device.resolve_params({})).data
     assert solver.backend == "rgf-mirror"
     assert run.stdout == s.tobytes().hex() + "\n"
 
@@ -206,7 +212,10 @@ def test_mirror_against_the_sparse_back_end_for_short_and_long_devices(length):
                            * (1 + y**2 / 100.0))
     params = device.resolve_params({})
     mirror = FastSolver(device, "rgf-mirror")
-    s_m, nprop = mirror.smatrix(0.15, params)
-    s_ref, n_ref = FastSolver(device, "scipy").smatrix(0.15, params)
-    assert mirror.backend == "rgf-mirror" and nprop == n_ref and sum(nprop) > 0
+    result = mirror.smatrix(0.15, params)
+    s_m, nprop = result.data, result.nprop
+    result = FastSolver(device, "scipy").smatrix(0.15, params)
+    s_ref, n_ref = result.data, result.nprop
+    assert mirror.smatrix(0.15, params).backend == "rgf-mirror"
+    assert nprop == n_ref and sum(nprop) > 0
     assert np.abs(s_m - s_ref).max() < TOL

@@ -19,13 +19,12 @@ TOL = 1e-10
 
 
 def _run(device, backend, extra=None, energy=None):
-    """(S, nprop, solver) of ``backend`` at one point."""
+    """(S, nprop, the back end that ran) of ``backend`` at one point."""
     params = device.resolve_params(extra or {})
     energy = fewmode_energy(device) / device.t if energy is None else energy
-    solver = FastSolver(device, backend)
-    smat, nprop = solver.smatrix(energy, params)
-    assert sum(nprop) > 0
-    return smat, nprop, solver
+    result = FastSolver(device, backend).smatrix(energy, params)
+    assert sum(result.nprop) > 0
+    return result.data, result.nprop, result.backend
 
 
 def _lopsided_in_x(x, y, Vg=0.8):
@@ -40,14 +39,14 @@ def _lopsided_in_y(x, y, Vg=0.8):
 @pytest.mark.parametrize("name", GEOMETRIES)
 def test_parity_equals_rgf_and_mumps_on_every_geometry(name, step):
     device = _device(name, step)
-    s_p, n_p, solver = _run(device, "rgf-parity")
+    s_p, n_p, ran = _run(device, "rgf-parity")
     s_r, n_r, _ = _run(device, "rgf")
     s_m, n_m, _ = _run(device, "mumps")
     assert n_p == n_r == n_m
     if name in ASYMMETRIC:
-        assert solver.backend == "rgf" and np.array_equal(s_p, s_r)
+        assert ran == "rgf" and np.array_equal(s_p, s_r)
     else:
-        assert solver.backend == "rgf-parity"
+        assert ran == "rgf-parity"
         assert np.abs(s_p - s_r).max() < TOL and np.abs(s_p - s_m).max() < TOL
         assert np.abs(s_p.conj().T @ s_p - np.eye(len(s_p))).max() < 1e-10
 
@@ -59,8 +58,8 @@ def test_each_mirror_alone(potential, path, length):
     """y-mirror only: the full sweep in sectors; x-mirror only: the mirror-reduced sweep
     (the rgf-mirror back end's arithmetic, bit for bit); 2 to 22 columns."""
     device = qpcsim.Device(width=80.0, length=length, a=5.0, potential=potential)
-    s_p, _, solver = _run(device, "rgf-parity")
-    assert solver.backend == path and np.abs(s_p - _run(device, "rgf")[0]).max() < TOL
+    s_p, _, ran = _run(device, "rgf-parity")
+    assert ran == path and np.abs(s_p - _run(device, "rgf")[0]).max() < TOL
     if device.nx > 2:   # MUMPS refuses a Schur complement onto every site
         assert np.abs(s_p - _run(device, "mumps")[0]).max() < TOL
     if path == "rgf-mirror":
@@ -78,21 +77,21 @@ def test_falls_back_bit_for_bit_without_a_mirror(case):
     else:
         device, extra = qpcsim.Device(width=80.0, length=100.0, a=5.0,
                                       potential=_lopsided_in_both), {}
-    s_p, _, solver = _run(device, "rgf-parity", extra)
-    assert solver.backend == "rgf" and np.array_equal(s_p, _run(device, "rgf", extra)[0])
+    s_p, _, ran = _run(device, "rgf-parity", extra)
+    assert ran == "rgf" and np.array_equal(s_p, _run(device, "rgf", extra)[0])
 
 
 def test_quantum_dot_asymmetric_in_x_keeps_its_y_mirror():
     device = _device("quantum_dot")
-    s_p, _, solver = _run(device, "rgf-parity", {"asymmetry": 2.0})
-    assert solver.backend == "rgf-parity"
+    s_p, _, ran = _run(device, "rgf-parity", {"asymmetry": 2.0})
+    assert ran == "rgf-parity"
     assert np.abs(s_p - _run(device, "mumps", {"asymmetry": 2.0})[0]).max() < TOL
 
 
 def test_zeeman_resolved_parity():
     device = _device("qpc_saddle", 1, zeeman=True)
-    s_p, _, solver = _run(device, "rgf-parity", {"E_Z": 0.4})
-    assert device.norbs == 2 and solver.backend == "rgf-parity"
+    s_p, _, ran = _run(device, "rgf-parity", {"E_Z": 0.4})
+    assert device.norbs == 2 and ran == "rgf-parity"
     assert np.abs(s_p - _run(device, "mumps", {"E_Z": 0.4})[0]).max() < TOL
 
 
@@ -100,8 +99,8 @@ def test_lead_modes_not_parity_symmetric_enough_are_not_split(monkeypatch):
     """Lead 0's numerical modes decide: above PARITY_LEAD_RTOL the point runs the x-mirror."""
     monkeypatch.setattr(rgf_parity, "PARITY_LEAD_RTOL", -1.0)
     device = _device("qpc_split_gate")
-    s_p, _, solver = _run(device, "rgf-parity")
-    assert solver.backend == "rgf-mirror"
+    s_p, _, ran = _run(device, "rgf-parity")
+    assert ran == "rgf-mirror"
     assert np.array_equal(s_p, _run(device, "rgf-mirror")[0])
 
 
@@ -122,21 +121,23 @@ def test_auto_picks_parity_where_it_wins():
     device = qpcsim.load_geometry("qpc_saddle", a=5.0, W=305.0, L=250.0)   # 60 sites across
     solver = FastSolver(device)
     energy = fewmode_energy(device) / device.t
-    s_auto, _ = solver.smatrix(energy, device.resolve_params({}))
-    assert solver.backend == "rgf-parity"
+    result = solver.smatrix(energy, device.resolve_params({}))
+    s_auto = result.data
+    assert result.backend == "rgf-parity"
     assert np.abs(s_auto - _run(device, "mumps")[0]).max() < TOL
-    solver.smatrix(energy, device.resolve_params({"B": 0.5}))
-    assert solver.backend == choose_backend(device.nx, device.ny)
+    ran = solver.smatrix(energy, device.resolve_params({"B": 0.5})).backend
+    assert ran == solver.backend == choose_backend(device.nx, device.ny)
 
 
 def test_parity_is_bit_identical_across_processes():
     code = ("import qpcsim; from qpcsim.backends import FastSolver;"
             "d = qpcsim.load_geometry('qpc_split_gate', a=8.0);"
-            "s, _ = FastSolver(d, 'rgf-parity').smatrix(0.1, d.resolve_params({}));"
+            "s = FastSolver(d, 'rgf-parity').smatrix(0.1, d.resolve_params({})).data;"
             "print(s.tobytes().hex())")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     device = qpcsim.load_geometry("qpc_split_gate", a=8.0)
     solver = FastSolver(device, "rgf-parity")
-    s, _ = solver.smatrix(0.1, device.resolve_params({}))
-    assert solver.backend == "rgf-parity"
+    result = solver.smatrix(0.1, device.resolve_params({}))
+    s = result.data
+    assert result.backend == "rgf-parity"
     assert run.stdout == s.tobytes().hex() + "\n"

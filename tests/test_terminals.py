@@ -256,12 +256,10 @@ def _tee_thresholds(device):
 def _zero_t_matrix(device):
     """G_ij(E) (G0 per spin-degenerate channel) of ``device`` at zero temperature."""
     from qpcsim.solver import scattering_matrix
-    from qpcsim.terminals import conductance_matrix
     params = device.resolve_params({})
 
     def matrix(energy):
-        smat, nprop, _ = scattering_matrix(device, energy, params, "auto")
-        return conductance_matrix(smat, nprop, 1.0)
+        return scattering_matrix(device, energy, params, "auto").conductance_matrix(1.0)
     return matrix
 
 

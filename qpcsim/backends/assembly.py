@@ -24,6 +24,10 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+from kwant import physics
+from threadpoolctl import ThreadpoolController
+
+from ..terminals import magnetic_hoppings
 
 __all__ = ["SystemAssembly", "LeadPart", "single_threaded_blas"]
 
@@ -39,7 +43,6 @@ def single_threaded_blas():
     thread), which would break bit-identical results across executors."""
     global _BLAS
     if _BLAS is None:
-        from threadpoolctl import ThreadpoolController
         _BLAS = ThreadpoolController()
     return _BLAS.limit(limits=1, user_api="blas")
 
@@ -138,7 +141,6 @@ class SystemAssembly:
             pos = self.device.site_positions()
             to_site, from_site = self._hoppings
             if getattr(self.device, "gauge", "landau") != "landau":   # explicit leads on y edges
-                from ..terminals import magnetic_hoppings
                 hop = magnetic_hoppings(self.device, to_site, from_site, B)
             else:
                 hop = self.device.hopping_values(pos[to_site], pos[from_site], B)
@@ -202,7 +204,6 @@ class SystemAssembly:
 
     def _stabilized_modes(self, energy: float, params: dict) -> list:
         """Kwant's stabilized modes of every lead at ``energy`` (lattice units)."""
-        from kwant import physics
 
         stabs = []
         for leadnum in range(len(self.fsyst.lead_interfaces)):

@@ -31,7 +31,7 @@ __all__ = ["ModelAssembly", "assembly_for"]
 def assembly_for(device) -> SystemAssembly:
     """The fast path's assembly of ``device``: :class:`ModelAssembly` for a model
     device (it has ``hamiltonian_submatrix``-style blocks), else the one-band one."""
-    if getattr(device, "fast_path_model", False):
+    if device.fast_path_model:
         return ModelAssembly(device)
     return SystemAssembly(device)
 

@@ -3,7 +3,8 @@
 ``qpcsim.solve(method=NAME)`` takes any registered name, ``"auto"`` (the fast
 path where it applies, with :func:`choose_backend`'s pick, else ``kwant``) or
 ``"fast"`` (the fast path's pick, never Kwant). A new back end is one file in
-this folder ending in one :func:`register` call (see ARCHITECTURE.md).
+this folder ending in its own :func:`register` call (see ARCHITECTURE.md); the
+package's ``__init__`` imports the back-end modules, this module imports none.
 """
 from __future__ import annotations
 
@@ -11,14 +12,12 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import kwant.system
+
 from .assembly import SystemAssembly
-from .base import BackendNotApplicable
+from .base import BackendNotApplicable, SMatrix
+from .context import solver_context
 from .model_assembly import assembly_for
-from .reference import KwantBackend
-from .rgf import RGFBackend
-from .rgf_mirror import RGFMirrorBackend
-from .rgf_parity import RGFParityBackend
-from .schur import SchurBackend, mumps_available
 
 __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_backend",
            "choose_backend", "FastSolver", "fast_path_applies", "AUTO_METHODS"]
@@ -101,7 +100,10 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None,
     registered first). ``mumps=False`` models an installation without MUMPS.
     The cost models (ms per point, one core) were fitted by non-negative least
     squares to the cases of ``benchmarks/bench_backends.py``; see
-    :func:`_rgf_cost` and :func:`_mumps_cost`.
+    :func:`.rgf.rgf_cost` and :func:`.schur._mumps_cost`. In effect: spinless
+    devices up to about 50-60 sites across run RGF, wider ones MUMPS; very short
+    wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to about 25-30
+    sites across. Near a crossover both cost about the same (within 10 %).
 
     ``holds`` names symmetry conditions (``"x-mirror"``) the caller has found
     in the device; back ends that need one (``BackendInfo.condition``) compete
@@ -165,7 +167,7 @@ class FastSolver:
         if explicit and backend not in ("auto", "mumps", "scipy"):
             raise ValueError(f"backend={backend!r} does not apply to this device: its leads "
                              "(qpcsim.Lead) may sit on any edge; use 'mumps', 'scipy' or 'kwant'")
-        model = getattr(device, "fast_path_model", False)
+        model = device.fast_path_model
         if model and backend not in ("auto", "mumps", "scipy"):
             raise ValueError(f"backend={backend!r} does not apply to this device: the RGF "
                              "recursions model the one-band square lattice; for a model device "
@@ -174,8 +176,7 @@ class FastSolver:
         self.assembly = assembly_for(device)
         if (explicit or model) and backend == "auto":
             # Leads on any edge: only the Schur complement takes any set of interfaces.
-            choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
-            self._impl = _REGISTRY[choice].factory(device, self.assembly)
+            self._impl = self._sparse(device)
         elif backend != "auto":
             self._impl = create_backend(device, backend, self.assembly)
         else:
@@ -184,9 +185,20 @@ class FastSolver:
                 self._impl = _REGISTRY[choice].factory(device, self.assembly)
             except BackendNotApplicable:
                 # Deterministic (the device decides): a sparse back end covers everything.
-                choice = "mumps" if mumps_available() and device.nx > 2 else "scipy"
-                self._impl = _REGISTRY[choice].factory(device, self.assembly)
+                self._impl = self._sparse(device)
+        #: The back end that runs every point: the one asked for, or under ``auto`` the
+        #: size rule's (a back end with a symmetry condition, ``self._impl`` then, runs
+        #: the points that have the symmetry and hands it the others).
+        self.backend = self._impl.name
+        if backend == "auto" and not (explicit or model):
             self._impl = self._conditional(device, choice)
+
+    def _sparse(self, device):
+        """The Schur back end that covers every device: MUMPS where it is available and
+        applies (more than two columns), else SuperLU."""
+        mumps = _REGISTRY.get("mumps")
+        choice = "mumps" if mumps and mumps.available() and device.nx > 2 else "scipy"
+        return _REGISTRY[choice].factory(device, self.assembly)
 
     def _conditional(self, device, choice: str):
         """The first back end with a symmetry condition that beats ``choice`` under
@@ -208,27 +220,15 @@ class FastSolver:
         return self._impl
 
     @property
-    def backend(self) -> str:
-        """Name of the back end that ran the latest point (before any point: the
-        one that runs a point without symmetry)."""
-        return self._impl.name
-
-    @property
     def name(self) -> str:
-        """The result's ``solver`` label: ``fast-<backend>``."""
+        """``fast-<backend>``: the ``solver`` label of the results of :attr:`backend` (each
+        :class:`SMatrix` names the back end that ran its point)."""
         return f"fast-{self.backend}"
 
-    def smatrix(self, energy: float, params: dict):
-        """Scattering matrix at ``energy`` (lattice units) for resolved ``params``.
-
-        Returns
-        -------
-        smatrix : ndarray, shape (n_out, n_in)
-            Rows: outgoing modes of lead 0 then lead 1; columns: incoming modes
-            of lead 0 then lead 1 (Kwant's order and normalization).
-        nprop : tuple of int
-            Propagating modes in each lead.
-        """
+    def smatrix(self, energy: float, params: dict) -> SMatrix:
+        """Scattering matrix at ``energy`` (lattice units) for resolved ``params``:
+        rows the outgoing, columns the incoming modes of lead 0, lead 1, ...
+        (Kwant's order and normalization)."""
         return self._impl.smatrix(energy, params)
 
 
@@ -236,79 +236,13 @@ def fast_path_applies(device) -> bool:
     """The fast path rebuilds the Device's own lattice model: exactly the two
     leads it attaches itself, or its explicit ``leads`` (Schur back ends only).
     Anything else (a subclass adding probe leads or self-energy leads) goes to Kwant."""
-    if not getattr(device, "fast_path_supported", True):
+    if not device.fast_path_supported:
         return False   # a device class the fast path does not model (hamiltonian.ModelDevice)
-    cached = getattr(device, "_fast_path_ok", None)
-    if cached is None:
-        import kwant.system
+    context = solver_context(device)
+    if context.fast_path is None:
         fsyst = device.build()
-        cached = ((len(fsyst.leads) == 2 or getattr(device, "leads", None) is not None)
-                  and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
-                  and len(fsyst.sites) == len(device.site_positions()))
-        device._fast_path_ok = cached
-    return cached
-
-
-# ---------------------------------------------------------------- cost models
-def _rgf_cost(nx: int, ny: int, norbs: int) -> float:
-    """RGF: one dense m x m inversion per column (m = ny norbs) plus Python
-    overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)`` ms."""
-    m = ny * norbs
-    return nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
-
-
-def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
-    """MUMPS on OpenBLAS (``scripts/setup_env.sh`` selects it; ``qpcsim info`` says which
-    BLAS is active): nested dissection of the grid plus the dense Schur solve on X
-    (|X| ~ 2m): ``norbs^1.2 (1.3e-3 nx ny + 1.4e-5 long short^2) + 5.6e-6 m^3`` ms,
-    long/short = max/min(nx, ny). Fitted by least squares in log space to the
-    MUMPS/RGF ratio measured interleaved (30 cases: saddles 8 x 100 .. 400 x 200,
-    short wide ones, Zeeman saddles, wires 19-59 sites across; benchmarks/RESULTS.md)
-    times the RGF model. Infinite for nx <= 2 (every site is on a lead interface;
-    MUMPS refuses a Schur complement onto the whole matrix)."""
-    if nx <= 2:
-        return math.inf
-    m = ny * norbs
-    long, short = max(nx, ny), min(nx, ny)
-    return norbs**1.2 * (1.3e-3 * nx * ny + 1.4e-5 * long * short**2) + 5.6e-6 * m**3
-
-
-def _rgf_mirror_cost(nx: int, ny: int, norbs: int) -> float:
-    """RGF on the left half of an x-mirror symmetric device plus the join (about
-    one column): :func:`_rgf_cost` of ``ceil(nx / 2) + 1`` columns. Ties (nx = 2)
-    go to the plain RGF."""
-    return _rgf_cost((nx + 1) // 2 + 1, ny, norbs)
-
-
-def _rgf_parity_cost(nx: int, ny: int, norbs: int) -> float:
-    """rgf-parity with both mirrors: the first column unsplit, then half the columns
-    in two sectors of half the size: ``_rgf_cost(1) + ceil(nx / 2) (0.045 + 1.1e-5 m^2
-    + 6e-8 m^3)`` ms. The flop terms are RGF's at m/2, twice; the per-column overhead
-    (two sectors, the sector projection) was fitted to the rgf-mirror/rgf-parity ratio
-    measured interleaved (benchmarks/bench_parity.py: equal cost near m = 40)."""
-    m = ny * norbs
-    return _rgf_cost(1, ny, norbs) + (nx + 1) // 2 * (0.045 + 1.1e-5 * m**2 + 6e-8 * m**3)
-
-
-# In effect: spinless devices up to about 50-60 sites across run RGF, wider ones
-# MUMPS; very short wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to
-# about 25-30 sites across. Near a crossover both cost about the same (within 10 %).
-# Registration order breaks ties (MUMPS).
-register(BackendInfo("mumps", lambda d, a: SchurBackend(d, "mumps", a), fast_path=True,
-                     cost=_mumps_cost, available=mumps_available,
-                     summary="MUMPS Schur complement onto the lead variables (needs Kwant "
-                             "built with MUMPS)"))
-register(BackendInfo("rgf", lambda d, a: RGFBackend(d, a), fast_path=True, cost=_rgf_cost,
-                     summary="recursive Green's functions over the lattice columns"))
-register(BackendInfo("rgf-mirror", lambda d, a: RGFMirrorBackend(d, a), fast_path=True,
-                     cost=_rgf_mirror_cost, condition="x-mirror",
-                     summary="RGF over half the columns where the device is x-mirror "
-                             "symmetric (checked per point; else plain RGF)"))
-register(BackendInfo("rgf-parity", lambda d, a: RGFParityBackend(d, a), fast_path=True,
-                     cost=_rgf_parity_cost, condition="mirror",
-                     summary="RGF in the parity sectors of every mirror (x, y) a point has "
-                             "(checked per point; else plain RGF)"))
-register(BackendInfo("scipy", lambda d, a: SchurBackend(d, "scipy", a), fast_path=True,
-                     summary="SuperLU Schur complement (slow; when Kwant lacks MUMPS)"))
-register(BackendInfo("kwant", lambda d, a: KwantBackend(d), fast_path=False,
-                     summary="plain kwant.smatrix (the reference; any Kwant system)"))
+        context.fast_path = (
+            (len(fsyst.leads) == 2 or getattr(device, "leads", None) is not None)
+            and not any(kwant.system.is_selfenergy_lead(lead) for lead in fsyst.leads)
+            and len(fsyst.sites) == len(device.site_positions()))
+    return context.fast_path

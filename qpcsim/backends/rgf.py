@@ -36,10 +36,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.linalg import lapack
 
-from .assembly import SystemAssembly, single_threaded_blas
-from .base import BackendNotApplicable
+import scipy.sparse
+import scipy.sparse.csgraph
 
-__all__ = ["RGFBackend", "RGFSolver", "RGFNotApplicable"]
+from .assembly import SystemAssembly
+from .base import BackendNotApplicable, FastBackend
+from .registry import BackendInfo, register
+
+__all__ = ["RGFBackend", "RGFSolver", "RGFNotApplicable", "rgf_cost", "shared_rgf_solver"]
 
 _getrf, _getri, _getri_lwork = lapack.zgetrf, lapack.zgetri, lapack.zgetri_lwork
 
@@ -99,6 +103,16 @@ class RGFSolver:
         ``A``, in the order of the values passed to :meth:`solve`.
     lead_interfaces : sequence of two arrays of site indices
 
+    Attributes
+    ----------
+    intra_rc : (ndarray, ndarray)
+        Local (row, column) in its column's block of each intra-column entry,
+        sorted by column.
+    intra_bounds : ndarray (nx + 1,)
+        Column ``i``'s intra-column entries are ``intra_bounds[i]:intra_bounds[i + 1]``.
+    dummy_orbitals : dict
+        Column -> local rows of its missing sites (padded with decoupled dummies).
+
     Raises
     ------
     RGFNotApplicable
@@ -133,14 +147,14 @@ class RGFSolver:
         idx = np.flatnonzero(intra)
         idx = idx[np.argsort(sr[idx], kind="stable")]
         self._intra_idx = idx
-        self._intra_rc = (lr[idx], lc[idx])
+        self.intra_rc = (lr[idx], lc[idx])
         self._intra_flat = lr[idx] * m + lc[idx]
-        self._intra_bounds = np.searchsorted(sr[idx], np.arange(nslices + 1))
+        self.intra_bounds = np.searchsorted(sr[idx], np.arange(nslices + 1))
         self._fwd = (np.flatnonzero(fwd), sr[fwd], lr[fwd])   # A[i, i+1] -> cR[i]
         self._bwd = (np.flatnonzero(bwd), sc[bwd], lr[bwd])   # A[i+1, i] -> cL[i]
         present = np.zeros((nslices, m), dtype=bool)
         present[self.slice_of, self.local_of] = True
-        self._dummy = {i: np.flatnonzero(~present[i]) for i in range(nslices)
+        self.dummy_orbitals = {i: np.flatnonzero(~present[i]) for i in range(nslices)
                        if not present[i].all()}
         off = intra & (lr != lc)
         self._check_open_to_left_lead(present, sr[off], lr[off], lc[off], sr[fwd], lr[fwd],
@@ -160,9 +174,6 @@ class RGFSolver:
         that step: its real eigenvalues make the block singular, and near one the
         S-matrix drifts from the exact one while staying unitary to 1e-10.
         """
-        import scipy.sparse
-        import scipy.sparse.csgraph
-
         m, nsl = self.m, self.nslices
         nodes = nsl * m
         within = scipy.sparse.coo_matrix(
@@ -215,9 +226,9 @@ class RGFSolver:
         k0 = int(np.count_nonzero(ks == 0))
         if np.any(ks[:k0] != 0) or np.any(ks[k0:] != last):
             raise RGFNotApplicable("unexpected order of the outgoing modes")
-        a, b = self._intra_bounds[0], self._intra_bounds[1]
-        c, d = self._intra_bounds[last], self._intra_bounds[last + 1]
-        ir, ic = self._intra_rc
+        a, b = self.intra_bounds[0], self.intra_bounds[1]
+        c, d = self.intra_bounds[last], self.intra_bounds[last + 1]
+        ir, ic = self.intra_rc
         lmap = _LeadMap(
             sizes=sizes,
             first_flat=rl[first] * sizes[0] + cl[first], first_idx=np.flatnonzero(first),
@@ -231,8 +242,11 @@ class RGFSolver:
         self._lead_maps[key] = lmap
         return lmap
 
-    def _block(self, i, size, corr, intra_vals, flat, lead_flat=None, lead_vals=None):
-        """D_i - correction, as a new C-ordered ``size x size`` matrix."""
+    def block(self, i, size, corr, intra_vals, flat, lead_flat=None, lead_vals=None):
+        """``D_i - correction`` of column ``i`` as a C-ordered ``size x size`` matrix (``corr``,
+        the correction, reused if already ``m x m``): the intra-column values ``intra_vals``
+        at flat positions ``flat``, dummy orbitals, the lead entries ``lead_vals`` at
+        ``lead_flat``."""
         if corr is None:
             block = np.zeros((size, size), dtype=complex)
         elif size == self.m:
@@ -241,15 +255,20 @@ class RGFSolver:
             block = np.zeros((size, size), dtype=complex)
             block[:self.m, :self.m] = corr
         flat_view = block.reshape(-1)
-        lo, hi = self._intra_bounds[i], self._intra_bounds[i + 1]
+        lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
         flat_view[flat] += intra_vals[lo:hi]
-        dummy = self._dummy.get(i)
+        dummy = self.dummy_orbitals.get(i)
         if dummy is not None:
             block[dummy, dummy] += 1.0
         if lead_flat is not None:
             flat_view[lead_flat] += lead_vals
         return block
 
+    def interior_block(self, i: int, corr: np.ndarray, intra_vals: np.ndarray) -> np.ndarray:
+        """``D_i - correction`` of an interior column ``i`` (``m x m``; ``corr``, the
+        correction, is overwritten and returned)."""
+        lo, hi = self.intra_bounds[i], self.intra_bounds[i + 1]
+        return self.block(i, self.m, corr, intra_vals, self._intra_flat[lo:hi])
     def invert(self, block: np.ndarray) -> np.ndarray:
         """Inverse of a C-ordered square block (overwritten), as the recursion does it."""
         return _inverse(block, self._lwork)
@@ -286,7 +305,7 @@ class RGFSolver:
         m, nsl = self.m, self.nslices
         lm, intra_vals, c_l, c_r, b_all, _ = prepared
         b_first = b_all if b_first is None else b_first
-        block = self._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
+        block = self.block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
                             lm.first_flat, leads.values[lm.first_idx])
         g = _inverse(block, self._lwork)
         p = g @ b_first                       # G^L_{i0} B_0
@@ -297,10 +316,9 @@ class RGFSolver:
             corr = np.multiply(g[:m, :m], (-cl)[:, None], order="C")
             corr *= cr[None, :]
             if i < nsl - 1:
-                block = self._block(i, m, corr, intra_vals, self._intra_flat[
-                    self._intra_bounds[i]:self._intra_bounds[i + 1]])
+                block = self.interior_block(i, corr, intra_vals)
             else:
-                block = self._block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
+                block = self.block(i, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
                                     lm.last_flat, leads.values[lm.last_idx])
             g = _inverse(block, self._lwork)
             # Dyson: G_{i0} = -g_i A_{i,i-1} G_{i-1,0}, G_{0i} = -G_{0,i-1} A_{i-1,i} g_i and
@@ -326,7 +344,15 @@ class RGFSolver:
         return np.vstack([top, bottom])
 
 
-class RGFBackend:
+def shared_rgf_solver(device, assembly: SystemAssembly) -> RGFSolver:
+    """The device's :class:`RGFSolver`, one per assembly (``rgf`` and ``rgf-mirror``'s
+    fallback share it)."""
+    return assembly.shared("rgf", lambda: RGFSolver(
+        device.site_positions(), assembly.norbs, device.nx, device.ny, assembly.sys_row,
+        assembly.sys_col, assembly.fsyst.lead_interfaces))
+
+
+class RGFBackend(FastBackend):
     """The ``rgf`` back end: :class:`RGFSolver` on the shared :class:`SystemAssembly`.
 
     Raises :class:`RGFNotApplicable` (with the reason) for devices it does not
@@ -336,17 +362,19 @@ class RGFBackend:
     name = "rgf"
 
     def __init__(self, device, assembly: SystemAssembly | None = None):
-        self.assembly = assembly or SystemAssembly(device)
-        a = self.assembly
-        self._rgf = a.shared("rgf", lambda: RGFSolver(
-            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
-            a.fsyst.lead_interfaces))
+        super().__init__(device, assembly)
+        self._rgf = shared_rgf_solver(device, self.assembly)
 
-    def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
-        with single_threaded_blas():
-            leads = self.assembly.leads(energy, params)
-            if sum(leads.nprop) == 0:
-                return np.zeros((0, 0), dtype=complex), leads.nprop
-            values = self.assembly.system_values(energy, params)
-            return self._rgf.solve(values, leads), leads.nprop
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
+        return self._rgf.solve(values, leads), self.name
+
+
+def rgf_cost(nx: int, ny: int, norbs: int) -> float:
+    """RGF: one dense m x m inversion per column (m = ny norbs) plus Python
+    overhead per column: ``nx (0.0156 + 2.2e-5 m^2 + 2.4e-7 m^3)`` ms."""
+    m = ny * norbs
+    return nx * (0.0156 + 2.2e-5 * m**2 + 2.4e-7 * m**3)
+
+
+register(BackendInfo("rgf", RGFBackend, fast_path=True, cost=rgf_cost,
+                     summary="recursive Green's functions over the lattice columns"))

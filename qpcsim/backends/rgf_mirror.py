@@ -44,16 +44,16 @@ numbers, never on a timing, so results are bit-identical in every process.
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 from scipy.linalg import lapack
 
-from .assembly import SystemAssembly, single_threaded_blas
-from .base import BackendNotApplicable
-from .rgf import RGFSolver
+from .assembly import SystemAssembly
+from .base import FastBackend, SMatrix, BackendNotApplicable
+from .registry import BackendInfo, register
+from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
 
-__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL"]
+__all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL", "mirror_smatrix"]
 
 #: Largest deviation from the mirror image, relative to the largest entry of
 #: ``A``, still treated as the symmetry (rounding of the lattice positions).
@@ -71,6 +71,16 @@ def _deviation(a: np.ndarray, b: np.ndarray) -> float:
     if np.array_equal(a, b):
         return 0.0
     return float(np.max(np.abs(a - b)))
+
+
+def mirror_smatrix(s00: np.ndarray, s10: np.ndarray) -> np.ndarray:
+    """The S-matrix of an x-mirror symmetric point from its lead-0 blocks: reflection
+    ``S_00 = S_11 = s00`` and transmission ``S_10 = S_01 = s10``."""
+    n = s00.shape[0]
+    smat = np.empty((2 * n, 2 * n), dtype=complex)
+    smat[:n, :n] = smat[n:, n:] = s00
+    smat[n:, :n] = smat[:n, n:] = s10
+    return smat
 
 
 class MirrorRGFSolver:
@@ -95,8 +105,8 @@ class MirrorRGFSolver:
         if not np.array_equal(present, present[::-1]):
             raise BackendNotApplicable("the site set is not mirror symmetric in x")
         # Intra-column entries sorted by column: key (column, row, col) and its mirror.
-        rows, cols = rgf._intra_rc
-        column = np.repeat(np.arange(nsl), np.diff(rgf._intra_bounds))
+        rows, cols = rgf.intra_rc
+        column = np.repeat(np.arange(nsl), np.diff(rgf.intra_bounds))
         key = (column * m + rows) * m + cols
         mirror_key = ((nsl - 1 - column) * m + rows) * m + cols
         order = np.argsort(key, kind="stable")
@@ -172,7 +182,7 @@ class MirrorRGFSolver:
             c = c_r[h - 1]
             kernel = np.eye(m, dtype=complex)
             kernel -= g @ (c[:, None] * g * c[None, :])
-            x = self._solve(kernel, p)
+            x = self.join_solve(kernel, p)
             qc = q * c[None, :]
             s00 = t + qc @ (g @ (c[:, None] * x))
             s10 = -(qc @ x)
@@ -180,19 +190,14 @@ class MirrorRGFSolver:
             cl, cr = c_l[h - 1], c_r[h - 1]
             corr = np.multiply(g, (-2.0 * cl)[:, None], order="C")
             corr *= cr[None, :]
-            block = rgf._block(h, m, corr, intra_vals, rgf._intra_flat[
-                rgf._intra_bounds[h]:rgf._intra_bounds[h + 1]])
-            x = self._solve(block, cl[:, None] * p)
+            block = rgf.interior_block(h, corr, intra_vals)
+            x = self.join_solve(block, cl[:, None] * p)
             s10 = (q * cr[None, :]) @ x
             s00 = t + s10
-        n = s00.shape[0]
-        smat = np.empty((2 * n, 2 * n), dtype=complex)
-        smat[:n, :n] = smat[n:, n:] = s00
-        smat[n:, :n] = smat[:n, n:] = s10
-        return smat
+        return mirror_smatrix(s00, s10)
 
     @staticmethod
-    def _solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+    def join_solve(matrix: np.ndarray, rhs: np.ndarray) -> np.ndarray:
         """``matrix^-1 rhs`` by LAPACK getrf/getrs (``matrix`` C-ordered, overwritten).
 
         LAPACK factorizes the Fortran-ordered transpose (no copy) and solves with
@@ -206,7 +211,7 @@ class MirrorRGFSolver:
         return x
 
 
-class RGFMirrorBackend:
+class RGFMirrorBackend(FastBackend):
     """The ``rgf-mirror`` back end: :class:`MirrorRGFSolver` where a point is
     x-mirror symmetric, else ``fallback`` (by default the plain RGF sweep).
 
@@ -227,56 +232,47 @@ class RGFMirrorBackend:
 
     Notes
     -----
-    ``name`` is the path that ran this thread's latest point: ``rgf-mirror``,
-    or the fallback's name (``rgf`` for the plain sweep), so every result's
-    ``solver`` label says which arithmetic produced it. Before any point it is
-    ``rgf-mirror``, or the fallback's name when one is given.
+    Each :class:`SMatrix` names the path that ran its point: ``rgf-mirror``, or
+    the fallback's name (``rgf`` for the plain sweep).
     """
 
+    name = "rgf-mirror"
+
     def __init__(self, device, assembly: SystemAssembly | None = None, fallback=None):
-        self.assembly = assembly or SystemAssembly(device)
-        a = self.assembly
-        rgf = a.shared("rgf", lambda: RGFSolver(
-            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
-            a.fsyst.lead_interfaces))
-        self._mirror = MirrorRGFSolver(rgf)
-        self.fallback = fallback
-        self._last = threading.local()
+        super().__init__(device, assembly)
+        self._mirror = MirrorRGFSolver(shared_rgf_solver(device, self.assembly))
+        self.fallback = fallback or RGFBackend(device, self.assembly)
         #: Points solved by the mirror reduction / by the fallback (diagnostics).
         self.counts = {"mirror": 0, "fallback": 0}
 
-    @property
-    def name(self) -> str:
-        """``rgf-mirror`` or the fallback's name: the path of the latest point."""
-        last = getattr(self._last, "name", None)
-        if last is not None:
-            return last
-        return "rgf-mirror" if self.fallback is None else self.fallback.name
-
-    def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
-        if self.fallback is not None and float(params.get("B", 0.0)) != 0.0:
+    def smatrix(self, energy: float, params: dict) -> SMatrix:
+        """S-matrix at ``energy`` (lattice units) for resolved ``params``."""
+        if float(params.get("B", 0.0)) != 0.0:
             # A field breaks the x-mirror exactly (the Landau-gauge Peierls phases of the
             # two directions are complex conjugates): no check, no second evaluation.
-            self.counts["fallback"] += 1
-            result = self.fallback.smatrix(energy, params)
-            self._last.name = self.fallback.name
-            return result
-        with single_threaded_blas():
-            leads = self.assembly.leads(energy, params)
-            if sum(leads.nprop) == 0:
-                return np.zeros((0, 0), dtype=complex), leads.nprop
-            values = self.assembly.system_values(energy, params)
-            rgf = self._mirror.rgf
-            prepared = rgf.prepare(values, leads)
-            if self._mirror.applies(values, leads, prepared):
-                self.counts["mirror"] += 1
-                self._last.name = "rgf-mirror"
-                return self._mirror.solve(values, leads, prepared), leads.nprop
-            self.counts["fallback"] += 1
-            if self.fallback is None:
-                self._last.name = "rgf"
-                return rgf.solve(values, leads, prepared), leads.nprop
-        result = self.fallback.smatrix(energy, params)
-        self._last.name = self.fallback.name
-        return result
+            return self._delegate(energy, params)
+        return super().smatrix(energy, params)
+
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
+        prepared = self._mirror.rgf.prepare(values, leads)
+        if not self._mirror.applies(values, leads, prepared):
+            return None
+        self.counts["mirror"] += 1
+        return self._mirror.solve(values, leads, prepared), self.name
+
+    def _delegate(self, energy: float, params: dict) -> SMatrix:
+        self.counts["fallback"] += 1
+        return self.fallback.smatrix(energy, params)
+
+
+def _rgf_mirror_cost(nx: int, ny: int, norbs: int) -> float:
+    """RGF on the left half of an x-mirror symmetric device plus the join (about
+    one column): :func:`~.rgf.rgf_cost` of ``ceil(nx / 2) + 1`` columns. Ties (nx = 2)
+    go to the plain RGF."""
+    return rgf_cost((nx + 1) // 2 + 1, ny, norbs)
+
+
+register(BackendInfo("rgf-mirror", RGFMirrorBackend, fast_path=True,
+                     cost=_rgf_mirror_cost, condition="x-mirror",
+                     summary="RGF over half the columns where the device is x-mirror "
+                             "symmetric (checked per point; else plain RGF)"))

@@ -37,14 +37,14 @@ device and the point's numbers, never on a timing: bit-identical in every proces
 from __future__ import annotations
 
 import logging
-import threading
 
 import numpy as np
 
-from .assembly import SystemAssembly, single_threaded_blas
-from .base import BackendNotApplicable
-from .rgf import RGFSolver
-from .rgf_mirror import MIRROR_RTOL, MirrorRGFSolver
+from .assembly import SystemAssembly
+from .base import BackendNotApplicable, FastBackend, SMatrix
+from .registry import BackendInfo, register
+from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
+from .rgf_mirror import MIRROR_RTOL, MirrorRGFSolver, mirror_smatrix
 
 __all__ = ["RGFParityBackend", "ParitySplit", "PARITY_LEAD_RTOL"]
 
@@ -86,8 +86,8 @@ class ParitySplit:
         present[rgf.slice_of, rgf.local_of] = True
         if not np.array_equal(present, present[:, flip]):
             raise BackendNotApplicable("the site set is not mirror symmetric in y")
-        rows, cols = rgf._intra_rc
-        column = np.repeat(np.arange(nsl), np.diff(rgf._intra_bounds))
+        rows, cols = rgf.intra_rc
+        column = np.repeat(np.arange(nsl), np.diff(rgf.intra_bounds))
         key = (column * m + rows) * m + cols
         fkey = (column * m + flip[rows]) * m + flip[cols]
         order = np.argsort(key, kind="stable")
@@ -97,14 +97,14 @@ class ParitySplit:
         lower = loc[2 * (loc // norbs) < ny - 1]
         self.L, self.R, self.F = lower, flip[lower], loc[2 * (loc // norbs) == ny - 1]
         self._flip_intra = order[where]     # intra entry k <-> its row-flip image
-        self._bounds = rgf._intra_bounds
+        self._bounds = rgf.intra_bounds
         self.sizes = (len(self.L) + len(self.F), len(self.L))
         shared: dict = {}    # columns of one pattern share their maps (memory at 1e6 sites)
         self._columns = []
         for i in range(nsl):
-            lo, hi = rgf._intra_bounds[i], rgf._intra_bounds[i + 1]
+            lo, hi = rgf.intra_bounds[i], rgf.intra_bounds[i + 1]
             pattern = (rows[lo:hi].tobytes(), cols[lo:hi].tobytes(),
-                       rgf._dummy.get(i, np.zeros(0, dtype=np.int64)).tobytes())
+                       rgf.dummy_orbitals.get(i, np.zeros(0, dtype=np.int64)).tobytes())
             if pattern not in shared:
                 shared[pattern] = self._column_maps(rgf, i)
             self._columns.append(shared[pattern])
@@ -123,8 +123,8 @@ class ParitySplit:
         epos = np.empty(m, dtype=np.int64)  # position in the even sector
         epos[self.L] = epos[self.R] = np.arange(no)
         epos[self.F] = no + np.arange(len(self.F))
-        lo, hi = rgf._intra_bounds[i], rgf._intra_bounds[i + 1]
-        r, c = rgf._intra_rc[0][lo:hi], rgf._intra_rc[1][lo:hi]
+        lo, hi = rgf.intra_bounds[i], rgf.intra_bounds[i + 1]
+        r, c = rgf.intra_rc[0][lo:hi], rgf.intra_rc[1][lo:hi]
         src = np.arange(hi - lo)
         even_t, odd_t = epos[r] * ne + epos[c], ne * ne + epos[r] * no + epos[c]
         root2 = np.sqrt(2.0)
@@ -137,7 +137,7 @@ class ParitySplit:
                 (row_l & (role[c] == 2), even_t, 1.0, second),
                 (row_l & (role[c] == 2), odd_t, -1.0, second)):
             into.append((target[keep], src[keep], np.broadcast_to(coef, r.shape)[keep]))
-        dummy = rgf._dummy.get(i, np.zeros(0, dtype=np.int64))
+        dummy = rgf.dummy_orbitals.get(i, np.zeros(0, dtype=np.int64))
         dummy = dummy[role[dummy] != 2]
         unit = np.concatenate([epos[dummy] * (ne + 1),
                                ne * ne + epos[dummy[role[dummy] == 0]] * (no + 1)])
@@ -225,7 +225,7 @@ class ParityRGFSolver:
         parity symmetric only to more than PARITY_LEAD_RTOL."""
         rgf, m = self.rgf, self.rgf.m
         lm, intra_vals = prepared[:2]
-        block = rgf._block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
+        block = rgf.block(0, lm.sizes[0], None, intra_vals, lm.sys_first_flat,
                            lm.first_flat, leads.values[lm.first_idx])
         g = rgf.invert(block)
         p = (g @ b0)[:m]
@@ -272,7 +272,7 @@ class ParityRGFSolver:
             for (g_s, p_s, q_s), c in zip(sectors, self.split.vec(c_r[h - 1])):
                 kernel = np.eye(len(c), dtype=complex)
                 kernel -= g_s @ (c[:, None] * g_s * c[None, :])
-                x = self.mirror._solve(kernel, p_s)
+                x = self.mirror.join_solve(kernel, p_s)
                 qc = q_s * c[None, :]
                 s00 = s00 + qc @ (g_s @ (c[:, None] * x))
                 s10 = s10 - qc @ x
@@ -281,13 +281,9 @@ class ParityRGFSolver:
             for (g_s, p_s, q_s), d, cl, cr in zip(sectors, blocks, self.split.vec(c_l[h - 1]),
                                                   self.split.vec(c_r[h - 1])):
                 d -= 2.0 * (cl[:, None] * g_s * cr[None, :])
-                s10 = s10 + (q_s * cr[None, :]) @ self.mirror._solve(d, cl[:, None] * p_s)
+                s10 = s10 + (q_s * cr[None, :]) @ self.mirror.join_solve(d, cl[:, None] * p_s)
             s00 = t + s10
-        n = s00.shape[0]
-        smat = np.empty((2 * n, 2 * n), dtype=complex)
-        smat[:n, :n] = smat[n:, n:] = s00
-        smat[n:, :n] = smat[:n, n:] = s10
-        return smat
+        return mirror_smatrix(s00, s10)
 
     def solve_y(self, prepared, leads):
         """S of a point with the y-mirror only (the last column, lead 1, unsplit), or None."""
@@ -305,7 +301,7 @@ class ParityRGFSolver:
         cl, cr = c_l[last - 1], c_r[last - 1]
         corr = np.multiply(g, (-cl)[:, None], order="C")
         corr *= cr[None, :]
-        block = rgf._block(last, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
+        block = rgf.block(last, lm.sizes[1], corr, intra_vals, lm.sys_last_flat,
                            lm.last_flat, leads.values[lm.last_idx])
         g = rgf.invert(block)
         p = -(g[:, :m] @ (cl[:, None] * p))
@@ -317,7 +313,7 @@ class ParityRGFSolver:
         return np.vstack([top, bottom])
 
 
-class RGFParityBackend:
+class RGFParityBackend(FastBackend):
     """The ``rgf-parity`` back end: per point, the parity sectors of every mirror
     the point has (see the module docstring), else ``fallback``.
 
@@ -337,36 +333,24 @@ class RGFParityBackend:
 
     Notes
     -----
-    ``name`` is the path that ran this thread's latest point: ``rgf-parity``
+    Each :class:`SMatrix` names the path that ran its point: ``rgf-parity``
     (sectors split), ``rgf-mirror`` (x-mirror only, or lead modes not parity
     symmetric to :data:`PARITY_LEAD_RTOL`), or the fallback's name.
     """
 
+    name = "rgf-parity"
+
     def __init__(self, device, assembly: SystemAssembly | None = None, fallback=None):
-        self.assembly = assembly or SystemAssembly(device)
-        a = self.assembly
-        rgf = a.shared("rgf", lambda: RGFSolver(
-            device.site_positions(), a.norbs, device.nx, device.ny, a.sys_row, a.sys_col,
-            a.fsyst.lead_interfaces))
-        self._rgf = rgf
+        super().__init__(device, assembly)
+        rgf = self._rgf = shared_rgf_solver(device, self.assembly)
         self._mirror = _structural(MirrorRGFSolver, rgf)
         split = _structural(ParitySplit, rgf)
         if self._mirror is None and split is None:
             raise BackendNotApplicable("the device's structure has neither an x- nor a y-mirror")
         self._parity = None if split is None else ParityRGFSolver(rgf, split, self._mirror)
-        self.fallback = fallback
-        self._last = threading.local()
+        self.fallback = fallback or RGFBackend(device, self.assembly)
         #: Points per path (diagnostics).
         self.counts = {"rgf-parity": 0, "rgf-mirror": 0, "fallback": 0}
-
-    @property
-    def name(self) -> str:
-        """The path of this thread's latest point (before any: ``rgf-parity`` or the
-        fallback's name)."""
-        last = getattr(self._last, "name", None)
-        if last is not None:
-            return last
-        return "rgf-parity" if self.fallback is None else self.fallback.name
 
     def _symmetric(self, values, leads, prepared):
         """(S, path) by the cheapest symmetry the point has, or (None, None)."""
@@ -380,27 +364,23 @@ class RGFParityBackend:
             return self._mirror.solve(values, leads, prepared), "rgf-mirror"
         return None, None
 
-    def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
-        if self.fallback is None or float(params.get("B", 0.0)) == 0.0:
-            # (A field breaks both mirrors exactly in the Landau gauge: no check then.)
-            with single_threaded_blas():
-                leads = self.assembly.leads(energy, params)
-                if sum(leads.nprop) == 0:
-                    return np.zeros((0, 0), dtype=complex), leads.nprop
-                values = self.assembly.system_values(energy, params)
-                prepared = self._rgf.prepare(values, leads)
-                smat, path = self._symmetric(values, leads, prepared)
-                if smat is None and self.fallback is None:
-                    smat, path = self._rgf.solve(values, leads, prepared), "rgf"
-                if smat is not None:
-                    self.counts["fallback" if path == "rgf" else path] += 1
-                    self._last.name = path
-                    return smat, leads.nprop
+    def smatrix(self, energy: float, params: dict) -> SMatrix:
+        """S-matrix at ``energy`` (lattice units) for resolved ``params``."""
+        if float(params.get("B", 0.0)) != 0.0:
+            # A field breaks both mirrors exactly in the Landau gauge: no check then.
+            return self._delegate(energy, params)
+        return super().smatrix(energy, params)
+
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
+        smat, path = self._symmetric(values, leads, self._rgf.prepare(values, leads))
+        if smat is None:
+            return None
+        self.counts[path] += 1
+        return smat, path
+
+    def _delegate(self, energy: float, params: dict) -> SMatrix:
         self.counts["fallback"] += 1
-        result = self.fallback.smatrix(energy, params)
-        self._last.name = self.fallback.name
-        return result
+        return self.fallback.smatrix(energy, params)
 
 
 def _structural(kind, rgf):
@@ -409,3 +389,19 @@ def _structural(kind, rgf):
         return kind(rgf)
     except BackendNotApplicable:
         return None
+
+
+def _rgf_parity_cost(nx: int, ny: int, norbs: int) -> float:
+    """rgf-parity with both mirrors: the first column unsplit, then half the columns
+    in two sectors of half the size: ``rgf_cost(1) + ceil(nx / 2) (0.045 + 1.1e-5 m^2
+    + 6e-8 m^3)`` ms. The flop terms are RGF's at m/2, twice; the per-column overhead
+    (two sectors, the sector projection) was fitted to the rgf-mirror/rgf-parity ratio
+    measured interleaved (benchmarks/bench_parity.py: equal cost near m = 40)."""
+    m = ny * norbs
+    return rgf_cost(1, ny, norbs) + (nx + 1) // 2 * (0.045 + 1.1e-5 * m**2 + 6e-8 * m**3)
+
+
+register(BackendInfo("rgf-parity", RGFParityBackend, fast_path=True,
+                     cost=_rgf_parity_cost, condition="mirror",
+                     summary="RGF in the parity sectors of every mirror (x, y) a point has "
+                             "(checked per point; else plain RGF)"))

@@ -11,14 +11,16 @@ and |X| sparse solves.
 from __future__ import annotations
 
 import importlib.metadata
+import math
 
 import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from .assembly import SystemAssembly, single_threaded_blas
-from .base import BackendNotApplicable
+from .assembly import SystemAssembly
+from .base import BackendNotApplicable, FastBackend
+from .registry import BackendInfo, register
 
 __all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps_version",
            "mumps_report", "MUMPS_ORDERINGS"]
@@ -131,7 +133,7 @@ class ScipySchur:
         return scipy.linalg.inv(lu.solve(unit)[self.schur_indices])
 
 
-class SchurBackend:
+class SchurBackend(FastBackend):
     """S-matrix from one sparse factorization with a Schur complement onto X.
 
     ``(A^-1)_XX`` is the inverse of the Schur complement of ``A`` onto the
@@ -158,8 +160,8 @@ class SchurBackend:
             raise BackendNotApplicable(
                 f"a device {device.nx} sites long has every site on a lead interface "
                 "(MUMPS refuses a Schur complement onto the whole matrix): use 'rgf' or 'scipy'")
+        super().__init__(device, assembly)
         self.name = sparse
-        self.assembly = assembly or SystemAssembly(device)
         self._kind = MumpsSchur if sparse == "mumps" else ScipySchur
         self._fact = self._fact_key = None
 
@@ -172,13 +174,33 @@ class SchurBackend:
             self._fact_key = leads.pattern_key   # keep one: the pattern rarely changes
         return self._fact
 
-    def smatrix(self, energy: float, params: dict):
-        """S-matrix and propagating modes per lead at ``energy`` (lattice units)."""
-        with single_threaded_blas():
-            leads = self.assembly.leads(energy, params)
-            if sum(leads.nprop) == 0:
-                return np.zeros((0, 0), dtype=complex), leads.nprop
-            values = np.concatenate([self.assembly.system_values(energy, params), leads.values])
-            schur = self.factorizer(leads).schur_complement(values)
-            x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
-            return x[leads.kept], leads.nprop
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
+        values = np.concatenate([values, leads.values])
+        schur = self.factorizer(leads).schur_complement(values)
+        x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
+        return x[leads.kept], self.name
+
+
+def _mumps_cost(nx: int, ny: int, norbs: int) -> float:
+    """MUMPS on OpenBLAS (``scripts/setup_env.sh`` selects it; ``qpcsim info`` says which
+    BLAS is active): nested dissection of the grid plus the dense Schur solve on X
+    (|X| ~ 2m): ``norbs^1.2 (1.3e-3 nx ny + 1.4e-5 long short^2) + 5.6e-6 m^3`` ms,
+    long/short = max/min(nx, ny). Fitted by least squares in log space to the
+    MUMPS/RGF ratio measured interleaved (30 cases: saddles 8 x 100 .. 400 x 200,
+    short wide ones, Zeeman saddles, wires 19-59 sites across; benchmarks/RESULTS.md)
+    times the RGF model. Infinite for nx <= 2 (every site is on a lead interface;
+    MUMPS refuses a Schur complement onto the whole matrix)."""
+    if nx <= 2:
+        return math.inf
+    m = ny * norbs
+    long, short = max(nx, ny), min(nx, ny)
+    return norbs**1.2 * (1.3e-3 * nx * ny + 1.4e-5 * long * short**2) + 5.6e-6 * m**3
+
+
+# Registered first: ties of the auto rule's cost models go to MUMPS.
+register(BackendInfo("mumps", lambda d, a: SchurBackend(d, "mumps", a), fast_path=True,
+                     cost=_mumps_cost, available=mumps_available,
+                     summary="MUMPS Schur complement onto the lead variables (needs Kwant "
+                             "built with MUMPS)"))
+register(BackendInfo("scipy", lambda d, a: SchurBackend(d, "scipy", a), fast_path=True,
+                     summary="SuperLU Schur complement (slow; when Kwant lacks MUMPS)"))

@@ -22,7 +22,9 @@ def _default_energy(device) -> float:
     """The device's Fermi energy where it knows it (a self-consistent potential holds
     there only), else the geometry's documented working point (its ``ENERGY``, meV), else
     midway between the constriction's subbands 3 and 4."""
-    energy = device.metadata.get("fermi_energy_meV", device.metadata.get("working_energy_meV"))
+    energy = device.metadata.fermi_energy_meV
+    if energy is None:
+        energy = device.metadata.working_energy_meV
     if energy is not None:
         return float(energy)
     th = constriction_of(device).thresholds

@@ -84,7 +84,7 @@ def _locked_sweep(args) -> int:
         raise ValueError(f"--max-points {args.max_points} is not allowed without --adaptive "
                          "(a grid sweep runs every point it is given)")
     max_points = 2000 if args.max_points is None else args.max_points
-    fermi = device.metadata.get("fermi_energy_meV")
+    fermi = device.metadata.fermi_energy_meV
     if args.energy is None and fermi is not None and not set(over) & set(ENERGY_NAMES):
         args.energy = float(fermi)   # a self-consistent potential holds at its E_F only
         if not args.quiet:
@@ -188,7 +188,7 @@ def _show(args) -> int:
                                  "the injected states of the current map)")
     device, runtime = load_with_set(args.geometry, args.set)
     if args.energy is None:   # where the device knows its E_F (a self-consistent potential)
-        args.energy = device.metadata.get("fermi_energy_meV")
+        args.energy = device.metadata.fermi_energy_meV
     if args.current and args.energy is None:
         raise ValueError("--current needs --energy (the Fermi energy of the scattering states, "
                          "meV)")

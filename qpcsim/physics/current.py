@@ -133,7 +133,7 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
 
     from ..hamiltonian import ModelDevice
     model = isinstance(device, ModelDevice)
-    bdg = getattr(device, "transport_observables", None) is not None
+    bdg = device.has_own_observables
     if bdg and lead != 0:
         raise ValueError(f"lead={lead!r} is not allowed for a Bogoliubov-de Gennes device: "
                          "electrons are injected from its normal lead 0")
@@ -172,20 +172,18 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     else:
         modes = tuple(range(n_modes))
     # The fast path's S-matrix has Kwant's mode order and normalization (tested in test_fastpath).
-    smat, nprop, _ = scattering_matrix(device, energy, resolved, "auto")
+    smat = scattering_matrix(device, energy, resolved, "auto")
     if bdg:
-        return _bdg_current(device, fsyst, psi, energy, modes, smat, nprop, resolved)
+        return _bdg_current(device, fsyst, psi, energy, modes, smat, resolved)
     j_op = kwant.operator.Current(fsyst)
     rho_op = kwant.operator.Density(fsyst)
     bond_current = np.array([j_op(psi[m], params=resolved) for m in modes])
     density = np.array([rho_op(psi[m], params=resolved) for m in modes])
-    n0, n1 = nprop[0], nprop[1]
-    if len(nprop) > 2:   # several terminals: transmitted into any other lead, 1 - reflection
-        start = int(np.sum(nprop[:lead]))
-        r = smat[start:start + nprop[lead], start:start + nprop[lead]]
+    if smat.num_leads > 2:   # several terminals: transmitted into any other lead, 1 - reflection
+        r = smat.submatrix(lead, lead)
         trans = 1.0 - np.sum(np.abs(r) ** 2, axis=0)[list(modes)]
     else:
-        t = smat[n0:n0 + n1, :n0] if lead == 0 else smat[:n0, n0:n0 + n1]
+        t = smat.submatrix(1 - lead, lead)
         trans = np.sum(np.abs(t) ** 2, axis=0)[list(modes)] if t.size else np.zeros(len(modes))
     bonds = np.array(j_op.where, dtype=np.int64).reshape(-1, 2)
     x, y = device.site_positions_nm()
@@ -193,7 +191,7 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
                       density, trans)
 
 
-def _bdg_current(device, fsyst, psi, energy, modes, smat, nprop, params) -> CurrentMap:
+def _bdg_current(device, fsyst, psi, energy, modes, smat, params) -> CurrentMap:
     """Electron, hole and charge currents of the electron modes of the normal lead 0
     (module docstring); ``modes`` beyond the electron block are refused."""
     import kwant
@@ -209,7 +207,7 @@ def _bdg_current(device, fsyst, psi, energy, modes, smat, nprop, params) -> Curr
            (("e", 0.5 * (np.eye(2) + TAU_Z)), ("h", 0.5 * (np.eye(2) - TAU_Z)), ("q", TAU_Z))}
     cur = {k: np.array([op(psi[m], params=params) for m in modes]) for k, op in ops.items()}
     density = np.array([kwant.operator.Density(fsyst)(psi[m], params=params) for m in modes])
-    r = smat[:nprop[0], :nprop[0]]
+    r = smat.submatrix(0, 0)
     share = (1.0 - np.sum(np.abs(r[:n_e, :n_e]) ** 2, axis=0)
              + np.sum(np.abs(r[n_e:, :n_e]) ** 2, axis=0))[list(modes)]
     bonds = np.array(ops["q"].where, dtype=np.int64).reshape(-1, 2)

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import validate as _validate
+from ..backends import solver_context
 from ..solver import check_energy
 from ..units import NM_IN_M, fermi_velocity_m_per_s, lifetime_ps
 
@@ -106,15 +107,16 @@ class ProbeResult:
 
 def _probe_system(device, spacing: int):
     """Finalized Kwant system: the device's own model plus one self-energy lead
-    per probed column (cached on the device)."""
-    cache = device.__dict__.setdefault("_probe_systems", {})
-    if spacing in cache:
-        return cache[spacing]
+    per probed column (cached in the device's solver context)."""
+    cache = solver_context(device).derived_systems
+    key = ("dephasing probes", spacing)
+    if key in cache:
+        return cache[key]
     import kwant
     device.build()             # the value functions look up the device's own site order
     lat = kwant.lattice.square(1, norbs=device.norbs, name="")
     syst = device.builder()            # the device's own model and its two leads
-    tags = device._tags()
+    tags = device.site_tags()
     columns = np.arange(0, device.nx, spacing)
     norbs = device.norbs
     for i in columns:
@@ -125,7 +127,7 @@ def _probe_system(device, spacing: int):
             return -1j * params["probe_coupling"] * np.eye(_size)
         syst.leads.append(kwant.builder.SelfEnergyLead(selfenergy, iface, ("probe_coupling",)))
     fsyst = syst.finalized()
-    cache[spacing] = (fsyst, columns)
+    cache[key] = (fsyst, columns)
     return fsyst, columns
 
 

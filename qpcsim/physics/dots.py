@@ -53,7 +53,7 @@ def closed_dot_levels(device, count: int = 8, **params) -> np.ndarray:
     resolved = device.resolve_params(params)
     ham = fsyst.hamiltonian_submatrix(params=resolved, sparse=True).tocsr()
     x, _ = device.site_positions_nm()
-    D = device.metadata["make_device"]["D"]
+    D = device.metadata.make_device["D"]
     inside = np.flatnonzero(np.abs(x) < D / 2)
     sub = ham[inside][:, inside].tocsc()
     if not np.any(sub.data.imag):          # B = 0: real symmetric, ~10x faster in ARPACK

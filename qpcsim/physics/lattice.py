@@ -83,11 +83,11 @@ def lattice_error_estimate(geometry, energy: float, *, lattice_constants=None,
     energy = _validate.positive("energy", energy, "meV")
     if hasattr(geometry, "metadata"):
         meta = geometry.metadata
-        if "geometry_file" not in meta:
+        if meta.geometry_file is None:
             raise ValueError("geometry is a Device not built by load_geometry: pass the "
                              "geometry file or name instead, so it can be rebuilt on other lattices")
-        source = meta["geometry_file"]
-        base = dict(meta.get("geometry_params", {}))
+        source = meta.geometry_file
+        base = meta.geometry_params
         a0 = float(geometry.a)
     else:
         source = geometry

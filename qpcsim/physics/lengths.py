@@ -404,7 +404,7 @@ class LengthScales:
 
 def _taper_of(device):
     """An explicit taper of a hard-wall constriction (``L_taper``), else None."""
-    taper = device.metadata.get("make_device", {}).get("L_taper")
+    taper = device.metadata.make_device.get("L_taper")
     return None if taper is None else float(taper)
 
 

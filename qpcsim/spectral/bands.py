@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["lead_band_edges"]
+from ..backends import solver_context
+from ..backends.assembly import single_threaded_blas
+
+__all__ = ["lead_band_edges", "lead_thresholds"]
 
 #: k points of the first search over the Brillouin zone [-pi, pi]; two extrema closer than
 #: 2 pi / _K_POINTS may merge.
@@ -79,13 +82,29 @@ def lead_band_edges(device, params: dict) -> tuple[np.ndarray, float]:
     """(thresholds, first mode) in meV of ``device``'s leads at the field and Zeeman energy
     of ``params`` (resolved device parameters): every local extremum of every lead band,
     and the lowest energy at which every lead carries a mode. Cached per lead parameters."""
-    cache = device.__dict__.setdefault("_solver_cache", {})
-    key = ("band_edges",) + tuple(float(params[k]) for k in device.lead_parameters)
+    cache = solver_context(device).band_edges
+    key = tuple(float(params[k]) for k in device.lead_parameters)
     if key not in cache:
-        from ..backends.assembly import single_threaded_blas
         kwant_params = {k: params[k] for k in device.lead_parameters}
         with single_threaded_blas():    # small matrices: threads only contend (and round)
             found = [_lead_edges(lead, kwant_params) for lead in device.build().leads]
         edges = np.unique(np.round(np.concatenate([f[0] for f in found]), 12)) * device.t
         cache[key] = (edges, max(f[1] for f in found) * device.t)
     return cache[key]
+
+
+def lead_thresholds(device, params: dict) -> np.ndarray:
+    """Energies (meV) where lead subbands open (or close): kinks and steps of G(E) that the
+    thermal quadrature must not straddle, for resolved ``params``. A device that knows its
+    leads' band edges answers itself (``device.lead_thresholds``, e.g.
+    :class:`qpcsim.hamiltonian.ModelDevice`); else at B = 0 the closed formula (+- E_Z/2),
+    in a field the extrema of the magnetic lead bands at this B and E_Z
+    (:func:`lead_band_edges`)."""
+    own = device.lead_thresholds(params)
+    if own is not None:
+        return own
+    if params.get("B", 0.0) != 0.0:
+        return lead_band_edges(device, params)[0]
+    bottoms = device.transverse_mode_energies()
+    split = 0.5 * abs(params.get("E_Z", 0.0))
+    return np.unique(np.concatenate([bottoms - split, bottoms + split]))

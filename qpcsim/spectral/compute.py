@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..scattering import check_energy, check_unitarity, scattering_matrix, smatrix_observables
+from .bands import lead_band_edges, lead_thresholds
 from .data import Spectrum, lead_energy_check
 from .grid import DEFAULT_TOL, EnergyGrid, build_grid
 
@@ -22,12 +24,10 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
     :func:`build_grid`; the default rule is ``"trapezoid"`` without a bias (nested uniform
     ladders, the cheapest at a given error) and ``"gauss"`` with one.
     """
-    from ..solver import lead_thresholds
     params = device.resolve_params(params or {})
     thresholds = lead_thresholds(device, params)
     first = float(device.transverse_mode_energies(1)[0]) - 0.5 * abs(params.get("E_Z", 0.0))
     if params.get("B", 0.0) != 0.0:     # the magnetic leads' first mode
-        from .bands import lead_band_edges
         first = lead_band_edges(device, params)[1]
     if rule is None:
         rule = "gauss" if bias else "trapezoid"
@@ -56,7 +56,7 @@ def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto
     its already computed ``smatrix_observables`` tuple (e.g. the solve at E_F, a node of
     every trapezoidal grid), which is then not solved again.
     """
-    if getattr(device, "transport_observables", None) is not None:
+    if device.has_own_observables:
         # Its conductance is not a transmission (G_NS of a BdG device): never a silent T(E).
         raise ValueError(f"device {device.name!r} is not allowed here: spectral data (bias, "
                          "noise, series) take transmissions; its conductance comes from its own "
@@ -78,7 +78,6 @@ def _eigen_table(eigs, channels=None):
 def _solve_energies(device, energies, params, method, known=None):
     """(T_LR, T_RL, eigenvalue lists, worst unitarity error, solves) at ``energies`` (meV), one
     S-matrix solve each (unitarity checked) unless ``known`` maps the energy to its observables."""
-    from ..solver import check_unitarity, scattering_matrix, smatrix_observables
     n = len(energies)
     t_lr, t_rl = np.zeros(n), np.zeros(n)
     eigs, worst, solves = [], 0.0, 0
@@ -87,8 +86,8 @@ def _solve_energies(device, energies, params, method, known=None):
         if float(e) in known:
             a, b, eig, err = known[float(e)]
         else:
-            smat, nprop, _ = scattering_matrix(device, float(e), params, method)
-            a, b, eig, err = smatrix_observables(smat, nprop)
+            a, b, eig, err = smatrix_observables(
+                scattering_matrix(device, float(e), params, method))
             check_unitarity(err, float(e), params)
             solves += 1
         worst = max(worst, err)
@@ -132,7 +131,6 @@ def spectrum(device, energy: float, temperature=1.0, *, bias: float = 0.0, metho
     -------
     Spectrum
     """
-    from ..solver import check_energy
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     grid = device_grid(device, energy, temperature, bias=bias, params=resolved, order=order,

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..units import thermal_energy_meV
+from ..scattering import MIN_POINTS_PER_WAVELENGTH
+from ..units import fermi_wavelength_nm, thermal_energy_meV
 from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
 
 __all__ = ["Spectrum"]
@@ -83,6 +84,13 @@ class Spectrum:
     spin_degenerate: bool = True
     unitarity_error: float = 0.0
     solves: int = 0
+    #: A trapezoidal ladder kept as it is after the convergence test of
+    #: :func:`qpcsim.spectral.refine.refine_spectrum`: :meth:`thermal_error` adds the
+    #: three-level test's estimate (:func:`~qpcsim.spectral.refine.ladder_error`) and the
+    #: lead thresholds' kink term from ``kinks``
+    #: (:func:`~qpcsim.spectral.refine.threshold_kinks`, None: no kink inside the ladder).
+    ladder_tested: bool = False
+    kinks: object = field(default=None, repr=False)
 
     # ------------------------------------------------------------ construction
     @classmethod
@@ -293,6 +301,10 @@ class Spectrum:
                 nodes, weights = self.sub_quadrature((mu,), kT / 4)
                 linear = np.interp(nodes, self.grid.nodes, self.values(quantity))
                 error = abs(value - float(np.sum(weights * linear * kernel(nodes))))
+            if self.ladder_tested:
+                from .refine import kink_error, ladder_error
+                error = (error + ladder_error(self, quantity, temperature, moment)
+                         + kink_error(self, self.kinks, quantity, temperature, moment))
             return error
         direct = self.thermal(quantity, temperature, moment)
 
@@ -520,8 +532,6 @@ def _kernel_moment(moment: int, kT: float) -> float:
 
 def lead_energy_check(device, energies) -> None:
     """Raise if an energy (meV) of a window is not resolved on the lattice (λ_F < 4a)."""
-    from ..solver import MIN_POINTS_PER_WAVELENGTH
-    from ..units import fermi_wavelength_nm
     top = float(np.max(energies))
     if fermi_wavelength_nm(top, device.material) < MIN_POINTS_PER_WAVELENGTH * device.a:
         raise ValueError(

@@ -34,6 +34,7 @@ from dataclasses import replace
 import numpy as np
 
 from ..units import thermal_energy_meV
+from ..validate import ThermalResolutionError
 from .grid import EnergyGrid, fermi, fermi_window
 
 __all__ = ["DEFAULT_REFINEMENT_BUDGET", "DEFAULT_THERMAL_TOLERANCE", "ThermalResolutionError",
@@ -51,10 +52,6 @@ DEFAULT_REFINEMENT_BUDGET = 400
 _TARGET = 0.5
 #: Quantities whose resolution is tested (a Fano dip in one direction is a dip in both at B = 0).
 _TESTED = ("transmission", "transmission_reverse")
-
-
-class ThermalResolutionError(RuntimeError):
-    """T(E) could not be resolved to the thermal tolerance within the refinement budget."""
 
 
 def check_thermal_options(thermal_tolerance, refinement_budget, initial: int | None = None):
