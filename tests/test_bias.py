@@ -144,7 +144,7 @@ def test_cli_bias_drop_model_and_store(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "bias model: drop_fraction=0.5 of V_sd inside the device, linear over " \
            "drop_length=150 nm" in text
-    assert (tmp_path / "map.png.points.sqlite").exists() and "every point computed" in text
+    assert (tmp_path / "map.nc.points.sqlite").exists() and "every point computed" in text
     with xr.open_dataset(nc, engine="h5netcdf") as data:
         assert data.attrs["drop_fraction"] == 0.5 and data.attrs["drop_length_nm"] == 150.0
         first = data["differential_conductance"].values
@@ -165,7 +165,7 @@ def test_cli_bias_drop_model_and_store(tmp_path, capsys):
         assert main(bad) == 2
         err = capsys.readouterr().err
         assert message in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "other.png.points.sqlite").exists()
+    assert not (tmp_path / "other.nc.points.sqlite").exists()
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -437,7 +437,9 @@ def test_bias_map_store_resumes_and_refuses_another_map(adiabatic_saddle, tmp_pa
     with pytest.raises(KeyboardInterrupt):
         qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)
     with sqlite3.connect(store) as db:
-        kept = {tuple(json.loads(k)) for (k,) in db.execute("SELECT key FROM records")}
+        keys = [json.loads(k)[3] for (k,) in db.execute("SELECT key FROM records")]
+    # keyed by the full task (E, T, method, params, structural); the point is V0 [, V_sd]
+    kept = {(k["V0"],) if eta == 0 else (k["V0"], k["V_sd"]) for k in keys}
     assert 0 < len(kept) < len(points) and kept <= set(points)
     limit, calls[:] = None, []
     resumed = qpcsim.bias_map(adiabatic_saddle, {"V0": gates}, biases, store=store, **kwargs)

@@ -303,10 +303,10 @@ def test_sweep_temperature_outside_a_series_keeps_the_engine(tmp_path, capsys, m
     from qpcsim.physics import series
     calls = []
 
-    def fake_sweep(device, over, **kwargs):
-        calls.append((sorted(over), kwargs["temperature"]))
+    def fake_run(kind, **kwargs):      # the engine's generic kind, not a temperature series
+        calls.append((sorted(kind.spec.names), kind.spec.temperature))
         raise ValueError("stopped here")
-    monkeypatch.setattr(cli_sweep, "sweep", fake_sweep)
+    monkeypatch.setattr(cli_sweep, "run_kind", fake_run)
     monkeypatch.setattr(series, "temperature_series", lambda *a, **k: pytest.fail("series"))
     tiny = ["--set", "a=10", "--set", "L=200", "--set", "hw_x=1.5", "--set", "hw_y=3"]
     if "--adaptive" in extra:

@@ -114,6 +114,29 @@ def _interrupt_handler():
         signal.signal(signal.SIGINT, handle)
 
 
+class _Terminated(BaseException):
+    """SIGTERM (a batch system's stop, ``kill``): unwinds like Ctrl-C, so the run closes its
+    store and removes its lock, WAL and shared-memory files, then the process ends by the
+    signal (its exit status stays "killed by SIGTERM")."""
+
+
+def _terminate_handler():
+    import signal
+
+    def handle(signum, frame):
+        raise _Terminated
+    if threading_main():
+        signal.signal(signal.SIGTERM, handle)
+
+
+def _die_by_sigterm(command: str) -> None:
+    import os
+    import signal
+    print(f"qpcsim {command}: terminated (finished points kept)", file=sys.stderr, flush=True)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
 def threading_main() -> bool:
     import threading
     return threading.current_thread() is threading.main_thread()
@@ -127,7 +150,9 @@ def main(argv=None) -> int:
     import warnings
     previous = _one_line_warnings(args.command)
     previous_sigint = signal.getsignal(signal.SIGINT)
+    previous_sigterm = signal.getsignal(signal.SIGTERM)
     _interrupt_handler()
+    _terminate_handler()
     try:
         code = int(args.func(args) or 0)
         sys.stdout.flush()
@@ -146,10 +171,15 @@ def main(argv=None) -> int:
         print(f"qpcsim {args.command}: interrupted", file=sys.stderr)
         previous_sigint = signal.SIG_IGN   # a second Ctrl-C on its way: the exit is under way
         return 130
+    except _Terminated:
+        _die_by_sigterm(args.command)     # the stack has unwound: stores and locks are closed
+        raise
     finally:
         warnings.showwarning = previous
         if threading_main() and previous_sigint is not None:
             signal.signal(signal.SIGINT, previous_sigint)
+        if threading_main() and previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["parse_set", "parse_sweep", "check_writable", "check_output", "check_figure",
            "check_distinct", "figure_formats", "check_workers", "check_sweep_flags", "single_sweep",
-           "check_logx"]
+           "check_logx", "add_fresh_argument"]
 
 #: Leading bytes of figure formats, to recognise a figure a rerun may replace.
 _FIGURE_MAGIC = {"png": (b"\x89PNG",), "pdf": (b"%PDF",), "svg": (b"<?xml", b"<svg"),
@@ -216,3 +216,12 @@ def check_logx(values, name: str) -> None:
     if values.size and np.nanmin(values) <= 0:
         raise ValueError(f"--logx is not allowed: the axis {name} has values <= 0 (down to "
                          f"{np.nanmin(values):g}); a logarithmic axis needs positive values")
+
+
+def add_fresh_argument(parser) -> None:
+    """``--fresh``: start over, deleting this run's own store first (the engine's ``fresh=``,
+    once the request has passed every check)."""
+    parser.add_argument("--fresh", action="store_true",
+                        help="start over: delete this run's store (after checking that it is a "
+                             "qpcsim store and not in use) instead of resuming from it")
+

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..engine.result import save_dataset
 from .args import (
+    add_fresh_argument,
     check_distinct,
     check_figure,
     check_sweep_flags,
@@ -33,11 +34,20 @@ def _parse_bias(text: str) -> np.ndarray:
     return np.linspace(start, stop, num)
 
 
+def default_store(data, figure) -> str:
+    """The store of a map named after its data output: ``MAP.nc.points.sqlite`` with
+    ``--data MAP.nc``, else the figure's name without its format (``map.points.sqlite``
+    for ``--out map.png``), never ``map.png.points.sqlite``."""
+    if data:
+        return str(data) + ".points.sqlite"
+    return str(Path(figure).with_suffix("")) + ".points.sqlite"
+
+
 def _bias(args) -> int:
     from ..physics.bias import bias_map, diamond_spacings
     from ..plotting.spectral import plot_bias_map
     # Every output is checked before any work (as `qpcsim sweep` does).
-    store = args.store or str(args.out) + ".points.sqlite"
+    store = args.store or default_store(args.data, args.out)
     check_distinct(out=args.out, data=args.data, store=store)
     out = check_figure(args.out, "--out", force=args.force)
     check_writable(store, "--store")
@@ -55,7 +65,8 @@ def _bias(args) -> int:
     biases = _parse_bias(args.bias)
     device, fixed = load_with_set(args.geometry, args.set)
     data = bias_map(device, {name: values}, biases, args.energy, args.temperature,
-                    workers=args.workers, max_panel=args.resolution,
+                    workers=args.workers, max_panel=args.resolution, progress=not args.quiet,
+                    fresh=args.fresh,
                     drop_fraction=args.drop_fraction, drop_length=args.drop_length,
                     store=store, thermal_tolerance=args.thermal_tolerance,
                     refinement_budget=args.refinement_budget, **fixed)
@@ -136,7 +147,8 @@ def register(sub) -> None:
                        "drop (one spectral solve per gate point) or, with --drop-fraction ETA, a "
                        "linear ramp of ETA*eV inside the device (re-solved per bias point); "
                        "prints the subband spacings read off the diamonds. Interrupted maps "
-                       "resume from OUT.points.sqlite (a locked, checksummed store).")
+                       "resume from DATA.points.sqlite (--data DATA), else from "
+                       "OUT-without-suffix.points.sqlite (a locked, checksummed store).")
     p.add_argument("geometry", help="geometry file (or the name of one in geometries/)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="geometry parameter, in the units of its DEFAULTS (nm, meV, V, T)")
@@ -166,9 +178,13 @@ def register(sub) -> None:
     p.add_argument("--workers", type=int, default=None, help="local processes (default: all cores)")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="MAP.nc", help="also write the map (NetCDF)")
-    p.add_argument("--store", help="resume store (default OUT.points.sqlite)")
+    p.add_argument("--store", help="resume store (default DATA.points.sqlite, else "
+                                   "OUT-without-suffix.points.sqlite)")
+    add_fresh_argument(p)
     p.add_argument("--force", action="store_true",
                    help="replace an existing --data file or a non-figure --out")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress (a bar in a terminal, else a line every 30 s and a summary)")
     p.set_defaults(func=_bias)
     # "--bias -4:4:81" starts with "-": let the parser read START:STOP:NUM ranges as values
     p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+:")

@@ -21,12 +21,14 @@ import sys
 
 import numpy as np
 
-from ..engine import SweepResult, SweepSpec, load_result, sweep
+from ..engine import SweepResult, load_result
 from ..engine.spec import ENERGY_NAMES
 from ..engine.store import output_lock
-from ..engine.sweep import temperature_route
+from ..engine.sweep import plan_sweep, run_kind
+from ..physics.series import SeriesKind
 from ..plotting import plot_device, plot_result, save_figure
 from .args import (
+    add_fresh_argument,
     check_distinct,
     check_figure,
     check_logx,
@@ -89,30 +91,26 @@ def _locked_sweep(args) -> int:
             _report(f"--energy not given: using the device's Fermi energy E_F = "
                     f"{args.energy:.6g} meV (its self-consistent potential holds there)")
     check_request(args, device)
-    route = _temperature_route(device, over, args)
-    if route is not None and args.observable:
+    kind = plan_sweep(device, over, args.energy, args.temperature, adaptive=args.adaptive,
+                      adaptive_batch=args.adaptive_batch, max_points=max_points,
+                      zeeman_from_B=args.zeeman_from_B, max_rebuilds=args.max_rebuilds,
+                      report=None if args.quiet else _report, **fixed)
+    series = kind.name == SeriesKind.name
+    if series and args.observable:
         raise ValueError("--observable is not allowed with a temperature series (a swept T on "
                          "a grid); sweep the gate at one temperature instead")
-    if route is not None:
-        return _temperature_series(args, device, over, fixed, route, out, old_hash, store)
-    options = {"energy": args.energy, "temperature": args.temperature,
-               "adaptive": args.adaptive, "adaptive_batch": args.adaptive_batch,
-               "max_points": max_points, "zeeman_from_B": args.zeeman_from_B,
-               "max_rebuilds": args.max_rebuilds}
-    if old_hash is not None:
-        spec = SweepSpec.build(device, over, args.energy, args.temperature,
-                               adaptive=args.adaptive, adaptive_batch=args.adaptive_batch,
-                               max_points=max_points, fixed=fixed,
-                               zeeman_from_B=args.zeeman_from_B, max_rebuilds=args.max_rebuilds)
-        if spec.header()["hash"] != old_hash:
-            raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
-                             "refusing to overwrite it (choose another path, or pass --force "
-                             "to replace it)")
+    if old_hash is not None and kind.header()["hash"] != old_hash:
+        raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
+                         "refusing to overwrite it (choose another path, or pass --force "
+                         "to replace it)")
     if args.scheduler:
         _quiet_distributed()
-    result = sweep(device, over, workers=args.workers, scheduler=args.scheduler, store=store,
-                   progress=not args.quiet, report=_report, **options, **fixed)
+    result = run_kind(kind, workers=args.workers, scheduler=args.scheduler, store=store,
+                      progress=not args.quiet, report=_report, fresh=args.fresh)
+    result = result if isinstance(result, SweepResult) else SweepResult(result)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
+    if series:
+        return _series_summary(result, args, out)
     add_resistance(result.data, device, args)
     result.save(out)
     data = result.data
@@ -139,40 +137,12 @@ def _quiet_distributed() -> None:
             logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def _temperature_route(device, over, args) -> str | None:
-    """The swept temperature's name when this sweep runs as a temperature series, else
-    None (the generic engine; a note says why when the temperature is swept): the engine's
-    decision (:func:`qpcsim.engine.sweep.temperature_route`), shared with ``qpcsim.sweep``."""
-    name, why = temperature_route(device, over, args.adaptive)
-    if why is not None and not args.quiet:
-        _report(why)
-    return name
-
-
-def _temperature_series(args, device, over, fixed, tname, out, old_hash, store) -> int:
-    """``qpcsim sweep`` with a swept temperature: :func:`qpcsim.temperature_series`."""
-    from ..physics import series
-    # The request as a plain sweep first: the same one-line refusals (T <= 0,
-    # --temperature with a swept T, unknown names, energies, three axes, --adaptive-batch).
-    SweepSpec.build(device, over, args.energy, args.temperature, fixed=fixed,
-                    adaptive_batch=args.adaptive_batch, zeeman_from_B=args.zeeman_from_B,
-                    max_rebuilds=args.max_rebuilds)
-    temps = over[tname]
-    rest = {n: v for n, v in over.items() if n != tname}
-    options = {"zeeman_from_B": args.zeeman_from_B, **fixed}
-    if old_hash is not None and series.series_hash(device, rest, args.energy, temps,
-                                                   **options) != old_hash:
-        raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
-                         "refusing to overwrite it (choose another path, or pass --force "
-                         "to replace it)")
-    if args.scheduler:
-        _quiet_distributed()
-    data = series.temperature_series(device, rest, args.energy, temps, workers=args.workers,
-                                     scheduler=args.scheduler, store=store,
-                                     progress=not args.quiet, **options)
-    data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
-    result = SweepResult(data)
+def _series_summary(result, args, out) -> int:
+    """Save and summarize a temperature series (a swept T on a grid: the engine's
+    :func:`~qpcsim.engine.sweep.plan_sweep` decided it, as for ``qpcsim.sweep``)."""
     result.save(out)
+    data = result.data
+    temps = data["temperature"].values
     points = int(data["conductance"].size) // len(temps)
     print(f"wrote {out} ({points} points x {len(temps)} temperatures, executor "
           f"{data.attrs['executor']}, sampling {data.attrs['sampling']})")
@@ -290,11 +260,13 @@ def register(sub) -> None:
                    help="upper bound on adaptive points (default 2000); a run stopped by it "
                         "says so in its output and metadata")
     p.add_argument("--store", help="resume store (default OUT.points.sqlite)")
+    add_fresh_argument(p)
     p.add_argument("--force", action="store_true",
                    help="replace an existing --out/--plot file that is not this sweep's result")
     p.add_argument("--plot", metavar="FIG.png", help="also write a figure")
     _log_flags(p)
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress (a bar in a terminal, else a line every 30 s and a summary)")
     _resistance_arguments(p)
     p.set_defaults(func=_sweep)
 

@@ -1,17 +1,22 @@
-"""The sweep engine: what to compute, where it runs, what is kept.
+"""The engine: what to compute, where it runs, what is kept.
 
+* :mod:`.kind` — :class:`Kind`, what a kind of run bundles (worker, tasks, header, result);
+* :mod:`.run` — the one loop (ask, skip what the store has, execute, store, tell);
+* :mod:`.sweep` — :func:`run_kind` (the one entry point of every kind), :func:`plan_sweep`,
+  :func:`sweep` and :func:`run_spec`;
 * :mod:`.spec` — :class:`SweepSpec`, a sweep's validated description;
-* :mod:`.sweep` — :func:`sweep` and :func:`run_spec`;
-* :mod:`.points` — one point in a worker, the grid runner;
+* :mod:`.points` — one point in a worker, the grid kind;
 * :mod:`.sampling` — adaptive sampling (Learner1D/2D, losses, stop rule);
+* :mod:`.progress` — progress lines and bars;
 * :mod:`.executors` — serial, local processes, Dask;
 * :mod:`.store` — the resumable store and the code hash;
 * :mod:`.result` — :class:`SweepResult` (xarray) and its assembly.
 """
 from .executors import DeviceRecipe, default_workers, make_executor
+from .kind import Kind
 from .result import SweepResult, load_result
 from .spec import ENERGY_NAMES, SweepSpec
-from .sweep import run_spec, sweep
+from .sweep import plan_sweep, run_kind, run_spec, sweep
 
-__all__ = ["sweep", "run_spec", "SweepSpec", "SweepResult", "load_result", "ENERGY_NAMES",
-           "DeviceRecipe", "make_executor", "default_workers"]
+__all__ = ["sweep", "run_spec", "run_kind", "plan_sweep", "Kind", "SweepSpec", "SweepResult",
+           "load_result", "ENERGY_NAMES", "DeviceRecipe", "make_executor", "default_workers"]

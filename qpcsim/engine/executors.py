@@ -72,6 +72,7 @@ def _worker_init(parent_pid: int):
     # Ctrl-C reaches the whole process group: the parent handles it (stops the pool,
     # keeps the store); workers would only print tracebacks.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)   # not the CLI's handler: terminate() kills
     from ..sanity import PhysicsWarning
     warnings.simplefilter("ignore", PhysicsWarning)   # the parent warned before the sweep
 

@@ -1,14 +1,19 @@
-"""One sweep point: the worker-side solve, point keys, the grid runner and its ETA."""
+"""One sweep point: the worker-side solve, point keys, the grid kind and the ETA."""
 from __future__ import annotations
 
+import itertools
 import json
 import time
 
 from ..observables import to_record
 from ..solver import solve
+from .kind import Kind, Run
+from .progress import Progress, duration
+from .result import assemble_result
+from .run import drive
 from .store import task_key
 
-__all__ = ["solve_point", "point_key", "task_key", "run_grid", "progress_bar", "Eta"]
+__all__ = ["solve_point", "point_key", "task_key", "run_grid", "GridKind", "Eta"]
 
 #: A sweep whose projected remaining time exceeds this gets an ETA line (s).
 ETA_AFTER_S = 60.0
@@ -27,22 +32,6 @@ def solve_point(device, task):
 def point_key(point) -> str:
     """The swept values of a point (for ordering only; the store keys by :func:`task_key`)."""
     return json.dumps([float(v) for v in point])
-
-
-def progress_bar(total, progress, desc, done=0):
-    from tqdm.auto import tqdm
-    return tqdm(total=total, initial=done, disable=not progress, desc=desc, unit="pt",
-                dynamic_ncols=True, leave=False)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    if seconds < 2 * 86400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds / 86400:.1f} days"
 
 
 class Eta:
@@ -71,31 +60,58 @@ class Eta:
         left = per_point * (self.todo - self.done)
         self.said = True
         if left > ETA_AFTER_S:
-            self.report(f"{self.todo - self.done} points to go, ETA ~{_duration(left)} "
+            self.report(f"{self.todo - self.done} points to go, ETA ~{duration(left)} "
                         f"({per_point * self.workers:.3g} s per point on {self.workers} "
                         "worker(s))")
+
+
+class GridKind(Kind):
+    """A sweep on a grid (:class:`~.spec.SweepSpec` without ``adaptive``): every point of
+    the axes' product is one :func:`solve_point`. The points of one rebuilt system
+    (a structural sweep) run together: each worker rebuilds it once."""
+
+    name = "grid"
+    label = "sweep"
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.recipe_device = spec.device
+        self.grid = list(itertools.product(*[spec.axes[n] for n in spec.names]))
+        self.tasks = [spec.task(p) for p in self.grid]
+
+    @property
+    def worker(self):
+        return solve_point
+
+    def order(self, task):
+        return repr(task[4:])          # the structural part selects the rebuilt system
+
+    def header(self) -> dict:
+        return self.spec.header(self.name)
+
+    def check(self, report=None) -> None:
+        self.spec.check_budget(report)
+        self.spec.warn_extremes()
+
+    def result(self, run: Run):
+        return assemble_result(self.spec, self.grid, self.records, run.executor)
+
+
+class _Points(GridKind):
+    """A grid of points given directly, with their task function (:func:`run_grid`)."""
+
+    def __init__(self, grid, task_of):
+        self.grid, self.tasks = list(grid), [task_of(p) for p in grid]
 
 
 def run_grid(executor, recipe, grid, task_of, stored, progress, report=None):
     """Every point of ``grid``: the store's, then the missing ones computed (each
     stored as it finishes). Returns the records in the order of ``grid``."""
-    done = stored.results()
-    keys = [task_key(task_of(p)) for p in grid]
-    todo = [i for i, key in enumerate(keys) if key not in done]
-    results = dict(done)
-    # Points of one rebuilt system (structural sweep) run together: each worker
-    # rebuilds it once (stable sort; results are keyed by task, not by order).
-    todo.sort(key=lambda i: repr(task_of(grid[i])[4:]))
-    bar = progress_bar(len(grid), progress, "sweep", done=len(grid) - len(todo))
-    eta = Eta(len(todo), getattr(executor, "workers", 1), report)
+    kind = _Points(grid, task_of)
+    bar = Progress(len(kind.tasks), "sweep", progress)
     try:
-        for index, value in executor.imap_unordered(solve_point, recipe,
-                                                    [task_of(grid[i]) for i in todo]):
-            key = keys[todo[index]]
-            stored.put(key, value)
-            results[key] = value
-            bar.update(1)
-            eta.tick()
+        drive(kind, executor, recipe, stored, bar,
+              Eta(len(kind.tasks), getattr(executor, "workers", 1), report))
     finally:
         bar.close()
-    return [results[key] for key in keys]
+    return kind.records

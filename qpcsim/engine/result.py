@@ -1,17 +1,22 @@
 """Sweep results: an xarray Dataset, assembled from the observables table."""
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
 import platform
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
+import kwant
 import numpy as np
+import scipy
 
 from .._version import __version__
+from ..geometry import geometry_source
 from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
 from .spec import parameter_units
@@ -29,7 +34,6 @@ def atomic_write(path, write, what: str = "out"):
     fsync it, rename it over ``path`` and fsync the directory. A crash leaves the
     old file or the new one, never half of one. Only regular files are written.
     """
-    import tempfile
     path = Path(path)
     if path.exists() and not path.is_file():
         raise ValueError(f"{what}={str(path)!r} is not a regular file (a directory or device); "
@@ -77,7 +81,6 @@ def _umask() -> int:
 def _errno_in(exc: BaseException) -> int | None:
     """The OS error behind an exception a writer library wrapped (disk full,
     read-only), or None."""
-    import errno
     while exc is not None:
         if isinstance(exc, OSError) and exc.errno:
             return exc.errno
@@ -337,9 +340,6 @@ def run_metadata(spec, header: dict | None = None) -> dict:
     dict
         NetCDF-ready attributes (strings and numbers).
     """
-    import kwant
-    import scipy
-
     device = spec.device
     meta = device.metadata
     header = spec.header() if header is None else header
@@ -384,7 +384,6 @@ def _geometry_source(meta) -> tuple[str, str]:
     """The geometry file's text and its SHA-256 (empty for a device not loaded
     from a file): the text that was loaded and hashed (kept in memory by
     :mod:`qpcsim.geometry`), whatever the file on disk holds now."""
-    from ..geometry import geometry_source
     path = meta.get("geometry_file")
     if not path:
         return "", ""

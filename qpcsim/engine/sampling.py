@@ -9,10 +9,15 @@ from __future__ import annotations
 import numpy as np
 
 from .executors import FunctionExecutor
-from .points import point_key, progress_bar, solve_point
-from .store import NoStore, task_key
+from .kind import Kind, Run
+from .points import point_key, solve_point
+from .progress import Progress
+from .result import assemble_result
+from .run import drive
+from .spec import DEFAULT_BATCH
+from .store import NoStore
 
-__all__ = ["run_adaptive", "adaptive_samples", "with_neighbours", "DEFAULT_BATCH"]
+__all__ = ["AdaptiveKind", "run_adaptive", "adaptive_samples", "with_neighbours", "DEFAULT_BATCH"]
 
 
 # Stop when the estimated error is below this fraction of the tolerance.
@@ -25,7 +30,105 @@ __all__ = ["run_adaptive", "adaptive_samples", "with_neighbours", "DEFAULT_BATCH
 # tolerance (0.02-0.2 G0), with 0.2 it was 0.35-0.52 x.
 _STOP_FACTOR = 0.5
 _STOP_FACTOR_2D = 0.2
-DEFAULT_BATCH = {1: 4, 2: 16}
+
+
+class AdaptiveKind(Kind):
+    """Adaptive sampling of one or two swept names: ``adaptive``'s Learner1D/Learner2D
+    asked in deterministic batches (so the points are bit-identical on any executor and
+    replayable from the store, ``replay``), stopped at the tolerance (G0) or ``max_points``.
+
+    Parameters
+    ----------
+    names, axes : list, dict
+        The swept names and their values (only the first and last count: the bounds).
+    task_of : callable
+        ``task_of(point) -> task`` (:meth:`SweepSpec.task`).
+    tolerance, max_points, batch
+        The stopping tolerance (G0), the most points, the points asked per round.
+    spec : SweepSpec, optional
+        The sweep (for :meth:`header`, :meth:`check` and :meth:`result`).
+    """
+
+    name = "adaptive"
+    label = "adaptive"
+    replay = True
+    total = None
+
+    def __init__(self, names, axes, task_of, tolerance, max_points, batch, spec=None):
+        import adaptive
+
+        self.spec, self.task_of = spec, task_of
+        self.tolerance, self.max_points, self.batch = tolerance, max_points, batch
+        self.recipe_device = spec.device if spec is not None else None
+        self.one_d = len(names) == 1
+        bounds = [(float(axes[n][0]), float(axes[n][-1])) for n in names]
+        if self.one_d:
+            self.learner = adaptive.Learner1D(
+                None, bounds=bounds[0], loss_per_interval=with_neighbours(_interpolation_error_loss))
+        else:
+            self.learner = adaptive.Learner2D(None, bounds=bounds,
+                                              loss_per_triangle=_interpolation_error_loss_2d)
+        self.min_points = 10 if self.one_d else 36     # never trust fewer (aliasing)
+        self.stop = _STOP_FACTOR if self.one_d else _STOP_FACTOR_2D
+        self.converged, self.estimate = False, float("nan")
+        self.results: dict = {}
+        self.sampled: list = []
+
+    @property
+    def worker(self):
+        return solve_point
+
+    def header(self) -> dict:
+        return self.spec.header(self.name)
+
+    def check(self, report=None) -> None:
+        self.report = report            # a stop by max_points is said there
+        self.spec.check_budget(report)
+        self.spec.warn_extremes()
+
+    def _done(self) -> bool:
+        if len(self.sampled) >= self.min_points:
+            self.estimate = float(_error_estimate(self.learner))
+            if self.estimate <= self.stop * self.tolerance:
+                self.converged = True
+                return True
+        return len(self.sampled) >= self.max_points
+
+    def ask(self, replaying: bool = False):
+        if not replaying and self._done():
+            return None
+        first = max(self.batch, 3 if self.one_d else 4)
+        n_ask = self.batch if self.sampled else first
+        pts, _ = self.learner.ask(min(n_ask, self.max_points - len(self.sampled)) or 1)
+        self.points = [(p,) for p in pts] if self.one_d else [tuple(p) for p in pts]
+        return [self.task_of(p) for p in self.points]
+
+    def tell(self, tasks, records) -> None:
+        for p, value in zip(self.points, records):
+            self.results[point_key(p)] = value
+            self.sampled.append(p)
+            self.learner.tell(p[0] if self.one_d else tuple(p), value["conductance"])
+
+    def outcome(self, report=None):
+        """``(grid, records, info)``: the sampled points (sorted), their records, and
+        ``converged`` (the estimate reached the tolerance before ``max_points``),
+        ``error_estimate`` (G0), ``points``, ``max_points``; a stop by ``max_points`` is
+        said through ``report``."""
+        if len(self.sampled) >= self.min_points:
+            self.estimate = float(_error_estimate(self.learner))
+        grid = sorted(set(map(tuple, self.sampled)))
+        info = {"converged": self.converged, "error_estimate": self.estimate / self.stop,
+                "points": len(grid), "max_points": int(self.max_points)}   # NaN stays NaN
+        if not self.converged and report is not None:
+            report(f"adaptive sampling stopped at max_points={self.max_points} before reaching "
+                   f"the tolerance {self.tolerance:g} G0 (estimated error "
+                   f"{info['error_estimate']:.3g} G0); raise --max-points (max_points=) or the "
+                   "tolerance")
+        return grid, [self.results[point_key(p)] for p in grid], info
+
+    def result(self, run: Run):
+        grid, records, info = self.outcome(getattr(self, "report", None))
+        return assemble_result(self.spec, grid, records, run.executor, info)
 
 
 def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_points,
@@ -34,83 +137,16 @@ def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_
 
     Returns
     -------
-    grid, results
-        The sampled points (sorted) and their records.
-    info : dict
-        ``converged`` (bool: the error estimate reached the tolerance before
-        ``max_points``), ``error_estimate`` (G0, the learner's last estimate),
-        ``points`` and ``max_points``.
+    grid, results, info
+        See :meth:`AdaptiveKind.outcome`.
     """
-    import adaptive
-
-    bounds = [(float(axes[n][0]), float(axes[n][-1])) for n in names]
-    if len(names) == 1:
-        learner = adaptive.Learner1D(None, bounds=bounds[0],
-                                     loss_per_interval=with_neighbours(_interpolation_error_loss))
-        learner_points = lambda pts: [(p,) for p in pts]   # noqa: E731
-        to_learner = lambda p: p[0]                          # noqa: E731
-    else:
-        learner = adaptive.Learner2D(None, bounds=bounds,
-                                     loss_per_triangle=_interpolation_error_loss_2d)
-        learner_points = lambda pts: [tuple(p) for p in pts]  # noqa: E731
-        to_learner = tuple
-    min_points = 10 if len(names) == 1 else 36
-    stop = _STOP_FACTOR if len(names) == 1 else _STOP_FACTOR_2D
-    done = stored.results()
-    logged_batches = stored.batches()
-    results: dict = {}
-    order: list = []
-    bar = progress_bar(None, progress, "adaptive")
-    converged = False
-    estimate = float("nan")
-
+    kind = AdaptiveKind(names, axes, task_of, tolerance, max_points, batch)
+    bar = Progress(None, "adaptive", progress)
     try:
-        batch_no = 0
-        while True:
-            if batch_no >= len(logged_batches):
-                # Never trust an error estimate from too few points (aliasing).
-                if len(order) >= min_points:
-                    estimate = float(_error_estimate(learner))
-                    if estimate <= stop * tolerance:
-                        converged = True
-                        break
-                if len(order) >= max_points:
-                    break
-            n_ask = batch if len(order) else max(batch, 3 if len(names) == 1 else 4)
-            pts, _ = learner.ask(min(n_ask, max_points - len(order)) or 1)
-            points = learner_points(pts)
-            keys = [task_key(task_of(p)) for p in points]
-            if batch_no < len(logged_batches):
-                if keys != logged_batches[batch_no]:
-                    raise ValueError("the store's adaptive history does not replay with this "
-                                     "version of adaptive; delete the store to start over")
-            else:
-                stored.log_batch(keys)
-            todo = [i for i, key in enumerate(keys) if key not in done]
-            for index, value in executor.imap_unordered(solve_point, recipe,
-                                                        [task_of(points[i]) for i in todo]):
-                key = keys[todo[index]]
-                stored.put(key, value)
-                done[key] = value
-            for p, key in zip(points, keys):
-                value = done[key]
-                results[point_key(p)] = value
-                order.append(p)
-                learner.tell(to_learner(p), value["conductance"])
-            bar.update(len(points))
-            batch_no += 1
+        drive(kind, executor, recipe, stored, bar)
     finally:
         bar.close()
-    if len(order) >= min_points:
-        estimate = float(_error_estimate(learner))
-    grid = sorted(set(map(tuple, order)))
-    info = {"converged": converged, "error_estimate": estimate / stop,   # NaN stays NaN
-            "points": len(grid), "max_points": int(max_points)}
-    if not converged and report is not None:
-        report(f"adaptive sampling stopped at max_points={max_points} before reaching the "
-               f"tolerance {tolerance:g} G0 (estimated error {info['error_estimate']:.3g} G0); "
-               "raise --max-points (max_points=) or the tolerance")
-    return grid, [results[point_key(p)] for p in grid], info
+    return kind.outcome(report)
 
 
 def adaptive_samples(function, bounds, tolerance, batch=None, max_points=2000):

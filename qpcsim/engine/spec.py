@@ -18,22 +18,22 @@ Every parameter is fixed or swept the same way (``fixed=``/``over=``):
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
+import math
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from .. import validate as _validate
-from .._version import __version__
-from ..backends import choose_backend, mumps_available
-from ..sanity import check_parameter_magnitudes
+from ..budget import BYTES_PER_POINT, check_memory, device_memory_bytes, format_bytes
+from ..sanity import PhysicsWarning, check_parameter_magnitudes, warn_inputs
 from ..solver import check_energy
 from ..units import zeeman_energy_meV
-from .sampling import DEFAULT_BATCH
-from .store import STORE_FORMAT, source_digest
+from .executors import DeviceRecipe
+from .kind import make_header
+from .progress import duration
 from .task import SweepTask
 
 __all__ = ["SweepSpec", "ENERGY_NAMES", "TEMPERATURE_NAMES", "MAX_REBUILDS",
@@ -43,6 +43,9 @@ __all__ = ["SweepSpec", "ENERGY_NAMES", "TEMPERATURE_NAMES", "MAX_REBUILDS",
 ENERGY_NAMES = ("energy", "E")
 #: Names under which the temperature (K) can be swept.
 TEMPERATURE_NAMES = ("temperature", "T")
+#: Points an adaptive sweep's learner proposes per round, by dimension (see ``sweep``'s
+#: ``adaptive_batch``).
+DEFAULT_BATCH = {1: 4, 2: 16}
 #: Default upper bound on the systems a sweep over structural parameters rebuilds.
 MAX_REBUILDS = 200
 #: Measured cost of one rebuild: Kwant's finalization ~40 us/site plus the fast
@@ -89,6 +92,107 @@ def _axis_values(name: str, values) -> np.ndarray:
 
 def _canonical(value):
     return float(value) if isinstance(value, (int, float, np.floating, np.integer)) else value
+
+
+def _checked_names(device, over, fixed: dict) -> list[str]:
+    """The swept names, after refusing unknown, repeated or both swept and fixed ones."""
+    if not isinstance(over, Mapping) or not 1 <= len(over) <= 2:
+        raise ValueError(f"over={over!r} is not allowed: give one or two swept parameters, "
+                         "e.g. over={'Vg': numpy.linspace(-1, 0, 101)}")
+    names = list(over)
+    structural = structural_parameters(device)
+    temp_names = [n for n in TEMPERATURE_NAMES if n not in device.defaults]
+    known = list(device.defaults) + list(structural) + list(ENERGY_NAMES) + temp_names
+    renamed = device.metadata.get("renamed_parameters")
+    _validate.known_names(names, known, "swept parameter",
+                          hint="energy is swept as 'energy' (or 'E'), in meV, the "
+                               "temperature as 'temperature' (or 'T'), in K", renamed=renamed)
+    _validate.known_names(fixed, list(device.defaults) + list(structural), "parameter",
+                          hint=_structural_hint(device), renamed=renamed)
+    if sum(n in ENERGY_NAMES for n in names) > 1:
+        raise ValueError("over names the energy twice ('energy' and 'E'); keep one")
+    if sum(n in temp_names for n in names) > 1:
+        raise ValueError("over names the temperature twice ('temperature' and 'T'); keep one")
+    if len(set(names) & set(fixed)):
+        raise ValueError(f"parameters {sorted(set(names) & set(fixed))} are both swept "
+                         "and fixed")
+    return names
+
+
+def _checked_energy_temperature(device, names, axes, energy, temperature):
+    """``(energy, temperature)``: the fixed energy (meV; None when swept) and temperature (K),
+    after refusing a missing or doubly given energy and a swept T <= 0."""
+    energy_swept = any(n in ENERGY_NAMES for n in names)
+    if energy_swept and energy is not None:
+        raise ValueError("energy is swept; do not also pass energy=")
+    if not energy_swept:
+        if energy is None:
+            raise ValueError("energy is required (meV) unless it is swept")
+        energy = _validate.real_number("energy", energy, "meV")
+    temperature = _validate.non_negative("temperature", temperature, "K")
+    for name in names:
+        if name in TEMPERATURE_NAMES and name not in device.defaults:
+            if temperature != 0.0:
+                raise ValueError(f"the temperature is swept (over[{name!r}]); do not also "
+                                 f"pass temperature={temperature:g} K")
+            bad = axes[name][axes[name] <= 0]
+            if bad.size:
+                raise ValueError(
+                    f"over[{name!r}] contains T={bad[0]:g} K: a temperature sweep needs "
+                    "T > 0 K (T = 0 is the plain zero-temperature sweep: leave T out)")
+    return energy, temperature
+
+
+def _checked_zeeman(device, names, fixed, zeeman_from_B) -> bool:
+    zeeman_from_B = bool(zeeman_from_B)
+    if zeeman_from_B:
+        if "E_Z" not in device.defaults:
+            raise ValueError("zeeman_from_B=True needs a device with zeeman=True (it has "
+                             "no E_Z parameter); build it with zeeman=True")
+        if "E_Z" in fixed or "E_Z" in names:
+            raise ValueError("zeeman_from_B=True derives E_Z from B: do not also fix or "
+                             "sweep E_Z")
+    return zeeman_from_B
+
+
+def _checked_rebuilds(device, struct_names, axes, adaptive, max_rebuilds) -> int:
+    """Distinct systems a sweep over ``struct_names`` builds, refused above ``max_rebuilds``."""
+    if not struct_names:
+        return 1
+    rebuilds = int(np.prod([axes[n].size for n in struct_names]))
+    if adaptive is not None:
+        raise ValueError(f"structural parameters {struct_names} cannot be sampled "
+                         "adaptively (each value rebuilds the system): give a grid")
+    max_rebuilds = _validate.positive_int("max_rebuilds", max_rebuilds)
+    if rebuilds > max_rebuilds:
+        sites = device.nx * device.ny
+        est = rebuilds * sites * _REBUILD_S_PER_SITE
+        raise ValueError(
+            f"sweeping {', '.join(struct_names)} rebuilds {rebuilds} systems "
+            f"(~{sites * _REBUILD_S_PER_SITE:.2g} s each for {sites} sites, "
+            f"~{duration(est)} in all before any solve); at most {max_rebuilds} are "
+            "allowed: use fewer values (or raise max_rebuilds)")
+    return rebuilds
+
+
+def _checked_adaptive(axes, adaptive, adaptive_batch, max_points):
+    """``(adaptive, adaptive_batch, max_points)`` checked (a batch only with a tolerance;
+    increasing bounds)."""
+    if adaptive is None and adaptive_batch is not None:
+        raise ValueError(f"adaptive_batch={adaptive_batch!r} is not allowed without adaptive "
+                         "(a tolerance in G0): a grid sweep runs every point it is given")
+    if adaptive is None:
+        return None, None, max_points
+    adaptive = _validate.positive("adaptive", adaptive, "G0")
+    if adaptive_batch is None:
+        adaptive_batch = DEFAULT_BATCH[len(axes)]
+    adaptive_batch = _validate.positive_int("adaptive_batch", adaptive_batch)
+    max_points = _validate.positive_int("max_points", max_points)
+    for name, values in axes.items():
+        if values.size < 2 or not values[-1] > values[0]:
+            raise ValueError(f"over[{name!r}] is not allowed for adaptive sampling: "
+                             "give increasing bounds (start < stop)")
+    return adaptive, adaptive_batch, max_points
 
 
 @dataclass
@@ -154,116 +258,56 @@ class SweepSpec:
         structural parameters builds.
         """
         fixed = dict(fixed or {})
-        if not isinstance(over, Mapping) or not 1 <= len(over) <= 2:
-            raise ValueError(f"over={over!r} is not allowed: give one or two swept parameters, "
-                             "e.g. over={'Vg': numpy.linspace(-1, 0, 101)}")
-        names = list(over)
-        structural = structural_parameters(device)
-        temp_names = [n for n in TEMPERATURE_NAMES if n not in device.defaults]
-        known = list(device.defaults) + list(structural) + list(ENERGY_NAMES) + temp_names
-        renamed = device.metadata.get("renamed_parameters")
-        _validate.known_names(names, known, "swept parameter",
-                              hint="energy is swept as 'energy' (or 'E'), in meV, the "
-                                   "temperature as 'temperature' (or 'T'), in K", renamed=renamed)
-        _validate.known_names(fixed, list(device.defaults) + list(structural), "parameter",
-                              hint=_structural_hint(device), renamed=renamed)
-        if sum(n in ENERGY_NAMES for n in names) > 1:
-            raise ValueError("over names the energy twice ('energy' and 'E'); keep one")
-        if sum(n in temp_names for n in names) > 1:
-            raise ValueError("over names the temperature twice ('temperature' and 'T'); keep one")
-        if len(set(names) & set(fixed)):
-            raise ValueError(f"parameters {sorted(set(names) & set(fixed))} are both swept "
-                             "and fixed")
+        names = _checked_names(device, over, fixed)
         axes = {name: _axis_values(name, over[name]) for name in names}
-        energy_swept = any(n in ENERGY_NAMES for n in names)
-        if energy_swept and energy is not None:
-            raise ValueError("energy is swept; do not also pass energy=")
-        if not energy_swept:
-            if energy is None:
-                raise ValueError("energy is required (meV) unless it is swept")
-            energy = _validate.real_number("energy", energy, "meV")
-        temperature = _validate.non_negative("temperature", temperature, "K")
-        for name in names:
-            if name in temp_names:
-                if temperature != 0.0:
-                    raise ValueError(f"the temperature is swept (over[{name!r}]); do not also "
-                                     f"pass temperature={temperature:g} K")
-                bad = axes[name][axes[name] <= 0]
-                if bad.size:
-                    raise ValueError(
-                        f"over[{name!r}] contains T={bad[0]:g} K: a temperature sweep needs "
-                        "T > 0 K (T = 0 is the plain zero-temperature sweep: leave T out)")
-        zeeman_from_B = bool(zeeman_from_B)
-        if zeeman_from_B:
-            if "E_Z" not in device.defaults:
-                raise ValueError("zeeman_from_B=True needs a device with zeeman=True (it has "
-                                 "no E_Z parameter); build it with zeeman=True")
-            if "E_Z" in fixed or "E_Z" in names:
-                raise ValueError("zeeman_from_B=True derives E_Z from B: do not also fix or "
-                                 "sweep E_Z")
+        energy, temperature = _checked_energy_temperature(device, names, axes, energy,
+                                                          temperature)
+        zeeman_from_B = _checked_zeeman(device, names, fixed, zeeman_from_B)
+        structural = structural_parameters(device)
         structural_fixed = {k: v for k, v in fixed.items() if k in structural}
         fixed = {k: v for k, v in fixed.items() if k not in structural}
-        struct_names = [n for n in names if n in structural]
-        rebuilds = int(np.prod([axes[n].size for n in struct_names])) if struct_names else 1
-        if struct_names:
-            if adaptive is not None:
-                raise ValueError(f"structural parameters {struct_names} cannot be sampled "
-                                 "adaptively (each value rebuilds the system): give a grid")
-            max_rebuilds = _validate.positive_int("max_rebuilds", max_rebuilds)
-            if rebuilds > max_rebuilds:
-                sites = device.nx * device.ny
-                est = rebuilds * sites * _REBUILD_S_PER_SITE
-                raise ValueError(
-                    f"sweeping {', '.join(struct_names)} rebuilds {rebuilds} systems "
-                    f"(~{sites * _REBUILD_S_PER_SITE:.2g} s each for {sites} sites, "
-                    f"~{_duration(est)} in all before any solve); at most {max_rebuilds} are "
-                    "allowed: use fewer values (or raise max_rebuilds)")
+        rebuilds = _checked_rebuilds(device, [n for n in names if n in structural], axes,
+                                     adaptive, max_rebuilds)
         base = device.resolve_params(fixed)
-        if adaptive is None and adaptive_batch is not None:
-            raise ValueError(f"adaptive_batch={adaptive_batch!r} is not allowed without adaptive "
-                             "(a tolerance in G0): a grid sweep runs every point it is given")
-        if adaptive is not None:
-            adaptive = _validate.positive("adaptive", adaptive, "G0")
-            if adaptive_batch is None:
-                adaptive_batch = DEFAULT_BATCH[len(axes)]
-            adaptive_batch = _validate.positive_int("adaptive_batch", adaptive_batch)
-            max_points = _validate.positive_int("max_points", max_points)
-            for name, values in axes.items():
-                if values.size < 2 or not values[-1] > values[0]:
-                    raise ValueError(f"over[{name!r}] is not allowed for adaptive sampling: "
-                                     "give increasing bounds (start < stop)")
+        adaptive, adaptive_batch, max_points = _checked_adaptive(axes, adaptive, adaptive_batch,
+                                                                 max_points)
         spec = cls(device=device, names=names, axes=axes, energy=energy,
                    temperature=temperature, method=method, fixed=fixed, adaptive=adaptive,
                    max_points=max_points, adaptive_batch=adaptive_batch,
                    structural_fixed=structural_fixed, zeeman_from_B=zeeman_from_B,
                    rebuilds=rebuilds)
-        # Validate every point's inputs up front, in this process: fail before any work.
-        # Each structural value is checked by make_device (cheap: no Kwant build).
-        devices = [device]
-        if struct_names or structural_fixed:
-            from .executors import DeviceRecipe
-            recipe = DeviceRecipe(device)
-            devices = []
-            for combo in itertools.product(*[axes[n] for n in struct_names]):
-                devices.append(recipe.device(
-                    {**structural_fixed, **dict(zip(struct_names, map(_canonical, combo)))},
-                    cache=False))
-        runtime = [n for n in names if n in device.defaults]
-        extremes = {n: max(axes[n], key=lambda v: abs(float(v))) for n in names
+        spec._check_points(base)
+        return spec
+
+    def _devices(self) -> list:
+        """The sweep's device and, with structural parameters, every rebuilt one (checked
+        by make_device: cheap, no Kwant build)."""
+        names, device = self.structural_names, self.device
+        if not (names or self.structural_fixed):
+            return [device]
+        recipe = DeviceRecipe(device)
+        return [recipe.device({**self.structural_fixed, **dict(zip(names, map(_canonical, combo)))},
+                              cache=False)
+                for combo in itertools.product(*[self.axes[n] for n in names])]
+
+    def _check_points(self, base: dict) -> None:
+        """Validate every point's inputs up front, in this process: fail before any work."""
+        device, axes, fixed = self.device, self.axes, self.fixed
+        runtime = [n for n in self.names if n in device.defaults]
+        extremes = {n: max(axes[n], key=lambda v: abs(float(v))) for n in self.names
                     if np.asarray(axes[n]).dtype.kind in "iuf"}
         check_parameter_magnitudes({**fixed, **extremes}, device.units)   # e.g. Vg=1e300
-        for dev in devices:
+        energies = [v for n in self.names if n in ENERGY_NAMES
+                    for v in (axes[n].min(), axes[n].max())]
+        if not self.energy_swept:
+            energies.append(self.energy)
+        for dev in self._devices():
             for name in runtime:
                 for v in (axes[name].min(), axes[name].max()):
                     dev.resolve_params({**fixed, name: v})
             dev_base = dev.resolve_params(fixed) if dev is not device else base
-            for name in names:
-                if name in ENERGY_NAMES:
-                    for v in (axes[name].min(), axes[name].max()):
-                        check_energy(dev, v, dev_base)
-            if not energy_swept:
+            for energy in energies:
                 check_energy(dev, energy, dev_base)
-        return spec
 
     # ------------------------------------------------------------ derived
     @property
@@ -338,13 +382,21 @@ class SweepSpec:
             return self.temperature
         return float(point[self.names.index(tname)])
 
-    def header(self) -> dict:
-        """Store header: what the store's records belong to, with a content hash."""
-        if self._header is None:
-            self._header = self._make_header()
+    @property
+    def kind_name(self) -> str:
+        """The engine kind that runs this spec (``"grid"`` or ``"adaptive"``)."""
+        return "grid" if self.adaptive is None else "adaptive"
+
+    def header(self, kind: str | None = None) -> dict:
+        """Store header (:func:`~.kind.make_header`) of this spec run as ``kind`` (default
+        :attr:`kind_name`): what the store's records belong to, with a content hash."""
+        kind = kind or self.kind_name
+        if self._header is None or self._header["kind"] != kind:
+            self._header = make_header(kind, self.device, self.body())
         return self._header
 
-    def _make_header(self) -> dict:
+    def body(self) -> dict:
+        """The description of the points (the store header's ``sweep``)."""
         names, axes, adaptive = self.names, self.axes, self.adaptive
         spec = {
             "names": names,
@@ -360,21 +412,39 @@ class SweepSpec:
                                         sorted(self.structural_fixed.items())}
         if self.zeeman_from_B:
             spec["zeeman_from_B"] = True
+        return spec
+
+    def check_budget(self, report=None) -> int:
+        """Refuse a sweep whose points cannot be held in memory; report a large one."""
         device = self.device
-        # The size rule's back end changes with MUMPS's presence, and the back ends agree
-        # only to ~1e-13, so a store from the other one is not resumed. (The rule's
-        # choice, before a device-specific fallback such as RGF's pocket check, which is
-        # deterministic; the back end that ran is in each point's result.)
-        mumps = mumps_available()
-        code = {"qpcsim": __version__, "source": source_digest(), "mumps": mumps,
-                "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
-        header = {"format": STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
-                  "code": code}
-        if device.metadata.get("geometry_sha256"):   # named when a resume is refused
-            header["geometry_sha256"] = device.metadata["geometry_sha256"]
-            header["geometry_file"] = str(device.metadata.get("geometry_file", ""))
-        header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
-        return header
+        if self.gridded:
+            points = math.prod(len(self.axes[n]) for n in self.names)
+        else:
+            points = int(self.max_points)
+        per_device = device_memory_bytes(device.nx, device.ny, device.norbs)
+        check_memory(points * BYTES_PER_POINT + per_device,
+                     f"the sweep ({points:,} points on a {device.nx} x {device.ny} lattice)",
+                     "use fewer points (NUM in --sweep, or max_points) or split the sweep")
+        if report is not None and points >= 10_000:
+            report(f"{points:,} points on a {device.nx} x {device.ny} lattice "
+                   f"(~{format_bytes(per_device)} per worker); an ETA follows once the "
+                   "first points are timed")
+        return points
+
+    def warn_extremes(self) -> None:
+        """PhysicsWarnings for the sweep's extreme inputs, once, in the caller's process."""
+        said = set()
+        corners = itertools.product(*[(self.axes[n].min(), self.axes[n].max())
+                                      for n in self.names])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", PhysicsWarning)
+            for corner in corners:
+                energy, temperature, _, params = self.task(corner)[:4]
+                warn_inputs(self.device, energy, temperature, self.device.resolve_params(params))
+        for w in caught:
+            if str(w.message) not in said:
+                said.add(str(w.message))
+                warnings.warn(str(w.message), PhysicsWarning, stacklevel=6)
 
     def resolved_parameters(self) -> dict:
         """Every ``make_device`` argument and runtime parameter of the sweep's
@@ -400,10 +470,3 @@ def _structural_hint(device) -> str:
     return ("Structural parameters (geometry arguments) are fixed or swept too; "
             "see `qpcsim params GEOMETRY`") if structural_parameters(device) else ""
 
-
-def _duration(seconds: float) -> str:
-    if seconds < 120:
-        return f"{seconds:.0f} s"
-    if seconds < 7200:
-        return f"{seconds / 60:.0f} min"
-    return f"{seconds / 3600:.1f} h"

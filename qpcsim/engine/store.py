@@ -50,7 +50,7 @@ import warnings
 from pathlib import Path
 
 __all__ = ["Store", "NoStore", "output_lock", "StoreWriteError", "StoreWarning", "StoreBusyError",
-           "task_key", "source_digest",
+           "task_key", "source_digest", "clear_store",
            "STORE_FORMAT"]
 
 #: Version of the record layout (3: SQLite, records keyed by the full task, checksummed).
@@ -86,7 +86,10 @@ def task_key(task) -> str:
 
     A sweep task is ``(energy, temperature, method, params)`` (meV, K, name,
     every fixed and swept device parameter), so two sweeps that differ in any
-    of these never share a record. Floats are written with ``repr`` (exact).
+    of these never share a record. Every kind keys its points this one way, by a
+    :class:`~.task.SweepTask` ``(energy, temperature, method, params, structural)``
+    (a series' temperature: its list; a bias point's bias: ``params["V_sd"]``).
+    Floats are written with ``repr`` (exact).
     """
     if isinstance(task, tuple) and len(task) == 4 and isinstance(task[3], dict):
         energy, temperature, method, params = task
@@ -352,7 +355,8 @@ class Store:
                     f"(SHA-256 {old_geo[:16]} when the sweep started, {new_geo[:16]} now): it "
                     "was edited; refusing to mix "
                     "two potentials. Restore the file, or use another --out/--store path")
-            diff = [k for k in ("device", "sweep", "code") if first.get(k) != self.header.get(k)]
+            diff = [k for k in ("kind", "device", "sweep", "code")
+                    if first.get(k) != self.header.get(k)]
             raise ValueError(
                 f"{self.what} was written for a different "
                 f"{' and '.join(diff) or 'sweep'} (content hash {str(first.get('hash', '?'))[:12]} "
@@ -446,6 +450,31 @@ class Store:
     def close(self):
         self._close_db()
         self._lock.release()
+
+
+def clear_store(path, what: str = "--store") -> int:
+    """Delete the store at ``path`` (``--fresh``: start over) with its WAL, shared-memory and
+    journal files, after confirming it is a qpcsim store and holding its lock (a store in
+    use by another process is refused, StoreBusyError). Returns the finished points it
+    held (0 when there was none); anything else at ``path`` is refused, never deleted."""
+    path = Path(path)
+    if not path.exists():
+        return 0
+    _refuse_path(path, f"{what} {str(path)!r}")
+    intact, count = _verify(path)
+    if not intact:
+        raise ValueError(f"{what} {str(path)!r} is not a qpcsim store (or is damaged); "
+                         "refusing to delete it: remove it yourself or use another path")
+    lock = _Lock(Path(str(path) + ".lock"), f"{what} {str(path)!r}")
+    try:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            try:
+                os.unlink(str(path) + suffix)
+            except FileNotFoundError:
+                pass
+    finally:
+        lock.release()
+    return count
 
 
 class NoStore:

@@ -1,61 +1,58 @@
-"""The sweep engine: gate voltage (or energy, field ...) -> conductance.
+"""The engine: one path for every kind of run, and the sweep API on it.
 
-Two replaceable parts, as in ``adaptive``: *what to compute next*
-(:mod:`.sampling`: a uniform grid, or a Learner1D/Learner2D that puts points on
-the steps) and *where it runs* (:mod:`.executors`: serial, processes, Dask).
+Two replaceable parts, as in ``adaptive``: *what to compute next* (a *kind*,
+:mod:`.kind`: a uniform grid :class:`~.points.GridKind`, adaptive sampling
+:class:`~.sampling.AdaptiveKind`, an ensemble, a temperature series, a bias map)
+and *where it runs* (:mod:`.executors`: serial, processes, Dask). :func:`execute`
+drives any kind through the same store, executor, record keys, header and hash,
+progress and ETA, memory check and lost-scheduler message; :func:`run_kind`
+returns the kind's result. :func:`plan_sweep` picks the kind of a sweep request
+(a swept T on a grid is one temperature series), for :func:`sweep` and ``qpcsim
+sweep`` alike.
 
 Resumable: with ``store=PATH`` every finished point is committed to an SQLite
-database (:mod:`.store`: locked, checksummed, keyed by the full task) as it completes. Rerunning
-the same sweep reads the store, recomputes nothing that is there, and (for
-adaptive sampling) replays the learner's batches so the final point set is the
-one an uninterrupted run produces. A store written for another device,
-parameter set or code version is refused (content hash in its first line).
+database (:mod:`.store`: locked, checksummed, keyed by the point's full inputs) as it
+completes. Rerunning the same run reads the store, recomputes nothing that is there,
+and (for adaptive sampling) replays the learner's batches so the final point set is
+the one an uninterrupted run produces. A store written for another kind, device,
+parameter set or code version is refused (content hash in its header).
 
-The life of one point: ``sweep`` -> :class:`~.spec.SweepSpec` -> task
-``(energy, temperature, method, params)`` -> executor -> ``solve_point(device,
-task)`` in a worker (device rebuilt once per process from its recipe) ->
-``qpcsim.solve`` -> one record of the observables table -> store ->
+The life of one point: ``sweep`` -> :class:`~.spec.SweepSpec` -> kind -> task
+``(energy, temperature, method, params, structural)`` -> executor ->
+``solve_point(device, task)`` in a worker (device rebuilt once per process from its
+recipe) -> ``qpcsim.solve`` -> one record of the observables table -> store ->
 ``SweepResult`` (an xarray Dataset, :mod:`.result`).
 """
 from __future__ import annotations
 
-import itertools
-import math
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
-from ..budget import BYTES_PER_POINT, check_memory, device_memory_bytes, format_bytes
-from ..sanity import PhysicsWarning, warn_inputs
+from ..sanity import PhysicsWarning
 from .executors import (
     DeviceRecipe,
     SchedulerLostError,
     check_executor_args,
     make_executor,
 )
-from .points import run_grid
-from .result import SweepResult, assemble_result
-from .sampling import run_adaptive
+from .kind import Kind, Run, kind_factory
+from .points import Eta, GridKind
+from .progress import Progress
+from .result import SweepResult
+from .run import drive
+from .sampling import AdaptiveKind
 from .spec import ENERGY_NAMES, MAX_REBUILDS, TEMPERATURE_NAMES, SweepSpec, structural_parameters
-from .store import NoStore, Store
+from .store import NoStore, Store, clear_store
 
-__all__ = ["sweep", "run_spec", "ENERGY_NAMES", "register_series_runner", "temperature_route"]
-
-#: The runner of a temperature series, ``run(device, over, energy, temperatures, **options)
-#: -> xarray.Dataset`` (:func:`qpcsim.physics.series.temperature_series`, registered when
-#: that module is imported: the engine lies below the physics layer).
-_SERIES_RUNNER: list = []
-
-
-def register_series_runner(run: Callable) -> None:
-    """Register the temperature-series runner that :func:`sweep` hands a swept T on a grid."""
-    _SERIES_RUNNER[:] = [run]
+__all__ = ["sweep", "run_spec", "run_kind", "execute", "plan_sweep", "spec_kind",
+           "ENERGY_NAMES", "temperature_route"]
 
 
 def temperature_route(device, over, adaptive=None) -> tuple[str | None, str | None]:
     """(the swept temperature's name, None) when a sweep runs as one temperature series (a
     swept T beside a grid over runtime parameters or the energy: one spectral sweep serves
     every temperature), else (None, why not, or None when T is not swept with another axis).
-    The one decision behind :func:`sweep` and ``qpcsim sweep``."""
+    The one decision behind :func:`plan_sweep`, so :func:`sweep` and ``qpcsim sweep``."""
     names = [n for n in over if n in TEMPERATURE_NAMES and n not in device.defaults]
     if len(names) != 1 or len(over) < 2:
         return None, None  # not swept (two names are refused by the spec), or swept alone
@@ -69,6 +66,102 @@ def temperature_route(device, over, adaptive=None) -> tuple[str | None, str | No
     return None, (f"temperature swept with {why}: each point is its own finite-T solve (a "
                   "temperature series from one spectral sweep needs a grid over runtime "
                   "parameters or the energy)")
+
+
+def spec_kind(spec: SweepSpec) -> Kind:
+    """The kind that runs ``spec``: a grid, or adaptive sampling."""
+    if spec.adaptive is None:
+        return GridKind(spec)
+    return AdaptiveKind(spec.names, spec.axes, spec.task, spec.adaptive, spec.max_points,
+                        spec.adaptive_batch, spec=spec)
+
+
+def plan_sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = None,
+               temperature: float = 0.0, *, method: str = "auto", adaptive: float | None = None,
+               max_points: int = 2000, adaptive_batch: int | None = None,
+               zeeman_from_B: bool = False, max_rebuilds: int = MAX_REBUILDS,
+               report: Callable[[str], None] | None = None, **fixed) -> Kind:
+    """The kind that :func:`sweep` with these arguments runs, validated, nothing computed:
+    a temperature series (a swept T on a grid, :func:`temperature_route`), an adaptive
+    sweep or a grid. Its ``header()["hash"]`` is the result's ``store_hash`` (what
+    ``qpcsim sweep`` compares with an existing ``--out``). Arguments as for :func:`sweep`."""
+    spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
+                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
+                           zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
+    tname, why = temperature_route(device, over, adaptive)
+    if why is not None and report is not None:
+        report(why)
+    if tname is None:
+        return spec_kind(spec)
+    rest = {n: v for n, v in over.items() if n != tname}
+    return kind_factory("temperature_series")(device, rest, energy, over[tname], method=method,
+                                              zeeman_from_B=zeeman_from_B, fixed=fixed)
+
+
+def _kept(stored) -> str:
+    if stored.path is None:
+        return "finished points were not kept (no store=); pass store= to make it resumable"
+    return (f"the {len(stored)} finished points are kept in store={str(stored.path)!r}; "
+            "rerun the same command (with a scheduler that has workers) to resume")
+
+
+def _eta(kind, stored, executor, report):
+    """The ETA of a run of known size (the points still missing from the store)."""
+    if kind.total is None:
+        return None
+    done = stored.results()
+    missing = sum(kind.key(task) not in done for task in kind.tasks)
+    return Eta(missing, getattr(executor, "workers", 1), report)
+
+
+def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = None,
+            store=None, progress: bool = True, report=None, fresh: bool = False) -> Run:
+    """Run every point of ``kind`` (:mod:`.kind`): the one path of every kind.
+
+    The executor arguments are checked and the kind's own checks run (memory, inputs)
+    before the store is opened; points already in the store (its header must be this
+    kind's) are reused, the others computed on the executor and committed as they finish;
+    progress and an ETA are shown; a lost Dask scheduler ends in a one-line error saying
+    where the finished points are kept. ``fresh=True`` deletes ``store`` first (a qpcsim
+    store not in use only, :func:`~.store.clear_store`): the run starts over. Other
+    arguments as for :func:`sweep`.
+
+    Returns
+    -------
+    Run
+        The executor that ran and the points reused from the store.
+    """
+    check_executor_args(workers, scheduler)
+    kind.check(report)
+    if fresh and store is not None:
+        cleared = clear_store(store, "store")
+        if cleared and report is not None:
+            report(f"fresh start: deleted store={str(store)!r} ({cleared} finished point(s))")
+    recipe = DeviceRecipe(kind.recipe_device)   # before the pool forks: workers inherit it
+    stored = Store(store, kind.header()) if store is not None else NoStore()
+    bar = Progress(kind.total, kind.label, progress)
+    run = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PhysicsWarning)   # the kind's check said them
+            with make_executor(workers, scheduler) as executor:
+                drive(kind, executor, recipe, stored, bar, _eta(kind, stored, executor, report))
+                run = Run(executor.name, getattr(executor, "workers", 1), bar.reused)
+    except SchedulerLostError as exc:
+        raise SchedulerLostError(f"{exc}; {_kept(stored)}") from None
+    finally:
+        if run is None:
+            bar.close()
+        else:
+            bar.finish(run.executor)
+        stored.close()
+    return run
+
+
+def run_kind(kind: Kind, **options):
+    """:func:`execute` ``kind`` and return its result (:meth:`Kind.result`): the one
+    engine entry point of every kind. ``options`` as for :func:`execute`."""
+    return kind.result(execute(kind, **options))
 
 
 def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = None,
@@ -138,55 +231,17 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     -------
     SweepResult
     """
-    spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
-                           max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
-                           zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
-    tname, why = temperature_route(device, over, adaptive)
-    if why is not None and report is not None:
-        report(why)
-    if tname is not None and _SERIES_RUNNER:
-        rest = {n: v for n, v in over.items() if n != tname}
-        data = _SERIES_RUNNER[0](device, rest, energy, over[tname], workers=workers,
-                                 scheduler=scheduler, store=store, progress=progress,
-                                 method=method, zeeman_from_B=zeeman_from_B, **fixed)
-        return SweepResult(data)
-    info: dict = {}
-    grid, results, executor = run_spec(spec, workers=workers, scheduler=scheduler,
-                                       store=store, progress=progress, report=report, info=info)
-    return assemble_result(spec, grid, results, f"{executor[0]}({executor[1]})",
-                           info.get("adaptive"))
+    kind = plan_sweep(device, over, energy, temperature, method=method, adaptive=adaptive,
+                      max_points=max_points, adaptive_batch=adaptive_batch,
+                      zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds, report=report,
+                      **fixed)
+    result = run_kind(kind, workers=workers, scheduler=scheduler, store=store,
+                      progress=progress, report=report)
+    return result if isinstance(result, SweepResult) else SweepResult(result)
 
 
-def _check_budget(spec: SweepSpec, report) -> int:
-    """Refuse a sweep whose points cannot be held in memory; report a large one."""
-    device = spec.device
-    if spec.gridded:
-        points = math.prod(len(spec.axes[n]) for n in spec.names)
-    else:
-        points = int(spec.max_points)
-    check_memory(points * BYTES_PER_POINT + device_memory_bytes(device.nx, device.ny, device.norbs),
-                 f"the sweep ({points:,} points on a {device.nx} x {device.ny} lattice)",
-                 "use fewer points (NUM in --sweep, or max_points) or split the sweep")
-    if report is not None and points >= 10_000:
-        report(f"{points:,} points on a {device.nx} x {device.ny} lattice "
-               f"(~{format_bytes(device_memory_bytes(device.nx, device.ny, device.norbs))} per "
-               "worker); an ETA follows once the first points are timed")
-    return points
-
-
-def _warn_extremes(spec: SweepSpec):
-    """PhysicsWarnings for the sweep's extreme inputs, once, in the caller's process."""
-    said = set()
-    corners = itertools.product(*[(spec.axes[n].min(), spec.axes[n].max()) for n in spec.names])
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", PhysicsWarning)
-        for corner in corners:
-            energy, temperature, _, params = spec.task(corner)[:4]
-            warn_inputs(spec.device, energy, temperature, spec.device.resolve_params(params))
-    for w in caught:
-        if str(w.message) not in said:
-            said.add(str(w.message))
-            warnings.warn(str(w.message), PhysicsWarning, stacklevel=4)
+#: The memory check of a sweep (:meth:`SweepSpec.check_budget`).
+_check_budget = SweepSpec.check_budget
 
 
 def run_spec(spec: SweepSpec, *, workers: int | None = None, scheduler: str | None = None,
@@ -209,32 +264,12 @@ def run_spec(spec: SweepSpec, *, workers: int | None = None, scheduler: str | No
     points are kept. ``info`` (a dict), if given, receives ``"adaptive"``: the
     adaptive loop's convergence report.
     """
-    check_executor_args(workers, scheduler)
-    _check_budget(spec, report)
-    _warn_extremes(spec)
-    stored = Store(store, spec.header()) if store is not None else NoStore()
-    recipe = DeviceRecipe(spec.device)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", PhysicsWarning)   # said once above
-            with make_executor(workers, scheduler) as executor:
-                if spec.adaptive is None:
-                    grid = list(itertools.product(*[spec.axes[n] for n in spec.names]))
-                    results = run_grid(executor, recipe, grid, spec.task, stored, progress,
-                                       report)
-                else:
-                    grid, results, adaptive_info = run_adaptive(
-                        executor, recipe, spec.names, spec.axes, spec.task, stored,
-                        spec.adaptive, spec.max_points, spec.adaptive_batch, progress, report)
-                    if info is not None:
-                        info["adaptive"] = adaptive_info
-                ran_on = (executor.name, getattr(executor, "workers", 1))
-    except SchedulerLostError as exc:
-        kept = (f"the {len(stored)} finished points are kept in store={str(stored.path)!r}; "
-                "rerun the same command (with a scheduler that has workers) to resume"
-                if stored.path is not None else
-                "finished points were not kept (no store=); pass store= to make it resumable")
-        raise SchedulerLostError(f"{exc}; {kept}") from None
-    finally:
-        stored.close()
-    return grid, results, ran_on
+    kind = spec_kind(spec)
+    run = execute(kind, workers=workers, scheduler=scheduler, store=store, progress=progress,
+                  report=report)
+    if spec.adaptive is None:
+        return kind.grid, kind.records, (run.name, run.workers)
+    grid, records, adaptive_info = kind.outcome(report)
+    if info is not None:
+        info["adaptive"] = adaptive_info
+    return grid, records, (run.name, run.workers)

@@ -57,14 +57,27 @@ resumable SQLite store (``store=``) and resumes from it.
 """
 from __future__ import annotations
 
-import json
+import inspect
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import validate as _validate
+from ..budget import BYTES_PER_POINT
+from ..device import Device
+from ..engine.executors import check_executor_args
+from ..engine.kind import Kind, Run, make_header
+from ..engine.store import task_key
+from ..engine.sweep import run_kind
+from ..engine.task import SweepTask
+from ..solver import check_energy
+from .. import spectral
+from ..spectral import Spectrum, device_grid
+from ..spectral.compute import node_solver
 from ..spectral.grid import fermi, fermi_window
 from ..spectral.refine import (DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE,
-                               check_thermal_options)
+                               bias_bounds, check_thermal_options, drop_bounds,
+                               refine_bias_spectrum, refine_drop_spectra)
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
 __all__ = ["BIAS_PARAM", "DIDV_STEP", "BiasDropPotential", "bias_map", "check_drop", "current",
@@ -143,7 +156,6 @@ class BiasDropPotential:
         self.__signature__ = self._signature()
 
     def _signature(self):
-        import inspect
         kind = inspect.Parameter.KEYWORD_ONLY
         return inspect.Signature(
             [inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in ("x", "y")]
@@ -209,7 +221,6 @@ def with_bias_drop(device, drop_fraction: float, drop_length: float | None = Non
         metadata names the base device's fingerprint and the drop model;
         workers receive it pickled by value.
     """
-    from ..device import Device
     from .disorder import _pickle_geometry_by_value
     if not isinstance(device, Device):
         raise ValueError(f"device={device!r} is not allowed with drop_fraction > 0: the bias "
@@ -263,16 +274,13 @@ def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0
     (I: within ``tolerance`` x |bias|); above it with ``budget`` solves spent,
     :class:`~qpcsim.spectral.refine.ThermalResolutionError` names the window.
     """
-    from ..spectral import Spectrum, compute_spectrum
-    from ..spectral.compute import node_solver
-    from ..spectral.refine import bias_bounds, refine_bias_spectrum, refine_drop_spectra
     bias = float(bias)
     kT = thermal_energy_meV(temperature)
     refine = tolerance is not None
     budget = budget if budget is not None else DEFAULT_REFINEMENT_BUDGET
     if bias == 0.0:
         resolved = device.resolve_params({**params, BIAS_PARAM: 0.0})
-        spec = compute_spectrum(device, grid, resolved, method)
+        spec = spectral.compute_spectrum(device, grid, resolved, method)
         if refine:
             spec, b_didv, _ = refine_bias_spectrum(spec, node_solver(device, resolved, method),
                                                    [0.0], temperature, tolerance=tolerance,
@@ -285,13 +293,12 @@ def drop_point(device, grid, params: dict, bias: float, temperature: float = 0.0
                 "unitarity_error": spec.unitarity_error}
     resolved = [device.resolve_params({**params, BIAS_PARAM: bias + s * DIDV_STEP})
                 for s in (1, -1)]
-    plus, minus = (compute_spectrum(device, grid, r, method) for r in resolved)
+    plus, minus = (spectral.compute_spectrum(device, grid, r, method) for r in resolved)
     if refine:
         plus, minus, b_didv, b_cur = refine_drop_spectra(
             plus, minus, *(node_solver(device, r, method) for r in resolved), bias,
             temperature, DIDV_STEP, tolerance=tolerance, budget=budget)
     else:
-        from ..spectral.refine import drop_bounds
         b_didv, b_cur, _ = drop_bounds(plus, minus, bias, temperature, DIDV_STEP)
     grid = plus.grid
     mean_t = 0.5 * (plus.transmission + minus.transmission)
@@ -316,12 +323,9 @@ def _bias_point(device, task):
     """Worker: the spectrum of one gate point over the bias window, refined until the
     interpolation bounds of dI/dV and I are within the tolerance, reduced to dI/dV, I and
     their bounds (G0, G0 mV)."""
-    from ..spectral import compute_spectrum
-    from ..spectral.compute import node_solver
-    from ..spectral.refine import refine_bias_spectrum
     grid, params, method, biases, temperature, tolerance, budget = task
     resolved = device.resolve_params(params)
-    base = compute_spectrum(device, grid, resolved, method)
+    base = spectral.compute_spectrum(device, grid, resolved, method)
     spec, didv_bound, cur_bound = refine_bias_spectrum(
         base, node_solver(device, resolved, method), biases, temperature,
         tolerance=tolerance, budget=budget)
@@ -334,34 +338,178 @@ def _bias_point(device, task):
             "unitarity_error": spec.unitarity_error}
 
 
-def _map_header(device, name, values, biases, energy, temperature, method, fixed, model,
-                grids) -> dict:
-    """Store header of a bias map: everything that defines it, with a content hash."""
-    import hashlib
+class MapRequest(NamedTuple):
+    """A validated bias map request (the arguments of :func:`bias_map`)."""
 
-    from .._version import __version__
-    from ..backends import choose_backend, mumps_available
-    from ..engine.store import STORE_FORMAT, source_digest
-    mumps = mumps_available()
-    code = {"qpcsim": __version__, "source": source_digest(), "mumps": mumps,
-            "fast_backend_rule": choose_backend(device.nx, device.ny, device.norbs, mumps)}
-    spec = {"kind": "bias_map", "gate": name, "values": [float(v) for v in values],
-            "biases": [float(v) for v in biases], "energy": float(energy),
-            "temperature": float(temperature), "method": method,
-            "fixed": {k: float(v) for k, v in sorted(fixed.items())}, "bias_model": model,
-            "grids": [g.describe() for g in grids]}
-    header = {"format": STORE_FORMAT, "device": device.fingerprint(), "sweep": spec,
-              "code": code}
-    header["hash"] = hashlib.sha256(json.dumps(header, sort_keys=True).encode()).hexdigest()
-    return header
+    device: object
+    name: str
+    values: np.ndarray
+    biases: np.ndarray
+    energy: float
+    temperature: float
+    method: str
+    fixed: dict
+
+
+class _BiasKind(Kind):
+    """What both bias models share: the header (the map's description) and the name."""
+
+    name = "bias_map"
+    label = "bias map"
+
+    def body(self) -> dict:
+        req = self.request
+        return {"gate": req.name, "values": [float(v) for v in req.values],
+                "biases": [float(v) for v in req.biases], "energy": float(req.energy),
+                "temperature": float(req.temperature), "method": req.method,
+                "fixed": {k: float(v) for k, v in sorted(req.fixed.items())},
+                "bias_model": self.model, "grids": [g.describe() for g in self.grids]}
+
+    def header(self) -> dict:
+        if getattr(self, "_header", None) is None:   # the base device's fingerprint
+            self._header = make_header(self.name, self.request.device, self.body())
+        return self._header
+
+
+class SymmetricBiasKind(_BiasKind):
+    """The symmetric drop: one refined spectrum per gate point (:func:`_bias_point`)."""
+
+    def __init__(self, request: MapRequest, grid, tolerance: float, budget: int):
+        self.request, self.grid, self.grids = request, grid, [grid]
+        self.model = {"name": "symmetric drop", "drop_fraction": 0.0,
+                      "thermal_tolerance": tolerance, "refinement_budget": budget}
+        self.recipe_device = request.device
+        self.tasks = [(grid, {**request.fixed, request.name: float(v)}, request.method,
+                       request.biases, request.temperature, tolerance, budget)
+                      for v in request.values]
+        self.bytes_per_point = BYTES_PER_POINT + 8 * (5 * request.biases.size + grid.size)
+
+    @property
+    def worker(self):
+        return _bias_point
+
+    def key(self, task) -> str:        # the biases, tolerance and grid are in the header
+        return task_key(SweepTask(self.request.energy, self.request.temperature, task[2], task[1],
+                                  {}))
+
+    def result(self, run: Run):
+        req, records, grid = self.request, self.records, self.grid
+        data = _map_dataset(req, self.model, {f: np.array([r[f] for r in records])
+                                              for f in _MAP_FIELDS})
+        data = data.assign_coords(energy_node=grid.nodes)
+        data["spectrum_transmission"] = (
+            (req.name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
+            {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
+        data["quadrature_weight"] = (("energy_node",), grid.weights,
+                                     {"units": "meV", "long_name": grid.weight_name})
+        data["energy_node"].attrs["units"] = "meV"
+        data.attrs.update(solves_per_point=int(max(r["solves"] for r in records)),
+                          bias_model="symmetric drop", drop_fraction=0.0,
+                          grid_nodes=grid.size, points_from_store=run.reused)
+        return data
+
+
+class DropBiasKind(_BiasKind):
+    """A part eta of the bias dropping inside the device: one (gate, bias) point per task
+    (:func:`_drop_task`), run bias-major (the points of one bias window together: the lead
+    modes per energy are cached per worker and shared by every gate point on it)."""
+
+    def __init__(self, request: MapRequest, eta: float, length: float, max_panel,
+                 tolerance: float, budget: int):
+        self.request, self.eta, self.length = request, eta, length
+        self.model = {"name": "linear drop inside the device", "drop_fraction": eta,
+                      "drop_length_nm": length, "centre_nm": 0.0, "didv_step_mV": DIDV_STEP,
+                      "thermal_tolerance": tolerance, "refinement_budget": budget}
+        self.recipe_device = with_bias_drop(request.device, eta, length)
+        base = request.device.resolve_params(request.fixed)
+        by_size = {v: device_grid(request.device, request.energy, [request.temperature],
+                                  bias=max(v, 1e-9), params=base, max_panel=max_panel)
+                   for v in sorted({abs(float(b)) for b in request.biases})}
+        self.grids = list(by_size.values())
+        order = sorted({(abs(float(b)), float(b), float(v))
+                        for b in request.biases for v in request.values})
+        self.points = [(v, b) for _, b, v in order]
+        self.tasks = [(by_size[abs(b)], {**request.fixed, request.name: v}, request.method, b,
+                       request.temperature, tolerance, budget) for v, b in self.points]
+
+    @property
+    def worker(self):
+        return _drop_task
+
+    def key(self, task) -> str:        # the bias is the drop device's runtime V_sd
+        return task_key(SweepTask(self.request.energy, self.request.temperature, task[2],
+                                  {**task[1], BIAS_PARAM: task[3]}, {}))
+
+    def result(self, run: Run):
+        req = self.request
+        by_point = dict(zip(self.points, self.records))
+        tables = {f: np.array([[by_point[(float(v), float(b))][f] for b in req.biases]
+                               for v in req.values]) for f in _MAP_FIELDS}
+        data = _map_dataset(req, self.model, tables)
+        solves = int(sum(by_point[(float(req.values[0]), float(b))]["solves"]
+                         for b in req.biases))
+        data.attrs.update(
+            solves_per_point=solves, drop_fraction=self.eta,
+            bias_model=(f"drop_fraction={self.eta:g} of V_sd inside the device, linear over "
+                        f"drop_length={self.length:g} nm about x=0 (re-solved per bias point)"),
+            grid_nodes=int(sum(g.size for g in self.grids)), points_from_store=run.reused,
+            drop_length_nm=self.length, drop_centre_nm=0.0,
+            didv_method=f"T(E;V) term exact + dT/dV by central difference at V +- "
+                        f"{DIDV_STEP:g} mV")
+        return data
+
+
+#: The record fields of a bias map point that become (gate, bias) arrays.
+_MAP_FIELDS = ("didv", "current", "didv_bound", "current_bound")
+
+
+def _map_dataset(req: MapRequest, model: dict, arrays: dict):
+    """dI/dV (G0), I (nA), the transconductance and the interpolation bounds of dI/dV and I
+    on (gate, bias), from the records' ``arrays`` (:data:`_MAP_FIELDS`)."""
+    import xarray as xr   # as in engine/result.py: `import qpcsim` stays free of xarray
+    name, values, tolerance = req.name, req.values, model["thermal_tolerance"]
+    didv = arrays["didv"]
+    unit = req.device.units.get(name, "")
+    trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
+    dims = (name, "bias")
+    variables = {
+        "differential_conductance": (dims, didv, {"units": "G0",
+                                                  "long_name": "differential conductance dI/dV"}),
+        "current": (dims, arrays["current"] * 1e9, {"units": "nA", "long_name": "current I"}),
+        "transconductance": (dims, trans, {"units": f"G0/{unit}" if unit else "G0",
+                                           "long_name": f"d(dI/dV)/d{name}"}),
+        "didv_error_bound": (dims, arrays["didv_bound"],
+                             {"units": "G0", "long_name": "interpolation bound of dI/dV",
+                              "tolerance": tolerance}),
+        "current_error_bound": (dims, arrays["current_bound"] * G0_NA_PER_MV,
+                                {"units": "nA", "long_name": "interpolation bound of I",
+                                 "tolerance_G0": tolerance})}
+    data = xr.Dataset(variables, coords={name: values, "bias": req.biases})
+    data[name].attrs["units"] = unit
+    data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")
+    data.attrs.update(energy_meV=req.energy, temperature_K=req.temperature, gate=name)
+    return data
+
+
+def _checked_axes(device, over, biases):
+    """``(name, values, biases)``: one swept gate parameter and finite biases (mV)."""
+    if len(over) != 1:
+        raise ValueError(f"over={dict(over)!r}: a bias map sweeps exactly one gate parameter")
+    (name, values), = over.items()
+    values = np.asarray(values, dtype=float)
+    biases = np.asarray(biases, dtype=float)
+    if biases.ndim != 1 or biases.size < 1 or not np.all(np.isfinite(biases)):
+        raise ValueError("biases must be a non-empty 1-D sequence of finite numbers (mV)")
+    _validate.known_names([name], device.defaults, "swept parameter")
+    return name, values, biases
 
 
 def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
              workers: int | None = 1, method: str = "auto", max_panel: float | None = None,
-             progress: bool = False, drop_fraction: float = 0.0,
+             progress: bool = False, drop_fraction: float = 0.0, scheduler: str | None = None,
              drop_length: float | None = None, store=None,
              thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
-             refinement_budget: int | None = None, **fixed):
+             refinement_budget: int | None = None, fresh: bool = False, **fixed):
     """dI/dV(V_g, V_sd), I and the transconductance of a gate sweep.
 
     Parameters
@@ -381,6 +529,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         Local processes (1 = serial).
     method : str
         Solver back end.
+    scheduler : str, optional
+        Dask scheduler address ``tcp://host:port`` or ``"local"`` (as for :func:`qpcsim.sweep`).
     max_panel : float, optional
         Resolution of T(E) on the bias window (meV).
     progress : bool
@@ -409,6 +559,8 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         same per (gate, bias) point, on the two spectra at V_sd +- delta together (the bound
         of dI/dV adds that of dT/dV weighted by |f_L - f_R|;
         :func:`qpcsim.spectral.refine.drop_bounds`).
+    fresh : bool
+        Delete ``store`` first (a qpcsim store not in use only) and start over.
     refinement_budget : int, optional
         Most S-matrix solves of one gate point (``drop_fraction > 0``: of each of the two
         spectra of one (gate, bias) point) including the initial grid (default
@@ -430,141 +582,25 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         ``drop_fraction``, ``drop_length_nm``), solves per gate point, energy,
         temperature, points taken from the store.
     """
-    import xarray as xr
-
-    from ..engine import DeviceRecipe, make_executor
-    from ..engine.executors import check_executor_args
-    from ..engine.points import progress_bar
-    from ..engine.store import NoStore, Store
-    from ..solver import check_energy
-    from ..spectral import device_grid
-    if len(over) != 1:
-        raise ValueError(f"over={dict(over)!r}: a bias map sweeps exactly one gate parameter")
-    (name, values), = over.items()
-    values = np.asarray(values, dtype=float)
-    biases = np.asarray(biases, dtype=float)
-    if biases.ndim != 1 or biases.size < 1 or not np.all(np.isfinite(biases)):
-        raise ValueError("biases must be a non-empty 1-D sequence of finite numbers (mV)")
-    _validate.known_names([name], device.defaults, "swept parameter")
+    name, values, biases = _checked_axes(device, over, biases)
     eta, length = check_drop(device, drop_fraction, drop_length)
     base = device.resolve_params(fixed)
     energy = check_energy(device, energy, base)
     temperature = _validate.non_negative("temperature", temperature, "K")
-    workers = check_executor_args(workers, None)
-    vmax = float(np.max(np.abs(biases)))
-    grid = device_grid(device, energy, [temperature], bias=max(vmax, 1e-9), params=base,
-                       max_panel=max_panel)
+    workers = check_executor_args(workers, scheduler)
+    request = MapRequest(device, name, values, biases, energy, temperature, method, fixed)
+    grid = device_grid(device, energy, [temperature], bias=max(float(np.max(np.abs(biases))),
+                                                               1e-9),
+                       params=base, max_panel=max_panel)
     if refinement_budget is None:
         refinement_budget = max(DEFAULT_REFINEMENT_BUDGET, 4 * grid.size)
     tolerance, budget = check_thermal_options(thermal_tolerance, refinement_budget, grid.size)
     for v in values:
         device.resolve_params({**fixed, name: float(v)})
-    unit = device.units.get(name, "")
-    if eta == 0:
-        model = {"name": "symmetric drop", "drop_fraction": 0.0,
-                 "thermal_tolerance": tolerance, "refinement_budget": budget}
-        grids = [grid]
-        recipe_device, worker = device, _bias_point
-        points = [(float(v),) for v in values]
-        tasks = [(grid, {**fixed, name: float(v)}, method, biases, temperature, tolerance, budget)
-                 for v in values]
-    else:
-        model = {"name": "linear drop inside the device", "drop_fraction": eta,
-                 "drop_length_nm": length, "centre_nm": 0.0,
-                 "didv_step_mV": DIDV_STEP, "thermal_tolerance": tolerance,
-                 "refinement_budget": budget}
-        recipe_device = with_bias_drop(device, eta, length)
-        worker = _drop_task
-        by_size = {}
-        for v in sorted({abs(float(b)) for b in biases}):
-            by_size[v] = device_grid(device, energy, [temperature], bias=max(v, 1e-9),
-                                     params=base, max_panel=max_panel)
-        grids = list(by_size.values())
-        # bias-major: the points of one bias window run together (the lead modes per energy
-        # are cached per worker and shared by every gate point on that window)
-        order = sorted({(abs(float(b)), float(b), float(v)) for b in biases for v in values})
-        points = [(v, b) for _, b, v in order]
-        tasks = [(by_size[abs(b)], {**fixed, name: v}, method, b, temperature, tolerance,
-                  budget) for v, b in points]
-    keys = [json.dumps(list(p)) for p in points]
-    header = _map_header(device, name, values, biases, energy, temperature, method, fixed,
-                         model, grids)
-    stored = Store(store, header) if store is not None else NoStore()
-    results = {}
-    try:
-        done = stored.results()
-        results = {k: done[k] for k in keys if k in done}
-        todo = [i for i, k in enumerate(keys) if k not in results]
-        bar = progress_bar(len(keys), progress, "bias map", done=len(keys) - len(todo))
-        try:
-            with make_executor(workers) as executor:
-                for index, rec in executor.imap_unordered(worker, DeviceRecipe(recipe_device),
-                                                          [tasks[i] for i in todo]):
-                    key = keys[todo[index]]
-                    stored.put(key, rec)
-                    results[key] = rec
-                    bar.update(1)
-        finally:
-            bar.close()
-    finally:
-        stored.close()
-    reused = len(keys) - len(todo)
-    if eta == 0:
-        records = [results[json.dumps([float(v)])] for v in values]
-        didv = np.array([r["didv"] for r in records])
-        cur = np.array([r["current"] for r in records]) * 1e9
-        solves = int(max(r["solves"] for r in records))
-        didv_bound = np.array([r["didv_bound"] for r in records])
-        cur_bound = np.array([r["current_bound"] for r in records]) * G0_NA_PER_MV
-    else:
-        def rec(v, b):
-            return results[json.dumps([float(v), float(b)])]
-        didv = np.array([[rec(v, b)["didv"] for b in biases] for v in values])
-        cur = np.array([[rec(v, b)["current"] for b in biases] for v in values]) * 1e9
-        solves = int(sum(rec(values[0], b)["solves"] for b in biases))
-        didv_bound = np.array([[rec(v, b)["didv_bound"] for b in biases] for v in values])
-        cur_bound = np.array([[rec(v, b)["current_bound"] for b in biases]
-                              for v in values]) * G0_NA_PER_MV
-    trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
-    variables = {
-        "differential_conductance": ((name, "bias"), didv,
-                                     {"units": "G0", "long_name": "differential conductance dI/dV"}),
-        "current": ((name, "bias"), cur, {"units": "nA", "long_name": "current I"}),
-        "transconductance": ((name, "bias"), trans,
-                             {"units": f"G0/{unit}" if unit else "G0",
-                              "long_name": f"d(dI/dV)/d{name}"})}
-    coords = {name: values, "bias": biases}
-    variables["didv_error_bound"] = (
-        (name, "bias"), didv_bound,
-        {"units": "G0", "long_name": "interpolation bound of dI/dV", "tolerance": tolerance})
-    variables["current_error_bound"] = (
-        (name, "bias"), cur_bound,
-        {"units": "nA", "long_name": "interpolation bound of I", "tolerance_G0": tolerance})
-    if eta == 0:
-        coords["energy_node"] = grid.nodes
-        variables["spectrum_transmission"] = (
-            (name, "energy_node"), np.array([r["spectrum_transmission"] for r in records]),
-            {"units": "", "long_name": "T(E) at the bias window's grid nodes"})
-        variables["quadrature_weight"] = (("energy_node",), grid.weights,
-                                          {"units": "meV", "long_name": grid.weight_name})
-    data = xr.Dataset(variables, coords=coords)
-    data[name].attrs["units"] = unit
-    data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")
-    if eta == 0:
-        data["energy_node"].attrs["units"] = "meV"
-        description = "symmetric drop"
-    else:
-        description = (f"drop_fraction={eta:g} of V_sd inside the device, linear over "
-                       f"drop_length={length:g} nm about x=0 (re-solved per bias point)")
-    data.attrs.update(energy_meV=energy, temperature_K=temperature, gate=name,
-                      solves_per_point=solves, bias_model=description, drop_fraction=eta,
-                      grid_nodes=grid.size if eta == 0 else int(sum(g.size for g in grids)),
-                      points_from_store=reused)
-    if eta > 0:
-        data.attrs.update(drop_length_nm=length, drop_centre_nm=0.0,
-                          didv_method=f"T(E;V) term exact + dT/dV by central difference "
-                                      f"at V +- {DIDV_STEP:g} mV")
-    return data
+    kind = (SymmetricBiasKind(request, grid, tolerance, budget) if eta == 0 else
+            DropBiasKind(request, eta, length, max_panel, tolerance, budget))
+    return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress,
+                    fresh=fresh)
 
 
 def diamond_spacings(gate, biases, didv) -> list[float]:

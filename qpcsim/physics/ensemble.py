@@ -1,8 +1,8 @@
 """Disorder ensembles: statistics of G over seeds, run on the sweep engine.
 
 :func:`ensemble` is a grid sweep over ``seed`` (and optionally one more
-parameter) through :func:`qpcsim.engine.run_spec`, so it shares the engine's
-executors, validation and bit-identical results; :class:`EnsembleResult` holds
+parameter), a kind on the engine (:class:`EnsembleKind`), so it shares the engine's
+executors, store, validation and bit-identical results; :class:`EnsembleResult` holds
 the samples of every scalar observable with means, variances and standard errors
 of G and ln G.
 """
@@ -15,11 +15,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import validate as _validate
-from ..engine import ENERGY_NAMES, SweepSpec, run_spec
+from ..engine import ENERGY_NAMES, SweepSpec
+from ..engine.kind import Run
+from ..engine.points import GridKind
+from ..engine.sweep import run_kind
 from ..observables import scalar_observables
 from .disorder import SEED_PARAM, check_seed
 
-__all__ = ["EnsembleResult", "ensemble", "required_samples"]
+__all__ = ["EnsembleKind", "EnsembleResult", "ensemble", "required_samples"]
 
 
 def required_samples(statistic: str, rel_precision: float, *, mean: float = 1.0,
@@ -159,7 +162,7 @@ def _seed_list(seeds) -> np.ndarray:
 def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = None, *,
              over: Mapping[str, Sequence[float]] | None = None, temperature: float = 0.0,
              workers: int | None = None, scheduler: str | None = None, method: str = "auto",
-             **fixed) -> EnsembleResult:
+             store=None, progress: bool = False, **fixed) -> EnsembleResult:
     """Disorder average of the conductance over seeds.
 
     Parameters
@@ -179,6 +182,11 @@ def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = Non
         As in :func:`qpcsim.sweep` (default: all local cores; 1 = serial).
     method : str
         The S-matrix back end, as in :func:`qpcsim.solve` (default "auto").
+    store : path, optional
+        Resumable SQLite store (:mod:`qpcsim.engine.store`): each finished (seed, point) is
+        kept, and a rerun computes only the missing ones.
+    progress : bool
+        Progress bar (a plain line per interval when not in a terminal).
     **fixed
         Other device parameters (e.g. ``disorder`` in meV, ``B`` in T).
 
@@ -209,14 +217,31 @@ def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = Non
     if name in ENERGY_NAMES:
         energy = None   # the swept energies replace a fixed one
     spec = SweepSpec.build(device, axes, energy, temperature, method=method, fixed=fixed)
-    _, records, (exname, _) = run_spec(spec, workers=workers, scheduler=scheduler, progress=False)
-    n_pts = len(axes[name]) if name is not None else 1
-    samples = {entry.name: np.array([r[entry.name] for r in records]).reshape(seed_arr.size, n_pts)
-               for entry in scalar_observables()}
-    if name is None:
-        samples = {k: v[:, 0] for k, v in samples.items()}
-    return EnsembleResult(seeds=seed_arr, conductance=samples["conductance"],
-                          transmission=samples["transmission"],
-                          over={name: np.asarray(axes[name])} if name is not None else {},
-                          energy=float(spec.energy) if spec.energy is not None else float("nan"),
-                          params=device.resolve_params(fixed), executor=exname, samples=samples)
+    return run_kind(EnsembleKind(spec, seed_arr, name), workers=workers, scheduler=scheduler,
+                    store=store, progress=progress)
+
+
+class EnsembleKind(GridKind):
+    """A disorder ensemble on the engine: a grid sweep over ``seed`` (and one more name)
+    whose records become an :class:`EnsembleResult`."""
+
+    name = "ensemble"
+    label = "ensemble"
+
+    def __init__(self, spec, seeds: np.ndarray, swept: str | None):
+        super().__init__(spec)
+        self.seeds, self.swept = seeds, swept
+
+    def result(self, run: Run) -> EnsembleResult:
+        spec, name, seeds = self.spec, self.swept, self.seeds
+        n_pts = len(spec.axes[name]) if name is not None else 1
+        samples = {entry.name: np.array([r[entry.name] for r in self.records])
+                   .reshape(seeds.size, n_pts) for entry in scalar_observables()}
+        if name is None:
+            samples = {k: v[:, 0] for k, v in samples.items()}
+        return EnsembleResult(
+            seeds=seeds, conductance=samples["conductance"],
+            transmission=samples["transmission"],
+            over={name: np.asarray(spec.axes[name])} if name is not None else {},
+            energy=float(spec.energy) if spec.energy is not None else float("nan"),
+            params=spec.device.resolve_params(spec.fixed), executor=run.name, samples=samples)

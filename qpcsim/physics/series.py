@@ -8,32 +8,37 @@ temperatures costs one sweep on a somewhat denser grid, not N sweeps. The
 spectral data themselves (T(E) and T_n(E) per point, gate x energy x channel)
 are kept in the Dataset and in the resumable store.
 
-Engine hook: :func:`run_temperature_series` takes a validated
-:class:`~qpcsim.engine.SweepSpec` (its ``temperature`` is ignored) and the
-temperatures; :func:`temperature_series` is the Python API.
+A kind on the engine (:class:`SeriesKind`, registered as ``"temperature_series"``:
+:func:`qpcsim.sweep` and ``qpcsim sweep`` with a swept T on a grid run it);
+:func:`run_temperature_series` takes a validated :class:`~qpcsim.engine.SweepSpec`
+(its ``temperature`` is ignored) and the temperatures; :func:`temperature_series`
+is the Python API.
 """
 from __future__ import annotations
 
-import hashlib
 import itertools
 import json
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from .. import validate as _validate
-from ..engine import DeviceRecipe, SweepSpec, make_executor
-from ..engine.executors import check_executor_args
-from ..engine.points import point_key, progress_bar
+from ..budget import BYTES_PER_POINT
+from ..engine import SweepSpec
+from ..engine.kind import Kind, Run, register_kind
 from ..engine.result import run_metadata
-from ..engine.store import NoStore, Store
-from ..engine.sweep import register_series_runner
+from ..engine.store import task_key
+from ..engine.sweep import run_kind
+from ..engine.task import SweepTask
 from ..solver import refine_thermal
+from ..units import G0_SIEMENS
 from ..spectral import compute_spectrum, device_grid
 from ..spectral.refine import DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERANCE
 from .thermoelectric import thermoelectric
 
-__all__ = ["SERIES_VARIABLES", "run_temperature_series", "temperature_series", "series_hash"]
+__all__ = ["SERIES_VARIABLES", "SeriesKind", "run_temperature_series", "temperature_series",
+           "series_hash"]
 
 #: Per-(point, temperature) variables: name -> (unit, long name).
 SERIES_VARIABLES = {
@@ -52,7 +57,6 @@ _KB_J = 1.380649e-23
 
 def _series_point(device, task):
     """Worker: one spectrum, every temperature's observables, and the nodal data."""
-    from ..units import G0_SIEMENS
     energy, params, method, grid, temperatures = task
     resolved = device.resolve_params(params)
     if grid is None:
@@ -82,15 +86,6 @@ def _series_point(device, task):
     return rec
 
 
-def _series_header(spec: SweepSpec, temperatures, grid) -> dict:
-    header = dict(spec.header())
-    header["series"] = {"temperatures": [float(t) for t in temperatures],
-                        "grid": grid.describe() if grid is not None else None}
-    body = {k: v for k, v in header.items() if k != "hash"}
-    header["hash"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
-    return header
-
-
 def _prepare(spec: SweepSpec, temperatures):
     """Checked temperatures (K) and the shared energy grid (None when the energy is swept)."""
     if spec.adaptive is not None:
@@ -113,6 +108,112 @@ def _prepare(spec: SweepSpec, temperatures):
         grid = device_grid(spec.device, spec.energy, temps,
                            params=spec.device.resolve_params(spec.fixed))
     return temps, grid
+
+
+class SeriesTask(NamedTuple):
+    """One gate point of a temperature series, as sent to a worker."""
+
+    energy: float
+    params: dict
+    method: str
+    grid: object            # the shared SpectralGrid, None: each point builds its own
+    temperatures: list
+
+
+def _point_header(temperatures, grid) -> dict:
+    """The temperature series' part of the store header."""
+    return {"temperatures": [float(t) for t in temperatures],
+            "grid": grid.describe() if grid is not None else None}
+
+
+class SeriesKind(Kind):
+    """A temperature series on the engine: one spectrum per gate point, every temperature's
+    observables from it (:func:`_series_point`), assembled into a Dataset with a
+    ``temperature`` axis (:func:`run_temperature_series`)."""
+
+    name = "temperature_series"
+    label = "series"
+
+    def __init__(self, spec: SweepSpec, temperatures):
+        self.spec = spec
+        self.temps, self.grid = _prepare(spec, temperatures)
+        self.recipe_device = spec.device
+        self.points = list(itertools.product(*[spec.axes[n] for n in spec.names]))
+        self.tasks = []
+        for point in self.points:
+            energy, _, method, params = spec.task(point)[:4]
+            self.tasks.append(SeriesTask(energy, params, method, self.grid, self.temps))
+        nodes = self.grid.size if self.grid is not None else 64
+        self.bytes_per_point = BYTES_PER_POINT + 16 * nodes * (len(self.temps) + 8)
+
+    @property
+    def worker(self):
+        return _series_point
+
+    def key(self, task) -> str:        # the shared grid is in the header
+        return task_key(SweepTask(task.energy, task.temperatures, task.method, task.params, {}))
+
+    def body(self) -> dict:
+        return {**self.spec.body(), "series": _point_header(self.temps, self.grid)}
+
+    def result(self, run: Run):
+        return _series_dataset(self, self.records, run)
+
+
+def _spectrum_variables(grid, records, dims, shape) -> dict:
+    """The nodal data of a series on one shared grid (point x energy_node [x channel])."""
+    variables = {"spectrum_transmission": (
+        dims + ("energy_node",),
+        np.array([r["spectrum_transmission"] for r in records]).reshape(shape + (grid.size,)),
+        {"units": "", "long_name": "T(E) at the shared grid's nodes"})}
+    width = max(len(r["spectrum_eigenvalues"][0]) for r in records)
+    eig = np.zeros((len(records), grid.size, width))
+    for k, r in enumerate(records):
+        rows = np.array(r["spectrum_eigenvalues"])
+        eig[k, :, :rows.shape[1]] = rows
+    variables["spectrum_eigenvalues"] = (
+        dims + ("energy_node", "channel"), eig.reshape(shape + (grid.size, width)),
+        {"units": "", "long_name": "transmission eigenvalues T_n(E) at the nodes"})
+    variables["quadrature_weight"] = (("energy_node",), grid.weights,
+                                      {"units": "meV", "long_name": grid.weight_name})
+    return variables
+
+
+def _series_dataset(kind: SeriesKind, records, run: Run):
+    """The Dataset of a finished series (see :func:`run_temperature_series`)."""
+    import xarray as xr   # as in engine/result.py: `import qpcsim` stays free of xarray
+    spec, temps, grid = kind.spec, kind.temps, kind.grid
+    shape = tuple(len(spec.axes[n]) for n in spec.names)
+    dims = tuple(spec.dim_names)
+    coords = {d: spec.axes[n] for d, n in zip(dims, spec.names)}
+    coords["temperature"] = np.array(temps)
+    variables = {}
+    for name, (unit, long_name) in SERIES_VARIABLES.items():
+        arr = np.array([r[name] for r in records], dtype=float).reshape(shape + (len(temps),))
+        variables[name] = (dims + ("temperature",), arr, {"units": unit, "long_name": long_name})
+    if grid is not None:
+        coords["energy_node"] = grid.nodes
+        variables.update(_spectrum_variables(grid, records, dims, shape))
+    data = xr.Dataset(variables, coords=coords)
+    for d, n in zip(dims, spec.names):
+        data[d].attrs["units"] = spec.unit(n)
+    data["temperature"].attrs["units"] = "K"
+    if grid is not None:
+        data["energy_node"].attrs["units"] = "meV"
+    provenance = run_metadata(spec, kind.header())     # store_hash: the series header's
+    provenance.pop("temperature_K")                    # the temperatures are an axis
+    data.attrs.update({
+        "title": f"qpcsim temperature series of {spec.device.name}",
+        "swept": json.dumps(list(dims)),
+        **provenance,
+        "temperatures_K": json.dumps(temps),
+        "sampling": "uniform",
+        "executor": run.executor,
+        "grid": json.dumps(grid.describe() if grid is not None else "per point"),
+        "solves_per_point": int(records[0]["solves"]),
+        "unitarity_error": float(max(r["unitarity_error"] for r in records)),
+    })
+    return data
 
 
 def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None = None,
@@ -145,86 +246,15 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
         with :meth:`qpcsim.engine.SweepResult.save` it is read back by
         :func:`qpcsim.load_result` (``qpcsim plot`` draws one curve per temperature).
     """
-    import xarray as xr
-
-    temps, grid = _prepare(spec, temperatures)
-    check_executor_args(workers, scheduler)      # before the store is opened
-    device = spec.device
-    points = list(itertools.product(*[spec.axes[n] for n in spec.names]))
-    tasks = []
-    for point in points:
-        energy, _, method, params = spec.task(point)[:4]
-        tasks.append((energy, params, method, grid, temps))
-    header = _series_header(spec, temps, grid)
-    stored = Store(store, header) if store is not None else NoStore()
-    done = stored.results()
-    results = {point_key(p): done[point_key(p)] for p in points if point_key(p) in done}
-    todo = [k for k, p in enumerate(points) if point_key(p) not in results]
-    bar = progress_bar(len(points), progress, "series", done=len(points) - len(todo))
-    try:
-        with make_executor(workers, scheduler) as executor:
-            for index, rec in executor.imap_unordered(_series_point, DeviceRecipe(device),
-                                                      [tasks[k] for k in todo]):
-                key = point_key(points[todo[index]])
-                stored.put(key, rec)
-                results[key] = rec
-                bar.update(1)
-            ran_on = f"{executor.name}({getattr(executor, 'workers', 1)})"
-    finally:
-        bar.close()
-        stored.close()
-    records = [results[point_key(p)] for p in points]
-    shape = tuple(len(spec.axes[n]) for n in spec.names)
-    dims = tuple(spec.dim_names)
-    coords = {d: spec.axes[n] for d, n in zip(dims, spec.names)}
-    coords["temperature"] = np.array(temps)
-    variables = {}
-    for name, (unit, long_name) in SERIES_VARIABLES.items():
-        arr = np.array([r[name] for r in records], dtype=float).reshape(shape + (len(temps),))
-        variables[name] = (dims + ("temperature",), arr, {"units": unit, "long_name": long_name})
-    if grid is not None:
-        coords["energy_node"] = grid.nodes
-        variables["spectrum_transmission"] = (
-            dims + ("energy_node",),
-            np.array([r["spectrum_transmission"] for r in records]).reshape(shape + (grid.size,)),
-            {"units": "", "long_name": "T(E) at the shared grid's nodes"})
-        width = max(len(r["spectrum_eigenvalues"][0]) for r in records)
-        eig = np.zeros((len(records), grid.size, width))
-        for k, r in enumerate(records):
-            rows = np.array(r["spectrum_eigenvalues"])
-            eig[k, :, :rows.shape[1]] = rows
-        variables["spectrum_eigenvalues"] = (
-            dims + ("energy_node", "channel"), eig.reshape(shape + (grid.size, width)),
-            {"units": "", "long_name": "transmission eigenvalues T_n(E) at the nodes"})
-        variables["quadrature_weight"] = (("energy_node",), grid.weights,
-                                          {"units": "meV", "long_name": grid.weight_name})
-    data = xr.Dataset(variables, coords=coords)
-    for d, n in zip(dims, spec.names):
-        data[d].attrs["units"] = spec.unit(n)
-    data["temperature"].attrs["units"] = "K"
-    if grid is not None:
-        data["energy_node"].attrs["units"] = "meV"
-    provenance = run_metadata(spec, header)     # store_hash: the series header's
-    provenance.pop("temperature_K")             # the temperatures are an axis
-    data.attrs.update({
-        "title": f"qpcsim temperature series of {device.name}",
-        "swept": json.dumps(list(dims)),
-        **provenance,
-        "temperatures_K": json.dumps(temps),
-        "sampling": "uniform",
-        "executor": ran_on,
-        "grid": json.dumps(grid.describe() if grid is not None else "per point"),
-        "solves_per_point": int(records[0]["solves"]),
-        "unitarity_error": float(max(r["unitarity_error"] for r in records)),
-    })
-    return data
+    return run_kind(SeriesKind(spec, temperatures), workers=workers, scheduler=scheduler,
+                    store=store, progress=progress)
 
 
-def _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed):
+def _series_kind(device, over, energy, temperatures, method, zeeman_from_B, fixed) -> SeriesKind:
     temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
     spec = SweepSpec.build(device, over, energy, float(temps.max()) if temps.size else 0.0,
                            method=method, fixed=fixed, zeeman_from_B=zeeman_from_B)
-    return spec, temps
+    return SeriesKind(spec, temps)
 
 
 def series_hash(device, over, energy: float | None = None, temperatures=(1.0,), *,
@@ -243,9 +273,8 @@ def series_hash(device, over, energy: float | None = None, temperatures=(1.0,), 
     str
         SHA-256 hex digest.
     """
-    spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
-    temps, grid = _prepare(spec, temps)
-    return _series_header(spec, temps, grid)["hash"]
+    return _series_kind(device, over, energy, temperatures, method, zeeman_from_B,
+                        fixed).header()["hash"]
 
 
 def temperature_series(device, over, energy: float | None = None, temperatures=(1.0,), *,
@@ -280,9 +309,13 @@ def temperature_series(device, over, energy: float | None = None, temperatures=(
     ...                                temperatures=[0.5, 1, 2, 4])      # doctest: +SKIP
     >>> ds["conductance"].sel(temperature=1.0)                            # doctest: +SKIP
     """
-    spec, temps = _series_spec(device, over, energy, temperatures, method, zeeman_from_B, fixed)
-    return run_temperature_series(spec, temps, workers=workers, scheduler=scheduler, store=store,
-                                  progress=progress)
+    kind = _series_kind(device, over, energy, temperatures, method, zeeman_from_B, fixed)
+    return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress)
 
 
-register_series_runner(temperature_series)
+def _planned_series(device, over, energy, temperatures, *, method, zeeman_from_B, fixed):
+    """The engine's :func:`~qpcsim.engine.sweep.plan_sweep` hands a swept T on a grid here."""
+    return _series_kind(device, over, energy, temperatures, method, zeeman_from_B, fixed)
+
+
+register_kind(SeriesKind.name, _planned_series)
