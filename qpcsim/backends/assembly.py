@@ -29,12 +29,23 @@ from threadpoolctl import ThreadpoolController
 
 from ..terminals import magnetic_hoppings
 
-__all__ = ["SystemAssembly", "LeadPart", "single_threaded_blas"]
+__all__ = ["SystemAssembly", "LeadPart", "single_threaded_blas", "params_key"]
 
 # Lead blocks are small (a few (W/a)^2 numbers): keep many, e.g. for the
 # energy nodes of a thermal average shared by all points of a sweep.
 _CACHE_SIZE = 512
 _BLAS = None
+
+
+def params_key(params: dict):
+    """A hashable key of resolved parameters (sorted items), or ``None`` where a value is
+    not hashable (then nothing is cached on it)."""
+    try:
+        key = tuple(sorted(params.items()))
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def single_threaded_blas():
@@ -100,11 +111,7 @@ class SystemAssembly:
         # The energy-free part depends on the parameters only: a thermal or bias grid
         # solves one gate point at tens of energies, so the potential (possibly a
         # self-consistent one) is evaluated once per point, not once per energy.
-        try:
-            key = tuple(sorted(params.items()))
-            hash(key)
-        except TypeError:
-            key = None
+        key = params_key(params)
         if key is None or key != self._values_key:
             diag = self.device.onsite_diagonal(params)
             self._values = (self._hopping_values(float(params["B"])), diag)

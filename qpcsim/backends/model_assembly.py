@@ -22,7 +22,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from .assembly import SystemAssembly
+from .assembly import SystemAssembly, params_key
 from .base import BackendNotApplicable
 
 __all__ = ["ModelAssembly", "assembly_for"]
@@ -124,11 +124,7 @@ class ModelAssembly(SystemAssembly):
     def system_values(self, energy: float, params: dict) -> np.ndarray:
         """Entries of the scattering region's ``H - E`` in the order of
         (``sys_row``, ``sys_col``): the stored entries of H, then ``-E`` on the diagonal."""
-        try:
-            key = tuple(sorted(params.items()))
-            hash(key)
-        except TypeError:
-            key = None
+        key = params_key(params)
         if key is None or key != self._values_key:
             self._values = self._base_values(params) + self._potential_values(params)
             self._values_key = key
