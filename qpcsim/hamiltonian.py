@@ -408,7 +408,9 @@ def _potential_parameters(potential, reserved=()) -> tuple[str, ...]:
     clash = set(names[2:]) & set(reserved)
     if clash:
         raise ValueError(f"potential parameter names {sorted(clash)} are symbols of the "
-                         "Hamiltonian; rename them")
+                         "Hamiltonian (constants or runtime parameters), which is not allowed: "
+                         "the leads carry the Hamiltonian's symbols and not the potential, so "
+                         "rename them in the potential")
     return tuple(names[2:])
 
 
@@ -546,7 +548,9 @@ class ContinuumDevice(ModelDevice):
         if both:
             raise ValueError(f"{sorted(both)} given both as params and constants: a symbol is "
                              "either a runtime parameter or a structural constant")
-        self._init_parameters(potential, params, units, reserved=set(constants) | {"energy"})
+        # A potential argument named like a Hamiltonian symbol would leave the leads without it.
+        self._init_parameters(potential, params, units,
+                              reserved=set(constants) | set(params) | {"energy"})
         runtime = {n: units.get(n) for n in params}
         for name_, unit in {**runtime, **{n: units.get(n) for n in constants}}.items():
             if unit not in HAMILTONIAN_UNITS:

@@ -70,3 +70,26 @@ def test_saved_weights_are_named_by_their_rule():
     series = qpcsim.temperature_series(wire, over={"V0": [0.0]}, energy=6.0, temperatures=[1.0],
                                        workers=1, progress=False)
     assert series["quadrature_weight"].attrs["long_name"].startswith("trapezoid weight")
+
+
+def _flat(x, y, V0=0.0):
+    return V0 + 0 * x
+
+
+def test_series_grid_knows_the_zeeman_splitting_of_a_fixed_field():
+    """zeeman_from_B with a fixed B: the shared grid uses E_Z(B), as each point's solve does.
+    Between the spin-split and the unsplit first threshold (0.5 K) the series equals the
+    finite-T solve (the grid at E_Z = 0 refused this energy as below the first mode)."""
+    from qpcsim.spectral.bands import lead_thresholds
+    wire = qpcsim.Device(width=60.0, length=20.0, a=5.0, zeeman=True, potential=_flat)
+    e_z = qpcsim.units.zeeman_energy_meV(3.0, wire.material)
+    split, unsplit = (lead_thresholds(wire, wire.resolve_params({"B": 3.0, "E_Z": ez}))[0]
+                      for ez in (e_z, 0.0))
+    energy = 0.5 * (split + unsplit)
+    series = qpcsim.temperature_series(wire, over={"V0": [0.0]}, energy=energy,
+                                       temperatures=[0.5], workers=1, progress=False,
+                                       zeeman_from_B=True, B=3.0)
+    solved = qpcsim.solve(wire, energy, temperature=0.5, B=3.0, E_Z=e_z, V0=0.0)
+    assert 0.1 < solved.conductance < 0.9
+    np.testing.assert_allclose(series["conductance"].values.ravel(), [solved.conductance],
+                               atol=1e-9)

@@ -367,10 +367,16 @@ class SweepSpec:
                 structural[name] = _canonical(value)
             else:
                 params[name] = float(value)
+        return SweepTask(e, self.temperature_of(point), self.method, self.with_zeeman(params),
+                         structural)
+
+    def with_zeeman(self, params: dict) -> dict:
+        """``params`` with the Zeeman energy E_Z (meV) derived from B (T) where the spec
+        says so (``zeeman_from_B``); unchanged otherwise."""
         if self.zeeman_from_B:
             B = params.get("B", self.device.defaults.get("B", 0.0))
-            params["E_Z"] = zeeman_energy_meV(abs(B), self.device.material)
-        return SweepTask(e, self.temperature_of(point), self.method, params, structural)
+            params = {**params, "E_Z": zeeman_energy_meV(abs(B), self.device.material)}
+        return params
 
     def temperature_of(self, point: tuple) -> float:
         """Temperature (K) of one point: the one place a temperature series is

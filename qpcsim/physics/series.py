@@ -105,8 +105,9 @@ def _prepare(spec: SweepSpec, temperatures):
     # a swept B or E_Z moves the lead thresholds: each point then builds its own grid
     lead_swept = any(n in spec.device.lead_parameters for n in spec.names)
     if not spec.energy_swept and not lead_swept:
+        # E_Z derived from a fixed B (zeeman_from_B) moves the thresholds too
         grid = device_grid(spec.device, spec.energy, temps,
-                           params=spec.device.resolve_params(spec.fixed))
+                           params=spec.device.resolve_params(spec.with_zeeman(dict(spec.fixed))))
     return temps, grid
 
 
