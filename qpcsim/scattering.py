@@ -66,7 +66,24 @@ def _backend(device, method: str):
 
 def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> SMatrix:
     """The S-matrix of ``device`` at ``energy_meV`` (meV) for resolved ``params`` on the
-    back end of ``method``; it names the back end that ran (:func:`solver_label`)."""
+    back end of ``method``; it names the back end that ran (:func:`solver_label`).
+
+    Parameters
+    ----------
+    device : qpcsim.Device or qpcsim.hamiltonian.ModelDevice
+        The device.
+    energy_meV : float
+        Fermi energy (meV), measured from the ungated band bottom.
+    params : dict
+        The device's fully resolved parameters (``device.resolve_params``), in their
+        physical units (V, meV, T).
+    method : str
+        A registered back end, ``"auto"`` or ``"fast"``.
+
+    Returns
+    -------
+    SMatrix
+    """
     return _backend(device, method).smatrix(energy_meV / device.t, params)
 
 

@@ -53,7 +53,17 @@ _LOCK = threading.Lock()
 
 
 def solver_context(device) -> SolverContext:
-    """The device's :class:`SolverContext` (created on first use)."""
+    """The device's :class:`SolverContext` (created on first use).
+
+    Parameters
+    ----------
+    device : qpcsim.Device or qpcsim.hamiltonian.ModelDevice
+        The device whose back ends, grids and band edges the context keeps.
+
+    Returns
+    -------
+    SolverContext
+    """
     with _LOCK:
         context = device.solver_state
         if context is None or context.owner() is not device:

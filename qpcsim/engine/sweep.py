@@ -84,7 +84,39 @@ def plan_sweep(device, over: Mapping[str, Sequence[float]], energy: float | None
     """The kind that :func:`sweep` with these arguments runs, validated, nothing computed:
     a temperature series (a swept T on a grid, :func:`temperature_route`), an adaptive
     sweep or a grid. Its ``header()["hash"]`` is the result's ``store_hash`` (what
-    ``qpcsim sweep`` compares with an existing ``--out``). Arguments as for :func:`sweep`."""
+    ``qpcsim sweep`` compares with an existing ``--out``).
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        The device.
+    over : mapping
+        Swept names -> values (units as the device's parameters: V, meV, T, K, nm).
+    energy : float, optional
+        Fermi energy (meV); ``None`` where energy is swept or the device knows its E_F.
+    temperature : float
+        Temperature (K) of every point unless swept.
+    method : str
+        Back end (``"auto"``, ``"fast"`` or a registered name).
+    adaptive : float, optional
+        Adaptive sampling to this loss (G0); ``None``: the grid.
+    max_points : int
+        Most points an adaptive sweep may take.
+    adaptive_batch : int, optional
+        Points asked per adaptive round (fixed: reproducible).
+    zeeman_from_B : bool
+        Derive E_Z (meV) from B (T) with the material's g-factor.
+    max_rebuilds : int
+        Most distinct structural values (systems rebuilt) a sweep may ask for.
+    report : callable, optional
+        ``report(line)`` for one-line notes (why a temperature axis is or is not a series).
+    **fixed
+        Fixed device parameters (physical units).
+
+    Returns
+    -------
+    Kind
+    """
     spec = SweepSpec.build(device, over, energy, temperature, method=method, adaptive=adaptive,
                            max_points=max_points, adaptive_batch=adaptive_batch, fixed=fixed,
                            zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds)
@@ -160,7 +192,20 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
 
 def run_kind(kind: Kind, **options):
     """:func:`execute` ``kind`` and return its result (:meth:`Kind.result`): the one
-    engine entry point of every kind. ``options`` as for :func:`execute`."""
+    engine entry point of every kind.
+
+    Parameters
+    ----------
+    kind : Kind
+        What to run (a grid or adaptive sweep, an ensemble, a temperature series, a bias map).
+    **options
+        As for :func:`execute`: ``workers``, ``scheduler``, ``store``, ``progress``,
+        ``report``, ``fresh``.
+
+    Returns
+    -------
+    The kind's result (e.g. :class:`~qpcsim.engine.result.SweepResult`).
+    """
     return kind.result(execute(kind, **options))
 
 
