@@ -100,7 +100,7 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None,
     registered first). ``mumps=False`` models an installation without MUMPS.
     The cost models (ms per point, one core) were fitted by non-negative least
     squares to the cases of ``benchmarks/bench_backends.py``; see
-    :func:`.rgf.rgf_cost` and :func:`.schur._mumps_cost`. In effect: spinless
+    ``rgf.rgf_cost`` and ``schur._mumps_cost``. In effect: spinless
     devices up to about 50-60 sites across run RGF, wider ones MUMPS; very short
     wide ones (a few columns) RGF; Zeeman-resolved devices RGF up to about 25-30
     sites across. Near a crossover both cost about the same (within 10 %).

@@ -15,7 +15,7 @@ to sample next while its runner does the rest:
   Dataset, :class:`~.result.SweepResult`, ...).
 
 Everything else, the same for every kind, is :func:`qpcsim.engine.run_kind`:
-executor, store (records keyed by :func:`~.store.task_key` of the point's inputs),
+executor, store (records keyed by ``store.task_key`` of the point's inputs),
 progress and ETA, memory check, the lost-scheduler message. Adding a kind is one
 class in one file (see ``ARCHITECTURE.md``).
 """
@@ -84,7 +84,7 @@ class Kind:
     """Base of every kind: a fixed set of tasks asked in one batch (a grid).
 
     Subclasses set ``name``, ``label`` (for progress lines), ``recipe_device``,
-    ``tasks`` (or override :meth:`ask`/:meth:`tell`), and define :attr:`worker`,
+    ``tasks`` (or override :meth:`ask`/:meth:`tell`), and define ``worker``,
     :meth:`body` and :meth:`result`.
     """
 
@@ -108,7 +108,7 @@ class Kind:
         return len(self.tasks)
 
     def key(self, task) -> str:
-        """The store key of a task: :func:`~.store.task_key` of the point's inputs."""
+        """The store key of a task: ``store.task_key`` of the point's inputs."""
         return task_key(task)
 
     def order(self, task):

@@ -394,7 +394,7 @@ class SweepSpec:
         return "grid" if self.adaptive is None else "adaptive"
 
     def header(self, kind: str | None = None) -> dict:
-        """Store header (:func:`~.kind.make_header`) of this spec run as ``kind`` (default
+        """Store header (``make_header``) of this spec run as ``kind`` (default
         :attr:`kind_name`): what the store's records belong to, with a content hash."""
         kind = kind or self.kind_name
         if self._header is None or self._header["kind"] != kind:

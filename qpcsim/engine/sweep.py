@@ -191,7 +191,7 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
 
 
 def run_kind(kind: Kind, **options):
-    """:func:`execute` ``kind`` and return its result (:meth:`Kind.result`): the one
+    """:func:`execute` ``kind`` and return its result (``Kind.result``): the one
     engine entry point of every kind.
 
     Parameters
