@@ -126,6 +126,12 @@ class GrapheneRibbon(ModelDevice):
         if self.width < self.a:
             raise ValueError(f"width={self.width:g} nm is not allowed with a={self.a:g} nm "
                              f"(scale {scale:g}): the ribbon needs width >= a")
+        if self.length < 2 * period:
+            # shorter than two lead unit cells: the leads' sublattices would not all
+            # meet the scattering region (Kwant refuses to attach them)
+            raise ValueError(f"length={self.length:g} nm is not allowed with a={self.a:g} nm "
+                             f"(scale {scale:g}, {edge} edges): it must be >= two lead periods "
+                             f"= {2 * period:.4g} nm")
         # size estimates for memory checks: columns x rows of atoms
         self.nx = int(self.length / period * 2) + 2
         self.ny = int(self.width / self.a * 2) + 1

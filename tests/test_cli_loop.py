@@ -171,3 +171,14 @@ def test_temperature_series_summary_has_a_pinch_off_per_temperature(tmp_path, ca
     for t in (0.5, 4.0):
         g = data["conductance"].sel(temperature=t).values
         assert f"T = {t:g} K: pinch-off {pinch_off(x, g):.4g} meV" in text
+
+
+@pytest.mark.parametrize("path, layers, message", [
+    (GDS, {"a": "left"}, r"layers key 'a' is not allowed"),
+    (GDS, {(1,): "left"}, r"layers key \(1,\) is not allowed"),
+    (GDS, {1.5: "left"}, r"layers key 1.5 is not allowed"),
+    (None, {1: "left"}, r"path=None is not allowed"),
+])
+def test_gds_layout_bad_python_input_is_one_line(path, layers, message):
+    with pytest.raises(ValueError, match=message):
+        qpcsim.electrostatics.device_from_gds(path, layers, depth_nm=50.0, density_cm2=2e11)

@@ -246,3 +246,14 @@ def test_bad_bilayer_runtime_input_is_a_one_line_error(bilayer, bilayer_qpc):
         qpcsim.solve(bilayer, 5000.0)
     with pytest.raises(ValueError, match=r"w_qpc=70.0 nm is not allowed"):
         qpcsim.solve(bilayer_qpc, 40.0, w_qpc=70.0)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: qpcsim.BilayerGrapheneRibbon(width=20.0, length=1.0, scale=6),
+    lambda: qpcsim.GrapheneRibbon(width=20.0, length=1.0, scale=6),
+    lambda: qpcsim.GrapheneRibbon(width=20.0, length=0.5, scale=6, edge="zigzag"),
+])
+def test_ribbon_shorter_than_two_lead_periods_is_a_one_line_error(make):
+    """Kwant would refuse to attach the leads (its traceback names lattice families)."""
+    with pytest.raises(ValueError, match=r"length=.* nm is not allowed .* two lead periods"):
+        make()

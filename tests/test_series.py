@@ -93,3 +93,9 @@ def test_series_grid_knows_the_zeeman_splitting_of_a_fixed_field():
     assert 0.1 < solved.conductance < 0.9
     np.testing.assert_allclose(series["conductance"].values.ravel(), [solved.conductance],
                                atol=1e-9)
+
+
+def test_zeeman_from_b_is_a_yes_no_option():
+    wire = qpcsim.Device(width=60.0, length=20.0, a=5.0, zeeman=True, potential=_flat)
+    with pytest.raises(ValueError, match=r"zeeman_from_B='no' is not allowed: it is a yes/no"):
+        qpcsim.sweep(wire, {"V0": [0.0]}, energy=5.0, zeeman_from_B="no", progress=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import qpcsim
 from qpcsim.engine.executors import FunctionExecutor
 from qpcsim.engine.points import run_grid
 from qpcsim.engine.store import Store, StoreBusyError, StoreWarning, task_key
@@ -235,3 +236,10 @@ def test_store_survives_sigkill_at_random_delays(tmp_path):
 def test_store_survives_sigkill_at_random_delays_many(tmp_path):
     partial = _fault_injection(tmp_path, trials=50, seed=1313)
     assert partial >= 10           # (machine load varies the write time)
+
+
+def test_store_that_is_not_a_path_is_a_one_line_error():
+    wire = qpcsim.Device(width=60.0, length=20.0, a=5.0,
+                         potential=lambda x, y, Vg=0.0: Vg + 0 * x)
+    with pytest.raises(ValueError, match=r"store=5 is not allowed: give a file path"):
+        qpcsim.sweep(wire, {"Vg": [0.0, 0.1]}, energy=5.0, store=5, progress=False)

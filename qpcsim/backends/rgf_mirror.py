@@ -60,6 +60,8 @@ __all__ = ["RGFMirrorBackend", "MirrorRGFSolver", "MIRROR_RTOL", "mirror_smatrix
 MIRROR_RTOL = 1e-14
 #: Deviations below this (relative) are reported as an approximate symmetry.
 _NEAR_RTOL = 1e-6
+#: Lead parts whose mirror check is kept (the assembly caches 512 energies).
+_LEAD_CHECKS_KEPT = 512
 
 log = logging.getLogger(__name__)
 
@@ -116,16 +118,17 @@ class MirrorRGFSolver:
         if not found.all() or len(np.unique(key)) != len(key):
             raise BackendNotApplicable("the intra-column hoppings are not mirror symmetric in x")
         self._mirror_intra = order[where]   # intra entry k <-> entry _mirror_intra[k]
-        self._lead_checked = (None, np.inf)
+        self._lead_checked: dict = {}     # id(LeadPart) -> (LeadPart, deviation)
         self._lu_lwork: dict = {}
 
     # ------------------------------------------------------------ detection
     def _lead_deviation(self, leads, lm) -> float:
-        """Relative deviation of lead 1's part of ``A x = B`` from lead 0's (cached
-        for the last LeadPart object, which the assembly caches per energy)."""
-        last, dev = self._lead_checked
-        if last is leads:
-            return dev
+        """Relative deviation of lead 1's part of ``A x = B`` from lead 0's (cached per
+        LeadPart object, which the assembly caches per energy: a thermal grid revisits
+        its energies at every gate point)."""
+        hit = self._lead_checked.get(id(leads))
+        if hit is not None and hit[0] is leads:
+            return hit[1]
         dev = np.inf
         n0, n1 = leads.nprop
         if leads.n_outs[0] == leads.n_outs[1] and n0 == n1 and \
@@ -142,7 +145,9 @@ class MirrorRGFSolver:
                 scale = max(np.abs(blocks).max(), np.abs(b).max(), 1e-300)
                 dev = max(_deviation(blocks[0], blocks[1]),
                           _deviation(b[0, :, :n0], b[1, :, n0:])) / scale
-        self._lead_checked = (leads, dev)
+        if len(self._lead_checked) >= _LEAD_CHECKS_KEPT:
+            self._lead_checked.clear()
+        self._lead_checked[id(leads)] = (leads, dev)
         return dev
 
     def deviation(self, sys_values: np.ndarray, leads, prepared=None) -> float:

@@ -8,6 +8,7 @@ they are stored counter-clockwise.
 """
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -347,6 +348,8 @@ class Layout:
         """
         import gdstk
 
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"path={path!r} is not allowed: give the GDS file's path")
         path = Path(path)
         if not path.is_file():
             raise ValueError(f"path={str(path)!r} is not allowed: no such GDS file")
@@ -379,6 +382,13 @@ class Layout:
         polys = chosen.get_polygons(include_paths=True)
         present = sorted({(p.layer, p.datatype) for p in polys})
         gates = []
+        for key in layers:
+            pair = isinstance(key, tuple) and len(key) == 2 and all(
+                isinstance(k, (int, np.integer)) and not isinstance(k, bool) for k in key)
+            single = isinstance(key, (int, np.integer)) and not isinstance(key, bool)
+            if not (pair or single):
+                raise ValueError(f"layers key {key!r} is not allowed: use a GDS layer number "
+                                 "(int) or a (layer, datatype) pair of ints")
         for key, name in layers.items():
             if isinstance(key, tuple):
                 layer, datatype = int(key[0]), int(key[1])

@@ -144,7 +144,7 @@ def _checked_energy_temperature(device, names, axes, energy, temperature):
 
 
 def _checked_zeeman(device, names, fixed, zeeman_from_B) -> bool:
-    zeeman_from_B = bool(zeeman_from_B)
+    zeeman_from_B = _validate.flag("zeeman_from_B", zeeman_from_B)
     if zeeman_from_B:
         if "E_Z" not in device.defaults:
             raise ValueError("zeeman_from_B=True needs a device with zeeman=True (it has "

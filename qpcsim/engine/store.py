@@ -255,6 +255,8 @@ class Store:
     """
 
     def __init__(self, path, header: dict):
+        if not isinstance(path, (str, os.PathLike)):
+            raise ValueError(f"store={path!r} is not allowed: give a file path (str or Path)")
         self.path = Path(path)
         self.header = header
         self.what = f"store={str(self.path)!r}"
