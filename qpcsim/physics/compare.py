@@ -16,7 +16,7 @@ from ..engine import sweep
 from ..engine.result import save_dataset
 from .born import born_mean_free_path
 from .disorder import with_disorder
-from .bias import bias_map
+from .bias import bias_map, map_request
 from .bias_ensemble import bias_ensemble
 from .ensemble import EnsembleResult, ensemble
 
@@ -222,6 +222,10 @@ def _biases(bias):
 def _compare_biases(device, temps, biases, run) -> "BiasComparison":
     """Every (temperature, bias), on the plateau windows of the clean trace at the lowest
     temperature and smallest |bias|."""
+    finite = [v for v in biases if v]
+    if finite:   # every bias checked on the device before any run (one-line ValueErrors)
+        map_request(device, {run["name"]: run["x"]}, finite, run["energy"], temps[0],
+                    fixed=run["fixed"])
     smallest = min(biases, key=abs)
     first = _compare_at(device, temps[0], None, biases, reference=smallest, **run)
     windows = _clean_windows(run["x"], next(r.clean for r in first if r.bias == smallest))
