@@ -4,6 +4,7 @@ thin wrappers over :func:`qpcsim.bias_map`, :func:`qpcsim.diamond_spacings` and
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,12 @@ def default_store(data, figure) -> str:
     return str(Path(figure).with_suffix("")) + ".points.sqlite"
 
 
+def _report(line: str) -> None:
+    """Notes for the user (a --fresh start's deleted store, a long map's ETA), on stderr
+    beside the progress lines, as ``qpcsim sweep`` writes them."""
+    print(f"qpcsim bias: {line}", file=sys.stderr, flush=True)
+
+
 def _bias(args) -> int:
     from ..physics.bias import bias_map, diamond_spacings
     from ..plotting.spectral import plot_bias_map
@@ -69,7 +76,7 @@ def _bias(args) -> int:
                     fresh=args.fresh,
                     drop_fraction=args.drop_fraction, drop_length=args.drop_length,
                     store=store, thermal_tolerance=args.thermal_tolerance,
-                    refinement_budget=args.refinement_budget, **fixed)
+                    refinement_budget=args.refinement_budget, report=_report, **fixed)
     print(f"bias model: {data.attrs['bias_model']}")
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
           f"solves per gate point")
