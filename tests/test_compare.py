@@ -122,3 +122,36 @@ def test_cli_refuses_a_malformed_bias(tmp_path, capsys):
                  "--energy", "9", "--bias", "0,half", "--out", str(tmp_path / "c.png")]) == 2
     err = capsys.readouterr().err
     assert "--bias '0,half' is malformed" in err and "Traceback" not in err
+
+
+def test_store_resumes_every_run_and_fresh_clears_it(saddle, biased, tmp_path, monkeypatch,
+                                                     capsys):
+    """``store=DIR``: one store per engine run; a rerun takes every point from them (bit for
+    bit the same comparison), ``fresh=True`` deletes them first and says so."""
+    store = tmp_path / "cmp.points"
+    run = dict(workers=1, bias=[0.0, BIAS], store=store)
+    first = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, **run)
+    assert sorted(p.name for p in store.iterdir()) == [
+        "U2meV_T0K.sqlite", "U2meV_T0K_bias.sqlite", "clean_T0K.sqlite", "clean_T0K_bias.sqlite"]
+    monkeypatch.setenv("QPCSIM_PROGRESS_INTERVAL", "0")
+    capsys.readouterr()
+    again = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, progress=True, **run)
+    summaries = [line for line in capsys.readouterr().err.splitlines() if " points in " in line]
+    assert len(summaries) == 4 and all("(0 computed on serial(1)" in s for s in summaries)
+    for v in (0.0, BIAS):
+        np.testing.assert_array_equal(again.at(v).clean, first.at(v).clean)
+        np.testing.assert_array_equal(again.at(v).ensembles[2.0].conductance,
+                                      biased.at(v).ensembles[2.0].conductance)
+    notes = []
+    compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, fresh=True, report=notes.append,
+                     **run)
+    assert len(notes) == 4 and all(n.startswith("fresh start: deleted store=") for n in notes)
+    with pytest.raises(ValueError, match="store=.* is not allowed: compare keeps one store"):
+        compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, workers=1,
+                         store=store / "clean_T0K.sqlite")
+
+
+def test_cli_fresh_needs_a_store(tmp_path, capsys):
+    assert main(["compare", "qpc_saddle", "--disorder", "2", "--sweep", "V0=3:9:13",
+                 "--energy", "9", "--fresh", "--out", str(tmp_path / "c.png")]) == 2
+    assert "--fresh is not allowed without --store DIR" in capsys.readouterr().err

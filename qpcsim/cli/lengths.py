@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import warnings
+from pathlib import Path
 
 from ..geometry import load_geometry
 from ..physics.compare import BiasComparison, ThermalComparison, compare_disorder
 from ..physics.lengths import constriction_of, length_scales
 from ..plotting import plot_compare, plot_compare_biases, plot_compare_temperatures, save_figure
 from .args import (
+    add_fresh_argument,
     check_distinct,
     check_workers,
     check_writable,
@@ -56,9 +59,16 @@ def _compare(args) -> int:
     import time
     check_workers(args.workers, args.scheduler)
     out = check_writable(args.out, "--out")
+    store = args.store
+    check_distinct(out=args.out, data=args.data, store=store)
     if args.data:
-        check_distinct(out=args.out, data=args.data)
         check_writable(args.data, "--data")
+    if args.fresh and store is None:
+        raise ValueError("--fresh is not allowed without --store DIR: compare keeps no store "
+                         "unless given one")
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise ValueError(f"--store {store!r} is not a directory: compare keeps one store per "
+                         "run in a directory; give a directory path")
     device = load_geometry(args.geometry, **parse_set(args.set))
     try:
         strengths = [float(s) for s in args.disorder.split(",") if s.strip()]
@@ -73,7 +83,8 @@ def _compare(args) -> int:
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
                               correlation_length=args.correlation_length, workers=args.workers,
                               scheduler=args.scheduler, temperature=temperature, bias=bias,
-                              progress=not args.quiet)
+                              progress=not args.quiet, store=store, fresh=args.fresh,
+                              report=_report)
     unit = device.units.get(name, "")
     if isinstance(result, BiasComparison):
         figure = plot_compare_biases(result, unit)
@@ -87,6 +98,10 @@ def _compare(args) -> int:
     _quality_table(getattr(result, "results", [result]), bias is not None)
     print(f"wrote {out} ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _report(line: str) -> None:
+    print(f"qpcsim compare: {line}", file=sys.stderr, flush=True)
 
 
 def _quality_table(results, with_bias: bool) -> None:
@@ -187,6 +202,11 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="COMPARE.nc",
                    help="also write the traces and the quality table (NetCDF)")
+    p.add_argument("--store", metavar="DIR",
+                   help="keep every finished point in resumable stores, one per run, in this "
+                        "directory: a rerun of the same comparison computes only the missing "
+                        "ones (default: none)")
+    add_fresh_argument(p)
     p.set_defaults(func=_compare)
     # "--bias -0.5,0.5" starts with "-": read a comma list of numbers as a value
     p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+,")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -14,10 +15,11 @@ from .. import validate as _validate
 from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
 from ..engine.result import save_dataset
-from .born import born_mean_free_path
-from .disorder import with_disorder
+from ..engine.store import clear_store
 from .bias import bias_map, map_request
 from .bias_ensemble import bias_ensemble
+from .born import born_mean_free_path
+from .disorder import DISORDER_PARAM, with_disorder
 from .ensemble import EnsembleResult, ensemble
 
 __all__ = ["BiasComparison", "CompareResult", "ThermalComparison", "compare_disorder"]
@@ -116,7 +118,8 @@ def _plateau_quality(x, traces, windows):
 
 def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *,
                      correlation_length: float = 0.0, temperature=0.0, bias=None, workers=None,
-                     scheduler=None, progress: bool = False, **fixed):
+                     scheduler=None, progress: bool = False, store=None, fresh: bool = False,
+                     report=None, **fixed):
     """Ensemble-averaged sweeps of ``device`` for each disorder strength (meV).
 
     The clean curve comes from :func:`qpcsim.sweep`; each strength wraps the
@@ -160,6 +163,14 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     progress : bool
         Progress lines of every run (a bar in a terminal, else a line per interval and a
         summary per run).
+    store : path, optional
+        A directory (created if missing) holding one resumable SQLite store per engine run
+        (``clean_T0K.sqlite``, ``U5meV_T0K.sqlite``, ``..._bias.sqlite``): every finished
+        point is kept, and a rerun of the same comparison computes only the missing ones.
+    fresh : bool
+        Delete the stores in ``store`` first (qpcsim stores not in use only) and start over.
+    report : callable, optional
+        ``report(line)`` receives notes (each store a ``fresh`` start deleted).
     **fixed
         Other device parameters.
 
@@ -183,7 +194,7 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     biases = _biases(bias)
     run = dict(strengths=strengths, seeds=int(seeds), name=name, x=x, energy=energy,
                correlation_length=lc, workers=workers, scheduler=scheduler, fixed=fixed,
-               progress=progress)
+               progress=progress, stores=_store_dir(store, fresh, report))
     if biases is not None:
         return _compare_biases(device, [float(temperature)] if temps is None else temps,
                                biases, run)
@@ -205,6 +216,30 @@ def _temperatures(temperature):
         raise ValueError(f"temperature={list(temperature)!r} is not allowed: give one or more "
                          "distinct temperatures (K)")
     return sorted(temps)
+
+
+def _store_dir(store, fresh: bool, report):
+    """The comparison's store directory (created; with ``fresh`` emptied of its stores,
+    each deletion reported), or None without ``store``."""
+    if store is None:
+        return None
+    path = Path(store)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"store={str(store)!r} is not allowed: compare keeps one store per "
+                         "run in a directory; give a directory path")
+    path.mkdir(parents=True, exist_ok=True)
+    for old in sorted(path.glob("*.sqlite")) if fresh else []:
+        cleared = clear_store(old, "store")
+        if report is not None:
+            report(f"fresh start: deleted store={str(old)!r} ({cleared} finished point(s))")
+    return path
+
+
+def _store_of(stores, tag: str, temperature: float, biased: bool):
+    """The store file of one engine run (None without a store directory)."""
+    if stores is None:
+        return None
+    return str(stores / f"{tag}_T{temperature:g}K{'_bias' if biased else ''}.sqlite")
 
 
 def _biases(bias):
@@ -235,18 +270,21 @@ def _compare_biases(device, temps, biases, run) -> "BiasComparison":
 
 
 def _clean_traces(device, temperature, biases, *, name, x, energy, workers, scheduler,
-                  progress, fixed, **_):
+                  progress, fixed, stores, **_):
     """bias (mV; None: no bias) -> (clean G or dI/dV trace (G0), its bound (G0) or None)."""
     traces = {}
     linear = [v for v in biases if not v]
     if linear:      # no bias, or V_sd = 0: the linear conductance, the zero-bias compare's
         g = sweep(device, {name: x}, energy=energy, temperature=temperature, workers=workers,
-                  scheduler=scheduler, progress=progress, **fixed).data["conductance"].values
+                  scheduler=scheduler, progress=progress,
+                  store=_store_of(stores, "clean", temperature, False),
+                  **fixed).data["conductance"].values
         traces.update({v: (g, None) for v in linear})
     finite = [v for v in biases if v]
     if finite:
         data = bias_map(device, {name: x}, finite, energy, temperature, workers=workers,
-                        scheduler=scheduler, progress=progress, **fixed)
+                        scheduler=scheduler, progress=progress,
+                        store=_store_of(stores, "clean", temperature, True), **fixed)
         for j, v in enumerate(finite):
             traces[v] = (data["differential_conductance"].values[:, j],
                          float(data["didv_error_bound"].values[:, j].max()))
@@ -254,19 +292,23 @@ def _clean_traces(device, temperature, biases, *, name, x, energy, workers, sche
 
 
 def _disordered_traces(device, temperature, biases, *, seeds, name, x, energy, workers,
-                       scheduler, progress, fixed, **_):
+                       scheduler, progress, fixed, stores, **_):
     """bias (mV; None: no bias) -> (EnsembleResult of G or dI/dV (G0), its bound or None)
     of the disordered ``device``."""
     traces = {}
     linear = [v for v in biases if not v]
     if linear:
+        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
         ens = ensemble(device, seeds, energy, over={name: x}, temperature=temperature,
-                       workers=workers, scheduler=scheduler, progress=progress, **fixed)
+                       workers=workers, scheduler=scheduler, progress=progress,
+                       store=_store_of(stores, tag, temperature, False), **fixed)
         traces.update({v: (ens, None) for v in linear})
     finite = [v for v in biases if v]
     if finite:
+        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
         data = bias_ensemble(device, seeds, {name: x}, finite, energy, temperature,
-                             workers=workers, scheduler=scheduler, progress=progress, **fixed)
+                             workers=workers, scheduler=scheduler, progress=progress,
+                             store=_store_of(stores, tag, temperature, True), **fixed)
         g_s = 1.0 if device.zeeman else 2.0
         for j, v in enumerate(finite):
             didv = data["differential_conductance"].values[:, :, j]
