@@ -151,7 +151,7 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     bias : float or sequence of float, optional
         Source-drain bias(es) V_sd (mV): the traces become the differential conductance
         dI/dV (G0) of each realization in the symmetric drop, mu_L,R = E_F +- eV/2, as
-        :func:`qpcsim.bias_map` (:func:`qpcsim.physics.bias_ensemble.bias_ensemble` for
+        :func:`qpcsim.bias_map` (:func:`qpcsim.bias_ensemble` for
         the disordered ones), each within its interpolation bound ``error_bound``
         <= 1e-4 G0 (a point that cannot be resolved raises
         :class:`~qpcsim.spectral.refine.ThermalResolutionError`). V_sd = 0 is the linear
