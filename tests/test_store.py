@@ -253,8 +253,9 @@ _TINY_SADDLE = ["qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200
 @pytest.mark.parametrize("command, store", [
     (["sweep", "--sweep", "V0=3:6:3", "--energy", "8", "--out", "{tmp}/g.nc"],
      "g.nc.points.sqlite"),
-    (["bias", "--sweep", "V0=3:6:2", "--bias", "-0.5:0.5:3", "--energy", "8",
-      "--resolution", "0.8", "--out", "{tmp}/map.png"], "map.points.sqlite")])
+    pytest.param(["bias", "--sweep", "V0=3:6:2", "--bias", "-0.5:0.5:3", "--energy", "8",
+                  "--resolution", "0.8", "--out", "{tmp}/map.png"], "map.points.sqlite",
+                 marks=pytest.mark.slow)])         # ~9 s: two maps and their figures
 def test_fresh_prints_that_it_cleared_the_store(command, store, tmp_path, capsys):
     """``sweep --fresh`` and ``bias --fresh`` (issue 26) both say which store they deleted
     and how many finished points it held; then every point is computed again."""
