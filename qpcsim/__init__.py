@@ -48,6 +48,7 @@ from .physics.lengths import LengthScales, length_scales  # noqa: E402
 from . import spectral  # noqa: E402
 from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
 from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E402
+from .physics.bias_ensemble import bias_ensemble  # noqa: E402
 from .physics.andreev import JosephsonJunction  # noqa: E402
 from .physics.current import CurrentMap, current_density  # noqa: E402
 from .physics.noise import noise  # noqa: E402
@@ -79,4 +80,5 @@ __all__ = [
     "spectral", "spectrum", "Spectrum", "EnergyGrid", "noise", "thermoelectric", "bias_map",
     "diamond_spacings", "with_bias_drop", "current_density", "CurrentMap", "temperature_series",
     "with_tip", "SMatrix", "scattering_matrix",
+    "bias_ensemble",
 ]

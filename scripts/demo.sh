@@ -48,4 +48,11 @@ $QPCSIM sweep nqpc_s --sweep V0=0:12:49 --energy 0 --out "$OUT/nqpc_s.nc" --plot
 echo "== pinch-off diagram of the split gate with a frozen surface (electrostatics only)"
 $QPCSIM pinchoff qpc_split_gate_sc --sweep left=-2:0:21 --sweep right=-2:0:21 --surface frozen \
     --out "$OUT/split_gate_pinchoff.png"
+# Every command above finished (set -e) and wrote its NetCDF or figure. sweep and bias keep
+# their resume store after a successful run on purpose (a rerun with --force, e.g. for another
+# --plot, takes every point from it; a bias map without --data has no other copy of its
+# numbers); the demo's results are complete, so it removes its own stores here.
+STORES=$(find "$OUT" -maxdepth 1 -name '*.points.sqlite' | wc -l)
+find "$OUT" -maxdepth 1 -name '*.points.sqlite' -delete
+echo "== removed $STORES resume store(s) of the finished runs (their results are written)"
 echo "== done: $(ls "$OUT" | tr '\n' ' ')"

@@ -65,9 +65,16 @@ def bias_drop(**run):
                                    max_panel=0.8, drop_fraction=0.5, **run))
 
 
+def bias_ensemble(**run):
+    device = qpcsim.with_disorder(_tiny(), 2.0)
+    return _arrays(qpcsim.bias_ensemble(device, 2, {"V0": [3.0, 5.0]}, [0.0, 0.5], energy=8.0,
+                                        max_panel=0.8, **run))
+
+
 #: kind name (the store header's) -> its runner (store=, workers=, scheduler= as keywords)
 KINDS = {"grid": grid, "adaptive": adaptive, "ensemble": ensemble,
-         "temperature_series": series, "bias_map": bias, "bias_map/drop": bias_drop}
+         "temperature_series": series, "bias_map": bias, "bias_map/drop": bias_drop,
+         "bias_ensemble": bias_ensemble}
 #: A different request of the same kind, for the refusal of a store of another spec.
 OTHER_SPEC = {
     "grid": lambda store: qpcsim.sweep(_tiny(), {"V0": [2.0, 3.0]}, energy=8.0, store=store,
@@ -85,6 +92,7 @@ OTHER_SPEC = {
     "bias_map/drop": lambda store: qpcsim.bias_map(
         _tiny(), {"V0": [3.0, 4.0]}, [-0.5, 0.0, 0.5], energy=8.0, max_panel=0.8,
         drop_fraction=0.25, store=store, workers=1),
+    "bias_ensemble": lambda store: bias_ensemble(store=store, workers=1, temperature=0.5),
 }
 
 
@@ -133,7 +141,7 @@ def _assert_same(first: dict, second: dict):
 
 
 #: The default suite kills three kinds (one per runner loop shape); `make test-slow` all.
-_SLOW_KILLS = {"adaptive", "ensemble", "bias_map/drop"}
+_SLOW_KILLS = {"adaptive", "ensemble", "bias_map/drop", "bias_ensemble"}
 
 
 @pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in _SLOW_KILLS

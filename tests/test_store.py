@@ -243,3 +243,31 @@ def test_store_that_is_not_a_path_is_a_one_line_error():
                          potential=lambda x, y, Vg=0.0: Vg + 0 * x)
     with pytest.raises(ValueError, match=r"store=5 is not allowed: give a file path"):
         qpcsim.sweep(wire, {"Vg": [0.0, 0.1]}, energy=5.0, store=5, progress=False)
+
+
+# ------------------------------------------------------------ --fresh says what it cleared
+_TINY_SADDLE = ["qpc_saddle", "--set", "a=10", "--set", "W=150", "--set", "L=200",
+                "--set", "hw_x=1.5", "--set", "hw_y=3", "--workers", "1", "--quiet"]
+
+
+@pytest.mark.parametrize("command, store", [
+    (["sweep", "--sweep", "V0=3:6:3", "--energy", "8", "--out", "{tmp}/g.nc"],
+     "g.nc.points.sqlite"),
+    pytest.param(["bias", "--sweep", "V0=3:6:2", "--bias", "-0.5:0.5:3", "--energy", "8",
+                  "--resolution", "0.8", "--out", "{tmp}/map.png"], "map.points.sqlite",
+                 marks=pytest.mark.slow)])         # ~9 s: two maps and their figures
+def test_fresh_prints_that_it_cleared_the_store(command, store, tmp_path, capsys):
+    """``sweep --fresh`` and ``bias --fresh`` (issue 26) both say which store they deleted
+    and how many finished points it held; then every point is computed again."""
+    from qpcsim.cli import main
+    argv = [command[0], *_TINY_SADDLE, *[a.replace("{tmp}", str(tmp_path))
+                                           for a in command[1:]]]
+    assert main(argv) == 0
+    points = 3 if command[0] == "sweep" else 2
+    capsys.readouterr()
+    assert main(argv + ["--fresh", "--force"]) == 0
+    err = capsys.readouterr().err
+    expected = (f"qpcsim {command[0]}: fresh start: deleted store="
+                f"{str(tmp_path / store)!r} ({points} finished point(s))")
+    assert expected in err
+    assert (tmp_path / store).exists()          # the fresh run's own points are kept

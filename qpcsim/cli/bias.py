@@ -4,10 +4,13 @@ thin wrappers over :func:`qpcsim.bias_map`, :func:`qpcsim.diamond_spacings` and
 from __future__ import annotations
 
 import re
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
 
+from ..engine.progress import duration
 from ..engine.result import save_dataset
 from .args import (
     add_fresh_argument,
@@ -43,6 +46,12 @@ def default_store(data, figure) -> str:
     return str(Path(figure).with_suffix("")) + ".points.sqlite"
 
 
+def _report(line: str, command: str = "bias") -> None:
+    """Notes for the user (a --fresh start's deleted store, a long map's ETA, what a current
+    map solves), on stderr beside the progress lines, as ``qpcsim sweep`` writes them."""
+    print(f"qpcsim {command}: {line}", file=sys.stderr, flush=True)
+
+
 def _bias(args) -> int:
     from ..physics.bias import bias_map, diamond_spacings
     from ..plotting.spectral import plot_bias_map
@@ -69,7 +78,7 @@ def _bias(args) -> int:
                     fresh=args.fresh,
                     drop_fraction=args.drop_fraction, drop_length=args.drop_length,
                     store=store, thermal_tolerance=args.thermal_tolerance,
-                    refinement_budget=args.refinement_budget, **fixed)
+                    refinement_budget=args.refinement_budget, report=_report, **fixed)
     print(f"bias model: {data.attrs['bias_model']}")
     print(f"bias map: {values.size} x {biases.size} points, {data.attrs['solves_per_point']} "
           f"solves per gate point")
@@ -137,7 +146,12 @@ def _current(args) -> int:
                          "(--set takes runtime parameters too)")
     device, params = load_with_set(args.geometry, args.set)
     params.update(extra)
+    # One scattering solve (no points to count): say what runs, then what it took.
+    start = time.perf_counter()
+    _report(f"current map: one scattering solve on {device.nx} x {device.ny} sites at "
+            f"E = {args.energy:g} meV", "current")
     current_map(device, args.energy, args.lead, args.mode, params, out)
+    _report(f"current map: done in {duration(time.perf_counter() - start)}", "current")
     return 0
 
 

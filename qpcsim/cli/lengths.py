@@ -2,13 +2,17 @@
 from __future__ import annotations
 
 import math
+import re
+import sys
 import warnings
+from pathlib import Path
 
 from ..geometry import load_geometry
-from ..physics.compare import ThermalComparison, compare_disorder
+from ..physics.compare import BiasComparison, ThermalComparison, compare_disorder
 from ..physics.lengths import constriction_of, length_scales
-from ..plotting import plot_compare, plot_compare_temperatures, save_figure
+from ..plotting import plot_compare, plot_compare_biases, plot_compare_temperatures, save_figure
 from .args import (
+    add_fresh_argument,
     check_distinct,
     check_workers,
     check_writable,
@@ -55,9 +59,16 @@ def _compare(args) -> int:
     import time
     check_workers(args.workers, args.scheduler)
     out = check_writable(args.out, "--out")
+    store = args.store
+    check_distinct(out=args.out, data=args.data, store=store)
     if args.data:
-        check_distinct(out=args.out, data=args.data)
         check_writable(args.data, "--data")
+    if args.fresh and store is None:
+        raise ValueError("--fresh is not allowed without --store DIR: compare keeps no store "
+                         "unless given one")
+    if store is not None and Path(store).exists() and not Path(store).is_dir():
+        raise ValueError(f"--store {store!r} is not a directory: compare keeps one store per "
+                         "run in a directory; give a directory path")
     device = load_geometry(args.geometry, **parse_set(args.set))
     try:
         strengths = [float(s) for s in args.disorder.split(",") if s.strip()]
@@ -67,25 +78,62 @@ def _compare(args) -> int:
     name, values = parse_sweep(single_sweep(args.sweep, "compare"))
     energy = args.energy if args.energy is not None else _default_energy(device)
     temperature = _temperature_list(args.temperature)
+    bias = _bias_list(args.bias)
     t0 = time.perf_counter()
     result = compare_disorder(device, strengths, args.seeds, {name: values}, energy,
                               correlation_length=args.correlation_length, workers=args.workers,
-                              scheduler=args.scheduler, temperature=temperature)
+                              scheduler=args.scheduler, temperature=temperature, bias=bias,
+                              progress=not args.quiet, store=store, fresh=args.fresh,
+                              report=_report)
     unit = device.units.get(name, "")
-    several = isinstance(result, ThermalComparison)
-    save_figure(plot_compare_temperatures(result, unit) if several else
-                plot_compare(result, unit), out)
+    if isinstance(result, BiasComparison):
+        figure = plot_compare_biases(result, unit)
+    elif isinstance(result, ThermalComparison):
+        figure = plot_compare_temperatures(result, unit)
+    else:
+        figure = plot_compare(result, unit)
+    save_figure(figure, out)
     if args.data:
         print(f"wrote {result.save(args.data)} (clean and per-seed traces, plateau quality)")
-    print(f"{'T (K)':>6} {'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} {'flatness':>10} "
-          f"{'plateaus':>9}")
-    for res in result.results if several else [result]:
-        for U in sorted(res.quality):
-            q = res.quality[U]
-            print(f"{res.temperature:6.3g} {U:8.3g} {q['L_over_le']:10.3g} "
-                  f"{q['deviation']:12.3g} {q['flatness']:10.3g} {q['plateaus']:9.2f}")
+    _quality_table(getattr(result, "results", [result]), bias is not None)
     print(f"wrote {out} ({time.perf_counter() - t0:.1f} s)")
     return 0
+
+
+def _report(line: str) -> None:
+    print(f"qpcsim compare: {line}", file=sys.stderr, flush=True)
+
+
+def _quality_table(results, with_bias: bool) -> None:
+    """Print the plateau quality per (temperature[, bias], disorder strength); with a bias,
+    the largest interpolation bound of the dI/dV traces too."""
+    bias_head = f"{'V_sd (mV)':>9} " if with_bias else ""
+    print(f"{'T (K)':>6} {bias_head}{'U (meV)':>8} {'L/l_e':>10} {'|plateau-n|':>12} "
+          f"{'flatness':>10} {'plateaus':>9}")
+    for res in results:
+        for U in sorted(res.quality):
+            q = res.quality[U]
+            bias_cell = f"{res.bias:9.3g} " if with_bias else ""
+            print(f"{res.temperature:6.3g} {bias_cell}{U:8.3g} {q['L_over_le']:10.3g} "
+                  f"{q['deviation']:12.3g} {q['flatness']:10.3g} {q['plateaus']:9.2f}")
+    bounds = [r.error_bound for r in results if r.error_bound is not None]
+    if with_bias and bounds:
+        print(f"dI/dV at V_sd != 0 within its interpolation bound <= {max(bounds):.2g} G0 "
+              "(symmetric drop, mu = E_F +- eV/2; V_sd = 0 is the linear G)")
+
+
+def _bias_list(text: str | None):
+    """``--bias`` of ``compare``: None -> no bias; "0,0.5,1" -> [0, 0.5, 1] (mV)."""
+    if text is None:
+        return None
+    try:
+        biases = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"--bias {text!r} is malformed: give comma-separated source-drain "
+                         "biases in mV, e.g. --bias 0,0.5,1") from None
+    if not biases:
+        raise ValueError(f"--bias {text!r} is malformed: give at least one bias (mV)")
+    return biases
 
 
 def _temperature_list(text: str | None):
@@ -140,12 +188,26 @@ def register(sub) -> None:
                    help="temperature(s) (K; default 0): several, e.g. 0.5,2, give one panel "
                         "each and the plateau quality vs L/l_e per temperature, measured on "
                         "the lowest temperature's clean plateaus")
+    p.add_argument("--bias", metavar="V1,V2,...",
+                   help="source-drain bias(es) V_sd (mV), e.g. 0,0.5,1: the traces become "
+                        "dI/dV per realization (symmetric drop, mu = E_F +- eV/2), one panel "
+                        "and one plateau-quality curve per bias")
     p.add_argument("--correlation-length", type=float, default=0.0,
                    help="Gaussian correlation length (nm); 0 = Anderson disorder")
     p.add_argument("--workers", type=int, help="local processes (default: all cores)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress (a bar in a terminal, else a line every 30 s and a "
+                        "summary per run)")
     p.add_argument("--scheduler", help="Dask scheduler tcp://host:port, or 'local'")
     p.add_argument("--out", required=True, help="figure file (PNG)")
     p.add_argument("--data", metavar="COMPARE.nc",
                    help="also write the traces and the quality table (NetCDF)")
+    p.add_argument("--store", metavar="DIR",
+                   help="keep every finished point in resumable stores, one per run, in this "
+                        "directory: a rerun of the same comparison computes only the missing "
+                        "ones (default: none)")
+    add_fresh_argument(p)
     p.set_defaults(func=_compare)
+    # "--bias -0.5,0.5" starts with "-": read a comma list of numbers as a value
+    p._negative_number_matcher = re.compile(r"^-\d+$|^-\d*\.\d+$|^-[\d.]+,")
 

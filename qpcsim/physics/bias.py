@@ -81,7 +81,8 @@ from ..spectral.refine import (DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERA
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
 __all__ = ["BIAS_PARAM", "DIDV_STEP", "BiasDropPotential", "bias_map", "check_drop", "current",
-           "diamond_spacings", "differential_conductance", "drop_point", "with_bias_drop"]
+           "diamond_spacings", "differential_conductance", "drop_point", "map_request",
+           "with_bias_drop"]
 
 _MEV_J = 1e-3 * E_CHARGE
 #: Runtime parameter of a device from :func:`with_bias_drop`: the source-drain bias (mV).
@@ -504,12 +505,50 @@ def _checked_axes(device, over, biases):
     return name, values, biases
 
 
+def map_request(device, over, biases, energy: float, temperature: float = 0.0, *,
+                method: str = "auto", max_panel: float | None = None,
+                thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
+                refinement_budget: int | None = None, fixed: dict | None = None):
+    """The validated request of a symmetric-drop map, its bias-window energy grid and its
+    refinement options (the arguments as for :func:`bias_map`; one-line ValueErrors).
+
+    Returns
+    -------
+    tuple
+        ``(MapRequest, EnergyGrid, tolerance (G0), budget (solves))``.
+    """
+    fixed = dict(fixed or {})
+    name, values, biases = _checked_axes(device, over, biases)
+    terminals = tuple(getattr(device, "terminals", ("left", "right")))
+    if len(terminals) != 2:
+        # mu_L,R = E_F +- eV/2 fixes a source and a drain; the other terminals' potentials
+        # (voltage probes? grounded?) are not given, so T_01 alone would be a wrong current.
+        raise ValueError(f"device {device.name!r} is not allowed with a bias: it has "
+                         f"{len(terminals)} terminals {terminals}, and a source-drain bias "
+                         "(mu = E_F +- eV/2) is defined between exactly two leads; use a "
+                         "two-terminal device")
+    base = device.resolve_params(fixed)
+    energy = check_energy(device, energy, base)
+    temperature = _validate.non_negative("temperature", temperature, "K")
+    request = MapRequest(device, name, values, biases, energy, temperature, method, fixed)
+    grid = device_grid(device, energy, [temperature], bias=max(float(np.max(np.abs(biases))),
+                                                               1e-9),
+                       params=base, max_panel=max_panel)
+    if refinement_budget is None:
+        refinement_budget = max(DEFAULT_REFINEMENT_BUDGET, 4 * grid.size)
+    tolerance, budget = check_thermal_options(thermal_tolerance, refinement_budget, grid.size)
+    for v in values:
+        device.resolve_params({**fixed, name: float(v)})
+    return request, grid, tolerance, budget
+
+
 def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
              workers: int | None = 1, method: str = "auto", max_panel: float | None = None,
              progress: bool = False, drop_fraction: float = 0.0, scheduler: str | None = None,
              drop_length: float | None = None, store=None,
              thermal_tolerance: float = DEFAULT_THERMAL_TOLERANCE,
-             refinement_budget: int | None = None, fresh: bool = False, **fixed):
+             refinement_budget: int | None = None, fresh: bool = False,
+             report=None, **fixed):
     """dI/dV(V_g, V_sd), I and the transconductance of a gate sweep.
 
     Parameters
@@ -561,6 +600,9 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         :func:`qpcsim.spectral.refine.drop_bounds`).
     fresh : bool
         Delete ``store`` first (a qpcsim store not in use only) and start over.
+    report : callable, optional
+        ``report(line)`` receives notes for the user (a ``fresh`` start's deleted store,
+        a long run's ETA), as for :func:`qpcsim.sweep`.
     refinement_budget : int, optional
         Most S-matrix solves of one gate point (``drop_fraction > 0``: of each of the two
         spectra of one (gate, bias) point) including the initial grid (default
@@ -582,25 +624,15 @@ def bias_map(device, over, biases, energy: float, temperature: float = 0.0, *,
         ``drop_fraction``, ``drop_length_nm``), solves per gate point, energy,
         temperature, points taken from the store.
     """
-    name, values, biases = _checked_axes(device, over, biases)
     eta, length = check_drop(device, drop_fraction, drop_length)
-    base = device.resolve_params(fixed)
-    energy = check_energy(device, energy, base)
-    temperature = _validate.non_negative("temperature", temperature, "K")
     workers = check_executor_args(workers, scheduler)
-    request = MapRequest(device, name, values, biases, energy, temperature, method, fixed)
-    grid = device_grid(device, energy, [temperature], bias=max(float(np.max(np.abs(biases))),
-                                                               1e-9),
-                       params=base, max_panel=max_panel)
-    if refinement_budget is None:
-        refinement_budget = max(DEFAULT_REFINEMENT_BUDGET, 4 * grid.size)
-    tolerance, budget = check_thermal_options(thermal_tolerance, refinement_budget, grid.size)
-    for v in values:
-        device.resolve_params({**fixed, name: float(v)})
+    request, grid, tolerance, budget = map_request(
+        device, over, biases, energy, temperature, method=method, max_panel=max_panel,
+        thermal_tolerance=thermal_tolerance, refinement_budget=refinement_budget, fixed=fixed)
     kind = (SymmetricBiasKind(request, grid, tolerance, budget) if eta == 0 else
             DropBiasKind(request, eta, length, max_panel, tolerance, budget))
     return run_kind(kind, workers=workers, scheduler=scheduler, store=store, progress=progress,
-                    fresh=fresh)
+                    fresh=fresh, report=report)
 
 
 def diamond_spacings(gate, biases, didv) -> list[float]:

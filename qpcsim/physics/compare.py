@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -14,11 +15,14 @@ from .. import validate as _validate
 from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
 from ..engine.result import save_dataset
+from ..engine.store import clear_store
+from .bias import bias_map, map_request
+from .bias_ensemble import bias_ensemble
 from .born import born_mean_free_path
-from .disorder import with_disorder
-from .ensemble import ensemble
+from .disorder import DISORDER_PARAM, with_disorder
+from .ensemble import EnsembleResult, ensemble
 
-__all__ = ["CompareResult", "ThermalComparison", "compare_disorder"]
+__all__ = ["BiasComparison", "CompareResult", "ThermalComparison", "compare_disorder"]
 
 
 # ---------------------------------------------------------------------- clean vs disordered
@@ -42,6 +46,8 @@ class CompareResult:
     length: float
     unit: str = ""
     temperature: float = 0.0
+    bias: float | None = None
+    error_bound: float | None = None
 
     def to_dataset(self):
         """The comparison as an :class:`xarray.Dataset`: the clean trace, every seed's
@@ -69,6 +75,12 @@ class CompareResult:
         data.attrs.update({"energy_meV": float(self.energy), "length_nm": float(self.length),
                            "temperature_K": float(self.temperature),
                            "title": "qpcsim compare: clean vs disordered"})
+        if self.bias is not None:   # the traces are dI/dV at V_sd = bias (symmetric drop)
+            for var in ("clean", "conductance"):
+                data[var].attrs["long_name"] += " (dI/dV at bias_mV)"
+            data.attrs.update(bias_mV=float(self.bias), bias_model="symmetric drop",
+                              didv_error_bound=(float("nan") if self.error_bound is None
+                                                else float(self.error_bound)))
         return data
 
     def save(self, path):
@@ -105,8 +117,9 @@ def _plateau_quality(x, traces, windows):
 
 
 def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *,
-                     correlation_length: float = 0.0, temperature=0.0, workers=None,
-                     scheduler=None, **fixed):
+                     correlation_length: float = 0.0, temperature=0.0, bias=None, workers=None,
+                     scheduler=None, progress: bool = False, store=None, fresh: bool = False,
+                     report=None, **fixed):
     """Ensemble-averaged sweeps of ``device`` for each disorder strength (meV).
 
     The clean curve comes from :func:`qpcsim.sweep`; each strength wraps the
@@ -135,14 +148,36 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         at each and returns a :class:`ThermalComparison`; its plateau windows are the
         lowest temperature's clean plateaus at every temperature, so the metric shows
         the thermal smearing on the same gate windows.
+    bias : float or sequence of float, optional
+        Source-drain bias(es) V_sd (mV): the traces become the differential conductance
+        dI/dV (G0) of each realization in the symmetric drop, mu_L,R = E_F +- eV/2, as
+        :func:`qpcsim.bias_map` (:func:`qpcsim.bias_ensemble` for
+        the disordered ones), each within its interpolation bound ``error_bound``
+        <= 1e-4 G0 (a point that cannot be resolved raises
+        :class:`~qpcsim.spectral.refine.ThermalResolutionError`). V_sd = 0 is the linear
+        conductance, the zero-bias comparison itself. Returns a :class:`BiasComparison`
+        over every (temperature, bias), with the plateau windows of the clean trace at the
+        lowest temperature and smallest |V_sd|. None (default): no bias.
     workers, scheduler : optional
         Executors, as in :func:`qpcsim.sweep`.
+    progress : bool
+        Progress lines of every run (a bar in a terminal, else a line per interval and a
+        summary per run).
+    store : path, optional
+        A directory (created if missing) holding one resumable SQLite store per engine run
+        (``clean_T0K.sqlite``, ``U5meV_T0K.sqlite``, ``..._bias.sqlite``): every finished
+        point is kept, and a rerun of the same comparison computes only the missing ones.
+    fresh : bool
+        Delete the stores in ``store`` first (qpcsim stores not in use only) and start over.
+    report : callable, optional
+        ``report(line)`` receives notes (each store a ``fresh`` start deleted).
     **fixed
         Other device parameters.
 
     Returns
     -------
-    CompareResult, or ThermalComparison for a sequence of temperatures
+    CompareResult, ThermalComparison for a sequence of temperatures, or BiasComparison
+    when ``bias`` is given
     """
     if len(over) != 1:
         raise ValueError("compare sweeps exactly one parameter (e.g. Vg)")
@@ -156,13 +191,18 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
                          "seeds (6 or more recommended)")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
     temps = _temperatures(temperature)
+    biases = _biases(bias)
     run = dict(strengths=strengths, seeds=int(seeds), name=name, x=x, energy=energy,
-               correlation_length=lc, workers=workers, scheduler=scheduler, fixed=fixed)
+               correlation_length=lc, workers=workers, scheduler=scheduler, fixed=fixed,
+               progress=progress, stores=_store_dir(store, fresh, report))
+    if biases is not None:
+        return _compare_biases(device, [float(temperature)] if temps is None else temps,
+                               biases, run)
     if temps is None:
-        return _compare_at(device, float(temperature), None, **run)
-    first = _compare_at(device, temps[0], None, **run)
+        return _compare_at(device, float(temperature), None, [None], **run)[0]
+    first = _compare_at(device, temps[0], None, [None], **run)[0]
     windows = _clean_windows(x, first.clean)
-    return ThermalComparison([first] + [_compare_at(device, t, windows, **run)
+    return ThermalComparison([first] + [_compare_at(device, t, windows, [None], **run)[0]
                                         for t in temps[1:]])
 
 
@@ -178,37 +218,159 @@ def _temperatures(temperature):
     return sorted(temps)
 
 
-def _compare_at(device, temperature, windows, *, strengths, seeds, name, x, energy,
-                correlation_length, workers, scheduler, fixed) -> CompareResult:
-    """The clean sweep and the ensembles at one temperature (K); plateau quality on
-    ``windows`` (default: this clean trace's plateaus)."""
-    clean = sweep(device, {name: x}, energy=energy, temperature=temperature, workers=workers,
-                  scheduler=scheduler, progress=False, **fixed).data["conductance"].values
-    windows = _clean_windows(x, clean) if windows is None else windows
+def _store_dir(store, fresh: bool, report):
+    """The comparison's store directory (created; with ``fresh`` emptied of its stores,
+    each deletion reported), or None without ``store``."""
+    if store is None:
+        return None
+    path = Path(store)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"store={str(store)!r} is not allowed: compare keeps one store per "
+                         "run in a directory; give a directory path")
+    path.mkdir(parents=True, exist_ok=True)
+    for old in sorted(path.glob("*.sqlite")) if fresh else []:
+        cleared = clear_store(old, "store")
+        if report is not None:
+            report(f"fresh start: deleted store={str(old)!r} ({cleared} finished point(s))")
+    return path
+
+
+def _store_of(stores, tag: str, temperature: float, biased: bool):
+    """The store file of one engine run (None without a store directory)."""
+    if stores is None:
+        return None
+    return str(stores / f"{tag}_T{temperature:g}K{'_bias' if biased else ''}.sqlite")
+
+
+def _biases(bias):
+    """None without a bias; else the distinct biases (mV), ascending."""
+    if bias is None:
+        return None
+    values = [bias] if np.ndim(bias) == 0 else list(bias)
+    biases = [float(_validate.real_number("bias", v, "mV")) for v in values]
+    if not biases or len(set(biases)) != len(biases):
+        raise ValueError(f"bias={values!r} is not allowed: give one or more distinct "
+                         "source-drain biases (mV)")
+    return sorted(biases)
+
+
+def _compare_biases(device, temps, biases, run) -> "BiasComparison":
+    """Every (temperature, bias), on the plateau windows of the clean trace at the lowest
+    temperature and smallest |bias|."""
+    finite = [v for v in biases if v]
+    if finite:   # every bias checked on the device before any run (one-line ValueErrors)
+        map_request(device, {run["name"]: run["x"]}, finite, run["energy"], temps[0],
+                    fixed=run["fixed"])
+    smallest = min(biases, key=abs)
+    first = _compare_at(device, temps[0], None, biases, reference=smallest, **run)
+    windows = _clean_windows(run["x"], next(r.clean for r in first if r.bias == smallest))
+    results = first + [r for t in temps[1:] for r in _compare_at(device, t, windows, biases,
+                                                                 **run)]
+    return BiasComparison(results)
+
+
+def _clean_traces(device, temperature, biases, *, name, x, energy, workers, scheduler,
+                  progress, fixed, stores, **_):
+    """bias (mV; None: no bias) -> (clean G or dI/dV trace (G0), its bound (G0) or None)."""
+    traces = {}
+    linear = [v for v in biases if not v]
+    if linear:      # no bias, or V_sd = 0: the linear conductance, the zero-bias compare's
+        g = sweep(device, {name: x}, energy=energy, temperature=temperature, workers=workers,
+                  scheduler=scheduler, progress=progress,
+                  store=_store_of(stores, "clean", temperature, False),
+                  **fixed).data["conductance"].values
+        traces.update({v: (g, None) for v in linear})
+    finite = [v for v in biases if v]
+    if finite:
+        data = bias_map(device, {name: x}, finite, energy, temperature, workers=workers,
+                        scheduler=scheduler, progress=progress,
+                        store=_store_of(stores, "clean", temperature, True), **fixed)
+        for j, v in enumerate(finite):
+            traces[v] = (data["differential_conductance"].values[:, j],
+                         float(data["didv_error_bound"].values[:, j].max()))
+    return traces
+
+
+def _disordered_traces(device, temperature, biases, *, seeds, name, x, energy, workers,
+                       scheduler, progress, fixed, stores, **_):
+    """bias (mV; None: no bias) -> (EnsembleResult of G or dI/dV (G0), its bound or None)
+    of the disordered ``device``."""
+    traces = {}
+    linear = [v for v in biases if not v]
+    if linear:
+        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
+        ens = ensemble(device, seeds, energy, over={name: x}, temperature=temperature,
+                       workers=workers, scheduler=scheduler, progress=progress,
+                       store=_store_of(stores, tag, temperature, False), **fixed)
+        traces.update({v: (ens, None) for v in linear})
+    finite = [v for v in biases if v]
+    if finite:
+        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
+        data = bias_ensemble(device, seeds, {name: x}, finite, energy, temperature,
+                             workers=workers, scheduler=scheduler, progress=progress,
+                             store=_store_of(stores, tag, temperature, True), **fixed)
+        g_s = 1.0 if device.zeeman else 2.0
+        for j, v in enumerate(finite):
+            didv = data["differential_conductance"].values[:, :, j]
+            # transmission: the bias kernel's average of T(E) (dI/dV = g_s <T> in G0)
+            traces[v] = (EnsembleResult(
+                seeds=data["seed"].values, conductance=didv, transmission=didv / g_s,
+                over={name: x}, energy=float(energy), params=device.resolve_params(fixed),
+                executor=data.attrs["executor"], samples={"differential_conductance": didv}),
+                float(data["didv_error_bound"].values[:, :, j].max()))
+    return traces
+
+
+def _length_ratio(device, U, energy, correlation_length) -> float:
+    """L / l_tr, the Born transport mean free path at ``energy`` (meV) for strength U (meV)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        l_tr = born_mean_free_path(energy, U, device.a, material=device.material,
+                                   correlation_length=correlation_length).l_tr
+    return device.length / l_tr
+
+
+def _compare_at(device, temperature, windows, biases, *, reference=None, **run):
+    """The clean traces and the ensembles at one temperature (K), one
+    :class:`CompareResult` per bias (mV; None: no bias); plateau quality on ``windows``
+    (default: the clean plateaus at bias ``reference``)."""
+    name, x = run["name"], run["x"]
+    clean = _clean_traces(device, temperature, biases, **run)
+    if windows is None:
+        windows = _clean_windows(x, clean[reference][0])
     if not windows:
-        # Say why: too few points per plateau, or a range without a plateau; the
-        # disorder ensembles would be computed for a quality that cannot be measured.
-        why = plateau_resolution(x, clean) if x.size >= 2 else ""
-        raise ValueError(
-            f"the clean sweep over {name} ({x.size} points) shows no quantized plateau with "
-            "G >= 1 G0, so plateau quality cannot be measured: "
-            + (why if why else f"G spans {np.min(clean):.2f}..{np.max(clean):.2f} G0 here; "
-               "widen the sweep range to include a plateau"))
-    quality = {0.0: dict(_plateau_quality(x, clean, windows), L_over_le=0.0)}
-    ens = {}
-    for U in strengths:
-        ddev = with_disorder(device, U, correlation_length=correlation_length)
-        ens[U] = ensemble(ddev, seeds, energy, over={name: x}, temperature=temperature,
-                          workers=workers, scheduler=scheduler, **fixed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            l_tr = born_mean_free_path(energy, U, device.a, material=device.material,
-                                       correlation_length=correlation_length).l_tr
-        quality[U] = dict(_plateau_quality(x, ens[U].conductance, windows),
-                          L_over_le=device.length / l_tr)
-    return CompareResult(name=name, x=x, clean=clean, ensembles=ens, quality=quality,
-                         energy=float(energy), length=float(device.length),
-                         unit=device.units.get(name, ""), temperature=float(temperature))
+        _no_plateau(name, x, clean[reference][0])
+    disordered = {U: _disordered_traces(with_disorder(device, U, correlation_length=
+                                                      run["correlation_length"]),
+                                        temperature, biases, **run)
+                  for U in run["strengths"]}
+    ratio = {U: _length_ratio(device, U, run["energy"], run["correlation_length"])
+             for U in run["strengths"]}
+    results = []
+    for v in biases:
+        quality = {0.0: dict(_plateau_quality(x, clean[v][0], windows), L_over_le=0.0)}
+        quality.update({U: dict(_plateau_quality(x, disordered[U][v][0].conductance, windows),
+                                L_over_le=ratio[U]) for U in run["strengths"]})
+        bounds = [b for b in [clean[v][1]] + [disordered[U][v][1] for U in disordered]
+                  if b is not None]
+        results.append(CompareResult(
+            name=name, x=x, clean=clean[v][0], ensembles={U: disordered[U][v][0]
+                                                          for U in disordered},
+            quality=quality, energy=float(run["energy"]), length=float(device.length),
+            unit=device.units.get(name, ""), temperature=float(temperature), bias=v,
+            error_bound=max(bounds) if bounds else None))
+    return results
+
+
+def _no_plateau(name, x, clean):
+    """Say why plateau quality cannot be measured: too few points per plateau, or a range
+    without a plateau (the disorder ensembles would be computed for nothing)."""
+    why = plateau_resolution(x, clean) if x.size >= 2 else ""
+    raise ValueError(
+        f"the clean sweep over {name} ({x.size} points) shows no quantized plateau with "
+        "G >= 1 G0, so plateau quality cannot be measured: "
+        + (why if why else f"G spans {np.min(clean):.2f}..{np.max(clean):.2f} G0 here; "
+           "widen the sweep range to include a plateau"))
 
 
 @dataclass
@@ -234,6 +396,63 @@ class ThermalComparison:
         data = data.assign_coords(temperature=("temperature", self.temperatures,
                                                {"units": "K"}))
         data.attrs["title"] = "qpcsim compare: clean vs disordered per temperature"
+        return data
+
+    def save(self, path):
+        """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
+        return save_dataset(self.to_dataset(), path)
+
+
+@dataclass
+class BiasComparison:
+    """Clean vs disordered dI/dV at several source-drain biases (and temperatures): one
+    :class:`CompareResult` per (temperature, bias), temperature-major, biases ascending,
+    all measured on the clean plateau windows at the lowest temperature and smallest
+    |bias|."""
+
+    results: list
+
+    @property
+    def temperatures(self) -> np.ndarray:
+        """The distinct temperatures (K), ascending."""
+        return np.unique([r.temperature for r in self.results])
+
+    @property
+    def biases(self) -> np.ndarray:
+        """The distinct biases V_sd (mV), ascending."""
+        return np.unique([r.bias for r in self.results])
+
+    def at(self, bias: float, temperature: float | None = None) -> CompareResult:
+        """The comparison at ``bias`` (mV) and ``temperature`` (K; default the lowest)."""
+        t = self.temperatures[0] if temperature is None else float(temperature)
+        for r in self.results:
+            if r.bias == float(bias) and r.temperature == t:
+                return r
+        raise ValueError(f"bias={bias!r} mV, temperature={t!r} K is not in this comparison: "
+                         f"biases {self.biases.tolist()} mV, temperatures "
+                         f"{self.temperatures.tolist()} K")
+
+    def to_dataset(self):
+        """Every :meth:`CompareResult.to_dataset` stacked along ``bias`` (mV) and
+        ``temperature`` (K); ``didv_error_bound`` (G0) per (temperature, bias)."""
+        import xarray as xr
+        rows = []
+        for t in self.temperatures:
+            parts = [self.at(v, t) for v in self.biases]
+            row = xr.concat([p.to_dataset() for p in parts], dim="bias", data_vars="all",
+                            coords="minimal", compat="override",
+                            combine_attrs="drop_conflicts")
+            row["didv_error_bound"] = ("bias", [p.error_bound if p.error_bound is not None
+                                                else 0.0 for p in parts],
+                                       {"units": "G0", "long_name":
+                                        "largest interpolation bound of dI/dV (0: V_sd = 0, "
+                                        "the linear G solved directly)"})
+            rows.append(row.assign_coords(bias=("bias", self.biases, {"units": "mV"})))
+        data = xr.concat(rows, dim="temperature", data_vars="all", coords="minimal",
+                         compat="override", combine_attrs="drop_conflicts")
+        data = data.assign_coords(temperature=("temperature", self.temperatures,
+                                               {"units": "K"}))
+        data.attrs["title"] = "qpcsim compare: clean vs disordered dI/dV per bias"
         return data
 
     def save(self, path):

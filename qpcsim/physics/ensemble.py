@@ -22,7 +22,7 @@ from ..engine.sweep import run_kind
 from ..observables import scalar_observables
 from .disorder import SEED_PARAM, check_seed
 
-__all__ = ["EnsembleKind", "EnsembleResult", "ensemble", "required_samples"]
+__all__ = ["EnsembleKind", "EnsembleResult", "check_seeds", "ensemble", "required_samples"]
 
 
 def required_samples(statistic: str, rel_precision: float, *, mean: float = 1.0,
@@ -159,6 +159,22 @@ def _seed_list(seeds) -> np.ndarray:
     return out
 
 
+def check_seeds(device, seeds, fixed: Mapping) -> np.ndarray:
+    """The seeds of an ensemble of ``device`` (a number n: 0 .. n-1, or explicit distinct
+    non-negative integers; at least 2), checked: the device must have a ``seed`` parameter
+    and ``fixed`` (the other parameters) must not set it. One-line ValueErrors."""
+    if SEED_PARAM not in device.defaults:
+        raise ValueError(f"device {device.name!r} has no 'seed' parameter: wrap it with "
+                         "qpcsim.with_disorder(device, U) or use geometries/disordered_wire.py")
+    seed_arr = _seed_list(seeds)
+    if seed_arr.size < 2:
+        raise ValueError(f"{seed_arr.size} seed is too few for an ensemble: the standard error "
+                         "needs at least 2 seeds (use 20 or more for a variance)")
+    if SEED_PARAM in fixed:
+        raise ValueError("give the seeds in seeds=, not as a fixed parameter")
+    return seed_arr
+
+
 def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = None, *,
              over: Mapping[str, Sequence[float]] | None = None, temperature: float = 0.0,
              workers: int | None = None, scheduler: str | None = None, method: str = "auto",
@@ -195,15 +211,7 @@ def ensemble(device, seeds: int | Iterable[int] = 20, energy: float | None = Non
     EnsembleResult
         Bit-identical for the same seeds on every executor.
     """
-    if SEED_PARAM not in device.defaults:
-        raise ValueError(f"device {device.name!r} has no 'seed' parameter: wrap it with "
-                         "qpcsim.with_disorder(device, U) or use geometries/disordered_wire.py")
-    seed_arr = _seed_list(seeds)
-    if seed_arr.size < 2:
-        raise ValueError(f"{seed_arr.size} seed is too few for an ensemble: the standard error "
-                         "needs at least 2 seeds (use 20 or more for a variance)")
-    if SEED_PARAM in fixed:
-        raise ValueError("give the seeds in seeds=, not as a fixed parameter")
+    seed_arr = check_seeds(device, seeds, fixed)
     over = dict(over or {})
     if len(over) > 1:
         raise ValueError(f"over={list(over)} sweeps {len(over)} parameters: ensemble sweeps one")

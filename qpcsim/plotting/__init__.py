@@ -20,11 +20,11 @@ import numpy as np
 
 from ..analysis import find_plateaus
 from ..terminals import lead_sites
-from .compare import plot_compare_temperatures
+from .compare import plot_compare_biases, plot_compare_temperatures
 from .physics import plot_adiabaticity, plot_compare, plot_mean_free_path
 
 __all__ = ["plot_result", "plot_device", "save_figure", "plot_mean_free_path", "plot_adiabaticity",
-           "plot_compare", "axis_label", "plot_compare_temperatures"]
+           "plot_compare", "axis_label", "plot_compare_temperatures", "plot_compare_biases"]
 
 _G_LABEL = r"$G$ ($2e^2/h$)"
 
