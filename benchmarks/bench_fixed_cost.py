@@ -12,7 +12,9 @@ round, so that a change of the machine's load hits both alike:
   d=60 --sweep Vg=-1.6:-0.2:2 --energy 8 --out F.nc`` on the default executor (all
   cores): its wall time, the solve time (per worker process the sum of its points'
   ``worker(device, task)`` calls, the largest of these), and the fixed cost = wall -
-  solve: imports, the device's build, worker start-up, store, NetCDF save, summary.
+  solve: imports, the device's build, worker start-up, store, NetCDF save, summary;
+  and the fixed CPU seconds, CPU of all its processes minus the points' solve CPU
+  (what a loaded machine's wall times hide).
 
 Prints min and median over ``--repeats`` rounds and a RESULTS.md row.
 Usage: ``python benchmarks/bench_fixed_cost.py [--baseline DIR] [--repeats 5]``.
@@ -31,6 +33,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The sweep's measures: wall, CPU (all its processes), solve (wall, the busiest worker),
+#: fixed = wall - solve, and fixed CPU = CPU - every point's solve CPU (robust to load).
+MEASURES = {"wall": "wall", "cpu": "CPU", "solve": "solve", "fixed": "fixed (wall - solve)",
+            "fixed_cpu": "fixed CPU (CPU - solves' CPU)"}
 SWEEP = ["--set", "d=60", "--sweep", "Vg=-1.6:-0.2:2", "--energy", "8"]
 
 #: Child of the sweep case: the CLI in this process, each point's solve timed where it
@@ -41,12 +47,13 @@ import qpcsim.engine.executors as ex
 log, inner = os.environ["QPCSIM_BENCH_LOG"], ex._call
 def _call(func, recipe, item):
     def timed(device, task):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return func(device, task)
         finally:
             with open(log, "a") as fh:
-                fh.write(f"{os.getpid()} {time.perf_counter() - start}\\n")
+                fh.write(f"{os.getpid()} {time.perf_counter() - start} "
+                         f"{time.process_time() - cpu}\\n")
     return inner(timed, recipe, item)
 _call.__module__, _call.__qualname__ = ex.__name__, "_call"
 ex._call = _call
@@ -81,12 +88,15 @@ def sweep_case(code_dir: Path | None, tree: Path) -> dict:
         if code != 0 or not out.exists():
             raise SystemExit(f"the sweep failed ({code}):\n{text}")
         per_worker: dict = {}
+        solve_cpu = 0.0
         for line in log.read_text().split("\n"):
             if line:
-                pid, seconds = line.split()
+                pid, seconds, cpu_seconds = line.split()
                 per_worker[pid] = per_worker.get(pid, 0.0) + float(seconds)
+                solve_cpu += float(cpu_seconds)
     solve = max(per_worker.values())
-    return {"wall": wall, "cpu": cpu, "solve": solve, "fixed": wall - solve}
+    return {"wall": wall, "cpu": cpu, "solve": solve, "fixed": wall - solve,
+            "fixed_cpu": cpu - solve_cpu}
 
 
 def one_round(trees: dict) -> dict:
@@ -118,7 +128,7 @@ def summarize(rounds: list, name: str) -> dict:
             continue
         result[case] = {"wall": stats([r[case][0] for r in rows]),
                         "cpu": stats([r[case][1] for r in rows])}
-    for measure in ("wall", "cpu", "solve", "fixed"):
+    for measure in MEASURES:
         result[f"sweep_{measure}"] = stats([r["sweep"][measure] for r in rows])
     return result
 
@@ -153,9 +163,9 @@ def main(argv=None) -> int:
         for kind in ("wall", "cpu"):
             cells = [fmt(sums[n][case][kind]) if sums[n][case] else "n/a" for n in trees]
             print(f"| {label}, {kind} | " + " | ".join(cells) + " |")
-    for measure in ("wall", "cpu", "solve", "fixed"):
+    for measure in MEASURES:
         cells = [fmt(sums[n][f"sweep_{measure}"]) for n in trees]
-        print(f"| 2-point CLI sweep, {measure} | " + " | ".join(cells) + " |")
+        print(f"| 2-point CLI sweep, {MEASURES[measure]} | " + " | ".join(cells) + " |")
     return 0
 
 
