@@ -67,13 +67,21 @@ _WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
 
 
 def __getattr__(name: str):
-    """Import a public name (or module) on first access and keep it (PEP 562)."""
+    """Import a public name or a module (any submodule too: ``qpcsim.solver``) on first
+    access and keep it (PEP 562)."""
     if name in _WHERE:
         value = getattr(_importlib.import_module(_WHERE[name], __name__), name)
     elif name in _MODULES:
         value = _importlib.import_module(_MODULES[name], __name__)
-    else:
+    elif name.startswith("__"):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        try:
+            value = _importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise   # the submodule exists and misses a dependency
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
     globals()[name] = value
     return value
 

@@ -51,6 +51,14 @@ def test_names_keep_their_meaning():
     assert qpcsim.physics.lattice.__name__ == "qpcsim.physics.lattice"
 
 
+def test_submodules_are_attributes_in_a_fresh_interpreter():
+    """``qpcsim.solver.X`` works after a bare ``import qpcsim``, as when the face imported
+    every module."""
+    code = ("import qpcsim\nassert qpcsim.solver.UNITARITY_TOLERANCE > 0\n"
+            "assert qpcsim.device.Device is qpcsim.Device\nqpcsim.engine.store.StoreWarning")
+    assert loaded_after(code) == ["kwant"]
+
+
 def test_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="'qpcsim' has no attribute 'no_such_name'"):
         qpcsim.no_such_name   # noqa: B018
