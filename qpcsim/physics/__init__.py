@@ -24,9 +24,14 @@ __all__ = ["adiabaticity", "born", "compare", "coulomb", "dephasing", "disorder"
 def __getattr__(name: str):
     """Each module on first use (PEP 562): a geometry file importing ``physics.lattice``
     does not pay for the solver, the sweep engine and every other physics module."""
-    if name not in __all__:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return _importlib.import_module(f".{name}", __name__)
+    try:
+        if name.startswith("__"):
+            raise ModuleNotFoundError(name=f"{__name__}.{name}")
+        return _importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise   # the module exists and misses a dependency
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
 
 
 def __dir__():
