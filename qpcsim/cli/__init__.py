@@ -3,8 +3,8 @@
 All command-line code lives in this package, one module per group of
 subcommands, each with ``register(subparsers)``; this module collects them,
 turns user mistakes (ValueError) into one-line messages with exit code 2, and
-never shows a traceback for them. A new subcommand: a module here, named in
-:data:`SUBCOMMAND_MODULES`.
+never shows a traceback for them. A new subcommand: a module here, named with its
+subcommands in :data:`SUBCOMMANDS`.
 """
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def _info(args) -> int:
     return 0
 
 
-def version_text() -> str:
+def _version_text() -> str:
     """``qpcsim X.Y.Z (Kwant A.B.C, Python D.E.F)``, read from the installed packages'
     metadata: importing Kwant alone would take longer than the whole answer should."""
     import importlib.metadata
@@ -77,7 +77,7 @@ class _VersionAction(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, default=default, help=help)
 
     def __call__(self, parser, namespace, values, option_string=None):
-        print(version_text())
+        print(_version_text())
         parser.exit()
 
 
