@@ -16,6 +16,11 @@ round, so that a change of the machine's load hits both alike:
   and the fixed CPU seconds, CPU of all its processes minus the points' solve CPU
   (what a loaded machine's wall times hide).
 
+* worker start-up: a fresh split-gate device on the 2-process pool through the executor
+  API (no input check that would build it first): seconds each worker spends in
+  ``device.build()`` before its first solve (the largest), and the executor's wall time
+  for the first two points.
+
 Prints min and median over ``--repeats`` rounds and a RESULTS.md row.
 Usage: ``python benchmarks/bench_fixed_cost.py [--baseline DIR] [--repeats 5]``.
 """
@@ -59,6 +64,23 @@ _call.__module__, _call.__qualname__ = ex.__name__, "_call"
 ex._call = _call
 from qpcsim.cli import main
 sys.exit(main())
+"""
+
+
+#: Child of the worker start-up case: what a worker spends building before its first solve.
+_WORKERS = """
+import json, time
+import qpcsim
+from qpcsim.engine.executors import DeviceRecipe, make_executor
+def first_build(device, item):
+    start = time.perf_counter()
+    device.build()
+    return time.perf_counter() - start
+device = qpcsim.load_geometry("qpc_split_gate", d=60)
+start = time.perf_counter()
+with make_executor(workers=2) as executor:
+    builds = [s for _, s in executor.imap_unordered(first_build, DeviceRecipe(device), range(2))]
+print(json.dumps([max(builds), time.perf_counter() - start]))
 """
 
 
@@ -112,6 +134,10 @@ def one_round(trees: dict) -> dict:
             raise SystemExit(f"qpcsim params failed ({code}):\n{text}")
         row["params"] = (wall, cpu)
         row["sweep"] = sweep_case(code_dir, tree)
+        wall, cpu, code, text = run(code_dir, ["-c", _WORKERS])
+        if code != 0:
+            raise SystemExit(f"the worker start-up case failed ({code}):\n{text}")
+        row["worker_build"], row["pool_wall"] = json.loads(text.strip().splitlines()[-1])
         out[name] = row
     return out
 
@@ -130,6 +156,8 @@ def summarize(rounds: list, name: str) -> dict:
                         "cpu": stats([r[case][1] for r in rows])}
     for measure in MEASURES:
         result[f"sweep_{measure}"] = stats([r["sweep"][measure] for r in rows])
+    for measure in ("worker_build", "pool_wall"):
+        result[measure] = stats([r[measure] for r in rows])
     return result
 
 
@@ -166,6 +194,9 @@ def main(argv=None) -> int:
     for measure in MEASURES:
         cells = [fmt(sums[n][f"sweep_{measure}"]) for n in trees]
         print(f"| 2-point CLI sweep, {MEASURES[measure]} | " + " | ".join(cells) + " |")
+    for measure, label in (("worker_build", "worker start-up: Builder before the first solve"),
+                           ("pool_wall", "worker start-up: pool wall, first 2 points")):
+        print(f"| {label} | " + " | ".join(fmt(sums[n][measure]) for n in trees) + " |")
     return 0
 
 
