@@ -12,53 +12,84 @@ Layers (see ARCHITECTURE.md), each importing only downward:
   :mod:`.electrostatics` (gate layouts, self-consistent Thomas-Fermi potentials);
 * presentation — :mod:`.analysis`, :mod:`.plotting`, :mod:`.cli`.
 """
+import importlib as _importlib
 import warnings as _warnings
 
 # Kwant warns at import that plotly (an optional plotting engine qpcsim does not use) is absent.
 _warnings.filterwarnings("ignore", message="plotly is not available", category=RuntimeWarning)
 
 from ._version import __version__  # noqa: E402
-from . import units, validate  # noqa: E402
-from .device import Device  # noqa: E402
-from . import terminals  # noqa: E402
-from .terminals import Lead  # noqa: E402
-from .hamiltonian import ContinuumDevice  # noqa: E402
-from .lattices import BilayerGrapheneRibbon, GrapheneRibbon  # noqa: E402
-from .superconductivity import BdGDevice, beenakker_conductance  # noqa: E402
-from .geometry import check_geometry_params, load_geometry, load_geometry_module  # noqa: E402
-from .solver import TransportResult, UnitarityError, solve, solver_backend  # noqa: E402
-from .spectral.refine import ThermalResolutionError  # noqa: E402
-from . import backends, observables  # noqa: E402
-from .backends import SMatrix  # noqa: E402
-from .scattering import scattering_matrix  # noqa: E402
-from .engine import SweepResult, SweepSpec, load_result, sweep  # noqa: E402
-from . import analysis, electrostatics, physics, plotting  # noqa: E402
-# The physics modules, also as attributes of the package (qpcsim.coulomb.DotModel, ...).
-from .physics import coulomb, dephasing, disorder, dots, lengths, luttinger  # noqa: E402
-from .physics.adiabaticity import adiabaticity_scan  # noqa: E402
-from .physics.born import born_mean_free_path  # noqa: E402
-from .physics.compare import compare_disorder  # noqa: E402
-from .physics.dephasing import ProbeResult, dephasing_length, probe_conductance  # noqa: E402
-from .physics.disorder import DisorderField, with_disorder  # noqa: E402
-from .physics.ensemble import EnsembleResult, ensemble  # noqa: E402
-from .physics.fits import (fit_localization_length, fit_mean_free_path,  # noqa: E402
-                           predicted_localization_length)
-from .physics.lattice import LatticeError, lattice_error_estimate  # noqa: E402
-from .physics.lengths import LengthScales, length_scales  # noqa: E402
-from . import spectral  # noqa: E402
-from .spectral import EnergyGrid, Spectrum, spectrum  # noqa: E402
-from .physics.bias import bias_map, diamond_spacings, with_bias_drop  # noqa: E402
-from .physics.bias_ensemble import bias_ensemble  # noqa: E402
-from .physics.andreev import JosephsonJunction  # noqa: E402
-from .physics.current import CurrentMap, current_density  # noqa: E402
-from .physics.noise import noise  # noqa: E402
-from .physics.series import temperature_series  # noqa: E402
-from .physics.sgm import with_tip  # noqa: E402
-from .physics.thermoelectric import thermoelectric  # noqa: E402
-from .units import G0_SIEMENS, GAAS, RESISTANCE_QUANTUM_OHM, Material  # noqa: E402
-from . import budget, sanity  # noqa: E402
-from .engine.store import StoreWarning  # noqa: E402
-from .sanity import PhysicsWarning  # noqa: E402
+
+#: Where each public name lives; imported on first use (PEP 562), so that ``import qpcsim``
+#: costs milliseconds and a solve never loads plotting, xarray, pandas, Dask or tqdm.
+_EXPORTS = {
+    ".device": ["Device"],
+    ".terminals": ["Lead"],
+    ".hamiltonian": ["ContinuumDevice"],
+    ".lattices": ["BilayerGrapheneRibbon", "GrapheneRibbon"],
+    ".superconductivity": ["BdGDevice", "beenakker_conductance"],
+    ".geometry": ["check_geometry_params", "load_geometry", "load_geometry_module"],
+    ".solver": ["TransportResult", "UnitarityError", "solve", "solver_backend"],
+    ".spectral.refine": ["ThermalResolutionError"],
+    ".backends": ["SMatrix"],
+    ".scattering": ["scattering_matrix"],
+    ".engine": ["SweepResult", "SweepSpec", "load_result", "sweep"],
+    ".physics.adiabaticity": ["adiabaticity_scan"],
+    ".physics.born": ["born_mean_free_path"],
+    ".physics.compare": ["compare_disorder"],
+    ".physics.dephasing": ["ProbeResult", "dephasing_length", "probe_conductance"],
+    ".physics.disorder": ["DisorderField", "with_disorder"],
+    ".physics.ensemble": ["EnsembleResult", "ensemble"],
+    ".physics.fits": ["fit_localization_length", "fit_mean_free_path",
+                      "predicted_localization_length"],
+    ".physics.lattice": ["LatticeError", "lattice_error_estimate"],
+    ".physics.lengths": ["LengthScales", "length_scales"],
+    ".spectral": ["EnergyGrid", "Spectrum", "spectrum"],
+    ".physics.bias": ["bias_map", "diamond_spacings", "with_bias_drop"],
+    ".physics.bias_ensemble": ["bias_ensemble"],
+    ".physics.andreev": ["JosephsonJunction"],
+    ".physics.current": ["CurrentMap", "current_density"],
+    ".physics.noise": ["noise"],
+    ".physics.series": ["temperature_series"],
+    ".physics.sgm": ["with_tip"],
+    ".physics.thermoelectric": ["thermoelectric"],
+    ".units": ["G0_SIEMENS", "GAAS", "RESISTANCE_QUANTUM_OHM", "Material"],
+    ".engine.store": ["StoreWarning"],
+    ".sanity": ["PhysicsWarning"],
+}
+#: Modules reachable as attributes: the subpackages and foundation modules, and the
+#: physics modules also as ``qpcsim.coulomb``, ``qpcsim.lengths``, ...
+_MODULES = {name: f".{name}" for name in [
+    "units", "validate", "terminals", "backends", "observables", "analysis", "electrostatics",
+    "physics", "plotting", "spectral", "budget", "sanity", "engine"]}
+_MODULES.update({name: f".physics.{name}" for name in [
+    "coulomb", "dephasing", "disorder", "dots", "lengths", "luttinger"]})
+_WHERE = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str):
+    """Import a public name or a module (any submodule too: ``qpcsim.solver``) on first
+    access and keep it (PEP 562)."""
+    if name in _WHERE:
+        value = getattr(_importlib.import_module(_WHERE[name], __name__), name)
+    elif name in _MODULES:
+        value = _importlib.import_module(_MODULES[name], __name__)
+    elif name.startswith("__"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    else:
+        try:
+            value = _importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}":
+                raise   # the submodule exists and misses a dependency
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_WHERE) | set(_MODULES))
+
 
 __all__ = [
     "Device", "Lead", "terminals", "ContinuumDevice", "BdGDevice", "GrapheneRibbon",

@@ -8,8 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.optimize
-import scipy.signal
 
 from . import validate as _validate
 
@@ -116,8 +114,10 @@ def _flat_runs(x, g, slope_fraction, min_points, tolerance):
     plateau: it holds gentler risers (e.g. the first steps of a split gate next
     to the steep ones near full opening), so it is searched again against its
     own riser slope."""
+    from scipy.signal import find_peaks   # 0.1-0.2 s of imports: only when a trace is analysed
+
     slope = np.abs(np.gradient(g, x))
-    peaks, _ = scipy.signal.find_peaks(slope, prominence=0.2 * slope.max())
+    peaks, _ = find_peaks(slope, prominence=0.2 * slope.max())
     reference = np.median(slope[peaks]) if peaks.size else slope.max()
     flat = slope < slope_fraction * reference if reference > 0 else np.ones_like(slope, bool)
     plateaus = []
@@ -267,8 +267,10 @@ def fit_buttiker(x, conductance, *, lever_arm: float = 1.0, guess: dict | None =
     def model(xx, hw_x, hw_y, x0):
         return buttiker_conductance(xx, hw_x, hw_y, x0, lever_arm)
 
+    from scipy.optimize import curve_fit
+
     try:
-        popt, pcov = scipy.optimize.curve_fit(
+        popt, pcov = curve_fit(
             model, x, g, p0=[guess["hw_x"], guess["hw_y"], guess["x0"]],
             bounds=([1e-6, 1e-6, -np.inf], [np.inf, np.inf, np.inf]))
     except RuntimeError as exc:

@@ -1,4 +1,5 @@
 """The `qpcsim` command line, end to end, in subprocesses."""
+import json
 import re
 import subprocess
 import sys
@@ -317,3 +318,45 @@ def test_sweep_temperature_outside_a_series_keeps_the_engine(tmp_path, capsys, m
     err = capsys.readouterr().err
     assert note in err and "stopped here" in err
     assert calls == [(sorted([extra[1].split("=")[0], "T"]), 0.0)]
+
+
+def test_version_names_qpcsim_kwant_and_python():
+    import platform
+
+    import kwant
+    out = run("--version")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (f"qpcsim {qpcsim.__version__} (Kwant {kwant.__version__}, "
+                                  f"Python {platform.python_version()})")
+
+
+@pytest.mark.parametrize("argv, absent", [
+    (["--version"], ["numpy", "kwant", "xarray", "matplotlib"]),
+    (["params", "qpc_hardwall"], ["kwant", "scipy.sparse", "xarray", "matplotlib", "dask"]),
+], ids=["version", "params"])
+def test_parsing_imports_only_the_subcommand(argv, absent):
+    """`qpcsim --version` and `qpcsim params` answer in well under 0.3 s: they import
+    neither Kwant nor the other subcommands' modules (checked as modules, not timed)."""
+    probe = ("import json, sys\nfrom qpcsim.cli import main\ntry:\n    main(%r)\n"
+             "except SystemExit:\n    pass\nprint(json.dumps([[m for m in %r if m in sys.modules], "
+             "[m for m in sys.modules if m.startswith('qpcsim.cli.')]]))" % (argv, absent))
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    loaded, cli_modules = json.loads(out.stdout.strip().splitlines()[-1])
+    assert loaded == []
+    expected = {"--version": set(), "params": {"qpcsim.cli.params", "qpcsim.cli.args"}}[argv[0]]
+    assert set(cli_modules) == expected
+
+
+def test_subcommand_table_matches_the_modules():
+    """SUBCOMMANDS (which module `qpcsim COMMAND` imports) lists what each registers."""
+    import argparse
+    import importlib
+
+    from qpcsim.cli import SUBCOMMANDS, build_parser
+    for module, commands in SUBCOMMANDS.items():
+        sub = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(sub)
+        assert set(sub.choices) == set(commands), module
+    every = build_parser().parse_args(["params", "qpc_hardwall"])
+    assert every.command == "params"

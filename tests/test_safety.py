@@ -3,6 +3,7 @@ before work, physics warnings, orphans, broken pipes, damaged files, Dask faults
 
 Refusals run the command in-process (``qpcsim.cli.main``: one line, exit 2);
 the kill, lock, orphan and broken-pipe cases use real subprocesses."""
+import importlib
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ import pytest
 import qpcsim
 from qpcsim.cli import main
 
-sweep_module = sys.modules["qpcsim.engine.sweep"]
+sweep_module = importlib.import_module("qpcsim.engine.sweep")   # the module, not the function
 from qpcsim.engine.executors import Executor, SchedulerLostError, make_executor
 
 SMALL = ["--set", "a=4", "--set", "W=200", "--set", "L=320"]
@@ -85,10 +86,11 @@ def test_save_is_atomic(tmp_path, small_saddle, monkeypatch):
     path = result.save(tmp_path / "r.nc")
     before = path.read_bytes()
 
-    def crash(self, tmp, **kwargs):
+    def crash(data, tmp):
         Path(tmp).write_bytes(b"half a file")
         raise OSError(28, "No space left on device")
-    monkeypatch.setattr(type(result.data), "to_netcdf", crash)
+    # the NetCDF writer (xarray's h5netcdf store; to_netcdf before issue 24)
+    monkeypatch.setattr("qpcsim.engine.result._write_netcdf", crash)
     with pytest.raises(ValueError, match="cannot be written: No space left"):
         result.save(path)
     assert path.read_bytes() == before

@@ -3,34 +3,46 @@
 All command-line code lives in this package, one module per group of
 subcommands, each with ``register(subparsers)``; this module collects them,
 turns user mistakes (ValueError) into one-line messages with exit code 2, and
-never shows a traceback for them. A new subcommand: a module here, named in
-:data:`SUBCOMMAND_MODULES`.
+never shows a traceback for them. A new subcommand: a module here, named with its
+subcommands in :data:`SUBCOMMANDS`.
 """
 from __future__ import annotations
 
 import argparse
 import importlib
-import platform
 import re
 import sys
 
 from .._version import __version__
-from ..backends.blas import blas_report, format_blas_report
-from ..backends.schur import mumps_report
-from ..solver import solver_backend
-from ..spectral.refine import ThermalResolutionError
 
-#: Modules contributing subcommands, each with ``register(subparsers)``.
-SUBCOMMAND_MODULES = ["qpcsim.cli.sweep", "qpcsim.cli.lengths", "qpcsim.cli.luttinger",
-                      "qpcsim.cli.coulomb", "qpcsim.cli.dots", "qpcsim.cli.electrostatics",
-                      "qpcsim.cli.params", "qpcsim.cli.bias", "qpcsim.cli.summary"]
+#: Modules contributing subcommands, each with ``register(subparsers)``, and the
+#: subcommands each registers: ``qpcsim COMMAND`` imports only COMMAND's module (the
+#: others would cost a second of imports before the arguments are even parsed);
+#: tests/test_cli.py checks this table against what the modules register.
+SUBCOMMANDS = {
+    "qpcsim.cli.sweep": ("sweep", "show", "plot"),
+    "qpcsim.cli.lengths": ("lengths", "compare"),
+    "qpcsim.cli.luttinger": ("luttinger",),
+    "qpcsim.cli.coulomb": ("coulomb",),
+    "qpcsim.cli.dots": ("contrast",),
+    "qpcsim.cli.electrostatics": ("electrostatics", "pinchoff"),
+    "qpcsim.cli.params": ("params",),
+    "qpcsim.cli.bias": ("bias", "current"),
+    "qpcsim.cli.summary": ("summary",),
+}
+SUBCOMMAND_MODULES = list(SUBCOMMANDS)
 
 
 def _info(args) -> int:
+    import platform
+
     import kwant
     import numpy
     import scipy
 
+    from ..backends.blas import blas_report, format_blas_report
+    from ..backends.schur import mumps_report
+    from ..solver import solver_backend
 
     backend = solver_backend()
     print(f"qpcsim  {__version__}")
@@ -45,16 +57,57 @@ def _info(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _version_text() -> str:
+    """``qpcsim X.Y.Z (Kwant A.B.C, Python D.E.F)``, read from the installed packages'
+    metadata: importing Kwant alone would take longer than the whole answer should."""
+    import importlib.metadata
+    import platform
+    try:
+        kwant_version = importlib.metadata.version("kwant")
+    except importlib.metadata.PackageNotFoundError:
+        kwant_version = "not installed"
+    return f"qpcsim {__version__} (Kwant {kwant_version}, Python {platform.python_version()})"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: the versions, computed only when asked for."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, default=argparse.SUPPRESS,
+                 help=None):   # noqa: A002 - argparse's keyword
+        super().__init__(option_strings, dest, nargs=0, default=default, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(_version_text())
+        parser.exit()
+
+
+def _subcommand_modules(argv) -> list[str]:
+    """The modules to import for ``argv``: the one registering its subcommand; none
+    without a subcommand (``--version``, a usage error); all for help without one or
+    an unknown name (so that the message lists every choice)."""
+    command = next((word for word in argv if not word.startswith("-")), None)
+    if command is None:
+        return SUBCOMMAND_MODULES if {"-h", "--help"} & set(argv) else []
+    if command == "info":
+        return []
+    return [name for name, commands in SUBCOMMANDS.items() if command in commands] or \
+        SUBCOMMAND_MODULES
+
+
+def build_parser(modules: list[str] | None = None) -> argparse.ArgumentParser:
+    """The ``qpcsim`` parser with the subcommands of ``modules`` (default: all of
+    :data:`SUBCOMMAND_MODULES`) and ``info``."""
     parser = argparse.ArgumentParser(
         prog="qpcsim", description="Quantum transport through point contacts, wires and dots "
         "(tight binding on Kwant). Units: energies meV, lengths nm, temperatures K, fields T, "
         "gate voltages V.")
+    parser.add_argument("--version", action=_VersionAction,
+                        help="print the versions of qpcsim, Kwant and Python, and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     p = sub.add_parser("info", help="versions, the sparse solver and the BLAS each back end uses")
     p.set_defaults(func=_info)
-    for name in SUBCOMMAND_MODULES:
+    for name in SUBCOMMAND_MODULES if modules is None else modules:
         importlib.import_module(name).register(sub)
     for each in [parser, *sub.choices.values()]:   # --energy -1e-3 is a value
         own = each._negative_number_matcher.pattern     # bias.py adds "-1:1:N" ranges
@@ -65,6 +118,13 @@ def build_parser() -> argparse.ArgumentParser:
 #: Negative numbers, scientific notation included (argparse's own pattern knows only
 #: -1 and -1.5, so ``--energy -1e-3`` was "expected one argument").
 _NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+
+
+def _thermal_resolution_error() -> type:
+    """``ThermalResolutionError`` if its module was imported (only then can it have been
+    raised), else ValueError: validate.py's NumPy is not needed to parse arguments."""
+    validate = sys.modules.get("qpcsim.validate")
+    return validate.ThermalResolutionError if validate is not None else ValueError
 
 
 def _one_line_warnings(command: str):
@@ -143,9 +203,9 @@ def threading_main() -> bool:
 
 
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    args.argv = list(sys.argv[1:] if argv is None else argv)   # provenance of results
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(_subcommand_modules(argv)).parse_args(argv)
+    args.argv = argv   # provenance of results
     import signal
     import warnings
     previous = _one_line_warnings(args.command)
@@ -159,7 +219,7 @@ def main(argv=None) -> int:
         return code
     except BrokenPipeError:
         return _broken_pipe()
-    except (ValueError, ThermalResolutionError, FileNotFoundError, PermissionError,
+    except (ValueError, _thermal_resolution_error(), FileNotFoundError, PermissionError,
             IsADirectoryError) as exc:
         print(f"qpcsim {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -6,7 +6,6 @@ numerics under the names of ``qpc_split_gate_sc`` (``W``, ``L``, ``a``, ``resolu
 parameter (``V_<gate>`` in V, ``B`` in T)."""
 from __future__ import annotations
 
-from ..electrostatics import device_from_gds
 from .args import parse_set
 from .params import load_with_set
 
@@ -65,6 +64,8 @@ def load_device(args) -> tuple[object, dict]:
             raise ValueError(f"a .gds geometry needs --{flag} (" + (
                 "the 2DEG depth below the gates, nm)" if flag == "depth" else
                 "the ungated sheet density, cm^-2)"))
+    from ..electrostatics import device_from_gds   # a layout only: 0.1 s of imports
+
     values = parse_set(args.set)
     build = {_BUILD[k]: v for k, v in values.items() if k in _BUILD}
     device = device_from_gds(args.geometry, _layers(args.layer), depth_nm=args.depth,

@@ -205,6 +205,8 @@ class _ProcessExecutor(Executor):
 
     def imap_unordered(self, func, recipe, items):
         items = list(items)
+        if items and not getattr(self._pool, "_processes", None):   # workers not forked yet
+            _build_before_fork(recipe, items[0])
         pending = {}
         queue = iter(enumerate(items))
         # Keep a bounded number of tasks in flight so an interrupt loses little work.
@@ -234,6 +236,16 @@ class _ProcessExecutor(Executor):
                 process.kill()
                 process.join(2.0)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _build_before_fork(recipe: DeviceRecipe, item) -> None:
+    """Build the first task's device here, before the pool forks its workers: each worker
+    then inherits the finalized Kwant system (copy-on-write) instead of running Kwant's
+    Builder itself before its first solve (1-2 s per worker at 10^4-10^5 sites)."""
+    device = recipe.device(item.structural if isinstance(item, SweepTask) else None)
+    build = getattr(device, "build", None)
+    if callable(build):
+        build()
 
 
 class _DaskExecutor(Executor):

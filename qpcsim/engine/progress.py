@@ -11,7 +11,6 @@ import os
 import sys
 import time
 
-from tqdm.auto import tqdm
 
 __all__ = ["Progress", "duration", "LINE_INTERVAL_S"]
 
@@ -59,8 +58,11 @@ class Progress:
         self.start = self.last_line = time.perf_counter()
         self.interval = _interval()
         terminal = enabled and getattr(self.stream, "isatty", lambda: False)()
-        self.bar = tqdm(total=total, disable=not terminal, desc=label, unit="pt", leave=False,
-                        dynamic_ncols=True, file=self.stream) if terminal else None
+        self.bar = None
+        if terminal:   # tqdm only for a terminal: a batch job or a pipe never imports it
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=total, disable=not terminal, desc=label, unit="pt", leave=False,
+                            dynamic_ncols=True, file=self.stream)
 
     @property
     def done(self) -> int:

@@ -15,20 +15,24 @@ One job per module:
 * :mod:`.coulomb` — Coulomb blockade (constant-interaction master equation);
 * :mod:`.luttinger` — Luttinger-liquid wires.
 """
-from . import (
-               adiabaticity,
-               born,
-               compare,
-               coulomb,
-               dephasing,
-               disorder,
-               dots,
-               ensemble,
-               fits,
-               lattice,
-               lengths,
-               luttinger,
-)
+import importlib as _importlib
 
 __all__ = ["adiabaticity", "born", "compare", "coulomb", "dephasing", "disorder", "dots",
            "ensemble", "fits", "lattice", "lengths", "luttinger"]
+
+
+def __getattr__(name: str):
+    """Each module on first use (PEP 562): a geometry file importing ``physics.lattice``
+    does not pay for the solver, the sweep engine and every other physics module."""
+    try:
+        if name.startswith("__"):
+            raise ModuleNotFoundError(name=f"{__name__}.{name}")
+        return _importlib.import_module(f".{name}", __name__)
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise   # the module exists and misses a dependency
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -27,7 +27,6 @@ import numpy as np
 
 from .. import validate as _validate
 from ..geometry import load_geometry
-from ..solver import solve
 
 __all__ = ["LatticeError", "lattice_error_estimate", "documented_lattice_error"]
 
@@ -80,6 +79,8 @@ def lattice_error_estimate(geometry, energy: float, *, lattice_constants=None,
     temperature : float
         Temperature (K).
     """
+    from ..solver import solve   # here: geometry files import this module, a solver they need not
+
     energy = _validate.positive("energy", energy, "meV")
     if hasattr(geometry, "metadata"):
         meta = geometry.metadata
