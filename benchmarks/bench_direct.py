@@ -130,7 +130,7 @@ def factorization_ops(device, real: bool) -> tuple[float, str]:
     context = mumps.Context()
     context.set_matrix(sp.coo_array((values, (row, col)), shape=(n, n)), symmetric=real)
     context.factor(ordering="pord")
-    return float(context.mumps_instance.rinfog[3]), context.factor_stats.ordering
+    return float(context.mumps_instance.rinfog[3]), context.analysis_stats.ordering
 
 
 def floor(width, points, repeats):

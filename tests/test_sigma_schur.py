@@ -1,0 +1,70 @@
+"""``mumps-sigma``: the Schur complement of H - E onto the lead interfaces with the leads as
+self-energies, against plain ``kwant.smatrix`` (1e-10), per arithmetic (real LDL^T at
+B = 0, complex LU at B != 0), on a multi-terminal device, and its contract."""
+
+import numpy as np
+import pytest
+
+import qpcsim
+from qpcsim.backends import create_backend, mumps_available
+
+pytestmark = pytest.mark.skipif(not mumps_available(), reason="python-mumps not installed")
+TOL = 1e-10
+
+
+@pytest.fixture(scope="module", params=[(12, 24), (13, 9)], ids=["12x24", "13x9-odd"])
+def saddle(request):
+    """Saddle QPCs with W x L sites (an odd width puts a site row on the mirror line)."""
+    width, length = request.param
+    a = 5.0
+    return qpcsim.load_geometry("qpc_saddle", a=a, W=a * (width + 1), L=a * (length - 1),
+                                hw_x=2.0, hw_y=8.0)
+
+
+@pytest.mark.parametrize("B, arithmetic", [(0.0, "real LDL^T"), (0.7, "complex LU")])
+@pytest.mark.parametrize("energy", [6.0, 11.0])
+def test_equals_kwant_smatrix(saddle, B, arithmetic, energy):
+    backend = create_backend(saddle, "mumps-sigma")
+    params = saddle.resolve_params({"V0": 4.0, "B": B})
+    result = backend.smatrix(energy / saddle.t, params)
+    ref = create_backend(saddle, "kwant").smatrix(energy / saddle.t, params)  # kwant.smatrix
+    assert result.nprop == ref.nprop and sum(ref.nprop) > 0
+    assert backend.factorization == arithmetic and backend.ordering is not None
+    assert backend.flops > 0
+    # Mode phases are a convention at B != 0: compare |S| and the transmission.
+    assert np.abs(np.abs(result.data) - np.abs(ref.data)).max() < TOL
+    assert abs(result.transmission(1, 0) - ref.transmission(1, 0)) < TOL
+    assert result.unitarity_error < TOL
+
+
+def test_same_point_is_bit_identical_in_fresh_solvers(saddle):
+    params = saddle.resolve_params({"V0": 3.0})
+    first, second = (create_backend(saddle, "mumps-sigma").smatrix(0.2, params)
+                     for _ in range(2))
+    assert np.array_equal(first.data, second.data)
+
+
+def test_multi_terminal_hall_bar_equals_kwant():
+    """Six leads on three edges at B = 6 T with an asymmetric bump: complex LU."""
+    def shape(x, y):
+        return (abs(y) < 25.0) | (abs(abs(x) - 35.0) < 10.0)
+
+    leads = [qpcsim.Lead("source", "left", 0.0, 50.0),
+             qpcsim.Lead("top_left", "top", -35.0, 20.0),
+             qpcsim.Lead("top_right", "top", 35.0, 20.0),
+             qpcsim.Lead("drain", "right", 0.0, 50.0),
+             qpcsim.Lead("bottom_right", "bottom", 35.0, 20.0),
+             qpcsim.Lead("bottom_left", "bottom", -35.0, 20.0)]
+    bar = qpcsim.Device(width=80.0, length=120.0, a=5.0, shape=shape, leads=leads,
+                        potential=lambda x, y: 4.0 * np.exp(-((x - 7) ** 2 + (y - 4) ** 2) / 400))
+    result = qpcsim.solve(bar, 19.0, method="mumps-sigma", B=6.0)
+    ref = qpcsim.solve(bar, 19.0, method="kwant", B=6.0)
+    assert result.solver == "fast-mumps-sigma" and result.open_modes == ref.open_modes
+    np.testing.assert_allclose(result.conductance_matrix, ref.conductance_matrix, atol=TOL)
+
+
+def test_two_columns_do_not_apply():
+    device = qpcsim.Device(width=30.0, length=5.0, a=5.0)
+    with pytest.raises(ValueError, match="backend='mumps-sigma' does not apply to this device: "
+                                         "its lead interfaces overlap or cover every site"):
+        qpcsim.solve(device, 10.0, method="mumps-sigma")
