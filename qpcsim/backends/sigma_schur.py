@@ -28,7 +28,9 @@ import scipy.sparse as sp
 
 from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
+from .rgf_mirror import MIRROR_RTOL
 from .schur import MUMPS_ORDERINGS, mumps_available
+from .sectors import mirror_entries, split_sector, whole_sector
 
 __all__ = ["SigmaSchurBackend", "InterfaceReduction", "FACTORIZATIONS"]
 
@@ -162,7 +164,7 @@ class SigmaSchurBackend(FastBackend):
 
     name = "mumps-sigma"
 
-    def __init__(self, device, assembly=None):
+    def __init__(self, device, assembly=None, split: bool = True):
         if not mumps_available():
             raise BackendNotApplicable(
                 "python-mumps is not installed (scripts/setup_env.sh builds it)")
@@ -172,9 +174,11 @@ class SigmaSchurBackend(FastBackend):
             # MUMPS refuses a Schur complement onto the whole matrix (error -49).
             raise BackendNotApplicable("its lead interfaces overlap or cover every site (a "
                                        "device two sites long): use 'rgf' or 'scipy'")
-        self._contexts = None
+        self.split = split
+        self._mirror_maps = None
+        self._plans: dict = {}
         self._reductions: OrderedDict = OrderedDict()
-        self.factorization = self.ordering = self.flops = None
+        self.factorization = self.ordering = self.flops = self.sectors = None
 
     def _reduction(self, leads) -> InterfaceReduction:
         """The lead part's reduction, cached with it (identity: the assembly caches parts)."""
@@ -186,21 +190,75 @@ class SigmaSchurBackend(FastBackend):
                 self._reductions.popitem(last=False)
         return entry[1]
 
-    def _schur(self, interface: np.ndarray) -> _SchurContexts:
-        if self._contexts is None or not np.array_equal(self._contexts.interface, interface):
-            self._contexts = _SchurContexts(self.assembly.n_sys, self.assembly.sys_row,
-                                            self.assembly.sys_col, interface)
-        return self._contexts
+    def _mirrors(self) -> dict:
+        """The lattice mirrors of the structure: name -> (orbital involution, entry
+        permutation); only those under which the site set and the pattern are invariant."""
+        pos = np.asarray(self.assembly.device.site_positions(), dtype=float)
+        norbs = self.assembly.norbs
+        keys = {tuple(p): i for i, p in enumerate(np.round(pos, 6))}
+        mirrors = {}
+        for name, axis in (("y", 1), ("x", 0)):
+            image = pos.copy()
+            image[:, axis] = pos[:, axis].min() + pos[:, axis].max() - pos[:, axis]
+            sites = np.array([keys.get(tuple(p), -1) for p in np.round(image, 6)])
+            if np.any(sites < 0):
+                continue
+            orbital = (sites[:, None] * norbs + np.arange(norbs)).ravel()
+            entries = mirror_entries(self.assembly.sys_row, self.assembly.sys_col, orbital)
+            if entries is not None:
+                mirrors[name] = (orbital, entries)
+        return mirrors
+
+    def _plan(self, interface: np.ndarray, combo: tuple):
+        """The sectors (with their MUMPS contexts) of the mirrors in ``combo``, or None
+        where the structure does not split under them."""
+        key = (combo, interface.tobytes())
+        if key not in self._plans:
+            leaves = [whole_sector(self.assembly.n_sys, self.assembly.sys_row,
+                                   self.assembly.sys_col, interface)]
+            for name in combo:
+                split = [split_sector(leaf, self._mirror_maps[name][0]) for leaf in leaves]
+                leaves = None if any(x is None for x in split) else [y for x in split for y in x]
+                if leaves is None:
+                    break
+            self._plans[key] = None if leaves is None else [
+                (leaf, sp.csr_array(leaf.basis), _SchurContexts(leaf.n, leaf.row, leaf.col,
+                                                                leaf.interface))
+                for leaf in leaves]
+        return self._plans[key]
+
+    def _symmetric_under(self, values: np.ndarray) -> tuple:
+        """The mirrors whose image of the entries equals them to MIRROR_RTOL (relative)."""
+        scale = float(np.max(np.abs(values), initial=0.0))
+        return tuple(name for name, (_, entries) in self._mirror_maps.items()
+                     if np.array_equal(values, values[entries])
+                     or np.max(np.abs(values - values[entries])) <= MIRROR_RTOL * scale)
+
+    def schur_complement(self, values: np.ndarray, interface: np.ndarray) -> np.ndarray:
+        """Schur complement of the region's ``H - E`` (entries ``values``) onto
+        ``interface``, in the parity sectors of every mirror the point has."""
+        if self._mirror_maps is None:
+            self._mirror_maps = self._mirrors() if self.split else {}
+        combo = self._symmetric_under(values)
+        plan = self._plan(interface, combo)
+        while plan is None:   # the structure does not split under all of them: fewer
+            combo = combo[:-1]
+            plan = self._plan(interface, combo)
+        total = None
+        for leaf, basis, contexts in plan:
+            schur, kind = contexts.schur_complement(leaf.values(values) if combo else values)
+            part = schur if not combo else basis @ (basis @ schur.T).T
+            total = part if total is None else total + part
+        self.factorization, self.ordering = FACTORIZATIONS[kind], contexts.orderings[kind]
+        self.flops = sum(c.flops[kind] for _, _, c in plan)
+        self.sectors = len(plan)
+        return total
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
         reduction = self._reduction(leads)
-        contexts = self._schur(reduction.interface)
-        schur, kind = contexts.schur_complement(values)
+        schur = self.schur_complement(values, reduction.interface)
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
-        self.factorization = FACTORIZATIONS[kind]
-        self.ordering, self.flops = contexts.orderings[kind], contexts.flops[kind]
         return reduction.amplitudes(psi), self.name
-
 
 register(BackendInfo("mumps-sigma", SigmaSchurBackend, fast_path=True, available=mumps_available,
                      summary="MUMPS Schur complement of the region onto the lead interfaces, "
