@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import qpcsim
-from qpcsim.backends import create_backend, mumps_available
+from qpcsim.backends import choose_backend, create_backend, mumps_available
+from qpcsim.backends.sigma_schur import SigmaSchurBackend
 
 pytestmark = pytest.mark.skipif(not mumps_available(), reason="python-mumps not installed")
 TOL = 1e-10
@@ -68,3 +69,38 @@ def test_two_columns_do_not_apply():
     with pytest.raises(ValueError, match="backend='mumps-sigma' does not apply to this device: "
                                          "its lead interfaces overlap or cover every site"):
         qpcsim.solve(device, 10.0, method="mumps-sigma")
+
+
+@pytest.mark.parametrize("B, ran", [(0.0, "mumps-sigma"), (0.7, "mumps")])
+def test_under_auto_runs_real_mirror_points_only(saddle, B, ran):
+    """With a fallback (``auto``), complex points (B != 0) go to it, bit for bit."""
+    fallback = create_backend(saddle, "mumps")
+    backend = SigmaSchurBackend(saddle, fallback.assembly, fallback=fallback)
+    params = saddle.resolve_params({"V0": 4.0, "B": B})
+    result = backend.smatrix(0.3, params)
+    assert result.backend == ran
+    if ran == "mumps":
+        assert np.array_equal(result.data, fallback.smatrix(0.3, params).data)
+    else:
+        assert backend.sectors == 4 and backend.factorization == "real LDL^T"
+        assert np.abs(result.data - fallback.smatrix(0.3, params).data).max() < TOL
+
+
+@pytest.mark.parametrize("nx, ny, pick", [(200, 100, "rgf-parity"), (400, 200, "mumps-sigma"),
+                                          (1000, 500, "mumps-sigma")])
+def test_auto_rule_under_a_mirror(nx, ny, pick):
+    """Measured (benchmarks/RESULTS.md): rgf-parity wins at W = 100, mumps-sigma from
+    W ~ 150; without a mirror the size rule is unchanged (never mumps-sigma)."""
+    assert choose_backend(nx, ny, holds=("mirror",)) == pick
+    assert choose_backend(nx, ny) in ("rgf", "mumps")
+
+
+def test_sectors_leave_the_schur_complement_unchanged(saddle):
+    """Four parity sectors (both mirrors) against the unsplit factorization: 1e-12."""
+    split = create_backend(saddle, "mumps-sigma")
+    whole = SigmaSchurBackend(saddle, split.assembly, split=False)
+    params = saddle.resolve_params({"V0": 4.0})
+    a, b = split.smatrix(0.3, params), whole.smatrix(0.3, params)
+    assert (split.sectors, whole.sectors) == (4, 1)
+    assert split.flops < 0.5 * whole.flops
+    assert np.abs(a.data - b.data).max() < 1e-12

@@ -39,9 +39,9 @@ class Sector:
         The Schur set in this sector's indices.
     basis : ndarray, shape (|I|, len(interface))
         Its basis vectors on the top-level Schur set I (orthonormal columns).
-    maps : list of (src, weight, inverse)
-        Entry k of this sector is ``sum(weight * parent[src])`` over ``inverse == k``,
-        applied from the top-level matrix down.
+    maps : list of (src, weight, inverse, size)
+        Entry k (< size) of this sector is ``sum(weight * parent[src])`` over
+        ``inverse == k``, applied from the top-level matrix down.
     index_map : ndarray of int
         Top-level index -> this sector's index of its representative (-1: none).
     """
@@ -57,15 +57,13 @@ class Sector:
     def values(self, top_values: np.ndarray) -> np.ndarray:
         """This sector's entries (order of ``row``/``col``) from the top-level entries."""
         values = top_values
-        for src, weight, inverse in self.maps:
-            picked = values[src] * weight
-            size = int(inverse.max()) + 1 if len(inverse) else 0
-            real = np.bincount(inverse, weights=picked.real, minlength=size)
-            if np.iscomplexobj(picked) and picked.imag.any():
-                values = real + 1j * np.bincount(inverse, weights=picked.imag, minlength=size)
-            else:
-                values = real.astype(complex)
-        return values
+        real = not top_values.imag.any()
+        for src, weight, inverse, size in self.maps:
+            picked = values.real[src] * weight if real else values[src] * weight
+            values = np.bincount(inverse, weights=picked.real, minlength=size)
+            if not real:
+                values = values + 1j * np.bincount(inverse, weights=picked.imag, minlength=size)
+        return values.astype(complex) if real else values
 
 
 def whole_sector(n: int, row, col, interface) -> Sector:
@@ -136,7 +134,7 @@ def split_sector(parent: Sector, top_mirror: np.ndarray) -> tuple[Sector, Sector
             members[parent.index_map[parent.index_map >= 0]],
             index_map[parent.index_map >= 0], -1)
         sectors.append(Sector(ns, unique // ns, unique % ns, local[s_iface],
-                              parent.basis @ basis, parent.maps + [(src, weight, inverse)],
+                              parent.basis @ basis, parent.maps + [(src, weight, inverse, len(unique))],
                               index_map))
     if any(s.n == 0 or not 0 < len(s.interface) < s.n for s in sectors):
         return None   # an empty sector, or one that is all Schur set (MUMPS refuses it)

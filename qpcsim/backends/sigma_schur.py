@@ -20,6 +20,7 @@ always runs the same arithmetic.
 """
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -164,7 +165,7 @@ class SigmaSchurBackend(FastBackend):
 
     name = "mumps-sigma"
 
-    def __init__(self, device, assembly=None, split: bool = True):
+    def __init__(self, device, assembly=None, split: bool = True, fallback=None):
         if not mumps_available():
             raise BackendNotApplicable(
                 "python-mumps is not installed (scripts/setup_env.sh builds it)")
@@ -175,6 +176,10 @@ class SigmaSchurBackend(FastBackend):
             raise BackendNotApplicable("its lead interfaces overlap or cover every site (a "
                                        "device two sites long): use 'rgf' or 'scipy'")
         self.split = split
+        #: Under ``auto`` (set by ``FastSolver``): the back end of the points without a
+        #: mirror or with complex entries (B != 0); explicitly asked for, none: every
+        #: point runs here.
+        self.fallback = fallback
         self._mirror_maps = None
         self._plans: dict = {}
         self._reductions: OrderedDict = OrderedDict()
@@ -234,6 +239,14 @@ class SigmaSchurBackend(FastBackend):
                      if np.array_equal(values, values[entries])
                      or np.max(np.abs(values - values[entries])) <= MIRROR_RTOL * scale)
 
+    def _has_mirror(self, values: np.ndarray) -> bool:
+        if self._mirror_maps is None:
+            self._mirror_maps = self._mirrors() if self.split else {}
+        return bool(self._symmetric_under(values))
+
+    def _delegate(self, energy: float, params: dict):
+        return self.fallback.smatrix(energy, params)
+
     def schur_complement(self, values: np.ndarray, interface: np.ndarray) -> np.ndarray:
         """Schur complement of the region's ``H - E`` (entries ``values``) onto
         ``interface``, in the parity sectors of every mirror the point has."""
@@ -254,12 +267,31 @@ class SigmaSchurBackend(FastBackend):
         self.sectors = len(plan)
         return total
 
-    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str]:
+    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
+        if self.fallback is not None and (values.imag.any() or not self._has_mirror(values)):
+            return None   # auto: only real points with a mirror win here (the cost model's)
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface)
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
 
+def _sigma_cost(nx: int, ny: int, norbs: int) -> float:
+    """mumps-sigma at a real point with both mirrors (the condition under which ``auto``
+    runs it): ``norbs^1.2 (1.3e-3 nx ny + 2.2e-6 long short^2) + 7e-7 m^3`` ms. MUMPS's
+    time per unknown (the first term, :func:`~.schur._mumps_cost`'s) dominates below
+    W ~ 200 whatever the flops; the ND-like term is the mumps model's times the measured
+    ratio at W = 200 (four sectors, real LDL^T: 4x fewer flops); the dense solve on 2W
+    instead of 4W orbitals is 1/8 of mumps's. Measured interleaved against mumps and
+    rgf-parity (benchmarks/bench_direct.py, benchmarks/RESULTS.md)."""
+    if nx <= 2:
+        return math.inf
+    m = ny * norbs
+    long, short = max(nx, ny), min(nx, ny)
+    return norbs**1.2 * (1.3e-3 * nx * ny + 2.2e-6 * long * short**2) + 7e-7 * m**3
+
+
 register(BackendInfo("mumps-sigma", SigmaSchurBackend, fast_path=True, available=mumps_available,
+                     cost=_sigma_cost, condition="mirror",
                      summary="MUMPS Schur complement of the region onto the lead interfaces, "
-                             "leads as self-energies; real LDL^T at B = 0"))
+                             "leads as self-energies, in the parity sectors of every mirror; "
+                             "real LDL^T at B = 0"))
