@@ -116,9 +116,9 @@ def split_sector(parent: Sector, top_mirror: np.ndarray) -> tuple[Sector, Sector
     sectors = []
     for members, keep, weight, sign in ((index <= m, slice(None), w_even, 1.0),
                                         (index < m, odd_rows, w_odd, -1.0)):
-        local = np.full(parent.n, -1, dtype=np.int64)
-        local[np.flatnonzero(members)] = np.arange(int(members.sum()))
-        local = local[rep]                                     # every index -> its rep's
+        member_local = np.full(parent.n, -1, dtype=np.int64)
+        member_local[np.flatnonzero(members)] = np.arange(int(members.sum()))
+        local = member_local[rep]                              # every index -> its rep's
         ns = int(members.sum())
         src = k[keep]
         keys = local[parent.row[src]] * ns + local[parent.col[src]]
@@ -129,13 +129,11 @@ def split_sector(parent: Sector, top_mirror: np.ndarray) -> tuple[Sector, Sector
         pair = is_pair[s_iface]
         basis[where_in_iface[s_iface], cols] = np.where(pair, _R2, 1.0)
         basis[where_in_iface[m[s_iface[pair]]], cols[pair]] = sign * _R2
-        index_map = np.where(parent.index_map >= 0, local[np.maximum(parent.index_map, 0)], -1)
-        index_map[parent.index_map >= 0] = np.where(
-            members[parent.index_map[parent.index_map >= 0]],
-            index_map[parent.index_map >= 0], -1)
+        index_map = np.where(parent.index_map >= 0,
+                             member_local[np.maximum(parent.index_map, 0)], -1)
+        maps = parent.maps + [(src, weight, inverse, len(unique))]
         sectors.append(Sector(ns, unique // ns, unique % ns, local[s_iface],
-                              parent.basis @ basis, parent.maps + [(src, weight, inverse, len(unique))],
-                              index_map))
+                              parent.basis @ basis, maps, index_map))
     if any(s.n == 0 or not 0 < len(s.interface) < s.n for s in sectors):
         return None   # an empty sector, or one that is all Schur set (MUMPS refuses it)
     return sectors[0], sectors[1]
