@@ -314,17 +314,18 @@ class SigmaSchurBackend(FastBackend):
 
 def _sigma_cost(nx: int, ny: int, norbs: int) -> float:
     """mumps-sigma at a real point with both mirrors (the condition under which ``auto``
-    runs it): ``norbs^1.2 (1.3e-3 nx ny + 2.2e-6 long short^2) + 7e-7 m^3`` ms. MUMPS's
-    time per unknown (the first term, :func:`~.schur._mumps_cost`'s) dominates below
-    W ~ 200 whatever the flops; the ND-like term is the mumps model's times the measured
-    ratio at W = 200 (four sectors, real LDL^T: 4x fewer flops); the dense solve on 2W
-    instead of 4W orbitals is 1/8 of mumps's. Measured interleaved against mumps and
-    rgf-parity (benchmarks/bench_direct.py, benchmarks/RESULTS.md)."""
+    runs it): ``norbs^1.2 (1.1e-3 nx ny + 2.2e-6 long short^2) + 7e-7 m^3`` ms. MUMPS's
+    time per unknown (the first term; :func:`~.schur._mumps_cost` has 1.3e-3) dominates
+    below W ~ 200 whatever the flops; the nested-dissection-like term is 1/6 of the mumps
+    model's (four sectors, real LDL^T: 4x fewer operations, each real); the dense solve
+    on 2W instead of 4W orbitals is 1/8 of mumps's. Fitted to the mumps-sigma/rgf-parity
+    ratio measured interleaved at W = 60-200 (1.67, 1.14-1.5, 0.70-0.78, 0.52-0.65;
+    benchmarks/bench_direct.py, RESULTS.md): the crossover is near W = 125."""
     if nx <= 2:
         return math.inf
     m = ny * norbs
     long, short = max(nx, ny), min(nx, ny)
-    return norbs**1.2 * (1.3e-3 * nx * ny + 2.2e-6 * long * short**2) + 7e-7 * m**3
+    return norbs**1.2 * (1.1e-3 * nx * ny + 2.2e-6 * long * short**2) + 7e-7 * m**3
 
 
 register(BackendInfo("mumps-sigma", SigmaSchurBackend, fast_path=True, available=mumps_available,
