@@ -14,8 +14,9 @@ Sections (``--sections``, default all):
   Debian's sequential MUMPS) divided by the zgemm rate measured in the same run
   (2 n^3 MUMPS operations per n x n complex product, one thread); also the real LDL^T
   floor (dgemm rate). Ratio = floor / auto's measured ms.
-* ``large``: one 500 x 1000 device, s per point (auto; mumps, the previous pick, with
-  ``--compare``) and the process's peak memory.
+* ``large``: one 500 x 1000 device, s per point (auto; with ``--compare`` also mumps,
+  the previous pick, interleaved per point) and the process's peak memory (run it
+  without ``--compare`` for auto's own peak).
 
 Usage: ``python benchmarks/bench_direct.py [--sections race,kwant,floor,large]
 [--widths 60 100 200] [--points 3] [--repeats 2]``. Prints the load average: the
@@ -157,15 +158,25 @@ def large(width, length, points, compare):
     names = ("auto", "mumps") if compare else ("auto",)
     solvers = {n: FastSolver(device, backend=n) for n in names}
     print(f"{width} x {length}: build {time.perf_counter() - t0:.1f} s", flush=True)
-    for n, solver in solvers.items():
-        times = []
-        for v in GATES[:points]:
+    calls = {n: (lambda p, s=s: s.smatrix(energy, p)) for n, s in solvers.items()}
+    params = [device.resolve_params({"V0": v}) for v in GATES[:points + 1]]
+    for n, call in calls.items():
+        t0 = time.perf_counter()
+        out = call(params[0])
+        print(f"  {n:<6} ({out.backend}): first point {time.perf_counter() - t0:.2f} s (lead "
+              f"modes, analysis); unitarity {out.unitarity_error:.1e}", flush=True)
+    times = {n: [] for n in names}
+    for k, p in enumerate(params[1:]):   # interleaved, rotating order
+        for n in names[k % len(names):] + names[:k % len(names)]:
             t0 = time.perf_counter()
-            out = solver.smatrix(energy, device.resolve_params({"V0": v}))
-            times.append(time.perf_counter() - t0)
-        print(f"  {n:<6} ({out.backend}): first point {times[0]:.2f} s (lead modes, "
-              f"analysis), later points {', '.join(f'{t:.2f}' for t in times[1:])} s; "
-              f"unitarity {out.unitarity_error:.1e}", flush=True)
+            calls[n](p)
+            times[n].append(time.perf_counter() - t0)
+    for n, t in times.items():
+        print(f"  {n:<6} later points: min {min(t):.2f} s, median {np.median(t):.2f} s "
+              f"({', '.join(f'{x:.2f}' for x in t)})", flush=True)
+    if compare:
+        ratio = np.array(times["mumps"]) / np.array(times["auto"])
+        print(f"  mumps / auto per point: min {ratio.min():.2f}, median {np.median(ratio):.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"  peak memory of this process {peak:.2f} GiB", flush=True)
 
