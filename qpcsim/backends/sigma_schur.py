@@ -47,7 +47,9 @@ __all__ = ["SigmaSchurBackend", "InterfaceReduction", "FACTORIZATIONS", "sigma_r
 #: Per-point arithmetic: (MUMPS type, MUMPS ``sym``) -> label for ``qpcsim info``.
 FACTORIZATIONS = {("d", 2): "real LDL^T", ("z", 2): "complex-symmetric LDL^T",
                   ("z", 0): "complex LU"}
-_LEAD_CACHE = 64
+#: Reduced lead parts kept (one per energy, as the assembly's lead cache): at most
+#: this many bytes of dense self-energies, at least 4 of them.
+_LEAD_CACHE_BYTES = 256 * 2**20
 
 
 def sigma_report() -> str:
@@ -228,8 +230,11 @@ class SigmaSchurBackend(FastBackend):
         if entry is None or entry[0] is not leads:
             entry = (leads, InterfaceReduction(leads, self.assembly.n_sys))
             self._reductions[id(leads)] = entry
-            if len(self._reductions) > _LEAD_CACHE:
+            kept = max(4, _LEAD_CACHE_BYTES // max(entry[1].sigma.nbytes, 1))
+            while len(self._reductions) > kept:
                 self._reductions.popitem(last=False)
+        else:
+            self._reductions.move_to_end(id(leads))
         return entry[1]
 
     def _mirrors(self) -> dict:
