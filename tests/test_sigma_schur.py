@@ -93,6 +93,7 @@ def test_auto_rule_under_a_mirror(nx, ny, pick):
     W = 150; without a mirror the size rule is unchanged (never mumps-sigma)."""
     assert choose_backend(nx, ny, holds=("mirror",)) == pick
     assert choose_backend(nx, ny) in ("rgf", "mumps")
+    assert choose_backend(nx, ny, mumps=False, holds=("mirror",)).startswith("rgf")
 
 
 def test_sectors_leave_the_schur_complement_unchanged(saddle):

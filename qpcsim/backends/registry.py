@@ -118,7 +118,7 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None,
             continue
         if info.condition is not None and info.condition not in holds:
             continue
-        usable = info.available() if (mumps is None or info.name != "mumps") else mumps
+        usable = info.available() if (mumps is None or not info.name.startswith("mumps")) else mumps
         if not usable:
             continue
         cost = info.cost(nx, ny, norbs)
