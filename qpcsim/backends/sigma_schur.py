@@ -136,13 +136,16 @@ class _SchurContexts:
         # Entry k of the transpose: (col_k, row_k) sits at position self.mirror[k].
         self.mirror = np.empty_like(order)
         self.mirror[transposed] = order
+        if not (np.array_equal(self.row[self.mirror], self.col)
+                and np.array_equal(self.col[self.mirror], self.row)):
+            self.mirror = None   # a pattern that is not symmetric: LU at every point
         self.contexts: dict = {}
         self.orderings: dict = {}
         self.flops: dict = {}
 
     def kind(self, values: np.ndarray) -> tuple[str, int]:
         """The arithmetic the entries ``values`` allow (a decision on the numbers only)."""
-        if not np.array_equal(values, values[self.mirror]):
+        if self.mirror is None or not np.array_equal(values, values[self.mirror]):
             return "z", 0
         return ("d", 2) if not values.imag.any() else ("z", 2)
 
