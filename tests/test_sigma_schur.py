@@ -2,6 +2,9 @@
 self-energies, against plain ``kwant.smatrix`` (1e-10), per arithmetic (real LDL^T at
 B = 0, complex LU at B != 0), on a multi-terminal device, and its contract."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -45,6 +48,20 @@ def test_same_point_is_bit_identical_in_fresh_solvers(saddle):
     first, second = (create_backend(saddle, "mumps-sigma").smatrix(0.2, params)
                      for _ in range(2))
     assert np.array_equal(first.data, second.data)
+
+
+def test_bit_identical_across_processes():
+    """The split gate at B = 0 (both mirrors: four sectors) in a fresh process."""
+    code = ("import qpcsim; from qpcsim.backends import create_backend;"
+            "d = qpcsim.load_geometry('qpc_split_gate', a=8.0);"
+            "s = create_backend(d, 'mumps-sigma').smatrix(0.1, d.resolve_params({})).data;"
+            "print(s.tobytes().hex())")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    device = qpcsim.load_geometry("qpc_split_gate", a=8.0)
+    backend = create_backend(device, "mumps-sigma")
+    result = backend.smatrix(0.1, device.resolve_params({}))
+    assert backend.sectors == 4 and result.backend == "mumps-sigma"
+    assert run.stdout == result.data.tobytes().hex() + "\n"
 
 
 def test_multi_terminal_hall_bar_equals_kwant():
