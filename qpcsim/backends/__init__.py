@@ -27,7 +27,8 @@ from .registry import (
                        registered,
 )
 # The back ends register themselves on import (order: ties of the auto rule go to MUMPS).
-from . import schur, rgf, rgf_mirror, rgf_parity, sigma_schur, reference  # noqa: E402,F401  isort: skip
+from . import schur, rgf, rgf_mirror, rgf_parity, reference  # noqa: E402,F401  isort: skip
+from . import sigma_schur  # noqa: E402,F401  isort: skip
 from .schur import mumps_available  # noqa: E402
 
 __all__ = ["Backend", "BackendNotApplicable", "BackendInfo", "FastBackend", "FastSolver",
