@@ -278,16 +278,14 @@ class SigmaSchurBackend(FastBackend):
         return self._plans[key]
 
     def _symmetric_under(self, values: np.ndarray) -> tuple:
-        """The mirrors whose image of the entries equals them to MIRROR_RTOL (relative)."""
+        """The mirrors whose image of the entries equals them to MIRROR_RTOL (relative;
+        the sectors then take the entries of one half, as rgf-mirror does)."""
+        if self._mirror_maps is None:
+            self._mirror_maps = self._mirrors() if self.split else {}
         scale = float(np.max(np.abs(values), initial=0.0))
         return tuple(name for name, (_, entries) in self._mirror_maps.items()
                      if np.array_equal(values, values[entries])
                      or np.max(np.abs(values - values[entries])) <= MIRROR_RTOL * scale)
-
-    def _has_mirror(self, values: np.ndarray) -> bool:
-        if self._mirror_maps is None:
-            self._mirror_maps = self._mirrors() if self.split else {}
-        return bool(self._symmetric_under(values))
 
     def _delegate(self, energy: float, params: dict):
         return self.fallback.smatrix(energy, params)
@@ -295,8 +293,6 @@ class SigmaSchurBackend(FastBackend):
     def schur_complement(self, values: np.ndarray, interface: np.ndarray) -> np.ndarray:
         """Schur complement of the region's ``H - E`` (entries ``values``) onto
         ``interface``, in the parity sectors of every mirror the point has."""
-        if self._mirror_maps is None:
-            self._mirror_maps = self._mirrors() if self.split else {}
         combo = self._symmetric_under(values)
         plan = self._plan(interface, combo)
         while plan is None:   # the structure does not split under all of them: fewer
@@ -313,12 +309,13 @@ class SigmaSchurBackend(FastBackend):
         return total
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
-        if self.fallback is not None and (values.imag.any() or not self._has_mirror(values)):
+        if self.fallback is not None and (values.imag.any() or not self._symmetric_under(values)):
             return None   # auto: only real points with a mirror win here (the cost model's)
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface)
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
+
 
 def _sigma_cost(nx: int, ny: int, norbs: int) -> float:
     """mumps-sigma at a real point with both mirrors (the condition under which ``auto``
