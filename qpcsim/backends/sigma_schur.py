@@ -283,17 +283,23 @@ class SigmaSchurBackend(FastBackend):
         if self._mirror_maps is None:
             self._mirror_maps = self._mirrors() if self.split else {}
         scale = float(np.max(np.abs(values), initial=0.0))
-        return tuple(name for name, (_, entries) in self._mirror_maps.items()
-                     if np.array_equal(values, values[entries])
-                     or np.max(np.abs(values - values[entries])) <= MIRROR_RTOL * scale)
+        held = []
+        for name, (_, entries) in self._mirror_maps.items():
+            image = values[entries]
+            if np.array_equal(values, image) or \
+                    np.max(np.abs(values - image)) <= MIRROR_RTOL * scale:
+                held.append(name)
+        return tuple(held)
 
     def _delegate(self, energy: float, params: dict):
         return self.fallback.smatrix(energy, params)
 
-    def schur_complement(self, values: np.ndarray, interface: np.ndarray) -> np.ndarray:
+    def schur_complement(self, values: np.ndarray, interface: np.ndarray,
+                         mirrors: tuple | None = None) -> np.ndarray:
         """Schur complement of the region's ``H - E`` (entries ``values``) onto
-        ``interface``, in the parity sectors of every mirror the point has."""
-        combo = self._symmetric_under(values)
+        ``interface``, in the parity sectors of every mirror the point has (``mirrors``,
+        found here unless given)."""
+        combo = self._symmetric_under(values) if mirrors is None else mirrors
         plan = self._plan(interface, combo)
         while plan is None:   # the structure does not split under all of them: fewer
             combo = combo[:-1]
@@ -309,10 +315,11 @@ class SigmaSchurBackend(FastBackend):
         return total
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
-        if self.fallback is not None and (values.imag.any() or not self._symmetric_under(values)):
+        mirrors = self._symmetric_under(values)
+        if self.fallback is not None and (values.imag.any() or not mirrors):
             return None   # auto: only real points with a mirror win here (the cost model's)
         reduction = self._reduction(leads)
-        schur = self.schur_complement(values, reduction.interface)
+        schur = self.schur_complement(values, reduction.interface, mirrors)
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
 
