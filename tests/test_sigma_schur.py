@@ -146,3 +146,21 @@ def test_schur_complement_equals_the_dense_one(saddle, shift, arithmetic):
     dense = a[np.ix_(interface, interface)] - a[np.ix_(interface, rest)] @ np.linalg.solve(
         a[np.ix_(rest, rest)], a[np.ix_(rest, interface)])
     np.testing.assert_allclose(schur, dense, atol=1e-11)
+
+
+@pytest.mark.parametrize("name, sizes, B", [
+    ("hall_bar_qpc", dict(a=10.0, L=600.0, probe_x=150.0), 0.0),
+    ("hall_bar_qpc", dict(a=10.0, L=600.0, probe_x=150.0), 3.0),
+    ("magnetic_focusing", dict(a=10.0, L=200.0, qpc_width=40.0, height=150.0), 0.2)])
+def test_bundled_multi_terminal_geometries_equal_kwant(name, sizes, B):
+    """The bundled explicit-lead devices (at B = 0 both mirrors of the Hall bar split it)."""
+    device = qpcsim.load_geometry(name, **sizes)
+    energy = qpcsim.load_geometry_module(name).ENERGY
+    result = qpcsim.solve(device, energy, method="mumps-sigma", B=B)
+    ref = qpcsim.solve(device, energy, method="kwant", B=B)
+    assert result.open_modes == ref.open_modes and sum(ref.open_modes) > 0
+    np.testing.assert_allclose(result.conductance_matrix, ref.conductance_matrix, atol=TOL)
+    if B == 0:
+        backend = create_backend(device, "mumps-sigma")
+        backend.smatrix(energy / device.t, device.resolve_params({}))
+        assert backend.sectors == 4
