@@ -24,6 +24,8 @@ __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_back
 
 #: Method names that are not back ends but choices among them.
 AUTO_METHODS = ("auto", "fast")
+#: Back ends that take any set of lead interfaces and any orbitals (the Schur complements).
+_ANY_LEADS = ("auto", "mumps", "scipy", "mumps-sigma")
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def choose_backend(nx: int, ny: int, norbs: int = 1, mumps: bool | None = None,
             continue
         if info.condition is not None and info.condition not in holds:
             continue
-        usable = info.available() if (mumps is None or info.name != "mumps") else mumps
+        usable = info.available() if (mumps is None or not info.name.startswith("mumps")) else mumps
         if not usable:
             continue
         cost = info.cost(nx, ny, norbs)
@@ -164,14 +166,16 @@ class FastSolver:
             allowed = ", ".join(repr(n) for n in ["auto"] + fast)
             raise ValueError(f"backend={backend!r} is not allowed: use one of {allowed}")
         explicit = getattr(device, "leads", None) is not None
-        if explicit and backend not in ("auto", "mumps", "scipy"):
+        if explicit and backend not in _ANY_LEADS:
             raise ValueError(f"backend={backend!r} does not apply to this device: its leads "
-                             "(qpcsim.Lead) may sit on any edge; use 'mumps', 'scipy' or 'kwant'")
+                             "(qpcsim.Lead) may sit on any edge; use 'mumps-sigma', 'mumps', "
+                             "'scipy' or 'kwant'")
         model = device.fast_path_model
-        if model and backend not in ("auto", "mumps", "scipy"):
+        if model and backend not in _ANY_LEADS:
             raise ValueError(f"backend={backend!r} does not apply to this device: the RGF "
                              "recursions model the one-band square lattice; for a model device "
-                             "(any orbitals, any lattice) use 'mumps', 'scipy' or 'kwant'")
+                             "(any orbitals, any lattice) use 'mumps-sigma', 'mumps', 'scipy' "
+                             "or 'kwant'")
         self.device = device
         self.assembly = assembly_for(device)
         if (explicit or model) and backend == "auto":

@@ -53,6 +53,8 @@ def _info(args) -> int:
     print(f"sparse solver: {backend}"
           + ("" if backend == "MUMPS" else "  (MUMPS not found: slower SciPy SuperLU in use)"))
     print(f"mumps back end: {mumps_report()}")
+    from ..backends.sigma_schur import sigma_report   # runs a small MUMPS analysis
+    print(f"mumps-sigma back end: {sigma_report()}")
     print("\n".join(format_blas_report(blas_report())))
     return 0
 
