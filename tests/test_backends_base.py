@@ -10,9 +10,11 @@ import qpcsim
 from conftest import fewmode_energy
 from qpcsim.backends import FastSolver, SMatrix, create_backend
 
-#: |S_mn| and transmissions of two solvers of the same system agree to rounding (1e-13
-#: measured on the cases below); lead-block bookkeeping on the same data is exact.
-TOL = 1e-12
+#: |S_mn| and transmissions of two solvers of the same system agree to rounding: 1e-13
+#: typical on the cases below, 1.02e-12 seen once (rgf on the Zeeman saddle, whose 2x2
+#: blocks carry more rounding); 1e-11 is ten times that, still far below the 1e-10 every
+#: back end promises against kwant.smatrix. Lead-block bookkeeping on the same data is exact.
+TOL = 1e-11
 
 
 def _hall_bar():
