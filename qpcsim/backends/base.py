@@ -13,7 +13,8 @@ factorizations), and answers ``smatrix(energy, params) -> SMatrix``:
 
 The fast back ends (on the shared :class:`~.assembly.SystemAssembly`) derive
 from :class:`FastBackend`, which writes the ``smatrix`` body once; they supply
-only :meth:`FastBackend._solve`.
+only :meth:`FastBackend._solve` (or :meth:`FastBackend._solve_point`, which also
+sees the point's energy and parameters).
 
 A back end that does not apply to a device raises :class:`BackendNotApplicable`
 from its constructor, saying why; ``auto`` then falls back, an explicit request
@@ -136,7 +137,7 @@ class FastBackend:
             if sum(leads.nprop) == 0:
                 return SMatrix(np.zeros((0, 0), dtype=complex), leads.nprop, self.name)
             values = self.assembly.system_values(energy, params)
-            solved = self._solve(values, leads)
+            solved = self._solve_point(energy, params, values, leads)
         if solved is None:   # the subclass hands the point on (outside the BLAS limit)
             return self._delegate(energy, params)
         data, path = solved
@@ -148,6 +149,13 @@ class FastBackend:
         arithmetic that produced it (usually ``self.name``); or ``None`` to hand the
         point to :meth:`_delegate`."""
         raise NotImplementedError
+
+    def _solve_point(self, energy: float, params: dict, values: np.ndarray,
+                     leads: LeadPart) -> tuple[np.ndarray, str] | None:
+        """:meth:`_solve` given the point's ``energy`` (lattice units) and resolved
+        ``params`` too: a back end that keeps something per parameter set overrides
+        this one instead."""
+        return self._solve(values, leads)
 
     def _delegate(self, energy: float, params: dict) -> SMatrix:
         """The S-matrix of a point :meth:`_solve` handed on (e.g. to a fallback)."""
