@@ -60,7 +60,11 @@ KINETIC = "hbar**2/(2*m)*(k_x**2 + k_y**2)"
 def beenakker_conductance(transmissions) -> float:
     """Andreev conductance (G0 = 2e^2/h) of normal-state eigenvalues T_n (E = 0,
     Andreev approximation): G_NS = (4e^2/h) sum T_n^2 / (2 - T_n)^2 = G0 * 2 sum(...)."""
-    T = np.asarray(transmissions, dtype=float)
+    try:
+        T = np.asarray(transmissions, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"transmissions={transmissions!r} are not allowed: give the "
+                         "eigenvalues T_n (numbers in [0, 1])") from None
     if np.any((T < -1e-12) | (T > 1 + 1e-12)):
         raise ValueError(f"transmissions={T!r} are not allowed: each T_n must lie in [0, 1]")
     return float(2.0 * np.sum(T**2 / (2.0 - T) ** 2))

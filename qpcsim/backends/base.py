@@ -28,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from ..terminals import conductance_matrix
+from ..validate import positive
 from .assembly import LeadPart, SystemAssembly, single_threaded_blas
 
 __all__ = ["Backend", "BackendNotApplicable", "FastBackend", "SMatrix"]
@@ -60,7 +61,17 @@ class SMatrix:
     backend: str
 
     def __post_init__(self):
-        object.__setattr__(self, "nprop", tuple(int(n) for n in self.nprop))
+        nprop = tuple(self.nprop)
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+                   for n in nprop):
+            raise ValueError(f"nprop={nprop!r} is not allowed: give the propagating modes of "
+                             "each lead as integers >= 0")
+        total = sum(int(n) for n in nprop)
+        if np.shape(self.data) != (total, total):
+            raise ValueError(f"data of shape {np.shape(self.data)} is not allowed with "
+                             f"nprop={nprop!r}: the S-matrix must be ({total}, {total}), the "
+                             "modes of all leads on each side")
+        object.__setattr__(self, "nprop", tuple(int(n) for n in nprop))
 
     @property
     def num_leads(self) -> int:
@@ -95,6 +106,7 @@ class SMatrix:
         """Landauer-Büttiker G_ij = spin_factor (N_i delta_ij - T_ij) (Kwant's
         ``SMatrix.conductance_matrix`` times ``spin_factor``: 1 in G0 = 2e^2/h for a
         spin-degenerate device, 1/2 where each spin is a channel), shape (leads, leads)."""
+        spin_factor = positive("spin_factor", spin_factor)
         return conductance_matrix(self.data, self.nprop, spin_factor)
 
     @property
