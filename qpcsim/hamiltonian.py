@@ -62,6 +62,12 @@ _POTENTIAL_OFF = threading.local()
 _MOMENTA = ("k_x", "k_y")
 
 
+def carries_potential(value) -> bool:
+    """Whether an onsite value function adds the device's potential (made by
+    ``ModelDevice._wrap_onsite``, or a wrapper of one that says so)."""
+    return bool(getattr(value, "carries_potential", False))
+
+
 def with_signature(function, first: list, names: list):
     """Give ``function(*args)`` the signature ``first + names`` so Kwant passes
     the parameters ``names`` by name (Kwant reads value functions' signatures)."""
@@ -209,6 +215,7 @@ class ModelDevice(DeviceBase):
                 x, y = device.site_positions_nm()
                 memo = device._onsite_memo = (key, device.potential_at(x, y, kw) / device.t)
             return base + memo[1][device._site_index[site]] * matrix
+        onsite.carries_potential = True
         return with_signature(onsite, ["site"], names)
 
     # ------------------------------------------------------------------ Kwant system
@@ -273,6 +280,13 @@ class ModelDevice(DeviceBase):
                 h = self.build().hamiltonian_submatrix(params=dict(params), sparse=True)
             memo = self._hamiltonian_memo = (key, h.tocoo())
         return memo[1]
+
+    def potential_sites(self) -> np.ndarray:
+        """Mask of the finalized system's sites whose onsite value adds the potential
+        (Kwant's ``attach_lead`` may add lead cells to the region, with the lead's
+        potential-free values)."""
+        return np.array([carries_potential(value) for value, _ in self.build().onsites],
+                        dtype=bool)
 
     def _check_hermitian(self, fsyst):
         """H = H^dagger at the defaults (the potential-free part, shared with the

@@ -38,8 +38,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, value_parameters,
-                          with_signature)
+from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, carries_potential,
+                          value_parameters, with_signature)
 from .units import GAAS, Material, fermi_wavelength_nm, wavevector_per_nm
 
 __all__ = ["BdGDevice", "beenakker_conductance", "andreev_observables", "TAU_Z", "TAU_Y",
@@ -95,6 +95,7 @@ def _with_pairing(value, t: float, profile: Callable | None = None):
         scale = 1.0 if profile is None else float(profile(*site.pos))
         delta = scale * kw["Delta"] * np.exp(1j * kw["phi"]) / t
         return base + np.array([[0, delta], [delta.conjugate(), 0]])   # cos tau_x - sin tau_y
+    onsite.carries_potential = carries_potential(value)
     return with_signature(onsite, ["site"], names)
 
 

@@ -84,13 +84,14 @@ class ModelAssembly(SystemAssembly):
 
     def _onsite_potential_entries(self, row, col):
         """(entry index, site index, orbital factor) of every stored onsite entry the
-        potential enters, ``V_site * potential_matrix[a, b]``."""
+        potential enters, ``V_site * potential_matrix[a, b]`` (only on the sites whose
+        onsite value adds it: not on lead cells Kwant added to the region)."""
         matrix = np.asarray(getattr(self.device, "potential_matrix", np.eye(self.norbs)),
                             dtype=complex).reshape(self.norbs, self.norbs)
         site_r, site_c = row // self.norbs, col // self.norbs
         onsite = np.flatnonzero(site_r == site_c)
         factor = matrix[row[onsite] % self.norbs, col[onsite] % self.norbs]
-        keep = factor != 0
+        keep = (factor != 0) & self.device.potential_sites()[site_r[onsite]]
         return onsite[keep], site_r[onsite[keep]], factor[keep]
 
     def _potential_values(self, params: dict) -> np.ndarray:
