@@ -41,7 +41,7 @@ class SolverContext:
         None until first asked.
     mirror_checks : dict
         (mirror, ``params_key``) -> the region's energy-free mirror check
-        (``backends.mirror_check``), bounded, oldest dropped first.
+        (``backends.mirror_check``), bounded (cleared when full).
     """
 
     owner: weakref.ref

@@ -37,8 +37,8 @@ from .context import SolverContext
 
 __all__ = ["RegionDeviation", "RegionMirrorCheck", "MIRROR_CHECKS_KEPT", "entry_deviation"]
 
-#: Parameter sets whose energy-free check a device keeps (least recently used
-#: dropped); 0 checks every point in full (the reference the cache is tested against).
+#: Parameter sets whose energy-free check a device keeps (all dropped when full); 0
+#: checks every point in full (the reference the cache is tested against).
 MIRROR_CHECKS_KEPT = 64
 
 
@@ -64,15 +64,15 @@ class RegionDeviation:
         Largest |hopping| (lattice units).
     diag_range : tuple of float or None
         Smallest and largest (real) diagonal entry; None where the diagonal is not real.
-    diag : ndarray
-        The diagonal (used only where it is not real).
+    diag : ndarray or None
+        The diagonal, kept only where it is not real (else None: the record stays small).
     """
 
     fixed: float
     pairs: tuple
     hop_max: float
     diag_range: tuple | None
-    diag: np.ndarray
+    diag: np.ndarray | None
 
     def relative(self, energy: float) -> float:
         """Deviation of ``H - E`` from its image relative to max|H - E| (``energy`` in
@@ -127,9 +127,9 @@ class RegionMirrorCheck:
                                        assembly.n_sys)
             if record is None:
                 return None
+            if len(cache) >= MIRROR_CHECKS_KEPT:
+                cache.clear()       # atomic: threads may share the device
             cache[(self.name, key)] = record
-            while len(cache) > MIRROR_CHECKS_KEPT:
-                cache.pop(next(iter(cache)))
         return record.relative(energy)
 
     def _energy_free(self, free: np.ndarray, leads, n_diag: int) -> RegionDeviation | None:
@@ -151,4 +151,4 @@ class RegionMirrorCheck:
             pairs=(first[differ], second[differ]),
             hop_max=float(np.abs(hoppings).max(initial=0.0)),
             diag_range=(float(diag.real.min()), float(diag.real.max())) if real else None,
-            diag=diag)
+            diag=None if real else diag)
