@@ -40,7 +40,7 @@ def geometry_path(path_or_name: str | Path) -> Path:
     A bare name (no folder, no ``.py``) is a bundled geometry, whatever the
     working directory holds; anything else is a path.
     """
-    path = Path(path_or_name)
+    path = _validate.file_path("geometry", path_or_name)
     bare = path.suffix != ".py" and len(path.parts) == 1
     if bare:
         candidates = [bundled_geometries() / f"{path.name}.py"]

@@ -37,7 +37,9 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
+import threading
 from collections.abc import Callable, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -54,7 +56,16 @@ MIN_POINTS_PER_WAVELENGTH = 4.0
 #: Largest allowed max|H - H^dagger| (lattice units) of a built Hamiltonian.
 HERMITICITY_TOLERANCE = 1e-12
 _COORDINATES = ("x", "y")
+#: Per thread: whether the onsite value functions leave the potential out (see
+#: ``ModelDevice.potential_free_hamiltonian``).
+_POTENTIAL_OFF = threading.local()
 _MOMENTA = ("k_x", "k_y")
+
+
+def carries_potential(value) -> bool:
+    """Whether an onsite value function adds the device's potential (made by
+    ``ModelDevice._wrap_onsite``, or a wrapper of one that says so)."""
+    return bool(getattr(value, "carries_potential", False))
 
 
 def with_signature(function, first: list, names: list):
@@ -143,6 +154,7 @@ class ModelDevice(DeviceBase):
         self._positions = None
         self._site_index = None
         self._onsite_memo = None
+        self._hamiltonian_memo = None
         self._modes_memo = {}
 
     #: Lead names, in Kwant's lead order (``device.terminals``, as for :class:`qpcsim.Device`).
@@ -195,7 +207,7 @@ class ModelDevice(DeviceBase):
         def onsite(site, *args):
             kw = dict(zip(names, args))
             base = value(site, *[kw[n] for n in inner]) if callable(value) else value
-            if not pot_names:
+            if not pot_names or getattr(_POTENTIAL_OFF, "active", False):
                 return base
             key = tuple(kw[n] for n in pot_names)
             memo = device._onsite_memo
@@ -203,6 +215,7 @@ class ModelDevice(DeviceBase):
                 x, y = device.site_positions_nm()
                 memo = device._onsite_memo = (key, device.potential_at(x, y, kw) / device.t)
             return base + memo[1][device._site_index[site]] * matrix
+        onsite.carries_potential = True
         return with_signature(onsite, ["site"], names)
 
     # ------------------------------------------------------------------ Kwant system
@@ -250,11 +263,40 @@ class ModelDevice(DeviceBase):
                         "superconducting lead has no electron-hole conservation law: give it "
                         "particle_hole only")
 
+    def potential_free_hamiltonian(self, params: Mapping[str, float]):
+        """The scattering region's Hamiltonian without the potential term ``V *
+        potential_matrix``, at resolved ``params`` (sparse COO, lattice units).
+
+        Evaluated once per set of lead parameters (the last one kept): the Hermiticity
+        check at build and the fast path's assembly (``backends.model_assembly``), which
+        adds the potential per point, share it. Without the potential, every point's
+        entries are ``H0 + V * matrix`` whatever point came first (subtracting the
+        potential from a full evaluation left the first point's rounding in every
+        later one, so results depended on the order a worker met the points)."""
+        key = tuple(float(params[n]) for n in self.lead_parameters)
+        memo = self._hamiltonian_memo
+        if memo is None or memo[0] != key:
+            with _potential_off():
+                h = self.build().hamiltonian_submatrix(params=dict(params), sparse=True)
+            memo = self._hamiltonian_memo = (key, h.tocoo())
+        return memo[1]
+
+    def potential_sites(self) -> np.ndarray:
+        """Mask of the finalized system's sites whose onsite value adds the potential
+        (Kwant's ``attach_lead`` may add lead cells to the region, with the lead's
+        potential-free values)."""
+        return np.array([carries_potential(value) for value, _ in self.build().onsites],
+                        dtype=bool)
+
     def _check_hermitian(self, fsyst):
+        """H = H^dagger at the defaults (the potential-free part, shared with the
+        assembly: ``V * potential_matrix`` is Hermitian with the matrix, checked by the
+        constructor) and with the potential at all parameters 1."""
         for values in (self.defaults, {n: 1.0 for n in self.defaults}):
             params = {**self.defaults, **values}
-            matrices = [("the scattering region",
-                         fsyst.hamiltonian_submatrix(params=params, sparse=True).tocsr())]
+            region = (self.potential_free_hamiltonian(params) if values is self.defaults
+                      else fsyst.hamiltonian_submatrix(params=params, sparse=True))
+            matrices = [("the scattering region", region.tocsr())]
             matrices += [(f"lead {i}", lead.cell_hamiltonian(params=params, sparse=True).tocsr())
                          for i, lead in enumerate(fsyst.leads)]
             for where, h in matrices:
@@ -385,12 +427,23 @@ class ModelDevice(DeviceBase):
     def __getstate__(self):
         # Kwant systems (and kwant.continuum's generated functions) are rebuilt per process.
         state = dict(self.__dict__)
-        for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo"):
+        for key in ("_fsyst", "_positions", "_site_index", "_onsite_memo", "_hamiltonian_memo"):
             state[key] = None
         state["_modes_memo"] = {}
         for key in ("solver_state", "_band_table", "_thresholds", "_last_thresholds"):
             state.pop(key, None)
         return state
+
+
+@contextmanager
+def _potential_off():
+    """Onsite value functions of this thread leave the potential out (the
+    potential-free Hamiltonian)."""
+    _POTENTIAL_OFF.active = True
+    try:
+        yield
+    finally:
+        _POTENTIAL_OFF.active = False
 
 
 def _potential_parameters(potential, reserved=()) -> tuple[str, ...]:
@@ -574,6 +627,11 @@ class ContinuumDevice(ModelDevice):
         if self.potential_matrix.shape != (self.norbs, self.norbs):
             raise ValueError(f"potential_matrix of shape {self.potential_matrix.shape} is not "
                              f"allowed: the Hamiltonian has {self.norbs} orbitals")
+        skew = float(np.abs(self.potential_matrix - self.potential_matrix.conj().T).max())
+        if skew > HERMITICITY_TOLERANCE:
+            raise ValueError(f"potential_matrix={self.potential_matrix.tolist()} is not allowed: "
+                             f"it is not Hermitian (max|M - M^dagger| = {skew:.3g}); the "
+                             "potential enters as V(x, y) * potential_matrix")
         for label, matrix in (("conservation_law", law), ("particle_hole", phs)):
             if matrix is not None and matrix.shape != (self.norbs, self.norbs):
                 raise ValueError(f"{label} of shape {matrix.shape} is not allowed: the "

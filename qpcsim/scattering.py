@@ -7,6 +7,8 @@ neither imports the other's internals.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 
 from . import validate as _validate
@@ -83,8 +85,29 @@ def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> S
     Returns
     -------
     SMatrix
+
+    Raises
+    ------
+    ValueError
+        ``energy_meV`` is not a finite number, or ``params`` is not a mapping holding
+        every parameter of the device.
     """
+    energy_meV = _validate.real_number("energy_meV", energy_meV, "meV")
+    _check_resolved_params(device, params)
     return _backend(device, method).smatrix(energy_meV / device.t, params)
+
+
+def _check_resolved_params(device, params) -> None:
+    """One line instead of a KeyError deep in a back end: ``params`` must be resolved."""
+    if not isinstance(params, Mapping):
+        problem = "not a mapping"
+    else:
+        missing = [name for name in device.defaults if name not in params]
+        if not missing:
+            return
+        problem = "missing " + ", ".join(map(repr, missing))
+    raise ValueError(f"params={params!r} is not allowed ({problem}): give the device's "
+                     "resolved parameters, device.resolve_params({...})")
 
 
 def solver_label(smatrix: SMatrix) -> str:

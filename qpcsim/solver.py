@@ -225,7 +225,7 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
     >>> qpcsim.solve(dev, energy=10.0, V0=5.0).conductance   # doctest: +SKIP
     """
     check_method(method)
-    resolved = device.resolve_params(params)
+    resolved = _validate.device("device", device).resolve_params(params)
     energy = check_energy(device, energy, resolved)
     temperature = _validate.non_negative("temperature", temperature, "K")
     if thermal not in ("grid", "adaptive"):

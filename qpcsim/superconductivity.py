@@ -38,8 +38,8 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from . import validate as _validate
-from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, value_parameters,
-                          with_signature)
+from .hamiltonian import (MIN_POINTS_PER_WAVELENGTH, ContinuumDevice, carries_potential,
+                          value_parameters, with_signature)
 from .units import GAAS, Material, fermi_wavelength_nm, wavevector_per_nm
 
 __all__ = ["BdGDevice", "beenakker_conductance", "andreev_observables", "TAU_Z", "TAU_Y",
@@ -60,7 +60,11 @@ KINETIC = "hbar**2/(2*m)*(k_x**2 + k_y**2)"
 def beenakker_conductance(transmissions) -> float:
     """Andreev conductance (G0 = 2e^2/h) of normal-state eigenvalues T_n (E = 0,
     Andreev approximation): G_NS = (4e^2/h) sum T_n^2 / (2 - T_n)^2 = G0 * 2 sum(...)."""
-    T = np.asarray(transmissions, dtype=float)
+    try:
+        T = np.asarray(transmissions, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"transmissions={transmissions!r} are not allowed: give the "
+                         "eigenvalues T_n (numbers in [0, 1])") from None
     if np.any((T < -1e-12) | (T > 1 + 1e-12)):
         raise ValueError(f"transmissions={T!r} are not allowed: each T_n must lie in [0, 1]")
     return float(2.0 * np.sum(T**2 / (2.0 - T) ** 2))
@@ -91,6 +95,7 @@ def _with_pairing(value, t: float, profile: Callable | None = None):
         scale = 1.0 if profile is None else float(profile(*site.pos))
         delta = scale * kw["Delta"] * np.exp(1j * kw["phi"]) / t
         return base + np.array([[0, delta], [delta.conjugate(), 0]])   # cos tau_x - sin tau_y
+    onsite.carries_potential = carries_potential(value)
     return with_signature(onsite, ["site"], names)
 
 

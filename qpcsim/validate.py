@@ -3,6 +3,7 @@ and what is allowed, so a user mistake never surfaces deep inside Kwant or NumPy
 from __future__ import annotations
 
 import math
+import os
 import traceback
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -69,6 +70,22 @@ def in_range(name: str, value, low: float, high: float, unit: str = "") -> float
         raise ValueError(
             f"{name}={number!r}{unit_txt} is not allowed: it must lie in [{low}, {high}]")
     return number
+
+
+def file_path(name: str, value) -> Path:
+    """``value`` as a Path (a str or os.PathLike), else a one-line ValueError naming ``name``."""
+    if not isinstance(value, (str, os.PathLike)):
+        raise ValueError(f"{name}={value!r} is not allowed: give a file path (str or Path)")
+    return Path(value)
+
+
+def device(name: str, value):
+    """``value`` if it is a device (``qpcsim.Device``, a model device: it resolves
+    parameters and builds), else a one-line ValueError naming ``name``."""
+    if not (hasattr(value, "resolve_params") and hasattr(value, "build")):
+        raise ValueError(f"{name}={value!r} is not allowed: give a device, e.g. "
+                         "qpcsim.load_geometry('qpc_saddle') or qpcsim.Device(...)")
+    return value
 
 
 def known_names(given: Iterable[str], known: Iterable[str], what: str = "parameter",

@@ -108,3 +108,23 @@ def test_the_label_is_per_point_not_per_thread():
     for thread in threads:
         thread.join()
     assert not errors
+
+
+@pytest.mark.parametrize("data, nprop, match", [
+    (np.eye(2), (1, 2), r"data of shape \(2, 2\) is not allowed with nprop=\(1, 2\): the "
+                        r"S-matrix must be \(3, 3\)"),
+    (np.ones(3), (1, 2), r"data of shape \(3,\) is not allowed"),
+    (np.eye(3), (1.5, 1.5), r"nprop=\(1.5, 1.5\) is not allowed: give the propagating modes"),
+    (np.eye(1), (2, -1), r"nprop=\(2, -1\) is not allowed"),
+])
+def test_smatrix_refuses_lead_information_that_does_not_fit_its_data(data, nprop, match):
+    with pytest.raises(ValueError, match=match) as info:
+        SMatrix(np.asarray(data, dtype=complex), nprop, "test")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("spin_factor", ["x", -1.0, 0.0, float("nan")])
+def test_conductance_matrix_refuses_a_spin_factor_that_is_not_positive(spin_factor):
+    smat = SMatrix(np.eye(2, dtype=complex), (1, 1), "test")
+    with pytest.raises(ValueError, match="spin_factor=.* is not allowed"):
+        smat.conductance_matrix(spin_factor)

@@ -576,3 +576,14 @@ def test_bias_map_budget_and_tolerance_errors(adiabatic_saddle):
         qpcsim.bias_map(*args, thermal_tolerance=0)
     with pytest.raises(ValueError, match="refinement_budget=3 is not allowed"):
         qpcsim.bias_map(*args, refinement_budget=3)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda d: qpcsim.bias_map(d, over={"V0": [1.0]}, biases="x", energy=9.0, workers=1,
+                               progress=False), "biases='x' is not allowed: give a non-empty"),
+    (lambda d: diamond_spacings([1.0, 2.0], [0.1], [[1.0, 2.0]]),
+     r"didv of shape \(1, 2\) is not allowed: it must be \(len\(gate\), len\(biases\)\) = \(2, 1\)"),
+])
+def test_bias_inputs_refused_in_one_line(small_saddle, call, match):
+    with pytest.raises(ValueError, match=match):
+        call(small_saddle)

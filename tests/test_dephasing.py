@@ -111,3 +111,10 @@ def test_pickled_device_drops_the_probe_systems():
     dp.probe_conductance(device, 5.0, 0.2)
     assert qpcsim.backends.solver_context(device).derived_systems
     assert len(pickle.dumps(device)) <= before + 100
+
+
+@pytest.mark.parametrize("l_tr", [-1.0, 0.0, "x"])
+def test_dephasing_length_refuses_a_mean_free_path_that_is_not_positive(l_tr):
+    device = qpcsim.Device(width=60.0, length=60.0, a=5.0)
+    with pytest.raises(ValueError, match=r"l_tr=.* is not allowed"):
+        qpcsim.dephasing_length(device, 5.0, 0.1, l_tr=l_tr)

@@ -27,3 +27,14 @@ def test_mean_free_path_error_includes_model_misfit():
     assert fit.l_stderr > 2 * fit.l_stderr_stat
     # the misfit-inclusive error covers the bias of the fitted l
     assert abs(fit.l - 50.0) < 2 * fit.l_stderr
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: qpcsim.fit_localization_length([100.0, 200.0], [-1.0, -2.0, -3.0]),
+     r"mean_lnT of shape \(3,\) is not allowed: give one <ln T> per length, shape \(2,\)"),
+    (lambda: qpcsim.predicted_localization_length(0, 100.0), "modes=0 is not allowed"),
+    (lambda: qpcsim.predicted_localization_length(3, -1.0), "l=-1.0 is not allowed"),
+])
+def test_fits_refuse_inconsistent_input_in_one_line(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

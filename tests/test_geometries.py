@@ -201,3 +201,12 @@ def test_split_gate_plateaus_over_central_60_percent():
         g = np.array([qpcsim.solve(dev, E, Vg=v).conductance for v in vg])
         assert np.abs(g - n).max() < 0.15, (n, g)
         assert abs(g[2] - n) < 5e-3, (n, g)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: qpcsim.load_geometry(123), r"geometry=123 is not allowed: give a file path"),
+    (lambda: qpcsim.load_result(3), r"result=3 is not allowed: give a file path"),
+])
+def test_a_path_that_is_not_a_path_is_one_line(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -149,6 +149,9 @@ _H = "hbar**2/(2*m)*(k_x**2 + k_y**2)*sigma_0 + alpha*k_x*sigma_y"
     ("k_x**2 +", {}, "does not parse"),
     # a runtime symbol of H that is also a potential argument would be missing in the leads
     (_H, {"potential": lambda x, y, alpha=10.0: 0 * x}, r"potential parameter names \['alpha'\]"),
+    # V(x, y) * M must be Hermitian for every real V
+    (_H, {"potential": lambda x, y, Vg=1.0: Vg + 0 * x, "potential_matrix": [[1, 1], [0, 1]]},
+     r"potential_matrix=\[\[.*\]\] is not allowed: it is not Hermitian"),
 ])
 def test_bad_hamiltonians_are_one_line_errors(hamiltonian, kwargs, match):
     options = dict(width=20.0, length=10.0, a=5.0, params={"alpha": 10.0},

@@ -264,3 +264,11 @@ def test_verdict_follows_the_solve_where_the_rule_of_thumb_disagrees():
     assert "verdict (from the solve)" in scales.report()
     assert not length_scales(device, 10.0, 3.5, params={"V0": 6.0}, taper=10.0,
                              solve=False).plateaus_visible
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(plateaus=(0,)), "plateau=0 is not allowed: it must be a whole number >= 1"),
+    (dict(tolerance=-1.0), "tolerance=-1.0 G0 is not allowed: it must be > 0")])
+def test_adiabaticity_scan_refuses_a_plateau_or_tolerance_it_cannot_use(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        qpcsim.adiabaticity_scan((0.0, 10.0), **kwargs)

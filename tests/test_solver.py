@@ -207,3 +207,21 @@ def test_bad_solve_input(small_saddle, kwargs, message):
 def test_unknown_parameter_mentions_structural_ones(small_saddle):
     with pytest.raises(ValueError, match=r"Geometry parameters \(zeeman, W, L, a, L_switch\)"):
         qpcsim.solve(small_saddle, 5.0, W=100.0)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda d: qpcsim.scattering_matrix(d, 9.0, None, "auto"),
+     r"params=None is not allowed \(not a mapping\): give the device's resolved parameters"),
+    (lambda d: qpcsim.scattering_matrix(d, 9.0, {"V0": 1.0}, "auto"),
+     r"params=\{'V0': 1.0\} is not allowed \(missing 'B', 'hw_x', 'hw_y'\)"),
+    (lambda d: qpcsim.scattering_matrix(d, float("nan"), d.resolve_params({}), "auto"),
+     "energy_meV=nan meV is not allowed: it must be finite"),
+    (lambda d: qpcsim.scattering_matrix(d, "9", d.resolve_params({}), "auto") and
+     qpcsim.scattering_matrix(d, "x", d.resolve_params({}), "auto"),
+     "energy_meV='x' is not allowed: it must be a real number meV"),
+    (lambda d: qpcsim.solve(None, 9.0), "device=None is not allowed: give a device"),
+])
+def test_public_solves_refuse_bad_input_in_one_line(small_saddle, call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call(small_saddle)
+    assert "\n" not in str(info.value)

@@ -309,3 +309,15 @@ def test_trapezoid_zeeman_resolved_thermoelectrics_and_odd_temperatures():
     own = Spectrum.from_function(build_grid(mu, [1.0], rule="trapezoid"), eigenvalues)
     assert wide.conductance(1.0) == pytest.approx(own.conductance(1.0), abs=1e-5)
     assert 0 < wide.thermal_error("transmission", 1.0) < 1e-3
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: qpcsim.noise("x", 0.5), "spectrum='x' is not allowed: give a qpcsim.Spectrum"),
+    (lambda: qpcsim.thermoelectric(3, 0.5), "spectrum=3 is not allowed: give a qpcsim.Spectrum"),
+    (lambda: qpcsim.spectrum(clean_wire(), 5.0, "hot"),
+     "temperature='hot' is not allowed: give a temperature"),
+])
+def test_spectral_calls_refuse_bad_input_in_one_line(call, match):
+    with pytest.raises(ValueError, match=match) as info:
+        call()
+    assert "\n" not in str(info.value)

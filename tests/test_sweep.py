@@ -385,3 +385,16 @@ def test_bad_executor_arguments_leave_no_store(small_saddle, tmp_path):
             qpcsim.sweep(small_saddle, {"V0": GATES[:3]}, energy=9.0, store=store,
                          progress=False, **kwargs)
         assert not store.exists()
+
+
+@pytest.mark.parametrize("run", ["sweep", "bias_map"])
+@pytest.mark.parametrize("fresh, match", [
+    (True, "fresh=True is not allowed without store=: it deletes an earlier run's store"),
+    ("yes", "fresh='yes' is not allowed: it is a yes/no option")])
+def test_fresh_needs_a_store_and_a_yes_or_no(small_saddle, run, fresh, match):
+    call = (qpcsim.sweep if run == "sweep" else
+            lambda *a, **k: qpcsim.bias_map(*a, biases=[0.0, 0.1], **k))
+    with pytest.raises(ValueError, match=match) as info:
+        call(small_saddle, over={"V0": [1.0, 2.0]}, energy=9.0, workers=1, progress=False,
+             fresh=fresh)
+    assert "\n" not in str(info.value)

@@ -13,7 +13,8 @@ factorizations), and answers ``smatrix(energy, params) -> SMatrix``:
 
 The fast back ends (on the shared :class:`~.assembly.SystemAssembly`) derive
 from :class:`FastBackend`, which writes the ``smatrix`` body once; they supply
-only :meth:`FastBackend._solve`.
+only :meth:`FastBackend._solve` (or :meth:`FastBackend._solve_point`, which also
+sees the point's energy and parameters).
 
 A back end that does not apply to a device raises :class:`BackendNotApplicable`
 from its constructor, saying why; ``auto`` then falls back, an explicit request
@@ -27,6 +28,7 @@ from typing import Protocol
 import numpy as np
 
 from ..terminals import conductance_matrix
+from ..validate import positive
 from .assembly import LeadPart, SystemAssembly, single_threaded_blas
 
 __all__ = ["Backend", "BackendNotApplicable", "FastBackend", "SMatrix"]
@@ -59,7 +61,17 @@ class SMatrix:
     backend: str
 
     def __post_init__(self):
-        object.__setattr__(self, "nprop", tuple(int(n) for n in self.nprop))
+        nprop = tuple(self.nprop)
+        if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
+                   for n in nprop):
+            raise ValueError(f"nprop={nprop!r} is not allowed: give the propagating modes of "
+                             "each lead as integers >= 0")
+        total = sum(int(n) for n in nprop)
+        if np.shape(self.data) != (total, total):
+            raise ValueError(f"data of shape {np.shape(self.data)} is not allowed with "
+                             f"nprop={nprop!r}: the S-matrix must be ({total}, {total}), the "
+                             "modes of all leads on each side")
+        object.__setattr__(self, "nprop", tuple(int(n) for n in nprop))
 
     @property
     def num_leads(self) -> int:
@@ -94,6 +106,7 @@ class SMatrix:
         """Landauer-Büttiker G_ij = spin_factor (N_i delta_ij - T_ij) (Kwant's
         ``SMatrix.conductance_matrix`` times ``spin_factor``: 1 in G0 = 2e^2/h for a
         spin-degenerate device, 1/2 where each spin is a channel), shape (leads, leads)."""
+        spin_factor = positive("spin_factor", spin_factor)
         return conductance_matrix(self.data, self.nprop, spin_factor)
 
     @property
@@ -136,7 +149,7 @@ class FastBackend:
             if sum(leads.nprop) == 0:
                 return SMatrix(np.zeros((0, 0), dtype=complex), leads.nprop, self.name)
             values = self.assembly.system_values(energy, params)
-            solved = self._solve(values, leads)
+            solved = self._solve_point(energy, params, values, leads)
         if solved is None:   # the subclass hands the point on (outside the BLAS limit)
             return self._delegate(energy, params)
         data, path = solved
@@ -148,6 +161,13 @@ class FastBackend:
         arithmetic that produced it (usually ``self.name``); or ``None`` to hand the
         point to :meth:`_delegate`."""
         raise NotImplementedError
+
+    def _solve_point(self, energy: float, params: dict, values: np.ndarray,
+                     leads: LeadPart) -> tuple[np.ndarray, str] | None:
+        """:meth:`_solve` given the point's ``energy`` (lattice units) and resolved
+        ``params`` too: a back end that keeps something per parameter set overrides
+        this one instead."""
+        return self._solve(values, leads)
 
     def _delegate(self, energy: float, params: dict) -> SMatrix:
         """The S-matrix of a point :meth:`_solve` handed on (e.g. to a fallback)."""

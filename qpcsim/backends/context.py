@@ -39,6 +39,9 @@ class SolverContext:
     fast_path : bool or None
         Whether the fast back ends model the device (``backends.fast_path_applies``);
         None until first asked.
+    mirror_checks : dict
+        (mirror, ``params_key``) -> the region's energy-free mirror check
+        (``backends.mirror_check``), bounded (cleared when full).
     """
 
     owner: weakref.ref
@@ -47,6 +50,7 @@ class SolverContext:
     band_edges: dict = field(default_factory=dict)
     derived_systems: dict = field(default_factory=dict)
     fast_path: bool | None = None
+    mirror_checks: dict = field(default_factory=dict)
 
 
 _LOCK = threading.Lock()

@@ -84,13 +84,14 @@ class ModelAssembly(SystemAssembly):
 
     def _onsite_potential_entries(self, row, col):
         """(entry index, site index, orbital factor) of every stored onsite entry the
-        potential enters, ``V_site * potential_matrix[a, b]``."""
+        potential enters, ``V_site * potential_matrix[a, b]`` (only on the sites whose
+        onsite value adds it: not on lead cells Kwant added to the region)."""
         matrix = np.asarray(getattr(self.device, "potential_matrix", np.eye(self.norbs)),
                             dtype=complex).reshape(self.norbs, self.norbs)
         site_r, site_c = row // self.norbs, col // self.norbs
         onsite = np.flatnonzero(site_r == site_c)
         factor = matrix[row[onsite] % self.norbs, col[onsite] % self.norbs]
-        keep = factor != 0
+        keep = (factor != 0) & self.device.potential_sites()[site_r[onsite]]
         return onsite[keep], site_r[onsite[keep]], factor[keep]
 
     def _potential_values(self, params: dict) -> np.ndarray:
@@ -109,13 +110,11 @@ class ModelAssembly(SystemAssembly):
         key = tuple(float(params[n]) for n in self.device.lead_parameters)
         base = self._base_cache.get(key)
         if base is None:
-            # the potential first, outside Kwant: a failing one is a one-line error
-            potential = self._potential_values(params)
-            h = self.fsyst.hamiltonian_submatrix(params=params, sparse=True).tocoo()
+            # shared with the device's Hermiticity check at build (one evaluation)
+            h = self.device.potential_free_hamiltonian(params)
             where = np.searchsorted(self._keys, h.row * self.n_sys + h.col)
-            values = np.zeros(len(self._keys), dtype=complex)
-            values[where] = h.data      # every (row, col) of a block is in the pattern
-            base = values - potential
+            base = np.zeros(len(self._keys), dtype=complex)
+            base[where] = h.data        # every (row, col) of a block is in the pattern
             if len(self._base_cache) > 16:
                 self._base_cache.clear()
             self._base_cache[key] = base
@@ -126,7 +125,9 @@ class ModelAssembly(SystemAssembly):
         (``sys_row``, ``sys_col``): the stored entries of H, then ``-E`` on the diagonal."""
         key = params_key(params)
         if key is None or key != self._values_key:
-            self._values = self._base_values(params) + self._potential_values(params)
+            # the potential first, outside Kwant: a failing one is a one-line error
+            potential = self._potential_values(params)
+            self._values = self._base_values(params) + potential
             self._values_key = key
         return np.concatenate([self._values, np.full(self.n_sys, -energy, dtype=complex)])
 

@@ -50,6 +50,8 @@ from scipy.linalg import lapack
 
 from .assembly import SystemAssembly
 from .base import FastBackend, SMatrix, BackendNotApplicable
+from .context import solver_context
+from .mirror_check import RegionMirrorCheck, entry_deviation
 from .registry import BackendInfo, register
 from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
 
@@ -70,9 +72,12 @@ def _deviation(a: np.ndarray, b: np.ndarray) -> float:
     """0.0 for bitwise-equal arrays, else max |a - b| (inf for different shapes)."""
     if a.shape != b.shape:
         return np.inf
-    if np.array_equal(a, b):
-        return 0.0
-    return float(np.max(np.abs(a - b)))
+    return entry_deviation(a, b)
+
+
+def _coupling_deviation(c_l: np.ndarray, c_r: np.ndarray) -> float:
+    """Deviation of ``A[i, i+1]`` from its x-mirror image ``A[N-1-i, N-2-i]``."""
+    return _deviation(c_r, c_l[::-1])
 
 
 def mirror_smatrix(s00: np.ndarray, s10: np.ndarray) -> np.ndarray:
@@ -118,6 +123,8 @@ class MirrorRGFSolver:
         if not found.all() or len(np.unique(key)) != len(key):
             raise BackendNotApplicable("the intra-column hoppings are not mirror symmetric in x")
         self._mirror_intra = order[where]   # intra entry k <-> entry _mirror_intra[k]
+        #: The region's part of the check, once per parameter set (:mod:`.mirror_check`).
+        self.region = RegionMirrorCheck("x-mirror", rgf, self._mirror_intra, _coupling_deviation)
         self._lead_checked: dict = {}     # id(LeadPart) -> (LeadPart, deviation)
         self._lu_lwork: dict = {}
 
@@ -150,20 +157,24 @@ class MirrorRGFSolver:
         self._lead_checked[id(leads)] = (leads, dev)
         return dev
 
-    def deviation(self, sys_values: np.ndarray, leads, prepared=None) -> float:
+    def deviation(self, sys_values: np.ndarray, leads, prepared=None,
+                  region: float | None = None) -> float:
         """Largest deviation of the point's ``A x = B`` from its mirror image,
-        relative to the largest entry (0.0: bit for bit; inf: structurally not)."""
+        relative to the largest entry (0.0: bit for bit; inf: structurally not).
+        ``region``: the scattering region's part, if known (:attr:`region`)."""
         rgf = self.rgf
         lm, intra, c_l, c_r = (prepared or rgf.prepare(sys_values, leads))[:4]
-        scale = max(np.abs(sys_values).max(), 1e-300)
-        dev = max(_deviation(intra, intra[self._mirror_intra]),
-                  _deviation(c_r, c_l[::-1])) / scale
-        return max(dev, self._lead_deviation(leads, lm))
+        if region is None:
+            scale = max(np.abs(sys_values).max(), 1e-300)
+            region = max(_deviation(intra, intra[self._mirror_intra]),
+                         _coupling_deviation(c_l, c_r)) / scale
+        return max(region, self._lead_deviation(leads, lm))
 
-    def applies(self, sys_values: np.ndarray, leads, prepared=None) -> bool:
+    def applies(self, sys_values: np.ndarray, leads, prepared=None,
+                region: float | None = None) -> bool:
         """Whether the point is mirror symmetric (to :data:`MIRROR_RTOL`); an
         approximate symmetry is reported at debug level and not used."""
-        dev = self.deviation(sys_values, leads, prepared)
+        dev = self.deviation(sys_values, leads, prepared, region)
         if dev <= MIRROR_RTOL:
             return True
         if dev < _NEAR_RTOL and log.isEnabledFor(logging.DEBUG):
@@ -258,9 +269,11 @@ class RGFMirrorBackend(FastBackend):
             return self._delegate(energy, params)
         return super().smatrix(energy, params)
 
-    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
+    def _solve_point(self, energy, params, values, leads) -> tuple[np.ndarray, str] | None:
         prepared = self._mirror.rgf.prepare(values, leads)
-        if not self._mirror.applies(values, leads, prepared):
+        region = self._mirror.region.relative(solver_context(self.assembly.device),
+                                              self.assembly, energy, params, leads)
+        if not self._mirror.applies(values, leads, prepared, region):
             return None
         self.counts["mirror"] += 1
         return self._mirror.solve(values, leads, prepared), self.name

@@ -42,6 +42,8 @@ import numpy as np
 
 from .assembly import SystemAssembly
 from .base import BackendNotApplicable, FastBackend, SMatrix
+from .context import solver_context
+from .mirror_check import RegionMirrorCheck, entry_deviation
 from .registry import BackendInfo, register
 from .rgf import RGFBackend, RGFSolver, rgf_cost, shared_rgf_solver
 from .rgf_mirror import MIRROR_RTOL, MirrorRGFSolver, mirror_smatrix
@@ -55,13 +57,6 @@ PARITY_LEAD_RTOL = 1e-12
 
 log = logging.getLogger(__name__)
 _R2 = np.sqrt(0.5)
-
-
-def _deviation(a: np.ndarray, b: np.ndarray) -> float:
-    """0.0 for bitwise-equal arrays, else max |a - b|."""
-    if np.array_equal(a, b):
-        return 0.0
-    return float(np.max(np.abs(a - b), initial=0.0))
 
 
 class ParitySplit:
@@ -97,6 +92,9 @@ class ParitySplit:
         lower = loc[2 * (loc // norbs) < ny - 1]
         self.L, self.R, self.F = lower, flip[lower], loc[2 * (loc // norbs) == ny - 1]
         self._flip_intra = order[where]     # intra entry k <-> its row-flip image
+        #: The region's check, once per parameter set (:mod:`.mirror_check`).
+        self.region = RegionMirrorCheck("y-mirror", rgf, self._flip_intra,
+                                        self.coupling_deviation)
         self._bounds = rgf.intra_bounds
         self.sizes = (len(self.L) + len(self.F), len(self.L))
         shared: dict = {}    # columns of one pattern share their maps (memory at 1e6 sites)
@@ -157,9 +155,14 @@ class ParitySplit:
     def deviation(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray) -> float:
         """Largest deviation of a point's column blocks and couplings from their
         row-flip images (absolute; 0.0 bit for bit)."""
+        return max(entry_deviation(intra, intra[self._flip_intra]),
+                   self.coupling_deviation(c_l, c_r))
+
+    def coupling_deviation(self, c_l: np.ndarray, c_r: np.ndarray) -> float:
+        """Largest deviation of the couplings between columns from their row-flip
+        images (absolute)."""
         L, R = self.L, self.R
-        return max(_deviation(intra, intra[self._flip_intra]),
-                   _deviation(c_l[:, L], c_l[:, R]), _deviation(c_r[:, L], c_r[:, R]))
+        return max(entry_deviation(c_l[:, L], c_l[:, R]), entry_deviation(c_r[:, L], c_r[:, R]))
 
     def vec(self, c: np.ndarray) -> tuple:
         """y-symmetric diagonals (couplings; rows of ``c``: columns) in the even and
@@ -213,11 +216,14 @@ class ParityRGFSolver:
     def __init__(self, rgf: RGFSolver, split: ParitySplit, mirror: MirrorRGFSolver | None):
         self.rgf, self.split, self.mirror = rgf, split, mirror
 
-    def applies(self, sys_values: np.ndarray, prepared) -> bool:
-        """Whether the point's column blocks are y-mirror symmetric (to MIRROR_RTOL)."""
-        _, intra, c_l, c_r = prepared[:4]
-        scale = max(np.abs(sys_values).max(), 1e-300)
-        return self.split.deviation(intra, c_l, c_r) / scale <= MIRROR_RTOL
+    def applies(self, sys_values: np.ndarray, prepared, region: float | None = None) -> bool:
+        """Whether the point's column blocks are y-mirror symmetric (to MIRROR_RTOL);
+        ``region``: their relative deviation, if known (``split.region``)."""
+        if region is None:
+            _, intra, c_l, c_r = prepared[:4]
+            scale = max(np.abs(sys_values).max(), 1e-300)
+            region = self.split.deviation(intra, c_l, c_r) / scale
+        return region <= MIRROR_RTOL
 
     def _first(self, prepared, leads, b0):
         """Sectors ``[[g, p, q] even, [g, p, q] odd]`` and ``t`` after column 0
@@ -352,10 +358,12 @@ class RGFParityBackend(FastBackend):
         #: Points per path (diagnostics).
         self.counts = {"rgf-parity": 0, "rgf-mirror": 0, "fallback": 0}
 
-    def _symmetric(self, values, leads, prepared):
-        """(S, path) by the cheapest symmetry the point has, or (None, None)."""
-        x = self._mirror is not None and self._mirror.applies(values, leads, prepared)
-        if self._parity is not None and self._parity.applies(values, prepared):
+    def _symmetric(self, values, leads, prepared, regions=(None, None)):
+        """(S, path) by the cheapest symmetry the point has, or (None, None);
+        ``regions``: the region's relative x- and y-deviation, if known."""
+        x = self._mirror is not None and self._mirror.applies(values, leads, prepared,
+                                                              regions[0])
+        if self._parity is not None and self._parity.applies(values, prepared, regions[1]):
             smat = (self._parity.solve_both(prepared, leads) if x
                     else self._parity.solve_y(prepared, leads))
             if smat is not None:
@@ -371,8 +379,12 @@ class RGFParityBackend(FastBackend):
             return self._delegate(energy, params)
         return super().smatrix(energy, params)
 
-    def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
-        smat, path = self._symmetric(values, leads, self._rgf.prepare(values, leads))
+    def _solve_point(self, energy, params, values, leads) -> tuple[np.ndarray, str] | None:
+        context = solver_context(self.assembly.device)
+        regions = tuple(None if check is None else
+                        check.region.relative(context, self.assembly, energy, params, leads)
+                        for check in (self._mirror, self._parity and self._parity.split))
+        smat, path = self._symmetric(values, leads, self._rgf.prepare(values, leads), regions)
         if smat is None:
             return None
         self.counts[path] += 1

@@ -68,6 +68,24 @@ def _sweep(args) -> int:
 
 def _locked_sweep(args) -> int:
     # Every output is checked before any work: kinds, formats, collisions, what exists.
+    out, old_hash, store = _checked_outputs(args)
+    device, fixed, over, max_points = _sweep_request(args)
+    kind = _planned_kind(args, device, over, fixed, max_points)
+    _refuse_other_result(kind, out, old_hash)
+    if args.scheduler:
+        _quiet_distributed()
+    result = run_kind(kind, workers=args.workers, scheduler=args.scheduler, store=store,
+                      progress=not args.quiet, report=_report, fresh=args.fresh)
+    result = result if isinstance(result, SweepResult) else SweepResult(result)
+    result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
+    if kind.name == SeriesKind.name:
+        return _series_summary(result, args, out)
+    return _save_and_summarize(result, device, args, out)
+
+
+def _checked_outputs(args) -> tuple:
+    """``(out, hash of the result already at --out or None, store path)``, after the
+    output paths are checked (kinds, formats, collisions)."""
     out, old_hash = check_output(args.out, "--out", force=args.force)
     store = args.store or str(out) + ".points.sqlite"
     check_distinct(out=args.out, plot=args.plot, store=store)
@@ -75,6 +93,12 @@ def _locked_sweep(args) -> int:
         check_writable(args.store, "--store")
     if args.plot:
         check_figure(args.plot, "--plot", force=args.force)
+    return out, old_hash, store
+
+
+def _sweep_request(args) -> tuple:
+    """``(device, fixed parameters, swept axes, max_points)`` from the flags, checked;
+    ``args.energy`` defaults to a self-consistent device's Fermi energy."""
     device, fixed = load_device(args)   # a geometry file, or a .gds layout (cli/layout.py)
     device = apply_tip(args, device)
     over = dict(parse_sweep(s) for s in args.sweep)
@@ -91,26 +115,32 @@ def _locked_sweep(args) -> int:
             _report(f"--energy not given: using the device's Fermi energy E_F = "
                     f"{args.energy:.6g} meV (its self-consistent potential holds there)")
     check_request(args, device)
+    return device, fixed, over, max_points
+
+
+def _planned_kind(args, device, over, fixed, max_points):
+    """The engine's kind of run for the request (``plan_sweep``, as ``qpcsim.sweep``)."""
     kind = plan_sweep(device, over, args.energy, args.temperature, adaptive=args.adaptive,
                       adaptive_batch=args.adaptive_batch, max_points=max_points,
                       zeeman_from_B=args.zeeman_from_B, max_rebuilds=args.max_rebuilds,
                       report=None if args.quiet else _report, **fixed)
-    series = kind.name == SeriesKind.name
-    if series and args.observable:
+    if kind.name == SeriesKind.name and args.observable:
         raise ValueError("--observable is not allowed with a temperature series (a swept T on "
                          "a grid); sweep the gate at one temperature instead")
+    return kind
+
+
+def _refuse_other_result(kind, out, old_hash) -> None:
+    """--out may hold only this sweep's own result (a rerun resumes onto it)."""
     if old_hash is not None and kind.header()["hash"] != old_hash:
         raise ValueError(f"--out {str(out)!r} holds the result of a different sweep; "
                          "refusing to overwrite it (choose another path, or pass --force "
                          "to replace it)")
-    if args.scheduler:
-        _quiet_distributed()
-    result = run_kind(kind, workers=args.workers, scheduler=args.scheduler, store=store,
-                      progress=not args.quiet, report=_report, fresh=args.fresh)
-    result = result if isinstance(result, SweepResult) else SweepResult(result)
-    result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
-    if series:
-        return _series_summary(result, args, out)
+
+
+def _save_and_summarize(result, device, args, out) -> int:
+    """Save a sweep's result (with resistances where asked), print what was written,
+    its caption and one-axis summary, and draw --plot."""
     add_resistance(result.data, device, args)
     result.save(out)
     data = result.data

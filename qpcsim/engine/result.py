@@ -19,6 +19,7 @@ from .._version import __version__
 from ..geometry import geometry_source
 from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
+from ..validate import file_path
 from .spec import parameter_units
 
 __all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash",
@@ -273,7 +274,7 @@ def load_result(path) -> SweepResult:
     not a qpcsim sweep) or damaged (truncated) file.
     """
     import xarray as xr
-    path = Path(path)
+    path = file_path("result", path)
     if not path.is_file():
         raise ValueError(f"result={str(path)!r} does not exist" if not path.exists() else
                          f"result={str(path)!r} is not a regular file")

@@ -28,6 +28,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 
+from .. import validate as _validate
 from ..sanity import PhysicsWarning
 from .executors import (
     DeviceRecipe,
@@ -164,6 +165,9 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
         The executor that ran and the points reused from the store.
     """
     check_executor_args(workers, scheduler)
+    if _validate.flag("fresh", fresh) and store is None:
+        raise ValueError("fresh=True is not allowed without store=: it deletes an earlier run's "
+                         "store; give store=PATH or leave fresh out")
     kind.check(report)
     if fresh and store is not None:
         cleared = clear_store(store, "store")
@@ -214,7 +218,7 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
           store=None, adaptive: float | None = None, max_points: int = 2000,
           adaptive_batch: int | None = None, progress: bool = True, method: str = "auto",
           report: Callable[[str], None] | None = None, zeeman_from_B: bool = False,
-          max_rebuilds: int = MAX_REBUILDS, **fixed) -> SweepResult:
+          max_rebuilds: int = MAX_REBUILDS, fresh: bool = False, **fixed) -> SweepResult:
     """Conductance over a grid (or adaptively) of device parameters and/or energy.
 
     Parameters
@@ -268,6 +272,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     max_rebuilds : int
         Most systems a sweep over structural parameters may rebuild (refused
         beyond, with the count and an estimated time).
+    fresh : bool
+        Start over: delete ``store`` first (``qpcsim sweep --fresh``); needs ``store``.
     **fixed
         Parameters held fixed (physical units): runtime ones (gates, ``B``,
         ``E_Z``) or structural ones (the device is rebuilt with them).
@@ -281,7 +287,7 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
                       zeeman_from_B=zeeman_from_B, max_rebuilds=max_rebuilds, report=report,
                       **fixed)
     result = run_kind(kind, workers=workers, scheduler=scheduler, store=store,
-                      progress=progress, report=report)
+                      progress=progress, report=report, fresh=fresh)
     return result if isinstance(result, SweepResult) else SweepResult(result)
 
 

@@ -71,6 +71,8 @@ def adiabaticity_scan(tapers=(0.0, 10.0, 25.0, 50.0, 100.0, 200.0), plateaus=(1,
         make_device = make_device or (lambda **p: load_geometry("qpc_hardwall", **p))
         thresholds = thresholds or module.transverse_thresholds
     tapers = np.array([_validate.non_negative("taper", t, "nm") for t in tapers])
+    plateaus = [_validate.positive_int("plateau", n) for n in plateaus]
+    tolerance = _validate.positive("tolerance", tolerance, "G0")
     per = np.zeros((tapers.size, len(plateaus)))
     energies = None
     for k, taper in enumerate(tapers):

@@ -498,9 +498,14 @@ def _checked_axes(device, over, biases):
         raise ValueError(f"over={dict(over)!r}: a bias map sweeps exactly one gate parameter")
     (name, values), = over.items()
     values = np.asarray(values, dtype=float)
-    biases = np.asarray(biases, dtype=float)
+    given = biases
+    try:
+        biases = np.asarray(biases, dtype=float)
+    except (TypeError, ValueError):
+        biases = np.array(np.nan)
     if biases.ndim != 1 or biases.size < 1 or not np.all(np.isfinite(biases)):
-        raise ValueError("biases must be a non-empty 1-D sequence of finite numbers (mV)")
+        raise ValueError(f"biases={given!r} is not allowed: give a non-empty 1-D sequence of "
+                         "finite numbers (mV)")
     _validate.known_names([name], device.defaults, "swept parameter")
     return name, values, biases
 
@@ -650,6 +655,9 @@ def diamond_spacings(gate, biases, didv) -> list[float]:
     gate = np.asarray(gate, dtype=float)
     biases = np.asarray(biases, dtype=float)
     didv = np.asarray(didv, dtype=float)
+    if gate.ndim != 1 or biases.ndim != 1 or didv.shape != (gate.size, biases.size):
+        raise ValueError(f"didv of shape {didv.shape} is not allowed: it must be (len(gate), "
+                         f"len(biases)) = ({gate.size}, {biases.size}), gate and biases 1-D")
     order = np.argsort(gate)
     gate, didv = gate[order], didv[order]
     if np.nanmean(didv[-1]) < np.nanmean(didv[0]):     # conductance falls with the gate

@@ -239,6 +239,8 @@ def dephasing_length(device, energy: float, coupling: float, *, spacing: int = 1
     ``l_tr`` (nm) is the transport mean free path (infinite: ballistic).
     """
     c = check_coupling(coupling)
+    if l_tr != math.inf:      # infinite: ballistic
+        l_tr = _validate.positive("l_tr", l_tr, "nm")
     if c == 0:
         return DephasingLength(math.inf, math.inf, math.inf, "coherent")
     tau_ps = lifetime_ps(2 * c * device.t / spacing)       # hbar / (probe escape rate)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .. import validate as _validate
+
 __all__ = ["MeanFreePathFit", "fit_mean_free_path", "LocalizationFit", "fit_localization_length",
            "predicted_localization_length", "UCF_VARIANCE"]
 
@@ -129,6 +131,9 @@ def fit_localization_length(lengths, mean_lnT, sem_lnT=None) -> LocalizationFit:
     """Linear fit of ``<ln T>`` vs L in the localized regime: slope = -2/xi."""
     L = np.asarray(lengths, dtype=float)
     y = np.asarray(mean_lnT, dtype=float)
+    if L.shape != y.shape:
+        raise ValueError(f"mean_lnT of shape {y.shape} is not allowed: give one <ln T> per "
+                         f"length, shape {L.shape}")
     if L.size < 2 or not np.all(np.isfinite(y)):
         raise ValueError("fit_localization_length needs >= 2 lengths with finite <ln T>")
     w = None if sem_lnT is None else 1.0 / np.maximum(np.asarray(sem_lnT, float), 1e-12)
@@ -147,5 +152,6 @@ def predicted_localization_length(modes: int, l: float, beta: int = 1) -> float:
     <T> = N/(1 + L/l) (Beenakker, Rev. Mod. Phys. 69, 731 (1997))."""
     if beta not in (1, 2, 4):
         raise ValueError(f"beta={beta!r} is not allowed: use 1, 2 or 4")
-    return (beta * int(modes) + 2 - beta) * float(l)
+    modes = _validate.positive_int("modes", modes)
+    return (beta * modes + 2 - beta) * _validate.positive("l", l)
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import validate as _validate
+from ..spectral.data import Spectrum
 from ..spectral.grid import fermi
 from ..units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
 
@@ -80,6 +81,7 @@ def noise(spectrum, temperature: float, bias: float = 0.0) -> NoiseResult:
     sums are used; otherwise the spectrum's interpolant on a sub-quadrature
     cut at mu_L, mu_R.
     """
+    spectrum = Spectrum.checked(spectrum)
     temperature = _validate.non_negative("temperature", temperature, "K")
     bias = _validate.real_number("bias", bias, "mV")
     kT = thermal_energy_meV(temperature)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..spectral.data import Spectrum
 from ..units import E_CHARGE, H_PLANCK
 
 __all__ = [
@@ -86,7 +87,7 @@ class ThermoelectricResult:
 def thermoelectric(spectrum, temperature: float) -> ThermoelectricResult:
     """G, S, S_Mott, kappa, L/L0 and Pi from spectral data at ``temperature`` (K), which the
     spectrum's grid must resolve (it was built for it)."""
-    spectrum.check_temperature(temperature)
+    Spectrum.checked(spectrum).check_temperature(temperature)
     g_s = 2.0 if spectrum.spin_degenerate else 1.0
     l0, l1, l2 = (spectrum.thermal("transmission", temperature, k) for k in range(3))
     T = float(temperature)

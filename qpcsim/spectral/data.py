@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import validate as _validate
 from ..scattering import MIN_POINTS_PER_WAVELENGTH
 from ..units import fermi_wavelength_nm, thermal_energy_meV
 from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
@@ -137,10 +138,18 @@ class Spectrum:
         return values
 
     # ------------------------------------------------------------ thermal sums
+    @classmethod
+    def checked(cls, value, name: str = "spectrum") -> "Spectrum":
+        """``value`` if it is a Spectrum, else a one-line ValueError naming ``name``."""
+        if not isinstance(value, cls):
+            raise ValueError(f"{name}={value!r} is not allowed: give a qpcsim.Spectrum, e.g. "
+                             "qpcsim.spectrum(device, energy, temperature)")
+        return value
+
     def check_temperature(self, temperature: float) -> float:
         """kT (meV) for ``temperature`` (K) if the grid resolves it, else a one-line ValueError."""
         from ..units import thermal_energy_meV
-        kT = thermal_energy_meV(temperature)
+        kT = thermal_energy_meV(_validate.non_negative("temperature", temperature, "K"))
         kts = [thermal_energy_meV(t) for t in self.grid.temperatures if t > 0]
         if kT == 0 or not kts or kT < min(kts) * (1 - 1e-9) or kT > max(kts) * (1 + 1e-9):
             raise ValueError(

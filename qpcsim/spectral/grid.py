@@ -323,7 +323,11 @@ def _checked(mu, temperatures, rule):
     """(mu, temperatures array) checked: a real Fermi energy, at least one temperature, each
     passing ``rule`` (a validator)."""
     mu = _validate.real_number("energy", mu, "meV")
-    temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    try:
+        temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"temperature={temperatures!r} is not allowed: give a temperature (K) "
+                         "or a sequence of them") from None
     if temps.size == 0:
         raise ValueError("temperatures=[] is not allowed: give at least one temperature (K)")
     for t in temps:
