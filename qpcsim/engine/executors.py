@@ -22,6 +22,7 @@ import signal
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -243,6 +244,7 @@ class _DaskExecutor(Executor):
         from distributed import Client, LocalCluster
         self.scheduler = scheduler
         self._cluster = None
+        self._seconds_per_point = None   # measured on the workers, kept for later batches
         if scheduler == "local":
             self._cluster = _local_cluster(LocalCluster, workers)
             self._client = Client(self._cluster)
@@ -265,24 +267,42 @@ class _DaskExecutor(Executor):
     def imap_unordered(self, func, recipe, items):
         from distributed import as_completed
         items = list(items)
+        queue = deque(range(len(items)))   # indices of the points not yet sent
+        alone: set = set()                 # points resent one per task (after a failure)
+        in_flight: dict = {}               # Future -> the indices of its points
         finished = 0
-        if not items:
-            return
         try:
-            # One graph for the batch: one scheduler update, not one per point. The recipe
-            # (~5 kB) travels in each task; each worker builds the device once (its cache).
-            futures = self._client.map(_call, [func] * len(items), [recipe] * len(items), items,
-                                       pure=False)
-            index_of = {future: index for index, future in enumerate(futures)}
-            for future, value in as_completed(futures, with_results=True):
-                finished += 1
-                yield index_of[future], value
+            done = as_completed(with_results=True)
+            while queue and len(in_flight) < 2 * self.workers:
+                self._send(func, recipe, items, queue, alone, in_flight, done)
+            for future, (values, seconds, failed) in done:
+                batch = in_flight.pop(future)
+                self._seconds_per_point = seconds / (len(values) + failed)
+                for index, value in zip(batch, values):
+                    finished += 1
+                    yield index, value
+                if failed:   # resend the rest one by one: the failing point raises in its own task
+                    rest = batch[len(values):]
+                    queue.extendleft(reversed(rest))
+                    alone.update(rest)
+                while queue and len(in_flight) < 2 * self.workers:
+                    self._send(func, recipe, items, queue, alone, in_flight, done)
         except Exception as exc:   # classify: a lost scheduler, else re-raise
             if not self._lost(exc):
                 raise
             raise SchedulerLostError(
                 f"lost the Dask scheduler {self.scheduler} after {finished} of {len(items)} "
                 f"points ({type(exc).__name__})") from None
+
+    def _send(self, func, recipe, items, queue, alone, in_flight, done):
+        """Submit the next batch of points (:func:`_batch_size`) as one Dask task."""
+        size = 1 if queue[0] in alone else _batch_size(len(queue), self.workers,
+                                                          self._seconds_per_point)
+        batch = [queue.popleft() for _ in range(min(size, len(queue)))]
+        future = self._client.submit(_call_batch, func, recipe, [items[i] for i in batch],
+                                     pure=False)
+        in_flight[future] = batch
+        done.add(future)
 
     def _lost(self, exc) -> bool:
         from distributed.comm.core import CommClosedError
@@ -339,6 +359,40 @@ def dask_setup(worker) -> None:
     _worker_init(os.getppid())
     if isinstance(getattr(utils, "_offload_executor", None), ThreadPoolExecutor):
         utils._offload_executor = ThreadPoolExecutor(1, thread_name_prefix="Dask-Offload")
+
+
+#: Compute time of one Dask task (s): points are batched up to it once their cost is
+#: known. A task costs ~2.5 ms of CPU in the scheduler, client and worker (measured,
+#: against ~0.15 ms in the process pool), i.e. ~1 % of 0.2 s.
+_DASK_TASK_SECONDS = 0.2
+
+
+def _batch_size(remaining: int, workers: int, seconds_per_point: float | None) -> int:
+    """Points in the next Dask task: one until a task has measured their cost, then as
+    many as fill :data:`_DASK_TASK_SECONDS`, and never more than a quarter of each
+    worker's share of the points left, so that the last tasks are small and the workers
+    finish together (guided self-scheduling)."""
+    if seconds_per_point is None:
+        return 1
+    by_time = int(_DASK_TASK_SECONDS / max(seconds_per_point, 1e-9))
+    return max(1, min(by_time, -(-remaining // (4 * workers))))
+
+
+def _call_batch(func, recipe, items) -> tuple[list, float, bool]:
+    """A Dask task: :func:`_call` on each item in turn. Returns the results, the compute
+    time (s), and whether the next item failed: the caller keeps the finished results
+    and sends the rest one per task, where the failure raises with its own traceback. A
+    task of one item raises at once."""
+    start = time.perf_counter()
+    results = []
+    for item in items:
+        try:
+            results.append(_call(func, recipe, item))
+        except Exception:
+            if len(items) == 1:
+                raise
+            return results, time.perf_counter() - start, True
+    return results, time.perf_counter() - start, False
 
 
 class _sigint_ignored:   # noqa: N801 - a context manager
