@@ -37,7 +37,7 @@ def test_batch_size(remaining, workers, seconds_per_point, size):
 
 def test_a_failing_point_keeps_the_batch_before_it():
     results, seconds, failed = _call_batch(_square, _NoDevice(), [5, 6, 7, 8])
-    assert (results, failed) == ([25, 36], True) and seconds > 0
+    assert (results, failed) == ([25, 36], True) and seconds >= 0
     assert _call_batch(_square, _NoDevice(), [2, 3])[::2] == ([4, 9], False)
     with pytest.raises(ValueError, match="point 7 fails"):   # alone: raises as itself
         _call_batch(_square, _NoDevice(), [7])
