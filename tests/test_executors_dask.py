@@ -24,15 +24,15 @@ def _square(device, item):
     return item * item
 
 
-@pytest.mark.parametrize("remaining, workers, seconds_per_point, size", [
+@pytest.mark.parametrize("remaining, threads, seconds_per_point, size", [
     (61, 2, None, 1),        # cost unknown: one point per task
     (61, 2, 0.025, 8),       # 0.2 s of work
     (10, 2, 0.025, 2),       # the tail: a quarter of each worker's share
     (61, 2, 1.0, 1),         # slow points: one per task
     (1000, 2, 1e-6, 125),    # cheap points: bounded by the share, not the time
 ])
-def test_batch_size(remaining, workers, seconds_per_point, size):
-    assert _batch_size(remaining, workers, seconds_per_point) == size
+def test_batch_size(remaining, threads, seconds_per_point, size):
+    assert _batch_size(remaining, threads, seconds_per_point) == size
 
 
 def test_a_failing_point_keeps_the_batch_before_it():

@@ -245,6 +245,7 @@ class _DaskExecutor(Executor):
         self.scheduler = scheduler
         self._cluster = None
         self._seconds_per_point = None   # measured on the workers, kept for later batches
+        self._threads = (-float("inf"), 1)   # (when counted, worker threads in the cluster)
         if scheduler == "local":
             self._cluster = _local_cluster(LocalCluster, workers)
             self._client = Client(self._cluster)
@@ -272,10 +273,11 @@ class _DaskExecutor(Executor):
         in_flight: dict = {}               # Future -> the indices of its points
         finished = 0
         try:
-            done = as_completed(with_results=True)
-            while queue and len(in_flight) < 2 * self.workers:
+            done = as_completed()
+            while queue and len(in_flight) < self._slots():
                 self._send(func, recipe, items, queue, alone, in_flight, done)
-            for future, (values, seconds, failed) in done:
+            for future in done:
+                values, seconds, failed = future.result()   # raises a task's error, a lost scheduler
                 batch = in_flight.pop(future)
                 self._seconds_per_point = seconds / (len(values) + failed)
                 for index, value in zip(batch, values):
@@ -285,7 +287,7 @@ class _DaskExecutor(Executor):
                     rest = batch[len(values):]
                     queue.extendleft(reversed(rest))
                     alone.update(rest)
-                while queue and len(in_flight) < 2 * self.workers:
+                while queue and len(in_flight) < self._slots():
                     self._send(func, recipe, items, queue, alone, in_flight, done)
         except Exception as exc:   # classify: a lost scheduler, else re-raise
             if not self._lost(exc):
@@ -296,13 +298,23 @@ class _DaskExecutor(Executor):
 
     def _send(self, func, recipe, items, queue, alone, in_flight, done):
         """Submit the next batch of points (:func:`_batch_size`) as one Dask task."""
-        size = 1 if queue[0] in alone else _batch_size(len(queue), self.workers,
+        size = 1 if queue[0] in alone else _batch_size(len(queue), self._slots() // 2,
                                                           self._seconds_per_point)
         batch = [queue.popleft() for _ in range(min(size, len(queue)))]
         future = self._client.submit(_call_batch, func, recipe, [items[i] for i in batch],
                                      pure=False)
         in_flight[future] = batch
         done.add(future)
+
+    def _slots(self) -> int:
+        """Tasks kept in flight: two per worker thread (one running, one queued), so that
+        an interrupt loses little; counted at most once a second (a remote cluster may
+        grow or shrink)."""
+        when, threads = self._threads
+        if time.monotonic() - when > 1.0:
+            threads = max(1, sum(self._client.nthreads().values()))
+            self._threads = (time.monotonic(), threads)
+        return 2 * threads
 
     def _lost(self, exc) -> bool:
         from distributed.comm.core import CommClosedError
@@ -372,15 +384,15 @@ def dask_setup(worker) -> None:
 _DASK_TASK_SECONDS = 0.2
 
 
-def _batch_size(remaining: int, workers: int, seconds_per_point: float | None) -> int:
+def _batch_size(remaining: int, threads: int, seconds_per_point: float | None) -> int:
     """Points in the next Dask task: one until a task has measured their cost, then as
-    many as fill :data:`_DASK_TASK_SECONDS`, and never more than a quarter of each
-    worker's share of the points left, so that the last tasks are small and the workers
+    many as fill :data:`_DASK_TASK_SECONDS`, and never more than a quarter of each worker
+    thread's share of the points left, so that the last tasks are small and the workers
     finish together (guided self-scheduling)."""
     if seconds_per_point is None:
         return 1
     by_time = int(_DASK_TASK_SECONDS / max(seconds_per_point, 1e-9))
-    return max(1, min(by_time, -(-remaining // (4 * workers))))
+    return max(1, min(by_time, -(-remaining // (4 * threads))))
 
 
 def _call_batch(func, recipe, items) -> tuple[list, float, bool]:
