@@ -277,7 +277,7 @@ class _DaskExecutor(Executor):
             while queue and len(in_flight) < self._slots():
                 self._send(func, recipe, items, queue, alone, in_flight, done)
             for future in done:
-                values, seconds, failed = future.result()   # raises a task's error, a lost scheduler
+                values, seconds, failed = future.result()   # raises: a task error, a lost scheduler
                 batch = in_flight.pop(future)
                 self._seconds_per_point = seconds / (len(values) + failed)
                 for index, value in zip(batch, values):
