@@ -49,13 +49,15 @@ def test_local_cluster_batches_forks_and_reports_the_failing_point():
         # the process pool's worker set-up ran in each (forked) worker
         assert all(client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
                    .values())
+        sizes, submit = [], client.submit
+        client.submit = lambda *args, **kw: sizes.append(len(args[3])) or submit(*args, **kw)
         seen = {}
         with pytest.raises(ValueError, match="point 7 fails"):
             for index, value in executor.imap_unordered(_square, _NoDevice(), range(40)):
                 seen[index] = value
+        assert sizes[:4] == [1, 1, 1, 1] and max(sizes) > 1   # batches once timed
         assert seen and 7 not in seen
         assert all(value == index * index for index, value in seen.items())
-        assert executor._seconds_per_point is not None   # later points went in batches
 
 
 def test_forked_workers_receive_large_messages():

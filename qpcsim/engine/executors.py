@@ -241,13 +241,13 @@ class _DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, scheduler: str, workers: int, timeout: float):
-        from distributed import Client, LocalCluster
+        from distributed import Client
         self.scheduler = scheduler
         self._cluster = None
         self._seconds_per_point = None   # measured on the workers, kept for later batches
         self._threads = (-float("inf"), 1)   # (when counted, worker threads in the cluster)
         if scheduler == "local":
-            self._cluster = _local_cluster(LocalCluster, workers)
+            self._cluster = _local_cluster(workers)
             self._client = Client(self._cluster)
         else:
             try:
@@ -345,22 +345,23 @@ _LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
                          "distributed.admin.system-monitor.interval": "2s"}
 
 
-def _local_cluster(cluster_class, workers: int):
+def _local_cluster(workers: int):
     """A Dask LocalCluster of ``workers`` one-thread worker processes, started as the
     process pool starts its own (fork where the platform has it); each runs
     :func:`dask_setup` as it starts."""
     import multiprocessing
 
     import dask
+    from distributed import LocalCluster
     config = dict(_LOCAL_CLUSTER_CONFIG)
     if "fork" in multiprocessing.get_all_start_methods():
         config["distributed.worker.multiprocessing-method"] = "fork"
     with dask.config.set(config):
         # The scheduler's HTTP routes on a free local port: the default 8787 is taken
         # by the first cluster on a machine, and every later one warned about it.
-        return cluster_class(n_workers=workers, threads_per_worker=1, processes=True,
-                             dashboard_address=None, preload=[__name__],
-                             scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, preload=[__name__],
+                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
 def dask_setup(worker) -> None:
