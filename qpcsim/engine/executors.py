@@ -337,12 +337,15 @@ class _DaskExecutor(Executor):
 #: forked like the process pool's (no interpreter start, no imports, the parent's device
 #: cache inherited; spawned workers cost ~1.5 s each before their first point), no
 #: statistical profiler (a stack sample every 10 ms in each worker), and the event-loop
-#: health tick (20 ms) and system monitor (0.5 s) of the scheduler, nannies and workers
-#: slowed down: together 0.07 of a core on 2 workers, now 0.02 (measured, idle cluster).
-#: The memory monitor (spill, pause, terminate) keeps its 0.1 s.
+#: health tick (20 ms), system monitor (0.5 s) and memory monitor (0.1 s) of the
+#: scheduler, nannies and workers slowed down: together 0.07 of a core on 2 workers, now
+#: 0.01 (measured, idle cluster). The memory monitor (spill, pause, terminate at 95 %)
+#: still looks every 0.5 s: a worker holds no data (each record goes back as it is
+#: made), and the sweep checked the memory a point needs before it started.
 _LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
                          "distributed.admin.tick.interval": "1s",
-                         "distributed.admin.system-monitor.interval": "2s"}
+                         "distributed.admin.system-monitor.interval": "2s",
+                         "distributed.worker.memory.monitor-interval": "500ms"}
 
 
 def _local_cluster(workers: int):
