@@ -46,7 +46,9 @@ def test_a_failing_point_keeps_the_batch_before_it():
 def test_local_cluster_batches_forks_and_reports_the_failing_point():
     with make_executor(2, "local") as executor:
         client = executor._client
-        # the process pool's worker set-up ran in each (forked) worker
+        # forked: the workers hold the parent's objects (no import), at the same addresses
+        assert set(client.run(lambda: id(make_executor)).values()) == {id(make_executor)}
+        # the process pool's worker set-up ran in each
         assert all(client.run(lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN)
                    .values())
         sizes, submit = [], client.submit
