@@ -1,6 +1,7 @@
 """Where sweep points run: serially, in local processes, or on Dask distributed.
 
-One code path for all: a task is ``(recipe, point)`` and the worker function
+One code path for all: a task is ``(recipe, point)`` (on Dask, a batch of points that
+grows once their cost is measured) and the worker function
 rebuilds (once per worker process, cached by the device fingerprint) the device
 from its *recipe*, then solves. Devices built from a geometry file travel as
 (file, parameters); any other device travels pickled by value with cloudpickle.
