@@ -1,6 +1,7 @@
 """Where sweep points run: serially, in local processes, or on Dask distributed.
 
-One code path for all: a task is ``(recipe, point)`` and the worker function
+One code path for all: a task is ``(recipe, point)`` (on Dask, a batch of points that
+grows once their cost is measured) and the worker function
 rebuilds (once per worker process, cached by the device fingerprint) the device
 from its *recipe*, then solves. Devices built from a geometry file travel as
 (file, parameters); any other device travels pickled by value with cloudpickle.
@@ -22,6 +23,7 @@ import signal
 import threading
 import time
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
@@ -252,12 +254,13 @@ class _DaskExecutor(Executor):
     name = "dask"
 
     def __init__(self, scheduler: str, workers: int, timeout: float):
-        from distributed import Client, LocalCluster
+        from distributed import Client
         self.scheduler = scheduler
         self._cluster = None
+        self._seconds_per_point = None   # measured on the workers, kept for later batches
+        self._threads = (-float("inf"), 1)   # (when counted, worker threads in the cluster)
         if scheduler == "local":
-            self._cluster = LocalCluster(n_workers=workers, threads_per_worker=1,
-                                         processes=True, dashboard_address=None)
+            self._cluster = _local_cluster(workers)
             self._client = Client(self._cluster)
         else:
             try:
@@ -278,20 +281,53 @@ class _DaskExecutor(Executor):
     def imap_unordered(self, func, recipe, items):
         from distributed import as_completed
         items = list(items)
-        futures = {self._client.submit(_call, func, recipe, item, pure=False): index
-                   for index, item in enumerate(items)}
+        queue = deque(range(len(items)))   # indices of the points not yet sent
+        alone: set = set()                 # points resent one per task (after a failure)
+        in_flight: dict = {}               # Future -> the indices of its points
         finished = 0
         try:
-            for future in as_completed(futures):
-                value = future.result()
-                finished += 1
-                yield futures[future], value
+            done = as_completed()
+            while queue and len(in_flight) < self._slots():
+                self._send(func, recipe, items, queue, alone, in_flight, done)
+            for future in done:
+                values, seconds, failed = future.result()   # raises: a task error, a lost scheduler
+                batch = in_flight.pop(future)
+                self._seconds_per_point = seconds / (len(values) + failed)
+                for index, value in zip(batch, values):
+                    finished += 1
+                    yield index, value
+                if failed:   # resend the rest one by one: the failing point raises in its own task
+                    rest = batch[len(values):]
+                    queue.extendleft(reversed(rest))
+                    alone.update(rest)
+                while queue and len(in_flight) < self._slots():
+                    self._send(func, recipe, items, queue, alone, in_flight, done)
         except Exception as exc:   # classify: a lost scheduler, else re-raise
             if not self._lost(exc):
                 raise
             raise SchedulerLostError(
                 f"lost the Dask scheduler {self.scheduler} after {finished} of {len(items)} "
                 f"points ({type(exc).__name__})") from None
+
+    def _send(self, func, recipe, items, queue, alone, in_flight, done):
+        """Submit the next batch of points (:func:`_batch_size`) as one Dask task."""
+        size = 1 if queue[0] in alone else _batch_size(len(queue), self._slots() // 2,
+                                                          self._seconds_per_point)
+        batch = [queue.popleft() for _ in range(min(size, len(queue)))]
+        future = self._client.submit(_call_batch, func, recipe, [items[i] for i in batch],
+                                     pure=False)
+        in_flight[future] = batch
+        done.add(future)
+
+    def _slots(self) -> int:
+        """Tasks kept in flight: two per worker thread (one running, one queued), so that
+        an interrupt loses little; counted at most once a second (a remote cluster may
+        grow or shrink)."""
+        when, threads = self._threads
+        if time.monotonic() - when > 1.0:
+            threads = max(1, sum(self._client.nthreads().values()))
+            self._threads = (time.monotonic(), threads)
+        return 2 * threads
 
     def _lost(self, exc) -> bool:
         from distributed.comm.core import CommClosedError
@@ -308,6 +344,90 @@ class _DaskExecutor(Executor):
             pass
         if self._cluster is not None:
             self._cluster.close()
+
+
+#: Dask settings of the LocalCluster behind ``scheduler="local"`` (issue 24): workers
+#: forked like the process pool's (no interpreter start, no imports, the parent's device
+#: cache inherited; spawned workers cost ~1.5 s each before their first point), no
+#: statistical profiler (a stack sample every 10 ms in each worker), and the event-loop
+#: health tick (20 ms), system monitor (0.5 s) and memory monitor (0.1 s) of the
+#: scheduler, nannies and workers slowed down: together 0.07 of a core on 2 workers, now
+#: 0.01 (measured, idle cluster). The memory monitor (spill, pause, terminate at 95 %)
+#: still looks every 0.5 s: a worker holds no data (each record goes back as it is
+#: made), and the sweep checked the memory a point needs before it started.
+_LOCAL_CLUSTER_CONFIG = {"distributed.worker.profile.enabled": False,
+                         "distributed.admin.tick.interval": "1s",
+                         "distributed.admin.system-monitor.interval": "2s",
+                         "distributed.worker.memory.monitor-interval": "500ms"}
+
+
+def _local_cluster(workers: int):
+    """A Dask LocalCluster of ``workers`` one-thread worker processes, started as the
+    process pool starts its own (fork where the platform has it); each runs
+    :func:`dask_setup` as it starts."""
+    import multiprocessing
+
+    import dask
+    from distributed import LocalCluster
+    config = dict(_LOCAL_CLUSTER_CONFIG)
+    if "fork" in multiprocessing.get_all_start_methods():
+        config["distributed.worker.multiprocessing-method"] = "fork"
+    with dask.config.set(config):
+        # The scheduler's HTTP routes on a free local port: the default 8787 is taken
+        # by the first cluster on a machine, and every later one warned about it.
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None, preload=[__name__],
+                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+
+
+def dask_setup(worker) -> None:
+    """Dask's preload hook, run in each LocalCluster worker as it starts (main thread):
+    the process pool's worker set-up (exit with the parent; Ctrl-C and SIGTERM are the
+    parent's to handle; physics warnings were said by the parent), and a fresh offload
+    thread pool for distributed. A forked worker inherits the parent's pool without its
+    thread, and once the parent's scheduler has used it (every graph it received) its
+    idle count says a thread is waiting: a message over 10 MiB would wait forever."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed import utils
+    _worker_init(os.getppid())
+    if isinstance(getattr(utils, "_offload_executor", None), ThreadPoolExecutor):
+        utils._offload_executor = ThreadPoolExecutor(1, thread_name_prefix="Dask-Offload")
+
+
+#: Compute time of one Dask task (s): points are batched up to it once their cost is
+#: known. A task costs ~2.5 ms of CPU in the scheduler, client and worker (measured,
+#: against ~0.15 ms in the process pool), i.e. ~1 % of 0.2 s.
+_DASK_TASK_SECONDS = 0.2
+
+
+def _batch_size(remaining: int, threads: int, seconds_per_point: float | None) -> int:
+    """Points in the next Dask task: one until a task has measured their cost, then as
+    many as fill :data:`_DASK_TASK_SECONDS`, and never more than a quarter of each worker
+    thread's share of the points left, so that the last tasks are small and the workers
+    finish together (guided self-scheduling)."""
+    if seconds_per_point is None:
+        return 1
+    by_time = int(_DASK_TASK_SECONDS / max(seconds_per_point, 1e-9))
+    return max(1, min(by_time, -(-remaining // (4 * threads))))
+
+
+def _call_batch(func, recipe, items) -> tuple[list, float, bool]:
+    """A Dask task: :func:`_call` on each item in turn. Returns the results, the compute
+    time (s: CPU time of this thread, which runs the solves with their one BLAS thread;
+    unlike wall time, not stretched by other load), and whether the next item failed:
+    the caller keeps the finished results and sends the rest one per task, where the
+    failure raises with its own traceback. A task of one item raises at once."""
+    start = time.thread_time()
+    results = []
+    for item in items:
+        try:
+            results.append(_call(func, recipe, item))
+        except Exception:
+            if len(items) == 1:
+                raise
+            return results, time.thread_time() - start, True
+    return results, time.thread_time() - start, False
 
 
 class _sigint_ignored:   # noqa: N801 - a context manager
