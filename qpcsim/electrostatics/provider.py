@@ -9,11 +9,13 @@ a gate sweep costs one TF solve per point (a fraction of a transport solve). Pic
 Reproducibility: a point's result is a function of its own voltages only, bit for bit,
 whatever executor, worker count or order. Warm starts come from *anchors*: the voltage
 lattice ``k * anchor_spacing_V`` (per gate). An anchor is solved cold (the unscreened
-start, no history); every other point is warm-started from its nearest anchor (per gate,
-round half up); a point on an anchor is the anchor. Newton converges to the tolerance in
-4-5 steps from an anchor 0.05-0.2 V away (6-7 cold), so a wide spacing costs little per
-point and few anchors per sweep: 0.5 V minimised the demo sweep's cost (0.2 V +8 %, 1 V
-equal within noise), +25-35 % over the history-dependent start (benchmarks/RESULTS.md).
+start, no history); every other point starts from its nearest anchor (per gate, round half
+up) extrapolated to first order: the anchor's density plus its density derivative
+(``ThomasFermiProblem.density_derivative``, one per gate or one along all gates with
+``common``, cached with the anchor) times the voltage step. A point on an anchor is the
+anchor. Newton then converges to the tolerance in 3-4 steps (4-6 from the anchor's density
+alone, 6-7 cold); a symmetric point is solved on its mirror sector (``mirror.py``).
+0.5 V minimised the demo sweep's cost (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
