@@ -13,7 +13,7 @@ start, no history); every other point starts from its nearest anchor (per gate, 
 up) extrapolated to first order: the anchor's density plus its density derivative
 (``ThomasFermiProblem.density_derivative``, one per gate or one along all gates with
 ``common``, cached with the anchor) times the voltage step. A point on an anchor is the
-anchor. Newton then converges to the tolerance in about 3 steps (4-6 from the anchor's density
+anchor. Newton then converges to the tolerance in 3-5 steps (4-6 from the anchor's density
 alone, 6-7 cold); a symmetric point is solved on its mirror sector (``mirror.py``).
 0.5 V minimised the demo sweep's cost (benchmarks/RESULTS.md).
 """
