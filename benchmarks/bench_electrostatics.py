@@ -116,8 +116,8 @@ def sweep_ratio(n: int, repeat: int):
     rest = t_sc - c["solve"] - c["derivative"]
     print(f"demo sweeps, {n} gate points, serial, CPU s, {repeat} interleaved repeats: "
           f"SC / bare min {min(ratios):.2f}, median {np.median(ratios):.2f} (target <= 2)")
-    print(f"  best repeat: bare {t_bare:.2f} s ({1e3 * t_bare / n:.1f} ms/point); SC {t_sc:.2f} s = "
-          f"Thomas-Fermi {c['solve']:.2f} s ({c['solves']} solves, "
+    print(f"  best repeat: bare {t_bare:.2f} s ({1e3 * t_bare / n:.1f} ms/point); "
+          f"SC {t_sc:.2f} s = Thomas-Fermi {c['solve']:.2f} s ({c['solves']} solves, "
           f"{1e3 * c['solve'] / c['solves']:.1f} ms each, {c['newton'] / c['solves']:.2f} Newton "
           f"steps) + anchor derivatives {c['derivative']:.2f} s + transport and the rest "
           f"{rest:.2f} s ({1e3 * rest / n:.1f} ms/point)")
