@@ -9,11 +9,13 @@ a gate sweep costs one TF solve per point (a fraction of a transport solve). Pic
 Reproducibility: a point's result is a function of its own voltages only, bit for bit,
 whatever executor, worker count or order. Warm starts come from *anchors*: the voltage
 lattice ``k * anchor_spacing_V`` (per gate). An anchor is solved cold (the unscreened
-start, no history); every other point is warm-started from its nearest anchor (per gate,
-round half up); a point on an anchor is the anchor. Newton converges to the tolerance in
-4-5 steps from an anchor 0.05-0.2 V away (6-7 cold), so a wide spacing costs little per
-point and few anchors per sweep: 0.5 V minimised the demo sweep's cost (0.2 V +8 %, 1 V
-equal within noise), +25-35 % over the history-dependent start (benchmarks/RESULTS.md).
+start, no history); every other point starts from its nearest anchor (per gate, round half
+up) extrapolated to first order: the anchor's density plus its density derivative
+(``ThomasFermiProblem.density_derivative``, one per gate or one along all gates with
+``common``, cached with the anchor) times the voltage step. A point on an anchor is the
+anchor. Newton then converges to the tolerance in 3-5 steps (4-6 from the anchor's density
+alone, 6-7 cold); a symmetric point is solved on its mirror sector (``mirror.py``).
+0.5 V minimised the demo sweep's cost (benchmarks/RESULTS.md).
 """
 from __future__ import annotations
 
@@ -132,12 +134,14 @@ class SelfConsistentPotential:
         self.anchor_spacing_V = _validate.positive("anchor_spacing_V", anchor_spacing_V, "V")
         self._problem = None
         self._cache: OrderedDict = OrderedDict()
+        self._derivatives: OrderedDict = OrderedDict()
         self._solves = 0   # private: a device's fingerprint digests the public attributes
         self.problem()               # validate the window now, not inside a sweep
 
     def clear_cache(self) -> None:
         """Forget the cached solutions (results do not change: they never depend on it)."""
         self._cache.clear()
+        self._derivatives.clear()
 
     @property
     def solves(self) -> int:
@@ -209,8 +213,37 @@ class SelfConsistentPotential:
         key = tuple(round(volts[n], 12) for n in self.layout.names)
         anchor = tuple(round(math.floor(v / self.anchor_spacing_V + 0.5) * self.anchor_spacing_V,
                              12) for v in key)
-        initial = None if anchor == key else self._cached_solve(anchor, None)
+        initial = None if anchor == key else self._start(anchor, key)
         return self._cached_solve(key, initial)
+
+    def _start(self, anchor: tuple, key: tuple) -> np.ndarray:
+        """Warm start (cm^-2) of the point ``key`` from its anchor: the anchor's density
+        plus its first-order change, the anchor's density derivative (one per gate, or one
+        along all gates with ``common``) times the voltage step. A function of the anchor
+        and the key only: the same bits whatever was solved before."""
+        base = self._cached_solve(anchor, None)
+        names = self.layout.names
+        steps = [k - a for k, a in zip(key, anchor)]
+        if self.common:
+            moves = [(tuple(names), steps[0])]
+        else:
+            moves = [((name,), step) for name, step in zip(names, steps) if step != 0.0]
+        density = base.density_grid_cm2.copy()
+        for gates, step in moves:
+            density += step * self._derivative(anchor, gates, base)
+        return density
+
+    def _derivative(self, anchor: tuple, gates: tuple, base) -> np.ndarray:
+        """dn/dV (cm^-2/V) of the anchor's solution with all ``gates`` moving together
+        (cached like the solutions)."""
+        key = (anchor, gates)
+        hit = self._derivatives.get(key)
+        if hit is None:
+            hit = self.problem().density_derivative(base, {n: 1.0 for n in gates})
+            self._derivatives[key] = hit
+            while len(self._derivatives) > self.cache_size:
+                self._derivatives.popitem(last=False)
+        return hit
 
     def _cached_solve(self, key: tuple, initial) -> ElectrostaticsResult:
         """The solution at the voltages ``key`` (V, in gate order) from ``initial``: the
@@ -242,6 +275,7 @@ class SelfConsistentPotential:
         state = dict(self.__dict__)
         state["_problem"] = None
         state["_cache"] = OrderedDict()
+        state["_derivatives"] = OrderedDict()
         return state
 
     def __repr__(self):
