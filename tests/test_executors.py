@@ -1,10 +1,12 @@
 """Executors: a pool's workers start solving at once, with the in-process bits."""
+import math
 import os
 
 import numpy as np
 import pytest
 
 import qpcsim
+from qpcsim.engine import executors
 from qpcsim.engine.executors import DeviceRecipe, make_executor
 
 GATES = np.linspace(-6.0, 8.0, 6)
@@ -44,3 +46,35 @@ def test_fresh_device_gives_the_in_process_bits(workers, in_process):
     result = qpcsim.sweep(fresh_saddle(), {"V0": GATES}, energy=9.0, workers=workers,
                           progress=False)
     np.testing.assert_array_equal(result.conductance.values, in_process)
+
+
+needs_two_cores = pytest.mark.skipif(executors.default_workers() < 2,
+                                     reason="the default executor is serial on one core")
+
+
+@needs_two_cores
+@pytest.mark.parametrize("pool_start_s, ran_here, label",
+                         [(math.inf, 6, ("serial", 1)), (0.0, 1, ("processes", 2))],
+                         ids=["all-here", "pool-after-first"])
+def test_default_executor_forks_only_when_the_pool_pays(monkeypatch, pool_start_s, ran_here,
+                                                         label):
+    """Default workers: the first point runs in this process and times the rest; the pool
+    starts only when the points left would take longer than its start-up."""
+    monkeypatch.setattr(executors, "_POOL_START_S", pool_start_s)
+    monkeypatch.setattr(executors, "default_workers", lambda: 2)
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    with make_executor() as executor:
+        states = [state for _, state in
+                  executor.imap_unordered(device_state, DeviceRecipe(device), range(6))]
+        assert executor.ran() == label
+    assert sum(pid == os.getpid() for _, pid in states) == ran_here
+
+
+@needs_two_cores
+@pytest.mark.parametrize("pool_start_s", [math.inf, 0.0], ids=["all-here", "pool-after-first"])
+def test_default_executor_gives_the_in_process_bits(monkeypatch, pool_start_s, in_process):
+    monkeypatch.setattr(executors, "_POOL_START_S", pool_start_s)
+    result = qpcsim.sweep(fresh_saddle(), {"V0": GATES}, energy=9.0, progress=False)
+    np.testing.assert_array_equal(result.conductance.values, in_process)
+    assert result.data.attrs["executor"] == ("serial(1)" if pool_start_s else
+                                             f"processes({executors.default_workers()})")

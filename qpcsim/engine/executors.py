@@ -160,6 +160,10 @@ class Executor:
         for index, item in enumerate(items):
             yield index, _call(func, recipe, item)
 
+    def ran(self) -> tuple[str, int]:
+        """``(name, workers)`` of where the points ran (provenance of the results)."""
+        return self.name, self.workers
+
     def close(self):
         pass
 
@@ -196,19 +200,31 @@ class FunctionExecutor(Executor):
 class _ProcessExecutor(Executor):
     name = "processes"
 
-    def __init__(self, workers: int):
+    def __init__(self, workers: int, in_process_first: bool = False):
         import multiprocessing
         self.workers = workers
         # fork: workers inherit the parent's imported modules and device cache.
         self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_init, initargs=(os.getpid(),))
+        self._forked = False
+        self._in_process_first = in_process_first
+        self._point_s = None   # wall seconds of the first point, run in this process
+
+    def ran(self) -> tuple[str, int]:
+        return (self.name, self.workers) if self._forked else ("serial", 1)
 
     def imap_unordered(self, func, recipe, items):
         items = list(items)
-        if items and not getattr(self._pool, "_processes", None):   # workers not forked yet
-            _build_before_fork(recipe, items[0])
+        first = 0
+        if self._in_process_first and not self._forked:
+            first = yield from self._run_here(func, recipe, items)
+        if first == len(items):
+            return
+        if not self._forked:
+            _build_before_fork(recipe, items[first])
+            self._forked = True
         pending = {}
-        queue = iter(enumerate(items))
+        queue = iter(list(enumerate(items))[first:])
         # Keep a bounded number of tasks in flight so an interrupt loses little work.
         for index, item in _take(queue, 2 * self.workers):
             pending[self._pool.submit(_call, func, recipe, item)] = index
@@ -219,6 +235,21 @@ class _ProcessExecutor(Executor):
                 yield index, future.result()
                 for nxt, item in _take(queue, 1):
                     pending[self._pool.submit(_call, func, recipe, item)] = nxt
+
+    def _run_here(self, func, recipe, items):
+        """Yield ``(index, result)`` of the first items, run in this process while the points
+        left would take less than the pool costs to start (:func:`_pool_pays`); return how
+        many ran. The first point always runs here: its wall time is the estimate."""
+        for index, item in enumerate(items):
+            if self._point_s is not None and _pool_pays(len(items) - index, self._point_s,
+                                                        self.workers):
+                return index
+            start = time.perf_counter()
+            result = _call(func, recipe, item)
+            if self._point_s is None:
+                self._point_s = time.perf_counter() - start
+            yield index, result
+        return len(items)
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -236,6 +267,17 @@ class _ProcessExecutor(Executor):
                 process.kill()
                 process.join(2.0)
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+#: Wall seconds a process pool costs before it saves any (fork, the workers' start-up and
+#: first copy-on-write faults; 0.1-0.2 s measured for the split gate, `bench_fixed_cost.py`).
+_POOL_START_S = 0.2
+
+
+def _pool_pays(points: int, point_s: float, workers: int) -> bool:
+    """Would ``points`` points of ``point_s`` wall seconds each finish sooner on a pool of
+    ``workers`` than here? The pool saves ``(1 - 1/workers)`` of their serial time."""
+    return points * point_s * (1.0 - 1.0 / workers) > _POOL_START_S
 
 
 def _build_before_fork(recipe: DeviceRecipe, item) -> None:
@@ -359,8 +401,10 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     Parameters
     ----------
     workers : int, optional
-        Local worker processes; default all cores. ``1`` runs serially in this
-        process.
+        Local worker processes; ``1`` runs serially in this process. Default: all
+        cores, but a run's first point runs in this process and the pool starts only
+        when the points left would take longer than the pool costs to start (a
+        2-point sweep of a small device never forks); the results are the same bits.
     scheduler : str, optional
         ``"tcp://host:port"`` of a Dask distributed scheduler, or ``"local"``
         for a Dask ``LocalCluster`` with ``workers`` processes.
@@ -370,6 +414,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     workers = check_executor_args(workers, scheduler)
     if scheduler is not None:
         return _DaskExecutor(scheduler, workers or default_workers(), timeout)
+    if workers is None and default_workers() > 1:
+        return _ProcessExecutor(default_workers(), in_process_first=True)
     workers = workers or default_workers()
     if workers == 1:
         return Executor()

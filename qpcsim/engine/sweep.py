@@ -178,7 +178,7 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
             warnings.simplefilter("ignore", PhysicsWarning)   # the kind's check said them
             with make_executor(workers, scheduler) as executor:
                 drive(kind, executor, recipe, stored, bar, _eta(kind, stored, executor, report))
-                run = Run(executor.name, getattr(executor, "workers", 1), bar.reused)
+                run = Run(*executor.ran(), bar.reused)
     except SchedulerLostError as exc:
         raise SchedulerLostError(f"{exc}; {_kept(stored)}") from None
     finally:
