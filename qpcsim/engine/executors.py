@@ -23,7 +23,7 @@ import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 
 from ..geometry import build_geometry, geometry_source, load_geometry_module
 from .task import SweepTask
@@ -201,28 +201,35 @@ class _ProcessExecutor(Executor):
     name = "processes"
 
     def __init__(self, workers: int, in_process_first: bool = False):
-        import multiprocessing
         self.workers = workers
-        # fork: workers inherit the parent's imported modules and device cache.
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
-                                         initializer=_worker_init, initargs=(os.getpid(),))
-        self._forked = False
+        self._pool = None   # started by the first point sent to a worker
         self._in_process_first = in_process_first
         self._point_s = None   # wall seconds of the first point, run in this process
 
     def ran(self) -> tuple[str, int]:
-        return (self.name, self.workers) if self._forked else ("serial", 1)
+        return (self.name, self.workers) if self._pool is not None else ("serial", 1)
+
+    def _start(self, recipe: DeviceRecipe, item):
+        """Build ``item``'s device, then make the pool (imported here: a run that never
+        forks does without it)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _build_before_fork(recipe, item)
+        # fork: workers inherit the parent's imported modules and device cache.
+        self._pool = ProcessPoolExecutor(self.workers,
+                                         mp_context=multiprocessing.get_context("fork"),
+                                         initializer=_worker_init, initargs=(os.getpid(),))
 
     def imap_unordered(self, func, recipe, items):
         items = list(items)
         first = 0
-        if self._in_process_first and not self._forked:
+        if self._in_process_first and self._pool is None:
             first = yield from self._run_here(func, recipe, items)
         if first == len(items):
             return
-        if not self._forked:
-            _build_before_fork(recipe, items[first])
-            self._forked = True
+        if self._pool is None:
+            self._start(recipe, items[first])
         pending = {}
         queue = iter(list(enumerate(items))[first:])
         # Keep a bounded number of tasks in flight so an interrupt loses little work.
@@ -252,12 +259,15 @@ class _ProcessExecutor(Executor):
         return len(items)
 
     def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self):
         """Kill the workers (SIGTERM, then SIGKILL after 2 s) instead of waiting for
         their running points: a waiting shutdown interrupted by a second Ctrl-C left
         the pool's manager thread for the interpreter's exit to join forever."""
+        if self._pool is None:
+            return
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
         for process in processes:
             process.terminate()
