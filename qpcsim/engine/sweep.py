@@ -236,7 +236,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     temperature : float
         Temperature (K).
     workers : int, optional
-        Local processes (default: all cores; 1 = serial in this process).
+        Local processes (default: all cores, forking only when the pool pays; 1 = serial
+        in this process).
     scheduler : str, optional
         Dask scheduler address ``tcp://host:port`` or ``"local"`` (LocalCluster).
     store : path, optional
