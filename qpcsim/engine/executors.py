@@ -17,6 +17,7 @@ finished points are kept), a scheduler without workers times out with a message.
 """
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -144,8 +145,7 @@ def _remember(key, device):
 
 
 def _call(func, recipe, item):
-    structural = item.structural if isinstance(item, SweepTask) else None
-    return func(recipe.device(structural), item)
+    return func(recipe.device(_structural(item)), item)
 
 
 class Executor:
@@ -224,7 +224,7 @@ class _ProcessExecutor(Executor):
     def imap_unordered(self, func, recipe, items):
         items = list(items)
         first = 0
-        if self._in_process_first and self._pool is None:
+        if self._in_process_first and self._pool is None and self._small(recipe, items):
             first = yield from self._run_here(func, recipe, items)
         if first == len(items):
             return
@@ -242,6 +242,15 @@ class _ProcessExecutor(Executor):
                 yield index, future.result()
                 for nxt, item in _take(queue, 1):
                     pending[self._pool.submit(_call, func, recipe, item)] = nxt
+
+    def _small(self, recipe, items) -> bool:
+        """Try this process first? Once a point is timed, :meth:`_run_here` decides; before,
+        the auto back end's cost model (:func:`_modelled_point_s`) must say that the pool
+        would not pay. A device it does not model, or a large run, goes to the pool at once."""
+        if not items or self._point_s is not None:
+            return True
+        point_s = _modelled_point_s(recipe.device(_structural(items[0])))
+        return point_s is not None and not _pool_pays(len(items), point_s, self.workers)
 
     def _run_here(self, func, recipe, items):
         """Yield ``(index, result)`` of the first items, run in this process while the points
@@ -286,15 +295,34 @@ _POOL_START_S = 0.2
 
 def _pool_pays(points: int, point_s: float, workers: int) -> bool:
     """Would ``points`` points of ``point_s`` wall seconds each finish sooner on a pool of
-    ``workers`` than here? The pool saves ``(1 - 1/workers)`` of their serial time."""
-    return points * point_s * (1.0 - 1.0 / workers) > _POOL_START_S
+    ``workers`` (its start-up, then ``ceil(points / workers)`` rounds) than here?"""
+    return (points - math.ceil(points / workers)) * point_s > _POOL_START_S
+
+
+def _modelled_point_s(device) -> float | None:
+    """Seconds per point of ``device`` by the cost model of the back end that ``auto`` picks
+    by size (:func:`~qpcsim.backends.registry.choose_backend`, one core), or None where the
+    device has no lattice size (a model device)."""
+    try:
+        nx, ny, norbs = int(device.nx), int(device.ny), int(device.norbs)
+    except (AttributeError, TypeError):
+        return None
+    # Imported here: the executors load with `qpcsim --version`, the back ends with Kwant.
+    from ..backends.registry import backend_info, choose_backend
+
+    cost = backend_info(choose_backend(nx, ny, norbs)).cost
+    return None if cost is None else cost(nx, ny, norbs) / 1000.0
+
+
+def _structural(item) -> dict | None:
+    return item.structural if isinstance(item, SweepTask) else None
 
 
 def _build_before_fork(recipe: DeviceRecipe, item) -> None:
     """Build the first task's device here, before the pool forks its workers: each worker
     then inherits the finalized Kwant system (copy-on-write) instead of running Kwant's
     Builder itself before its first solve (1-2 s per worker at 10^4-10^5 sites)."""
-    device = recipe.device(item.structural if isinstance(item, SweepTask) else None)
+    device = recipe.device(_structural(item))
     build = getattr(device, "build", None)
     if callable(build):
         build()
@@ -412,9 +440,10 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     ----------
     workers : int, optional
         Local worker processes; ``1`` runs serially in this process. Default: all
-        cores, but a run's first point runs in this process and the pool starts only
-        when the points left would take longer than the pool costs to start (a
-        2-point sweep of a small device never forks); the results are the same bits.
+        cores, but a run that the back ends' cost model calls small starts in this
+        process, and the pool forks only once the points left, timed by the first,
+        would take longer here than on the pool with its start-up (a 2-point sweep of
+        a small device never forks); the results are the same bits.
     scheduler : str, optional
         ``"tcp://host:port"`` of a Dask distributed scheduler, or ``"local"``
         for a Dask ``LocalCluster`` with ``workers`` processes.
