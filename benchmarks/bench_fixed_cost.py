@@ -10,7 +10,8 @@ round, so that a change of the machine's load hits both alike:
 * ``qpcsim --version`` and ``qpcsim params qpc_hardwall``;
 * the README's sweep with 2 points, ``qpcsim sweep geometries/qpc_split_gate.py --set
   d=60 --sweep Vg=-1.6:-0.2:2 --energy 8 --out F.nc`` on the default executor (all
-  cores): its wall time, the solve time (per worker process the sum of its points'
+  cores; a run this small solves in the CLI's own process, no pool): its wall time, the
+  solve time (per process the sum of its points'
   ``worker(device, task)`` calls, the largest of these), and the fixed cost = wall -
   solve: imports, the device's build, worker start-up, store, NetCDF save, summary;
   and the fixed CPU seconds, CPU of all its processes minus the points' solve CPU
@@ -21,12 +22,17 @@ round, so that a change of the machine's load hits both alike:
   ``device.build()`` before its first solve (the largest), and the executor's wall time
   for the first two points.
 
+Each tree's ``qpcsim`` is byte-compiled first (``compileall``), as ``pip install`` does: a
+session with ``PYTHONDONTWRITEBYTECODE=1`` would otherwise compile its ~60 imported modules
+from source in every run (0.1 s CPU, a cost no installed copy pays).
+
 Prints min and median over ``--repeats`` rounds and a RESULTS.md row.
 Usage: ``python benchmarks/bench_fixed_cost.py [--baseline DIR] [--repeats 5]``.
 """
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -175,6 +181,8 @@ def main(argv=None) -> int:
     if args.baseline is not None:
         trees["before"] = (args.baseline.resolve(), args.baseline.resolve())
     trees["after"] = (ROOT, ROOT)
+    for _, tree in trees.values():
+        compileall.compile_dir(str(tree / "qpcsim"), quiet=1)
     rounds = []
     for k in range(args.repeats):
         rounds.append(one_round(trees))

@@ -18,6 +18,7 @@ finished points are kept), a scheduler without workers times out with a message.
 """
 from __future__ import annotations
 
+import math
 import os
 import signal
 import threading
@@ -25,7 +26,7 @@ import time
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, wait
 
 from ..geometry import build_geometry, geometry_source, load_geometry_module
 from .task import SweepTask
@@ -146,8 +147,7 @@ def _remember(key, device):
 
 
 def _call(func, recipe, item):
-    structural = item.structural if isinstance(item, SweepTask) else None
-    return func(recipe.device(structural), item)
+    return func(recipe.device(_structural(item)), item)
 
 
 class Executor:
@@ -161,6 +161,10 @@ class Executor:
                        items: Iterable) -> Iterator[tuple[int, object]]:
         for index, item in enumerate(items):
             yield index, _call(func, recipe, item)
+
+    def ran(self) -> tuple[str, int]:
+        """``(name, workers)`` of where the points ran (provenance of the results)."""
+        return self.name, self.workers
 
     def close(self):
         pass
@@ -198,19 +202,38 @@ class FunctionExecutor(Executor):
 class _ProcessExecutor(Executor):
     name = "processes"
 
-    def __init__(self, workers: int):
-        import multiprocessing
+    def __init__(self, workers: int, in_process_first: bool = False):
         self.workers = workers
+        self._pool = None   # started by the first point sent to a worker
+        self._in_process_first = in_process_first
+        self._point_s = None   # wall seconds of the first point, run in this process
+
+    def ran(self) -> tuple[str, int]:
+        return (self.name, self.workers) if self._pool is not None else ("serial", 1)
+
+    def _start(self, recipe: DeviceRecipe, item):
+        """Build ``item``'s device, then make the pool (imported here: a run that never
+        forks does without it)."""
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        _build_before_fork(recipe, item)
         # fork: workers inherit the parent's imported modules and device cache.
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork"),
+        self._pool = ProcessPoolExecutor(self.workers,
+                                         mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_init, initargs=(os.getpid(),))
 
     def imap_unordered(self, func, recipe, items):
         items = list(items)
-        if items and not getattr(self._pool, "_processes", None):   # workers not forked yet
-            _build_before_fork(recipe, items[0])
+        first = 0
+        if self._in_process_first and self._pool is None and self._small(recipe, items):
+            first = yield from self._run_here(func, recipe, items)
+        if first == len(items):
+            return
+        if self._pool is None:
+            self._start(recipe, items[first])
         pending = {}
-        queue = iter(enumerate(items))
+        queue = iter(list(enumerate(items))[first:])
         # Keep a bounded number of tasks in flight so an interrupt loses little work.
         for index, item in _take(queue, 2 * self.workers):
             pending[self._pool.submit(_call, func, recipe, item)] = index
@@ -222,13 +245,40 @@ class _ProcessExecutor(Executor):
                 for nxt, item in _take(queue, 1):
                     pending[self._pool.submit(_call, func, recipe, item)] = nxt
 
+    def _small(self, recipe, items) -> bool:
+        """Try this process first? Once a point is timed, :meth:`_run_here` decides; before,
+        the auto back end's cost model (:func:`_modelled_point_s`) must say that the pool
+        would not pay. A device it does not model, or a large run, goes to the pool at once."""
+        if not items or self._point_s is not None:
+            return True
+        point_s = _modelled_point_s(recipe.device(_structural(items[0])))
+        return point_s is not None and not _pool_pays(len(items), point_s, self.workers)
+
+    def _run_here(self, func, recipe, items):
+        """Yield ``(index, result)`` of the first items, run in this process while the points
+        left would take less than the pool costs to start (:func:`_pool_pays`); return how
+        many ran. The first point always runs here: its wall time is the estimate."""
+        for index, item in enumerate(items):
+            if self._point_s is not None and _pool_pays(len(items) - index, self._point_s,
+                                                        self.workers):
+                return index
+            start = time.perf_counter()
+            result = _call(func, recipe, item)
+            if self._point_s is None:
+                self._point_s = time.perf_counter() - start
+            yield index, result
+        return len(items)
+
     def close(self):
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     def terminate(self):
         """Kill the workers (SIGTERM, then SIGKILL after 2 s) instead of waiting for
         their running points: a waiting shutdown interrupted by a second Ctrl-C left
         the pool's manager thread for the interpreter's exit to join forever."""
+        if self._pool is None:
+            return
         processes = list((getattr(self._pool, "_processes", None) or {}).values())
         for process in processes:
             process.terminate()
@@ -240,11 +290,41 @@ class _ProcessExecutor(Executor):
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
+#: Wall seconds a process pool costs before it saves any (fork, the workers' start-up and
+#: first copy-on-write faults; 0.1-0.2 s measured for the split gate, `bench_fixed_cost.py`).
+_POOL_START_S = 0.2
+
+
+def _pool_pays(points: int, point_s: float, workers: int) -> bool:
+    """Would ``points`` points of ``point_s`` wall seconds each finish sooner on a pool of
+    ``workers`` (its start-up, then ``ceil(points / workers)`` rounds) than here?"""
+    return (points - math.ceil(points / workers)) * point_s > _POOL_START_S
+
+
+def _modelled_point_s(device) -> float | None:
+    """Seconds per point of ``device`` by the cost model of the back end that ``auto`` picks
+    by size (:func:`~qpcsim.backends.registry.choose_backend`, one core), or None where the
+    device has no lattice size (a model device)."""
+    try:
+        nx, ny, norbs = int(device.nx), int(device.ny), int(device.norbs)
+    except (AttributeError, TypeError):
+        return None
+    # Imported here: the executors load with `qpcsim --version`, the back ends with Kwant.
+    from ..backends.registry import backend_info, choose_backend
+
+    cost = backend_info(choose_backend(nx, ny, norbs)).cost
+    return None if cost is None else cost(nx, ny, norbs) / 1000.0
+
+
+def _structural(item) -> dict | None:
+    return item.structural if isinstance(item, SweepTask) else None
+
+
 def _build_before_fork(recipe: DeviceRecipe, item) -> None:
     """Build the first task's device here, before the pool forks its workers: each worker
     then inherits the finalized Kwant system (copy-on-write) instead of running Kwant's
     Builder itself before its first solve (1-2 s per worker at 10^4-10^5 sites)."""
-    device = recipe.device(item.structural if isinstance(item, SweepTask) else None)
+    device = recipe.device(_structural(item))
     build = getattr(device, "build", None)
     if callable(build):
         build()
@@ -479,8 +559,11 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     Parameters
     ----------
     workers : int, optional
-        Local worker processes; default all cores. ``1`` runs serially in this
-        process.
+        Local worker processes; ``1`` runs serially in this process. Default: all
+        cores, but a run that the back ends' cost model calls small starts in this
+        process, and the pool forks only once the points left, timed by the first,
+        would take longer here than on the pool with its start-up (a 2-point sweep of
+        a small device never forks); the results are the same bits.
     scheduler : str, optional
         ``"tcp://host:port"`` of a Dask distributed scheduler, or ``"local"``
         for a Dask ``LocalCluster`` with ``workers`` processes.
@@ -490,6 +573,8 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
     workers = check_executor_args(workers, scheduler)
     if scheduler is not None:
         return _DaskExecutor(scheduler, workers or default_workers(), timeout)
+    if workers is None and default_workers() > 1:
+        return _ProcessExecutor(default_workers(), in_process_first=True)
     workers = workers or default_workers()
     if workers == 1:
         return Executor()

@@ -182,7 +182,7 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
             warnings.simplefilter("ignore", PhysicsWarning)   # the kind's check said them
             with make_executor(workers, scheduler) as executor:
                 drive(kind, executor, recipe, stored, bar, _eta(kind, stored, executor, report))
-                run = Run(executor.name, getattr(executor, "workers", 1), bar.reused)
+                run = Run(*executor.ran(), bar.reused)
     except SchedulerLostError as exc:
         raise SchedulerLostError(f"{exc}; {_kept(stored)}") from None
     finally:
@@ -240,7 +240,8 @@ def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = No
     temperature : float
         Temperature (K).
     workers : int, optional
-        Local processes (default: all cores; 1 = serial in this process).
+        Local processes (default: all cores, forking only when the pool pays; 1 = serial
+        in this process).
     scheduler : str, optional
         Dask scheduler address ``tcp://host:port`` or ``"local"`` (LocalCluster).
     store : path, optional
