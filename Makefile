@@ -22,9 +22,12 @@ KWANT_KNOWN_FAILURES := \
 	--deselect tests/test_wraparound.py::test_plot_2d_bands
 # Python 3.13 runs matplotlib 3.9 (the oldest with 3.13 wheels): there Kwant's check that
 # importing kwant leaves matplotlib's backend unset fails as well (its own test harness, not
-# plotting); the three above fail the same way.
+# plotting); the three above fail the same way.  Its SciPy 1.14 (the oldest with 3.13 wheels) has
+# no sparse `.A`, which Kwant uses only to print the lead matrix in magnetic_gauge's ValueError for
+# an unfixable gauge: test_unfixable_gauge gets an AttributeError there instead (see README).
 ifneq ($(filter %3.13,$(PYTHON)),)
-KWANT_KNOWN_FAILURES += --deselect tests/test_plotter.py::test_matplotlib_backend_unset
+KWANT_KNOWN_FAILURES += --deselect tests/test_plotter.py::test_matplotlib_backend_unset \
+	--deselect physics/tests/test_gauge.py::test_unfixable_gauge
 endif
 
 .PHONY: setup test test-qpcsim test-kwant test-slow demo bench docs clean

@@ -29,6 +29,9 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
+    # Formulas render with no network (a cluster, a laptop on a train): MathJax 3 comes from
+    # this pinned package, which sets mathjax_path to its copy in _static/mathjax, not a CDN.
+    "sphinx-mathjax-offline",
     "numpydoc",
     "myst_nb",          # Markdown (MyST) pages and executed notebooks
 ]

@@ -102,3 +102,23 @@ def test_parameters_documented(package, name, obj):
     no_unit = [parameter for parameter in parameters if QUANTITY_NAME.search(parameter)
                and not UNIT.search(entries[parameter].type + " " + " ".join(entries[parameter].desc))]
     assert not no_unit, f"{full_name}: parameters {no_unit} do not state their unit"
+
+
+def test_math_renders_offline(tmp_path):
+    """The site's formulas need no network: docs/conf.py's extensions load MathJax from a
+    file inside the built site (shipped by a pinned package), never from a CDN."""
+    sphinx_application = pytest.importorskip("sphinx.application")
+    sphinx_config = pytest.importorskip("sphinx.config")
+    extensions = sphinx_config.Config.read(ROOT / "docs").extensions
+    (tmp_path / "conf.py").write_text(f"extensions = {extensions!r}\n")
+    (tmp_path / "index.rst").write_text("Landauer\n========\n\n.. math:: G = \\frac{2e^2}{h} N\n")
+    out = tmp_path / "html"
+    app = sphinx_application.Sphinx(tmp_path, tmp_path, out, tmp_path / "doctrees", "html",
+                                    status=None, warning=None, freshenv=True)
+    app.build()
+    html = (out / "index.html").read_text()
+    sources = [src for src in re.findall(r'<script[^>]*\ssrc="([^"]+)"', html) if "mathjax" in src.lower()]
+    assert sources, "no MathJax script on a page with a formula"
+    for src in sources:
+        assert "//" not in src, f"MathJax loads from the network: {src}"
+        assert (out / src.split("?")[0]).is_file(), f"MathJax script {src} is not in the built site"
