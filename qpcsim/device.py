@@ -649,6 +649,12 @@ class Device(DeviceBase):
         self._positions = np.array([s.pos for s in fsyst.sites], dtype=float)
         self._site_index = {s.tag: k for k, s in enumerate(fsyst.sites)}
         self._fsyst = fsyst
+        if self.leads is not None and self.gauge == "magnetic":
+            try:
+                _terminals.fix_magnetic_gauge(self)
+            except ValueError:
+                self._fsyst = None
+                raise
         return fsyst
 
     def site_positions_nm(self) -> tuple[np.ndarray, np.ndarray]:

@@ -352,18 +352,35 @@ def _kwant_field(device, B: float) -> float:
     return 2 * flux_per_plaquette(B, device.a)
 
 
+def fix_magnetic_gauge(device) -> None:
+    """Fix Kwant's ``magnetic_gauge`` of a device once (``gauge="magnetic"``): the
+    build calls it right after finalizing, outside Kwant's value functions, so a lead
+    arrangement Kwant cannot gauge is a one-line error, not a traceback from inside one."""
+    cache = device.__dict__.setdefault("_gauge_cache", {})
+    if "unit" in cache:
+        return
+    import kwant.physics
+    with warnings.catch_warnings():   # Kwant 1.5's np.cross of 2-D vectors (NumPy 2)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        try:
+            gauge = kwant.physics.magnetic_gauge(device.build())
+            cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
+        # Kwant raises ValueError for a gauge it cannot fix; with SciPy >= 1.14 (Python
+        # 3.13) building that message fails with AttributeError instead.
+        except (ValueError, AttributeError) as exc:
+            raise ValueError(
+                f"gauge='magnetic' is not allowed for this device: Kwant cannot fix a "
+                f"magnetic gauge for its leads ({type(exc).__name__}: {exc}); use "
+                f"gauge='edges'") from None
+    cache["unit"] = [{} for _ in cache["phases"]]
+
+
 def _unit_angle(device, part: int, to_site, from_site) -> float:
     """Peierls angle of one hopping per unit of Kwant's field. The phases of a uniform
     field are linear in it: they are taken at a tiny field (no wrapping, relative
     precision ~1e-16) from one ``magnetic_gauge`` call per device, then scaled."""
-    cache = device.__dict__.setdefault("_gauge_cache", {})
-    if "unit" not in cache:
-        import kwant.physics
-        with warnings.catch_warnings():   # Kwant 1.5's np.cross of 2-D vectors (NumPy 2)
-            warnings.simplefilter("ignore", DeprecationWarning)
-            gauge = kwant.physics.magnetic_gauge(device.build())
-            cache["phases"] = gauge(*[_PROBE_FIELD] * (1 + len(device.leads)))
-        cache["unit"] = [{} for _ in cache["phases"]]
+    fix_magnetic_gauge(device)
+    cache = device.__dict__["_gauge_cache"]
     unit, key = cache["unit"][part], (to_site.tag, from_site.tag)
     angle = unit.get(key)
     if angle is None:

@@ -116,6 +116,23 @@ def test_edges_gauge_equals_kwant_magnetic_gauge_with_leads_on_all_edges(bumpy_b
     assert np.abs(r_e.conductance_matrix - r_k.conductance_matrix).max() < TOL
 
 
+@pytest.mark.parametrize("failure", [ValueError("cannot fix the gauge"),
+                                     AttributeError("'csr_matrix' object has no attribute 'A'")])
+def test_a_gauge_kwant_cannot_fix_is_a_one_line_error(monkeypatch, failure):
+    """Kwant refuses some lead arrangements with ValueError; with SciPy >= 1.14 (Python
+    3.13) its message code fails with AttributeError. Both reach the user as one line."""
+    import kwant.physics
+
+    def unfixable(syst):
+        raise failure
+    monkeypatch.setattr(kwant.physics, "magnetic_gauge", unfixable)
+    device = hall_bar(potential=bump)
+    device.gauge = "magnetic"
+    with pytest.raises(ValueError, match=r"gauge='magnetic' is not allowed for this device.*"
+                                         r"use gauge='edges'"):
+        qpcsim.solve(device, 12.0, B=1.0)
+
+
 def test_two_explicit_leads_equal_the_default_device():
     """Leads given explicitly (Kwant's magnetic gauge, Schur path) reproduce the default
     two-terminal device (Landau gauge, RGF path) at B != 0."""
