@@ -405,8 +405,18 @@ def magnetic_hoppings(device, to_index: np.ndarray, from_index: np.ndarray,
 
 # ---------------------------------------------------------------- observables
 def spin_factor_of(device) -> float:
-    """Conductance per unit transmission of ``device`` in G0 = 2e^2/h (G = spin_factor T):
-    1 when one orbital carries both spins, 1/2 when the spins are resolved (``zeeman``)."""
+    """Conductance per unit transmission of ``device`` in G0 = 2e^2/h: G = spin_factor T.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        Any device (its ``zeeman`` flag: spins resolved or not).
+
+    Returns
+    -------
+    float
+        1 when one orbital carries both spins, 1/2 when the spins are resolved.
+    """
     return 0.5 if device.zeeman else 1.0
 
 
