@@ -112,7 +112,7 @@ def _import_object(dotted):
 
 def _resolve_alias(app, env, node, contnode):
     """Resolve a reference written with a short or another public name of a documented object:
-    ``TransportResult``, ``with_disorder``, ``qpcsim.disorder.MeanFreePathFit``.  Candidates are
+    ``TransportResult``, ``with_disorder``, ``fits.MeanFreePathFit``.  Candidates are
     the documented objects of the reference's type whose name ends like the target; several
     names of one object (an alias and its canonical name) count as one.  Anything else stays
     unresolved, so nitpicky still reports it."""

@@ -67,7 +67,7 @@ from .spectral.refine import (
     threshold_kinks,
 )
 from .superconductivity import ANDREEV_THERMAL_TOLERANCE
-from .terminals import resistance
+from .terminals import resistance, spin_factor_of
 from .units import G0_SIEMENS, thermal_energy_meV
 
 # scattering_matrix, smatrix_observables, check_unitarity, check_energy, lead_thresholds,
@@ -256,7 +256,7 @@ def _zero_temperature(device, smat, energy: float, params: dict,
     """The result of the solve at E_F (the answer at T = 0), unitarity checked."""
     transmission, transmission_rev, eig, unitarity = smatrix_observables(smat)
     check_unitarity(unitarity, energy, params)
-    spin_factor = 0.5 if device.zeeman else 1.0
+    spin_factor = spin_factor_of(device)
     own = device.transport_observables(smat.data, smat.nprop, energy, params)
     if own is not None:   # a device with its own observables (superconductivity.BdGDevice)
         transmission, transmission_rev, eig = own
@@ -277,7 +277,7 @@ def _finite_temperature(device, result: TransportResult, kT: float, method: str,
                         thermal: str, tolerance: float, budget: int) -> TransportResult:
     """``result`` (the solve at E_F) averaged over the Fermi window of width ``kT`` (meV)."""
     energy, temperature, params = result.energy, result.temperature, result.params
-    unitarity, spin_factor = result.unitarity_error, 0.5 if device.zeeman else 1.0
+    unitarity, spin_factor = result.unitarity_error, spin_factor_of(device)
     spec = None
     if device.has_own_observables:
         # A BdG device: its own observables averaged over +-E (superconductivity.py).

@@ -39,8 +39,8 @@ import numpy as np
 from . import validate as _validate
 from .units import flux_per_plaquette
 
-__all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "terminal_index",
-           "magnetic_hoppings"]
+__all__ = ["Lead", "EDGES", "conductance_matrix", "resistance", "spin_factor_of",
+           "terminal_index", "magnetic_hoppings"]
 
 #: Edge -> (translation direction of the lead, axis along which it is placed).
 EDGES = {"left": ((-1, 0), "y"), "right": ((1, 0), "y"),
@@ -421,6 +421,22 @@ def magnetic_hoppings(device, to_index: np.ndarray, from_index: np.ndarray,
 
 
 # ---------------------------------------------------------------- observables
+def spin_factor_of(device) -> float:
+    """Conductance per unit transmission of ``device`` in G0 = 2e^2/h: G = spin_factor T.
+
+    Parameters
+    ----------
+    device : qpcsim.Device
+        Any device (its ``zeeman`` flag: spins resolved or not).
+
+    Returns
+    -------
+    float
+        1 when one orbital carries both spins, 1/2 when the spins are resolved.
+    """
+    return 0.5 if device.zeeman else 1.0
+
+
 def conductance_matrix(smat: np.ndarray, nprop, spin_factor: float = 1.0) -> np.ndarray:
     """G_ij = spin_factor (N_i delta_ij - T_ij) from a full S-matrix (Kwant's mode
     order) and the propagating modes per lead: Kwant's ``SMatrix.conductance_matrix``

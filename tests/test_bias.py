@@ -89,6 +89,19 @@ def test_bias_bad_input(adiabatic_saddle, wide_spectrum):
         qpcsim.bias_map(adiabatic_saddle, {"V0": [1.0], "hw_x": [1.0]}, [0.5], energy=8.0)
 
 
+@pytest.mark.parametrize("over, message", [
+    ([("V0", [3.0])], r"over=\[\('V0', \[3.0\]\)\] is not allowed: give a mapping of one gate"),
+    ({"V0": 3.0}, r"over\['V0'\]=3.0 is not allowed: give a non-empty 1-D sequence of finite "
+                  r"numbers \(meV\)"),
+    ({"V0": [[3.0, 4.0]]}, r"over\['V0'\]=\[\[3.0, 4.0\]\] is not allowed: give a non-empty 1-D"),
+    ({"V0": ["deep"]}, r"over\['V0'\]=\['deep'\] is not allowed"),
+])
+def test_bias_map_refuses_a_malformed_over_in_one_line(adiabatic_saddle, over, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        qpcsim.bias_map(adiabatic_saddle, over, [0.5], energy=8.0)
+    assert "\n" not in str(refused.value)
+
+
 def _cli_bias(tmp_path, sweep, bias, resolution):
     out = tmp_path / "map.png"
     code = main(["bias", "qpc_saddle", "--set", "a=5", "--set", "W=150", "--set", "L=200",

@@ -54,3 +54,13 @@ def test_finite_temperature_didv_is_the_dense_quadrature(disordered):
     bound = float(data["didv_error_bound"].sel(seed=1).values[0, 0])
     assert 0 < bound <= 1e-4
     assert abs(value - fine) <= bound + abs(fine - coarse), (value, fine, bound)
+
+
+@pytest.mark.parametrize("over, message", [
+    ([("V0", [5.0])], r"over=\[\('V0', \[5.0\]\)\] is not allowed: give a mapping"),
+    ({"V0": 5.0}, r"over\['V0'\]=5.0 is not allowed: give a non-empty 1-D sequence"),
+])
+def test_malformed_over_is_refused_in_one_line(disordered, over, message):
+    with pytest.raises(ValueError, match=message) as refused:
+        qpcsim.bias_ensemble(disordered, 2, over, [BIAS], ENERGY)
+    assert "\n" not in str(refused.value)

@@ -8,6 +8,8 @@ stated bound, <= 1e-4 G0). A coarse saddle (a = 10 nm, 13 gate points, 2 seeds):
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -131,8 +133,9 @@ def test_store_resumes_every_run_and_fresh_clears_it(saddle, biased, tmp_path, m
     store = tmp_path / "cmp.points"
     run = dict(workers=1, bias=[0.0, BIAS], store=store)
     first = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, **run)
-    assert sorted(p.name for p in store.iterdir()) == [
-        "U2meV_T0K.sqlite", "U2meV_T0K_bias.sqlite", "clean_T0K.sqlite", "clean_T0K_bias.sqlite"]
+    names = sorted(re.sub(r"_[0-9a-f]{12}\.sqlite$", ".sqlite", p.name) for p in store.iterdir())
+    assert names == ["U2meV_T0K.sqlite", "U2meV_T0K_bias.sqlite", "clean_T0K.sqlite",
+                     "clean_T0K_bias.sqlite"]
     monkeypatch.setenv("QPCSIM_PROGRESS_INTERVAL", "0")
     capsys.readouterr()
     again = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, progress=True, **run)
@@ -148,10 +151,87 @@ def test_store_resumes_every_run_and_fresh_clears_it(saddle, biased, tmp_path, m
     assert len(notes) == 4 and all(n.startswith("fresh start: deleted store=") for n in notes)
     with pytest.raises(ValueError, match="store=.* is not allowed: compare keeps one store"):
         compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, workers=1,
-                         store=store / "clean_T0K.sqlite")
+                         store=next(store.iterdir()))
 
 
 def test_cli_fresh_needs_a_store(tmp_path, capsys):
     assert main(["compare", "qpc_saddle", "--disorder", "2", "--sweep", "V0=3:9:13",
                  "--energy", "9", "--fresh", "--out", str(tmp_path / "c.png")]) == 2
     assert "--fresh is not allowed without --store DIR" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("zeeman", [False, True])
+def test_transmission_at_a_tiny_bias_is_the_zero_bias_one(zeeman):
+    """G = spin_factor T at every bias (1, or 1/2 with resolved spins): at V_sd = 1e-4 mV the
+    disordered transmission is the V_sd = 0 one within the interpolation bound plus the
+    curvature (V/2)^2 |T''| / 2 <= 1e-7 (measured 3e-9 and 6e-9; 2.5 s each)."""
+    device = qpcsim.load_geometry("qpc_saddle", a=10.0, W=150.0, L=200.0, hw_x=1.5, hw_y=3.0,
+                                  zeeman=zeeman)
+    tiny = 1e-4
+    result = compare_disorder(device, [2.0], 2, {"V0": GATES}, ENERGY, workers=1,
+                              bias=[0.0, tiny])
+    zero, biased = result.at(0.0).ensembles[2.0], result.at(tiny).ensembles[2.0]
+    np.testing.assert_allclose(biased.transmission, zero.transmission, rtol=0,
+                               atol=result.at(tiny).error_bound + 1e-7)
+    spin_factor = 0.5 if zeeman else 1.0
+    np.testing.assert_array_equal(biased.conductance, spin_factor * biased.transmission)
+
+
+def _no_run(*args, **kwargs):
+    raise AssertionError("a run started before every (bias, temperature) was checked")
+
+
+@pytest.mark.parametrize("entry", ["sweep", "ensemble", "bias_map", "bias_ensemble"])
+def test_every_temperature_is_checked_before_any_run(entry, monkeypatch, tmp_path):
+    """The bias window grows with kT: 4 mV passes at 0.1 K but not at 4 K (E_F + eV/2 +
+    20 kT = 18.9 meV is beyond the lattice's resolution), refused before the lowest T's run."""
+    import qpcsim.physics.compare as compare
+    monkeypatch.setattr(compare, entry, _no_run)
+    gate = qpcsim.load_geometry("qpc_split_gate", a=10.0)
+    with pytest.raises(ValueError, match="the energy window reaches 18.89 meV"):
+        compare_disorder(gate, [1.0], 2, {"Vg": [-0.5, -0.4]}, 10.0, bias=[0.0, 4.0],
+                         temperature=[0.1, 4.0], store=tmp_path / "cmp")
+    assert not (tmp_path / "cmp").exists()
+
+
+def test_fresh_deletes_only_this_comparisons_stores(saddle, tmp_path):
+    """``fresh=True`` deletes the stores this comparison writes, never another run's store in
+    the same directory."""
+    store = tmp_path / "cmp"
+    other = store / "my_long_gate_sweep.points.sqlite"
+    qpcsim.sweep(saddle, {"V0": [5.0, 6.0]}, energy=ENERGY, store=str(other), workers=1,
+                 progress=False)
+    run = dict(workers=1, store=store)
+    compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, **run)
+    notes = []
+    compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, fresh=True, report=notes.append,
+                     **run)
+    assert other.exists() and len(notes) == 2, notes
+    assert all("my_long_gate_sweep" not in n for n in notes)
+
+
+def test_different_requests_never_share_a_store(saddle, tmp_path):
+    """Strengths equal to 6 digits and another correlation length get their own stores (no
+    "written for a different device"); the clean sweep, the same request, is resumed."""
+    run = dict(workers=1, store=tmp_path / "cmp")
+    first = compare_disorder(saddle, [2.0, 2.0000001], 2, {"V0": GATES}, ENERGY, **run)
+    assert len(list((tmp_path / "cmp").iterdir())) == 3
+    again = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, ENERGY, correlation_length=10.0,
+                             **run)
+    assert len(list((tmp_path / "cmp").iterdir())) == 4
+    np.testing.assert_array_equal(again.clean, first.clean)
+    assert not np.array_equal(again.ensembles[2.0].conductance,
+                              first.ensembles[2.0].conductance)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(store=5), "store=5 is not allowed: give a file path"),
+    (dict(fresh=True), "fresh=True is not allowed without store="),
+    (dict(over=[("V0", GATES)]), r"over=\[.*is not allowed: compare sweeps exactly one"),
+])
+def test_bad_store_and_over_are_refused_in_one_line(saddle, kwargs, message):
+    args = {"over": {"V0": GATES}, **kwargs}
+    with pytest.raises(ValueError, match=message) as refused:
+        compare_disorder(saddle, [2.0], 2, args.pop("over"), ENERGY, workers=1, bias=[BIAS],
+                         **args)
+    assert "\n" not in str(refused.value)

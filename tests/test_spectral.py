@@ -59,6 +59,22 @@ def test_window_missing_the_band_is_refused(tiny_saddle):
         qpcsim.spectral.device_grid(tiny_saddle, 60.0, [40.0])
 
 
+@pytest.mark.parametrize("energy, bias, message", [
+    (8.0, 1e9, r"the energy window reaches 5e\+08 meV, where the Fermi wavelength"),
+    (8.0, 20.0, r"bias=20 mV is not allowed at energy=8 meV"),
+])
+def test_a_huge_window_is_refused_before_its_panels(tiny_saddle, monkeypatch, energy, bias,
+                                                    message):
+    """The window's edges are checked before any panel is placed: a bias of 1e9 mV is a
+    one-line error at once (it took minutes filling 1e9 meV with panels)."""
+    import qpcsim.spectral.grid as grid_module
+    def no_panels(*args, **kwargs):
+        raise AssertionError("panels placed before the window was checked")
+    monkeypatch.setattr(grid_module, "_fill", no_panels)
+    with pytest.raises(ValueError, match=message):
+        qpcsim.spectral.device_grid(tiny_saddle, energy, [1.0], bias=bias)
+
+
 # ----------------------------------------------------------------- finite T conductance
 @pytest.mark.parametrize("temperature", [1.0, 4.0])
 def test_clean_wire_finite_t_is_the_exact_fermi_staircase(temperature):

@@ -58,6 +58,7 @@ resumable SQLite store (``store=``) and resumes from it.
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -492,20 +493,29 @@ def _map_dataset(req: MapRequest, model: dict, arrays: dict):
     return data
 
 
+def _finite_sequence(label: str, given, unit: str) -> np.ndarray:
+    """``given`` as a non-empty 1-D array of finite numbers, else a one-line ValueError
+    naming ``label`` and the ``unit``."""
+    try:
+        values = np.asarray(given, dtype=float)
+    except (TypeError, ValueError):
+        values = np.array(np.nan)
+    if values.ndim != 1 or values.size < 1 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{label}={given!r} is not allowed: give a non-empty 1-D sequence of "
+                         f"finite numbers ({unit})")
+    return values
+
+
 def _checked_axes(device, over, biases):
     """``(name, values, biases)``: one swept gate parameter and finite biases (mV)."""
+    if not isinstance(over, Mapping):
+        raise ValueError(f"over={over!r} is not allowed: give a mapping of one gate parameter "
+                         "to its values, e.g. over={'Vg': [-0.5, -0.4]}")
     if len(over) != 1:
         raise ValueError(f"over={dict(over)!r}: a bias map sweeps exactly one gate parameter")
     (name, values), = over.items()
-    values = np.asarray(values, dtype=float)
-    given = biases
-    try:
-        biases = np.asarray(biases, dtype=float)
-    except (TypeError, ValueError):
-        biases = np.array(np.nan)
-    if biases.ndim != 1 or biases.size < 1 or not np.all(np.isfinite(biases)):
-        raise ValueError(f"biases={given!r} is not allowed: give a non-empty 1-D sequence of "
-                         "finite numbers (mV)")
+    values = _finite_sequence(f"over[{name!r}]", values, device.units.get(name) or "its unit")
+    biases = _finite_sequence("biases", biases, "mV")
     _validate.known_names([name], device.defaults, "swept parameter")
     return name, values, biases
 

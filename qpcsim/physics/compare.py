@@ -5,7 +5,10 @@ ensembles per strength, and measures the plateaus' deviation and flatness.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,10 +19,11 @@ from ..analysis import find_plateaus, plateau_resolution
 from ..engine import sweep
 from ..engine.result import save_dataset
 from ..engine.store import clear_store
+from ..terminals import spin_factor_of
 from .bias import bias_map, map_request
 from .bias_ensemble import bias_ensemble
 from .born import born_mean_free_path
-from .disorder import DISORDER_PARAM, with_disorder
+from .disorder import with_disorder
 from .ensemble import EnsembleResult, ensemble
 
 __all__ = ["BiasComparison", "CompareResult", "ThermalComparison", "compare_disorder"]
@@ -165,10 +169,13 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         summary per run).
     store : path, optional
         A directory (created if missing) holding one resumable SQLite store per engine run
-        (``clean_T0K.sqlite``, ``U5meV_T0K.sqlite``, ``..._bias.sqlite``): every finished
-        point is kept, and a rerun of the same comparison computes only the missing ones.
+        (``clean_T0K_<digest>.sqlite``, ``U5meV_T0K_<digest>.sqlite``,
+        ``..._bias_<digest>.sqlite``; the digest covers everything else that defines the run,
+        so different requests never share a file): every finished point is kept, and a
+        rerun of the same comparison computes only the missing ones.
     fresh : bool
-        Delete the stores in ``store`` first (qpcsim stores not in use only) and start over.
+        Delete this comparison's own stores in ``store`` first (qpcsim stores not in use
+        only; other files there are kept) and start over; needs ``store``.
     report : callable, optional
         ``report(line)`` receives notes (each store a ``fresh`` start deleted).
     **fixed
@@ -179,8 +186,9 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     CompareResult, ThermalComparison for a sequence of temperatures, or BiasComparison
     when ``bias`` is given
     """
-    if len(over) != 1:
-        raise ValueError("compare sweeps exactly one parameter (e.g. Vg)")
+    if not isinstance(over, Mapping) or len(over) != 1:
+        raise ValueError(f"over={over!r} is not allowed: compare sweeps exactly one parameter "
+                         "(e.g. over={'Vg': [-0.5, -0.4]})")
     name, values = next(iter(over.items()))
     x = np.asarray(values, dtype=float)
     strengths = [_validate.non_negative("disorder", u, "meV") for u in strengths]
@@ -190,14 +198,22 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
+    if _validate.flag("fresh", fresh) and store is None:
+        raise ValueError("fresh=True is not allowed without store=: it deletes this "
+                         "comparison's stores; give store=DIR or leave fresh out")
     temps = _temperatures(temperature)
     biases = _biases(bias)
     run = dict(strengths=strengths, seeds=int(seeds), name=name, x=x, energy=energy,
                correlation_length=lc, workers=workers, scheduler=scheduler, fixed=fixed,
-               progress=progress, stores=_store_dir(store, fresh, report))
+               progress=progress, devices={U: with_disorder(device, U, correlation_length=lc)
+                                           for U in strengths})
+    every_t = [float(temperature)] if temps is None else temps
     if biases is not None:
-        return _compare_biases(device, [float(temperature)] if temps is None else temps,
-                               biases, run)
+        _check_biases(device, every_t, biases, run)
+    run["stores"] = _store_paths(store, device, every_t, biases or [None], run)
+    _clear_stores(run["stores"], fresh, report)
+    if biases is not None:
+        return _compare_biases(device, every_t, biases, run)
     if temps is None:
         return _compare_at(device, float(temperature), None, [None], **run)[0]
     first = _compare_at(device, temps[0], None, [None], **run)[0]
@@ -218,28 +234,58 @@ def _temperatures(temperature):
     return sorted(temps)
 
 
-def _store_dir(store, fresh: bool, report):
-    """The comparison's store directory (created; with ``fresh`` emptied of its stores,
-    each deletion reported), or None without ``store``."""
+def _store_paths(store, device, temps, biases, run) -> dict | None:
+    """(U (meV; None: clean), T (K), biased) -> the store file of each engine run of this
+    comparison in the directory ``store`` (created), or None without ``store``."""
     if store is None:
         return None
-    path = Path(store)
+    path = _validate.file_path("store", store)
     if path.exists() and not path.is_dir():
         raise ValueError(f"store={str(store)!r} is not allowed: compare keeps one store per "
                          "run in a directory; give a directory path")
     path.mkdir(parents=True, exist_ok=True)
-    for old in sorted(path.glob("*.sqlite")) if fresh else []:
-        cleared = clear_store(old, "store")
-        if report is not None:
-            report(f"fresh start: deleted store={str(old)!r} ({cleared} finished point(s))")
-    return path
+    finite = [v for v in biases if v]
+    modes = ([False] if len(finite) < len(biases) else []) + ([True] if finite else [])
+    devices = {None: device, **run["devices"]}
+    return {(U, t, biased): str(path / _store_name(devices[U], U, t, finite if biased else None,
+                                                   run))
+            for U in devices for t in temps for biased in modes}
 
 
-def _store_of(stores, tag: str, temperature: float, biased: bool):
+def _exact(value: float) -> str:
+    """``value`` as the shortest text that reads back as the same float ("2" for 2.0)."""
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _store_name(device, U, temperature: float, finite, run) -> str:
+    """The file name of one engine run's store: U (meV; None: clean) and T (K) exactly, and
+    a digest of everything else that defines the run (device, gate values, energy, fixed
+    parameters, seeds, the finite biases), so two requests never share a file while a rerun
+    of the same one finds it."""
+    spec = {"device": device.fingerprint(), "gate": run["name"], "values": run["x"].tolist(),
+            "energy": run["energy"], "fixed": {k: run["fixed"][k] for k in sorted(run["fixed"])},
+            "seeds": None if U is None else run["seeds"],
+            "biases": None if finite is None else [float(v) for v in finite]}
+    digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=repr).encode())
+    tag = "clean" if U is None else f"U{_exact(U)}meV"
+    return (f"{tag}_T{_exact(temperature)}K{'_bias' if finite is not None else ''}"
+            f"_{digest.hexdigest()[:12]}.sqlite")
+
+
+def _clear_stores(stores, fresh: bool, report) -> None:
+    """With ``fresh``, delete the stores this comparison writes (nothing else in their
+    directory), each deletion reported."""
+    for old in sorted(set(stores.values())) if fresh else []:
+        if Path(old).exists():
+            cleared = clear_store(old, "store")
+            if report is not None:
+                report(f"fresh start: deleted store={old!r} ({cleared} finished point(s))")
+
+
+def _store_of(stores, U, temperature: float, biased: bool):
     """The store file of one engine run (None without a store directory)."""
-    if stores is None:
-        return None
-    return str(stores / f"{tag}_T{temperature:g}K{'_bias' if biased else ''}.sqlite")
+    return None if stores is None else stores[(U, temperature, biased)]
 
 
 def _biases(bias):
@@ -254,13 +300,18 @@ def _biases(bias):
     return sorted(biases)
 
 
+def _check_biases(device, temps, biases, run) -> None:
+    """Every (bias, temperature) checked on the device before any run (one-line
+    ValueErrors): the bias window grows with kT, so each temperature is checked."""
+    finite = [v for v in biases if v]
+    for t in temps if finite else []:
+        map_request(device, {run["name"]: run["x"]}, finite, run["energy"], t,
+                    fixed=run["fixed"])
+
+
 def _compare_biases(device, temps, biases, run) -> "BiasComparison":
     """Every (temperature, bias), on the plateau windows of the clean trace at the lowest
     temperature and smallest |bias|."""
-    finite = [v for v in biases if v]
-    if finite:   # every bias checked on the device before any run (one-line ValueErrors)
-        map_request(device, {run["name"]: run["x"]}, finite, run["energy"], temps[0],
-                    fixed=run["fixed"])
     smallest = min(biases, key=abs)
     first = _compare_at(device, temps[0], None, biases, reference=smallest, **run)
     windows = _clean_windows(run["x"], next(r.clean for r in first if r.bias == smallest))
@@ -277,44 +328,42 @@ def _clean_traces(device, temperature, biases, *, name, x, energy, workers, sche
     if linear:      # no bias, or V_sd = 0: the linear conductance, the zero-bias compare's
         g = sweep(device, {name: x}, energy=energy, temperature=temperature, workers=workers,
                   scheduler=scheduler, progress=progress,
-                  store=_store_of(stores, "clean", temperature, False),
+                  store=_store_of(stores, None, temperature, False),
                   **fixed).data["conductance"].values
         traces.update({v: (g, None) for v in linear})
     finite = [v for v in biases if v]
     if finite:
         data = bias_map(device, {name: x}, finite, energy, temperature, workers=workers,
                         scheduler=scheduler, progress=progress,
-                        store=_store_of(stores, "clean", temperature, True), **fixed)
+                        store=_store_of(stores, None, temperature, True), **fixed)
         for j, v in enumerate(finite):
             traces[v] = (data["differential_conductance"].values[:, j],
                          float(data["didv_error_bound"].values[:, j].max()))
     return traces
 
 
-def _disordered_traces(device, temperature, biases, *, seeds, name, x, energy, workers,
+def _disordered_traces(U, temperature, biases, *, devices, seeds, name, x, energy, workers,
                        scheduler, progress, fixed, stores, **_):
     """bias (mV; None: no bias) -> (EnsembleResult of G or dI/dV (G0), its bound or None)
-    of the disordered ``device``."""
-    traces = {}
+    of the device with disorder strength ``U`` (meV)."""
+    device, traces = devices[U], {}
     linear = [v for v in biases if not v]
     if linear:
-        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
         ens = ensemble(device, seeds, energy, over={name: x}, temperature=temperature,
                        workers=workers, scheduler=scheduler, progress=progress,
-                       store=_store_of(stores, tag, temperature, False), **fixed)
+                       store=_store_of(stores, U, temperature, False), **fixed)
         traces.update({v: (ens, None) for v in linear})
     finite = [v for v in biases if v]
     if finite:
-        tag = f"U{device.defaults[DISORDER_PARAM]:g}meV"
         data = bias_ensemble(device, seeds, {name: x}, finite, energy, temperature,
                              workers=workers, scheduler=scheduler, progress=progress,
-                             store=_store_of(stores, tag, temperature, True), **fixed)
-        g_s = 1.0 if device.zeeman else 2.0
+                             store=_store_of(stores, U, temperature, True), **fixed)
         for j, v in enumerate(finite):
             didv = data["differential_conductance"].values[:, :, j]
-            # transmission: the bias kernel's average of T(E) (dI/dV = g_s <T> in G0)
+            # transmission: the bias kernel's average of T(E), as G = spin_factor T at V = 0
             traces[v] = (EnsembleResult(
-                seeds=data["seed"].values, conductance=didv, transmission=didv / g_s,
+                seeds=data["seed"].values, conductance=didv,
+                transmission=didv / spin_factor_of(device),
                 over={name: x}, energy=float(energy), params=device.resolve_params(fixed),
                 executor=data.attrs["executor"], samples={"differential_conductance": didv}),
                 float(data["didv_error_bound"].values[:, :, j].max()))
@@ -340,9 +389,7 @@ def _compare_at(device, temperature, windows, biases, *, reference=None, **run):
         windows = _clean_windows(x, clean[reference][0])
     if not windows:
         _no_plateau(name, x, clean[reference][0])
-    disordered = {U: _disordered_traces(with_disorder(device, U, correlation_length=
-                                                      run["correlation_length"]),
-                                        temperature, biases, **run)
+    disordered = {U: _disordered_traces(U, temperature, biases, **run)
                   for U in run["strengths"]}
     ratio = {U: _length_ratio(device, U, run["energy"], run["correlation_length"])
              for U in run["strengths"]}

@@ -47,6 +47,7 @@ import numpy as np
 from .. import validate as _validate
 from ..backends import solver_context
 from ..solver import check_energy
+from ..terminals import spin_factor_of
 from ..units import NM_IN_M, fermi_velocity_m_per_s, lifetime_ps
 
 __all__ = ["ProbeResult", "probe_conductance", "DephasingLength", "dephasing_length",
@@ -183,7 +184,7 @@ def probe_conductance(device, energy: float, coupling: float, *, spacing: int = 
     L = scipy.linalg.block_diag(*blocks)
     X = np.abs(L.conj().T @ G @ L) ** 2
     T = np.add.reduceat(np.add.reduceat(X, offsets[:-1], axis=0), offsets[:-1], axis=1)
-    spin = 0.5 if device.zeeman else 1.0
+    spin = spin_factor_of(device)
     return _solve_terminals(T, spin, c, columns)
 
 

@@ -31,17 +31,19 @@ def device_grid(device, energy: float, temperatures, *, bias: float = 0.0, param
         first = lead_band_edges(device, params)[1]
     if rule is None:
         rule = "gauss" if bias else "trapezoid"
-    grid = build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,
+
+    def window_check(low, high):
+        # on the window's edges, before its nodes: a huge bias is refused at once
+        lead_energy_check(device, high)
+        if bias and energy - abs(bias) / 2 <= first:
+            raise ValueError(
+                f"bias={bias:g} mV is not allowed at energy={energy:g} meV: mu - eV/2 = "
+                f"{energy - abs(bias) / 2:.4g} meV lies below the first lead mode "
+                f"({first:.4g} meV), so the bias window leaves the lead band; use |bias| < "
+                f"{2 * (energy - first):.4g} mV")
+    return build_grid(energy, temperatures, bias=bias, thresholds=thresholds, lower=first,
                       order=order, tol=tol, max_panel=max_panel, rule=rule,
-                      resolution=resolution)
-    lead_energy_check(device, grid.window[1])
-    if bias and energy - abs(bias) / 2 <= first:
-        raise ValueError(
-            f"bias={bias:g} mV is not allowed at energy={energy:g} meV: mu - eV/2 = "
-            f"{energy - abs(bias) / 2:.4g} meV lies below the first lead mode ({first:.4g} meV), "
-            "so the bias window leaves the lead band; use |bias| < "
-            f"{2 * (energy - first):.4g} mV")
-    return grid
+                      resolution=resolution, window_check=window_check)
 
 
 def compute_spectrum(device, grid: EnergyGrid, params: dict, method: str = "auto",

@@ -206,7 +206,7 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
                order: int | None = None, tol: float = DEFAULT_TOL,
                max_panel: float | None = None, window_kT: float | None = None,
                grade: int | None = None, rule: str = "gauss",
-               resolution: float | None = None) -> EnergyGrid:
+               resolution: float | None = None, window_check=None) -> EnergyGrid:
     """The shared energy grid for Fermi energy ``mu`` and a set of temperatures.
 
     Parameters
@@ -251,12 +251,15 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
     resolution : float, optional
         Trapezoid rule: the largest node spacing (meV), the resolution of T(E) itself;
         default :data:`DEFAULT_RESOLUTION`.
+    window_check : callable, optional
+        ``window_check(low, high)`` (meV) is called with the window's edges before its
+        panels are built, to refuse a window (raise) before any work on it.
     """
     if rule not in RULES:
         raise ValueError(f"rule={rule!r} is not allowed: use one of {RULES}")
     if rule == "trapezoid":
         return _trapezoid_grid(mu, temperatures, bias=bias, thresholds=thresholds, lower=lower,
-                               resolution=resolution)
+                               resolution=resolution, window_check=window_check)
     mu, temps = _checked(mu, temperatures, _validate.non_negative)
     bias = abs(_validate.real_number("bias", bias, "mV"))
     if order is None:
@@ -281,6 +284,8 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
     if not hi > lo:
         raise ValueError(f"energy={mu:g} meV: the window [{mu - half:g}, {hi:g}] meV lies below "
                          f"the first lead mode ({lower:g} meV)")
+    if window_check is not None:   # a huge window is refused before its panels are placed
+        window_check(lo, hi)
     cuts = sorted({float(b) for b in thresholds if lo < b < hi})
     centres = sorted({mu - bias / 2, mu + bias / 2}) if bias > 0 else [mu]
     special = sorted(set([lo, hi] + cuts + [c for c in centres if lo < c < hi]))
@@ -335,7 +340,8 @@ def _checked(mu, temperatures, rule):
     return mu, temps
 
 
-def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution) -> EnergyGrid:
+def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution,
+                    window_check=None) -> EnergyGrid:
     """Nested uniform ladders through mu, one per temperature (see :func:`build_grid`)."""
     mu, temps = _checked(mu, temperatures, _validate.positive)
     if _validate.real_number("bias", bias, "mV") != 0:
@@ -376,6 +382,8 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution) ->
     energies = mu + lattice * unit
     keep = energies > lower
     lattice, energies = lattice[keep], energies[keep]
+    if window_check is not None:
+        window_check(float(energies[0]), float(energies[-1]))
     position = {int(n): k for k, n in enumerate(lattice)}
     ladders = {}
     for t, (stride, ns) in members.items():
