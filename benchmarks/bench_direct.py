@@ -151,32 +151,43 @@ def floor(width, points, repeats):
               f"{floor_ms / ms['auto']:>7.1%}  {outputs[-1]['auto'].backend}", flush=True)
 
 
-def large(width, length, points, compare):
+def large(width, length, points, compare, with_kwant=False):
     t0 = time.perf_counter()
     device = saddle(width, length)
     energy = ENERGY / device.t
     names = ("auto", "mumps") if compare else ("auto",)
     solvers = {n: FastSolver(device, backend=n) for n in names}
     print(f"{width} x {length}: build {time.perf_counter() - t0:.1f} s", flush=True)
-    calls = {n: (lambda p, s=s: s.smatrix(energy, p)) for n, s in solvers.items()}
-    params = [device.resolve_params({"V0": v}) for v in GATES[:points + 1]]
+    gates = GATES[:points + 1]
+    calls = {n: (lambda v, s=s: s.smatrix(energy, device.resolve_params({"V0": v})))
+             for n, s in solvers.items()}
+    if with_kwant:   # best-practice Kwant on the same device (its own Builder, timed apart)
+        t0 = time.perf_counter()
+        fsyst_xy = best_practice_system(device)
+        print(f"  kwant: build {time.perf_counter() - t0:.1f} s", flush=True)
+        calls["kwant"] = lambda v: run_best_practice(device, fsyst_xy, [v])
+        names = names + ("kwant",)
     for n, call in calls.items():
         t0 = time.perf_counter()
-        out = call(params[0])
-        print(f"  {n:<6} ({out.backend}): first point {time.perf_counter() - t0:.2f} s (lead "
-              f"modes, analysis); unitarity {out.unitarity_error:.1e}", flush=True)
+        out = call(gates[0])
+        about = (f"({out.backend}): first point {time.perf_counter() - t0:.2f} s (lead modes, "
+                 f"analysis); unitarity {out.unitarity_error:.1e}" if n != "kwant" else
+                 f": first point {time.perf_counter() - t0:.2f} s")
+        print(f"  {n:<6} {about}", flush=True)
     times = {n: [] for n in names}
-    for k, p in enumerate(params[1:]):   # interleaved, rotating order
+    for k, v in enumerate(gates[1:]):   # interleaved, rotating order
         for n in names[k % len(names):] + names[:k % len(names)]:
             t0 = time.perf_counter()
-            calls[n](p)
+            calls[n](v)
             times[n].append(time.perf_counter() - t0)
     for n, t in times.items():
         print(f"  {n:<6} later points: min {min(t):.2f} s, median {np.median(t):.2f} s "
               f"({', '.join(f'{x:.2f}' for x in t)})", flush=True)
-    if compare:
-        ratio = np.array(times["mumps"]) / np.array(times["auto"])
-        print(f"  mumps / auto per point: min {ratio.min():.2f}, median {np.median(ratio):.2f}")
+    for other in ("mumps", "kwant"):
+        if other in times:
+            ratio = np.array(times[other]) / np.array(times["auto"])
+            print(f"  {other} / auto per point: min {ratio.min():.2f}, "
+                  f"median {np.median(ratio):.2f}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"  peak memory of this process {peak:.2f} GiB", flush=True)
 
@@ -191,6 +202,8 @@ def main(argv=None):
     ap.add_argument("--repeats", type=int, default=2)
     ap.add_argument("--large", type=int, nargs=2, default=[500, 1000])
     ap.add_argument("--compare", action="store_true", help="large: also time mumps")
+    ap.add_argument("--kwant", action="store_true",
+                    help="large: also time best-practice Kwant (kwant.smatrix) per point")
     args = ap.parse_args(argv)
     sections = args.sections.split(",")
     print(f"load average at start {os.getloadavg()[0]:.1f}; one BLAS thread")
@@ -213,7 +226,7 @@ def main(argv=None):
             for w in (100, 200):   # the headline (rgf-parity) and W = 200 (mumps-sigma)
                 floor(w, args.points, args.repeats)
         if "large" in sections:
-            large(*args.large, max(args.points, 2), args.compare)
+            large(*args.large, max(args.points, 2), args.compare, args.kwant)
     print(f"load average at end {os.getloadavg()[0]:.1f}")
 
 
