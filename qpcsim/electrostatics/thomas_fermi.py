@@ -58,6 +58,7 @@ __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
 _MAX_CELLS = 4_000_000
 _PROBLEM_CACHE: OrderedDict = OrderedDict()
 _PROBLEM_CACHE_SIZE = 4
+PRECONDITIONER_MARGIN_DEPTHS = 1.0   # sector preconditioner's padding beyond the window (depths)
 
 
 class ConvergenceError(ValueError):
@@ -299,9 +300,7 @@ class ThomasFermiProblem:
         ef = heterostructure.fermi_energy_meV
         # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
         if self.frozen is None:
-            kernel = cell_kernel(nx, ny, self.hx, self.hy, d)
-            scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
-            self._kernel_hat = scipy.fft.rfft2(kernel * scale)
+            self._kernel_hat = scipy.fft.rfft2(self._scaled_kernel(nx, ny))
             # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
             # Single precision: a preconditioner only steers CG, it never sets the answer.
             self._inv_hessian_hat = (1.0 / (1.0 + self._kernel_hat.real)).astype(np.float32)
@@ -309,6 +308,13 @@ class ThomasFermiProblem:
         self.cg_iterations = 0
         self._pad_shape = (2 * nx, 2 * ny)         # zero-padded: linear, not circular
         self._sectors = {}                         # mirrors -> MirrorSector (built once)
+
+    def _scaled_kernel(self, lx: int, ly: int) -> np.ndarray:
+        """The cell kernel on the (2 lx, 2 ly) padded grid, times k n_s / E_F (nm^-1 ->
+        Hartree energy in units of E_F per unit s)."""
+        het = self.het
+        return cell_kernel(lx, ly, self.hx, self.hy, het.depth_nm) * (
+            het.coulomb_meV_nm * het.density_nm2 / het.fermi_energy_meV)
 
     @property
     def shape(self):
@@ -455,7 +461,10 @@ class ThomasFermiProblem:
         if not any(mirrors):
             return None
         if mirrors not in self._sectors:
-            self._sectors[mirrors] = MirrorSector(self._kernel_hat, self.shape, mirrors)
+            self._sectors[mirrors] = MirrorSector(
+                self._kernel_hat, self.shape, mirrors, kernel=self._scaled_kernel,
+                margin_cells=int(np.ceil(PRECONDITIONER_MARGIN_DEPTHS * self.het.depth_nm
+                                         / min(self.hx, self.hy))))
         return self._sectors[mirrors]
 
     def density_derivative(self, result: ElectrostaticsResult, direction) -> np.ndarray:
