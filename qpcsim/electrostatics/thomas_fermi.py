@@ -559,26 +559,31 @@ class ThomasFermiProblem:
     def _free_cell_solve(self, b, free, atol, rtol, sector=None):
         """x with (1 + H) x = b on the ``free`` cells, 0 elsewhere: preconditioned CG
         (single-precision products), stopped at max|r| < ``atol`` or |r| < ``rtol`` |b|."""
+        fixed = ~free
         x = np.zeros_like(b)
         r = b.copy()
-        z = np.where(free, self._precondition(r, sector), 0.0)
+        z = self._precondition(r, sector)
+        z[fixed] = 0.0
         d = z.copy()
         rz = float(r @ z)
         bnorm = float(np.linalg.norm(b))
         for _ in range(100):
             if rz <= 0:
                 break
-            hd = self._newton_product(d, sector)
-            ad = d + np.where(free, hd, 0.0)
+            ad = self._newton_product(d, sector)      # (1 + H) d on the free cells, in place
+            ad[fixed] = 0.0
+            ad += d
             self.cg_iterations += 1
             alpha = rz / float(d @ ad)
             x += alpha * d
             r -= alpha * ad
             if float(np.max(np.abs(r))) < atol or float(np.linalg.norm(r)) < rtol * bnorm:
                 break
-            z = np.where(free, self._precondition(r, sector), 0.0)
+            z = self._precondition(r, sector)
+            z[fixed] = 0.0
             rz_new = float(r @ z)
-            d = z + (rz_new / rz) * d
+            d *= rz_new / rz
+            d += z
             rz = rz_new
         return x
 
