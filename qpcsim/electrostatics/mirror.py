@@ -22,7 +22,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-__all__ = ["MirrorSector", "mirror_convolution", "find_mirrors", "sector_mirrors"]
+__all__ = ["MirrorSector", "mirror_convolution", "find_mirrors", "mirror_deviations",
+           "sector_mirrors"]
 
 
 def find_mirrors(grid: np.ndarray, threshold: float) -> tuple[bool, bool]:
@@ -42,9 +43,18 @@ def find_mirrors(grid: np.ndarray, threshold: float) -> tuple[bool, bool]:
         The mirrors found. Only an even number of cells along a mirrored axis has a
         sector (:func:`sector_mirrors`).
     """
-    mx = float(np.max(np.abs(grid - grid[::-1]))) <= threshold
-    my = float(np.max(np.abs(grid - grid[:, ::-1]))) <= threshold
-    return bool(mx), bool(my)
+    dx, dy = mirror_deviations(grid)
+    return bool(dx <= threshold), bool(dy <= threshold)
+
+
+def mirror_deviations(grid: np.ndarray) -> tuple[float, float]:
+    """``(max |grid - grid[::-1]|, max |grid - grid[:, ::-1]|)`` (units of ``grid``), from
+    the first half of each axis (the other half holds the same differences)."""
+    nx, ny = grid.shape
+    dx = float(np.max(np.abs(grid[:nx // 2] - grid[::-1][:nx // 2]))) if nx > 1 else 0.0
+    dy = float(np.max(np.abs(grid[:, :ny // 2] - grid[:, ::-1][:, :ny // 2]))) if ny > 1 \
+        else 0.0
+    return dx, dy
 
 
 def sector_mirrors(mirrors: tuple, shape: tuple) -> tuple[bool, bool]:

@@ -50,7 +50,7 @@ from .. import validate as _validate
 from .bare import gate_potential
 from .heterostructure import NM2_PER_CM2, Heterostructure
 from .layout import Layout
-from .mirror import MirrorSector, find_mirrors, sector_mirrors
+from .mirror import MirrorSector, find_mirrors, mirror_deviations, sector_mirrors
 
 __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
            "ConvergenceError", "cell_kernel"]
@@ -450,10 +450,14 @@ class ThomasFermiProblem:
         (1e-3 of the tolerance), and its asymmetry (meV); ``(None, 0.0)`` if it has none."""
         if self.frozen is not None:
             return None, 0.0
-        sector = self._sector(sector_mirrors(find_mirrors(bare, 1e-3 * tol), self.shape))
+        deviations = mirror_deviations(bare)
+        sector = self._sector(sector_mirrors(tuple(d <= 1e-3 * tol for d in deviations),
+                                             self.shape))
         if sector is None:
             return None, 0.0
-        asymmetry = float(np.max(np.abs(bare - sector.unfold(sector.fold(bare)))))
+        # |bare - its sector's unfolding| <= the sum of the used mirrors' deviations (a
+        # cell's image is its x, y or xy mirror image: triangle inequality)
+        asymmetry = sum(d for d, m in zip(deviations, sector.mirrors) if m)
         return (sector, asymmetry) if asymmetry <= 1e-3 * tol else (None, 0.0)
 
     def _sector(self, mirrors):
