@@ -18,7 +18,9 @@ These are the conditions for the minimum over n >= 0 of the strictly convex func
 is unique and a monotone descent method reaches it from any start; no mixing,
 no damping. The default is a projected Newton method (Bertsekas 1982) whose
 inner conjugate-gradient solves are preconditioned by the exact inverse of the
-padded (circulant) Hessian in Fourier space: 3-6 iterations per solve. SciPy's
+padded (circulant) Hessian in Fourier space: 3-6 iterations per solve (on a mirror
+sector, of the window padded by one depth instead of doubled: the same iterations, about
+0.4 of the transform work). SciPy's
 L-BFGS-B is the cross-check. A point whose bare potential is mirror symmetric (to rounding)
 is solved on its half or quarter grid with cosine transforms (``mirror.py``): the same
 minimizer (it is unique, hence symmetric), 4-5x cheaper on the demo.
