@@ -540,11 +540,12 @@ class ThomasFermiProblem:
         ef = self.het.fermi_energy_meV
         return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
 
-    def _newton_product(self, d: np.ndarray, sector=None) -> np.ndarray:
+    def _newton_product(self, d: np.ndarray, sector=None, approximate=False) -> np.ndarray:
         """H d for the inner CG (flat), in single precision: the CG only finds the Newton
-        direction (to 1 %); gradients, line search and residual stay double."""
+        direction (to 1 %); gradients, line search and residual stay double. On a sector,
+        ``approximate`` uses the margin-padded kernel (``MirrorSector.product``)."""
         if sector is not None:
-            return sector.product(d)
+            return sector.product(d, approximate)
         if self.frozen is not None:
             out = self.frozen.hartree(d.reshape(self.nx, self.ny), single=True)
             return out.ravel().astype(float)
@@ -562,9 +563,10 @@ class ThomasFermiProblem:
         out = padded_convolution(grid, self._inv_hessian_hat, self._pad_shape)
         return out.ravel().astype(float)
 
-    def _free_cell_solve(self, b, free, atol, rtol, sector=None):
+    def _free_cell_solve(self, b, free, atol, rtol, sector=None, approximate=False):
         """x with (1 + H) x = b on the ``free`` cells, 0 elsewhere: preconditioned CG
-        (single-precision products), stopped at max|r| < ``atol`` or |r| < ``rtol`` |b|."""
+        (single-precision products, ``approximate`` ones on a sector), stopped at
+        max|r| < ``atol`` or |r| < ``rtol`` |b|."""
         fixed = ~free
         x = np.zeros_like(b)
         r = b.copy()
@@ -576,7 +578,7 @@ class ThomasFermiProblem:
         for _ in range(100):
             if rz <= 0:
                 break
-            ad = self._newton_product(d, sector)      # (1 + H) d on the free cells, in place
+            ad = self._newton_product(d, sector, approximate)   # (1 + H) d on free cells
             ad[fixed] = 0.0
             ad += d
             self.cg_iterations += 1
@@ -611,9 +613,11 @@ class ThomasFermiProblem:
             # solve (3 Newton steps instead of 4 on the demo). Not on the full grid: its
             # single-precision CG would leave U mirror symmetric only to ~1e-10 meV, which
             # the transport back ends' exact mirror check refuses.
-            forcing = 1e-5 if sector is not None and residual <= 1e-2 * ef else 1e-2
-            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef, forcing,
-                                      sector)
+            # Before that, a 1 % direction needs no exact Hessian: the margin-padded one
+            # (MirrorSector.product) gives the same steps (exact gradient and line search).
+            settled = sector is not None and residual <= 1e-2 * ef
+            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef,
+                                      1e-5 if settled else 1e-2, sector, not settled)
             step = np.where(free, x, -g)
             accepted = False
             for direction in (step, -g):       # Newton step, else projected gradient
