@@ -48,7 +48,7 @@ def test_sector_convolution_equals_the_padded_fft(mirrors, dtype, rtol):
 
 
 @pytest.mark.parametrize("mirrors", [(True, True), (True, False), (False, True)])
-def test_margin_preconditioner_is_as_good_as_the_padded_one(mirrors):
+def test_margin_preconditioner_and_hessian_are_as_good_as_the_padded_ones(mirrors):
     # The sector's preconditioner pads by a margin (one depth), not to twice the window:
     # shorter transforms, still symmetric positive definite (a principal block of a
     # circulant (1 + K)^-1: eigenvalues in (0, 1]; single precision, so to 1e-5), and the
@@ -75,6 +75,11 @@ def test_margin_preconditioner_is_as_good_as_the_padded_one(mirrors):
         steered = np.linalg.eigvals(matrix @ hessian).real
         conditions.append(steered.max() / steered.min())
     assert conditions[0] <= 1.01 * conditions[1] < 0.2 * np.linalg.cond(hessian)
+    # The coarse Newton steps' Hessian on the same margin: (approximate)^-1 (exact) within
+    # 10 % of 1 (measured 0.946-1.058 on this small grid), so their 1 % directions hold.
+    approximate = unit + np.column_stack([sector.product(e, approximate=True) for e in unit])
+    ratios = np.linalg.eigvals(np.linalg.solve(approximate, hessian)).real
+    assert 0.9 < ratios.min() and ratios.max() < 1.1
 
 
 @pytest.mark.parametrize("volts, mirrors", [
