@@ -449,7 +449,7 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
     assert np.array_equal(first, again) and again is not first
     again[:] = 0.0
     assert np.array_equal(pot(x, y, Vg=-1.2), first)
-    for xs, vg in ((x + 8.0, -1.2), (x, -1.1)):
+    for xs, vg in ((x, -1.1), (x + 8.0, -1.1)):      # memo: (x, -1.2), then (x, -1.1)
         expected = pot.solve(Vg=vg).potential_meV(xs, y)
         if pot.switch_off is not None:
             expected = expected * flat_top_window(xs, *pot.switch_off)
