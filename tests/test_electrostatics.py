@@ -21,7 +21,7 @@ from qpcsim.electrostatics import (
     solve_thomas_fermi,
 )
 from qpcsim.electrostatics.layout import _points_in_polygon
-from qpcsim.potentials import rectangular_gate
+from qpcsim.potentials import flat_top_window, rectangular_gate
 
 ROOT = Path(__file__).resolve().parent.parent
 GDS = ROOT / "geometries" / "layouts" / "split_gate.gds"
@@ -436,3 +436,21 @@ def test_self_consistent_sweep_does_not_depend_on_the_warm_start_history():
     pot.solve(Vg=-1.2)                       # its anchor -1.0 V, then the point
     assert pot.solves == 2 and pot.solve(Vg=-1.0) is pot.solve(Vg=-1.0) and pot.solves == 2
     assert not pot.solve(Vg=-1.0).warm_started and pot.solve(Vg=-1.2).warm_started
+
+
+def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
+    # A solve evaluates the potential twice (sanity note, Hamiltonian): the second call of the
+    # same positions and voltages returns the same bits from a memo (a copy: editing it changes
+    # nothing); other positions or voltages are evaluated afresh (equal to the interpolation).
+    pot = _coarse_sc_device().potential
+    x, y = np.linspace(-100.0, 100.0, 7), np.linspace(-50.0, 50.0, 7)
+    first = pot(x, y, Vg=-1.2)
+    again = pot(x.copy(), y.copy(), Vg=-1.2)
+    assert np.array_equal(first, again) and again is not first
+    again[:] = 0.0
+    assert np.array_equal(pot(x, y, Vg=-1.2), first)
+    for xs, vg in ((x, -1.1), (x + 8.0, -1.1)):      # memo: (x, -1.2), then (x, -1.1)
+        expected = pot.solve(Vg=vg).potential_meV(xs, y)
+        if pot.switch_off is not None:
+            expected = expected * flat_top_window(xs, *pot.switch_off)
+        assert np.array_equal(pot(xs, y, Vg=vg), expected)

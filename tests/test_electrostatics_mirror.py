@@ -47,6 +47,41 @@ def test_sector_convolution_equals_the_padded_fft(mirrors, dtype, rtol):
     assert np.max(np.abs(sector.unfold(got) - ref)) <= rtol * np.max(np.abs(ref))
 
 
+@pytest.mark.parametrize("mirrors", [(True, True), (True, False), (False, True)])
+def test_margin_preconditioner_and_hessian_are_as_good_as_the_padded_ones(mirrors):
+    # The sector's preconditioner pads by a margin (one depth), not to twice the window:
+    # shorter transforms, still symmetric positive definite (a principal block of a
+    # circulant (1 + K)^-1: eigenvalues in (0, 1]; single precision, so to 1e-5), and the
+    # preconditioned Hessian's condition number within 1 % of the padded preconditioner's
+    # (measured 1.311 vs 1.313; no margin: 1.8-3.3, cond(1 + H) itself 9.8).
+    nx, ny, scale = 24, 32, 0.5          # scale: k n_s / E_F (nm), so that H matters
+
+    def kernel(lx, ly):
+        return cell_kernel(lx, ly, 4.0, 5.0, 10.0) * scale
+
+    kernel_hat = scipy.fft.rfft2(kernel(nx, ny))
+    padded = MirrorSector(kernel_hat, (nx, ny), mirrors)
+    sector = MirrorSector(kernel_hat, (nx, ny), mirrors, kernel=kernel, margin_cells=3)
+    assert all(n < full for n, full in zip(sector.preconditioner_lengths, (nx, ny)))
+    unit = np.eye(sector.sector_shape[0] * sector.sector_shape[1])
+    hessian = unit + np.column_stack([sector.hartree(e.reshape(sector.sector_shape)).ravel()
+                                      for e in unit])
+    conditions = []
+    for preconditioner in (sector, padded):
+        matrix = np.column_stack([preconditioner.precondition(e) for e in unit])
+        assert np.max(np.abs(matrix - matrix.T)) <= 1e-5 * np.max(np.abs(matrix))
+        eigenvalues = np.linalg.eigvalsh(0.5 * (matrix + matrix.T))
+        assert eigenvalues.min() > 0 and eigenvalues.max() <= 1 + 1e-5
+        steered = np.linalg.eigvals(matrix @ hessian).real
+        conditions.append(steered.max() / steered.min())
+    assert conditions[0] <= 1.01 * conditions[1] < 0.2 * np.linalg.cond(hessian)
+    # The coarse Newton steps' Hessian on the same margin: (approximate)^-1 (exact) within
+    # 10 % of 1 (measured 0.946-1.058 on this small grid), so their 1 % directions hold.
+    approximate = unit + np.column_stack([sector.product(e, approximate=True) for e in unit])
+    ratios = np.linalg.eigvals(np.linalg.solve(approximate, hessian)).real
+    assert 0.9 < ratios.min() and ratios.max() < 1.1
+
+
 @pytest.mark.parametrize("volts, mirrors", [
     ({"left": -0.9, "right": -0.9}, (True, True)),      # quarter grid
     ({"left": -0.9, "right": -0.6}, (True, False)),     # x -> -x only: half grid

@@ -18,7 +18,9 @@ These are the conditions for the minimum over n >= 0 of the strictly convex func
 is unique and a monotone descent method reaches it from any start; no mixing,
 no damping. The default is a projected Newton method (Bertsekas 1982) whose
 inner conjugate-gradient solves are preconditioned by the exact inverse of the
-padded (circulant) Hessian in Fourier space: 3-6 iterations per solve. SciPy's
+padded (circulant) Hessian in Fourier space: 3-6 iterations per solve (on a mirror
+sector, of the window padded by one depth instead of doubled: the same iterations, about
+0.4 of the transform work). SciPy's
 L-BFGS-B is the cross-check. A point whose bare potential is mirror symmetric (to rounding)
 is solved on its half or quarter grid with cosine transforms (``mirror.py``): the same
 minimizer (it is unique, hence symmetric), 4-5x cheaper on the demo.
@@ -50,7 +52,7 @@ from .. import validate as _validate
 from .bare import gate_potential
 from .heterostructure import NM2_PER_CM2, Heterostructure
 from .layout import Layout
-from .mirror import MirrorSector, find_mirrors, sector_mirrors
+from .mirror import MirrorSector, find_mirrors, mirror_deviations, sector_mirrors
 
 __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
            "ConvergenceError", "cell_kernel"]
@@ -58,6 +60,7 @@ __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
 _MAX_CELLS = 4_000_000
 _PROBLEM_CACHE: OrderedDict = OrderedDict()
 _PROBLEM_CACHE_SIZE = 4
+PRECONDITIONER_MARGIN_DEPTHS = 1.0   # sector preconditioner's padding beyond the window (depths)
 
 
 class ConvergenceError(ValueError):
@@ -299,9 +302,7 @@ class ThomasFermiProblem:
         ef = heterostructure.fermi_energy_meV
         # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
         if self.frozen is None:
-            kernel = cell_kernel(nx, ny, self.hx, self.hy, d)
-            scale = heterostructure.coulomb_meV_nm * heterostructure.density_nm2 / ef
-            self._kernel_hat = scipy.fft.rfft2(kernel * scale)
+            self._kernel_hat = scipy.fft.rfft2(self._scaled_kernel(nx, ny))
             # The kernel is even, so its transform is real; 1 + H > 0 (H positive definite).
             # Single precision: a preconditioner only steers CG, it never sets the answer.
             self._inv_hessian_hat = (1.0 / (1.0 + self._kernel_hat.real)).astype(np.float32)
@@ -309,6 +310,13 @@ class ThomasFermiProblem:
         self.cg_iterations = 0
         self._pad_shape = (2 * nx, 2 * ny)         # zero-padded: linear, not circular
         self._sectors = {}                         # mirrors -> MirrorSector (built once)
+
+    def _scaled_kernel(self, lx: int, ly: int) -> np.ndarray:
+        """The cell kernel on the (2 lx, 2 ly) padded grid, times k n_s / E_F (nm^-1 ->
+        Hartree energy in units of E_F per unit s)."""
+        het = self.het
+        return cell_kernel(lx, ly, self.hx, self.hy, het.depth_nm) * (
+            het.coulomb_meV_nm * het.density_nm2 / het.fermi_energy_meV)
 
     @property
     def shape(self):
@@ -444,10 +452,14 @@ class ThomasFermiProblem:
         (1e-3 of the tolerance), and its asymmetry (meV); ``(None, 0.0)`` if it has none."""
         if self.frozen is not None:
             return None, 0.0
-        sector = self._sector(sector_mirrors(find_mirrors(bare, 1e-3 * tol), self.shape))
+        deviations = mirror_deviations(bare)
+        sector = self._sector(sector_mirrors(tuple(d <= 1e-3 * tol for d in deviations),
+                                             self.shape))
         if sector is None:
             return None, 0.0
-        asymmetry = float(np.max(np.abs(bare - sector.unfold(sector.fold(bare)))))
+        # |bare - its sector's unfolding| <= the sum of the used mirrors' deviations (a
+        # cell's image is its x, y or xy mirror image: triangle inequality)
+        asymmetry = sum(d for d, m in zip(deviations, sector.mirrors) if m)
         return (sector, asymmetry) if asymmetry <= 1e-3 * tol else (None, 0.0)
 
     def _sector(self, mirrors):
@@ -455,7 +467,10 @@ class ThomasFermiProblem:
         if not any(mirrors):
             return None
         if mirrors not in self._sectors:
-            self._sectors[mirrors] = MirrorSector(self._kernel_hat, self.shape, mirrors)
+            self._sectors[mirrors] = MirrorSector(
+                self._kernel_hat, self.shape, mirrors, kernel=self._scaled_kernel,
+                margin_cells=int(np.ceil(PRECONDITIONER_MARGIN_DEPTHS * self.het.depth_nm
+                                         / min(self.hx, self.hy))))
         return self._sectors[mirrors]
 
     def density_derivative(self, result: ElectrostaticsResult, direction) -> np.ndarray:
@@ -525,11 +540,12 @@ class ThomasFermiProblem:
         ef = self.het.fermi_energy_meV
         return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
 
-    def _newton_product(self, d: np.ndarray, sector=None) -> np.ndarray:
+    def _newton_product(self, d: np.ndarray, sector=None, approximate=False) -> np.ndarray:
         """H d for the inner CG (flat), in single precision: the CG only finds the Newton
-        direction (to 1 %); gradients, line search and residual stay double."""
+        direction (to 1 %); gradients, line search and residual stay double. On a sector,
+        ``approximate`` uses the margin-padded kernel (``MirrorSector.product``)."""
         if sector is not None:
-            return sector.product(d)
+            return sector.product(d, approximate)
         if self.frozen is not None:
             out = self.frozen.hartree(d.reshape(self.nx, self.ny), single=True)
             return out.ravel().astype(float)
@@ -547,29 +563,35 @@ class ThomasFermiProblem:
         out = padded_convolution(grid, self._inv_hessian_hat, self._pad_shape)
         return out.ravel().astype(float)
 
-    def _free_cell_solve(self, b, free, atol, rtol, sector=None):
+    def _free_cell_solve(self, b, free, atol, rtol, sector=None, approximate=False):
         """x with (1 + H) x = b on the ``free`` cells, 0 elsewhere: preconditioned CG
-        (single-precision products), stopped at max|r| < ``atol`` or |r| < ``rtol`` |b|."""
+        (single-precision products, ``approximate`` ones on a sector), stopped at
+        max|r| < ``atol`` or |r| < ``rtol`` |b|."""
+        fixed = ~free
         x = np.zeros_like(b)
         r = b.copy()
-        z = np.where(free, self._precondition(r, sector), 0.0)
+        z = self._precondition(r, sector)
+        z[fixed] = 0.0
         d = z.copy()
         rz = float(r @ z)
         bnorm = float(np.linalg.norm(b))
         for _ in range(100):
             if rz <= 0:
                 break
-            hd = self._newton_product(d, sector)
-            ad = d + np.where(free, hd, 0.0)
+            ad = self._newton_product(d, sector, approximate)   # (1 + H) d on free cells
+            ad[fixed] = 0.0
+            ad += d
             self.cg_iterations += 1
             alpha = rz / float(d @ ad)
             x += alpha * d
             r -= alpha * ad
             if float(np.max(np.abs(r))) < atol or float(np.linalg.norm(r)) < rtol * bnorm:
                 break
-            z = np.where(free, self._precondition(r, sector), 0.0)
+            z = self._precondition(r, sector)
+            z[fixed] = 0.0
             rz_new = float(r @ z)
-            d = z + (rz_new / rz) * d
+            d *= rz_new / rz
+            d += z
             rz = rz_new
         return x
 
@@ -591,9 +613,11 @@ class ThomasFermiProblem:
             # solve (3 Newton steps instead of 4 on the demo). Not on the full grid: its
             # single-precision CG would leave U mirror symmetric only to ~1e-10 meV, which
             # the transport back ends' exact mirror check refuses.
-            forcing = 1e-5 if sector is not None and residual <= 1e-2 * ef else 1e-2
-            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef, forcing,
-                                      sector)
+            # Before that, a 1 % direction needs no exact Hessian: the margin-padded one
+            # (MirrorSector.product) gives the same steps (exact gradient and line search).
+            settled = sector is not None and residual <= 1e-2 * ef
+            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef,
+                                      1e-5 if settled else 1e-2, sector, not settled)
             step = np.where(free, x, -g)
             accepted = False
             for direction in (step, -g):       # Newton step, else projected gradient
