@@ -454,3 +454,10 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
         if pot.switch_off is not None:
             expected = expected * flat_top_window(xs, *pot.switch_off)
         assert np.array_equal(pot(xs, y, Vg=vg), expected)
+    # the memo follows the potential's own settings: a new switch-off window or new default
+    # voltages are evaluated afresh (a memo keyed on the arguments returned stale values)
+    before = pot(x, y, Vg=-1.1)
+    pot.switch_off = (40.0, 20.0)
+    assert np.array_equal(pot(x, y, Vg=-1.1), pot.solve(Vg=-1.1).potential_meV(x, y)
+                          * flat_top_window(x, 40.0, 20.0))
+    assert not np.array_equal(pot(x, y, Vg=-1.1), before)

@@ -267,15 +267,19 @@ class SelfConsistentPotential:
     def __call__(self, x, y, **params):
         """U(x, y) (meV, from the ungated band bottom) at positions in nm, for gate voltages
         given by name (V)."""
-        memo = self._last_call      # a solve evaluates it twice (sanity note, Hamiltonian)
-        if memo is not None and memo[0] == params and _same_array(memo[1], x) \
-                and _same_array(memo[2], y):
-            return memo[3].copy()
+        # A solve evaluates it twice (sanity note, Hamiltonian): keep the last evaluation,
+        # keyed on what decides it - the solution (resolved voltages, defaults included),
+        # the switch-off window and the positions - never on the arguments as written.
         result = self.solve(**params)
+        window = None if self.switch_off is None else tuple(self.switch_off)
+        memo = self._last_call
+        if memo is not None and memo[0] is result and memo[1] == window \
+                and _same_array(memo[2], x) and _same_array(memo[3], y):
+            return memo[4].copy()
         u = result.potential_meV(x, y)
-        if self.switch_off is not None:
-            u = u * flat_top_window(x, *self.switch_off)
-        self._last_call = (dict(params), np.array(x, dtype=float), np.array(y, dtype=float),
+        if window is not None:
+            u = u * flat_top_window(x, *window)
+        self._last_call = (result, window, np.array(x, dtype=float), np.array(y, dtype=float),
                            np.array(u))
         return u
 
