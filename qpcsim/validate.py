@@ -62,6 +62,19 @@ def positive_int(name: str, value) -> int:
     return int(number)
 
 
+def finite_sequence(name: str, given, unit: str) -> np.ndarray:
+    """``given`` as a non-empty 1-D float array of finite numbers, else a one-line
+    ValueError naming ``name`` and the ``unit``."""
+    try:
+        values = np.asarray(given, dtype=float)
+    except (TypeError, ValueError):
+        values = np.array(np.nan)
+    if values.ndim != 1 or values.size < 1 or not np.all(np.isfinite(values)):
+        raise ValueError(f"{name}={given!r} is not allowed: give a non-empty 1-D sequence of "
+                         f"finite numbers ({unit})")
+    return values
+
+
 def in_range(name: str, value, low: float, high: float, unit: str = "") -> float:
     """A finite number in the closed interval [low, high]."""
     number = real_number(name, value, unit)

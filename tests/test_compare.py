@@ -228,10 +228,25 @@ def test_different_requests_never_share_a_store(saddle, tmp_path):
     (dict(store=5), "store=5 is not allowed: give a file path"),
     (dict(fresh=True), "fresh=True is not allowed without store="),
     (dict(over=[("V0", GATES)]), r"over=\[.*is not allowed: compare sweeps exactly one"),
+    (dict(over={"V0": 0.3}), r"over\['V0'\]=0.3 is not allowed: give a non-empty 1-D sequence"),
+    (dict(over={"V0": "abc"}), r"over\['V0'\]='abc' is not allowed"),
+    (dict(seeds="a"), "seeds='a' is not allowed"),
 ])
 def test_bad_store_and_over_are_refused_in_one_line(saddle, kwargs, message):
-    args = {"over": {"V0": GATES}, **kwargs}
+    args = {"over": {"V0": GATES}, "seeds": 2, **kwargs}
     with pytest.raises(ValueError, match=message) as refused:
-        compare_disorder(saddle, [2.0], 2, args.pop("over"), ENERGY, workers=1, bias=[BIAS],
-                         **args)
+        compare_disorder(saddle, [2.0], args.pop("seeds"), args.pop("over"), ENERGY, workers=1,
+                         bias=[BIAS], **args)
     assert "\n" not in str(refused.value)
+
+
+def test_a_number_spelled_another_way_finds_its_store(saddle, tmp_path):
+    """energy 5 or 5.0, a strength 2.0 given alone: the same request, so the rerun resumes
+    its stores (a digest of the spelling recomputed whole ensembles)."""
+    run = dict(workers=1, store=tmp_path / "cmp")
+    first = compare_disorder(saddle, [2.0], 2, {"V0": GATES}, float(ENERGY), **run)
+    names = sorted(p.name for p in (tmp_path / "cmp").iterdir())
+    again = compare_disorder(saddle, 2.0, 2, {"V0": GATES}, np.float32(ENERGY), **run)
+    assert sorted(p.name for p in (tmp_path / "cmp").iterdir()) == names
+    np.testing.assert_array_equal(again.ensembles[2.0].conductance,
+                                  first.ensembles[2.0].conductance)

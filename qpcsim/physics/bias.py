@@ -493,19 +493,6 @@ def _map_dataset(req: MapRequest, model: dict, arrays: dict):
     return data
 
 
-def _finite_sequence(label: str, given, unit: str) -> np.ndarray:
-    """``given`` as a non-empty 1-D array of finite numbers, else a one-line ValueError
-    naming ``label`` and the ``unit``."""
-    try:
-        values = np.asarray(given, dtype=float)
-    except (TypeError, ValueError):
-        values = np.array(np.nan)
-    if values.ndim != 1 or values.size < 1 or not np.all(np.isfinite(values)):
-        raise ValueError(f"{label}={given!r} is not allowed: give a non-empty 1-D sequence of "
-                         f"finite numbers ({unit})")
-    return values
-
-
 def _checked_axes(device, over, biases):
     """``(name, values, biases)``: one swept gate parameter and finite biases (mV)."""
     if not isinstance(over, Mapping):
@@ -514,8 +501,9 @@ def _checked_axes(device, over, biases):
     if len(over) != 1:
         raise ValueError(f"over={dict(over)!r}: a bias map sweeps exactly one gate parameter")
     (name, values), = over.items()
-    values = _finite_sequence(f"over[{name!r}]", values, device.units.get(name) or "its unit")
-    biases = _finite_sequence("biases", biases, "mV")
+    values = _validate.finite_sequence(f"over[{name!r}]", values,
+                                       device.units.get(name) or "its unit")
+    biases = _validate.finite_sequence("biases", biases, "mV")
     _validate.known_names([name], device.defaults, "swept parameter")
     return name, values, biases
 

@@ -190,11 +190,13 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         raise ValueError(f"over={over!r} is not allowed: compare sweeps exactly one parameter "
                          "(e.g. over={'Vg': [-0.5, -0.4]})")
     name, values = next(iter(over.items()))
-    x = np.asarray(values, dtype=float)
-    strengths = [_validate.non_negative("disorder", u, "meV") for u in strengths]
+    x = _validate.finite_sequence(f"over[{name!r}]", values,
+                                  device.units.get(name) or "its unit")
+    strengths = [_validate.non_negative("disorder", u, "meV")
+                 for u in np.atleast_1d(np.asarray(strengths, dtype=object))]
     if not strengths:
         raise ValueError("give at least one disorder strength")
-    if isinstance(seeds, bool) or int(seeds) != seeds or seeds < 2:
+    if isinstance(seeds, bool) or _validate.positive_int("seeds", seeds) < 2:
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
@@ -258,13 +260,23 @@ def _exact(value: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+def _as_float(value):
+    """A number as a float (its spelling does not matter); anything else unchanged."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return value
+
+
 def _store_name(device, U, temperature: float, finite, run) -> str:
     """The file name of one engine run's store: U (meV; None: clean) and T (K) exactly, and
     a digest of everything else that defines the run (device, gate values, energy, fixed
     parameters, seeds, the finite biases), so two requests never share a file while a rerun
     of the same one finds it."""
     spec = {"device": device.fingerprint(), "gate": run["name"], "values": run["x"].tolist(),
-            "energy": run["energy"], "fixed": {k: run["fixed"][k] for k in sorted(run["fixed"])},
+            # numbers as floats: 5, 5.0 and np.int64(5) are one request (API and CLI alike)
+            "energy": float(run["energy"]),
+            "fixed": {k: _as_float(run["fixed"][k]) for k in sorted(run["fixed"])},
             "seeds": None if U is None else run["seeds"],
             "biases": None if finite is None else [float(v) for v in finite]}
     digest = hashlib.sha256(json.dumps(spec, sort_keys=True, default=repr).encode())
