@@ -8,6 +8,7 @@ import pytest
 import qpcsim
 from qpcsim.engine import executors
 from qpcsim.engine.executors import DeviceRecipe, make_executor
+from qpcsim.engine.task import SweepTask
 
 GATES = np.linspace(-6.0, 8.0, 6)
 
@@ -55,7 +56,15 @@ needs_two_cores = pytest.mark.skipif(executors.default_workers() < 2,
 #: points run here and where the run says it ran.
 DEFAULT_RUNS = {"all-here": (math.inf, None, 6, ("serial", 1)),
                 "pool-after-first": (0.0, 0.0, 1, ("processes", 2)),
-                "pool-at-once": (0.0, None, 0, ("processes", 2))}
+                "pool-at-once": (0.0, None, 0, ("processes", 2)),
+                # a point at T > 0 is many solves: the one-solve model does not price it
+                "finite-T-pool-at-once": (math.inf, None, 0, ("processes", 2))}
+
+
+def sweep_points(case, count=6):
+    """Zero-temperature sweep points, at 1 K for the finite-T case."""
+    temperature = 1.0 if case.startswith("finite-T") else 0.0
+    return [SweepTask(9.0, temperature, "auto", {"V0": v}, {}) for v in range(count)]
 
 
 @needs_two_cores
@@ -72,7 +81,8 @@ def test_default_executor_forks_only_when_the_pool_pays(monkeypatch, case):
     device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
     with make_executor() as executor:
         states = [state for _, state in
-                  executor.imap_unordered(device_state, DeviceRecipe(device), range(6))]
+                  executor.imap_unordered(device_state, DeviceRecipe(device),
+                                          sweep_points(case))]
         assert executor.ran() == label
     assert sum(pid == os.getpid() for _, pid in states) == ran_here
 

@@ -248,9 +248,14 @@ class _ProcessExecutor(Executor):
     def _small(self, recipe, items) -> bool:
         """Try this process first? Once a point is timed, :meth:`_run_here` decides; before,
         the auto back end's cost model (:func:`_modelled_point_s`) must say that the pool
-        would not pay. A device it does not model, or a large run, goes to the pool at once."""
+        would not pay for a zero-temperature sweep. A device it does not model, a point of
+        many solves or a large run goes to the pool at once."""
         if not items or self._point_s is not None:
             return True
+        # The model prices one solve: a point at T > 0 or of another kind (bias map,
+        # ensemble) is many, so such a run goes to the pool at once.
+        if not (isinstance(items[0], SweepTask) and items[0].temperature == 0):
+            return False
         point_s = _modelled_point_s(recipe.device(_structural(items[0])))
         return point_s is not None and not _pool_pays(len(items), point_s, self.workers)
 
