@@ -122,31 +122,28 @@ def _quality_table(results, with_bias: bool) -> None:
               "(symmetric drop, mu = E_F +- eV/2; V_sd = 0 is the linear G)")
 
 
+def _number_list(flag: str, text: str, unit: str, example: str) -> list[float]:
+    """Comma-separated numbers of ``flag`` (``unit``), or a one-line error quoting them."""
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"{flag} {text!r} is malformed: give comma-separated values in "
+                         f"{unit}, e.g. {flag} {example}") from None
+    if not values:
+        raise ValueError(f"{flag} {text!r} is malformed: give at least one value ({unit})")
+    return values
+
+
 def _bias_list(text: str | None):
     """``--bias`` of ``compare``: None -> no bias; "0,0.5,1" -> [0, 0.5, 1] (mV)."""
-    if text is None:
-        return None
-    try:
-        biases = [float(v) for v in text.split(",") if v.strip()]
-    except ValueError:
-        raise ValueError(f"--bias {text!r} is malformed: give comma-separated source-drain "
-                         "biases in mV, e.g. --bias 0,0.5,1") from None
-    if not biases:
-        raise ValueError(f"--bias {text!r} is malformed: give at least one bias (mV)")
-    return biases
+    return None if text is None else _number_list("--bias", text, "mV", "0,0.5,1")
 
 
 def _temperature_list(text: str | None):
     """``--temperature`` of ``compare``: None -> 0 K; "0.5" -> 0.5; "0.5,2" -> [0.5, 2]."""
     if text is None:
         return 0.0
-    try:
-        temps = [float(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise ValueError(f"--temperature {text!r} is malformed: give one temperature or "
-                         "comma-separated ones in K, e.g. --temperature 0.5,2") from None
-    if not temps:
-        raise ValueError(f"--temperature {text!r} is malformed: give at least one value (K)")
+    temps = _number_list("--temperature", text, "K", "0.5,2")
     return temps[0] if "," not in text else temps
 
 
