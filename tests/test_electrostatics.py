@@ -454,10 +454,16 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
         if pot.switch_off is not None:
             expected = expected * flat_top_window(xs, *pot.switch_off)
         assert np.array_equal(pot(xs, y, Vg=vg), expected)
-    # the memo follows the potential's own settings: a new switch-off window or new default
-    # voltages are evaluated afresh (a memo keyed on the arguments returned stale values)
-    before = pot(x, y, Vg=-1.1)
-    pot.switch_off = (40.0, 20.0)
-    assert np.array_equal(pot(x, y, Vg=-1.1), pot.solve(Vg=-1.1).potential_meV(x, y)
-                          * flat_top_window(x, 40.0, 20.0))
-    assert not np.array_equal(pot(x, y, Vg=-1.1), before)
+    # settings cannot change in place (solver caches and stores key on them: a changed
+    # switch-off window gave the previous potential, 43.8 meV off, and a stale G)
+    with pytest.raises(AttributeError, match="switch_off of a SelfConsistentPotential cannot "
+                                             "change after it is built"):
+        pot.switch_off = (40.0, 20.0)
+    # the memo keys on the solution: a call that leaves the voltage at a changed default
+    # is evaluated afresh
+    gate = next(iter(pot.defaults))
+    pot.defaults[gate] = -1.3
+    expected = pot.solve(Vg=-1.3).potential_meV(x, y)
+    if pot.switch_off is not None:
+        expected = expected * flat_top_window(x, *pot.switch_off)
+    assert np.array_equal(pot(x, y), expected)

@@ -138,6 +138,17 @@ class SelfConsistentPotential:
         self._last_call = None       # (params, x, y, U) of the last __call__
         self._solves = 0   # private: a device's fingerprint digests the public attributes
         self.problem()               # validate the window now, not inside a sweep
+        self._settled = True
+
+    def __setattr__(self, name, value):
+        # Devices, stores and solver caches key on what the potential was built with: a
+        # setting changed in place would reuse stale solutions and conductances silently.
+        if not name.startswith("_") and self.__dict__.get("_settled"):
+            raise AttributeError(
+                f"{name} of a SelfConsistentPotential cannot change after it is built: its "
+                f"solutions, and the devices and stores built on it, would go stale; build a "
+                f"new one (e.g. load_geometry(..., {name}=...) or SelfConsistentPotential(...))")
+        super().__setattr__(name, value)
 
     def clear_cache(self) -> None:
         """Forget the cached solutions (results do not change: they never depend on it)."""
