@@ -147,7 +147,7 @@ class SelfConsistentPotential:
             raise AttributeError(
                 f"{name} of a SelfConsistentPotential cannot change after it is built: its "
                 f"solutions, and the devices and stores built on it, would go stale; build a "
-                f"new one (e.g. load_geometry(..., {name}=...) or SelfConsistentPotential(...))")
+                f"new potential with the {name} you want (and a new device on it)")
         super().__setattr__(name, value)
 
     def clear_cache(self) -> None:
