@@ -20,7 +20,7 @@ carry 7 channels); sweep ``w_qpc`` from 0 to W.
 Units: lengths nm, energies meV.
 """
 import qpcsim
-from qpcsim.potentials import flat_top_window
+from qpcsim.potentials import split_gate_channel
 
 DEFAULTS = dict(
     w_qpc=20.0,     # channel width between the split gates (nm); W = fully open
@@ -53,11 +53,7 @@ def make_device(**params) -> qpcsim.BilayerGrapheneRibbon:
     width = v.positive("W", p["W"], "nm")
 
     def potential(x, y, V_sg=ENERGY_MEV, w_qpc=p["w_qpc"]):
-        if not 0 <= w_qpc <= width:
-            raise ValueError(f"w_qpc={w_qpc!r} nm is not allowed: the channel between the "
-                             f"gates must be 0 <= w_qpc <= W = {width:g} nm")
-        outside = 1.0 - flat_top_window(y, 0.5 * w_qpc, y_ramp)
-        return V_sg * flat_top_window(x, half_gate, ramp) * outside
+        return split_gate_channel(x, y, V_sg, w_qpc, half_gate, ramp, y_ramp, width)
 
     return qpcsim.BilayerGrapheneRibbon(
         width=width, length=p["L"], gamma1=p["gamma1"], U=p["U"], scale=p["scale"],

@@ -27,7 +27,7 @@ plateau (measured at the defaults: E = 131.0 meV, V_sg = 114.7 meV).
 Units: lengths nm, energies meV.
 """
 import qpcsim
-from qpcsim.potentials import flat_top_window
+from qpcsim.potentials import split_gate_channel
 
 DEFAULTS = dict(
     w_qpc=40.0,     # channel width between the split gates (nm); W = fully open
@@ -56,11 +56,7 @@ def make_device(**params) -> qpcsim.GrapheneRibbon:
     width = v.positive("W", p["W"], "nm")
 
     def potential(x, y, V_sg=0.0, w_qpc=p["w_qpc"]):
-        if not 0 <= w_qpc <= width:
-            raise ValueError(f"w_qpc={w_qpc!r} nm is not allowed: the channel between the "
-                             f"gates must be 0 <= w_qpc <= W = {width:g} nm")
-        outside = 1.0 - flat_top_window(y, 0.5 * w_qpc, y_ramp)
-        return V_sg * flat_top_window(x, half_gate, ramp) * outside
+        return split_gate_channel(x, y, V_sg, w_qpc, half_gate, ramp, y_ramp, width)
 
     device = qpcsim.GrapheneRibbon(
         width=width, length=p["L"], edge="zigzag", scale=p["scale"], potential=potential,

@@ -8,8 +8,8 @@ import numpy as np
 
 from .units import GAAS, Material, kinetic_constant_meV_nm2
 
-__all__ = ["smooth_step", "flat_top_window", "rectangular_gate", "kinetic_constant_meV_nm2",
-           "harmonic_curvature"]
+__all__ = ["smooth_step", "flat_top_window", "rectangular_gate", "split_gate_channel",
+           "kinetic_constant_meV_nm2", "harmonic_curvature"]
 
 
 def smooth_step(s):
@@ -42,6 +42,31 @@ def flat_top_window(x, half_flat: float, ramp: float):
     if ramp <= 0:
         return (x <= half_flat).astype(float)
     return 1.0 - smooth_step((x - half_flat) / ramp)
+
+
+def split_gate_channel(x, y, energy: float, channel: float, half_gate: float, ramp: float,
+                       edge_ramp: float, width: float):
+    """Potential energy (meV) of two split gates over a ribbon of ``width``: ``energy`` under
+    the gates, which cover |x| <= ``half_gate`` (switched on over ``ramp`` along x) outside a
+    channel |y| <= ``channel``/2 (edges smoothed over ``edge_ramp``); 0 in the channel.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Positions (nm).
+    energy : float
+        Potential energy under the gates (meV).
+    channel : float
+        Channel width between the gates (nm), 0 <= ``channel`` <= ``width``.
+    half_gate, ramp, edge_ramp, width : float
+        Half-length of the gates' flat part, their switch-on length along x, the width of
+        their edges across the ribbon and the ribbon's width (nm).
+    """
+    if not 0 <= channel <= width:
+        raise ValueError(f"w_qpc={channel!r} nm is not allowed: the channel between the "
+                         f"gates must be 0 <= w_qpc <= W = {width:g} nm")
+    outside = 1.0 - flat_top_window(y, 0.5 * channel, edge_ramp)
+    return energy * flat_top_window(x, half_gate, ramp) * outside
 
 
 def rectangular_gate(x, y, depth: float, left: float, right: float, bottom: float, top: float):
