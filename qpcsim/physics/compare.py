@@ -448,18 +448,22 @@ class ThermalComparison:
     def to_dataset(self):
         """Every temperature's :meth:`CompareResult.to_dataset` stacked along
         ``temperature`` (K)."""
-        import xarray as xr
-        parts = [r.to_dataset() for r in self.results]
-        data = xr.concat(parts, dim="temperature", data_vars="all", coords="minimal",
-                         compat="override", combine_attrs="drop_conflicts")
-        data = data.assign_coords(temperature=("temperature", self.temperatures,
-                                               {"units": "K"}))
-        data.attrs["title"] = "qpcsim compare: clean vs disordered per temperature"
-        return data
+        return _stack_temperatures([r.to_dataset() for r in self.results], self.temperatures,
+                                   "qpcsim compare: clean vs disordered per temperature")
 
     def save(self, path):
         """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
         return save_dataset(self.to_dataset(), path)
+
+
+def _stack_temperatures(parts, temperatures, title: str):
+    """Datasets, one per temperature (K), stacked along a ``temperature`` coordinate."""
+    import xarray as xr
+    data = xr.concat(parts, dim="temperature", data_vars="all", coords="minimal",
+                     compat="override", combine_attrs="drop_conflicts")
+    data = data.assign_coords(temperature=("temperature", temperatures, {"units": "K"}))
+    data.attrs["title"] = title
+    return data
 
 
 @dataclass
@@ -507,12 +511,8 @@ class BiasComparison:
                                         "largest interpolation bound of dI/dV (0: V_sd = 0, "
                                         "the linear G solved directly)"})
             rows.append(row.assign_coords(bias=("bias", self.biases, {"units": "mV"})))
-        data = xr.concat(rows, dim="temperature", data_vars="all", coords="minimal",
-                         compat="override", combine_attrs="drop_conflicts")
-        data = data.assign_coords(temperature=("temperature", self.temperatures,
-                                               {"units": "K"}))
-        data.attrs["title"] = "qpcsim compare: clean vs disordered dI/dV per bias"
-        return data
+        return _stack_temperatures(rows, self.temperatures,
+                                   "qpcsim compare: clean vs disordered dI/dV per bias")
 
     def save(self, path):
         """Write :meth:`to_dataset` as NetCDF-4 (atomically); returns the path."""
