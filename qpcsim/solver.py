@@ -282,7 +282,8 @@ def _finite_temperature(device, result: TransportResult, kT: float, method: str,
     if device.has_own_observables:
         # A BdG device: its own observables averaged over +-E (superconductivity.py).
         transmission, transmission_rev, worst, thermal_error = _andreev_thermal_average(
-            device, energy, kT, params, method)
+            device, energy, kT, params, method, min(tolerance, ANDREEV_THERMAL_TOLERANCE),
+            budget)
         return dataclasses.replace(
             result, transmission=transmission, transmission_reverse=transmission_rev,
             conductance=spin_factor * transmission, unitarity_error=max(unitarity, worst),
@@ -424,12 +425,15 @@ def _thermal_average(device, mu: float, kT: float, params: dict, method: str,
     return float(value[0]), float(value[1]), worst[0]
 
 
-def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict, method: str):
+def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict, method: str,
+                             tolerance: float, budget: int):
     """(G_NS/G0, quasiparticle T(0 <- 1), worst unitarity error, error estimate) of a BdG
     device averaged over its Fermi window, int dE (-df/dE)(E - energy) X(E) at ``kT``
     (meV): one solve per E (Gauss-Kronrod, adaptive, breakpoints from the device's
     ``thermal_breakpoints``). Raises ThermalResolutionError when the estimate exceeds
-    :data:`~qpcsim.superconductivity.ANDREEV_THERMAL_TOLERANCE`."""
+    ``tolerance`` (G0; the solver passes the user's, at most
+    :data:`~qpcsim.superconductivity.ANDREEV_THERMAL_TOLERANCE`) or the quadrature needs
+    more than ``budget`` solves."""
     lo, hi, points = device.thermal_breakpoints(energy_meV, kT, params)
     worst = [0.0]
 
@@ -441,11 +445,12 @@ def _andreev_thermal_average(device, energy_meV: float, kT: float, params: dict,
         return weight * np.array([g_ns, t_rev])
 
     value, error, info = scipy.integrate.quad_vec(
-        integrand, lo, hi, epsabs=0.5 * ANDREEV_THERMAL_TOLERANCE, epsrel=0, norm="max",
+        integrand, lo, hi, epsabs=0.5 * tolerance, epsrel=0, norm="max",
         points=points, limit=2000, quadrature="gk15", full_output=True)
-    if not info.success or not error <= ANDREEV_THERMAL_TOLERANCE:
+    if not info.success or not error <= tolerance or info.neval > budget:
         raise ThermalResolutionError(
             f"the Fermi window [{lo:.6g}, {hi:.6g}] meV (kT = {kT:.3g} meV) of the Andreev "
-            f"conductance is not resolved: quadrature error estimate {error:.2g} G0 > "
-            f"{ANDREEV_THERMAL_TOLERANCE:g} after {info.neval} solves")
+            f"conductance is not resolved within thermal_tolerance={tolerance:g} G0 and "
+            f"refinement_budget={budget} solves: error estimate {error:.2g} G0 after "
+            f"{info.neval} solves")
     return float(value[0]), float(value[1]), worst[0], float(error)

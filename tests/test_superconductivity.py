@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import qpcsim
+from qpcsim.spectral.refine import ThermalResolutionError
 from qpcsim.superconductivity import TAU_Y, BdGDevice, beenakker_conductance
 
 
@@ -154,6 +155,17 @@ def test_finite_temperature_andreev_conductance_equals_brute_force_quadrature(ti
     coarse = scipy.integrate.simpson(weight[::2] * g[::2], x=e[::2])
     assert abs(brute - coarse) < 1e-4                       # Simpson converged (1e-5 -> 1e-9)
     assert abs(qpcsim.solve(tiny_ns, 0.0, temperature=0.3).conductance - brute) < 1e-5
+
+
+def test_finite_temperature_andreev_honours_the_thermal_options(tiny_ns):
+    """A tighter thermal_tolerance is met (the default stops at 1e-5), and a budget too
+    small for the quadrature is a ThermalResolutionError, never a number."""
+    loose = qpcsim.solve(tiny_ns, 0.0, temperature=0.3)
+    tight = qpcsim.solve(tiny_ns, 0.0, temperature=0.3, thermal_tolerance=1e-8)
+    assert tight.thermal_error <= 1e-8 < loose.thermal_error
+    assert abs(tight.conductance - loose.conductance) <= loose.thermal_error
+    with pytest.raises(ThermalResolutionError, match="refinement_budget=20 solves"):
+        qpcsim.solve(tiny_ns, 0.0, temperature=0.3, refinement_budget=20)
 
 
 def test_bdg_spectral_data_is_refused(tiny_ns):
