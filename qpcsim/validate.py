@@ -128,6 +128,14 @@ def mapping_of_numbers(name: str, values: Mapping, units: Mapping[str, str] | No
             for key, val in values.items()}
 
 
+def callback(name: str, value):
+    """A callable or None (a user's ``report(line)`` hook), else a one-line ValueError."""
+    if value is not None and not callable(value):
+        raise ValueError(f"{name}={value!r} is not allowed: give a callable {name}(line) or "
+                         "leave it out")
+    return value
+
+
 def flag(name: str, value) -> bool:
     """A yes/no option: ``True``/``False`` or the numbers 1/0 (what ``--set x=1`` gives);
     anything else (0.5, "maybe") is refused rather than read as true."""

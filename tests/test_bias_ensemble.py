@@ -64,3 +64,10 @@ def test_malformed_over_is_refused_in_one_line(disordered, over, message):
     with pytest.raises(ValueError, match=message) as refused:
         qpcsim.bias_ensemble(disordered, 2, over, [BIAS], ENERGY)
     assert "\n" not in str(refused.value)
+
+
+def test_seeds_given_as_text_are_refused_by_name():
+    """seeds="abc" was read letter by letter ("seed='a' is not allowed")."""
+    device = qpcsim.with_disorder(qpcsim.Device(width=50.0, length=20.0, a=5.0), 1.0)
+    with pytest.raises(ValueError, match="seeds='abc' is not allowed"):
+        qpcsim.ensemble(device, "abc", energy=5.0)

@@ -231,12 +231,16 @@ def test_different_requests_never_share_a_store(saddle, tmp_path):
     (dict(over={"V0": 0.3}), r"over\['V0'\]=0.3 is not allowed: give a non-empty 1-D sequence"),
     (dict(over={"V0": "abc"}), r"over\['V0'\]='abc' is not allowed"),
     (dict(seeds="a"), "seeds='a' is not allowed"),
+    (dict(energy="x"), "energy='x' is not allowed"),
+    (dict(report=3, store="unused", fresh=True), "report=3 is not allowed: give a callable"),
 ])
-def test_bad_store_and_over_are_refused_in_one_line(saddle, kwargs, message):
-    args = {"over": {"V0": GATES}, "seeds": 2, **kwargs}
+def test_bad_store_and_over_are_refused_in_one_line(saddle, kwargs, message, tmp_path):
+    args = {"over": {"V0": GATES}, "seeds": 2, "energy": ENERGY, **kwargs}
+    if isinstance(args.get("store"), str):
+        args["store"] = tmp_path / args["store"]
     with pytest.raises(ValueError, match=message) as refused:
-        compare_disorder(saddle, [2.0], args.pop("seeds"), args.pop("over"), ENERGY, workers=1,
-                         bias=[BIAS], **args)
+        compare_disorder(saddle, [2.0], args.pop("seeds"), args.pop("over"), args.pop("energy"),
+                         workers=1, bias=[BIAS], **args)
     assert "\n" not in str(refused.value)
 
 

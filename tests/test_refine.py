@@ -256,3 +256,15 @@ def test_qpc_in_field_near_a_lead_threshold_matches_brute_force(saddle, dense_fe
     error = abs(result.conductance - exact)
     assert 0.3 < exact and error <= TOLERANCE
     assert error <= result.thermal_error <= TOLERANCE
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(thermal_tolerance="x"), "thermal_tolerance='x' is not allowed"),
+    (dict(thermal_tolerance=None), "thermal_tolerance=None is not allowed"),
+    (dict(refinement_budget="x"), "refinement_budget='x' is not allowed"),
+    (dict(refinement_budget=[3]), r"refinement_budget=\[3\] is not allowed")])
+def test_thermal_options_of_the_wrong_type_are_named(options, message):
+    from qpcsim.spectral.refine import check_thermal_options
+    args = {"thermal_tolerance": 1e-4, "refinement_budget": 400, **options}
+    with pytest.raises(ValueError, match=message):
+        check_thermal_options(args["thermal_tolerance"], args["refinement_budget"])

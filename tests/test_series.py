@@ -99,3 +99,9 @@ def test_zeeman_from_b_is_a_yes_no_option():
     wire = qpcsim.Device(width=60.0, length=20.0, a=5.0, zeeman=True, potential=_flat)
     with pytest.raises(ValueError, match=r"zeeman_from_B='no' is not allowed: it is a yes/no"):
         qpcsim.sweep(wire, {"V0": [0.0]}, energy=5.0, zeeman_from_B="no", progress=False)
+
+
+def test_temperatures_that_are_not_numbers_are_named():
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    with pytest.raises(ValueError, match="temperatures='x' is not allowed"):
+        qpcsim.temperature_series(device, {"B": [0.0]}, 5.0, "x")

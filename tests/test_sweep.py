@@ -12,6 +12,9 @@ import pytest
 import xarray as xr
 
 import qpcsim
+from qpcsim.engine.points import GridKind
+from qpcsim.engine.spec import SweepSpec
+from qpcsim.engine.sweep import execute
 
 GATES = np.linspace(-6.0, 8.0, 15)
 
@@ -398,3 +401,23 @@ def test_fresh_needs_a_store_and_a_yes_or_no(small_saddle, run, fresh, match):
         call(small_saddle, over={"V0": [1.0, 2.0]}, energy=9.0, workers=1, progress=False,
              fresh=fresh)
     assert "\n" not in str(info.value)
+
+
+def test_a_report_that_is_not_callable_is_refused_before_fresh_deletes(tmp_path):
+    """report=3 with fresh=True used to delete the store, then fail in a traceback."""
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    store = tmp_path / "s.sqlite"
+    first = qpcsim.sweep(device, {"B": [0.0, 0.5]}, energy=5.0, workers=1, store=store,
+                         progress=False)
+    with pytest.raises(ValueError, match=r"report=3 is not allowed: give a callable"):
+        execute(GridKind(SweepSpec.build(device, {"B": [0.0, 0.5]}, 5.0, 0.0)), workers=1,
+                store=store, fresh=True, report=3)
+    again = qpcsim.sweep(device, {"B": [0.0, 0.5]}, energy=5.0, workers=1, store=store,
+                         progress=False)
+    np.testing.assert_array_equal(again.conductance.values, first.conductance.values)
+
+
+def test_progress_is_a_yes_no_option():
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    with pytest.raises(ValueError, match="progress='maybe' is not allowed"):
+        qpcsim.sweep(device, {"B": [0.0]}, energy=5.0, workers=1, progress="maybe")

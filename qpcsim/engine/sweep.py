@@ -165,6 +165,8 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
         The executor that ran and the points reused from the store.
     """
     check_executor_args(workers, scheduler)
+    report = _validate.callback("report", report)     # before fresh deletes anything
+    progress = _validate.flag("progress", progress)
     if _validate.flag("fresh", fresh) and store is None:
         raise ValueError("fresh=True is not allowed without store=: it deletes an earlier run's "
                          "store; give store=PATH or leave fresh out")

@@ -200,6 +200,8 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
+    report = _validate.callback("report", report)     # before fresh deletes anything
+    energy = _validate.real_number("energy", energy, "meV")
     if _validate.flag("fresh", fresh) and store is None:
         raise ValueError("fresh=True is not allowed without store=: it deletes this "
                          "comparison's stores; give store=DIR or leave fresh out")

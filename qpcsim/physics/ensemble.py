@@ -144,6 +144,9 @@ class EnsembleResult:
 
 
 def _seed_list(seeds) -> np.ndarray:
+    if isinstance(seeds, (str, bytes)):
+        raise ValueError(f"seeds={seeds!r} is not allowed: give a number of seeds or a list of "
+                         "non-negative integers")
     if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool):
         if seeds < 1:
             raise ValueError(f"seeds={seeds!r} is not allowed: give a positive number of seeds "

@@ -252,7 +252,11 @@ def run_temperature_series(spec: SweepSpec, temperatures, *, workers: int | None
 
 
 def _series_kind(device, over, energy, temperatures, method, zeeman_from_B, fixed) -> SeriesKind:
-    temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    try:
+        temps = np.atleast_1d(np.asarray(temperatures, dtype=float))
+    except (TypeError, ValueError):
+        raise ValueError(f"temperatures={temperatures!r} is not allowed: give temperatures in "
+                         "K (numbers)") from None
     spec = SweepSpec.build(device, over, energy, float(temps.max()) if temps.size else 0.0,
                            method=method, fixed=fixed, zeeman_from_B=zeeman_from_B)
     return SeriesKind(spec, temps)

@@ -57,11 +57,19 @@ _TESTED = ("transmission", "transmission_reverse")
 def check_thermal_options(thermal_tolerance, refinement_budget, initial: int | None = None):
     """(tolerance, budget) validated: a tolerance > 0 (not NaN), a budget (integer) no smaller
     than the ``initial`` grid; otherwise a one-line ValueError naming value and rule."""
-    tol = float(thermal_tolerance)
+    try:
+        tol = float(thermal_tolerance)
+    except (TypeError, ValueError):
+        tol = math.nan          # refused below, named
     if not tol > 0 or not math.isfinite(tol):
         raise ValueError(f"thermal_tolerance={thermal_tolerance!r} is not allowed: it must be a "
                          "finite number > 0 (error of the thermal average, G0)")
-    if isinstance(refinement_budget, bool) or int(refinement_budget) != refinement_budget:
+    try:
+        whole = not isinstance(refinement_budget, bool) and \
+            int(refinement_budget) == refinement_budget
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
         raise ValueError(f"refinement_budget={refinement_budget!r} is not allowed: it must be an "
                          "integer (the most S-matrix solves of one point)")
     budget = int(refinement_budget)
