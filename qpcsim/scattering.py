@@ -92,6 +92,7 @@ def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> S
         ``energy_meV`` is not a finite number, or ``params`` is not a mapping holding
         every parameter of the device.
     """
+    device = _validate.device("device", device)
     energy_meV = _validate.real_number("energy_meV", energy_meV, "meV")
     _check_resolved_params(device, params)
     return _backend(device, method).smatrix(energy_meV / device.t, params)
@@ -103,7 +104,9 @@ def _check_resolved_params(device, params) -> None:
         problem = "not a mapping"
     else:
         missing = [name for name in device.defaults if name not in params]
-        if not missing:
+        if not missing:     # and each a finite number, named (not NaN deep in Kwant)
+            _validate.mapping_of_numbers("params", {k: params[k] for k in device.defaults},
+                                         device.units)
             return
         problem = "missing " + ", ".join(map(repr, missing))
     raise ValueError(f"params={params!r} is not allowed ({problem}): give the device's "

@@ -434,7 +434,7 @@ def spin_factor_of(device) -> float:
     float
         1 when one orbital carries both spins, 1/2 when the spins are resolved.
     """
-    return 0.5 if device.zeeman else 1.0
+    return 0.5 if _validate.device("device", device).zeeman else 1.0
 
 
 def conductance_matrix(smat: np.ndarray, nprop, spin_factor: float = 1.0) -> np.ndarray:
@@ -443,6 +443,11 @@ def conductance_matrix(smat: np.ndarray, nprop, spin_factor: float = 1.0) -> np.
     times ``spin_factor`` (1: G0 units of a spin-degenerate device; 1/2: G0 units
     when each spin is a channel)."""
     nprop = np.asarray(nprop, dtype=int)
+    spin_factor = _validate.positive("spin_factor", spin_factor)
+    total = int(nprop.sum())
+    if np.size(smat) and np.shape(smat) != (total, total):
+        raise ValueError(f"smat of shape {np.shape(smat)} is not allowed with "
+                         f"nprop={tuple(nprop.tolist())}: the S-matrix must be ({total}, {total})")
     edges = np.concatenate([[0], np.cumsum(nprop)])
     n = len(nprop)
     weights = np.abs(np.asarray(smat)) ** 2 if np.size(smat) else np.zeros((0, 0))

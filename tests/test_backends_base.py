@@ -116,6 +116,8 @@ def test_the_label_is_per_point_not_per_thread():
     (np.ones(3), (1, 2), r"data of shape \(3,\) is not allowed"),
     (np.eye(3), (1.5, 1.5), r"nprop=\(1.5, 1.5\) is not allowed: give the propagating modes"),
     (np.eye(1), (2, -1), r"nprop=\(2, -1\) is not allowed"),
+    (np.eye(2), 2, r"nprop=2 is not allowed: give the propagating modes of each lead as a "
+                   r"sequence"),
 ])
 def test_smatrix_refuses_lead_information_that_does_not_fit_its_data(data, nprop, match):
     with pytest.raises(ValueError, match=match) as info:
@@ -128,3 +130,17 @@ def test_conductance_matrix_refuses_a_spin_factor_that_is_not_positive(spin_fact
     smat = SMatrix(np.eye(2, dtype=complex), (1, 1), "test")
     with pytest.raises(ValueError, match="spin_factor=.* is not allowed"):
         smat.conductance_matrix(spin_factor)
+
+
+def test_conductance_matrix_refuses_an_smatrix_that_does_not_fit_nprop():
+    """qpcsim.terminals.conductance_matrix (public) used to return a wrong G silently."""
+    from qpcsim.terminals import conductance_matrix
+    with pytest.raises(ValueError, match=r"smat of shape \(3, 3\) is not allowed with "
+                                         r"nprop=\(2, 2\): the S-matrix must be \(4, 4\)"):
+        conductance_matrix(np.eye(3), (2, 2))
+    with pytest.raises(ValueError, match="spin_factor=-1.0 is not allowed"):
+        conductance_matrix(np.eye(4), (2, 2), spin_factor=-1)
+
+
+def test_smatrix_keeps_its_data_as_an_array():
+    assert SMatrix([[1.0]], (1,), "test").unitarity_error == 0.0

@@ -220,6 +220,11 @@ def test_unknown_parameter_mentions_structural_ones(small_saddle):
      qpcsim.scattering_matrix(d, "x", d.resolve_params({}), "auto"),
      "energy_meV='x' is not allowed: it must be a real number meV"),
     (lambda d: qpcsim.solve(None, 9.0), "device=None is not allowed: give a device"),
+    (lambda d: qpcsim.scattering_matrix(None, 9.0, {}, "auto"),
+     "device=None is not allowed: give a device"),
+    (lambda d: qpcsim.scattering_matrix(d, 9.0, {**d.resolve_params({}), "B": float("nan")},
+                                        "auto"), r"params\['B'\]=nan T is not allowed"),
+    (lambda d: qpcsim.terminals.spin_factor_of(5), "device=5 is not allowed: give a device"),
 ])
 def test_public_solves_refuse_bad_input_in_one_line(small_saddle, call, match):
     with pytest.raises(ValueError, match=match) as info:

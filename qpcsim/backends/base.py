@@ -28,7 +28,6 @@ from typing import Protocol
 import numpy as np
 
 from ..terminals import conductance_matrix
-from ..validate import positive
 from .assembly import LeadPart, SystemAssembly, single_threaded_blas
 
 __all__ = ["Backend", "BackendNotApplicable", "FastBackend", "SMatrix"]
@@ -61,7 +60,11 @@ class SMatrix:
     backend: str
 
     def __post_init__(self):
+        if not np.iterable(self.nprop):
+            raise ValueError(f"nprop={self.nprop!r} is not allowed: give the propagating modes "
+                             "of each lead as a sequence of integers >= 0")
         nprop = tuple(self.nprop)
+        object.__setattr__(self, "data", np.asarray(self.data))
         if not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 0
                    for n in nprop):
             raise ValueError(f"nprop={nprop!r} is not allowed: give the propagating modes of "
@@ -106,7 +109,6 @@ class SMatrix:
         """Landauer-Büttiker G_ij = spin_factor (N_i delta_ij - T_ij) (Kwant's
         ``SMatrix.conductance_matrix`` times ``spin_factor``: 1 in G0 = 2e^2/h for a
         spin-degenerate device, 1/2 where each spin is a channel), shape (leads, leads)."""
-        spin_factor = positive("spin_factor", spin_factor)
         return conductance_matrix(self.data, self.nprop, spin_factor)
 
     @property

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 
 from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
+from .mirror_check import entry_deviation
 from .rgf_mirror import MIRROR_RTOL
 from .schur import MUMPS_ORDERINGS, mumps_available
 from .sectors import mirror_entries, split_sector, whole_sector
@@ -285,14 +286,19 @@ class SigmaSchurBackend(FastBackend):
         scale = float(np.max(np.abs(values), initial=0.0))
         held = []
         for name, (_, entries) in self._mirror_maps.items():
-            image = values[entries]
-            if np.array_equal(values, image) or \
-                    np.max(np.abs(values - image)) <= MIRROR_RTOL * scale:
+            if entry_deviation(values, values[entries]) <= MIRROR_RTOL * scale:
                 held.append(name)
         return tuple(held)
 
     def _delegate(self, energy: float, params: dict):
         return self.fallback.smatrix(energy, params)
+
+    def smatrix(self, energy: float, params: dict):
+        # Under auto a field makes the entries complex: hand the point on before the
+        # region's values are evaluated (and mirror-checked) only to be thrown away.
+        if self.fallback is not None and float(params.get("B", 0.0)) != 0.0:
+            return self._delegate(energy, params)
+        return super().smatrix(energy, params)
 
     def schur_complement(self, values: np.ndarray, interface: np.ndarray,
                          mirrors: tuple | None = None) -> np.ndarray:
@@ -315,9 +321,11 @@ class SigmaSchurBackend(FastBackend):
         return total
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
-        mirrors = self._symmetric_under(values)
-        if self.fallback is not None and (values.imag.any() or not mirrors):
+        if self.fallback is not None and values.imag.any():
             return None   # auto: only real points with a mirror win here (the cost model's)
+        mirrors = self._symmetric_under(values)
+        if self.fallback is not None and not mirrors:
+            return None
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface, mirrors)
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
