@@ -327,12 +327,14 @@ class BilayerGrapheneRibbon(GrapheneRibbon):
         return syst
 
     def check_fermi_energy(self, energy_meV: float, params: dict) -> float:
-        """Energy from the midgap (meV); lambda_F = 2 pi/k_F >= 4 a_s with the unbiased
-        bilayer's hbar v_F k_F = sqrt(E^2 + gamma1 |E|) (the larger k of the two)."""
+        """Energy from the midgap (meV); lambda_F = 2 pi/k_F >= 4 a_s, with k_F the larger
+        wave vector of the low band at this point's interlayer bias U (the "Mexican hat"):
+        |E| may not exceed that band at k = 2 pi/(4 a_s)."""
         energy = _validate.real_number("energy", energy_meV, "meV")
         hbar_vf = math.sqrt(3) / 2 * self.t * self.a            # meV nm
         k_max = 2 * math.pi / (MIN_POINTS_PER_WAVELENGTH * self.a)
-        e_max = 0.5 * (math.sqrt(self.gamma1**2 + 4 * (hbar_vf * k_max) ** 2) - self.gamma1)
+        bias = float(params.get("U", self.defaults.get("U", 0.0)))
+        e_max = float(bilayer_bands(hbar_vf * k_max, self.gamma1, bias)[2])   # the low band
         if abs(energy) > e_max:
             raise ValueError(f"energy={energy:g} meV is not allowed with a_s={self.a:g} nm: the "
                              f"bilayer's lambda_F needs |E| <= {e_max:.4g} meV (lambda_F >= "

@@ -257,3 +257,18 @@ def test_ribbon_shorter_than_two_lead_periods_is_a_one_line_error(make):
     """Kwant would refuse to attach the leads (its traceback names lattice families)."""
     with pytest.raises(ValueError, match=r"length=.* nm is not allowed .* two lead periods"):
         make()
+
+
+@pytest.mark.parametrize("U", [0.0, 380.0, 1000.0])
+def test_bilayer_energy_bound_is_lambda_f_of_four_sites_at_the_points_bias(bilayer, U):
+    """|E| is allowed up to the low band at k = 2 pi/(4 a_s) at this U (McCann & Koshino's
+    E^2 = f^2 + g^2/2 + U^2/4 - sqrt(g^4/4 + f^2 (g^2 + U^2)), f = hbar v_F k): the biased
+    band is lower there, so the unbiased bound let lambda_F fall to 2.9 a_s at U = 1 eV."""
+    g, a = bilayer.gamma1, bilayer.a
+    f = np.sqrt(3) / 2 * bilayer.t * a * 2 * np.pi / (4 * a)
+    e_max = np.sqrt(f**2 + g**2 / 2 + U**2 / 4 - np.sqrt(g**4 / 4 + f**2 * (g**2 + U**2)))
+    assert bilayer.check_fermi_energy(e_max * (1 - 1e-9), {"U": U}) == e_max * (1 - 1e-9)
+    with pytest.raises(ValueError, match="lambda_F needs"):
+        bilayer.check_fermi_energy(e_max * (1 + 1e-9), {"U": U})
+    unbiased = 0.5 * (np.sqrt(g**2 + 4 * f**2) - g)
+    assert e_max == pytest.approx(unbiased, rel=1e-12) if U == 0 else e_max < 0.95 * unbiased
