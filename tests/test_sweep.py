@@ -421,3 +421,25 @@ def test_progress_is_a_yes_no_option():
     device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
     with pytest.raises(ValueError, match="progress='maybe' is not allowed"):
         qpcsim.sweep(device, {"B": [0.0]}, energy=5.0, workers=1, progress="maybe")
+
+
+def test_finite_temperature_lead_thresholds_are_found_before_the_pool_forks():
+    """A field at T > 0: the leads' band edges are searched in the parent (the kind's
+    check), once, so forked workers inherit them instead of each searching again."""
+    from qpcsim.backends.context import solver_context
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    kind = GridKind(SweepSpec.build(device, {"B": [0.5, 0.5000001]}, 5.0, 1.0))
+    assert not solver_context(device).band_edges
+    kind.check()
+    assert len(solver_context(device).band_edges) == 2     # one per field value
+
+
+def test_disordered_copies_share_the_clean_leads_band_edges():
+    from qpcsim.backends.context import solver_context
+    from qpcsim.spectral.bands import lead_band_edges
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    copy = qpcsim.with_disorder(device, 1.0)
+    params = copy.resolve_params({"B": 0.5})
+    edges = lead_band_edges(copy, params)
+    assert solver_context(device).band_edges is solver_context(copy).band_edges
+    assert lead_band_edges(device, device.resolve_params({"B": 0.5})) is edges

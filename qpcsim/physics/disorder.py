@@ -32,6 +32,7 @@ import sys
 import numpy as np
 
 from .. import validate as _validate
+from ..backends.context import solver_context
 from ..device import Device
 
 __all__ = ["DisorderField", "SiteDisorderField", "with_disorder", "anderson_landscape", "correlated_landscape",
@@ -319,12 +320,18 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
     meta["disorder"] = {"base_fingerprint": device.fingerprint(),
                         "model": "Anderson (correlation_length = 0) or Gaussian-correlated"}
     if model:
-        return _model_with_potential(device, potential, params, units, meta)
-    return Device(width=device.width, length=device.length, a=device.a, potential=potential,
-                  shape=device.shape, params=params, units=units, material=device.material,
-                  zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta,
-                  **({} if getattr(device, "leads", None) is None     # multi-terminal devices
-                     else dict(leads=device.leads, gauge=device.gauge)))
+        disordered = _model_with_potential(device, potential, params, units, meta)
+    else:
+        disordered = Device(
+            width=device.width, length=device.length, a=device.a, potential=potential,
+            shape=device.shape, params=params, units=units, material=device.material,
+            zeeman=device.zeeman, name=f"{device.name}+disorder", metadata=meta,
+            **({} if getattr(device, "leads", None) is None     # multi-terminal devices
+               else dict(leads=device.leads, gauge=device.gauge)))
+    # The leads stay clean: their band edges (keyed by the lead parameters) are the
+    # original's, found once for every strength of a comparison.
+    solver_context(disordered).band_edges = solver_context(device).band_edges
+    return disordered
 
 
 def _model_with_potential(device, potential, params, units, meta):
