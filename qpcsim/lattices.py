@@ -63,7 +63,15 @@ def bilayer_bands(f_abs, gamma1: float, bias: float = 0.0) -> np.ndarray:
     E^2 = |f|^2 + gamma1^2/2 + U^2/4 -+ sqrt(gamma1^4/4 + |f|^2 (gamma1^2 + U^2)),
     the gapped "Mexican hat" for U != 0. Returns the sorted four energies per |f| (last axis)
     in the units of the arguments."""
-    f2 = np.asarray(f_abs, dtype=float) ** 2
+    gamma1 = _validate.positive("gamma1", gamma1, "meV")
+    bias = _validate.real_number("bias", bias, "meV")
+    try:
+        f2 = np.asarray(f_abs, dtype=float) ** 2
+    except (TypeError, ValueError):
+        f2 = np.array(np.nan)
+    if not np.all(np.isfinite(f2)):
+        raise ValueError(f"f_abs={f_abs!r} is not allowed: give |f| = hbar v_F k as finite "
+                         "numbers (meV)")
     root = np.sqrt(gamma1**4 / 4 + f2 * (gamma1**2 + bias**2))
     base = f2 + gamma1**2 / 2 + bias**2 / 4
     low, high = np.sqrt(np.maximum(base - root, 0.0)), np.sqrt(base + root)
@@ -265,6 +273,9 @@ class BilayerGrapheneRibbon(GrapheneRibbon):
                  units: Mapping[str, str] | None = None, name: str = "bilayer graphene ribbon",
                  metadata: Mapping | None = None):
         self.gamma1 = _validate.positive("gamma1", gamma1, "meV")
+        if params is not None and "U" in params:
+            raise ValueError(f"params={dict(params)!r} is not allowed: U is the interlayer "
+                             "bias, give it as U=")
         if callable(potential) and "U" in inspect.signature(potential).parameters:
             raise ValueError("potential parameter 'U' is not allowed: U is the interlayer bias "
                              "of the bilayer (meV); rename it")

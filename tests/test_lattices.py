@@ -272,3 +272,16 @@ def test_bilayer_energy_bound_is_lambda_f_of_four_sites_at_the_points_bias(bilay
         bilayer.check_fermi_energy(e_max * (1 + 1e-9), {"U": U})
     unbiased = 0.5 * (np.sqrt(g**2 + 4 * f**2) - g)
     assert e_max == pytest.approx(unbiased, rel=1e-12) if U == 0 else e_max < 0.95 * unbiased
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: qpcsim.lattices.bilayer_bands([1.0], "x"), "gamma1='x' is not allowed"),
+    (lambda: qpcsim.lattices.bilayer_bands([1.0], -380.0), "gamma1=-380.0 meV is not allowed"),
+    (lambda: qpcsim.lattices.bilayer_bands("a", 380.0), "f_abs='a' is not allowed"),
+    (lambda: qpcsim.lattices.bilayer_bands([np.nan], 380.0), r"f_abs=\[nan\] is not allowed"),
+    (lambda: qpcsim.BilayerGrapheneRibbon(width=8.0, length=8.0, U=5.0, params={"U": 7.0}),
+     r"params=\{'U': 7.0\} is not allowed: U is the interlayer bias, give it as U="),
+])
+def test_bilayer_bands_and_bias_refuse_bad_input_in_one_line(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
