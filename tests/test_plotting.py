@@ -189,3 +189,9 @@ def test_trace_of_another_variable_is_labelled_in_its_unit(trace):
     del data["R_test"]
     with pytest.raises(ValueError, match="variable='R_nope' is not allowed"):
         plot_result(trace, variable="R_nope")
+
+
+@pytest.mark.parametrize("name", ["plot_compare_temperatures", "plot_compare_biases"])
+def test_compare_figures_refuse_what_is_not_a_comparison(name):
+    with pytest.raises(ValueError, match=r"comparison='x' is not allowed: give a"):
+        getattr(qpcsim.plotting, name)("x")

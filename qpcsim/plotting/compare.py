@@ -26,6 +26,9 @@ def plot_compare_temperatures(comparison, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
+    if not (hasattr(comparison, "results") and hasattr(comparison, "temperatures")):
+        raise ValueError(f"comparison={comparison!r:.60} is not allowed: give a "
+                         "ThermalComparison (qpcsim.compare_disorder with several temperatures)")
     from matplotlib.figure import Figure
     results = comparison.results
     fig = Figure(figsize=(3.2 * len(results) + 3.6, 3.6))
@@ -66,6 +69,9 @@ def plot_compare_biases(comparison, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
+    if not (hasattr(comparison, "biases") and hasattr(comparison, "temperatures")):
+        raise ValueError(f"comparison={comparison!r:.60} is not allowed: give a "
+                         "BiasComparison (qpcsim.compare_disorder with bias=)")
     from matplotlib.figure import Figure
     temps, biases = comparison.temperatures, comparison.biases
     fig = Figure(figsize=(3.0 * len(biases) + 3.6, 3.2 * len(temps) + 0.4))
