@@ -89,9 +89,18 @@ def lead_bands(lead, params: dict, momenta) -> np.ndarray:
     """Band energies (lattice units; rows: momenta in units of 1/period, columns: sorted
     bands) of a finalized Kwant lead, H(k) = h + V e^{-ik} + V^dagger e^{ik} (as
     ``kwant.physics.Bands``), diagonalized for all k at once."""
+    return _bands_of(*_cell_matrices(lead, params), momenta)
+
+
+def _cell_matrices(lead, params: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(h, V) of a finalized Kwant lead: its unit cell and inter-cell hopping (padded)."""
     h = lead.cell_hamiltonian(params=params)
     v = lead.inter_cell_hopping(params=params)
-    v = np.pad(v, ((0, 0), (0, h.shape[0] - v.shape[1])))
+    return h, np.pad(v, ((0, 0), (0, h.shape[0] - v.shape[1])))
+
+
+def _bands_of(h: np.ndarray, v: np.ndarray, momenta) -> np.ndarray:
+    """Sorted bands of H(k) = h + V e^{-ik} + V^dagger e^{ik} at ``momenta``."""
     phase = np.exp(-1j * np.asarray(momenta, dtype=float))[:, None, None]
     with one_blas_thread():
         return np.linalg.eigvalsh(h + v * phase + v.conj().T * phase.conj())
@@ -338,9 +347,10 @@ class ModelDevice(DeviceBase):
         key = tuple(float(params[n]) for n in self.lead_parameters)
         cached = self.__dict__.setdefault("_thresholds", {})
         if key not in cached:
-            lead = self.build().leads[0]
+            # h and V do not depend on k: evaluated once, not at every Brent step
+            h, v = _cell_matrices(self.build().leads[0], params)
             k = np.linspace(-np.pi, np.pi, points, endpoint=False)
-            bands = lead_bands(lead, params, k)
+            bands = _bands_of(h, v, k)
             found = []
             for b in range(bands.shape[1]):
                 e = bands[:, b]
@@ -349,7 +359,7 @@ class ModelDevice(DeviceBase):
                     for i in np.flatnonzero((f < np.roll(f, 1)) & (f <= np.roll(f, -1))):
                         step = k[1] - k[0]
                         res = scipy.optimize.minimize_scalar(
-                            lambda q: sign * lead_bands(lead, params, [q])[0, b],
+                            lambda q: sign * _bands_of(h, v, [q])[0, b],
                             bounds=(k[i] - step, k[i] + step), method="bounded",
                             options={"xatol": 1e-10})
                         found.append(sign * min(res.fun, f[i]))
