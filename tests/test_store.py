@@ -19,7 +19,9 @@ import pytest
 
 import qpcsim
 from qpcsim.engine.executors import FunctionExecutor
-from qpcsim.engine.points import run_grid
+from qpcsim.engine.points import GridKind
+from qpcsim.engine.progress import Progress
+from qpcsim.engine.run import drive
 from qpcsim.engine.store import Store, StoreBusyError, StoreWarning, task_key
 
 STORE_PY = Path(__file__).resolve().parent.parent / "qpcsim" / "engine" / "store.py"
@@ -43,14 +45,23 @@ class Counting(FunctionExecutor):
         yield from super().imap_unordered(func, recipe, items)
 
 
+class PointsKind(GridKind):
+    """The engine's grid kind on points given directly (each task is its point)."""
+
+    def __init__(self, grid):
+        self.grid, self.tasks = list(grid), list(grid)
+
+
 def grid_run(path, grid=GRID):
-    """run_grid on a store at ``path``: (conductances, keys computed)."""
+    """The engine (``drive``) on a store at ``path``: (conductances, keys computed)."""
     executor = Counting()
     store = Store(path, HEADER)
+    kind = PointsKind(grid)
     try:
-        records = run_grid(executor, None, grid, lambda p: p, store, False)
+        drive(kind, executor, None, store, Progress(len(kind.tasks), "sweep", False))
     finally:
         store.close()
+    records = kind.records
     return [r["conductance"] for r in records], executor.computed
 
 

@@ -9,12 +9,11 @@ from ..observables import to_record
 from ..solver import solve
 from ..spectral.bands import lead_thresholds
 from .kind import Kind, Run
-from .progress import Progress, duration
+from .progress import duration
 from .result import assemble_result
-from .run import drive
 from .store import task_key
 
-__all__ = ["solve_point", "point_key", "task_key", "run_grid", "GridKind", "Eta"]
+__all__ = ["solve_point", "point_key", "task_key", "GridKind", "Eta"]
 
 #: A sweep whose projected remaining time exceeds this gets an ETA line (s).
 ETA_AFTER_S = 60.0
@@ -106,23 +105,3 @@ class GridKind(Kind):
 
     def result(self, run: Run):
         return assemble_result(self.spec, self.grid, self.records, run.executor)
-
-
-class _Points(GridKind):
-    """A grid of points given directly, with their task function (:func:`run_grid`)."""
-
-    def __init__(self, grid, task_of):
-        self.grid, self.tasks = list(grid), [task_of(p) for p in grid]
-
-
-def run_grid(executor, recipe, grid, task_of, stored, progress, report=None):
-    """Every point of ``grid``: the store's, then the missing ones computed (each
-    stored as it finishes). Returns the records in the order of ``grid``."""
-    kind = _Points(grid, task_of)
-    bar = Progress(len(kind.tasks), "sweep", progress)
-    try:
-        drive(kind, executor, recipe, stored, bar,
-              Eta(len(kind.tasks), getattr(executor, "workers", 1), report))
-    finally:
-        bar.close()
-    return kind.records
