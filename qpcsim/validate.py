@@ -136,6 +136,14 @@ def callback(name: str, value):
     return value
 
 
+def result_of(name: str, value, attributes: Iterable[str], what: str):
+    """``value`` if it has every one of ``attributes`` (the result type a function takes,
+    checked by what it uses), else a one-line ValueError: give ``what``."""
+    if not all(hasattr(value, attribute) for attribute in attributes):
+        raise ValueError(f"{name}={value!r:.60} is not allowed: give {what}")
+    return value
+
+
 def flag(name: str, value) -> bool:
     """A yes/no option: ``True``/``False`` or the numbers 1/0 (what ``--set x=1`` gives);
     anything else (0.5, "maybe") is refused rather than read as true."""

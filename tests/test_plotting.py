@@ -195,3 +195,36 @@ def test_trace_of_another_variable_is_labelled_in_its_unit(trace):
 def test_compare_figures_refuse_what_is_not_a_comparison(name):
     with pytest.raises(ValueError, match=r"comparison='x' is not allowed: give a"):
         getattr(qpcsim.plotting, name)("x")
+
+
+@pytest.mark.parametrize("module, name, args, parameter", [
+    ("", "plot_device", (5,), "device"),
+    ("", "plot_result", (5,), "result"),
+    ("spectral", "plot_bias_map", (5, "x.png"), "data"),
+    ("spectral", "current_figure", (5, None), "device"),
+    ("spectral", "plot_temperature_series", (5,), "result"),
+    ("physics", "plot_mean_free_path", (5,), "fit"),
+    ("physics", "plot_adiabaticity", (5,), "result"),
+    ("physics", "plot_compare", (5,), "result"),
+    ("electrostatics", "plot_electrostatics", (5, "x.png"), "result"),
+    ("electrostatics", "plot_pinchoff", (5,), "diagram"),
+    ("electrostatics", "plot_bare_vs_self_consistent", (5, 5, "x.png"), "bare"),
+])
+def test_public_figures_refuse_a_wrong_object_in_one_line(module, name, args, parameter,
+                                                           tmp_path, monkeypatch):
+    """A wrong object is a one-line ValueError naming the parameter and what to give, not
+    an AttributeError from inside the figure; nothing is written."""
+    import importlib
+    monkeypatch.chdir(tmp_path)
+    func = getattr(importlib.import_module("qpcsim.plotting" + (f".{module}" if module else "")),
+                   name)
+    with pytest.raises(ValueError, match=rf"^{parameter}=5 is not allowed: give ") as info:
+        func(*args)
+    assert "\n" not in str(info.value)
+    assert not list(tmp_path.iterdir())
+
+
+def test_current_figure_refuses_what_is_not_a_current_map():
+    device = qpcsim.load_geometry("qpc_saddle")
+    with pytest.raises(ValueError, match=r"^cmap='m' is not allowed: give a CurrentMap"):
+        qpcsim.plotting.spectral.current_figure(device, "m")

@@ -18,6 +18,7 @@ from ..engine.result import atomic_write
 
 import numpy as np
 
+from .. import validate as _validate
 from ..analysis import find_plateaus
 from ..terminals import lead_sites
 from .compare import plot_compare_biases, plot_compare_temperatures
@@ -199,9 +200,8 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     -------
     matplotlib.figure.Figure
     """
-    if not hasattr(result, "data") or not hasattr(result, "swept"):
-        raise ValueError(f"result={result!r:.60} is not allowed: give a SweepResult (from "
-                         "qpcsim.sweep or qpcsim.load_result)")
+    _validate.result_of("result", result, ("data", "swept"),
+                        "a SweepResult (from qpcsim.sweep or qpcsim.load_result)")
     data = result.data
     swept = result.swept
     if variable not in data.data_vars:
@@ -335,6 +335,7 @@ def plot_device(device, *, energy: float | None = None, **params):
     """
     from matplotlib.patches import Polygon, Rectangle
 
+    _validate.device("device", device)
     if not hasattr(device, "lattice_to_nm"):     # a ModelDevice (qpcsim.hamiltonian, lattices)
         return _plot_model_device(device, params)
     resolved = device.resolve_params(params)

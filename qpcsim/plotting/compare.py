@@ -2,6 +2,8 @@
 (:class:`qpcsim.physics.compare.ThermalComparison`): the talk figure."""
 from __future__ import annotations
 
+from .. import validate as _validate
+
 __all__ = ["plot_compare_biases", "plot_compare_temperatures"]
 
 #: Floor of the log-scale quality axis (G0): a clean plateau's deviation can be ~1e-9.
@@ -26,9 +28,8 @@ def plot_compare_temperatures(comparison, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    if not (hasattr(comparison, "results") and hasattr(comparison, "temperatures")):
-        raise ValueError(f"comparison={comparison!r:.60} is not allowed: give a "
-                         "ThermalComparison (qpcsim.compare_disorder with several temperatures)")
+    _validate.result_of("comparison", comparison, ("results", "temperatures"), "a "
+                        "ThermalComparison (qpcsim.compare_disorder with several temperatures)")
     from matplotlib.figure import Figure
     results = comparison.results
     fig = Figure(figsize=(3.2 * len(results) + 3.6, 3.6))
@@ -69,9 +70,8 @@ def plot_compare_biases(comparison, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    if not (hasattr(comparison, "biases") and hasattr(comparison, "temperatures")):
-        raise ValueError(f"comparison={comparison!r:.60} is not allowed: give a "
-                         "BiasComparison (qpcsim.compare_disorder with bias=)")
+    _validate.result_of("comparison", comparison, ("biases", "temperatures"),
+                        "a BiasComparison (qpcsim.compare_disorder with bias=)")
     from matplotlib.figure import Figure
     temps, biases = comparison.temperatures, comparison.biases
     fig = Figure(figsize=(3.0 * len(biases) + 3.6, 3.2 * len(temps) + 0.4))

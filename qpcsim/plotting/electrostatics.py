@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate as _validate
 from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
 from . import _colorbar, _figure, save_figure
@@ -43,6 +44,8 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
     """
     from matplotlib.patches import Rectangle
 
+    _validate.result_of("result", result, ("x_nm", "y_nm", "density_grid_cm2"),
+                        "an ElectrostaticsResult (qpcsim.electrostatics.solve_thomas_fermi)")
     fig = _figure(figsize=(12, 5.4))
     (ax0, ax1) = fig.subplots(1, 2,
                                    gridspec_kw={"width_ratios": [1.1, 1]})
@@ -99,6 +102,8 @@ def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
     out : str or Path
         PNG path.
     """
+    for name, res in (("bare", bare), ("sc", sc)):
+        _validate.result_of(name, res, ("data",), "a SweepResult (qpcsim.sweep)")
     fig = _figure(figsize=(7, 4.5))
     ax = fig.subplots()
     for res, label, style in ((bare, "bare x lever arm 0.1 (qpc_split_gate)", "C0"),
@@ -127,6 +132,8 @@ def plot_pinchoff(diagram, out=None):
     from matplotlib.colors import ListedColormap
 
     from ..electrostatics.pinchoff import STATE_NAMES
+    _validate.result_of("diagram", diagram, ("v1", "v2", "state"),
+                        "a PinchoffDiagram (qpcsim.electrostatics.pinchoff_diagram)")
     fig = _figure(figsize=(5.6, 4.8))
     ax = fig.subplots()
     colours = ["#cfe8ff", "#444444", "#8fc98f"]          # open, pinched, depleted (by state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import validate as _validate
 from ..units import current_density_nA_per_nm
 
 __all__ = ["bias_figure", "plot_bias_map", "plot_current", "current_figure", "plot_temperature_series"]
@@ -25,6 +26,8 @@ def bias_figure(data):
     matplotlib.figure.Figure
     """
     from . import _colorbar, _figure, _layout, _signed_colours
+    _validate.result_of("data", data, ("attrs", "differential_conductance", "transconductance"),
+                        "the Dataset of qpcsim.bias_map")
     gate = data.attrs["gate"]
     x, v = data[gate].values, data["bias"].values
     fig = _figure(figsize=(11, 4.4))
@@ -88,6 +91,9 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
     from matplotlib.tri import Triangulation
 
     from . import _colorbar, _figure, _layout
+    _validate.device("device", device)
+    _validate.result_of("cmap", cmap, ("site_current", "density", "x", "y"),
+                        "a CurrentMap (qpcsim.current_density)")
     jx, jy = (current_density_nA_per_nm(j, device.a) for j in cmap.site_current())
     x, y = cmap.x, cmap.y
     fig = _figure(figsize=(7, max(3.2, 7 * device.width / max(device.length, 1e-9) * 0.9 + 1.9)))
@@ -169,8 +175,14 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     """
     from . import _G_LABEL, _caption, _figure, _finish_trace, _title
     from ..engine.result import SweepResult
-    result = result if isinstance(result, SweepResult) else SweepResult(result)
+    if not isinstance(result, SweepResult):
+        _validate.result_of("result", result, ("data_vars", "attrs"), "a temperature series "
+                            "(the SweepResult or Dataset of qpcsim.temperature_series)")
+        result = SweepResult(result)
     data = result.data
+    if "conductance" not in data.data_vars:
+        raise ValueError("result has no conductance: give a temperature series (the "
+                         "SweepResult or Dataset of qpcsim.temperature_series)")
     g = data["conductance"]
     swept = [d for d in g.dims if d != "temperature"]
     if "temperature" not in g.dims or len(swept) != 1:
