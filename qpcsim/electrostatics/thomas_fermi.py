@@ -61,6 +61,7 @@ _MAX_CELLS = 4_000_000
 _PROBLEM_CACHE: OrderedDict = OrderedDict()
 _PROBLEM_CACHE_SIZE = 4
 PRECONDITIONER_MARGIN_DEPTHS = 1.0   # sector preconditioner's padding beyond the window (depths)
+COARSE_RESIDUAL = 2e-2   # residual / E_F above which a sector's gradients may be single precision
 
 
 class ConvergenceError(ValueError):
@@ -525,16 +526,25 @@ class ThomasFermiProblem:
         """Scaled functional and its gradient at s = n/n_s (flat arrays)."""
         return self._terms(a, s_flat)[:2]
 
-    def _terms(self, a: np.ndarray, s_flat: np.ndarray, sector=None):
+    def _terms(self, a: np.ndarray, s_flat: np.ndarray, sector=None, single=False):
         """Functional, gradient and Hartree energy (units of E_F) at s (flat arrays), on
-        the full grid or a mirror ``sector``."""
+        the full grid or a mirror ``sector`` (``single``: see :meth:`_gradient`)."""
+        g, h = self._gradient(a, s_flat, sector, single)
+        f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * ((s_flat - 1.0) @ h))
+        return f, g, h
+
+    def _gradient(self, a: np.ndarray, s_flat: np.ndarray, sector=None, single=False):
+        """Gradient and Hartree energy (units of E_F) at s (flat arrays). ``single``: a
+        sector's Hartree product in single precision (error ~4e-5 meV on the demo), for
+        steps far from the answer only."""
         v = s_flat - 1.0
-        if sector is not None:
+        if single:
+            h = sector.product(v)
+        elif sector is not None:
             h = sector.hartree(v.reshape(sector.sector_shape)).ravel()
         else:
             h = self.hartree(v.reshape(self.nx, self.ny)).ravel()
-        f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * (v @ h))
-        return f, s_flat + a + h, h
+        return s_flat + a + h, h
 
     def _residual(self, s, g) -> float:
         ef = self.het.fermi_energy_meV
@@ -600,12 +610,24 @@ class ThomasFermiProblem:
         full grid or a mirror ``sector``."""
         a = a.ravel()
         ef = self.het.fermi_energy_meV
-        f, g, h = self._terms(a, s, sector)
+        # On a sector, gradients and line searches use single-precision Hartree products
+        # while the residual exceeds COARSE_RESIDUAL of E_F (their error, ~4e-5 meV, is far
+        # below what such a step resolves); from there on double precision, recomputed at
+        # the switch: every gradient that sets the answer, and the residual, are exact.
+        # The functional's history accumulates the exact change of each step.
+        single = sector is not None
+        f, g, h = self._terms(a, s, sector, single)
         history = [f]
         iterations = 0
         self.cg_iterations = 0
-        residual = self._residual(s, g)
-        while residual > tol and iterations < max_iterations:
+        while True:
+            residual = self._residual(s, g)
+            if single and residual <= COARSE_RESIDUAL * ef:
+                single = False
+                g, h = self._gradient(a, s, sector)
+                continue
+            if residual <= tol or iterations >= max_iterations:
+                break
             iterations += 1
             width = float(np.max(np.abs(s - np.clip(s - g, 0.0, None))))
             free = ~((s <= min(1e-3, width)) & (g > 0))     # cells not held at n = 0
@@ -616,32 +638,42 @@ class ThomasFermiProblem:
             # Before that, a 1 % direction needs no exact Hessian: the margin-padded one
             # (MirrorSector.product) gives the same steps (exact gradient and line search).
             settled = sector is not None and residual <= 1e-2 * ef
-            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef,
-                                      1e-5 if settled else 1e-2, sector, not settled)
-            step = np.where(free, x, -g)
-            accepted = False
-            for direction in (step, -g):       # Newton step, else projected gradient
-                alpha = 1.0
-                for _ in range(60):
-                    trial = np.clip(s + alpha * direction, 0.0, None)
-                    _, g_new, h_new = self._terms(a, trial, sector)
-                    # Exact change of a quadratic, free of the cancellation in f_new - f:
-                    # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
-                    delta = trial - s
-                    slope = float(g @ delta)
-                    change = slope + 0.5 * float(delta @ (g_new - g))
-                    if change <= 1e-4 * slope and slope < 0:
-                        accepted = True
-                        break
-                    alpha *= 0.5
-                if accepted:
-                    break
-            if not accepted:                   # no decrease possible: at machine precision
+            # Settled, the CG residual is the next gradient on the free cells: run it to
+            # half the tolerance (not to a relative 1e-5, which left 1e-7..3e-7 meV on a
+            # tenth of the demo's points and cost them another Newton step); 1e-7 relative
+            # is the single-precision products' floor.
+            x = self._free_cell_solve(np.where(free, -g, 0.0), free,
+                                      (0.5 if settled else 0.2) * tol / ef,
+                                      1e-7 if settled else 1e-2, sector, not settled)
+            # a step from within 10x that residual usually lands inside it (the demo: 10-100x
+            # smaller each step): its trial is evaluated exactly, saving the recomputation
+            single = single and residual > 10 * COARSE_RESIDUAL * ef
+            found = self._line_search(a, s, g, np.where(free, x, -g), sector, single)
+            if found is None:                  # no decrease possible: at machine precision
                 break
-            s, f, g, h = trial, f + change, g_new, h_new
+            s, change, g, h = found
+            f += change
             history.append(f)
-            residual = self._residual(s, g)
         return s, iterations, residual, history, h
+
+    def _line_search(self, a, s, g, step, sector, single):
+        """Armijo search along the projection arc of ``step``, else of -g: (trial, change
+        of the functional, gradient and Hartree energy there), or None if neither
+        decreases the functional."""
+        for direction in (step, -g):       # Newton step, else projected gradient
+            alpha = 1.0
+            for _ in range(60):
+                trial = np.clip(s + alpha * direction, 0.0, None)
+                g_new, h_new = self._gradient(a, trial, sector, single)
+                # Exact change of a quadratic, free of the cancellation in f_new - f:
+                # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
+                delta = trial - s
+                slope = float(g @ delta)
+                change = slope + 0.5 * float(delta @ (g_new - g))
+                if change <= 1e-4 * slope and slope < 0:
+                    return trial, change, g_new, h_new
+                alpha *= 0.5
+        return None
 
     def _lbfgsb(self, a, s, tol, max_iterations):
         a = a.ravel()
