@@ -383,22 +383,22 @@ class ThomasFermiProblem:
         ef = self.het.fermi_energy_meV
         ns_cm2 = self.het.density_cm2
         bare = self.bare_meV(volts)
-        a = bare / ef - 1.0                    # linear coefficient of s
         nx, ny = self.nx, self.ny
-        if initial is None:
-            s0 = np.clip(1.0 - bare / ef, 0.0, None)      # unscreened guess, clipped
-            warm = False
-        else:
+        grid = None
+        if initial is not None:
             grid = initial.density_grid_cm2 if isinstance(initial, ElectrostaticsResult) \
                 else np.asarray(initial, dtype=float)
             if grid.shape != (nx, ny):
                 raise ValueError(f"initial density of shape {grid.shape} is not allowed: it "
                                  f"must be on this problem's grid, shape {(nx, ny)}")
-            s0 = np.clip(grid / ns_cm2, 0.0, None)
-            warm = True
         start = time.perf_counter()
         sector, asymmetry = self._mirror_sector(bare, tol) if symmetry and method == "newton" \
             else (None, 0.0)
+        # elementwise, so on the sector only (the same bits as folding the full grids)
+        fold = (lambda full: full) if sector is None else sector.fold
+        a = fold(bare) / ef - 1.0                           # linear coefficient of s
+        # the start: the given density, or cold the unscreened guess; clipped
+        s0 = np.clip(1.0 - fold(bare) / ef if grid is None else fold(grid) / ns_cm2, 0.0, None)
         if sector is not None:
             x, iterations, residual, history, hartree = self._sector_newton(
                 sector, asymmetry, a, s0, tol, max_iterations)
@@ -445,7 +445,7 @@ class ThomasFermiProblem:
             x_nm=self.x, y_nm=self.y, density_grid_cm2=s * ns_cm2, potential_grid_meV=potential,
             bare_grid_meV=bare, voltages=volts, heterostructure=self.het, layout=self.layout,
             window_nm=self.window, iterations=iterations, residual=residual, tolerance_meV=tol,
-            functional=np.array(history), seconds=seconds, warm_started=warm,
+            functional=np.array(history), seconds=seconds, warm_started=grid is not None,
             mirrors=sector.mirrors if sector is not None else (False, False))
 
     def _mirror_sector(self, bare, tol):
@@ -511,12 +511,12 @@ class ThomasFermiProblem:
         return t * self.het.density_cm2
 
     def _sector_newton(self, sector, asymmetry, a, s0, tol, max_iterations):
-        """Projected Newton on the mirror sector; full-grid density, Hartree energy and
+        """Projected Newton on the mirror sector (``a`` and ``s0`` folded onto it); full-grid density, Hartree energy and
         functional back. The bare potential's asymmetry (meV) bounds the change of every
         gradient component, so the sector is solved to ``tol - asymmetry`` and the full
         problem's residual is at most the sector's plus the asymmetry."""
         x, iterations, residual, history, h = self._projected_newton(
-            sector.fold(a), sector.fold(s0).ravel(), tol - asymmetry, max_iterations, sector)
+            a, s0.ravel(), tol - asymmetry, max_iterations, sector)
         shape = sector.sector_shape
         return (sector.unfold(x.reshape(shape)).ravel(), iterations, residual + asymmetry,
                 [sector.order * f for f in history], sector.unfold(h.reshape(shape)))
@@ -547,8 +547,10 @@ class ThomasFermiProblem:
         return s_flat + a + h, h
 
     def _residual(self, s, g) -> float:
+        # max(|g| on occupied cells, max(-g, 0) on depleted ones), without temporaries:
+        # -g <= |g| everywhere, so it is max(-min g, max of g over occupied cells, 0)
         ef = self.het.fermi_energy_meV
-        return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
+        return ef * max(-float(g.min()), float(np.max(g, where=s > 0, initial=0.0)), 0.0)
 
     def _newton_product(self, d: np.ndarray, sector=None, approximate=False) -> np.ndarray:
         """H d for the inner CG (flat), in single precision: the CG only finds the Newton
@@ -577,7 +579,7 @@ class ThomasFermiProblem:
         """x with (1 + H) x = b on the ``free`` cells, 0 elsewhere: preconditioned CG
         (single-precision products, ``approximate`` ones on a sector), stopped at
         max|r| < ``atol`` or |r| < ``rtol`` |b|."""
-        fixed = ~free
+        fixed = np.flatnonzero(~free)            # indices: cheaper than the mask, same bits
         x = np.zeros_like(b)
         r = b.copy()
         z = self._precondition(r, sector)
@@ -595,7 +597,8 @@ class ThomasFermiProblem:
             alpha = rz / float(d @ ad)
             x += alpha * d
             r -= alpha * ad
-            if float(np.max(np.abs(r))) < atol or float(np.linalg.norm(r)) < rtol * bnorm:
+            if max(float(r.max()), -float(r.min())) < atol or \
+                    float(np.linalg.norm(r)) < rtol * bnorm:
                 break
             z = self._precondition(r, sector)
             z[fixed] = 0.0
