@@ -530,8 +530,12 @@ class ThomasFermiProblem:
         """Functional, gradient and Hartree energy (units of E_F) at s (flat arrays), on
         the full grid or a mirror ``sector`` (``single``: see :meth:`_gradient`)."""
         g, h = self._gradient(a, s_flat, sector, single)
-        f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * ((s_flat - 1.0) @ h))
-        return f, g, h
+        return self._value(a, s_flat, h), g, h
+
+    @staticmethod
+    def _value(a: np.ndarray, s_flat: np.ndarray, h: np.ndarray) -> float:
+        """The scaled functional at s (flat) from its Hartree energy ``h``."""
+        return float(s_flat @ (0.5 * s_flat + a) + 0.5 * ((s_flat - 1.0) @ h))
 
     def _gradient(self, a: np.ndarray, s_flat: np.ndarray, sector=None, single=False):
         """Gradient and Hartree energy (units of E_F) at s (flat arrays). ``single``: a
@@ -617,10 +621,13 @@ class ThomasFermiProblem:
         # while the residual exceeds COARSE_RESIDUAL of E_F (their error, ~4e-5 meV, is far
         # below what such a step resolves); from there on double precision, recomputed at
         # the switch: every gradient that sets the answer, and the residual, are exact.
-        # The functional's history accumulates the exact change of each step.
+        # The functional's history accumulates each step's change of the quadratic; at the
+        # switch it is shifted onto the exact value there (the single-precision steps'
+        # changes, exact to ~1e-7 relative, keep it decreasing).
         single = sector is not None
         f, g, h = self._terms(a, s, sector, single)
         history = [f]
+        exact_history = not single
         iterations = 0
         self.cg_iterations = 0
         while True:
@@ -629,6 +636,10 @@ class ThomasFermiProblem:
                 single = False
                 g, h = self._gradient(a, s, sector)
                 continue
+            if not single and not exact_history:    # first exact h: shift the history
+                shift = self._value(a, s, h) - f
+                history = [value + shift for value in history]
+                f, exact_history = f + shift, True
             if residual <= tol or iterations >= max_iterations:
                 break
             iterations += 1
