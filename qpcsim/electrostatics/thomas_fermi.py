@@ -55,7 +55,7 @@ from .layout import Layout
 from .mirror import MirrorSector, find_mirrors, mirror_deviations, sector_mirrors
 
 __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
-           "ConvergenceError", "cell_kernel"]
+           "ConvergenceError", "cell_kernel", "BilinearStencil"]
 
 _MAX_CELLS = 4_000_000
 _PROBLEM_CACHE: OrderedDict = OrderedDict()
@@ -176,6 +176,16 @@ class ElectrostaticsResult:
         return self.heterostructure.fermi_energy_meV
 
     def _interp(self, grid, x_nm, y_nm, what):
+        return self._stencil(x_nm, y_nm, what).apply(grid)
+
+    def stencil(self, x_nm, y_nm) -> BilinearStencil:
+        """The bilinear interpolation from this window's cell grid to positions (nm), to
+        apply to the grids of any solution of the same problem (a sweep's potentials):
+        ``stencil(x, y).apply(r.potential_grid_meV)`` equals ``r.potential_meV(x, y)`` bit
+        for bit."""
+        return self._stencil(x_nm, y_nm, "stencil")
+
+    def _stencil(self, x_nm, y_nm, what):
         x = np.asarray(x_nm, dtype=float)
         y = np.asarray(y_nm, dtype=float)
         x, y = np.broadcast_arrays(x, y)
@@ -187,7 +197,7 @@ class ElectrostaticsResult:
             raise ValueError(
                 f"{what} asked at x={x.ravel()[k]:g} nm, y={y.ravel()[k]:g} nm, outside the "
                 f"solved window x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] nm")
-        return _bilinear(self.x_nm, self.y_nm, grid, x, y)
+        return BilinearStencil(self.x_nm, self.y_nm, x, y)
 
     def density_cm2(self, x_nm, y_nm) -> np.ndarray:
         """Sheet density n (cm^-2) at positions (nm, arrays), bilinear between cell centres."""
@@ -210,17 +220,43 @@ class ElectrostaticsResult:
 
 def _bilinear(xc, yc, grid, x, y):
     """Bilinear interpolation on the cell-centre grid, constant beyond the outer centres."""
-    hx = xc[1] - xc[0] if xc.size > 1 else 1.0
-    hy = yc[1] - yc[0] if yc.size > 1 else 1.0
-    fx = np.clip((x - xc[0]) / hx, 0.0, xc.size - 1.0)
-    fy = np.clip((y - yc[0]) / hy, 0.0, yc.size - 1.0)
-    i = np.minimum(fx.astype(int), max(xc.size - 2, 0))
-    j = np.minimum(fy.astype(int), max(yc.size - 2, 0))
-    tx, ty = fx - i, fy - j
-    i1 = np.minimum(i + 1, xc.size - 1)
-    j1 = np.minimum(j + 1, yc.size - 1)
-    return ((1 - tx) * (1 - ty) * grid[i, j] + tx * (1 - ty) * grid[i1, j]
-            + (1 - tx) * ty * grid[i, j1] + tx * ty * grid[i1, j1])
+    return BilinearStencil(xc, yc, x, y).apply(grid)
+
+
+class BilinearStencil:
+    """Bilinear interpolation from a uniform cell-centre grid to fixed positions, constant
+    beyond the outer centres; built once (indices and weights), applied to many grids.
+
+    Parameters
+    ----------
+    xc, yc : ndarray
+        Cell-centre coordinates (nm), 1-D, uniformly spaced.
+    x, y : ndarray
+        Positions (nm), of one shape.
+    """
+
+    def __init__(self, xc, yc, x, y):
+        hx = xc[1] - xc[0] if xc.size > 1 else 1.0
+        hy = yc[1] - yc[0] if yc.size > 1 else 1.0
+        fx = np.clip((x - xc[0]) / hx, 0.0, xc.size - 1.0)
+        fy = np.clip((y - yc[0]) / hy, 0.0, yc.size - 1.0)
+        i = np.minimum(fx.astype(int), max(xc.size - 2, 0))
+        j = np.minimum(fy.astype(int), max(yc.size - 2, 0))
+        tx, ty = fx - i, fy - j
+        i1 = np.minimum(i + 1, xc.size - 1)
+        j1 = np.minimum(j + 1, yc.size - 1)
+        self.grid_shape = (xc.size, yc.size)
+        # corners (i, j), (i1, j), (i, j1), (i1, j1): weights multiplied as the one-shot
+        # formula did, ((1 - tx) * (1 - ty)) * value, so the result has the same bits
+        self._cells = [np.ravel_multi_index(c, self.grid_shape)
+                       for c in ((i, j), (i1, j), (i, j1), (i1, j1))]
+        self._weights = [(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty]
+
+    def apply(self, grid: np.ndarray) -> np.ndarray:
+        """The interpolated values at the positions (units of ``grid``, shape ``grid_shape``)."""
+        values = np.asarray(grid).ravel()
+        (w0, w1, w2, w3), (c0, c1, c2, c3) = self._weights, self._cells
+        return w0 * values[c0] + w1 * values[c1] + w2 * values[c2] + w3 * values[c3]
 
 
 # ------------------------------------------------------------------ problem
