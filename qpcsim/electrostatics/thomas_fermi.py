@@ -20,7 +20,8 @@ no damping. The default is a projected Newton method (Bertsekas 1982) whose
 inner conjugate-gradient solves are preconditioned by the exact inverse of the
 padded (circulant) Hessian in Fourier space: 3-6 iterations per solve (on a mirror
 sector, of the window padded by one depth instead of doubled: the same iterations, about
-0.4 of the transform work). SciPy's
+0.4 of the transform work; there, steps far from the answer also take their gradients
+from single-precision products, and every gradient within 2 % of E_F is double). SciPy's
 L-BFGS-B is the cross-check. A point whose bare potential is mirror symmetric (to rounding)
 is solved on its half or quarter grid with cosine transforms (``mirror.py``): the same
 minimizer (it is unique, hence symmetric), 4-5x cheaper on the demo.
