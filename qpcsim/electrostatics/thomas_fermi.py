@@ -548,10 +548,11 @@ class ThomasFermiProblem:
         return t * self.het.density_cm2
 
     def _sector_newton(self, sector, asymmetry, a, s0, tol, max_iterations):
-        """Projected Newton on the mirror sector (``a`` and ``s0`` folded onto it); full-grid density, Hartree energy and
-        functional back. The bare potential's asymmetry (meV) bounds the change of every
-        gradient component, so the sector is solved to ``tol - asymmetry`` and the full
-        problem's residual is at most the sector's plus the asymmetry."""
+        """Projected Newton on the mirror sector (``a`` and ``s0`` folded onto it);
+        full-grid density, Hartree energy and functional back. The bare potential's
+        asymmetry (meV) bounds the change of every gradient component, so the sector is
+        solved to ``tol - asymmetry`` and the full problem's residual is at most the
+        sector's plus the asymmetry."""
         x, iterations, residual, history, h = self._projected_newton(
             a, s0.ravel(), tol - asymmetry, max_iterations, sector)
         shape = sector.sector_shape
