@@ -17,12 +17,19 @@ Cases
    of the sweep times (issue 24 target <= 2) and where the self-consistent time goes.
 
 BLAS and FFTs run on one thread. Usage:
-``python benchmarks/bench_electrostatics.py [--quick] [--points 101] [--repeat 3]``.
+``python benchmarks/bench_electrostatics.py [--quick] [--points 101] [--repeat 3]``;
+``--baseline DIR --rounds 3``: case 3 only, for this checkout and another one (the code
+before, e.g. ``git archive COMMIT | tar -x -C DIR``) in alternate fresh processes, each
+with its own copy of this file.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -155,12 +162,33 @@ def warm_point(points: int, repeat: int):
           f"median ratio {np.median(before / after):.2f}; max |dU| {diff:.1e} meV")
 
 
+def against_baseline(baseline: Path, rounds: int, points: int, repeat: int):
+    """Case 3 for this checkout and ``baseline`` in alternate fresh processes (each imports
+    its own qpcsim and runs its own copy of this benchmark), ``rounds`` times."""
+    trees = {"after": Path(__file__).resolve().parents[1], "before": baseline.resolve()}
+    for k in range(rounds):
+        for label, tree in trees.items():
+            env = dict(os.environ, PYTHONPATH=str(tree))
+            script = (f"import runpy; from threadpoolctl import threadpool_limits; "
+                      f"b = runpy.run_path({str(tree / 'benchmarks' / Path(__file__).name)!r}); "
+                      f"threadpool_limits(1); b['sweep_ratio']({points}, {repeat})")
+            out = subprocess.run([sys.executable, "-c", script], env=env, cwd=str(tree),
+                                 capture_output=True, text=True, check=True).stdout
+            print(f"round {k + 1}, {label} ({tree}):")
+            print(out.rstrip())
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer points")
     parser.add_argument("--points", type=int, default=101, help="gate points of the demo sweeps")
     parser.add_argument("--repeat", type=int, default=3, help="interleaved repeats")
+    parser.add_argument("--baseline", type=Path, help="another checkout: case 3, alternating")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations with --baseline")
     args = parser.parse_args()
+    if args.baseline is not None:
+        against_baseline(args.baseline, args.rounds, args.points, args.repeat)
+        return
     with threadpool_limits(1):
         tf_window_timing(args.quick)
         warm_point(9 if args.quick else 25, 1 if args.quick else args.repeat)

@@ -186,6 +186,30 @@ def test_solve_thomas_fermi_api_and_vectorized_access():
         res.potential_meV(600.0, 0.0)
 
 
+
+def test_stencil_interpolates_linear_fields_exactly_and_is_the_results_interpolation(
+        split_solution):
+    # A sweep interpolates every point's U to the same sites: the stencil (indices and
+    # weights) is built once. Bilinear is exact for a linear field (meV, to rounding),
+    # constant beyond the outer cell centres, and the same bits as potential_meV.
+    _, res = split_solution
+    X, Y = np.meshgrid(res.x_nm, res.y_nm, indexing="ij")
+    field = 0.3 * X - 0.7 * Y + 2.0
+    rng = np.random.default_rng(3)
+    x = rng.uniform(res.x_nm[0], res.x_nm[-1], (4, 9))
+    y = rng.uniform(res.y_nm[0], res.y_nm[-1], (4, 9))
+    stencil = res.stencil(x, y)
+    np.testing.assert_allclose(stencil.apply(field), 0.3 * x - 0.7 * y + 2.0, rtol=0, atol=1e-9)
+    x0, x1, y0, y1 = res.window_nm
+    edge = res.stencil([x0, x1], [y1, y0]).apply(field)          # beyond the outer centres
+    np.testing.assert_allclose(edge, [field[0, -1], field[-1, 0]], rtol=0, atol=1e-12)
+    for grid, method in ((res.potential_grid_meV, res.potential_meV),
+                         (res.density_grid_cm2, res.density_cm2)):
+        assert np.array_equal(stencil.apply(grid), method(x, y))
+    with pytest.raises(ValueError, match="stencil asked at x=600 nm"):
+        res.stencil(600.0, 0.0)
+
+
 # ----------------------------------------------------------------- bad input
 @pytest.mark.parametrize("make, message", [
     (lambda: Gate("g", [(0, 0), (10, 10), (10, 0), (0, 10)]), "self-intersecting"),

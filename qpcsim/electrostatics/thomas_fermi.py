@@ -20,7 +20,8 @@ no damping. The default is a projected Newton method (Bertsekas 1982) whose
 inner conjugate-gradient solves are preconditioned by the exact inverse of the
 padded (circulant) Hessian in Fourier space: 3-6 iterations per solve (on a mirror
 sector, of the window padded by one depth instead of doubled: the same iterations, about
-0.4 of the transform work). SciPy's
+0.4 of the transform work; there, steps far from the answer also take their gradients
+from single-precision products, and every gradient within 2 % of E_F is double). SciPy's
 L-BFGS-B is the cross-check. A point whose bare potential is mirror symmetric (to rounding)
 is solved on its half or quarter grid with cosine transforms (``mirror.py``): the same
 minimizer (it is unique, hence symmetric), 4-5x cheaper on the demo.
@@ -55,12 +56,13 @@ from .layout import Layout
 from .mirror import MirrorSector, find_mirrors, mirror_deviations, sector_mirrors
 
 __all__ = ["solve_thomas_fermi", "ElectrostaticsResult", "ThomasFermiProblem",
-           "ConvergenceError", "cell_kernel"]
+           "ConvergenceError", "cell_kernel", "BilinearStencil"]
 
 _MAX_CELLS = 4_000_000
 _PROBLEM_CACHE: OrderedDict = OrderedDict()
 _PROBLEM_CACHE_SIZE = 4
 PRECONDITIONER_MARGIN_DEPTHS = 1.0   # sector preconditioner's padding beyond the window (depths)
+COARSE_RESIDUAL = 2e-2   # residual / E_F above which a sector's gradients may be single precision
 
 
 class ConvergenceError(ValueError):
@@ -175,6 +177,16 @@ class ElectrostaticsResult:
         return self.heterostructure.fermi_energy_meV
 
     def _interp(self, grid, x_nm, y_nm, what):
+        return self._stencil(x_nm, y_nm, what).apply(grid)
+
+    def stencil(self, x_nm, y_nm) -> BilinearStencil:
+        """The bilinear interpolation from this window's cell grid to positions (nm), to
+        apply to the grids of any solution of the same problem (a sweep's potentials):
+        ``stencil(x, y).apply(r.potential_grid_meV)`` equals ``r.potential_meV(x, y)`` bit
+        for bit."""
+        return self._stencil(x_nm, y_nm, "stencil")
+
+    def _stencil(self, x_nm, y_nm, what):
         x = np.asarray(x_nm, dtype=float)
         y = np.asarray(y_nm, dtype=float)
         x, y = np.broadcast_arrays(x, y)
@@ -186,7 +198,7 @@ class ElectrostaticsResult:
             raise ValueError(
                 f"{what} asked at x={x.ravel()[k]:g} nm, y={y.ravel()[k]:g} nm, outside the "
                 f"solved window x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] nm")
-        return _bilinear(self.x_nm, self.y_nm, grid, x, y)
+        return BilinearStencil(self.x_nm, self.y_nm, x, y)
 
     def density_cm2(self, x_nm, y_nm) -> np.ndarray:
         """Sheet density n (cm^-2) at positions (nm, arrays), bilinear between cell centres."""
@@ -209,17 +221,43 @@ class ElectrostaticsResult:
 
 def _bilinear(xc, yc, grid, x, y):
     """Bilinear interpolation on the cell-centre grid, constant beyond the outer centres."""
-    hx = xc[1] - xc[0] if xc.size > 1 else 1.0
-    hy = yc[1] - yc[0] if yc.size > 1 else 1.0
-    fx = np.clip((x - xc[0]) / hx, 0.0, xc.size - 1.0)
-    fy = np.clip((y - yc[0]) / hy, 0.0, yc.size - 1.0)
-    i = np.minimum(fx.astype(int), max(xc.size - 2, 0))
-    j = np.minimum(fy.astype(int), max(yc.size - 2, 0))
-    tx, ty = fx - i, fy - j
-    i1 = np.minimum(i + 1, xc.size - 1)
-    j1 = np.minimum(j + 1, yc.size - 1)
-    return ((1 - tx) * (1 - ty) * grid[i, j] + tx * (1 - ty) * grid[i1, j]
-            + (1 - tx) * ty * grid[i, j1] + tx * ty * grid[i1, j1])
+    return BilinearStencil(xc, yc, x, y).apply(grid)
+
+
+class BilinearStencil:
+    """Bilinear interpolation from a uniform cell-centre grid to fixed positions, constant
+    beyond the outer centres; built once (indices and weights), applied to many grids.
+
+    Parameters
+    ----------
+    xc, yc : ndarray
+        Cell-centre coordinates (nm), 1-D, uniformly spaced.
+    x, y : ndarray
+        Positions (nm), of one shape.
+    """
+
+    def __init__(self, xc, yc, x, y):
+        hx = xc[1] - xc[0] if xc.size > 1 else 1.0
+        hy = yc[1] - yc[0] if yc.size > 1 else 1.0
+        fx = np.clip((x - xc[0]) / hx, 0.0, xc.size - 1.0)
+        fy = np.clip((y - yc[0]) / hy, 0.0, yc.size - 1.0)
+        i = np.minimum(fx.astype(int), max(xc.size - 2, 0))
+        j = np.minimum(fy.astype(int), max(yc.size - 2, 0))
+        tx, ty = fx - i, fy - j
+        i1 = np.minimum(i + 1, xc.size - 1)
+        j1 = np.minimum(j + 1, yc.size - 1)
+        self.grid_shape = (xc.size, yc.size)
+        # corners (i, j), (i1, j), (i, j1), (i1, j1): weights multiplied as the one-shot
+        # formula did, ((1 - tx) * (1 - ty)) * value, so the result has the same bits
+        self._cells = [np.ravel_multi_index(c, self.grid_shape)
+                       for c in ((i, j), (i1, j), (i, j1), (i1, j1))]
+        self._weights = [(1 - tx) * (1 - ty), tx * (1 - ty), (1 - tx) * ty, tx * ty]
+
+    def apply(self, grid: np.ndarray) -> np.ndarray:
+        """The interpolated values at the positions (units of ``grid``, shape ``grid_shape``)."""
+        values = np.asarray(grid).ravel()
+        (w0, w1, w2, w3), (c0, c1, c2, c3) = self._weights, self._cells
+        return w0 * values[c0] + w1 * values[c1] + w2 * values[c2] + w3 * values[c3]
 
 
 # ------------------------------------------------------------------ problem
@@ -382,22 +420,22 @@ class ThomasFermiProblem:
         ef = self.het.fermi_energy_meV
         ns_cm2 = self.het.density_cm2
         bare = self.bare_meV(volts)
-        a = bare / ef - 1.0                    # linear coefficient of s
         nx, ny = self.nx, self.ny
-        if initial is None:
-            s0 = np.clip(1.0 - bare / ef, 0.0, None)      # unscreened guess, clipped
-            warm = False
-        else:
+        grid = None
+        if initial is not None:
             grid = initial.density_grid_cm2 if isinstance(initial, ElectrostaticsResult) \
                 else np.asarray(initial, dtype=float)
             if grid.shape != (nx, ny):
                 raise ValueError(f"initial density of shape {grid.shape} is not allowed: it "
                                  f"must be on this problem's grid, shape {(nx, ny)}")
-            s0 = np.clip(grid / ns_cm2, 0.0, None)
-            warm = True
         start = time.perf_counter()
         sector, asymmetry = self._mirror_sector(bare, tol) if symmetry and method == "newton" \
             else (None, 0.0)
+        # elementwise, so on the sector only (the same bits as folding the full grids)
+        fold = (lambda full: full) if sector is None else sector.fold
+        a = fold(bare) / ef - 1.0                           # linear coefficient of s
+        # the start: the given density, or cold the unscreened guess; clipped
+        s0 = np.clip(1.0 - fold(bare) / ef if grid is None else fold(grid) / ns_cm2, 0.0, None)
         if sector is not None:
             x, iterations, residual, history, hartree = self._sector_newton(
                 sector, asymmetry, a, s0, tol, max_iterations)
@@ -444,7 +482,7 @@ class ThomasFermiProblem:
             x_nm=self.x, y_nm=self.y, density_grid_cm2=s * ns_cm2, potential_grid_meV=potential,
             bare_grid_meV=bare, voltages=volts, heterostructure=self.het, layout=self.layout,
             window_nm=self.window, iterations=iterations, residual=residual, tolerance_meV=tol,
-            functional=np.array(history), seconds=seconds, warm_started=warm,
+            functional=np.array(history), seconds=seconds, warm_started=grid is not None,
             mirrors=sector.mirrors if sector is not None else (False, False))
 
     def _mirror_sector(self, bare, tol):
@@ -510,12 +548,13 @@ class ThomasFermiProblem:
         return t * self.het.density_cm2
 
     def _sector_newton(self, sector, asymmetry, a, s0, tol, max_iterations):
-        """Projected Newton on the mirror sector; full-grid density, Hartree energy and
-        functional back. The bare potential's asymmetry (meV) bounds the change of every
-        gradient component, so the sector is solved to ``tol - asymmetry`` and the full
-        problem's residual is at most the sector's plus the asymmetry."""
+        """Projected Newton on the mirror sector (``a`` and ``s0`` folded onto it);
+        full-grid density, Hartree energy and functional back. The bare potential's
+        asymmetry (meV) bounds the change of every gradient component, so the sector is
+        solved to ``tol - asymmetry`` and the full problem's residual is at most the
+        sector's plus the asymmetry."""
         x, iterations, residual, history, h = self._projected_newton(
-            sector.fold(a), sector.fold(s0).ravel(), tol - asymmetry, max_iterations, sector)
+            a, s0.ravel(), tol - asymmetry, max_iterations, sector)
         shape = sector.sector_shape
         return (sector.unfold(x.reshape(shape)).ravel(), iterations, residual + asymmetry,
                 [sector.order * f for f in history], sector.unfold(h.reshape(shape)))
@@ -525,20 +564,35 @@ class ThomasFermiProblem:
         """Scaled functional and its gradient at s = n/n_s (flat arrays)."""
         return self._terms(a, s_flat)[:2]
 
-    def _terms(self, a: np.ndarray, s_flat: np.ndarray, sector=None):
+    def _terms(self, a: np.ndarray, s_flat: np.ndarray, sector=None, single=False):
         """Functional, gradient and Hartree energy (units of E_F) at s (flat arrays), on
-        the full grid or a mirror ``sector``."""
+        the full grid or a mirror ``sector`` (``single``: see :meth:`_gradient`)."""
+        g, h = self._gradient(a, s_flat, sector, single)
+        return self._value(a, s_flat, h), g, h
+
+    @staticmethod
+    def _value(a: np.ndarray, s_flat: np.ndarray, h: np.ndarray) -> float:
+        """The scaled functional at s (flat) from its Hartree energy ``h``."""
+        return float(s_flat @ (0.5 * s_flat + a) + 0.5 * ((s_flat - 1.0) @ h))
+
+    def _gradient(self, a: np.ndarray, s_flat: np.ndarray, sector=None, single=False):
+        """Gradient and Hartree energy (units of E_F) at s (flat arrays). ``single``: a
+        sector's Hartree product in single precision (error ~4e-5 meV on the demo), for
+        steps far from the answer only."""
         v = s_flat - 1.0
-        if sector is not None:
+        if single:
+            h = sector.product(v)
+        elif sector is not None:
             h = sector.hartree(v.reshape(sector.sector_shape)).ravel()
         else:
             h = self.hartree(v.reshape(self.nx, self.ny)).ravel()
-        f = float(s_flat @ (0.5 * s_flat + a) + 0.5 * (v @ h))
-        return f, s_flat + a + h, h
+        return s_flat + a + h, h
 
     def _residual(self, s, g) -> float:
+        # max(|g| on occupied cells, max(-g, 0) on depleted ones), without temporaries:
+        # -g <= |g| everywhere, so it is max(-min g, max of g over occupied cells, 0)
         ef = self.het.fermi_energy_meV
-        return ef * float(np.max(np.where(s > 0, np.abs(g), np.maximum(-g, 0.0))))
+        return ef * max(-float(g.min()), float(np.max(g, where=s > 0, initial=0.0)), 0.0)
 
     def _newton_product(self, d: np.ndarray, sector=None, approximate=False) -> np.ndarray:
         """H d for the inner CG (flat), in single precision: the CG only finds the Newton
@@ -567,7 +621,7 @@ class ThomasFermiProblem:
         """x with (1 + H) x = b on the ``free`` cells, 0 elsewhere: preconditioned CG
         (single-precision products, ``approximate`` ones on a sector), stopped at
         max|r| < ``atol`` or |r| < ``rtol`` |b|."""
-        fixed = ~free
+        fixed = np.flatnonzero(~free)            # indices: cheaper than the mask, same bits
         x = np.zeros_like(b)
         r = b.copy()
         z = self._precondition(r, sector)
@@ -585,7 +639,8 @@ class ThomasFermiProblem:
             alpha = rz / float(d @ ad)
             x += alpha * d
             r -= alpha * ad
-            if float(np.max(np.abs(r))) < atol or float(np.linalg.norm(r)) < rtol * bnorm:
+            if max(float(r.max()), -float(r.min())) < atol or \
+                    float(np.linalg.norm(r)) < rtol * bnorm:
                 break
             z = self._precondition(r, sector)
             z[fixed] = 0.0
@@ -600,12 +655,31 @@ class ThomasFermiProblem:
         full grid or a mirror ``sector``."""
         a = a.ravel()
         ef = self.het.fermi_energy_meV
-        f, g, h = self._terms(a, s, sector)
+        # On a sector, gradients and line searches use single-precision Hartree products
+        # while the residual exceeds COARSE_RESIDUAL of E_F (their error, ~4e-5 meV, is far
+        # below what such a step resolves); from there on double precision, recomputed at
+        # the switch: every gradient that sets the answer, and the residual, are exact.
+        # The functional's history accumulates each step's change of the quadratic; at the
+        # switch it is shifted onto the exact value there (the single-precision steps'
+        # changes, exact to ~1e-7 relative, keep it decreasing).
+        single = sector is not None
+        f, g, h = self._terms(a, s, sector, single)
         history = [f]
+        exact_history = not single
         iterations = 0
         self.cg_iterations = 0
-        residual = self._residual(s, g)
-        while residual > tol and iterations < max_iterations:
+        while True:
+            residual = self._residual(s, g)
+            if single and residual <= COARSE_RESIDUAL * ef:
+                single = False
+                g, h = self._gradient(a, s, sector)
+                continue
+            if not single and not exact_history:    # first exact h: shift the history
+                shift = self._value(a, s, h) - f
+                history = [value + shift for value in history]
+                f, exact_history = f + shift, True
+            if residual <= tol or iterations >= max_iterations:
+                break
             iterations += 1
             width = float(np.max(np.abs(s - np.clip(s - g, 0.0, None))))
             free = ~((s <= min(1e-3, width)) & (g > 0))     # cells not held at n = 0
@@ -616,32 +690,42 @@ class ThomasFermiProblem:
             # Before that, a 1 % direction needs no exact Hessian: the margin-padded one
             # (MirrorSector.product) gives the same steps (exact gradient and line search).
             settled = sector is not None and residual <= 1e-2 * ef
-            x = self._free_cell_solve(np.where(free, -g, 0.0), free, 0.2 * tol / ef,
-                                      1e-5 if settled else 1e-2, sector, not settled)
-            step = np.where(free, x, -g)
-            accepted = False
-            for direction in (step, -g):       # Newton step, else projected gradient
-                alpha = 1.0
-                for _ in range(60):
-                    trial = np.clip(s + alpha * direction, 0.0, None)
-                    _, g_new, h_new = self._terms(a, trial, sector)
-                    # Exact change of a quadratic, free of the cancellation in f_new - f:
-                    # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
-                    delta = trial - s
-                    slope = float(g @ delta)
-                    change = slope + 0.5 * float(delta @ (g_new - g))
-                    if change <= 1e-4 * slope and slope < 0:
-                        accepted = True
-                        break
-                    alpha *= 0.5
-                if accepted:
-                    break
-            if not accepted:                   # no decrease possible: at machine precision
+            # Settled, the CG residual is the next gradient on the free cells: run it to
+            # half the tolerance (not to a relative 1e-5, which left 1e-7..3e-7 meV on a
+            # tenth of the demo's points and cost them another Newton step); 1e-7 relative
+            # is the single-precision products' floor.
+            x = self._free_cell_solve(np.where(free, -g, 0.0), free,
+                                      (0.5 if settled else 0.2) * tol / ef,
+                                      1e-7 if settled else 1e-2, sector, not settled)
+            # a step from within 10x that residual usually lands inside it (the demo: 10-100x
+            # smaller each step): its trial is evaluated exactly, saving the recomputation
+            single = single and residual > 10 * COARSE_RESIDUAL * ef
+            found = self._line_search(a, s, g, np.where(free, x, -g), sector, single)
+            if found is None:                  # no decrease possible: at machine precision
                 break
-            s, f, g, h = trial, f + change, g_new, h_new
+            s, change, g, h = found
+            f += change
             history.append(f)
-            residual = self._residual(s, g)
         return s, iterations, residual, history, h
+
+    def _line_search(self, a, s, g, step, sector, single):
+        """Armijo search along the projection arc of ``step``, else of -g: (trial, change
+        of the functional, gradient and Hartree energy there), or None if neither
+        decreases the functional."""
+        for direction in (step, -g):       # Newton step, else projected gradient
+            alpha = 1.0
+            for _ in range(60):
+                trial = np.clip(s + alpha * direction, 0.0, None)
+                g_new, h_new = self._gradient(a, trial, sector, single)
+                # Exact change of a quadratic, free of the cancellation in f_new - f:
+                # f(s + D) - f(s) = g.D + D.(g_new - g)/2.
+                delta = trial - s
+                slope = float(g @ delta)
+                change = slope + 0.5 * float(delta @ (g_new - g))
+                if change <= 1e-4 * slope and slope < 0:
+                    return trial, change, g_new, h_new
+                alpha *= 0.5
+        return None
 
     def _lbfgsb(self, a, s, tol, max_iterations):
         a = a.ravel()
