@@ -337,7 +337,6 @@ class ThomasFermiProblem:
             self.gate_phi = {g.name: gate_potential(X, Y, g, d) for g in layout.gates}
         self.extra = np.zeros((nx, ny)) if extra_potential_meV is None else \
             np.broadcast_to(np.asarray(extra_potential_meV(X, Y), dtype=float), (nx, ny)).copy()
-        ef = heterostructure.fermi_energy_meV
         # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
         if self.frozen is None:
             self._kernel_hat = scipy.fft.rfft2(self._scaled_kernel(nx, ny))
