@@ -147,26 +147,32 @@ class ParitySplit:
         buf = self._sector_buffer(i, intra_vals)
         return buf[:ne * ne].reshape(ne, ne), buf[ne * ne:].reshape(no, no)
 
-    def _sector_buffer(self, i: int, intra_vals: np.ndarray) -> np.ndarray:
-        """Column ``i``'s even block then odd block, flat in one new buffer."""
+    def _sector_buffer(self, i: int, intra_vals: np.ndarray, buf=None) -> np.ndarray:
+        """Column ``i``'s even block then odd block, flat in one buffer (``buf``, zeroed
+        and filled, or a new one)."""
         ne, no = self.sizes
         (t1, s1, c1), (t2, s2, c2), unit = self._columns[i]
         vals = intra_vals[self._bounds[i]:self._bounds[i + 1]]
-        buf = np.zeros(ne * ne + no * no, dtype=complex)
+        if buf is None:
+            buf = np.zeros(ne * ne + no * no, dtype=complex)
+        else:
+            buf.fill(0.0)
         buf[t1] = vals[s1] * c1
         buf[t2] += vals[s2] * c2
         buf[unit] += 1.0
         return buf
 
-    def stacked_blocks(self, i: int, intra_vals: np.ndarray) -> np.ndarray:
-        """Column ``i``'s even and odd blocks as one C-ordered ``(2, ne, ne)`` array; for
-        odd ``ny`` the odd block is padded with one decoupled unit orbital (last), which
-        changes no physical entry of its inverse."""
+    def stacked_blocks(self, i: int, intra_vals: np.ndarray, out=None) -> np.ndarray:
+        """Column ``i``'s even and odd blocks as one C-ordered ``(2, ne, ne)`` array
+        (``out``, overwritten, or a new one); for odd ``ny`` the odd block is padded with
+        one decoupled unit orbital (last), which changes no physical entry of its inverse."""
         ne, no = self.sizes
-        buf = self._sector_buffer(i, intra_vals)
         if ne == no:
-            return buf.reshape(2, ne, ne)
-        stack = np.zeros((2, ne, ne), dtype=complex)
+            flat = None if out is None else out.reshape(-1)
+            return self._sector_buffer(i, intra_vals, flat).reshape(2, ne, ne)
+        buf = self._sector_buffer(i, intra_vals)
+        stack = np.zeros((2, ne, ne), dtype=complex) if out is None else out
+        stack.fill(0.0)
         stack[0] = buf[:ne * ne].reshape(ne, ne)
         stack[1, :no, :no] = buf[ne * ne:].reshape(no, no)
         stack[1, no, no] = 1.0

@@ -129,21 +129,30 @@ class SigmaRGFSolver:
         g = split.stacked_blocks(0, intra)
         g += lead.sigma
         g = self._invert(g)
-        p = g @ lead.rhs                       # G^L_{i0} rhs
-        q = lead.out_q @ g                     # out_q G^L_{0i}
-        t = (q @ lead.rhs).sum(axis=0)         # out_q G^L_{00} rhs
+        # Unsigned Dyson products, one buffer slot per column: P_i = g_i cl P_{i-1} and
+        # Q_i = Q_{i-1} cr g_i (G^L_{i0} rhs = (-1)^i P_i, out_q G^L_{0i} = (-1)^i Q_i),
+        # and out_q G^L_{00} rhs = Q_0 rhs + sum_i (Q_{i-1} cr) P_i in one product at the end.
+        p_all = np.empty((h,) + lead.rhs.shape, dtype=complex)
+        qs_all = np.empty((h,) + lead.out_q.shape, dtype=complex)
+        np.matmul(g, lead.rhs, out=p_all[0])
+        q = lead.out_q @ g
+        t = (q @ lead.rhs).sum(axis=0)
+        spare = np.empty_like(g)   # two buffers in turn: no allocation per column
         for i in range(1, h):
             cl, cr = cols[:, i - 1], rows[:, i - 1]
-            block = split.stacked_blocks(i, intra)
-            correction = cl * g
-            correction *= cr
-            block -= correction
+            block = split.stacked_blocks(i, intra, spare)
+            spare = g
+            g *= cl
+            g *= cr
+            block -= g
             g = self._invert(block)
-            # Dyson, as RGFSolver.sweep, both sectors at once.
-            p = -(g @ (cl * p))
-            qs = q * cr
-            t -= (qs @ p).sum(axis=0)
-            q = -(qs @ g)
+            np.matmul(g, cl * p_all[i - 1], out=p_all[i])
+            np.multiply(q, cr, out=qs_all[i])
+            q = qs_all[i] @ g
+        if h > 1:
+            t += np.matmul(qs_all[1:], p_all[1:]).sum(axis=(0, 1))
+        sign = -1.0 if h % 2 == 0 else 1.0
+        p, q = sign * p_all[h - 1], sign * q
         s00, s10 = self._join(intra, cols[:, h - 1], rows[:, h - 1], g, p, q, t)
         return mirror_smatrix(lead.out_b[0] - s00, lead.out_b[1] - s10)
 
@@ -222,10 +231,10 @@ class RGFSigmaBackend(FastBackend):
 
     def _solve_point(self, energy, params, values, leads) -> tuple[np.ndarray, str] | None:
         mirror, parity = self._parity.sector_solvers
-        x_region, y_region = self._parity.mirror_deviations(energy, params, leads)
         prepared = parity.rgf.prepare(values, leads)
-        if not (parity.applies(values, prepared, y_region)
-                and mirror.applies(values, leads, prepared, x_region)):
+        # The full checks (O(sites)): in a gate sweep every point is a new parameter set,
+        # where rgf-parity's per-parameter-set record costs a second evaluation of H.
+        if not (parity.applies(values, prepared) and mirror.applies(values, leads, prepared)):
             return None
         smat = self._solver.solve(prepared, leads)
         if smat is None:
