@@ -165,7 +165,8 @@ class ParitySplit:
     def stacked_blocks(self, i: int, intra_vals: np.ndarray, out=None) -> np.ndarray:
         """Column ``i``'s even and odd blocks as one C-ordered ``(2, ne, ne)`` array
         (``out``, overwritten, or a new one); for odd ``ny`` the odd block is padded with
-        one decoupled unit orbital (last), which changes no physical entry of its inverse."""
+        the middle row's ``norbs`` decoupled unit orbitals (last), which change no physical
+        entry of its inverse."""
         ne, no = self.sizes
         if ne == no:
             flat = None if out is None else out.reshape(-1)
@@ -175,7 +176,8 @@ class ParitySplit:
         stack.fill(0.0)
         stack[0] = buf[:ne * ne].reshape(ne, ne)
         stack[1, :no, :no] = buf[ne * ne:].reshape(no, no)
-        stack[1, no, no] = 1.0
+        pad = np.arange(no, ne)
+        stack[1, pad, pad] = 1.0
         return stack
 
     def stacked_vec(self, c: np.ndarray) -> np.ndarray:

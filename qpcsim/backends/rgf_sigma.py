@@ -10,8 +10,8 @@ reduction of ``mumps-sigma``): lead 0 enters column 0 as its self-energy ``Sigma
 interface orbitals, and S is Fisher-Lee, ``S = out_b - out_q psi`` with
 ``psi = (H - E + Sigma)^-1 rhs`` from the mirror-reduced sweep of :mod:`.rgf_mirror`
 in the two sectors. Every column, the first included, then splits; the two sectors
-are carried as one stacked ``(2, n, n)`` array (the odd sector padded with one
-decoupled orbital where ``ny`` is odd), so each column costs two LAPACK inversions and
+are carried as one stacked ``(2, n, n)`` array (the odd sector padded with ``norbs``
+decoupled orbitals where ``ny`` is odd), so each column costs two LAPACK inversions and
 a handful of stacked NumPy products instead of twice as many calls.
 
 When it runs
