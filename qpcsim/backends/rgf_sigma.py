@@ -126,6 +126,8 @@ class SigmaRGFSolver:
         intra, c_l, c_r = prepared[1:4]
         cols = split.stacked_vec(c_l[:h])[..., None]        # (2, h, n, 1): A[i+1, i]
         rows = split.stacked_vec(c_r[:h])[:, :, None, :]    # (2, h, 1, n): A[i, i+1]
+        if not (cols.imag.any() or rows.imag.any()):
+            cols, rows = cols.real, rows.real    # B = 0: real products below
         g = split.stacked_blocks(0, intra)
         g += lead.sigma
         g = self._invert(g)
@@ -138,12 +140,12 @@ class SigmaRGFSolver:
         q = lead.out_q @ g
         t = (q @ lead.rhs).sum(axis=0)
         spare = np.empty_like(g)   # two buffers in turn: no allocation per column
+        weight = np.empty(g.shape, dtype=cols.dtype)
         for i in range(1, h):
             cl, cr = cols[:, i - 1], rows[:, i - 1]
             block = split.stacked_blocks(i, intra, spare)
             spare = g
-            g *= cl
-            g *= cr
+            g *= np.multiply(cl, cr, out=weight)
             block -= g
             g = self._invert(block)
             np.matmul(g, cl * p_all[i - 1], out=p_all[i])
