@@ -103,3 +103,14 @@ def test_bit_identical_across_processes():
     result = FastSolver(device, "rgf-sigma").smatrix(0.1, device.resolve_params({}))
     assert result.backend == "rgf-sigma"
     assert run.stdout == result.data.tobytes().hex() + "\n"
+
+
+@pytest.mark.parametrize("width", [80.0, 85.0])
+def test_unit_couplings_shortcut_changes_no_bit(monkeypatch, width):
+    """At B = 0 every coupling is -t: skipping the products with it is exact."""
+    device = qpcsim.Device(width=width, length=100.0, a=5.0, potential=_bump)
+    fast, ran = _run(device, "rgf-sigma")[::2]
+    monkeypatch.setattr(rgf_sigma.SigmaRGFSolver, "unit_coupling",
+                        staticmethod(lambda cols, rows: None))
+    general = _run(device, "rgf-sigma")[0]
+    assert ran == "rgf-sigma" and np.array_equal(fast, general)

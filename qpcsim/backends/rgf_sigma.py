@@ -130,10 +130,30 @@ class SigmaRGFSolver:
             cols, rows = cols.real, rows.real    # B = 0: real products below
         g = split.stacked_blocks(0, intra)
         g += lead.sigma
-        g = self._invert(g)
+        g, p, q, t = self._sweep(self._invert(g), lead, intra, cols, rows)
+        s00, s10 = self._join(intra, cols[:, h - 1], rows[:, h - 1], g, p, q, t)
+        return mirror_smatrix(lead.out_b[0] - s00, lead.out_b[1] - s10)
+
+    @staticmethod
+    def unit_coupling(cols: np.ndarray, rows: np.ndarray):
+        """The couplings' common value ``c`` where every one is the same and ``c^2 = 1``
+        (the uniform lattice at B = 0: ``-t`` in lattice units), else None. Products with
+        them are then sign changes, exact: skipping them changes no bit."""
+        c = cols.flat[0] if cols.size else 0.0
+        if c * c == 1.0 and np.all(cols == c) and np.all(rows == c):
+            return c
+        return None
+
+    def _sweep(self, g, lead, intra, cols, rows):
+        """Columns ``1 .. h-1`` from ``g``, column 0's inverse: ``(g, p, q, t)`` of the
+        last column (:meth:`RGFSolver.sweep`'s, in the stacked sectors)."""
+        split, h = self.split, self.rgf.nslices // 2
         # Unsigned Dyson products, one buffer slot per column: P_i = g_i cl P_{i-1} and
         # Q_i = Q_{i-1} cr g_i (G^L_{i0} rhs = (-1)^i P_i, out_q G^L_{0i} = (-1)^i Q_i),
         # and out_q G^L_{00} rhs = Q_0 rhs + sum_i (Q_{i-1} cr) P_i in one product at the end.
+        # With unit couplings c the products skip them: P~_i = c^i P_i and
+        # (Q_{i-1} cr) P_i = Q~_{i-1} P~_i (c^2 = 1).
+        unit = self.unit_coupling(cols, rows)
         p_all = np.empty((h,) + lead.rhs.shape, dtype=complex)
         qs_all = np.empty((h,) + lead.out_q.shape, dtype=complex)
         np.matmul(g, lead.rhs, out=p_all[0])
@@ -145,18 +165,21 @@ class SigmaRGFSolver:
             cl, cr = cols[:, i - 1], rows[:, i - 1]
             block = split.stacked_blocks(i, intra, spare)
             spare = g
-            g *= np.multiply(cl, cr, out=weight)
+            if unit is None:
+                g *= np.multiply(cl, cr, out=weight)
             block -= g
             g = self._invert(block)
-            np.matmul(g, cl * p_all[i - 1], out=p_all[i])
-            np.multiply(q, cr, out=qs_all[i])
+            if unit is None:
+                np.matmul(g, cl * p_all[i - 1], out=p_all[i])
+                np.multiply(q, cr, out=qs_all[i])
+            else:
+                np.matmul(g, p_all[i - 1], out=p_all[i])
+                qs_all[i] = q
             q = qs_all[i] @ g
         if h > 1:
             t += np.matmul(qs_all[1:], p_all[1:]).sum(axis=(0, 1))
-        sign = -1.0 if h % 2 == 0 else 1.0
-        p, q = sign * p_all[h - 1], sign * q
-        s00, s10 = self._join(intra, cols[:, h - 1], rows[:, h - 1], g, p, q, t)
-        return mirror_smatrix(lead.out_b[0] - s00, lead.out_b[1] - s10)
+        sign = (-1.0 if h % 2 == 0 else 1.0) * (1.0 if unit is None else unit ** (h - 1))
+        return g, sign * p_all[h - 1], sign * q, t
 
     def _join(self, intra, cl, cr, g, p, q, t):
         """``out_q G_00 rhs`` and ``out_q G_{N-1,0} rhs`` from the left half (the
