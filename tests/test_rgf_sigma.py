@@ -10,6 +10,7 @@ import pytest
 
 import qpcsim
 from qpcsim.backends import FastSolver, choose_backend, rgf_sigma
+from conftest import fewmode_energy
 from test_rgf_mirror import ASYMMETRIC, GEOMETRIES, _device
 from test_rgf_parity import _lopsided_in_both, _lopsided_in_x, _lopsided_in_y, _run
 
@@ -114,3 +115,12 @@ def test_unit_couplings_shortcut_changes_no_bit(monkeypatch, width):
                         staticmethod(lambda cols, rows: None))
     general = _run(device, "rgf-sigma")[0]
     assert ran == "rgf-sigma" and np.array_equal(fast, general)
+
+
+def test_finite_temperature_equals_rgf_parity():
+    """A thermal grid revisits each energy's lead part (cached projection) at one gate."""
+    device = _device("qpc_split_gate")
+    energy = 4.0 * fewmode_energy(device)
+    g_s, g_p = (qpcsim.solve(device, energy, temperature=1.0, method=m).conductance
+                for m in ("rgf-sigma", "rgf-parity"))
+    assert abs(g_s - g_p) < 1e-12 and g_s > 0.01

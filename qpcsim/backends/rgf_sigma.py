@@ -41,8 +41,10 @@ from .sigma_schur import InterfaceReduction
 
 __all__ = ["RGFSigmaBackend", "SigmaRGFSolver"]
 
-#: Lead parts whose sector projection is kept (the assembly caches 512 energies).
+#: Lead parts whose sector projection is kept (the assembly caches 512 energies), at most
+#: this many bytes of them (at least 4).
 _LEADS_KEPT = 512
+_LEADS_KEPT_BYTES = 256 * 2**20
 
 
 @dataclass
@@ -81,7 +83,9 @@ class SigmaRGFSolver:
         if hit is not None and hit[0] is leads:
             return hit[1]
         sectors = self._project(leads)
-        if len(self._leads) >= _LEADS_KEPT:
+        size = 1 if sectors is None else sectors.sigma.nbytes + sectors.rhs.nbytes
+        kept = max(4, min(_LEADS_KEPT, _LEADS_KEPT_BYTES // size))
+        while len(self._leads) >= kept:
             self._leads.popitem(last=False)
         self._leads[id(leads)] = (leads, sectors)
         return sectors
