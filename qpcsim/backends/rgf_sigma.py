@@ -3,7 +3,7 @@
 At a point with both mirrors (x and y; a split gate or a saddle at B = 0) ``rgf-parity``
 sweeps half the columns in the y-even and y-odd sectors, but inverts its first column
 unsplit: that block carries lead 0's numerical mode variables (``m + n_out`` orbitals,
-a complex inversion 8x the flops of a sector's). Here the mode variables are eliminated
+a complex inversion of ~10x the flops of a sector's). Here the mode variables are eliminated
 first, exactly and once per energy (:class:`~.sigma_schur.InterfaceReduction`, the
 reduction of ``mumps-sigma``): lead 0 enters column 0 as its self-energy ``Sigma``
 (``m x m``), the right-hand sides and outgoing rows as ``rhs`` and ``out_q`` on the
@@ -16,9 +16,10 @@ a handful of stacked NumPy products instead of twice as many calls.
 
 When it runs
 ------------
-Exactly where ``rgf-parity`` would run its both-mirror path: the x- and y-mirror checks
-of ``rgf-parity`` (the region per parameter set, the leads per energy, to
-:data:`~.rgf_mirror.MIRROR_RTOL`), and ``Sigma`` parity symmetric: the cross-sector part
+Exactly where ``rgf-parity`` would run its both-mirror path: its x- and y-mirror checks
+(the region's in full at every point, as a gate sweep's points are new parameter sets; the
+leads' per energy, lead 1 the mirror image of lead 0; to :data:`~.rgf_mirror.MIRROR_RTOL`),
+and ``Sigma`` parity symmetric: the cross-sector part
 of lead 0's self-energy that the projection drops must be below
 :data:`~.rgf_parity.PARITY_LEAD_RTOL` of its largest entry. Every other point (one
 mirror, none, B != 0) runs ``rgf-parity`` (and its fallback) bit for bit. The decision
@@ -91,6 +92,7 @@ class SigmaRGFSolver:
         return sectors
 
     def _project(self, leads) -> _LeadSectors | None:
+        """Lead 0's reduction on column 0's orbitals, projected onto the sectors."""
         rgf, split, m = self.rgf, self.split, self.rgf.m
         reduction = InterfaceReduction(leads, self.n_sys)
         n0 = leads.nprop[0]
