@@ -8,12 +8,13 @@ Sections (``--sections``, default all):
   ``--repeats`` per point, median over ``--points`` gate points; max |dS| against mumps.
 * ``kwant``: per point against best-practice Kwant (run.py's ``run_best_practice``),
   interleaved the same way; conductances must agree to 1e-10.
-* ``floor``: the least-work floor of the headline (and of W = 200): MUMPS's own operation count
+* ``floor``: the least-work floor of each ``--widths`` W x 2W (the headline: 100): MUMPS's own operation count
   (RINFOG(3)) of the factorization of the complex Kwant matrix (H - E, no Schur option,
   so MUMPS honours the ordering: PORD, its built-in nested dissection; METIS is not in
   Debian's sequential MUMPS) divided by the zgemm rate measured in the same run
   (2 n^3 MUMPS operations per n x n complex product, one thread); also the real LDL^T
-  floor (dgemm rate). Ratio = floor / auto's measured ms.
+  floor (dgemm rate). Ratio = floor / auto's measured ms (and / rgf-parity's, the previous
+  auto, interleaved with it).
 * ``large``: one 500 x 1000 device, s per point (auto; with ``--compare`` also mumps,
   the previous pick, interleaved per point) and the process's peak memory (run it
   without ``--compare`` for auto's own peak).
@@ -42,7 +43,7 @@ from qpcsim.backends import FastSolver  # noqa: E402
 
 from run import ENERGY, best_practice_system, run_best_practice, saddle  # noqa: E402
 
-BACKENDS = ("rgf-parity", "mumps", "mumps-sigma", "auto")
+BACKENDS = ("rgf-parity", "rgf-sigma", "mumps", "mumps-sigma", "auto")
 GATES = np.linspace(3.0, 7.0, 8)
 
 
@@ -136,11 +137,15 @@ def factorization_ops(device, real: bool) -> tuple[float, str]:
 
 def floor(width, points, repeats):
     device = saddle(width, 2 * width)
-    auto = FastSolver(device)
+    auto, previous = FastSolver(device), FastSolver(device, "rgf-parity")
     energy = ENERGY / device.t
     params = [device.resolve_params({"V0": v}) for v in GATES[:points]]
     auto.smatrix(energy, params[0])
-    ms, outputs = interleaved({"auto": lambda p: auto.smatrix(energy, p)}, params, repeats)
+    previous.smatrix(energy, params[0])
+    # rgf-parity (auto before rgf-sigma) interleaved with auto: the ratio of the two
+    ms, outputs = interleaved({"auto": lambda p: auto.smatrix(energy, p),
+                               "rgf-parity": lambda p: previous.smatrix(energy, p)},
+                              params, repeats)
     for real, dtype in ((False, np.complex128), (True, np.float64)):
         ops, ordering = factorization_ops(device, real)
         rate = gemm_rate(dtype)
@@ -148,7 +153,8 @@ def floor(width, points, repeats):
         label = "real LDL^T" if real else "complex LU"
         print(f"{width:>4} x {2 * width:<5} {label:<11} {ordering:<6} {ops:>10.3g} "
               f"{rate / 1e9:>8.2f} {floor_ms:>9.2f} {ms['auto']:>9.2f} "
-              f"{floor_ms / ms['auto']:>7.1%}  {outputs[-1]['auto'].backend}", flush=True)
+              f"{floor_ms / ms['auto']:>7.1%}  {outputs[-1]['auto'].backend:<10} "
+              f"{ms['rgf-parity']:>9.2f} {floor_ms / ms['rgf-parity']:>7.1%}", flush=True)
 
 
 def large(width, length, points, compare, with_kwant=False):
@@ -222,8 +228,9 @@ def main(argv=None):
                 against_kwant(w, args.points, args.repeats)
         if "floor" in sections:
             print(f"{'W x L':<12} {'floor of':<11} {'order':<6} {'MUMPS ops':>10} "
-                  f"{'Gop/s':>8} {'floor ms':>9} {'auto ms':>9} {'ratio':>7}  auto ran")
-            for w in (100, 200):   # the headline (rgf-parity) and W = 200 (mumps-sigma)
+                  f"{'Gop/s':>8} {'floor ms':>9} {'auto ms':>9} {'ratio':>7}  {'auto ran':<10} "
+                  f"{'parity ms':>9} {'ratio':>7}")
+            for w in args.widths:   # the headline: --widths 100 (auto: rgf-sigma)
                 floor(w, args.points, args.repeats)
         if "large" in sections:
             large(*args.large, max(args.points, 2), args.compare, args.kwant)

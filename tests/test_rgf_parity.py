@@ -113,17 +113,19 @@ def test_structure_without_any_mirror_does_not_apply():
 
 
 def test_auto_picks_parity_where_it_wins():
-    assert choose_backend(200, 100, holds=("mirror",)) == "rgf-parity"
+    # rgf-sigma (rgf-parity with the leads as self-energies) now runs its both-mirror
+    # points, and hands it the others (tests/test_rgf_sigma.py)
+    assert choose_backend(200, 100, holds=("mirror",)) == "rgf-sigma"
     both = ("mirror", "x-mirror")
     assert choose_backend(40, 20, holds=both) == "rgf-mirror"    # overhead per column
-    assert choose_backend(200, 100, holds=both) == "rgf-parity"
+    assert choose_backend(200, 100, holds=both) == "rgf-sigma"
     assert choose_backend(200, 100) in ("rgf", "mumps")                 # no holds: size rule
     device = qpcsim.load_geometry("qpc_saddle", a=5.0, W=305.0, L=250.0)   # 60 sites across
     solver = FastSolver(device)
     energy = fewmode_energy(device) / device.t
     result = solver.smatrix(energy, device.resolve_params({}))
     s_auto = result.data
-    assert result.backend == "rgf-parity"
+    assert result.backend == "rgf-sigma"
     assert np.abs(s_auto - _run(device, "mumps")[0]).max() < TOL
     ran = solver.smatrix(energy, device.resolve_params({"B": 0.5})).backend
     assert ran == solver.backend == choose_backend(device.nx, device.ny)

@@ -109,10 +109,10 @@ def test_under_auto_runs_real_mirror_points_only(saddle, B, ran):
         assert np.abs(result.data - fallback.smatrix(0.3, params).data).max() < TOL
 
 
-@pytest.mark.parametrize("nx, ny, pick", [(200, 100, "rgf-parity"), (300, 150, "mumps-sigma"),
+@pytest.mark.parametrize("nx, ny, pick", [(200, 100, "rgf-sigma"), (300, 150, "mumps-sigma"),
                                           (400, 200, "mumps-sigma"), (1000, 500, "mumps-sigma")])
 def test_auto_rule_under_a_mirror(nx, ny, pick):
-    """Measured (benchmarks/RESULTS.md): rgf-parity wins at W = 100, mumps-sigma from
+    """Measured (benchmarks/RESULTS.md): rgf-sigma wins at W = 100, mumps-sigma from
     W = 150; without a mirror the size rule is unchanged (never mumps-sigma)."""
     assert choose_backend(nx, ny, holds=("mirror",)) == pick
     assert choose_backend(nx, ny) in ("rgf", "mumps")

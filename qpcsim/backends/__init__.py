@@ -11,7 +11,9 @@
   half the columns at an exact x-mirror), :mod:`.rgf_parity` (``rgf-parity``: RGF in the
   y-parity sectors, and the x-mirror, of a point), :mod:`.sigma_schur` (``mumps-sigma``: the
   region's Schur complement onto the lead interfaces, leads as self-energies, in the parity
-  sectors of :mod:`.sectors`), :mod:`.reference` (``kwant``).
+  sectors of :mod:`.sectors`), :mod:`.rgf_sigma` (``rgf-sigma``: ``rgf-parity``'s
+  both-mirror path with the leads as self-energies, sectors stacked), :mod:`.reference`
+  (``kwant``).
 """
 from .base import Backend, BackendNotApplicable, FastBackend, SMatrix
 from .context import SolverContext, solver_context
@@ -28,7 +30,7 @@ from .registry import (
 )
 # The back ends register themselves on import (order: ties of the auto rule go to MUMPS).
 from . import schur, rgf, rgf_mirror, rgf_parity, reference  # noqa: E402,F401  isort: skip
-from . import sigma_schur  # noqa: E402,F401  isort: skip
+from . import sigma_schur, rgf_sigma  # noqa: E402,F401  isort: skip
 from .schur import mumps_available  # noqa: E402
 
 __all__ = ["Backend", "BackendNotApplicable", "BackendInfo", "FastBackend", "FastSolver",

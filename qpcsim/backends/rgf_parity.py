@@ -144,13 +144,56 @@ class ParitySplit:
     def blocks(self, i: int, intra_vals: np.ndarray) -> tuple:
         """The even and odd blocks of column ``i`` (new C-ordered arrays)."""
         ne, no = self.sizes
+        buf = self._sector_buffer(i, intra_vals)
+        return buf[:ne * ne].reshape(ne, ne), buf[ne * ne:].reshape(no, no)
+
+    def _sector_buffer(self, i: int, intra_vals: np.ndarray, buf=None) -> np.ndarray:
+        """Column ``i``'s even block then odd block, flat in one buffer (``buf``, zeroed
+        and filled, or a new one)."""
+        ne, no = self.sizes
         (t1, s1, c1), (t2, s2, c2), unit = self._columns[i]
         vals = intra_vals[self._bounds[i]:self._bounds[i + 1]]
-        buf = np.zeros(ne * ne + no * no, dtype=complex)
+        if buf is None:
+            buf = np.zeros(ne * ne + no * no, dtype=complex)
+        else:
+            buf.fill(0.0)
         buf[t1] = vals[s1] * c1
         buf[t2] += vals[s2] * c2
         buf[unit] += 1.0
-        return buf[:ne * ne].reshape(ne, ne), buf[ne * ne:].reshape(no, no)
+        return buf
+
+    def stacked_blocks(self, i: int, intra_vals: np.ndarray, out=None) -> np.ndarray:
+        """Column ``i``'s even and odd blocks as one C-ordered ``(2, ne, ne)`` array
+        (``out``, overwritten, or a new one); for odd ``ny`` the odd block is padded with
+        the middle row's ``norbs`` decoupled unit orbitals (last), which change no physical
+        entry of its inverse."""
+        ne, no = self.sizes
+        if ne == no:
+            flat = None if out is None else out.reshape(-1)
+            return self._sector_buffer(i, intra_vals, flat).reshape(2, ne, ne)
+        buf = self._sector_buffer(i, intra_vals)
+        stack = np.zeros((2, ne, ne), dtype=complex) if out is None else out
+        stack.fill(0.0)
+        stack[0] = buf[:ne * ne].reshape(ne, ne)
+        stack[1, :no, :no] = buf[ne * ne:].reshape(no, no)
+        pad = np.arange(no, ne)
+        stack[1, pad, pad] = 1.0
+        return stack
+
+    def stacked_vec(self, c: np.ndarray) -> np.ndarray:
+        """:meth:`vec` as one ``(2, ..., ne)`` array, the odd sector padded with zeros
+        (the padding orbital couples to nothing)."""
+        even, odd = self.vec(c)
+        stack = np.zeros((2,) + even.shape, dtype=even.dtype)
+        stack[0], stack[1, ..., :odd.shape[-1]] = even, odd
+        return stack
+
+    def stacked_rows(self, x: np.ndarray) -> np.ndarray:
+        """:meth:`rows` as one ``(2, ne, ...)`` array, the odd sector padded with zeros."""
+        even, odd = self.rows(x)
+        stack = np.zeros((2,) + even.shape, dtype=complex)
+        stack[0], stack[1, :len(odd)] = even, odd
+        return stack
 
     def deviation(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray) -> float:
         """Largest deviation of a point's column blocks and couplings from their
@@ -358,6 +401,20 @@ class RGFParityBackend(FastBackend):
         #: Points per path (diagnostics).
         self.counts = {"rgf-parity": 0, "rgf-mirror": 0, "fallback": 0}
 
+    @property
+    def sector_solvers(self) -> tuple:
+        """``(MirrorRGFSolver or None, ParityRGFSolver or None)``: the device's x-mirror
+        and y-parity recursions (shared with ``rgf-sigma``)."""
+        return self._mirror, self._parity
+
+    def mirror_deviations(self, energy: float, params: dict, leads) -> tuple:
+        """The region's relative x- and y-mirror deviations at the point (None: not
+        cached, check in full), from the per-parameter-set checks."""
+        context = solver_context(self.assembly.device)
+        return tuple(None if check is None else
+                     check.region.relative(context, self.assembly, energy, params, leads)
+                     for check in (self._mirror, self._parity and self._parity.split))
+
     def _symmetric(self, values, leads, prepared, regions=(None, None)):
         """(S, path) by the cheapest symmetry the point has, or (None, None);
         ``regions``: the region's relative x- and y-deviation, if known."""
@@ -380,10 +437,7 @@ class RGFParityBackend(FastBackend):
         return super().smatrix(energy, params)
 
     def _solve_point(self, energy, params, values, leads) -> tuple[np.ndarray, str] | None:
-        context = solver_context(self.assembly.device)
-        regions = tuple(None if check is None else
-                        check.region.relative(context, self.assembly, energy, params, leads)
-                        for check in (self._mirror, self._parity and self._parity.split))
+        regions = self.mirror_deviations(energy, params, leads)
         smat, path = self._symmetric(values, leads, self._rgf.prepare(values, leads), regions)
         if smat is None:
             return None

@@ -118,6 +118,17 @@ class InterfaceReduction:
         self._out_q = solved[kept, :n_i]
         self._out_b = solved[kept, n_i:]
 
+    @property
+    def out_q(self) -> np.ndarray:
+        """``(kept outgoing modes, |I|)``: the amplitudes' linear map from psi on I
+        (:meth:`amplitudes` is ``out_b - out_q psi``)."""
+        return self._out_q
+
+    @property
+    def out_b(self) -> np.ndarray:
+        """``(kept outgoing modes, n_in)``: the amplitudes' part from the incoming modes."""
+        return self._out_b
+
     def amplitudes(self, psi: np.ndarray) -> np.ndarray:
         """Outgoing propagating-mode amplitudes (the S-matrix data) from ``psi`` on I."""
         return self._out_b - self._out_q @ psi
