@@ -10,7 +10,7 @@ from ..solver import solve
 from ..spectral.bands import lead_thresholds
 from .kind import Kind, Run
 from .progress import Progress, duration
-from .result import assemble_result
+from .result import assemble_data, assemble_result
 from .run import drive
 from .store import task_key
 
@@ -106,6 +106,9 @@ class GridKind(Kind):
 
     def result(self, run: Run):
         return assemble_result(self.spec, self.grid, self.records, run.executor)
+
+    def result_data(self, run: Run):
+        return assemble_data(self.spec, self.grid, self.records, run.executor)
 
 
 class _Points(GridKind):
