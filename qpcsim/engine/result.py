@@ -218,7 +218,9 @@ class SweepResult:
     energy, temperature, fixed values, sampling), the geometry's source text
     and its SHA-256, the qpcsim/Kwant/NumPy/SciPy/Python versions, and the
     command line (``command``). :meth:`fixed_parameters` lists what was held
-    fixed, for titles and captions.
+    fixed, for titles and captions. (``qpcsim sweep`` wraps the
+    :class:`~.result_data.ResultData` the Dataset is built from, to save it without
+    importing xarray.)
     """
 
     def __init__(self, data):
