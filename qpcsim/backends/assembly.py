@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from kwant import physics
@@ -87,7 +88,6 @@ class SystemAssembly:
 
     def __init__(self, device):
         self.device = device
-        self.lead_systems, self.lead_interfaces = device.lead_systems()
         self.norbs = device.norbs
         self.n_sys = len(device.site_positions()) * self.norbs
         self._hoppings = self._hopping_structure()
@@ -99,10 +99,20 @@ class SystemAssembly:
         self._values_key = self._values = None
         self._shared: dict = {}
 
-    @property
+    @cached_property
     def fsyst(self):
         """The device's finalized Kwant system (built on first use)."""
         return self.device.build()
+
+    @cached_property
+    def lead_systems(self) -> list:
+        """Kwant's finalized leads (``fsyst.leads``; the plain model's without building)."""
+        return self.device.lead_systems()[0]
+
+    @cached_property
+    def lead_interfaces(self) -> list:
+        """Each lead's interface sites (``fsyst.lead_interfaces``)."""
+        return self.device.lead_systems()[1]
 
     def shared(self, key: str, make):
         """One ``make()`` per assembly for structures several back ends use (e.g. the

@@ -52,8 +52,7 @@ class ModelAssembly(SystemAssembly):
 
     def __init__(self, device):
         self.device = device
-        fsyst = device.build()      # the model's pattern comes from its graph
-        self.lead_systems, self.lead_interfaces = device.lead_systems()
+        self.fsyst = fsyst = device.build()
         self.norbs = int(device.norbs)
         if any(site.family.norbs != self.norbs for site in fsyst.sites):
             raise BackendNotApplicable("its sites carry different numbers of orbitals")
