@@ -105,10 +105,11 @@ def test_kind_result_data_is_its_dataset(over, tmp_path):
 
 def test_unsupported_dataset_keeps_xarrays_writer(tmp_path):
     """What the direct writer does not cover (booleans, a list attribute, a coordinate on no
-    variable) goes to xarray's writer, and reads back as xarray writes it."""
+    variable, float32) goes to xarray's writer, and reads back as xarray writes it."""
     cases = [xr.Dataset({"ok": (("x",), np.array([True, False]))}),
              xr.Dataset({"g": (("x",), np.zeros(2))}, coords={"p": (("y",), np.ones(3))}),
-             xr.Dataset({"g": (("x",), np.zeros(2))}, attrs={"levels": [1, 2]})]
+             xr.Dataset({"g": (("x",), np.zeros(2))}, attrs={"levels": [1, 2]}),
+             xr.Dataset({"g": (("x",), np.zeros(2, dtype=np.float32))})]
     for k, data in enumerate(cases):
         assert ResultData.from_dataset(data) is None
         xr.testing.assert_identical(_read(save_dataset(data, tmp_path / f"{k}.nc")).drop_attrs(),

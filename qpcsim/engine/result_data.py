@@ -20,9 +20,9 @@ import numpy as np
 
 __all__ = ["ResultData", "Column"]
 
-#: NumPy kinds written directly; xarray's CF encoding leaves these arrays as they are,
-#: adding only a NaN ``_FillValue`` to floats (its ``DefaultFillvalueCoder``).
-_DIRECT_KINDS = "fi"
+#: dtypes written directly (what qpcsim's results hold); xarray's CF encoding leaves these
+#: arrays as they are, adding only a NaN ``_FillValue`` to floats (``DefaultFillvalueCoder``).
+_DIRECT_DTYPES = (np.dtype(np.float64), np.dtype(np.int64))
 
 
 @dataclass
@@ -130,11 +130,14 @@ class ResultData:
         def plain(attrs):
             return all(isinstance(v, (str, Number)) and not isinstance(v, (bool, complex))
                        for v in attrs.values())
-        # a coordinate on no variable would go to a global "coordinates" attribute
-        attached = all(any(set(c.dims) <= set(v.dims) for v in self.data_vars.values())
-                       for c in self._non_dim_coords().values())
-        return attached and plain(self.attrs) and all(
-            c.values.dtype.kind in _DIRECT_KINDS and plain(c.attrs)
+        # a coordinate on no variable would go to a global "coordinates" attribute, one
+        # with a space in its name would be written as a data variable
+        attached = all(" " not in n and any(set(c.dims) <= set(v.dims)
+                                            for v in self.data_vars.values())
+                       for n, c in self._non_dim_coords().items())
+        names = [*self.variables, *self.sizes]   # "/" would make groups, xarray refuses it
+        return attached and plain(self.attrs) and not any("/" in n for n in names) and all(
+            c.values.dtype in _DIRECT_DTYPES and plain(c.attrs)
             and "coordinates" not in c.attrs and "_FillValue" not in c.attrs
             for c in self.variables.values())
 
@@ -152,7 +155,7 @@ class ResultData:
             for dim, n in self.sizes.items():
                 store.dimensions[dim] = n
             for name, col in variables.items():
-                fill = np.nan if col.values.dtype.kind == "f" else None
+                fill = np.nan if col.values.dtype.kind == "f" else None   # xarray's default
                 var = store.create_variable(name, dimensions=col.dims, dtype=col.values.dtype,
                                             fillvalue=fill)
                 for key, value in self._encoded_attrs(name, col).items():
