@@ -43,8 +43,8 @@ RESULTS = {
         _tiny(), {"V0": [3.0, 5.0]}, 8.0, [1.0, 2.0], workers=1, progress=False),
     "bias_map": lambda: qpcsim.bias_map(_tiny(), {"V0": [3.0, 5.0]}, [0.0, 0.5], energy=8.0,
                                         max_panel=0.8, workers=1),
-    "compare": lambda: qpcsim.compare_disorder(_tiny(), [2.0], 2, {"V0": np.linspace(3.0, 9.0, 13)}, 9.0,
-                                               workers=1).to_dataset(),
+    "compare": lambda: qpcsim.compare_disorder(
+        _tiny(), [2.0], 2, {"V0": np.linspace(3.0, 9.0, 13)}, 9.0, workers=1).to_dataset(),
 }
 
 
