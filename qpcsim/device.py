@@ -183,6 +183,13 @@ class DeviceBase(SolverHooks):
             self.build()
         return self._positions
 
+    def lead_systems(self) -> tuple[list, list]:
+        """``(leads, interfaces)``: the finalized system's ``leads`` (Kwant
+        ``InfiniteSystem``) and ``lead_interfaces`` (site indices), what the fast path
+        and the lead-band search need of the Kwant system."""
+        fsyst = self.build()
+        return list(fsyst.leads), list(fsyst.lead_interfaces)
+
     def potential_landscape(self, **params) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(x, y, V)``: site positions (nm) and potential (meV) for ``params``."""
         x, y = self.site_positions_nm()
@@ -372,6 +379,7 @@ class Device(DeviceBase):
         self._positions = None
         self._site_index = None
         self._onsite_memo = None
+        self._lead_systems = None
 
     def _lead_windows(self, lead_width, lead_center) -> tuple:
         """``((j0, n), (j0, n))``: first row index and row count of each lead."""
@@ -621,7 +629,16 @@ class Device(DeviceBase):
         for i, j in self.site_tags():
             syst[lat(int(i), int(j))] = onsite
         syst[lat.neighbors()] = self.value_function("hopping")
+        for lead, _ in self._lead_builders(lat):
+            syst.attach_lead(lead)
+        return syst
 
+    def _lead_builders(self, lat) -> list:
+        """``(lead Builder, its interface sites)`` of the two leads (left, right): the
+        first and last column of the lead windows, which :meth:`site_tags` guarantees."""
+        import kwant
+
+        out = []
         lead_onsite = self.value_function("lead_onsite")
         for (j0, n), (direction, column) in zip(self.lead_windows,
                                                 (((-1, 0), 0), ((1, 0), self.nx - 1))):
@@ -629,8 +646,49 @@ class Device(DeviceBase):
             for j in range(j0, j0 + n):
                 lead[lat(column, j)] = lead_onsite
             lead[lat.neighbors()] = self.value_function("hopping")
-            syst.attach_lead(lead)
-        return syst
+            out.append((lead, [lat(column, j) for j in range(j0, j0 + n)]))
+        return out
+
+    @property
+    def plain_model(self) -> bool:
+        """Whether this is :class:`Device`'s own two-lead model (no explicit ``leads``, no
+        subclass building otherwise): its Kwant system is then known from its arrays,
+        and :meth:`site_positions` and :meth:`lead_systems` need no Builder."""
+        cls = type(self)
+        return (self.leads is None and cls.builder is Device.builder
+                and cls.build is Device.build and cls.site_tags is Device.site_tags)
+
+    def site_positions(self) -> np.ndarray:
+        """Positions (n_sites, 2) of the Kwant system's sites in Kwant's order (lattice
+        units). For the :attr:`plain_model`, without building it: Kwant's finalized
+        system orders its sites by tag, and its lattice puts site (i, j) at (i, j)."""
+        if self._positions is None and self.plain_model:
+            self._positions = self.site_tags().astype(float)   # i-major, then j: sorted
+        return super().site_positions()
+
+    def lead_systems(self) -> tuple[list, list]:
+        """Kwant's finalized leads and their interfaces (``fsyst.leads``,
+        ``fsyst.lead_interfaces`` of :meth:`build`). For the :attr:`plain_model` without
+        building the scattering region: each lead's ``BuilderLead`` finalized on its
+        interface, the interface's indices in Kwant's site order, as Kwant's
+        ``finalized()`` does (``attach_lead`` adds no site: the first and last columns
+        hold the lead windows)."""
+        if self._fsyst is not None or not self.plain_model:
+            return super().lead_systems()
+        if getattr(self, "_lead_systems", None) is None:
+            import kwant
+
+            tags = self.site_tags()
+            index = -np.ones((self.nx, self.ny), dtype=np.int64)
+            index[tags[:, 0], tags[:, 1]] = np.arange(len(tags))
+            lat = kwant.lattice.square(1, norbs=self.norbs, name="")
+            leads, interfaces = [], []
+            for lead, interface in self._lead_builders(lat):
+                leads.append(kwant.builder.BuilderLead(lead, interface).finalized())
+                interfaces.append(np.array([index[s.tag[0], s.tag[1]]
+                                            for s in sorted(interface)]))
+            self._lead_systems = (leads, interfaces)
+        return self._lead_systems
 
     def build(self):
         """Finalized Kwant system (built once, then cached).
@@ -785,6 +843,7 @@ class Device(DeviceBase):
         state["_positions"] = None
         state["_site_index"] = None
         state["_onsite_memo"] = None
+        state["_lead_systems"] = None
         state.pop("solver_state", None)
         state.pop("_functions_memo", None)   # keyed by ids of this process's objects
         state.pop("_gauge_cache", None)

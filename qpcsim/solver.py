@@ -374,7 +374,7 @@ def _thermal_conductance_matrix(device, mu: float, kT: float, params: dict, meth
     by the adaptive quadrature of :func:`_thermal_average` (no thresholds known for
     several leads in a field: plain adaptive refinement)."""
     worst = [unitarity]
-    n = len(device.build().leads)
+    n = len(device.lead_systems()[0])
 
     def integrand(energy):
         weight = _fermi_window_weight(energy, mu, kT)

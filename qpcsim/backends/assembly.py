@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 from kwant import physics
@@ -80,12 +81,13 @@ class SystemAssembly:
     Parameters
     ----------
     device : qpcsim.Device
-        The device; its Kwant system is built on first use.
+        The device. Its arrays and its leads (``device.lead_systems()``) are all the
+        assembly needs: the plain model's scattering region is never run through Kwant's
+        Builder here (:attr:`fsyst` builds it where asked for).
     """
 
     def __init__(self, device):
         self.device = device
-        self.fsyst = device.build()
         self.norbs = device.norbs
         self.n_sys = len(device.site_positions()) * self.norbs
         self._hoppings = self._hopping_structure()
@@ -96,6 +98,21 @@ class SystemAssembly:
         self._structure_cache: dict = {}
         self._values_key = self._values = None
         self._shared: dict = {}
+
+    @cached_property
+    def fsyst(self):
+        """The device's finalized Kwant system (built on first use)."""
+        return self.device.build()
+
+    @cached_property
+    def lead_systems(self) -> list:
+        """Kwant's finalized leads (``fsyst.leads``; the plain model's without building)."""
+        return self.device.lead_systems()[0]
+
+    @cached_property
+    def lead_interfaces(self) -> list:
+        """Each lead's interface sites (``fsyst.lead_interfaces``)."""
+        return self.device.lead_systems()[1]
 
     def shared(self, key: str, make):
         """One ``make()`` per assembly for structures several back ends use (e.g. the
@@ -173,7 +190,7 @@ class SystemAssembly:
         key = (leadnum,) + tuple(float(params[k]) for k in self.device.lead_parameters)
         mats = self._lead_matrix_cache.get(key)
         if mats is None:
-            lead = self.fsyst.leads[leadnum]
+            lead = self.lead_systems[leadnum]
             kwant_params = {k: params[k] for k in self.device.lead_parameters}
             mats = (lead.cell_hamiltonian(params=kwant_params),
                     lead.inter_cell_hopping(params=kwant_params),
@@ -191,7 +208,7 @@ class SystemAssembly:
             return struct
         n = self.n_sys
         rows, cols, schur, blocks = [], [], [], []
-        for interface, n_out in zip(self.fsyst.lead_interfaces, n_outs):
+        for interface, n_out in zip(self.lead_interfaces, n_outs):
             iface = self._orbitals(interface)
             new_vars = n + np.arange(n_out)
             for r_idx, c_idx in ((iface, new_vars), (new_vars, iface), (new_vars, new_vars)):
@@ -213,7 +230,7 @@ class SystemAssembly:
         """Kwant's stabilized modes of every lead at ``energy`` (lattice units)."""
 
         stabs = []
-        for leadnum in range(len(self.fsyst.lead_interfaces)):
+        for leadnum in range(len(self.lead_interfaces)):
             ham, hop, symmetries = self._lead_matrices(leadnum, params)
             ham = ham.copy()
             ham.flat[::ham.shape[0] + 1] -= energy

@@ -243,6 +243,8 @@ def fast_path_applies(device) -> bool:
     if not device.fast_path_supported:
         return False   # a device class the fast path does not model (hamiltonian.ModelDevice)
     context = solver_context(device)
+    if context.fast_path is None and getattr(device, "plain_model", False):
+        context.fast_path = True   # Device's own two-lead model, known without building
     if context.fast_path is None:
         fsyst = device.build()
         context.fast_path = (

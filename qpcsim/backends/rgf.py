@@ -349,7 +349,7 @@ def shared_rgf_solver(device, assembly: SystemAssembly) -> RGFSolver:
     fallback share it)."""
     return assembly.shared("rgf", lambda: RGFSolver(
         device.site_positions(), assembly.norbs, device.nx, device.ny, assembly.sys_row,
-        assembly.sys_col, assembly.fsyst.lead_interfaces))
+        assembly.sys_col, assembly.lead_interfaces))
 
 
 class RGFBackend(FastBackend):

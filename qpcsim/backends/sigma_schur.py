@@ -224,8 +224,9 @@ class SigmaSchurBackend(FastBackend):
             raise BackendNotApplicable(
                 "python-mumps is not installed (scripts/setup_env.sh builds it)")
         super().__init__(device, assembly)
-        sites = np.concatenate([np.asarray(i) for i in self.assembly.fsyst.lead_interfaces])
-        if len(np.unique(sites)) != len(sites) or len(sites) >= len(self.assembly.fsyst.sites):
+        sites = np.concatenate([np.asarray(i) for i in self.assembly.lead_interfaces])
+        n_sites = self.assembly.n_sys // self.assembly.norbs
+        if len(np.unique(sites)) != len(sites) or len(sites) >= n_sites:
             # MUMPS refuses a Schur complement onto the whole matrix (error -49).
             raise BackendNotApplicable("its lead interfaces overlap or cover every site (a "
                                        "device two sites long): use 'rgf' or 'scipy'")

@@ -11,7 +11,7 @@ from ..analysis import (find_plateaus, find_steps, overlapping_risers, pinch_off
                         plateau_resolution, plateau_table)
 from ..engine import load_result
 
-__all__ = ["summary_text", "is_gate_like", "register"]
+__all__ = ["summary_text", "is_gate_like", "trace_by_temperature", "register"]
 
 #: Traces with at most this many points print every value.
 SHORT_SWEEP = 12
@@ -68,8 +68,8 @@ def _series_summary(data) -> str:
         return f"({name} is not a gate axis, or too short: no pinch-off per temperature)"
     x, u = data[name].values.astype(float), f" {unit}" if unit else ""
     lines = []
-    for t in data["temperature"].values:
-        trace = g.sel(temperature=t).transpose(name).values.astype(float)
+    for t, trace in zip(data["temperature"].values, trace_by_temperature(g, name).T):
+        trace = trace.astype(float)
         start = pinch_off(x, trace)
         steps = sorted(s.position for s in find_steps(x, trace))
         line = f"T = {t:g} K: pinch-off " + (f"{start:.4g}{u}" if start is not None else
@@ -78,6 +78,13 @@ def _series_summary(data) -> str:
             line += f", mean riser spacing {np.mean(np.abs(np.diff(steps))):.4g}{u}"
         lines.append(line)
     return "\n".join(lines)
+
+
+def trace_by_temperature(g, name: str) -> np.ndarray:
+    """The values of a series variable ``g`` (dims ``name`` and ``temperature``, an
+    xarray or :class:`~qpcsim.engine.result_data.Column`) as (``name``, temperature)."""
+    return np.moveaxis(np.asarray(g.values), [g.dims.index(name), g.dims.index("temperature")],
+                       [0, 1])
 
 
 def _risers(x, g, unit: str) -> list[str]:

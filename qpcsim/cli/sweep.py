@@ -42,7 +42,7 @@ from .bias import current_map
 from .layout import add_arguments as _layout_arguments
 from .layout import load_device
 from .params import load_with_set
-from .summary import summary_text
+from .summary import summary_text, trace_by_temperature
 from .terminals import add_arguments as _resistance_arguments
 from .terminals import add_resistance, apply_tip, check_request
 
@@ -74,8 +74,11 @@ def _locked_sweep(args) -> int:
     _refuse_other_result(kind, out, old_hash)
     if args.scheduler:
         _quiet_distributed()
+    # Without a plot or a resistance to add, the result is saved from its ResultData:
+    # neither xarray nor pandas nor Dask is imported (0.4 s of a short sweep).
     result = run_kind(kind, workers=args.workers, scheduler=args.scheduler, store=store,
-                      progress=not args.quiet, report=_report, fresh=args.fresh)
+                      progress=not args.quiet, report=_report, fresh=args.fresh,
+                      as_data=not (args.plot or args.observable))
     result = result if isinstance(result, SweepResult) else SweepResult(result)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
     if kind.name == SeriesKind.name:
@@ -194,7 +197,7 @@ def series_table(data) -> str:
     head = f"{name} ({unit})" if unit else name
     lines = ["conductance G (G0) per temperature:",
              f"{head:>14}" + "".join(f"{f'T = {t:g} K':>18}" for t in temps)]
-    values = g.transpose(name, "temperature").values
+    values = trace_by_temperature(g, name)
     for x, row in zip(data[name].values, values):
         lines.append(f"{x:>14.6g}" + "".join(f"{v:>18.12f}" for v in row))
     return "\n".join(lines)

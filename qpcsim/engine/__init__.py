@@ -10,7 +10,8 @@
 * :mod:`.progress` — progress lines and bars;
 * :mod:`.executors` — serial, local processes, Dask;
 * :mod:`.store` — the resumable store and the code hash;
-* :mod:`.result` — :class:`SweepResult` (xarray) and its assembly.
+* :mod:`.result` — :class:`SweepResult` (xarray) and its assembly;
+* :mod:`.result_data` — a result's one description: its Dataset, or NetCDF without xarray.
 """
 from .executors import DeviceRecipe, default_workers, make_executor
 from .kind import Kind

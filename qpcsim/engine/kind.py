@@ -146,6 +146,12 @@ class Kind:
     def result(self, run: Run):
         raise NotImplementedError
 
+    def result_data(self, run: Run):
+        """The result as a :class:`~.result_data.ResultData` (saved to NetCDF without
+        importing xarray: ``run_kind(..., as_data=True)``), or None for a kind that
+        builds its result otherwise."""
+        return None
+
 
 def register_kind(name: str, factory: Callable) -> None:
     """Make a kind defined above the engine (physics/) reachable by name: the engine's

@@ -10,7 +10,7 @@ from ..solver import solve
 from ..spectral.bands import lead_thresholds
 from .kind import Kind, Run
 from .progress import duration
-from .result import assemble_result
+from .result import assemble_data, assemble_result
 from .store import task_key
 
 __all__ = ["solve_point", "point_key", "task_key", "GridKind", "Eta"]
@@ -105,3 +105,6 @@ class GridKind(Kind):
 
     def result(self, run: Run):
         return assemble_result(self.spec, self.grid, self.records, run.executor)
+
+    def result_data(self, run: Run):
+        return assemble_data(self.spec, self.grid, self.records, run.executor)

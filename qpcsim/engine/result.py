@@ -20,9 +20,11 @@ from ..geometry import geometry_source
 from ..observables import OBSERVABLES, from_records
 from ..serialize import jsonable
 from ..validate import file_path
+from .result_data import ResultData
 from .spec import parameter_units
 
-__all__ = ["SweepResult", "load_result", "assemble_result", "atomic_write", "result_hash",
+__all__ = ["SweepResult", "load_result", "assemble_result", "assemble_data", "atomic_write",
+           "result_hash",
            "save_dataset", "data_checksum", "check_result_data",
            "run_metadata"]
 
@@ -120,8 +122,9 @@ def data_checksum(data) -> str:
 
 
 def save_dataset(data, path, what: str = "out") -> Path:
-    """Write a Dataset as NetCDF-4 (h5netcdf) atomically, with its
-    ``data_checksum`` attribute (the one saver of sweeps, series, bias maps)."""
+    """Write a Dataset (or the :class:`~.result_data.ResultData` it is built from) as
+    NetCDF-4 (h5netcdf) atomically, with its ``data_checksum`` attribute (the one saver
+    of sweeps, series, bias maps)."""
     data.attrs[CHECKSUM_ATTR] = data_checksum(data)
     return atomic_write(path, lambda tmp: _write_netcdf(data, tmp), what)
 
@@ -130,8 +133,14 @@ def _write_netcdf(data, path) -> None:
     """``data.to_netcdf(path, engine="h5netcdf")``, the same file, without the detour
     that cost a CLI sweep 0.3-0.7 s: ``to_netcdf`` asks Dask which scheduler is active,
     importing dask.distributed to learn that none is, when the variables are NumPy
-    arrays (never chunked: nothing to schedule). xarray's own store writes them, under
-    its HDF5 lock (the one lock it takes when no Dask scheduler runs; the file is ours)."""
+    arrays (never chunked: nothing to schedule). qpcsim's results (float and integer
+    arrays) are written by h5netcdf directly (:meth:`ResultData.write_netcdf`); other
+    NumPy Datasets by xarray's own store, under its HDF5 lock (the one lock it takes
+    when no Dask scheduler runs; the file is ours)."""
+    direct = data if isinstance(data, ResultData) else ResultData.from_dataset(data)
+    if direct is not None:
+        direct.write_netcdf(path)
+        return
     if any(var.chunks is not None for var in data.variables.values()):
         data.to_netcdf(path, engine="h5netcdf")   # Dask arrays (a user's): xarray's full path
         return
@@ -209,7 +218,9 @@ class SweepResult:
     energy, temperature, fixed values, sampling), the geometry's source text
     and its SHA-256, the qpcsim/Kwant/NumPy/SciPy/Python versions, and the
     command line (``command``). :meth:`fixed_parameters` lists what was held
-    fixed, for titles and captions.
+    fixed, for titles and captions. (``qpcsim sweep`` wraps the
+    :class:`~.result_data.ResultData` the Dataset is built from, to save it without
+    importing xarray.)
     """
 
     def __init__(self, data):
@@ -299,34 +310,37 @@ def load_result(path) -> SweepResult:
 
 def assemble_result(spec, grid, results, executor_name: str,
                     adaptive_info: dict | None = None) -> SweepResult:
-    """The Dataset of a finished sweep: one variable per observable (with its
+    """The Dataset of a finished sweep (:func:`assemble_data`, as an xarray Dataset)."""
+    return SweepResult(assemble_data(spec, grid, results, executor_name,
+                                   adaptive_info).to_dataset())
+
+
+def assemble_data(spec, grid, results, executor_name: str,
+                adaptive_info: dict | None = None) -> ResultData:
+    """The description of a finished sweep: one variable per observable (with its
     unit and long name), the swept names as coordinates, metadata as attributes.
     ``adaptive_info`` (from the adaptive loop) records whether the tolerance was
     reached or ``max_points`` stopped it (attributes ``adaptive_converged``,
     ``adaptive_error_estimate``, and the ``sampling`` text)."""
-    import xarray as xr
-
     device, names, axes = spec.device, spec.names, spec.axes
     dim_names = spec.dim_names
     if spec.gridded:
         shape = tuple(len(axes[n]) for n in names)
         dims = tuple(dim_names)
-        coords = {d: axes[n] for d, n in zip(dim_names, names)}
+        coords = {d: ((d,), axes[n], {"units": spec.unit(n)})
+                  for d, n in zip(dim_names, names)}
     else:
         shape = (len(grid),)
         dims = ("point",) if len(names) == 2 else (dim_names[0],)
         pts = np.array(grid, dtype=float)
-        coords = ({dim_names[0]: pts[:, 0]} if len(names) == 1 else
-                  {d: ("point", pts[:, k]) for k, d in enumerate(dim_names)})
+        coords = {d: (dims, pts[:, k], {"units": spec.unit(n)})
+                  for k, (d, n) in enumerate(zip(dim_names, names))}
     arrays = from_records(results, shape)
     variables = {entry.name: (dims + entry.dims, arrays[entry.name],
                               {"units": entry.unit, "long_name": entry.long_name})
                  for entry in OBSERVABLES}
-    data = xr.Dataset(variables, coords=coords)
-    for d, n in zip(dim_names, names):
-        data[d].attrs["units"] = spec.unit(n)
     solvers = sorted({r["solver"] for r in results})
-    data.attrs.update({
+    data = ResultData(variables, coords, {
         "title": f"qpcsim sweep of {device.name}",
         "swept": json.dumps(dim_names),
         **run_metadata(spec),
@@ -342,9 +356,8 @@ def assemble_result(spec, grid, results, executor_name: str,
         data.attrs["adaptive_converged"] = int(bool(adaptive_info["converged"]))
         data.attrs["adaptive_error_estimate"] = float(adaptive_info["error_estimate"])
         data.attrs["max_points"] = int(adaptive_info["max_points"])
-    result = SweepResult(data)
-    data.attrs["title"] = f"{device.name}: {result.caption()}"
-    return result
+    data.attrs["title"] = f"{device.name}: {SweepResult(data).caption()}"
+    return data
 
 
 def run_metadata(spec, header: dict | None = None) -> dict:

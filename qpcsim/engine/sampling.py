@@ -12,7 +12,7 @@ from .executors import FunctionExecutor
 from .kind import Kind, Run
 from .points import point_key, solve_point
 from .progress import Progress
-from .result import assemble_result
+from .result import assemble_data, assemble_result
 from .run import drive
 from .spec import DEFAULT_BATCH
 from .store import NoStore
@@ -129,6 +129,10 @@ class AdaptiveKind(Kind):
     def result(self, run: Run):
         grid, records, info = self.outcome(getattr(self, "report", None))
         return assemble_result(self.spec, grid, records, run.executor, info)
+
+    def result_data(self, run: Run):
+        grid, records, info = self.outcome(getattr(self, "report", None))
+        return assemble_data(self.spec, grid, records, run.executor, info)
 
 
 def run_adaptive(executor, recipe, names, axes, task_of, stored, tolerance, max_points,

@@ -196,7 +196,7 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
     return run
 
 
-def run_kind(kind: Kind, **options):
+def run_kind(kind: Kind, *, as_data: bool = False, **options):
     """:func:`execute` ``kind`` and return its result (``Kind.result``): the one
     engine entry point of every kind.
 
@@ -204,15 +204,20 @@ def run_kind(kind: Kind, **options):
     ----------
     kind : Kind
         What to run (a grid or adaptive sweep, an ensemble, a temperature series, a bias map).
+    as_data : bool
+        Return the kind's :class:`~qpcsim.engine.result_data.ResultData` where it has one
+        (``Kind.result_data``: saved without importing xarray, as the CLI does).
     **options
         As for :func:`execute`: ``workers``, ``scheduler``, ``store``, ``progress``,
         ``report``, ``fresh``.
 
     Returns
     -------
-    The kind's result (e.g. :class:`~qpcsim.engine.result.SweepResult`).
+    The kind's result (e.g. :class:`~qpcsim.engine.result.SweepResult`), or its ResultData.
     """
-    return kind.result(execute(kind, **options))
+    run = execute(kind, **options)
+    data = kind.result_data(run) if as_data else None
+    return kind.result(run) if data is None else data
 
 
 def sweep(device, over: Mapping[str, Sequence[float]], energy: float | None = None,

@@ -28,6 +28,7 @@ from ..budget import BYTES_PER_POINT
 from ..engine import SweepSpec
 from ..engine.kind import Kind, Run, register_kind
 from ..engine.result import run_metadata
+from ..engine.result_data import ResultData
 from ..engine.store import task_key
 from ..engine.sweep import run_kind
 from ..engine.task import SweepTask
@@ -158,7 +159,10 @@ class SeriesKind(Kind):
         return {**self.spec.body(), "series": _point_header(self.temps, self.grid)}
 
     def result(self, run: Run):
-        return _series_dataset(self, self.records, run)
+        return self.result_data(run).to_dataset()
+
+    def result_data(self, run: Run) -> ResultData:
+        return _series_data(self, self.records, run)
 
 
 def _spectrum_variables(grid, records, dims, shape) -> dict:
@@ -180,27 +184,21 @@ def _spectrum_variables(grid, records, dims, shape) -> dict:
     return variables
 
 
-def _series_dataset(kind: SeriesKind, records, run: Run):
-    """The Dataset of a finished series (see :func:`run_temperature_series`)."""
-    import xarray as xr   # as in engine/result.py: `import qpcsim` stays free of xarray
+def _series_data(kind: SeriesKind, records, run: Run) -> ResultData:
+    """The result of a finished series (see :func:`run_temperature_series`)."""
     spec, temps, grid = kind.spec, kind.temps, kind.grid
     shape = tuple(len(spec.axes[n]) for n in spec.names)
     dims = tuple(spec.dim_names)
-    coords = {d: spec.axes[n] for d, n in zip(dims, spec.names)}
-    coords["temperature"] = np.array(temps)
+    coords = {d: ((d,), spec.axes[n], {"units": spec.unit(n)}) for d, n in zip(dims, spec.names)}
+    coords["temperature"] = (("temperature",), np.array(temps), {"units": "K"})
     variables = {}
     for name, (unit, long_name) in SERIES_VARIABLES.items():
         arr = np.array([r[name] for r in records], dtype=float).reshape(shape + (len(temps),))
         variables[name] = (dims + ("temperature",), arr, {"units": unit, "long_name": long_name})
     if grid is not None:
-        coords["energy_node"] = grid.nodes
+        coords["energy_node"] = (("energy_node",), grid.nodes, {"units": "meV"})
         variables.update(_spectrum_variables(grid, records, dims, shape))
-    data = xr.Dataset(variables, coords=coords)
-    for d, n in zip(dims, spec.names):
-        data[d].attrs["units"] = spec.unit(n)
-    data["temperature"].attrs["units"] = "K"
-    if grid is not None:
-        data["energy_node"].attrs["units"] = "meV"
+    data = ResultData(variables, coords)
     provenance = run_metadata(spec, kind.header())     # store_hash: the series header's
     provenance.pop("temperature_K")                    # the temperatures are an axis
     data.attrs.update({

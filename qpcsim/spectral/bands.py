@@ -87,7 +87,7 @@ def lead_band_edges(device, params: dict) -> tuple[np.ndarray, float]:
     if key not in cache:
         kwant_params = {k: params[k] for k in device.lead_parameters}
         with single_threaded_blas():    # small matrices: threads only contend (and round)
-            found = [_lead_edges(lead, kwant_params) for lead in device.build().leads]
+            found = [_lead_edges(lead, kwant_params) for lead in device.lead_systems()[0]]
         edges = np.unique(np.round(np.concatenate([f[0] for f in found]), 12)) * device.t
         cache[key] = (edges, max(f[1] for f in found) * device.t)
     return cache[key]
