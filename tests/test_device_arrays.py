@@ -11,6 +11,7 @@ import pytest
 import qpcsim
 from qpcsim.backends.assembly import SystemAssembly
 from qpcsim.backends.context import solver_context
+from qpcsim.backends.registry import backend_info, registered
 from qpcsim.scattering import scattering_matrix
 
 #: The bundled geometries that load to a plain Device (coarse where the file allows it),
@@ -111,8 +112,8 @@ def test_devices_not_plain_build_as_before():
     assert device._fsyst is not None and len(leads) == len(device.terminals) > 2
 
 
-@pytest.mark.parametrize("method", ["mumps", "scipy", "rgf", "rgf-mirror", "rgf-parity",
-                                    "mumps-sigma"])
+@pytest.mark.parametrize("method", [name for name in registered()
+                                    if backend_info(name).fast_path])
 def test_every_fast_back_end_solves_without_the_builder(method):
     """Each fast back end on a never-built device: the S-matrix of the built one, bit for
     bit, and no Builder run (a mirror-symmetric point and a field that breaks it)."""
