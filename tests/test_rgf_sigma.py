@@ -108,19 +108,34 @@ def test_bit_identical_across_processes():
 
 @pytest.mark.parametrize("width", [80.0, 85.0])
 def test_unit_couplings_shortcut_changes_no_bit(monkeypatch, width):
-    """At B = 0 every coupling is -t: skipping the products with it is exact."""
+    """At B = 0 every coupling is -t: skipping the products with it is exact, for an even
+    and an odd row count (15 rows: the odd sector's padding orbital)."""
     device = qpcsim.Device(width=width, length=100.0, a=5.0, potential=_bump)
+    seen = []
+    unit = rgf_sigma.SigmaRGFSolver.unit_coupling
+    monkeypatch.setattr(rgf_sigma.SigmaRGFSolver, "unit_coupling",
+                        staticmethod(lambda cols, rows: seen.append(unit(cols, rows)) or seen[-1]))
     fast, ran = _run(device, "rgf-sigma")[::2]
+    assert seen and seen[-1] == -1.0          # the shortcut ran
     monkeypatch.setattr(rgf_sigma.SigmaRGFSolver, "unit_coupling",
                         staticmethod(lambda cols, rows: None))
     general = _run(device, "rgf-sigma")[0]
     assert ran == "rgf-sigma" and np.array_equal(fast, general)
 
 
-def test_finite_temperature_equals_rgf_parity():
-    """A thermal grid revisits each energy's lead part (cached projection) at one gate."""
+def test_finite_temperature_equals_rgf_parity(monkeypatch):
+    """Finite T equals rgf-parity's, and a second gate point's thermal grid reuses each
+    energy's cached lead projection (the gate enters the region only)."""
     device = _device("qpc_split_gate")
     energy = 4.0 * fewmode_energy(device)
-    g_s, g_p = (qpcsim.solve(device, energy, temperature=1.0, method=m).conductance
-                for m in ("rgf-sigma", "rgf-parity"))
-    assert abs(g_s - g_p) < 1e-12 and g_s > 0.01
+    calls = []
+    project = rgf_sigma.SigmaRGFSolver._project
+    monkeypatch.setattr(rgf_sigma.SigmaRGFSolver, "_project",
+                        lambda self, *a, **k: calls.append(1) or project(self, *a, **k))
+    first = None
+    for vg in (-0.5, -0.45):
+        g_s, g_p = (qpcsim.solve(device, energy, temperature=1.0, method=m, Vg=vg).conductance
+                    for m in ("rgf-sigma", "rgf-parity"))
+        assert abs(g_s - g_p) < 1e-12 and g_s > 0.01
+        first = len(calls) if first is None else first
+    assert 0 < first and len(calls) < 1.5 * first

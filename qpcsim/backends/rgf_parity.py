@@ -438,15 +438,24 @@ class RGFParityBackend(FastBackend):
 
     def _solve_point(self, energy, params, values, leads) -> tuple[np.ndarray, str] | None:
         regions = self.mirror_deviations(energy, params, leads)
-        smat, path = self._symmetric(values, leads, self._rgf.prepare(values, leads), regions)
+        return self.solve_prepared(values, leads, self._rgf.prepare(values, leads), regions)
+
+    def solve_prepared(self, values, leads, prepared, regions=(None, None)):
+        """``(S data, path)`` of a point whose system values and RGF preparation the caller
+        already has (``rgf-sigma``'s points without both mirrors: no second preparation or
+        check), or None where the point has neither mirror (then :meth:`delegate`)."""
+        smat, path = self._symmetric(values, leads, prepared, regions)
         if smat is None:
             return None
         self.counts[path] += 1
         return smat, path
 
-    def _delegate(self, energy: float, params: dict) -> SMatrix:
+    def delegate(self, energy: float, params: dict) -> SMatrix:
+        """The S-matrix of a point with neither mirror: the fallback's."""
         self.counts["fallback"] += 1
         return self.fallback.smatrix(energy, params)
+
+    _delegate = delegate
 
 
 def _structural(kind, rgf):
