@@ -663,7 +663,11 @@ class Device(DeviceBase):
         units). For the :attr:`plain_model`, without building it: Kwant's finalized
         system orders its sites by tag, and its lattice puts site (i, j) at (i, j)."""
         if self._positions is None and self.plain_model:
-            self._positions = self.site_tags().astype(float)   # i-major, then j: sorted
+            tags = self.site_tags()
+            self._positions = tags.astype(float)   # i-major, then j: sorted
+            # The onsite value function of builder() looks sites up by tag (tinyarray tags
+            # hash and compare like tuples).
+            self._site_index = {tag: k for k, tag in enumerate(map(tuple, tags.tolist()))}
         return super().site_positions()
 
     def lead_systems(self) -> tuple[list, list]:

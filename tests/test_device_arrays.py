@@ -125,3 +125,21 @@ def test_every_fast_back_end_solves_without_the_builder(method):
         assert s_fresh.backend == s_built.backend
         np.testing.assert_array_equal(s_fresh.data, s_built.data)
     assert fresh._fsyst is None
+
+
+@pytest.mark.parametrize("solved_first", [False, True])
+def test_builder_of_a_never_built_device_gives_kwants_system(solved_first):
+    """``Device.builder()`` ("start here to add probes or leads") works on a device the fast
+    path never built, fresh or after a solve: Kwant's S-matrix of its finalized Builder
+    equals the built device's to 1e-12."""
+    import kwant
+
+    fresh, built = _pair("narrow")
+    energy, params = _point("narrow", fresh)
+    if solved_first:
+        scattering_matrix(fresh, energy, params, "mumps")
+        assert fresh._fsyst is None
+    mine = kwant.smatrix(fresh.builder().finalized(), energy / fresh.t, params=params)
+    theirs = kwant.smatrix(built.build(), energy / built.t, params=params)
+    assert mine.transmission(1, 0) > 0.1
+    np.testing.assert_allclose(mine.data, theirs.data, rtol=0, atol=1e-12)

@@ -134,3 +134,37 @@ def test_cli_sweep_imports_no_xarray_pandas_dask(tmp_path):
     api = qpcsim.sweep(device, {"Vg": [-1.6, -0.2]}, energy=8.0, workers=1, progress=False)
     np.testing.assert_array_equal(loaded.conductance.values, api.conductance.values)
     assert loaded.conductance.values[-1] > 7.5   # the trace's last plateau (8 open modes)
+
+
+def test_result_data_outside_the_direct_writer_gets_xarrays_refusal(tmp_path):
+    """A ResultData the direct writer does not cover (a "/" in a name, which h5netcdf would
+    turn into a group that the reader then calls damaged) is saved by xarray's writer,
+    which refuses it in one line; a dims/values mismatch is refused when it is made."""
+    data = ResultData({"G/2": (("x",), np.zeros(2))}, coords={"x": np.arange(2.0)})
+    with pytest.raises(ValueError, match="Forward slashes"):
+        save_dataset(data, tmp_path / "slash.nc")
+    assert not (tmp_path / "slash.nc").exists()
+    with pytest.raises(ValueError, match=r"'g': dims \('x',\) do not match its 2-D values"):
+        ResultData({"g": (("x",), np.zeros((2, 3)))})
+
+
+def test_an_ensemble_has_no_grid_result_data():
+    """EnsembleKind is a GridKind underneath, but its result is the ensemble's: run_kind
+    with as_data gives the EnsembleResult, not a per-seed grid."""
+    from qpcsim.physics.ensemble import EnsembleKind
+    from qpcsim.physics.disorder import SEED_PARAM
+    device = qpcsim.load_geometry("disordered_wire", a=5.0, W=60.0, L=60.0)
+    spec = qpcsim.SweepSpec.build(device, {SEED_PARAM: [1.0, 2.0]}, 20.0, 0.0,
+                                  fixed={"disorder": 40.0})
+    result = run_kind(EnsembleKind(spec, np.array([1, 2]), None), as_data=True, workers=1)
+    assert type(result).__name__ == "EnsembleResult"
+    assert result.samples["conductance"].shape == (2,)
+
+
+def test_series_trace_names_a_missing_axis():
+    from qpcsim.cli.summary import trace_by_temperature
+    from qpcsim.engine.result_data import Column
+    g = Column(("V0", "temperature"), np.zeros((3, 2)), {})
+    assert trace_by_temperature(g, "V0").shape == (3, 2)
+    with pytest.raises(ValueError, match=r"name='Vg' is not allowed: the variable's dims"):
+        trace_by_temperature(g, "Vg")

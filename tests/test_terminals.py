@@ -439,6 +439,10 @@ def test_cli_sweep_resistance_and_show_terminals(tmp_path, capsys):
     assert main(["sweep", "hall_bar_qpc", "--sweep", "Vg=-0.4,0", "--energy", "10",
                  "--current", "0:3", "--out", str(tmp_path / "y.nc")]) != 0
     assert "need --observable, --current and --voltage" in capsys.readouterr().err
+    assert main(["sweep", "hall_bar_qpc", "--sweep", "Vg=-0.4,0", "--energy", "10",
+                 "--observable", "", "--current", "0:1", "--voltage", "2:4",
+                 "--out", str(tmp_path / "z.nc")]) != 0
+    assert "--observable '' is not allowed: give the name" in capsys.readouterr().err
 
 
 def test_disorder_keeps_the_terminals(clean_bar):

@@ -83,6 +83,9 @@ def _series_summary(data) -> str:
 def trace_by_temperature(g, name: str) -> np.ndarray:
     """The values of a series variable ``g`` (dims ``name`` and ``temperature``, an
     xarray or :class:`~qpcsim.engine.result_data.Column`) as (``name``, temperature)."""
+    if name not in g.dims or "temperature" not in g.dims:
+        raise ValueError(f"name={name!r} is not allowed: the variable's dims are "
+                         f"{tuple(g.dims)}; a series needs {name!r} and 'temperature'")
     return np.moveaxis(np.asarray(g.values), [g.dims.index(name), g.dims.index("temperature")],
                        [0, 1])
 

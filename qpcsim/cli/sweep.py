@@ -78,7 +78,7 @@ def _locked_sweep(args) -> int:
     # neither xarray nor pandas nor Dask is imported (0.4 s of a short sweep).
     result = run_kind(kind, workers=args.workers, scheduler=args.scheduler, store=store,
                       progress=not args.quiet, report=_report, fresh=args.fresh,
-                      as_data=not (args.plot or args.observable))
+                      as_data=args.plot is None and args.observable is None)
     result = result if isinstance(result, SweepResult) else SweepResult(result)
     result.data.attrs["command"] = "qpcsim " + shlex.join(getattr(args, "argv", []))
     if kind.name == SeriesKind.name:

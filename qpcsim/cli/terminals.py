@@ -52,6 +52,9 @@ def check_request(args, device) -> None:
                             ("--voltage", args.voltage)) if v is not None]
     if not given:
         return
+    if args.observable is not None and not args.observable.strip():
+        raise ValueError("--observable '' is not allowed: give the name of a resistance, "
+                         "e.g. --observable R_xy")
     if len(given) != 3:
         raise ValueError(f"{' and '.join(given)} need --observable, --current and --voltage "
                          "together (e.g. --observable R_xy --current 0:3 --voltage 1:5)")

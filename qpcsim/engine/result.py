@@ -137,6 +137,8 @@ def _write_netcdf(data, path) -> None:
     arrays) are written by h5netcdf directly (:meth:`ResultData.write_netcdf`); other
     NumPy Datasets by xarray's own store, under its HDF5 lock (the one lock it takes
     when no Dask scheduler runs; the file is ours)."""
+    if isinstance(data, ResultData) and not data.directly_writable():
+        data = data.to_dataset()          # xarray's writer, and its one-line refusals
     direct = data if isinstance(data, ResultData) else ResultData.from_dataset(data)
     if direct is not None:
         direct.write_netcdf(path)

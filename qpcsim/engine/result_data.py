@@ -48,7 +48,11 @@ def _column(name: str, spec) -> Column:
     if isinstance(spec, tuple):
         dims, values, *attrs = spec
         dims = (dims,) if isinstance(dims, str) else tuple(dims)
-        return Column(dims, np.asarray(values), dict(attrs[0]) if attrs else {})
+        column = Column(dims, np.asarray(values), dict(attrs[0]) if attrs else {})
+        if column.values.ndim != len(dims):
+            raise ValueError(f"{name!r}: dims {dims} do not match its "
+                             f"{column.values.ndim}-D values")
+        return column
     return Column((name,), np.asarray(spec), {})
 
 

@@ -243,6 +243,11 @@ class EnsembleKind(GridKind):
         super().__init__(spec)
         self.seeds, self.swept = seeds, swept
 
+    def result_data(self, run: Run):
+        """None: an ensemble's result is its :class:`EnsembleResult`, not the per-seed
+        grid that :class:`GridKind` would describe."""
+        return None
+
     def result(self, run: Run) -> EnsembleResult:
         spec, name, seeds = self.spec, self.swept, self.seeds
         n_pts = len(spec.axes[name]) if name is not None else 1
