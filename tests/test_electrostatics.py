@@ -206,7 +206,7 @@ def test_stencil_interpolates_linear_fields_exactly_and_is_the_results_interpola
     for grid, method in ((res.potential_grid_meV, res.potential_meV),
                          (res.density_grid_cm2, res.density_cm2)):
         assert np.array_equal(stencil.apply(grid), method(x, y))
-    with pytest.raises(ValueError, match="stencil asked at x=600 nm"):
+    with pytest.raises(ValueError, match="potential asked at x=600 nm"):
         res.stencil(600.0, 0.0)
 
 

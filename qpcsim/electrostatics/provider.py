@@ -136,7 +136,7 @@ class SelfConsistentPotential:
         self._cache: OrderedDict = OrderedDict()
         self._derivatives: OrderedDict = OrderedDict()
         self._last_call = None       # (params, x, y, U) of the last __call__
-        self._kept_stencil = None    # (x, y, BilinearStencil) of the last positions
+        self._kept_stencil = None    # (x, y, BilinearStencil, switch-off) of the last positions
         self._solves = 0   # private: a device's fingerprint digests the public attributes
         self.problem()               # validate the window now, not inside a sweep
         self._settled = True
@@ -288,23 +288,27 @@ class SelfConsistentPotential:
         if memo is not None and memo[0] is result and memo[1] == window \
                 and _same_array(memo[2], x) and _same_array(memo[3], y):
             return memo[4].copy()
-        u = self._stencil(result, x, y).apply(result.potential_grid_meV)
-        if window is not None:
-            u = u * flat_top_window(x, *window)
+        stencil, switch = self._stencil(result, x, y)
+        u = stencil.apply(result.potential_grid_meV)
+        if switch is not None:
+            u = u * switch
         self._last_call = (result, window, np.array(x, dtype=float), np.array(y, dtype=float),
                            np.array(u))
         return u
 
     def _stencil(self, result: ElectrostaticsResult, x, y):
-        """The interpolation to the positions (nm) ``x``, ``y``, kept while they stay the
-        same (every point of a sweep: the device's sites): the indices and weights once,
-        the same bits as ``result.potential_meV(x, y)``."""
+        """``(stencil, switch-off factors or None)`` at the positions (nm) ``x``, ``y``, kept
+        while they stay the same (every point of a sweep: the device's sites): the indices,
+        weights and window once, the same bits as ``result.potential_meV(x, y)`` times the
+        window (the settings are fixed at construction)."""
         kept = self._kept_stencil
         if kept is not None and _same_array(kept[0], x) and _same_array(kept[1], y):
-            return kept[2]
+            return kept[2], kept[3]
         stencil = result.stencil(x, y)
-        self._kept_stencil = (np.array(x, dtype=float), np.array(y, dtype=float), stencil)
-        return stencil
+        switch = None if self.switch_off is None else flat_top_window(x, *self.switch_off)
+        self._kept_stencil = (np.array(x, dtype=float), np.array(y, dtype=float), stencil,
+                              switch)
+        return stencil, switch
 
     def __getstate__(self):
         state = dict(self.__dict__)

@@ -184,7 +184,7 @@ class ElectrostaticsResult:
         apply to the grids of any solution of the same problem (a sweep's potentials):
         ``stencil(x, y).apply(r.potential_grid_meV)`` equals ``r.potential_meV(x, y)`` bit
         for bit."""
-        return self._stencil(x_nm, y_nm, "stencil")
+        return self._stencil(x_nm, y_nm, "potential")
 
     def _stencil(self, x_nm, y_nm, what):
         x = np.asarray(x_nm, dtype=float)
@@ -255,7 +255,11 @@ class BilinearStencil:
 
     def apply(self, grid: np.ndarray) -> np.ndarray:
         """The interpolated values at the positions (units of ``grid``, shape ``grid_shape``)."""
-        values = np.asarray(grid).ravel()
+        grid = np.asarray(grid)
+        if grid.shape != self.grid_shape:
+            raise ValueError(f"grid of shape {grid.shape} is not allowed: this stencil "
+                             f"interpolates from the cell grid of shape {self.grid_shape}")
+        values = grid.ravel()
         (w0, w1, w2, w3), (c0, c1, c2, c3) = self._weights, self._cells
         return w0 * values[c0] + w1 * values[c1] + w2 * values[c2] + w3 * values[c3]
 
@@ -427,6 +431,9 @@ class ThomasFermiProblem:
             if grid.shape != (nx, ny):
                 raise ValueError(f"initial density of shape {grid.shape} is not allowed: it "
                                  f"must be on this problem's grid, shape {(nx, ny)}")
+            if not np.all(np.isfinite(grid)):
+                raise ValueError("initial density is not allowed: it must be finite "
+                                 "(cm^-2) on every cell")
         start = time.perf_counter()
         sector, asymmetry = self._mirror_sector(bare, tol) if symmetry and method == "newton" \
             else (None, 0.0)
@@ -448,7 +455,7 @@ class ThomasFermiProblem:
             raise ValueError(f"method={method!r} is not allowed: it must be 'newton' "
                              "(projected Newton-CG) or 'lbfgsb' (SciPy's L-BFGS-B)")
         seconds = time.perf_counter() - start
-        if residual > tol:
+        if not residual <= tol:   # NaN too
             raise ConvergenceError(
                 f"Thomas-Fermi solve did not converge: residual max|n/rho + U - E_F| = "
                 f"{residual:.3g} meV after {iterations} iterations, {residual / tol:.3g}x the "
@@ -669,7 +676,8 @@ class ThomasFermiProblem:
         self.cg_iterations = 0
         while True:
             residual = self._residual(s, g)
-            if single and residual <= COARSE_RESIDUAL * ef:
+            # (a tolerance above the switch still ends on exact products)
+            if single and residual <= max(COARSE_RESIDUAL * ef, tol):
                 single = False
                 g, h = self._gradient(a, s, sector)
                 continue
