@@ -23,9 +23,63 @@ def device_state(device, item):
     return device._fsyst is not None, os.getpid()
 
 
-def test_workers_inherit_the_finalized_system():
-    """The parent builds the Kwant system once before the pool forks: no worker runs
-    Kwant's Builder before its first solve (1-2 s each at 10^4-10^5 sites)."""
+#: Calls of Kwant's Builder (``Device.build`` building) and of the fast path's assembly,
+#: counted per process: a forked worker starts with the parent's counts.
+CALLS = {"build": 0, "assembly": 0}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count every Kwant system built and every fast-path assembly made."""
+    from qpcsim.backends import assembly
+
+    build, init = qpcsim.Device.build, assembly.SystemAssembly.__init__
+
+    def counted_build(device):
+        CALLS["build"] += device._fsyst is None
+        return build(device)
+
+    def counted_init(self, device):
+        CALLS["assembly"] += 1
+        init(self, device)
+
+    monkeypatch.setattr(qpcsim.Device, "build", counted_build)
+    monkeypatch.setattr(assembly.SystemAssembly, "__init__", counted_init)
+    monkeypatch.setitem(CALLS, "build", 0)
+    monkeypatch.setitem(CALLS, "assembly", 0)
+    return CALLS
+
+
+def solved_counts(device, task):
+    """Worker function: solve the point, then say what this process has built so far."""
+    qpcsim.solve(device, task.energy, method=task.method, **task.params)
+    return dict(CALLS), os.getpid()
+
+
+#: method -> (Kwant systems, assemblies) made in all, once, in the parent.
+PREPARED = {"auto": (0, 1), "kwant": (1, 0)}
+
+
+@pytest.mark.parametrize("method", PREPARED)
+def test_workers_inherit_the_prepared_backend(counted, method):
+    """The parent prepares the points' back end once before the pool forks: the fast path
+    of the plain Device without Kwant's Builder (its arrays and leads), ``method="kwant"``
+    with the Kwant system; no worker builds or assembles again before or at its solves
+    (Kwant's Builder costs 1-2 s per worker at 10^4-10^5 sites, ~10 s at 5 x 10^5)."""
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    tasks = [SweepTask(5.0, 0.0, method, {"B": b}, {}) for b in np.linspace(0.0, 0.5, 6)]
+    with make_executor(workers=2) as executor:
+        states = [state for _, state in
+                  executor.imap_unordered(solved_counts, DeviceRecipe(device), tasks)]
+    builds, assemblies = PREPARED[method]
+    assert [(c["build"], c["assembly"]) for c, _ in states] == [(builds, assemblies)] * 6
+    assert (counted["build"], counted["assembly"]) == (builds, assemblies)   # the parent's
+    assert {pid for _, pid in states} - {os.getpid()}   # they ran in the workers
+
+
+def test_workers_get_a_built_system_for_a_task_without_method():
+    """A kind's task that names no back end: the parent builds the Kwant system before the
+    fork, as before, and no worker runs the Builder."""
     device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
     assert device._fsyst is None
     with make_executor(workers=2) as executor:
