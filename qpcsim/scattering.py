@@ -73,7 +73,8 @@ def prepare_backend(device, method: str) -> None:
     its structural analysis (site order, hopping pattern, lead systems and interfaces,
     RGF columns, mirror checks) instead of repeating them. The Kwant system is built
     only where the back end needs it (``method="kwant"``, a device other than
-    :class:`~qpcsim.Device`'s own two-lead model, a model device).
+    :class:`~qpcsim.Device`'s own two-lead model, a model device). A fast back end also
+    derives its structure's lattice mirrors here, which it would find at its first point.
 
     Parameters
     ----------
@@ -82,7 +83,10 @@ def prepare_backend(device, method: str) -> None:
     method : str
         A registered back end, ``"auto"`` or ``"fast"``.
     """
-    _backend(device, method)
+    backend = _backend(device, method)
+    prepare = getattr(backend, "prepare_structure", None)   # a fast back end's
+    if prepare is not None:
+        prepare()
 
 
 def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> SMatrix:
