@@ -98,24 +98,17 @@ def stats(values: list) -> str:
     return f"{min(values):.2f} / {statistics.median(values):.2f}"
 
 
-def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--baseline", type=Path, help="another checkout (the code before)")
-    parser.add_argument("--repeats", type=int, default=3, help="rounds (default 3)")
-    parser.add_argument("--large", action="store_true", help="also time 500 x 1000 sites")
-    args = parser.parse_args(argv)
-    trees = {"after": ROOT}
-    if args.baseline is not None:
-        trees = {"before": args.baseline.resolve(), **trees}
+def sweep_table(trees: dict, repeats: int) -> None:
+    """Every case ``repeats`` times per tree, interleaved; print min / median per measure."""
     rows = {(case, tree): [] for case in CASES for tree in trees}
     loads = []
-    for k in range(args.repeats):
+    for k in range(repeats):
         for case, spec in CASES.items():
             for tree, path in trees.items():
                 rows[case, tree].append(run_child(path, _SWEEP, json.dumps(spec)))
         loads.append(os.getloadavg()[0])
-        print(f"round {k + 1}/{args.repeats}: load {loads[-1]:.1f}", file=sys.stderr)
-    print(f"{args.repeats} rounds, load average {min(loads):.1f}-{max(loads):.1f} on "
+        print(f"round {k + 1}/{repeats}: load {loads[-1]:.1f}", file=sys.stderr)
+    print(f"{repeats} rounds, load average {min(loads):.1f}-{max(loads):.1f} on "
           f"{os.cpu_count()} cores; seconds, min / median")
     print("| case | measure | " + " | ".join(trees) + " |")
     print("|---|---|" + "---|" * len(trees))
@@ -123,10 +116,24 @@ def main(argv=None) -> int:
         for measure in MEASURES:
             cells = [stats([r[measure] for r in rows[case, tree]]) for tree in trees]
             print(f"| {case} | {measure} | " + " | ".join(cells) + " |")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--baseline", type=Path, help="another checkout (the code before)")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds (default 3; 0: none)")
+    parser.add_argument("--large", action="store_true", help="also time 500 x 1000 sites")
+    args = parser.parse_args(argv)
+    trees = {"after": ROOT}
+    if args.baseline is not None:
+        trees = {"before": args.baseline.resolve(), **trees}
+    if args.repeats > 0:
+        sweep_table(trees, args.repeats)
     if args.large:
         cells = [f"{run_child(path, _LARGE, str(ROOT / 'benchmarks'))['before_fork']:.2f}"
                  for path in trees.values()]
-        print("| saddle 500 x 1000 | before_fork (one run) | " + " | ".join(cells) + " |")
+        print(f"| saddle 500 x 1000 | before_fork (one run, load {os.getloadavg()[0]:.1f}) | "
+              + " | ".join(cells) + " |")
     return 0
 
 

@@ -188,6 +188,18 @@ class _SchurContexts:
         return schur.astype(complex), kind
 
 
+def _sites_at(positions: np.ndarray, images: np.ndarray) -> np.ndarray:
+    """Index of the site at each of ``images`` (same units as ``positions``, both rounded
+    to 1e-6), -1 where there is none: one sort of both sets (a dict of tuples takes 5x
+    longer)."""
+    both = np.round(np.concatenate([positions, images]), 6) + 0.0   # -0.0 -> 0.0
+    # complex numbers sort by real, then imaginary part: one 1-D sort of (x, y) pairs
+    _, slot = np.unique(both[:, 0] + 1j * both[:, 1], return_inverse=True)
+    site_of_slot = np.full(slot.max() + 1, -1, dtype=np.int64)
+    site_of_slot[slot[:len(positions)]] = np.arange(len(positions))
+    return site_of_slot[slot[len(positions):]]
+
+
 class SigmaSchurBackend(FastBackend):
     """S-matrix from MUMPS's Schur complement of ``H - E`` onto the interface orbitals
     plus the leads' self-energies there (see the module docstring).
@@ -263,12 +275,11 @@ class SigmaSchurBackend(FastBackend):
         permutation); only those under which the site set and the pattern are invariant."""
         pos = np.asarray(self.assembly.device.site_positions(), dtype=float)
         norbs = self.assembly.norbs
-        keys = {tuple(p): i for i, p in enumerate(np.round(pos, 6))}
         mirrors = {}
         for name, axis in (("y", 1), ("x", 0)):
             image = pos.copy()
             image[:, axis] = pos[:, axis].min() + pos[:, axis].max() - pos[:, axis]
-            sites = np.array([keys.get(tuple(p), -1) for p in np.round(image, 6)])
+            sites = _sites_at(pos, image)
             if np.any(sites < 0):
                 continue
             orbital = (sites[:, None] * norbs + np.arange(norbs)).ravel()
