@@ -17,7 +17,8 @@ default ``qpc_saddle`` (V0 1..9 meV, 10 meV; 301 x 149 = 45k sites). ``--large``
 the parent's preparation alone, once per tree, at 500 x 1000 sites (``run.saddle(500, 1000)``
 of bench_direct.py; slow: Kwant's Builder takes ~10 s there).
 
-Prints min and median over ``--repeats`` rounds and the load average.
+Prints min and median over ``--repeats`` rounds, of the ratio after / before per round too,
+and the load average.
 Usage: ``python benchmarks/bench_pool_start.py [--baseline DIR] [--repeats 3] [--large]``.
 """
 from __future__ import annotations
@@ -110,11 +111,16 @@ def sweep_table(trees: dict, repeats: int) -> None:
         print(f"round {k + 1}/{repeats}: load {loads[-1]:.1f}", file=sys.stderr)
     print(f"{repeats} rounds, load average {min(loads):.1f}-{max(loads):.1f} on "
           f"{os.cpu_count()} cores; seconds, min / median")
-    print("| case | measure | " + " | ".join(trees) + " |")
-    print("|---|---|" + "---|" * len(trees))
+    ratio = len(trees) == 2   # after / before, round by round
+    print("| case | measure | " + " | ".join(trees) + (" | ratio |" if ratio else " |"))
+    print("|---|---|" + "---|" * (len(trees) + ratio))
     for case in CASES:
         for measure in MEASURES:
             cells = [stats([r[measure] for r in rows[case, tree]]) for tree in trees]
+            if ratio:
+                before, after = (rows[case, tree] for tree in trees)
+                cells.append(stats([a[measure] / max(b[measure], 1e-9)
+                                    for a, b in zip(after, before)]))
             print(f"| {case} | {measure} | " + " | ".join(cells) + " |")
 
 
