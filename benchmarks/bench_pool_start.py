@@ -9,7 +9,7 @@ interleaved round by round so that a change of the machine's load hits both alik
 * ``first``: wall seconds from the ``sweep(...)`` call to the first point the pool hands back;
 * ``wall``: the whole sweep; ``cpu``: CPU seconds of the process and its workers in it;
 * ``before_fork``: wall seconds of the parent's preparation before the pool forks
-  (``executors._prepare_before_fork``; before issue 24's pool24: ``_build_before_fork``,
+  (``executors._prepare_before_fork``; in older trees ``_build_before_fork``,
   Kwant's Builder).
 
 Cases: the README's split gate (``d=60``, Vg -1.6..-0.2 V, 8 meV; 121 x 79 sites) and the
