@@ -25,7 +25,7 @@ from .units import fermi_wavelength_nm
 
 __all__ = ["UNITARITY_TOLERANCE", "MIN_POINTS_PER_WAVELENGTH", "UnitarityError",
            "scattering_matrix", "solver_label", "smatrix_observables", "check_unitarity",
-           "check_energy", "runs_fast_path", "check_method"]
+           "check_energy", "runs_fast_path", "check_method", "prepare_backend"]
 
 #: Largest allowed max|S^dagger S - 1|.
 UNITARITY_TOLERANCE = 1e-8
@@ -64,6 +64,29 @@ def _backend(device, method: str):
             backend = create_backend(device, method)
         cache[method] = backend
     return backend
+
+
+def prepare_backend(device, method: str) -> None:
+    """Create ``device``'s back end for ``method`` now, as its first solve would.
+
+    Called before a process pool forks its workers: each inherits the back end and
+    its structural analysis (site order, hopping pattern, lead systems and interfaces,
+    RGF columns, mirror checks) instead of repeating them. The Kwant system is built
+    only where the back end needs it (``method="kwant"``, a device other than
+    :class:`~qpcsim.Device`'s own two-lead model, a model device). A fast back end also
+    derives its structure's lattice mirrors here, which it would find at its first point.
+
+    Parameters
+    ----------
+    device : qpcsim.Device or qpcsim.hamiltonian.ModelDevice
+        The device.
+    method : str
+        A registered back end, ``"auto"`` or ``"fast"``.
+    """
+    backend = _backend(device, method)
+    prepare = getattr(backend, "prepare_structure", None)   # a fast back end's
+    if prepare is not None:
+        prepare()
 
 
 def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> SMatrix:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import qpcsim
+from qpcsim.backends import mumps_available
 from qpcsim.engine import executors
 from qpcsim.engine.executors import DeviceRecipe, make_executor
 from qpcsim.engine.task import SweepTask
@@ -23,9 +24,75 @@ def device_state(device, item):
     return device._fsyst is not None, os.getpid()
 
 
-def test_workers_inherit_the_finalized_system():
-    """The parent builds the Kwant system once before the pool forks: no worker runs
-    Kwant's Builder before its first solve (1-2 s each at 10^4-10^5 sites)."""
+#: Calls of Kwant's Builder (``Device.build`` building), of the fast path's assembly and of
+#: mumps-sigma's mirror search, counted per process: a forked worker starts with the
+#: parent's counts.
+CALLS = {"build": 0, "assembly": 0, "mirrors": 0}
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """Count every Kwant system built, fast-path assembly made and mirror search run."""
+    from qpcsim.backends import assembly, sigma_schur
+
+    build, init = qpcsim.Device.build, assembly.SystemAssembly.__init__
+    mirrors = sigma_schur.SigmaSchurBackend._mirrors
+
+    def counted_build(device):
+        CALLS["build"] += device._fsyst is None
+        return build(device)
+
+    def counted_init(self, device):
+        CALLS["assembly"] += 1
+        init(self, device)
+
+    def counted_mirrors(self):
+        CALLS["mirrors"] += 1
+        return mirrors(self)
+
+    monkeypatch.setattr(qpcsim.Device, "build", counted_build)
+    monkeypatch.setattr(assembly.SystemAssembly, "__init__", counted_init)
+    monkeypatch.setattr(sigma_schur.SigmaSchurBackend, "_mirrors", counted_mirrors)
+    for name in CALLS:
+        monkeypatch.setitem(CALLS, name, 0)
+    return CALLS
+
+
+def solved_counts(device, task):
+    """Worker function: solve the point, then say what this process has built so far."""
+    qpcsim.solve(device, task.energy, method=task.method, **task.params)
+    return dict(CALLS), os.getpid()
+
+
+#: (method, (Kwant systems, assemblies, mirror searches) made in all, once, in the
+#: parent; None: whatever the auto rule's back end makes).
+PREPARED = [("auto", (0, 1, None)), ("kwant", (1, 0, 0)),
+            pytest.param("mumps-sigma", (0, 1, 1), marks=pytest.mark.skipif(
+                not mumps_available(), reason="python-mumps not installed"))]
+
+
+@pytest.mark.parametrize(("method", "expected"), PREPARED)
+def test_workers_inherit_the_prepared_backend(counted, method, expected):
+    """The parent prepares the points' back end once before the pool forks: the fast path
+    of the plain Device without Kwant's Builder (its arrays and leads, mumps-sigma's
+    lattice mirrors), ``method="kwant"`` with the Kwant system; no worker builds,
+    assembles or searches again before or at its solves (Kwant's Builder costs 1-2 s per
+    worker at 10^4-10^5 sites, ~10 s at 5 x 10^5; the mirror search 0.5 s at 45k)."""
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    tasks = [SweepTask(5.0, 0.0, method, {"B": 0.0}, {}) for _ in range(6)]
+    with make_executor(workers=2) as executor:
+        states = [state for _, state in
+                  executor.imap_unordered(solved_counts, DeviceRecipe(device), tasks)]
+    parent = dict(counted)
+    assert [counts for counts, _ in states] == [parent] * 6   # none made in a worker
+    made = tuple(parent.values())
+    assert made == tuple(m if e is None else e for m, e in zip(made, expected))
+    assert {pid for _, pid in states} - {os.getpid()}   # they ran in the workers
+
+
+def test_workers_get_a_built_system_for_a_task_without_method():
+    """A kind's task that names no back end: the parent builds the Kwant system before the
+    fork, as before, and no worker runs the Builder."""
     device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
     assert device._fsyst is None
     with make_executor(workers=2) as executor:

@@ -168,3 +168,26 @@ def test_bundled_multi_terminal_geometries_equal_kwant(name, sizes, B):
         backend = create_backend(device, "mumps-sigma")
         backend.smatrix(energy / device.t, device.resolve_params({}))
         assert backend.sectors == 4
+
+
+def _honeycomb(n):
+    """Honeycomb sites (non-integer positions) of an n x n patch, one corner removed."""
+    i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+    cells = np.c_[i.ravel() + 0.5 * j.ravel(), np.sqrt(3) / 2 * j.ravel()]
+    return np.concatenate([cells, cells + [0.5, np.sqrt(3) / 6]])[1:]
+
+
+@pytest.mark.parametrize("positions", [
+    np.argwhere(np.ones((7, 5))).astype(float),                 # a square lattice
+    _honeycomb(6),                                               # no mirror under x: -1s
+    np.array([[0.0, -1e-9], [1.0, 2.0], [-1.0, -2.0], [0.0, 0.0]]),   # -0.0 after rounding
+], ids=["square", "honeycomb", "signed-zero"])
+@pytest.mark.parametrize("axis", [0, 1])
+def test_site_lookup_of_mirror_images_is_the_dicts(positions, axis):
+    """The mirror search's vectorized lookup equals a dict of the rounded positions."""
+    from qpcsim.backends.sigma_schur import _sites_at
+    image = positions.copy()
+    image[:, axis] = positions[:, axis].min() + positions[:, axis].max() - positions[:, axis]
+    keys = {tuple(p): i for i, p in enumerate(np.round(positions, 6))}
+    expected = np.array([keys.get(tuple(p), -1) for p in np.round(image, 6)])
+    np.testing.assert_array_equal(_sites_at(positions, image), expected)

@@ -157,6 +157,11 @@ class FastBackend:
         data, path = solved
         return SMatrix(data, leads.nprop, path)
 
+    def prepare_structure(self) -> None:
+        """Derive now what the back end finds from the device's structure alone at its
+        first point (called before a pool forks: the workers inherit it); by default
+        nothing, the constructor did it."""
+
     def _solve(self, values: np.ndarray, leads: LeadPart) -> tuple[np.ndarray, str] | None:
         """``(x[leads.kept], path)``: the S-matrix data of ``A x = B`` for the system
         entries ``values`` and the lead part ``leads``, and the registered name of the

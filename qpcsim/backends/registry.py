@@ -229,6 +229,15 @@ class FastSolver:
         :class:`SMatrix` names the back end that ran its point)."""
         return f"fast-{self.backend}"
 
+    def prepare_structure(self) -> None:
+        """``prepare_structure()`` of the back end that runs the points and of its fallbacks
+        (before a pool forks: each worker inherits their structural analysis)."""
+        impl, seen = self._impl, set()
+        while impl is not None and id(impl) not in seen:
+            seen.add(id(impl))
+            impl.prepare_structure()
+            impl = getattr(impl, "fallback", None)
+
     def smatrix(self, energy: float, params: dict) -> SMatrix:
         """Scattering matrix at ``energy`` (lattice units) for resolved ``params``:
         rows the outgoing, columns the incoming modes of lead 0, lead 1, ...

@@ -217,8 +217,8 @@ class _ProcessExecutor(Executor):
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        _build_before_fork(recipe, item)
-        # fork: workers inherit the parent's imported modules and device cache.
+        _prepare_before_fork(recipe, item)
+        # fork: workers inherit the parent's imported modules, device cache and back ends.
         self._pool = ProcessPoolExecutor(self.workers,
                                          mp_context=multiprocessing.get_context("fork"),
                                          initializer=_worker_init, initargs=(os.getpid(),))
@@ -325,11 +325,22 @@ def _structural(item) -> dict | None:
     return item.structural if isinstance(item, SweepTask) else None
 
 
-def _build_before_fork(recipe: DeviceRecipe, item) -> None:
-    """Build the first task's device here, before the pool forks its workers: each worker
-    then inherits the finalized Kwant system (copy-on-write) instead of running Kwant's
-    Builder itself before its first solve (1-2 s per worker at 10^4-10^5 sites)."""
+def _prepare_before_fork(recipe: DeviceRecipe, item) -> None:
+    """Prepare the first task's device here, before the pool forks its workers: its back
+    end for the task's ``method`` (:func:`~qpcsim.scattering.prepare_backend`), which
+    each worker then inherits (copy-on-write) instead of repeating its structural
+    analysis. The plain Device's fast path needs no Kwant system (its Builder costs
+    ~10 s at 5 x 10^5 sites); the Kwant system is built here only where the back end
+    needs it. A task that names no method (a kind's own tuple) gets the Kwant system
+    built, as a worker's first solve may need it."""
     device = recipe.device(_structural(item))
+    method = getattr(item, "method", None)
+    if isinstance(method, str) and hasattr(device, "fast_path_supported"):
+        # Imported here: the executors load with `qpcsim --version`, the back ends with Kwant.
+        from ..scattering import prepare_backend
+
+        prepare_backend(device, method)
+        return
     build = getattr(device, "build", None)
     if callable(build):
         build()

@@ -353,6 +353,19 @@ class MapRequest(NamedTuple):
     fixed: dict
 
 
+class BiasTask(NamedTuple):
+    """One bias-map task, as sent to a worker (named fields: the executor prepares the
+    back end of ``method`` before its pool forks)."""
+
+    grid: object            # the shared SpectralGrid of the point's bias window
+    params: dict            # runtime device parameters (physical units)
+    method: str             # back end (``qpcsim.solve``'s ``method``)
+    bias: object            # V_sd (mV) of the drop model; the symmetric map's biases (mV)
+    temperature: float      # K
+    tolerance: float        # thermal tolerance
+    budget: int             # refinement budget (solves)
+
+
 class _BiasKind(Kind):
     """What both bias models share: the header (the map's description) and the name."""
 
@@ -381,8 +394,8 @@ class SymmetricBiasKind(_BiasKind):
         self.model = {"name": "symmetric drop", "drop_fraction": 0.0,
                       "thermal_tolerance": tolerance, "refinement_budget": budget}
         self.recipe_device = request.device
-        self.tasks = [(grid, {**request.fixed, request.name: float(v)}, request.method,
-                       request.biases, request.temperature, tolerance, budget)
+        self.tasks = [BiasTask(grid, {**request.fixed, request.name: float(v)}, request.method,
+                               request.biases, request.temperature, tolerance, budget)
                       for v in request.values]
         self.bytes_per_point = BYTES_PER_POINT + 8 * (5 * request.biases.size + grid.size)
 
@@ -431,8 +444,9 @@ class DropBiasKind(_BiasKind):
         order = sorted({(abs(float(b)), float(b), float(v))
                         for b in request.biases for v in request.values})
         self.points = [(v, b) for _, b, v in order]
-        self.tasks = [(by_size[abs(b)], {**request.fixed, request.name: v}, request.method, b,
-                       request.temperature, tolerance, budget) for v, b in self.points]
+        self.tasks = [BiasTask(by_size[abs(b)], {**request.fixed, request.name: v},
+                               request.method, b, request.temperature, tolerance, budget)
+                      for v, b in self.points]
 
     @property
     def worker(self):

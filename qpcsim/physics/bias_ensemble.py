@@ -42,8 +42,8 @@ class BiasEnsembleKind(SymmetricBiasKind):
         super().__init__(request, grid, tolerance, budget)
         self.seeds = np.asarray(seeds, dtype=int)
         per_gate = self.tasks
-        self.tasks = [(grid_, {**params, SEED_PARAM: float(seed)}, *rest)
-                      for seed in self.seeds for grid_, params, *rest in per_gate]
+        self.tasks = [task._replace(params={**task.params, SEED_PARAM: float(seed)})
+                      for seed in self.seeds for task in per_gate]
 
     def body(self) -> dict:
         return {**super().body(), "seeds": [int(s) for s in self.seeds]}
