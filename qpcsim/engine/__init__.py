@@ -16,8 +16,9 @@
 from .executors import DeviceRecipe, default_workers, make_executor
 from .kind import Kind
 from .result import SweepResult, load_result
+from .result_data import ResultData
 from .spec import ENERGY_NAMES, SweepSpec
 from .sweep import plan_sweep, run_kind, run_spec, sweep
 
 __all__ = ["sweep", "run_spec", "run_kind", "plan_sweep", "Kind", "SweepSpec", "SweepResult",
-           "load_result", "ENERGY_NAMES", "DeviceRecipe", "make_executor", "default_workers"]
+           "load_result", "ResultData", "ENERGY_NAMES", "DeviceRecipe", "make_executor", "default_workers"]
