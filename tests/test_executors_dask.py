@@ -1,13 +1,18 @@
 """The Dask executor (issue 24): points batched per task, a failing point in a batch,
 and the LocalCluster's forked workers set up like the process pool's.
 (Bit-identical results against the serial run and the pool: tests/test_sweep.py.)"""
+import os
 import signal
 import time
 
 import pytest
 from distributed import utils
 
-from qpcsim.engine.executors import _batch_size, _call_batch, make_executor
+import qpcsim
+from qpcsim.backends import mumps_available
+from qpcsim.engine.executors import DeviceRecipe, _batch_size, _call_batch, make_executor
+from qpcsim.engine.task import SweepTask
+from test_executors import counted, solved_counts  # noqa: F401 (a fixture)
 
 
 class _NoDevice:
@@ -74,3 +79,19 @@ def test_forked_workers_receive_large_messages():
         assert client.submit(len, sent, pure=False).result(timeout=30) == len(payload)
         inherited = id(utils._offload_executor)
         assert inherited not in client.run(lambda: id(utils._offload_executor)).values()
+
+
+@pytest.mark.skipif(not mumps_available(), reason="python-mumps not installed")
+def test_local_cluster_workers_inherit_the_prepared_backend(counted):
+    """Given the run's first task, the local cluster prepares its device and back end
+    before it forks (as the process pool does): no worker builds, assembles or searches
+    mirrors again (the parent's counts in every worker after its solve)."""
+    device = qpcsim.Device(width=50.0, length=20.0, a=5.0)
+    recipe = DeviceRecipe(device)
+    tasks = [SweepTask(5.0, 0.0, "mumps-sigma", {"B": 0.0}, {}) for _ in range(4)]
+    with make_executor(2, "local", first=(recipe, tasks[0])) as executor:
+        states = [state for _, state in executor.imap_unordered(solved_counts, recipe, tasks)]
+    parent = dict(counted)
+    assert parent == {"build": 0, "assembly": 1, "mirrors": 1}
+    assert [counts for counts, _ in states] == [parent] * 4
+    assert {pid for _, pid in states} - {os.getpid()}   # they ran in the workers

@@ -349,13 +349,15 @@ def _prepare_before_fork(recipe: DeviceRecipe, item) -> None:
 class _DaskExecutor(Executor):
     name = "dask"
 
-    def __init__(self, scheduler: str, workers: int, timeout: float):
+    def __init__(self, scheduler: str, workers: int, timeout: float, prepare=None):
         from distributed import Client
         self.scheduler = scheduler
         self._cluster = None
         self._seconds_per_point = None   # measured on the workers, kept for later batches
         self._threads = (-float("inf"), 1)   # (when counted, worker threads in the cluster)
         if scheduler == "local":
+            if prepare is not None:
+                prepare()   # before the cluster forks: its workers inherit the back end
             self._cluster = _local_cluster(workers)
             self._client = Client(self._cluster)
         else:
@@ -569,7 +571,7 @@ def check_executor_args(workers: int | None, scheduler: str | None) -> int | Non
 
 
 def make_executor(workers: int | None = None, scheduler: str | None = None,
-                  timeout: float = 10.0) -> Executor:
+                  timeout: float = 10.0, first=None) -> Executor:
     """Choose the executor.
 
     Parameters
@@ -585,10 +587,15 @@ def make_executor(workers: int | None = None, scheduler: str | None = None,
         for a Dask ``LocalCluster`` with ``workers`` processes.
     timeout : float
         Seconds to wait for a remote scheduler (s).
+    first : (DeviceRecipe, task), optional
+        The run's first task: a local Dask cluster forks its workers as it starts, so the
+        task's device and back end are prepared here first (as the process pool does
+        before it forks), and every worker inherits them.
     """
     workers = check_executor_args(workers, scheduler)
     if scheduler is not None:
-        return _DaskExecutor(scheduler, workers or default_workers(), timeout)
+        prepare = None if first is None else (lambda: _prepare_before_fork(*first))
+        return _DaskExecutor(scheduler, workers or default_workers(), timeout, prepare)
     if workers is None and default_workers() > 1:
         return _ProcessExecutor(default_workers(), in_process_first=True)
     workers = workers or default_workers()

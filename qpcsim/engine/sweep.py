@@ -182,7 +182,9 @@ def execute(kind: Kind, *, workers: int | None = None, scheduler: str | None = N
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PhysicsWarning)   # the kind's check said them
-            with make_executor(workers, scheduler) as executor:
+            tasks = getattr(kind, "tasks", None)
+            first = (recipe, tasks[0]) if tasks else None
+            with make_executor(workers, scheduler, first=first) as executor:
                 drive(kind, executor, recipe, stored, bar, _eta(kind, stored, executor, report))
                 run = Run(*executor.ran(), bar.reused)
     except SchedulerLostError as exc:
