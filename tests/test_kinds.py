@@ -174,7 +174,8 @@ class _Dying(Executor):
 @pytest.mark.parametrize("name", list(KINDS))
 def test_every_kind_reports_a_lost_scheduler_and_refuses_other_stores(name, tmp_path,
                                                                        monkeypatch):
-    monkeypatch.setattr(sweep_module, "make_executor", lambda workers, scheduler, first=None: _Dying())
+    monkeypatch.setattr(sweep_module, "make_executor",
+                        lambda workers, scheduler, first=None: _Dying())
     store = tmp_path / "run.sqlite"
     with pytest.raises(SchedulerLostError) as lost:
         KINDS[name](store=store, scheduler="tcp://x:1")

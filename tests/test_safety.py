@@ -239,7 +239,8 @@ def test_scheduler_loss_says_points_are_kept(small_saddle, tmp_path, monkeypatch
                 yield index, func(recipe.device(), items[index])
             raise SchedulerLostError("lost the Dask scheduler tcp://x:1 after 2 of 4 points "
                                      "(CommClosedError)")
-    monkeypatch.setattr(sweep_module, "make_executor", lambda workers, scheduler, first=None: Dying())
+    monkeypatch.setattr(sweep_module, "make_executor",
+                        lambda workers, scheduler, first=None: Dying())
     store = tmp_path / "s.sqlite"
     with pytest.raises(SchedulerLostError, match=r"after 2 of 4 points .*the 2 finished points "
                                                  r"are kept in store=.*s.sqlite.*rerun the same"):
