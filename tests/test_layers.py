@@ -138,9 +138,6 @@ KNOWN_CYCLES = [
     ["qpcsim.electrostatics.surface", "qpcsim.electrostatics.thomas_fermi"],
     # Spectrum.thermal_error asks refine for its bounds; refine builds Spectrum objects
     ["qpcsim.spectral.data", "qpcsim.spectral.refine"],
-    # plotting/physics.py and spectral.py borrow the package face's private helpers
-    # (_figure, _title, ...), which imports them back
-    ["qpcsim.plotting", "qpcsim.plotting.physics", "qpcsim.plotting.spectral"],
 ]
 
 

@@ -91,7 +91,7 @@ def test_colour_bars_are_as_tall_as_their_axes_and_the_signed_map_is_fully_used(
 
 @pytest.mark.parametrize("values, zero_at", [([-3.0, 1.0], 0.5), ([-2.0, -0.5], 1.0), ([0.5, 4.0], 0.0)])
 def test_signed_colours_centre_zero_and_use_the_whole_map(values, zero_at):
-    from qpcsim.plotting import _signed_colours
+    from qpcsim.plotting.figure import signed_colours as _signed_colours
     norm = _signed_colours(np.array(values))["norm"]
     assert norm(0.0) == pytest.approx(zero_at)
     # the most negative value is the map's low end, the largest positive its high end

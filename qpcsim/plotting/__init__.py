@@ -12,162 +12,19 @@ are centred on zero and use the whole colour range on each side.
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
-
-from ..engine.result import atomic_write
 
 import numpy as np
 
 from .. import validate as _validate
 from ..analysis import find_plateaus
 from ..terminals import lead_sites
+from .figure import (G_LABEL, axis_label, colorbar, derivative_label, finish_trace, layout,
+                     new_figure, save_figure, short_title, signed_colours, sweep_caption)
 from .compare import plot_compare_biases, plot_compare_temperatures
 from .physics import plot_adiabaticity, plot_compare, plot_mean_free_path
 
 __all__ = ["plot_result", "plot_device", "save_figure", "plot_mean_free_path", "plot_adiabaticity",
            "plot_compare", "axis_label", "plot_compare_temperatures", "plot_compare_biases"]
-
-_G_LABEL = r"$G$ ($2e^2/h$)"
-
-
-def _figure(**kwargs):
-    """A new Figure not registered with pyplot (no global state, no leak). It shows inline in
-    Jupyter through its ``_repr_png_`` (a bare Figure has none: without pyplot's inline
-    backend a notebook would print ``<Figure size ...>``)."""
-    from matplotlib.figure import Figure
-    fig = Figure(**kwargs)
-    fig._repr_png_ = _PngRepr(fig)
-    return fig
-
-
-class _PngRepr:
-    """``fig._repr_png_``: the figure as PNG bytes (a class, not a lambda: figures pickle)."""
-
-    def __init__(self, fig):
-        self.fig = fig
-
-    def __call__(self) -> bytes:
-        from io import BytesIO
-        buffer = BytesIO()
-        self.fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
-        return buffer.getvalue()
-
-
-def save_figure(fig, path, dpi: int = 130) -> Path:
-    """Write ``fig`` to ``path`` (format from the suffix: png, pdf, svg ...).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure.
-    path : str or pathlib.Path
-        The file; an interrupted save leaves the old file or the new one, never half.
-    dpi : int
-        Resolution of raster formats (dots per inch).
-
-    Returns
-    -------
-    pathlib.Path
-        The path written.
-
-    Raises
-    ------
-    ValueError
-        Naming the path, if it cannot be written.
-    """
-    # Atomically (temporary file in the same folder, fsync, rename): an interrupted
-    # save leaves the old figure or the new one, never half of one.
-    return atomic_write(Path(path), lambda tmp: fig.savefig(tmp, dpi=dpi, bbox_inches="tight"))
-
-
-def axis_label(name: str, unit: str) -> str:
-    """An axis label with its unit: ``"Vg (V)"``, or just the name for a dimensionless quantity.
-
-    Parameters
-    ----------
-    name : str
-        The quantity, e.g. ``"Vg"``.
-    unit : str
-        Its unit, e.g. ``"V"``; empty for a dimensionless quantity.
-
-    Returns
-    -------
-    str
-    """
-    return f"{name} ({unit})" if unit else name
-
-
-def _colorbar(fig, ax, mappable, label: str, *, location: str = "right"):
-    """A colour bar exactly as long as ``ax`` is tall (right) or wide (bottom), whatever the
-    aspect ratio (``fig.colorbar(ax=...)`` spans the figure's cell, taller than an
-    equal-aspect map)."""
-    from mpl_toolkits.axes_grid1 import make_axes_locatable
-    cax = make_axes_locatable(ax).append_axes(location, size="4%" if location == "right" else "6%",
-                                              pad=0.08 if location == "right" else 0.45)
-    cax.set_label("<colorbar>")
-    orientation = "vertical" if location == "right" else "horizontal"
-    return fig.colorbar(mappable, cax=cax, label=label, orientation=orientation)
-
-
-def _signed_colours(values) -> dict:
-    """``cmap`` and ``norm`` for a signed quantity (a transconductance): a diverging map
-    centred on 0 whose two halves each span their sign's full range (most negative = darkest
-    blue, largest = darkest red); data of one sign get the matching half as a sequential map
-    from 0, so no half of the colour bar is left unused."""
-    from matplotlib.colors import Normalize, TwoSlopeNorm
-    finite = np.asarray(values, dtype=float)
-    finite = finite[np.isfinite(finite)]
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (-1.0, 1.0)
-    if low < 0 < high:
-        return {"cmap": "RdBu_r", "norm": TwoSlopeNorm(vcenter=0.0, vmin=low, vmax=high)}
-    if high <= 0:
-        return {"cmap": "Blues_r", "norm": Normalize(vmin=min(low, -1e-300), vmax=0.0)}
-    return {"cmap": "Reds", "norm": Normalize(vmin=0.0, vmax=high)}
-
-
-def _layout(fig, caption: str | None = None, fontsize: float = 7.5):
-    """Tight layout with ``caption`` (the fixed parameters) in small grey type under the axes."""
-    if not caption:
-        fig.tight_layout()
-        return fig
-    lines = caption.count("\n") + 1
-    bottom = (lines * fontsize * 1.4 / 72 + 0.1) / fig.get_figheight()
-    fig.text(0.01, 0.01, caption, ha="left", va="bottom", fontsize=fontsize, color="0.3")
-    fig.tight_layout(rect=(0, bottom, 1, 1))
-    return fig
-
-
-def _derivative_label(name: str, unit: str) -> str:
-    return rf"$dG/d${name} ($2e^2/h$" + (f" per {unit})" if unit else ")")
-
-
-def _title(result, title, quantity: str = "G"):
-    """One short line: the device and the swept axes (``qpc_saddle: G vs V0``)."""
-    if title is not None:
-        return title
-    attrs = result.data.attrs
-    name = attrs.get("geometry") or attrs.get("title", "")
-    swept = ", ".join(result.swept)
-    return f"{name}: {quantity} vs {swept}" if name else f"{quantity} vs {swept}"
-
-
-def _caption(result, width: int = 105) -> str:
-    """The sweep's fixed parameters with units, wrapped, for :func:`_layout`."""
-    return textwrap.fill(result.caption(), width)
-
-
-def _finish_trace(fig, ax, ax2, name: str, unit: str, logx: bool, logy: bool,
-                  caption: str | None = None):
-    """Shared finish of a G trace over one axis with its derivative panel below: labels in
-    units, log axes on request, layout with the fixed parameters as a caption."""
-    ax2.set_ylabel(_derivative_label(name, unit), fontsize=9)
-    ax2.set_xlabel(axis_label(name, unit))
-    if logx:
-        ax.set_xscale("log")
-    if logy:
-        ax.set_yscale("log")
-    return _layout(fig, caption)
-
 
 def plot_result(result, *, title: str | None = None, logx: bool = False, logy: bool = False,
                 plateaus: bool = True, variable: str = "conductance"):
@@ -209,19 +66,19 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
                          f"(its variables: {', '.join(sorted(data.data_vars))})")
     g = data[variable]
     is_conductance = variable == "conductance"
-    label = _G_LABEL if is_conductance else f"{variable} ({g.attrs.get('units', '')})"
+    label = G_LABEL if is_conductance else f"{variable} ({g.attrs.get('units', '')})"
     if "temperature" in g.dims and "temperature" not in swept:
         from .spectral import plot_temperature_series   # one curve per temperature
         return plot_temperature_series(result, title=title, logx=logx, logy=logy)
-    title = _title(result, title, "G" if is_conductance else variable)
-    caption = _caption(result)
+    title = short_title(result, title, "G" if is_conductance else variable)
+    caption = sweep_caption(result)
     if len(swept) == 1:
         name = swept[0]
         unit = data[name].attrs.get("units", "")
         x = np.asarray(data[name].values, dtype=float)
         order = np.argsort(x)
         x, y = x[order], np.asarray(g.values)[order]
-        fig = _figure(figsize=(7, 6.5))
+        fig = new_figure(figsize=(7, 6.5))
         ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
         ax.plot(x, y, "-", color="C0", lw=1.6)
         ax.plot(x, y, ".", color="C0", ms=3)
@@ -237,7 +94,7 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
         ax.set_title(title, fontsize=10)
         if len(x) > 2:
             ax2.plot(x, np.gradient(y, x), color="C3", lw=1.2)
-        fig = _finish_trace(fig, ax, ax2, name, unit, logx, logy, caption)
+        fig = finish_trace(fig, ax, ax2, name, unit, logx, logy, caption)
         if not is_conductance:
             ax2.set_ylabel(f"d{variable}/d{name}", fontsize=9)
         return fig
@@ -253,14 +110,14 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
     else:
         gx, gy = data[xname].values, data[yname].values
         G = g.transpose(yname, xname).values
-    fig = _figure(figsize=(12, 4.8))
+    fig = new_figure(figsize=(12, 4.8))
     ax, bx = fig.subplots(1, 2)
     mesh = ax.pcolormesh(gx, gy, G, shading="auto")
-    _colorbar(fig, ax, mesh, label)
+    colorbar(fig, ax, mesh, label)
     if len(gx) > 1:
         dG = np.gradient(G, gx, axis=1)
-        mesh2 = bx.pcolormesh(gx, gy, dG, shading="auto", **_signed_colours(dG))
-        _colorbar(fig, bx, mesh2, _derivative_label(xname, xu))
+        mesh2 = bx.pcolormesh(gx, gy, dG, shading="auto", **signed_colours(dG))
+        colorbar(fig, bx, mesh2, derivative_label(xname, xu))
     bx.set_title(r"transconductance $dG/d$" + xname, fontsize=10)
     for a in (ax, bx):
         a.set_xlabel(axis_label(xname, xu))
@@ -270,7 +127,7 @@ def plot_result(result, *, title: str | None = None, logx: bool = False, logy: b
         if logy:
             a.set_yscale("log")
     ax.set_title(title, fontsize=10)
-    return _layout(fig, caption)
+    return layout(fig, caption)
 
 
 def _draw_terminals(ax, device, lead_len: float):
@@ -300,10 +157,10 @@ def _draw_terminals(ax, device, lead_len: float):
 def _plot_model_device(device, params):
     """Sites of a non-square-lattice or multi-orbital device (nm), coloured by U (meV)."""
     x, y, V = device.potential_landscape(**params)
-    fig = _figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
+    fig = new_figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
     ax = fig.subplots()
     points = ax.scatter(x, y, c=V, s=8, cmap="viridis")
-    _colorbar(fig, ax, points, r"$U$ (meV)")
+    colorbar(fig, ax, points, r"$U$ (meV)")
     ax.set_aspect("equal")
     ax.set_xlabel("x (nm)")
     ax.set_ylabel("y (nm)")
@@ -346,10 +203,10 @@ def plot_device(device, *, energy: float | None = None, **params):
     if device.shape is not None:
         inside = np.broadcast_to(np.asarray(device.shape(X, Y), dtype=bool), X.shape)
     Vm = np.where(inside, V, np.nan)
-    fig = _figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
+    fig = new_figure(figsize=(8, 8 * device.width / max(device.length, 1e-9) * 0.9 + 1.2))
     ax = fig.subplots()
     mesh = ax.pcolormesh(X, Y, Vm, shading="nearest", cmap="viridis")
-    _colorbar(fig, ax, mesh, r"$U$ (meV)")
+    colorbar(fig, ax, mesh, r"$U$ (meV)")
     half_w, half_l = device.width / 2, device.length / 2
     ax.plot([-half_l, half_l], [half_w, half_w], "k-", lw=1.5)
     ax.plot([-half_l, half_l], [-half_w, -half_w], "k-", lw=1.5, label="2DEG edge")
@@ -386,5 +243,5 @@ def plot_device(device, *, energy: float | None = None, **params):
     shown = ", ".join(f"{k} = {v:g} {device.units.get(k, '')}".strip()
                       for k, v in resolved.items())
     ax.set_title(f"{device.name}: potential U(x, y)", fontsize=10)
-    return _layout(fig, textwrap.fill(f"{device.nx} x {device.ny} sites, a = {device.a:g} nm; "
+    return layout(fig, textwrap.fill(f"{device.nx} x {device.ny} sites, a = {device.a:g} nm; "
                                       f"{shown}", 110))

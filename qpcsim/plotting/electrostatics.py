@@ -7,7 +7,7 @@ import numpy as np
 from .. import validate as _validate
 from ..electrostatics.channel import sweep_figures
 from ..electrostatics.thomas_fermi import ElectrostaticsResult
-from . import _colorbar, _figure, save_figure
+from .figure import colorbar, new_figure, save_figure
 
 __all__ = ["draw_layout", "plot_electrostatics", "plot_bare_vs_self_consistent", "plot_pinchoff"]
 
@@ -46,13 +46,13 @@ def plot_electrostatics(result: ElectrostaticsResult, out, *, summary=None, devi
 
     _validate.result_of("result", result, ("x_nm", "y_nm", "density_grid_cm2"),
                         "an ElectrostaticsResult (qpcsim.electrostatics.solve_thomas_fermi)")
-    fig = _figure(figsize=(12, 5.4))
+    fig = new_figure(figsize=(12, 5.4))
     (ax0, ax1) = fig.subplots(1, 2,
                                    gridspec_kw={"width_ratios": [1.1, 1]})
     x, y = result.x_nm, result.y_nm
     n11 = result.density_grid_cm2 / 1e11
     mesh = ax0.pcolormesh(x, y, n11.T, shading="auto", cmap="viridis", vmin=0)
-    _colorbar(fig, ax0, mesh, r"$n$ ($10^{11}$ cm$^{-2}$)")
+    colorbar(fig, ax0, mesh, r"$n$ ($10^{11}$ cm$^{-2}$)")
     ns = result.heterostructure.density_cm2
     if (result.density_grid_cm2 <= 1e-6 * ns).any():
         ax0.contour(x, y, result.density_grid_cm2.T, levels=[1e-3 * ns], colors="r",
@@ -104,7 +104,7 @@ def plot_bare_vs_self_consistent(bare, sc, out, *, swept: str = "Vg"):
     """
     for name, res in (("bare", bare), ("sc", sc)):
         _validate.result_of(name, res, ("data",), "a SweepResult (qpcsim.sweep)")
-    fig = _figure(figsize=(7, 4.5))
+    fig = new_figure(figsize=(7, 4.5))
     ax = fig.subplots()
     for res, label, style in ((bare, "bare x lever arm 0.1 (qpc_split_gate)", "C0"),
                               (sc, "self-consistent Thomas-Fermi (qpc_split_gate_sc)", "C3")):
@@ -134,12 +134,12 @@ def plot_pinchoff(diagram, out=None):
     from ..electrostatics.pinchoff import STATE_NAMES
     _validate.result_of("diagram", diagram, ("v1", "v2", "state"),
                         "a PinchoffDiagram (qpcsim.electrostatics.pinchoff_diagram)")
-    fig = _figure(figsize=(5.6, 4.8))
+    fig = new_figure(figsize=(5.6, 4.8))
     ax = fig.subplots()
     colours = ["#cfe8ff", "#444444", "#8fc98f"]          # open, pinched, depleted (by state)
     mesh = ax.pcolormesh(diagram.v2, diagram.v1, diagram.state, cmap=ListedColormap(colours),
                          vmin=-0.5, vmax=2.5, shading="nearest")
-    bar = _colorbar(fig, ax, mesh, "")
+    bar = colorbar(fig, ax, mesh, "")
     bar.set_ticks([0, 1, 2])
     bar.ax.set_yticklabels([STATE_NAMES[k] for k in (0, 1, 2)], fontsize=7)
     line = diagram.pinchoff_line()

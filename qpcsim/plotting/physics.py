@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import validate as _validate
+from .figure import new_figure
 
 __all__ = ["plot_mean_free_path", "plot_adiabaticity", "plot_compare"]
 
@@ -25,10 +26,9 @@ def plot_mean_free_path(fit, born=None):
     -------
     matplotlib.figure.Figure
     """
-    from . import _figure
     _validate.result_of("fit", fit, ("lengths", "mean_T", "sem_T"),
                         "a MeanFreePathFit (qpcsim.fit_mean_free_path)")
-    fig = _figure(figsize=(5, 3.6))
+    fig = new_figure(figsize=(5, 3.6))
     ax = fig.subplots()
     L = np.linspace(0, fit.lengths.max() * 1.05, 200)
     ax.errorbar(fit.lengths, fit.mean_T, yerr=fit.sem_T, fmt="ko", ms=4, label="ensemble <T>")
@@ -58,10 +58,9 @@ def plot_adiabaticity(result):
     -------
     matplotlib.figure.Figure
     """
-    from . import _figure
     _validate.result_of("result", result, ("per_plateau",),
                         "an AdiabaticityResult (qpcsim.adiabaticity_scan)")
-    fig = _figure(figsize=(5, 3.6))
+    fig = new_figure(figsize=(5, 3.6))
     ax = fig.subplots()
     for m in range(result.per_plateau.shape[1]):
         ax.semilogy(result.ratio, np.maximum(result.per_plateau[:, m], 1e-7), "o:", ms=3,
@@ -91,10 +90,9 @@ def plot_compare(result, unit: str = ""):
     -------
     matplotlib.figure.Figure
     """
-    from . import _figure
     _validate.result_of("result", result, ("x", "clean", "ensembles"),
                         "a CompareResult (qpcsim.compare_disorder)")
-    fig = _figure(figsize=(10, 4))
+    fig = new_figure(figsize=(10, 4))
     ax, bx = fig.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     ax.plot(result.x, result.clean, "k-", lw=1.5, label="clean")
     for U, r in result.ensembles.items():

@@ -6,6 +6,8 @@ import numpy as np
 
 from .. import validate as _validate
 from ..units import current_density_nA_per_nm
+from .figure import (G_LABEL, colorbar, finish_trace, layout, new_figure, save_figure,
+                     short_title, signed_colours, sweep_caption)
 
 __all__ = ["bias_figure", "plot_bias_map", "plot_current", "current_figure", "plot_temperature_series"]
 
@@ -25,34 +27,32 @@ def bias_figure(data):
     -------
     matplotlib.figure.Figure
     """
-    from . import _colorbar, _figure, _layout, _signed_colours
     _validate.result_of("data", data, ("attrs", "differential_conductance", "transconductance"),
                         "the Dataset of qpcsim.bias_map")
     gate = data.attrs["gate"]
     x, v = data[gate].values, data["bias"].values
-    fig = _figure(figsize=(11, 4.4))
+    fig = new_figure(figsize=(11, 4.4))
     axes = fig.subplots(1, 2)
     unit = data[gate].attrs.get("units", "")
     labels = {"differential_conductance": r"$dI/dV$ ($2e^2/h$)",
               "transconductance": r"$d^2I/dV\,d$" + gate + r" ($2e^2/h$" + (f" per {unit})" if unit else ")")}
     for ax, name in zip(axes, labels):
         z = data[name].values.T
-        style = _signed_colours(z) if name == "transconductance" else {"cmap": "viridis"}
+        style = signed_colours(z) if name == "transconductance" else {"cmap": "viridis"}
         mesh = ax.pcolormesh(x, v, z, shading="auto", **style)
-        _colorbar(fig, ax, mesh, labels[name])
+        colorbar(fig, ax, mesh, labels[name])
         ax.set_xlabel(f"{gate} ({unit})" if unit else gate)
         ax.set_ylabel(r"$V_{sd}$ (mV)")
     device = data.attrs.get("geometry") or data.attrs.get("device", "")
     axes[0].set_title(f"{device}: dI/dV vs ({gate}, V_sd)".lstrip(": "), fontsize=10)
     axes[1].set_title(f"transconductance along {gate}", fontsize=10)
     model = data.attrs.get("bias_model")
-    return _layout(fig, f"E_F = {data.attrs['energy_meV']:g} meV, T = {data.attrs['temperature_K']:g} K"
+    return layout(fig, f"E_F = {data.attrs['energy_meV']:g} meV, T = {data.attrs['temperature_K']:g} K"
                         + (f"; bias: {model}" if model else ""))
 
 
 def plot_bias_map(data, out):
     """Write :func:`bias_figure` of a :func:`qpcsim.bias_map` result to ``out``; returns the path."""
-    from . import save_figure
     return save_figure(bias_figure(data), out)
 
 
@@ -90,13 +90,12 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
     from matplotlib.patches import Polygon
     from matplotlib.tri import Triangulation
 
-    from . import _colorbar, _figure, _layout
     _validate.device("device", device)
     _validate.result_of("cmap", cmap, ("site_current", "density", "x", "y"),
                         "a CurrentMap (qpcsim.current_density)")
     jx, jy = (current_density_nA_per_nm(j, device.a) for j in cmap.site_current())
     x, y = cmap.x, cmap.y
-    fig = _figure(figsize=(7, max(3.2, 7 * device.width / max(device.length, 1e-9) * 0.9 + 1.9)))
+    fig = new_figure(figsize=(7, max(3.2, 7 * device.width / max(device.length, 1e-9) * 0.9 + 1.9)))
     ax = fig.subplots()
     ax.set_facecolor("black")     # no current outside the lattice or where depleted
     density = cmap.density.sum(axis=0)               # summed over the injected modes
@@ -107,7 +106,7 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
     tri.set_mask(depleted[tri.triangles].any(axis=1))
     tpc = ax.tripcolor(tri, mag.filled(0.0), shading="gouraud", cmap="inferno")
     wide = device.length > 2.5 * device.width     # a long device: the colour bar below it
-    _colorbar(fig, ax, tpc, "|current density| (nA/nm per meV bias, one spin)",
+    colorbar(fig, ax, tpc, "|current density| (nA/nm per meV bias, one spin)",
               location="bottom" if wide else "right")
     xs = np.unique(np.round(x, 9))
     ys = np.unique(np.round(y, 9))
@@ -142,13 +141,12 @@ def current_figure(device, cmap, params=None, *, title: str | None = None):
                  f"{device.name}: current from lead {cmap.lead} ({modes})", fontsize=10)
     shown = ", ".join(f"{k} = {v:g} {device.units.get(k, '')}".strip()
                       for k, v in (params or {}).items())
-    return _layout(fig, f"E = {cmap.energy:g} meV" + (f", {shown}" if shown else "")
+    return layout(fig, f"E = {cmap.energy:g} meV" + (f", {shown}" if shown else "")
                    + "; black: no lattice, or depleted (V >= E_F)")
 
 
 def plot_current(device, cmap, out, params=None):
     """Write :func:`current_figure` to ``out``; returns the path."""
-    from . import save_figure
     return save_figure(current_figure(device, cmap, params), out)
 
 
@@ -173,7 +171,6 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     -------
     matplotlib.figure.Figure
     """
-    from . import _G_LABEL, _caption, _figure, _finish_trace, _title
     from ..engine.result import SweepResult
     if not isinstance(result, SweepResult):
         _validate.result_of("result", result, ("data_vars", "attrs"), "a temperature series "
@@ -195,7 +192,7 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
     order = np.argsort(x)
     x = x[order]
     temps = np.asarray(data["temperature"].values, dtype=float)
-    fig = _figure(figsize=(7, 6.5))
+    fig = new_figure(figsize=(7, 6.5))
     ax, ax2 = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1.3]})
     colours = _colours(len(temps))
     top = 1
@@ -211,10 +208,10 @@ def plot_temperature_series(result, *, title: str | None = None, logx: bool = Fa
         ax.axhline(n, color="0.7", lw=0.7, zorder=0)
     ax.legend(fontsize=8, title="temperature", title_fontsize=8, loc="upper left",
               bbox_to_anchor=(1.01, 1.0))       # beside the axes: clear of every trace
-    ax.set_ylabel(_G_LABEL)
-    ax.set_title(_title(result, title) + " at several T" if title is None else title, fontsize=10)
-    return _finish_trace(fig, ax, ax2, name, unit, logx, logy,
-                         _caption(result) + f"\nT = {', '.join(f'{t:g}' for t in temps)} K")
+    ax.set_ylabel(G_LABEL)
+    ax.set_title(short_title(result, title) + " at several T" if title is None else title, fontsize=10)
+    return finish_trace(fig, ax, ax2, name, unit, logx, logy,
+                         sweep_caption(result) + f"\nT = {', '.join(f'{t:g}' for t in temps)} K")
 
 
 def _colours(n: int) -> list:
