@@ -146,6 +146,10 @@ def test_result_data_outside_the_direct_writer_gets_xarrays_refusal(tmp_path):
     assert not (tmp_path / "slash.nc").exists()
     with pytest.raises(ValueError, match=r"'g': dims \('x',\) do not match its 2-D values"):
         ResultData({"g": (("x",), np.zeros((2, 3)))})
+    with pytest.raises(ValueError, match=r"'g': dims \('g',\) do not match its 0-D values"):
+        ResultData({"g": 5.0})
+    with pytest.raises(ValueError, match=r"^data_vars=5 is not allowed: give a mapping"):
+        ResultData(5)
 
 
 def test_an_ensemble_has_no_grid_result_data():

@@ -49,11 +49,12 @@ def _column(name: str, spec) -> Column:
         dims, values, *attrs = spec
         dims = (dims,) if isinstance(dims, str) else tuple(dims)
         column = Column(dims, np.asarray(values), dict(attrs[0]) if attrs else {})
-        if column.values.ndim != len(dims):
-            raise ValueError(f"{name!r}: dims {dims} do not match its "
-                             f"{column.values.ndim}-D values")
-        return column
-    return Column((name,), np.asarray(spec), {})
+    else:
+        column = Column((name,), np.asarray(spec), {})
+    if column.values.ndim != len(column.dims):
+        raise ValueError(f"{name!r}: dims {column.dims} do not match its "
+                         f"{column.values.ndim}-D values")
+    return column
 
 
 class ResultData:
@@ -75,6 +76,10 @@ class ResultData:
 
     def __init__(self, data_vars: Mapping, coords: Mapping | None = None,
                  attrs: Mapping | None = None):
+        for what, given in (("data_vars", data_vars), ("coords", coords or {})):
+            if not isinstance(given, Mapping):
+                raise ValueError(f"{what}={given!r:.60} is not allowed: give a mapping of names "
+                                 "to (dims, values[, attrs])")
         self.data_vars = {name: _column(name, spec) for name, spec in data_vars.items()}
         self.coords = {name: _column(name, spec) for name, spec in (coords or {}).items()}
         self.attrs = dict(attrs or {})
