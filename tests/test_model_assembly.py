@@ -50,7 +50,16 @@ def test_schur_backends_equal_kwant_smatrix_to_1e_10(devices, name, params, scal
     smat = scattering_matrix(device, energy, resolved, method)
     assert smat.backend == method
     assert smat.nprop == tuple(reference.num_propagating(i) for i in range(2)) and smat.nprop[0] > 0
-    assert np.abs(smat.data - reference.data).max() < 1e-10
+    assert np.abs(smat.data - reference.data).max() < KWANT_TOL.get((name, scale), 1e-10)
+    other = scattering_matrix(device, energy, resolved, "scipy" if method == "mumps" else "mumps")
+    assert np.abs(smat.data - other.data).max() < 1e-12     # ours, reproducibly: 4e-14 measured
+
+
+#: Where Kwant's own S is not reproducible to 1e-10: near the induced gap of nqpc_s (half
+#: the metadata energy) kwant.smatrix gives S differing between processes by up to 3e-9 on
+#: entries that vanish by symmetry (measured in 4 processes: 4e-13 to 3e-9 from ours, while
+#: our mumps and scipy back ends agree to 4e-14 and are bit-identical run to run).
+KWANT_TOL = {("nqpc_s", 0.5): 1e-8}
 
 
 @pytest.mark.parametrize("name", ["rashba_wire", "nqpc_s", "graphene_ribbon"])
