@@ -8,6 +8,7 @@ import pytest
 
 from qpcsim.electrostatics import Heterostructure, Layer
 from qpcsim.electrostatics.donors import RemoteDonors
+from qpcsim.electrostatics.thomas_fermi import BilinearStencil
 from qpcsim.units import E_CHARGE, HBAR
 
 WAFER = [Layer("cap", 10, 12.9), Layer("barrier", 30, 12.2),
@@ -63,6 +64,27 @@ def test_donors_from_the_stack_seed_and_pickle():
     x, y = np.array([10.0, 150.5]), np.array([20.0, 250.0])
     assert np.array_equal(again(x, y), a(x, y))
     assert a.record()["seed"] == 3 and a.record()["heterostructure"]["layers"][2]["name"] == "delta"
+
+
+def test_landscape_keeps_the_stencil_of_the_positions_it_was_last_asked():
+    # a sweep asks the device's sites at every point: the stencil is reused (same bits as a
+    # fresh one), rebuilt for other positions (in place: the same array object, new values)
+    # and left out of a pickle
+    land = RemoteDonors(Heterostructure(50.0, 2e11), 1e11, 20.0).landscape(
+        (0, 200, 0, 300), 4.0, seed=1)
+    rng = np.random.default_rng(0)
+    x, y = rng.uniform(-10, 210, 500), rng.uniform(-10, 310, 500)
+    fresh = BilinearStencil(land.x_nm, land.y_nm, x, y).apply(land.grid_meV)
+    first = land(x, y)
+    stencil = land._last[2]
+    assert np.array_equal(first, fresh) and np.array_equal(land(x.copy(), y.copy()), fresh)
+    assert land._last[2] is stencil
+    x[0] += 1.0                   # the caller changes its array: the landscape notices
+    moved = land(x, y)
+    assert land._last[2] is not stencil
+    assert np.array_equal(moved, BilinearStencil(land.x_nm, land.y_nm, x, y).apply(land.grid_meV))
+    assert moved[0] != first[0] and np.array_equal(moved[1:], first[1:])
+    assert pickle.loads(pickle.dumps(land))._last is None
 
 
 @pytest.mark.parametrize("make, message", [

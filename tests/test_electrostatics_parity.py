@@ -6,7 +6,7 @@ import pytest
 import scipy.linalg
 
 from qpcsim.electrostatics.parity import ParityCholesky, gate_block
-from qpcsim.electrostatics.surface import _cell_kernel
+from qpcsim.electrostatics.kernels import cell_kernel_on_grid as _cell_kernel
 
 
 def mask_cells(shape, boxes):

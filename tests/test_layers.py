@@ -131,16 +131,6 @@ def _import_cycles(graph: dict) -> list:
     return cycles
 
 
-#: Circles found when this check was added (issue 22), each left to its module's owner;
-#: delete an entry with the circle. No other circle may appear.
-KNOWN_CYCLES = [
-    # surface.py borrows thomas_fermi._cell_integral; thomas_fermi builds a FrozenSurface
-    ["qpcsim.electrostatics.surface", "qpcsim.electrostatics.thomas_fermi"],
-    # Spectrum.thermal_error asks refine for its bounds; refine builds Spectrum objects
-    ["qpcsim.spectral.data", "qpcsim.spectral.refine"],
-]
-
-
 def test_no_import_cycle_between_any_modules():
     """No circle of imports among qpcsim's modules, inside a layer too (e.g. solver <->
     spectral), counting imports inside functions (they hide a circle, not remove it).
@@ -148,8 +138,8 @@ def test_no_import_cycle_between_any_modules():
     paths = sorted(PACKAGE.rglob("*.py"))
     modules = {_module_name(p) for p in paths}
     graph = {_module_name(p): _imported_modules(p, modules) for p in paths}
-    new = [cycle for cycle in _import_cycles(graph) if cycle not in KNOWN_CYCLES]
-    assert not new, new
+    cycles = _import_cycles(graph)
+    assert not cycles, cycles
 
 
 def test_the_cycle_check_sees_a_cycle():

@@ -27,7 +27,7 @@ to the surface than to the 2DEG); for nonlinear screening pass the unscreened la
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.integrate
@@ -37,6 +37,7 @@ from .. import validate as _validate
 from ..potentials import kinetic_constant_meV_nm2
 from ..units import E_CHARGE, HBAR_MEV_S, M_ELECTRON
 from .heterostructure import Heterostructure
+from .thomas_fermi import BilinearStencil
 
 __all__ = ["RemoteDonors", "DonorLandscape", "DonorDisorder", "BornLifetimes"]
 
@@ -251,11 +252,20 @@ class DonorLandscape:
     donors: RemoteDonors
     seed: int
     screened: bool
+    # the last positions asked and their stencil: a sweep asks the same sites at every point
+    _last: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def __call__(self, x_nm, y_nm) -> np.ndarray:
-        from .thomas_fermi import _bilinear
         x, y = np.broadcast_arrays(np.asarray(x_nm, dtype=float), np.asarray(y_nm, dtype=float))
-        return _bilinear(self.x_nm, self.y_nm, self.grid_meV, x, y)
+        last = self._last
+        if last is None or last[0].shape != x.shape or not (
+                np.array_equal(last[0], x) and np.array_equal(last[1], y)):
+            last = self._last = (x.copy(), y.copy(),
+                                 BilinearStencil(self.x_nm, self.y_nm, x, y))
+        return last[2].apply(self.grid_meV)
+
+    def __getstate__(self):
+        return {**self.__dict__, "_last": None}
 
     def record(self) -> dict:
         """Provenance: donors, setback, seed, screening, the heterostructure."""

@@ -32,30 +32,14 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from .kernels import cell_kernel_on_grid, padded_convolution
 from .layout import _points_in_polygon
 from .parity import ParityCholesky
-from .thomas_fermi import padded_convolution
 
 __all__ = ["FrozenSurface", "MAX_GATE_CELLS"]
 
 #: Largest number of gate cells of the dense capacitance matrix (memory ~ 8 n^2 bytes).
 MAX_GATE_CELLS = 16_000
-
-
-def _cell_kernel(shape, hx, hy, c):
-    """Integral of 1/sqrt(r^2 + c^2) over cells at every offset of an FFT grid (nm).
-
-    ``shape`` (P, Q) >= (2 nx - 1, 2 ny - 1): offsets 0 .. P/2 - 1, then negative, so the
-    product of transforms is the linear (not circular) convolution on the window. The
-    primitive is evaluated once on the lattice of cell corners (neighbouring cells share
-    corners: 4x fewer evaluations than cell by cell), then differenced.
-    """
-    from .thomas_fermi import _inv_r_primitive
-    cx = (np.arange(shape[0] + 1) - shape[0] // 2 - 0.5) * hx
-    cy = (np.arange(shape[1] + 1) - shape[1] // 2 - 0.5) * hy
-    f = _inv_r_primitive(cx[:, None], cy[None, :], c)
-    cells = f[1:, 1:] - f[:-1, 1:] - f[1:, :-1] + f[:-1, :-1]     # sorted offsets
-    return np.fft.ifftshift(cells)
 
 
 def gate_cell_mask(layout, x, y) -> dict:
@@ -121,13 +105,14 @@ class FrozenSurface:
         fft = (scipy.fft.next_fast_len(2 * nx - 1, real=True),
                scipy.fft.next_fast_len(2 * ny - 1, real=True))
         self._pad = np.zeros(fft)
-        coulomb = _cell_kernel(fft, hx, hy, 0.0)                  # 1/r, same plane
-        self_hat = scipy.fft.rfft2(coulomb + self.beta * _cell_kernel(fft, hx, hy, 2 * depth_nm))
+        coulomb = cell_kernel_on_grid(fft, hx, hy, 0.0)         # 1/r, same plane
+        image = cell_kernel_on_grid(fft, hx, hy, 2 * depth_nm)  # its image
+        self_hat = scipy.fft.rfft2(coulomb + self.beta * image)
         self._self_hat = scale * self_hat
         # 1 + H_free > 0: the preconditioner (the gates' screening only lowers H)
         # (single precision: a preconditioner only steers CG, it never sets the answer)
         self._inv_hessian_hat = (1.0 / (1.0 + self._self_hat.real)).astype(np.float32)
-        self._cross_hat = scipy.fft.rfft2(_cell_kernel(fft, hx, hy, depth_nm))
+        self._cross_hat = scipy.fft.rfft2(cell_kernel_on_grid(fft, hx, hy, depth_nm))
         self._single_hats = (self._cross_hat.astype(np.complex64),
                              self._self_hat.astype(np.complex64))
         # A^-1 by parity sector where the gate cells are mirror symmetric (exact, cheaper)

@@ -52,6 +52,7 @@ import scipy.optimize
 from .. import validate as _validate
 from .bare import gate_potential
 from .heterostructure import NM2_PER_CM2, Heterostructure
+from .kernels import cell_kernel, padded_convolution
 from .layout import Layout
 from .mirror import MirrorSector, find_mirrors, mirror_deviations, sector_mirrors
 
@@ -67,54 +68,6 @@ COARSE_RESIDUAL = 2e-2   # residual / E_F above which a sector's gradients may b
 
 class ConvergenceError(ValueError):
     """The Thomas–Fermi minimization stopped before its residual reached the tolerance."""
-
-
-# ------------------------------------------------------------------ kernel
-def _inv_r_primitive(x, y, c):
-    """F with d^2F/dxdy = 1/sqrt(x^2 + y^2 + c^2) (x, y never 0 when c == 0)."""
-    r = np.sqrt(x * x + y * y + c * c)
-    f = x * np.arcsinh(y / np.sqrt(x * x + c * c)) + y * np.arcsinh(x / np.sqrt(y * y + c * c))
-    if c > 0:
-        f -= c * np.arctan(x * y / (c * r))
-    return f
-
-
-def _cell_integral(dx, dy, hx, hy, c):
-    """Integral of 1/sqrt(x^2 + y^2 + c^2) over the cell [dx +- hx/2] x [dy +- hy/2] (nm)."""
-    xa, xb = dx - hx / 2, dx + hx / 2
-    ya, yb = dy - hy / 2, dy + hy / 2
-    return (_inv_r_primitive(xb, yb, c) - _inv_r_primitive(xa, yb, c)
-            - _inv_r_primitive(xb, ya, c) + _inv_r_primitive(xa, ya, c))
-
-
-def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.ndarray:
-    """Pinned-surface kernel integrated over cells, on the (2 nx, 2 ny) padded grid.
-
-    Entry [i, j] is the integral over the cell at offset (i, j) (FFT order: offsets
-    0 .. n-1 then -n .. -1) of K = 1/r - 1/sqrt(r^2 + 4 d^2) (nm); times e^2/(4 pi eps)
-    and a density it gives a potential energy.
-    """
-    ox = np.fft.fftfreq(2 * nx, 1.0 / (2 * nx)) * hx
-    oy = np.fft.fftfreq(2 * ny, 1.0 / (2 * ny)) * hy
-    dx, dy = np.meshgrid(ox, oy, indexing="ij")
-    return _cell_integral(dx, dy, hx, hy, 0.0) - _cell_integral(dx, dy, hx, hy, 2 * depth_nm)
-
-
-def padded_convolution(grid, kernel_hat, pad_shape):
-    """Linear convolution of ``grid`` (nx, ny) with a kernel given by its real transform
-    ``kernel_hat`` on the zero-padded ``pad_shape`` grid, returned on the (nx, ny) window.
-
-    Pruned FFTs: the padding rows are zero, so the transform along y runs over the window's
-    nx rows only, and so does the inverse (only the window is returned): about 3/4 of
-    ``irfft2(rfft2(pad) * kernel_hat)``'s work, the same numbers to rounding. The dtype of
-    ``grid`` (float64 or float32) sets the precision of the transforms.
-    """
-    nx, ny = grid.shape
-    rows = scipy.fft.rfft(grid, n=pad_shape[1], axis=1)
-    hat = scipy.fft.fft(rows, n=pad_shape[0], axis=0, overwrite_x=True)
-    hat *= kernel_hat
-    back = scipy.fft.ifft(hat, axis=0, overwrite_x=True)[:nx]
-    return scipy.fft.irfft(back, n=pad_shape[1], axis=1)[:, :ny]
 
 
 # ------------------------------------------------------------------ result
@@ -217,11 +170,6 @@ class ElectrostaticsResult:
                 f"iterations, residual {self.residual:.2e} meV (tolerance "
                 f"{self.tolerance_meV:.1e}), {self.seconds:.2f} s"
                 + (" (warm start)" if self.warm_started else ""))
-
-
-def _bilinear(xc, yc, grid, x, y):
-    """Bilinear interpolation on the cell-centre grid, constant beyond the outer centres."""
-    return BilinearStencil(xc, yc, x, y).apply(grid)
 
 
 class BilinearStencil:

@@ -81,9 +81,9 @@ from ..spectral.refine import (DEFAULT_REFINEMENT_BUDGET, DEFAULT_THERMAL_TOLERA
                                refine_bias_spectrum, refine_drop_spectra)
 from ..units import E_CHARGE, H_PLANCK, thermal_energy_meV
 
-__all__ = ["BIAS_PARAM", "DIDV_STEP", "BiasDropPotential", "bias_map", "check_drop", "current",
-           "diamond_spacings", "differential_conductance", "drop_point", "map_request",
-           "with_bias_drop"]
+__all__ = ["BIAS_PARAM", "DIDV_STEP", "MAP_VARIABLES", "BiasDropPotential", "bias_map",
+           "check_drop", "current", "diamond_spacings", "differential_conductance", "drop_point",
+           "map_request", "map_variables", "with_bias_drop"]
 
 _MEV_J = 1e-3 * E_CHARGE
 #: Runtime parameter of a device from :func:`with_bias_drop`: the source-drain bias (mV).
@@ -475,8 +475,21 @@ class DropBiasKind(_BiasKind):
         return data
 
 
-#: The record fields of a bias map point that become (gate, bias) arrays.
-_MAP_FIELDS = ("didv", "current", "didv_bound", "current_bound")
+#: The record fields of a bias map point that become arrays -> (Dataset variable, unit, scale
+#: from the record's unit (G0; G0 mV, written A for the current) to that unit, long name).
+MAP_VARIABLES = {
+    "didv": ("differential_conductance", "G0", 1.0, "differential conductance dI/dV"),
+    "current": ("current", "nA", 1e9, "current I"),
+    "didv_bound": ("didv_error_bound", "G0", 1.0, "interpolation bound of dI/dV"),
+    "current_bound": ("current_error_bound", "nA", G0_NA_PER_MV, "interpolation bound of I")}
+_MAP_FIELDS = tuple(MAP_VARIABLES)
+
+
+def map_variables(dims: tuple, arrays: dict) -> dict:
+    """``{variable: (dims, values, attrs)}`` of :data:`MAP_VARIABLES` from the records'
+    ``arrays`` (field -> array of shape ``dims``), scaled to their units."""
+    return {var: (dims, arrays[field] * scale, {"units": unit, "long_name": long_name})
+            for field, (var, unit, scale, long_name) in MAP_VARIABLES.items()}
 
 
 def _map_dataset(req: MapRequest, model: dict, arrays: dict):
@@ -488,19 +501,12 @@ def _map_dataset(req: MapRequest, model: dict, arrays: dict):
     unit = req.device.units.get(name, "")
     trans = np.gradient(didv, values, axis=0) if values.size > 1 else np.zeros_like(didv)
     dims = (name, "bias")
-    variables = {
-        "differential_conductance": (dims, didv, {"units": "G0",
-                                                  "long_name": "differential conductance dI/dV"}),
-        "current": (dims, arrays["current"] * 1e9, {"units": "nA", "long_name": "current I"}),
-        "transconductance": (dims, trans, {"units": f"G0/{unit}" if unit else "G0",
-                                           "long_name": f"d(dI/dV)/d{name}"}),
-        "didv_error_bound": (dims, arrays["didv_bound"],
-                             {"units": "G0", "long_name": "interpolation bound of dI/dV",
-                              "tolerance": tolerance}),
-        "current_error_bound": (dims, arrays["current_bound"] * G0_NA_PER_MV,
-                                {"units": "nA", "long_name": "interpolation bound of I",
-                                 "tolerance_G0": tolerance})}
+    variables = map_variables(dims, arrays)
+    variables["didv_error_bound"][2]["tolerance"] = tolerance
+    variables["current_error_bound"][2]["tolerance_G0"] = tolerance
     data = xr.Dataset(variables, coords={name: values, "bias": req.biases})
+    data["transconductance"] = (dims, trans, {"units": f"G0/{unit}" if unit else "G0",
+                                              "long_name": f"d(dI/dV)/d{name}"})
     data[name].attrs["units"] = unit
     data["bias"].attrs.update(units="mV", long_name="source-drain bias V_sd")
     data.attrs.update(energy_meV=req.energy, temperature_K=req.temperature, gate=name)

@@ -17,19 +17,11 @@ from ..engine.executors import check_executor_args
 from ..engine.kind import Run
 from ..engine.sweep import run_kind
 from ..spectral.refine import DEFAULT_THERMAL_TOLERANCE
-from .bias import G0_NA_PER_MV, SymmetricBiasKind, map_request
+from .bias import MAP_VARIABLES, SymmetricBiasKind, map_request, map_variables
 from .disorder import SEED_PARAM
 from .ensemble import check_seeds
 
 __all__ = ["BiasEnsembleKind", "bias_ensemble"]
-
-#: Record fields of one (seed, gate) point -> (Dataset variable, unit, scale, long name).
-_FIELDS = {"didv": ("differential_conductance", "G0", 1.0, "differential conductance dI/dV"),
-           "didv_bound": ("didv_error_bound", "G0", 1.0, "interpolation bound of dI/dV"),
-           "current": ("current", "nA", 1e9, "current I"),
-           "current_bound": ("current_error_bound", "nA", G0_NA_PER_MV,
-                             "interpolation bound of I")}
-
 
 class BiasEnsembleKind(SymmetricBiasKind):
     """The symmetric-drop bias map of each seed: one task per (seed, gate point), seed-major
@@ -53,10 +45,9 @@ class BiasEnsembleKind(SymmetricBiasKind):
         req, records = self.request, self.records
         shape = (self.seeds.size, req.values.size, req.biases.size)
         dims = ("seed", req.name, "bias")
-        variables = {
-            var: (dims, np.array([r[field] for r in records], dtype=float).reshape(shape) * scale,
-                  {"units": unit, "long_name": long_name})
-            for field, (var, unit, scale, long_name) in _FIELDS.items()}
+        variables = map_variables(dims, {
+            field: np.array([r[field] for r in records], dtype=float).reshape(shape)
+            for field in MAP_VARIABLES})
         data = xr.Dataset(variables, coords={"seed": self.seeds, req.name: req.values,
                                              "bias": req.biases})
         data["didv_error_bound"].attrs["tolerance"] = self.model["thermal_tolerance"]

@@ -27,7 +27,8 @@ import numpy as np
 from .. import validate as _validate
 from ..scattering import MIN_POINTS_PER_WAVELENGTH
 from ..units import fermi_wavelength_nm, thermal_energy_meV
-from .grid import TRAPEZOID_REACH, EnergyGrid, fermi, fermi_window
+from .errors import kink_error, ladder_error, resolution_error
+from .grid import EnergyGrid, fermi, fermi_window
 
 __all__ = ["Spectrum"]
 
@@ -87,7 +88,7 @@ class Spectrum:
     solves: int = 0
     #: A trapezoidal ladder kept as it is after the convergence test of
     #: :func:`qpcsim.spectral.refine.refine_spectrum`: :meth:`thermal_error` adds the
-    #: three-level test's estimate (:func:`~qpcsim.spectral.refine.ladder_error`) and the
+    #: three-level test's estimate (:func:`~qpcsim.spectral.errors.ladder_error`) and the
     #: lead thresholds' kink term from ``kinks``
     #: (:func:`~qpcsim.spectral.refine.threshold_kinks`, None: no kink inside the ladder).
     ladder_tested: bool = False
@@ -299,7 +300,6 @@ class Spectrum:
         kT = self.check_temperature(temperature)
         mu = self.grid.mu
         if self.grid.rule == "refined":
-            from .refine import resolution_error
             return resolution_error(self, quantity, temperature, moment)
         if self.grid.rule == "trapezoid":
             value, error = self._trapezoid(quantity, temperature, kT, moment, mu)
@@ -311,7 +311,6 @@ class Spectrum:
                 linear = np.interp(nodes, self.grid.nodes, self.values(quantity))
                 error = abs(value - float(np.sum(weights * linear * kernel(nodes))))
             if self.ladder_tested:
-                from .refine import kink_error, ladder_error
                 error = (error + ladder_error(self, quantity, temperature, moment)
                          + kink_error(self, self.kinks, quantity, temperature, moment))
             return error
