@@ -301,3 +301,60 @@ def test_symmetric_backends_at_random_asymmetries_slow(seed):
         ref = reference(device, energy, params)
         for method in METHODS:
             assert_agrees(compare(device, energy, params, method, ref), ref)
+
+
+def test_sweep_is_bit_identical_with_one_and_two_workers(monkeypatch):
+    """Through the engine, ``auto`` decides the mirror per point (asymmetries below, at and
+    above MIRROR_RTOL, energies at and near a threshold): one worker and a pool of two give
+    the same bits."""
+    from qpcsim.engine import executors
+    monkeypatch.setattr(executors, "_POOL_START_S", 0.0)   # a pool of two even for 8 points
+    device = qpcsim.load_geometry("quantum_dot", a=4.0, W=40.0, L_lead=20.0)
+    params = device.resolve_params({})
+    energy = float(lead_thresholds(device, params)[0] + 2e-6)
+    unit = MIRROR_RTOL * np.abs(device.onsite_diagonal(params) - energy / device.t).max() * device.t
+    over = {"asymmetry": [0.0, 0.5 * unit, 0.999 * unit, 1.001 * unit, 2 * unit, 1e-9, 1e-7, 0.3]}
+    serial = qpcsim.sweep(device, over, energy=energy, workers=1, progress=False)
+    pooled = qpcsim.sweep(device, over, energy=energy, workers=2, progress=False)
+    assert pooled.attrs["executor"] == "processes(2)"
+    # the mirror where the point is symmetric to MIRROR_RTOL, the size rule's choice elsewhere
+    assert set(serial.attrs["solver"].split(",")) == {"fast-rgf-mirror", "fast-mumps"}
+    np.testing.assert_array_equal(serial.conductance.values, pooled.conductance.values)
+    np.testing.assert_array_equal(serial["transmission_eigenvalues"].values,
+                                  pooled["transmission_eigenvalues"].values)
+    for value, g in zip(over["asymmetry"], serial.conductance.values):
+        ref = reference(device, energy, device.resolve_params({"asymmetry": value}))
+        assert abs(g - ref.transmission(1, 0)) < TOLERANCE
+
+
+def _closed_interior_eigenvalue(device, params, above_meV):
+    """The lowest eigenvalue (meV) above ``above_meV`` of the scattering region without its
+    lead-interface columns (closed: hard walls there), from Kwant's Hamiltonian."""
+    fsyst = device.build()
+    hamiltonian = fsyst.hamiltonian_submatrix(params=params)
+    x = np.array([site.pos[0] for site in fsyst.sites])
+    inside = (x > x.min() + 1e-9) & (x < x.max() - 1e-9)
+    eigenvalues = np.linalg.eigvalsh(hamiltonian[np.ix_(inside, inside)]) * device.t
+    return float(eigenvalues[eigenvalues > above_meV][0])
+
+
+#: Open finding (fuzz, issue F): the Schur back ends eliminate the closed interior first;
+#: within ~1e-7 meV of one of its eigenvalues they lose accuracy silently (measured error
+#: 2-60 eps max|S_X|/max|A|, S_X the Schur complement). Kwant and RGF solve the open system.
+_CLOSED_INTERIOR = pytest.mark.xfail(strict=True, raises=AssertionError,
+                                     reason="open: Schur complement of a near-singular interior")
+
+
+@pytest.mark.parametrize("method", ["rgf", "rgf-parity"] + [
+    pytest.param(m, marks=_CLOSED_INTERIOR) for m in ("auto", "mumps", "mumps-sigma")])
+def test_schur_backends_at_an_eigenvalue_of_the_closed_interior(method):
+    """A 30 x 9 wire with a weak tilt (no mirror: ``auto`` runs MUMPS) at an energy that is
+    an eigenvalue of its scattering region without the interface columns. Measured: G =
+    0.970552727903 (auto, mumps) and 0.970572040663 (mumps-sigma) against Kwant's and RGF's
+    0.970557775154, with unitarity errors 1.5e-16 and 6e-16."""
+    device = qpcsim.Device(width=50.0, length=145.0, a=5.0,
+                           potential=lambda x, y, F=0.5: F * x / 100.0 + 0.0 * y)
+    params = device.resolve_params({})
+    energy = _closed_interior_eigenvalue(device, params, 3.0)
+    ref = reference(device, energy, params)
+    assert_agrees(compare(device, energy, params, method, ref), ref)
