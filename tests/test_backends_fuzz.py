@@ -375,7 +375,7 @@ def test_ordinary_points_keep_their_schur_backend():
 def test_exact_backend_is_rgf_where_it_applies_else_kwant(name, expected):
     from qpcsim.backends.schur import exact_backend
     device = qpcsim.load_geometry(name, **{"qpc_saddle": dict(a=10.0, W=100.0, L=100.0),
-                                           "magnetic_focusing": dict(a=10.0),
+                                           "magnetic_focusing": dict(),
                                            "rashba_wire": dict(a=10.0)}[name])
     assert exact_backend(device).name == expected
     assert exact_backend(device) is exact_backend(device)     # once per device
