@@ -379,3 +379,16 @@ def test_exact_backend_is_rgf_where_it_applies_else_kwant(name, expected):
                                            "rashba_wire": dict(a=10.0)}[name])
     assert exact_backend(device).name == expected
     assert exact_backend(device) is exact_backend(device)     # once per device
+
+
+@pytest.mark.parametrize("method", ["auto", "rgf", "mumps", "kwant"])
+def test_energy_at_a_magnetic_band_edge_is_a_one_line_value_error(method):
+    """Found by this search: ~1e-6 meV from a lead band edge in a field with Zeeman, Kwant's
+    mode solver raised RuntimeError ('Numbers of left- and right-propagating modes differ')
+    from deep in kwant/physics/leads.py, through every back end."""
+    device = qpcsim.Device(width=312.0, length=40.0, a=8.0, zeeman=True)
+    with pytest.raises(ValueError, match=r"^energy_meV=2.4115025820230995 is not allowed "
+                                         r"with params .*lead band edge") as err:
+        qpcsim.solve(device, 2.4115025820230995, method=method, B=3.4951720986961234,
+                     E_Z=-0.9629655646595785)
+    assert "\n" not in str(err.value)
