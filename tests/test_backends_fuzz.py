@@ -374,7 +374,7 @@ def test_ordinary_points_keep_their_schur_backend():
                                             ("rashba_wire", "kwant")])
 def test_exact_backend_is_rgf_where_it_applies_else_kwant(name, expected):
     from qpcsim.backends.schur import exact_backend
-    device = qpcsim.load_geometry(name, **{"qpc_saddle": dict(a=10.0, W=100.0, L=100.0),
+    device = qpcsim.load_geometry(name, **{"qpc_saddle": dict(a=10.0, W=200.0, L=100.0),
                                            "magnetic_focusing": dict(),
                                            "rashba_wire": dict(a=10.0)}[name])
     assert exact_backend(device).name == expected
