@@ -34,6 +34,10 @@ UNITARITY_TOLERANCE = 1e-8
 MIN_POINTS_PER_WAVELENGTH = 4.0
 
 
+#: Kwant's RuntimeError for lead modes it cannot pair (kwant.physics.leads).
+_UNSTABLE_MODES = "Numbers of left- and right-propagating modes differ"
+
+
 class UnitarityError(RuntimeError):
     """The S-matrix is not unitary within tolerance (a numerical failure)."""
 
@@ -112,13 +116,24 @@ def scattering_matrix(device, energy_meV: float, params: dict, method: str) -> S
     Raises
     ------
     ValueError
-        ``energy_meV`` is not a finite number, or ``params`` is not a mapping holding
-        every parameter of the device.
+        ``energy_meV`` is not a finite number or lies within rounding of a lead band edge
+        (Kwant's lead modes fail there), or ``params`` is not a mapping holding every
+        parameter of the device.
     """
     device = _validate.device("device", device)
     energy_meV = _validate.real_number("energy_meV", energy_meV, "meV")
     _check_resolved_params(device, params)
-    return _backend(device, method).smatrix(energy_meV / device.t, params)
+    try:
+        return _backend(device, method).smatrix(energy_meV / device.t, params)
+    except RuntimeError as err:
+        if _UNSTABLE_MODES not in str(err):
+            raise
+        # Kwant's lead-mode solver at an energy within rounding of a band edge (seen in a
+        # field with Zeeman, ~1e-6 meV from the edge): one line, not Kwant's traceback
+        raise ValueError(
+            f"energy_meV={energy_meV!r} is not allowed with params {dict(params)}: it lies "
+            "within rounding of a lead band edge, where Kwant's lead modes are numerically "
+            "unstable; move it off the edge (by ~1e-5 meV)") from None
 
 
 def _check_resolved_params(device, params) -> None:

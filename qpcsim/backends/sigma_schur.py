@@ -40,7 +40,8 @@ from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
 from .mirror_check import entry_deviation
 from .rgf_mirror import MIRROR_RTOL
-from .schur import MUMPS_ORDERINGS, mumps_available
+from .schur import (MUMPS_ORDERINGS, SCHUR_GROWTH_LIMIT, exact_backend, mumps_available,
+                    schur_growth)
 from .sectors import mirror_entries, split_sector, whole_sector
 
 __all__ = ["SigmaSchurBackend", "InterfaceReduction", "FACTORIZATIONS", "sigma_report"]
@@ -318,6 +319,8 @@ class SigmaSchurBackend(FastBackend):
         return tuple(held)
 
     def _delegate(self, energy: float, params: dict):
+        if self.fallback is None:
+            return exact_backend(self.assembly.device).smatrix(energy, params)
         return self.fallback.smatrix(energy, params)
 
     def smatrix(self, energy: float, params: dict):
@@ -355,6 +358,8 @@ class SigmaSchurBackend(FastBackend):
             return None
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface, mirrors)
+        if schur_growth(schur, values) > SCHUR_GROWTH_LIMIT:
+            return None   # a near-singular interior (schur.SCHUR_GROWTH_LIMIT): hand it on
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
 
