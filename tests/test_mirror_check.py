@@ -28,11 +28,17 @@ def _split_gate():
 
 
 def _full_deviation(check, values, leads):
-    """The region's relative deviation as the uncached check computes it."""
+    """The region's deviation as the uncached check computes it, written out: the absolute
+    one over max|A|, and each entry's against its own size (the hopping scale below) over
+    ENTRY_RTOL_FACTOR."""
     _, intra, c_l, c_r = check.rgf.prepare(values, leads)[:4]
-    scale = max(np.abs(values).max(), 1e-300)
-    return max(mirror_check.entry_deviation(intra, intra[check.image]),
-               check.couplings(c_l, c_r)) / scale
+    image, couplings = intra[check.image], check.couplings(c_l, c_r)
+    rows, cols = check.rgf.intra_rc
+    hop = max(np.abs(intra[rows != cols]).max(), np.abs(c_l).max(), np.abs(c_r).max())
+    size = np.maximum(np.maximum(np.abs(intra), np.abs(image)), hop)
+    entry = max(float(np.max(np.abs(intra - image) / size)), couplings / hop)
+    whole = max(mirror_check.entry_deviation(intra, image), couplings) / np.abs(values).max()
+    return max(whole, entry / mirror_check.ENTRY_RTOL_FACTOR)
 
 
 @pytest.mark.parametrize("make", [_edge_device, _split_gate])

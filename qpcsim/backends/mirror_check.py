@@ -1,29 +1,34 @@
 """The scattering region's mirror checks, once per parameter set, exact per energy.
 
 ``rgf-mirror`` and ``rgf-parity`` use a mirror only where the point's ``A = H - E``
-equals its mirror image to :data:`~.rgf_mirror.MIRROR_RTOL` relative to max|A|
-(the region's column entries and couplings here; the lead blocks are checked per
-lead part in :mod:`.rgf_mirror`). The region's ``H`` does not depend on the energy,
-so a thermal grid (tens of energies per gate point) re-checked the same numbers at
-every energy: an O(sites) gather and compare per solve.
+equals its mirror image to :data:`~.rgf_mirror.MIRROR_RTOL` relative to max|A|, and
+every entry to :data:`ENTRY_RTOL_FACTOR` times that relative to its own size, or to the
+hopping scale where it is smaller (:func:`relative_deviation`; the region's column
+entries and couplings here, the lead blocks per lead part in :mod:`.rgf_mirror`). The
+second bound because a large entry elsewhere (a hard wall's 30 eV) made max|A| so loose
+that a real asymmetry passed as the mirror (S 1.4e-9 off Kwant at a resonance;
+tests/test_backends_fuzz.py). The region's ``H`` does not depend on the energy, so a
+thermal grid (tens of energies per gate point) re-checked the same numbers at every
+energy: an O(sites) gather and compare per solve.
 
 Why the decision itself cannot simply be cached per parameter set: the check
 reads ``H - E``, not ``H``. The diagonal ``V_i - E`` is rounded once per energy, so
 a rounding-level asymmetry ``V_i != V_mirror(i)`` (the lattice positions' rounding,
 ~1e-16 relative in ``qpc_split_gate``) can vanish or grow by an ulp with ``E``, and
-the scale ``max|A|`` moves with ``E``: the relative deviation is a function of the
-energy. A point near :data:`~.rgf_mirror.MIRROR_RTOL` could then take the mirror path
-at one energy and the fallback at another, and the two paths differ in the last bits
-(the reduced sweep reads only the left half's numbers). The check feeds no arithmetic.
+max|A| and each entry's size move with ``E``: the relative deviation is a function of
+the energy. A point near :data:`~.rgf_mirror.MIRROR_RTOL` could then take the mirror
+path at one energy and the fallback at another, and the two paths differ in the last
+bits (the reduced sweep reads only the left half's numbers). The check feeds no
+arithmetic.
 
 So the energy-free part is computed once per parameter set (:class:`RegionDeviation`,
 kept on the device's :class:`~.context.SolverContext`, keyed by ``params_key``): the
-hoppings' and couplings' deviation, the diagonal pairs that differ bit for bit (the
-only ones whose ``(V_i - E) - (V_j - E)`` can be nonzero) and the extremes of the
-diagonal (``|fl(V - E)|`` is largest at the smallest or largest ``V``: rounding is
-monotone). Per energy only those few numbers are shifted, in the same floating-point
-operations as the full check: the same deviation bit for bit, so the same decision
-and the same S-matrix.
+hoppings' and couplings' deviations, the hopping scale, the diagonal pairs that differ
+bit for bit (the only ones whose ``(V_i - E) - (V_j - E)`` can be nonzero) and the
+extremes of the diagonal (``|fl(V - E)|`` is largest at the smallest or largest ``V``:
+rounding is monotone). Per energy only those few numbers are shifted, in the same floating-point operations as
+the full check (:meth:`RegionMirrorCheck.full`): the same deviation bit for bit, so the
+same decision and the same S-matrix.
 """
 from __future__ import annotations
 
@@ -35,8 +40,14 @@ import numpy as np
 from .assembly import params_key
 from .context import SolverContext
 
-__all__ = ["RegionDeviation", "RegionMirrorCheck", "MIRROR_CHECKS_KEPT", "entry_deviation"]
+__all__ = ["RegionDeviation", "RegionMirrorCheck", "MIRROR_CHECKS_KEPT", "ENTRY_RTOL_FACTOR",
+           "entry_deviation", "relative_deviation"]
 
+#: Each entry's own bound is this many times MIRROR_RTOL (so 1e-13: ~450 ulps of the entry,
+#: or of the hopping scale where it is smaller), on top of MIRROR_RTOL relative to max|A|:
+#: the interpolated self-consistent potential is symmetric to 1.5e-14 per entry
+#: (qpc_split_gate_sc), the walled dot's real asymmetry is 2e-12 (fuzz tests).
+ENTRY_RTOL_FACTOR = 10.0
 #: Parameter sets whose energy-free check a device keeps (all dropped when full); 0
 #: checks every point in full (the reference the cache is tested against).
 MIRROR_CHECKS_KEPT = 64
@@ -49,6 +60,16 @@ def entry_deviation(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.max(np.abs(a - b), initial=0.0))
 
 
+def relative_deviation(a: np.ndarray, b: np.ndarray, floor: float) -> float:
+    """0.0 for bitwise-equal arrays, else max |a_k - b_k| / max(|a_k|, |b_k|, ``floor``):
+    each entry against its own size, and against ``floor`` (the hopping scale, lattice
+    units) where it is smaller, as a perturbation of an entry matters on that scale."""
+    if np.array_equal(a, b):
+        return 0.0
+    size = np.maximum(np.maximum(np.abs(a), np.abs(b)), floor)
+    return float(np.max(np.abs(a - b) / size, initial=0.0))
+
+
 @dataclass(frozen=True)
 class RegionDeviation:
     """The energy-free part of one mirror check of one parameter set.
@@ -58,10 +79,14 @@ class RegionDeviation:
     fixed : float
         Largest absolute deviation of the hoppings and inter-column couplings
         (lattice units).
+    fixed_entry : float
+        Their largest deviation relative to each entry (:func:`relative_deviation`).
     pairs : tuple of ndarray
         The diagonal entries ``(V_i, V_image(i))`` (lattice units) that differ bit for bit.
     hop_max : float
         Largest |hopping| (lattice units).
+    hop_scale : float
+        The hopping scale of :func:`relative_deviation` (:meth:`RegionMirrorCheck.full`).
     diag_range : tuple of float or None
         Smallest and largest (real) diagonal entry; None where the diagonal is not real.
     diag : ndarray or None
@@ -69,23 +94,27 @@ class RegionDeviation:
     """
 
     fixed: float
+    fixed_entry: float
     pairs: tuple
     hop_max: float
+    hop_scale: float
     diag_range: tuple | None
     diag: np.ndarray | None
 
     def relative(self, energy: float) -> float:
-        """Deviation of ``H - E`` from its image relative to max|H - E| (``energy`` in
-        lattice units): bit for bit the full check's number."""
+        """Deviation of ``H - E`` from its image (``energy`` in lattice units), as
+        :meth:`RegionMirrorCheck.full` measures it: bit for bit the full check's number."""
         first, second = self.pairs
-        deviation = max(self.fixed, float(np.max(np.abs((first - energy) - (second - energy)),
+        shifted = (first - energy, second - energy)
+        deviation = max(self.fixed, float(np.max(np.abs(shifted[0] - shifted[1]),
                                                  initial=0.0)))
         if self.diag_range is None:
             diag_max = float(np.abs(self.diag - energy).max(initial=0.0))
         else:
             low, high = self.diag_range
             diag_max = max(abs(low - energy), abs(high - energy))
-        return deviation / max(self.hop_max, diag_max, 1e-300)
+        entry = max(self.fixed_entry, relative_deviation(*shifted, self.hop_scale))
+        return max(deviation / max(self.hop_max, diag_max, 1e-300), entry / ENTRY_RTOL_FACTOR)
 
 
 class RegionMirrorCheck:
@@ -132,6 +161,25 @@ class RegionMirrorCheck:
             cache[(self.name, key)] = record
         return record.relative(energy)
 
+    def full(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray,
+             scale: float) -> float:
+        """The point's deviation from the mirror, from its prepared column entries and
+        couplings (lattice units), to compare with MIRROR_RTOL: the larger of the absolute
+        deviation over ``scale`` (max|A|) and each entry's relative one
+        (:func:`relative_deviation`, hopping-scale floor) over :data:`ENTRY_RTOL_FACTOR`."""
+        image, couplings = intra[self.image], self.couplings(c_l, c_r)
+        hop = self._hopping_scale(intra, c_l, c_r)
+        entry = max(relative_deviation(intra, image, hop), couplings / hop)
+        return max(max(entry_deviation(intra, image), couplings) / scale,
+                   entry / ENTRY_RTOL_FACTOR)
+
+    def _hopping_scale(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray) -> float:
+        """Largest |hopping| of the region (lattice units): the off-diagonal column entries
+        and the couplings between columns; energy-free."""
+        return max(float(np.abs(intra[~self._on_diagonal]).max(initial=0.0)),
+                   float(np.abs(c_l).max(initial=0.0)), float(np.abs(c_r).max(initial=0.0)),
+                   1e-300)
+
     def _energy_free(self, free: np.ndarray, leads, n_diag: int) -> RegionDeviation | None:
         """The check's energy-free part from the region's entries at E = 0 (``V - 0.0``
         is ``V`` exactly); None where an entry is not finite."""
@@ -139,16 +187,19 @@ class RegionMirrorCheck:
             return None
         self.checks += 1
         _, intra, c_l, c_r = self.rgf.prepare(free, leads)[:4]
+        hop = self._hopping_scale(intra, c_l, c_r)
         hop_pos = np.flatnonzero(~self._on_diagonal)
         diag_pos = np.flatnonzero(self._on_diagonal)
         first, second = intra[diag_pos], intra[self.image[diag_pos]]
         differ = first != second
         hoppings, diag = free[:-n_diag], free[-n_diag:]
         real = not np.iscomplexobj(diag) or not diag.imag.any()
+        couplings = self.couplings(c_l, c_r)
         return RegionDeviation(
-            fixed=max(entry_deviation(intra[hop_pos], intra[self.image[hop_pos]]),
-                      self.couplings(c_l, c_r)),
+            fixed=max(entry_deviation(intra[hop_pos], intra[self.image[hop_pos]]), couplings),
+            fixed_entry=max(relative_deviation(intra[hop_pos], intra[self.image[hop_pos]],
+                                               hop), couplings / hop),
             pairs=(first[differ], second[differ]),
-            hop_max=float(np.abs(hoppings).max(initial=0.0)),
+            hop_max=float(np.abs(hoppings).max(initial=0.0)), hop_scale=hop,
             diag_range=(float(diag.real.min()), float(diag.real.max())) if real else None,
             diag=None if real else diag)

@@ -159,15 +159,15 @@ class MirrorRGFSolver:
 
     def deviation(self, sys_values: np.ndarray, leads, prepared=None,
                   region: float | None = None) -> float:
-        """Largest deviation of the point's ``A x = B`` from its mirror image,
-        relative to the largest entry (0.0: bit for bit; inf: structurally not).
-        ``region``: the scattering region's part, if known (:attr:`region`)."""
+        """Largest relative deviation of the point's ``A x = B`` from its mirror image
+        (the region's against max|A| and each entry against its own size,
+        :meth:`RegionMirrorCheck.full`; the leads' against their largest entry; 0.0: bit
+        for bit; inf: structurally not). ``region``: the scattering region's part, if
+        known (:attr:`region`)."""
         rgf = self.rgf
         lm, intra, c_l, c_r = (prepared or rgf.prepare(sys_values, leads))[:4]
         if region is None:
-            scale = max(np.abs(sys_values).max(), 1e-300)
-            region = max(_deviation(intra, intra[self._mirror_intra]),
-                         _coupling_deviation(c_l, c_r)) / scale
+            region = self.region.full(intra, c_l, c_r, max(np.abs(sys_values).max(), 1e-300))
         return max(region, self._lead_deviation(leads, lm))
 
     def applies(self, sys_values: np.ndarray, leads, prepared=None,

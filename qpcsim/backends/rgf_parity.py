@@ -195,12 +195,6 @@ class ParitySplit:
         stack[0], stack[1, :len(odd)] = even, odd
         return stack
 
-    def deviation(self, intra: np.ndarray, c_l: np.ndarray, c_r: np.ndarray) -> float:
-        """Largest deviation of a point's column blocks and couplings from their
-        row-flip images (absolute; 0.0 bit for bit)."""
-        return max(entry_deviation(intra, intra[self._flip_intra]),
-                   self.coupling_deviation(c_l, c_r))
-
     def coupling_deviation(self, c_l: np.ndarray, c_r: np.ndarray) -> float:
         """Largest deviation of the couplings between columns from their row-flip
         images (absolute)."""
@@ -263,9 +257,8 @@ class ParityRGFSolver:
         """Whether the point's column blocks are y-mirror symmetric (to MIRROR_RTOL);
         ``region``: their relative deviation, if known (``split.region``)."""
         if region is None:
-            _, intra, c_l, c_r = prepared[:4]
-            scale = max(np.abs(sys_values).max(), 1e-300)
-            region = self.split.deviation(intra, c_l, c_r) / scale
+            region = self.split.region.full(*prepared[1:4],
+                                            max(np.abs(sys_values).max(), 1e-300))
         return region <= MIRROR_RTOL
 
     def _first(self, prepared, leads, b0):

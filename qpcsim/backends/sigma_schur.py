@@ -38,7 +38,7 @@ import scipy.sparse as sp
 
 from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
-from .mirror_check import entry_deviation
+from .mirror_check import ENTRY_RTOL_FACTOR, entry_deviation, relative_deviation
 from .rgf_mirror import MIRROR_RTOL
 from .schur import (MUMPS_ORDERINGS, SCHUR_GROWTH_LIMIT, exact_backend, mumps_available,
                     schur_growth)
@@ -308,13 +308,20 @@ class SigmaSchurBackend(FastBackend):
         return self._plans[key]
 
     def _symmetric_under(self, values: np.ndarray) -> tuple:
-        """The mirrors whose image of the entries equals them to MIRROR_RTOL (relative;
-        the sectors then take the entries of one half, as rgf-mirror does)."""
+        """The mirrors whose image of the entries equals them to MIRROR_RTOL relative to
+        max|A|, and each entry to ENTRY_RTOL_FACTOR MIRROR_RTOL relative to its own size
+        (:mod:`.mirror_check`; the sectors then take the entries of one half, as
+        rgf-mirror does)."""
         self.prepare_structure()
+        assembly = self.assembly
         scale = float(np.max(np.abs(values), initial=0.0))
+        off = values[assembly.sys_row != assembly.sys_col]   # the hoppings
+        hop = max(float(np.max(np.abs(off), initial=0.0)), 1e-300)
         held = []
         for name, (_, entries) in self._mirror_maps.items():
-            if entry_deviation(values, values[entries]) <= MIRROR_RTOL * scale:
+            image = values[entries]
+            if entry_deviation(values, image) <= MIRROR_RTOL * scale and \
+                    relative_deviation(values, image, hop) <= ENTRY_RTOL_FACTOR * MIRROR_RTOL:
                 held.append(name)
         return tuple(held)
 
