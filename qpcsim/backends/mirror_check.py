@@ -26,9 +26,9 @@ kept on the device's :class:`~.context.SolverContext`, keyed by ``params_key``):
 hoppings' and couplings' deviations, the hopping scale, the diagonal pairs that differ
 bit for bit (the only ones whose ``(V_i - E) - (V_j - E)`` can be nonzero) and the
 extremes of the diagonal (``|fl(V - E)|`` is largest at the smallest or largest ``V``:
-rounding is monotone). Per energy only those few numbers are shifted, in the same floating-point operations as
-the full check (:meth:`RegionMirrorCheck.full`): the same deviation bit for bit, so the
-same decision and the same S-matrix.
+rounding is monotone). Per energy only those few numbers are shifted, in the same
+floating-point operations as the full check (:meth:`RegionMirrorCheck.full`): the same
+deviation bit for bit, so the same decision and the same S-matrix.
 """
 from __future__ import annotations
 
@@ -168,6 +168,8 @@ class RegionMirrorCheck:
         deviation over ``scale`` (max|A|) and each entry's relative one
         (:func:`relative_deviation`, hopping-scale floor) over :data:`ENTRY_RTOL_FACTOR`."""
         image, couplings = intra[self.image], self.couplings(c_l, c_r)
+        if couplings == 0.0 and np.array_equal(intra, image):
+            return 0.0                 # bit for bit (most points): no scale needed
         hop = self._hopping_scale(intra, c_l, c_r)
         entry = max(relative_deviation(intra, image, hop), couplings / hop)
         return max(max(entry_deviation(intra, image), couplings) / scale,

@@ -314,14 +314,19 @@ class SigmaSchurBackend(FastBackend):
         rgf-mirror does)."""
         self.prepare_structure()
         assembly = self.assembly
-        scale = float(np.max(np.abs(values), initial=0.0))
-        off = values[assembly.sys_row != assembly.sys_col]   # the hoppings
-        hop = max(float(np.max(np.abs(off), initial=0.0)), 1e-300)
-        held = []
+        held, scales = [], None
         for name, (_, entries) in self._mirror_maps.items():
             image = values[entries]
-            if entry_deviation(values, image) <= MIRROR_RTOL * scale and \
-                    relative_deviation(values, image, hop) <= ENTRY_RTOL_FACTOR * MIRROR_RTOL:
+            if np.array_equal(values, image):
+                held.append(name)
+                continue
+            if scales is None:     # max|A| and the hopping scale, where an entry differs
+                off = values[assembly.sys_row != assembly.sys_col]
+                scales = (float(np.max(np.abs(values), initial=0.0)),
+                          max(float(np.max(np.abs(off), initial=0.0)), 1e-300))
+            whole, entry = scales
+            if entry_deviation(values, image) <= MIRROR_RTOL * whole and \
+                    relative_deviation(values, image, entry) <= ENTRY_RTOL_FACTOR * MIRROR_RTOL:
                 held.append(name)
         return tuple(held)
 
