@@ -25,22 +25,48 @@ from .registry import BackendInfo, create_backend, register
 
 __all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps_version",
            "mumps_report", "MUMPS_ORDERINGS", "SCHUR_GROWTH_LIMIT", "schur_growth",
-           "exact_backend"]
+           "block_picker", "dense_block", "hopping_scale", "exact_backend"]
 
-#: Largest max|S_X| / max|A| a point's Schur complement may reach before the point goes to
-#: :func:`exact_backend`. Eliminating the region without its lead interfaces
-#: inverts a closed box; near one of its eigenvalues (within ~1e-7 meV) S_X grows and the
-#: S-matrix loses accuracy without any sign in its unitarity: measured error 2-60 eps times
-#: this ratio (tests/test_backends_fuzz.py). 1e3 keeps that below 1.3e-11; ordinary points
-#: stay near 1 (p99 3, max 5.5 over 300 random energies of two QPCs).
+#: Largest growth (:func:`schur_growth`) a point's Schur complement may reach before the point
+#: goes to :func:`exact_backend`. Eliminating the region without its lead interfaces inverts a
+#: closed box; near one of its eigenvalues (within ~1e-7 meV) the elimination's part of S_X
+#: grows and the S-matrix loses accuracy without any sign in its unitarity (a tilted wire:
+#: G 5e-6 off, unitarity 1e-16; tests/test_backends_fuzz.py). Ordinary points grow 2.7-16
+#: (saddle, split gate); a point 7e-9 meV from an eigenvalue 1e5-1e6.
 SCHUR_GROWTH_LIMIT = 1e3
 
 
-def schur_growth(schur: np.ndarray, values: np.ndarray) -> float:
-    """max|S_X| / max|A| for a Schur complement ``schur`` of the matrix with entries
-    ``values`` (both lattice units): the error amplification of the elimination."""
-    scale = max(float(np.abs(values).max(initial=0.0)), 1e-300)
-    return float(np.abs(schur).max(initial=0.0)) / scale
+def schur_growth(schur: np.ndarray, direct: np.ndarray, hop: float) -> float:
+    """max|S_X - A_XX| / ``hop``: what the elimination of the interior added to the block
+    ``direct`` = A_XX of the Schur variables, over the region's hopping scale ``hop``
+    (lattice units): ~ t |(A_II)^-1|, the closed interior's Green's function in units of
+    1/t. Not over max|A|, which a hard wall (or a slow lead mode) makes so large that a
+    near-singular interior passed unseen (S 5e-10 off Kwant behind 30 eV walls)."""
+    return float(np.abs(schur - direct).max(initial=0.0)) / max(hop, 1e-300)
+
+
+def block_picker(index: np.ndarray, n: int, row: np.ndarray, col: np.ndarray) -> tuple:
+    """``(entries, rows, cols)``: the entries of an ``n x n`` COO pattern ``(row, col)`` in the
+    block on ``index``, and their rows and columns in it (for :func:`dense_block`)."""
+    where = np.full(n, -1)
+    where[index] = np.arange(len(index))
+    rows, cols = where[row], where[col]
+    entries = np.flatnonzero((rows >= 0) & (cols >= 0))
+    return entries, rows[entries], cols[entries]
+
+
+def dense_block(picker: tuple, values: np.ndarray, size: int) -> np.ndarray:
+    """The dense ``size x size`` block of the entries ``values`` that ``picker``
+    (:func:`block_picker`) selects (repeated entries summed, as the sparse matrix does)."""
+    entries, rows, cols = picker
+    out = np.zeros((size, size), dtype=complex)
+    np.add.at(out, (rows, cols), values[entries])
+    return out
+
+
+def hopping_scale(values: np.ndarray, off_diagonal: np.ndarray) -> float:
+    """Largest |entry| of the region's ``values`` off the diagonal (lattice units)."""
+    return float(np.abs(values[off_diagonal]).max(initial=0.0))
 
 
 def exact_backend(device):
@@ -194,7 +220,8 @@ class SchurBackend(FastBackend):
         super().__init__(device, assembly)
         self.name = sparse
         self._kind = MumpsSchur if sparse == "mumps" else ScipySchur
-        self._fact = self._fact_key = None
+        self._fact = self._fact_key = self._picker = None
+        self._off_diagonal = self.assembly.sys_row != self.assembly.sys_col
 
     def factorizer(self, leads):
         """The Schur factorizer for this lead pattern (analysis reused while it holds)."""
@@ -202,14 +229,17 @@ class SchurBackend(FastBackend):
             row = np.concatenate([self.assembly.sys_row, leads.row])
             col = np.concatenate([self.assembly.sys_col, leads.col])
             self._fact = self._kind(leads.n, row, col, leads.schur)
+            self._picker = block_picker(leads.schur, leads.n, row, col)
             self._fact_key = leads.pattern_key   # keep one: the pattern rarely changes
         return self._fact
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
+        hop = hopping_scale(values, self._off_diagonal)
         values = np.concatenate([values, leads.values])
         schur = self.factorizer(leads).schur_complement(values)
-        if schur_growth(schur, values) > SCHUR_GROWTH_LIMIT:
-            return None   # a near-singular interior: Kwant's open system (_delegate)
+        direct = dense_block(self._picker, values, len(leads.schur))
+        if schur_growth(schur, direct, hop) > SCHUR_GROWTH_LIMIT:
+            return None   # a near-singular interior: the exact back end (_delegate)
         x = scipy.linalg.solve(schur, leads.rhs_x, check_finite=False)
         return x[leads.kept], self.name
 

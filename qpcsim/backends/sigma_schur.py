@@ -40,8 +40,8 @@ from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
 from .mirror_check import ENTRY_RTOL_FACTOR, entry_deviation, relative_deviation
 from .rgf_mirror import MIRROR_RTOL
-from .schur import (MUMPS_ORDERINGS, SCHUR_GROWTH_LIMIT, exact_backend, mumps_available,
-                    schur_growth)
+from .schur import (MUMPS_ORDERINGS, SCHUR_GROWTH_LIMIT, block_picker, dense_block,
+                    exact_backend, hopping_scale, mumps_available, schur_growth)
 from .sectors import mirror_entries, split_sector, whole_sector
 
 __all__ = ["SigmaSchurBackend", "InterfaceReduction", "FACTORIZATIONS", "sigma_report"]
@@ -251,7 +251,19 @@ class SigmaSchurBackend(FastBackend):
         self._mirror_maps = None
         self._plans: dict = {}
         self._reductions: OrderedDict = OrderedDict()
+        self._pickers: dict = {}      # interface bytes -> its block of A (schur.block_picker)
+        self._off_diagonal = self.assembly.sys_row != self.assembly.sys_col
         self.factorization = self.ordering = self.flops = self.sectors = None
+
+    def _interface_block(self, values: np.ndarray, interface: np.ndarray) -> np.ndarray:
+        """The dense block of the region's ``H - E`` (entries ``values``) on ``interface``:
+        the part of the Schur complement that no elimination made (:func:`~.schur.
+        schur_growth`)."""
+        key = interface.tobytes()
+        if key not in self._pickers:
+            a = self.assembly
+            self._pickers[key] = block_picker(interface, a.n_sys, a.sys_row, a.sys_col)
+        return dense_block(self._pickers[key], values, len(interface))
 
     def _reduction(self, leads) -> InterfaceReduction:
         """The lead part's reduction, cached with it (identity: the assembly caches parts)."""
@@ -370,7 +382,8 @@ class SigmaSchurBackend(FastBackend):
             return None
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface, mirrors)
-        if schur_growth(schur, values) > SCHUR_GROWTH_LIMIT:
+        if schur_growth(schur, self._interface_block(values, reduction.interface),
+                        hopping_scale(values, self._off_diagonal)) > SCHUR_GROWTH_LIMIT:
             return None   # a near-singular interior (schur.SCHUR_GROWTH_LIMIT): hand it on
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
