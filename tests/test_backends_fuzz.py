@@ -399,14 +399,15 @@ def test_energy_at_a_magnetic_band_edge_is_a_one_line_value_error(method):
     assert "\n" not in str(err.value)
 
 
-def _walled_dot(asymmetry):
-    """A 61 x 13 double-barrier dot (25 meV barriers at x = +-40 nm, the right one higher by
-    ``asymmetry`` meV) inside 30 eV walls at |y| > 0.3 W: max|A| ~ 850 in lattice units."""
+def _walled_dot(asymmetry, barrier_meV=25.0):
+    """A 61 x 13 double-barrier dot (``barrier_meV`` barriers at x = +-40 nm, the right one
+    higher by ``asymmetry`` meV) inside 30 eV walls at |y| > 0.3 W: max|A| ~ 850 in lattice
+    units."""
     width, length = 4.0 * 14, 4.0 * 60
 
     def potential(x, y, asymmetry=asymmetry):
-        barriers = 25.0 * np.exp(-0.5 * ((x + 40) / 8) ** 2) \
-            + (25.0 + asymmetry) * np.exp(-0.5 * ((x - 40) / 8) ** 2)
+        barriers = barrier_meV * np.exp(-0.5 * ((x + 40) / 8) ** 2) \
+            + (barrier_meV + asymmetry) * np.exp(-0.5 * ((x - 40) / 8) ** 2)
         return barriers + 30000.0 * (np.abs(y) > 0.3 * width) + 0.0 * x
 
     device = qpcsim.Device(width=width, length=length, a=4.0, potential=potential)
@@ -435,3 +436,19 @@ def test_mirror_tolerance_is_each_entrys_not_the_largest_entrys(method):
     if method == "rgf-mirror":
         assert record["ran"] == "rgf"     # the x-mirror no longer passes
     assert_agrees(record, ref)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason="open (documented in "
+                   "mirror_check.ENTRY_RTOL_FACTOR): the mirror path solves the symmetrized H, "
+                   "so an accepted asymmetry costs |dS| ~ asymmetry x |dS/dV|, past 1e-10 at a "
+                   "resonance ~1e-3 meV wide")
+def test_mirror_path_at_a_resonance_narrower_than_its_tolerance_covers():
+    """The review's case: the walled double barrier at 42 meV (resonance at
+    16.713852319492048 meV, T = 1, half width ~1e-3 meV) with its right barrier higher by
+    3.2e-12 meV, just under the per-entry bound (2e-14): auto runs rgf-mirror and its S
+    is 1.8e-10 from Kwant (plain RGF 6.5e-12; G itself agrees to 4e-14). Passing means the
+    limitation is gone (exactly symmetric input, or a tighter check): drop the marker."""
+    device, params = _walled_dot(3.2e-12, barrier_meV=42.0)
+    energy = 16.713852319492048
+    ref = reference(device, energy, params)
+    assert_agrees(compare(device, energy, params, "auto", ref), ref)
