@@ -17,6 +17,7 @@ import pytest
 import qpcsim
 from qpcsim.backends import backend_info, create_backend, registered
 from qpcsim.backends.rgf_mirror import MIRROR_RTOL
+from qpcsim import scattering
 from qpcsim.scattering import UNITARITY_TOLERANCE, scattering_matrix
 from qpcsim.spectral.bands import lead_thresholds
 
@@ -382,8 +383,11 @@ def test_exact_backend_is_rgf_where_it_applies_else_kwant(name, expected):
     device = qpcsim.load_geometry(name, **{"qpc_saddle": dict(a=10.0, W=200.0, L=100.0),
                                            "magnetic_focusing": dict(),
                                            "rashba_wire": dict(a=10.0)}[name])
-    assert exact_backend(device).name == expected
-    assert exact_backend(device) is exact_backend(device)     # once per device
+    backend = exact_backend(device)
+    assert getattr(backend, "backend", backend.name) == expected
+    # once per device, and the very back end `method=expected` solves with (no second copy)
+    assert exact_backend(device) is backend
+    assert scattering._backend(device, expected) is backend
 
 
 @pytest.mark.parametrize("method", ["auto", "rgf", "mumps", "kwant"])

@@ -21,7 +21,7 @@ import scipy.sparse.linalg as spla
 from .assembly import SystemAssembly
 from .base import BackendNotApplicable, FastBackend
 from .context import solver_context
-from .registry import BackendInfo, create_backend, register
+from .registry import BackendInfo, FastSolver, create_backend, register
 
 __all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps_version",
            "mumps_report", "MUMPS_ORDERINGS", "SCHUR_GROWTH_LIMIT", "schur_growth",
@@ -34,6 +34,8 @@ __all__ = ["SchurBackend", "MumpsSchur", "ScipySchur", "mumps_available", "mumps
 #: G 5e-6 off, unitarity 1e-16; tests/test_backends_fuzz.py). Ordinary points grow 2.7-16
 #: (saddle, split gate); a point 7e-9 meV from an eigenvalue 1e5-1e6.
 SCHUR_GROWTH_LIMIT = 1e3
+#: Where a device's SolverContext keeps the back end of those points (:func:`exact_backend`).
+_EXACT = "exact-fallback"
 
 
 def schur_growth(schur: np.ndarray, direct: np.ndarray, hop: float) -> float:
@@ -71,16 +73,20 @@ def hopping_scale(values: np.ndarray, off_diagonal: np.ndarray) -> float:
 
 def exact_backend(device):
     """The back end of the points whose Schur complement grew past
-    :data:`SCHUR_GROWTH_LIMIT`, once per device (its SolverContext): the plain RGF sweep
-    where it applies (it never inverts a closed region: bit-reproducible), else Kwant's
-    solve of the open system (explicit leads, model devices)."""
+    :data:`SCHUR_GROWTH_LIMIT`: the plain RGF sweep where it applies (it never inverts a
+    closed region: bit-reproducible), else Kwant's solve of the open system (explicit
+    leads, model devices). The device's own ``rgf`` or ``kwant`` back end, shared with
+    :mod:`qpcsim.scattering` through its SolverContext (created there if not yet)."""
     cache = solver_context(device).backends
-    if "exact-fallback" not in cache:
+    backend = cache.get(_EXACT)
+    if backend is None:
         try:
-            cache["exact-fallback"] = create_backend(device, "rgf")
+            backend = cache.get("rgf") or cache.setdefault("rgf", FastSolver(device, "rgf"))
         except ValueError:
-            cache["exact-fallback"] = create_backend(device, "kwant")
-    return cache["exact-fallback"]
+            backend = cache.get("kwant") or cache.setdefault("kwant",
+                                                             create_backend(device, "kwant"))
+        cache[_EXACT] = backend
+    return backend
 
 
 def mumps_available() -> bool:

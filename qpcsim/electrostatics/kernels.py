@@ -11,8 +11,7 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
-__all__ = ["inv_r_primitive", "cell_integral", "cell_kernel", "cell_kernel_on_grid",
-           "padded_convolution"]
+__all__ = ["inv_r_primitive", "cell_kernel", "cell_kernel_on_grid", "padded_convolution"]
 
 
 def inv_r_primitive(x, y, c):
@@ -24,14 +23,6 @@ def inv_r_primitive(x, y, c):
     return f
 
 
-def cell_integral(dx, dy, hx, hy, c):
-    """Integral of 1/sqrt(x^2 + y^2 + c^2) over the cell [dx +- hx/2] x [dy +- hy/2] (nm)."""
-    xa, xb = dx - hx / 2, dx + hx / 2
-    ya, yb = dy - hy / 2, dy + hy / 2
-    return (inv_r_primitive(xb, yb, c) - inv_r_primitive(xa, yb, c)
-            - inv_r_primitive(xb, ya, c) + inv_r_primitive(xa, ya, c))
-
-
 def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.ndarray:
     """Pinned-surface kernel integrated over cells, on the (2 nx, 2 ny) padded grid.
 
@@ -39,10 +30,9 @@ def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.n
     0 .. n-1 then -n .. -1) of K = 1/r - 1/sqrt(r^2 + 4 d^2) (nm); times e^2/(4 pi eps)
     and a density it gives a potential energy.
     """
-    ox = np.fft.fftfreq(2 * nx, 1.0 / (2 * nx)) * hx
-    oy = np.fft.fftfreq(2 * ny, 1.0 / (2 * ny)) * hy
-    dx, dy = np.meshgrid(ox, oy, indexing="ij")
-    return cell_integral(dx, dy, hx, hy, 0.0) - cell_integral(dx, dy, hx, hy, 2 * depth_nm)
+    shape = (2 * nx, 2 * ny)
+    return (cell_kernel_on_grid(shape, hx, hy, 0.0)
+            - cell_kernel_on_grid(shape, hx, hy, 2 * depth_nm))
 
 
 def padded_convolution(grid, kernel_hat, pad_shape):

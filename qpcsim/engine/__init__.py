@@ -21,4 +21,5 @@ from .spec import ENERGY_NAMES, SweepSpec
 from .sweep import plan_sweep, run_kind, run_spec, sweep
 
 __all__ = ["sweep", "run_spec", "run_kind", "plan_sweep", "Kind", "SweepSpec", "SweepResult",
-           "load_result", "ResultData", "ENERGY_NAMES", "DeviceRecipe", "make_executor", "default_workers"]
+           "load_result", "ResultData", "ENERGY_NAMES", "DeviceRecipe", "make_executor",
+           "default_workers"]
