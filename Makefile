@@ -48,9 +48,13 @@ test-qpcsim: $(STAMP)
 	rm -rf $(EXECUTED) && mkdir -p $(EXECUTED) && cp examples/*.ipynb $(EXECUTED)/
 	$(PY) -m pytest -q -p no:cacheprovider --nbmake --nbmake-timeout=300 --overwrite $(EXECUTED)
 
+# PYTHONHASHSEED is fixed for Kwant's suite because its test_builder.py::test_fill depends on the
+# string-hash seed: its "weird system" drops every 7th site and every 11th / 13th hopping in set
+# order, and for about 1 seed in 360 (e.g. 329) that leaves one site with no hopping, which the
+# flood fill under test cannot reach (CI failed on this once). A defect of the test, not of fill.
 test-kwant: $(STAMP)
 	KWANT_DIR=$$($(PY) -c "import kwant, os; print(os.path.dirname(kwant.__file__))") && \
-	cd /tmp && $(CURDIR)/$(PY) -m pytest -q -p no:cacheprovider --rootdir=$$KWANT_DIR \
+	cd /tmp && PYTHONHASHSEED=0 $(CURDIR)/$(PY) -m pytest -q -p no:cacheprovider --rootdir=$$KWANT_DIR \
 		--pyargs kwant $(KWANT_KNOWN_FAILURES) -W ignore::DeprecationWarning
 
 test-slow: $(STAMP)
