@@ -465,7 +465,7 @@ def test_self_consistent_sweep_does_not_depend_on_the_warm_start_history():
 def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
     # A solve evaluates the potential twice (sanity note, Hamiltonian): the second call of the
     # same positions and voltages returns the same bits from a memo (a copy: editing it changes
-    # nothing); other positions or voltages are evaluated afresh (equal to the interpolation).
+    # nothing); other positions or voltages are evaluated afresh (equal to the folded interpolation).
     pot = _coarse_sc_device().potential
     x, y = np.linspace(-100.0, 100.0, 7), np.linspace(-50.0, 50.0, 7)
     first = pot(x, y, Vg=-1.2)
@@ -474,7 +474,8 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
     again[:] = 0.0
     assert np.array_equal(pot(x, y, Vg=-1.2), first)
     for xs, vg in ((x, -1.1), (x + 8.0, -1.1)):      # memo: (x, -1.2), then (x, -1.1)
-        expected = pot.solve(Vg=vg).potential_meV(xs, y)
+        result = pot.solve(Vg=vg)
+        expected = result.stencil(xs, y, folded=True).apply(result.potential_grid_meV)
         if pot.switch_off is not None:
             expected = expected * flat_top_window(xs, *pot.switch_off)
         assert np.array_equal(pot(xs, y, Vg=vg), expected)
@@ -487,7 +488,8 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
     # is evaluated afresh
     gate = next(iter(pot.defaults))
     pot.defaults[gate] = -1.3
-    expected = pot.solve(Vg=-1.3).potential_meV(x, y)
+    result = pot.solve(Vg=-1.3)
+    expected = result.stencil(x, y, folded=True).apply(result.potential_grid_meV)
     if pot.switch_off is not None:
         expected = expected * flat_top_window(x, *pot.switch_off)
     assert np.array_equal(pot(x, y), expected)

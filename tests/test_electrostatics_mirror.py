@@ -194,3 +194,50 @@ def test_bad_initial_density_and_foreign_grids_are_refused(problem):
         stencil.apply(np.zeros((2, 3)))
     with pytest.raises(ValueError, match=r"^potential asked at x=1e\+06 nm"):
         res.stencil(np.array([1e6]), np.array([0.0]))
+
+
+@pytest.mark.parametrize("volts, mirrors", [
+    ({"left": -0.9, "right": -0.9}, (True, True)),
+    ({"left": -0.9, "right": -0.6}, (True, False)),
+])
+def test_sector_solution_gives_mirror_image_positions_the_same_bits(problem, volts, mirrors):
+    # A folded stencil of a sector solve (what the provider uses): a position and its image
+    # under each mirror the solve used get bit-identical U, n and bare potential (the
+    # transport back ends' mirror check then sees no asymmetry). Unfolded, the interpolation
+    # weights' rounding differs between the two (measured 2e-16-2e-14 relative); the folded
+    # values are the same function to rounding (within 1e-12 meV of the unfolded ones).
+    rng = np.random.default_rng(5)
+    x, y = rng.uniform(-395, 395, 400), rng.uniform(-635, 635, 400)
+    sector = problem.solve(volts, tolerance_meV=TOL_MEV)
+    full = problem.solve(volts, tolerance_meV=TOL_MEV, symmetry=False)
+    assert sector.mirrors == mirrors
+    images = [(-x, y)] + ([(x, -y), (-x, -y)] if mirrors[1] else [])
+    for grid in (sector.potential_grid_meV, sector.density_grid_cm2, sector.bare_grid_meV):
+        for xi, yi in images:
+            assert np.array_equal(sector.stencil(x, y, folded=True).apply(grid),
+                                  sector.stencil(xi, yi, folded=True).apply(grid))
+    assert not np.array_equal(sector.potential_meV(x, y), sector.potential_meV(-x, y))
+    assert full.mirrors == (False, False)       # nothing to fold: the plain interpolation
+    assert np.array_equal(full.stencil(-x, y, folded=True).apply(full.potential_grid_meV),
+                          full.potential_meV(-x, y))
+    folded = sector.stencil(-x, y, folded=True).apply(sector.potential_grid_meV)
+    np.testing.assert_allclose(folded,
+                               sector.potential_meV(-x, y), rtol=0, atol=1e-12)
+
+
+def test_default_window_has_even_cell_counts_and_symmetric_sites():
+    # L = 488 nm at 8 nm cells: margin + device gave 161 cells along x, an odd count with no
+    # sector (full grid, 4-5x slower, U mirror symmetric to ~2e-14 relative only). The
+    # default window is widened by half a cell at both ends: 162 cells, the same centre;
+    # the solve runs on its quarter grid and the device's mirror-image sites get the same
+    # U bit for bit.
+    dev = qpcsim.load_geometry("qpc_split_gate_sc", a=8.0, resolution=8.0, L=488.0)
+    pot = dev.potential
+    x0, x1, y0, y1 = pot.window_nm
+    assert (x0 + x1, y0 + y1) == (0.0, 0.0)
+    assert all(n % 2 == 0 for n in pot.problem().shape)
+    assert pot.solve(Vg=-0.9).mirrors == (True, True)
+    tags = dev.site_tags()
+    x, y = dev.lattice_to_nm(tags[:, 0], tags[:, 1])
+    u = pot(x, y, Vg=-0.9).reshape(dev.nx, dev.ny)
+    assert np.array_equal(u, u[::-1]) and np.array_equal(u, u[:, ::-1])

@@ -9,9 +9,10 @@ import qpcsim
 from qpcsim.backends import FastSolver, mirror_check, solver_context
 from qpcsim.backends.rgf_mirror import MIRROR_RTOL
 
-#: Relative x-asymmetry of the potential (lattice units, over max|H - E| ~ 3.5..3.9):
-#: straddles MIRROR_RTOL across the energies below, so the decision depends on E.
-EDGE_ASYMMETRY = 3.7e-14
+#: x-asymmetry of the potential (lattice units): relative to the right half's entries of
+#: H - E (4 + 0 - E, 3.5..3.9) it straddles the per-entry bound ENTRY_RTOL_FACTOR x
+#: MIRROR_RTOL across the energies below, so the decision depends on E.
+EDGE_ASYMMETRY = 9.0e-15
 ENERGIES = np.linspace(0.1, 0.5, 9)
 
 
@@ -61,8 +62,8 @@ def test_cached_deviation_is_the_full_check_bit_for_bit(make, method):
 
 
 def test_the_decision_depends_on_the_energy_and_the_cache_keeps_it(monkeypatch):
-    """Why the decision is not cached: at one parameter set the x-mirror holds to
-    MIRROR_RTOL at some energies only (max|H - E| moves with E)."""
+    """Why the decision is not cached: at one parameter set the x-mirror holds to the
+    per-entry bound at some energies only (the entries of H - E move with E)."""
     runs = {}
     for kept in (mirror_check.MIRROR_CHECKS_KEPT, 0):
         monkeypatch.setattr(mirror_check, "MIRROR_CHECKS_KEPT", kept)
@@ -75,8 +76,13 @@ def test_the_decision_depends_on_the_energy_and_the_cache_keeps_it(monkeypatch):
     assert {s.backend for s in cached} == {"rgf-mirror", "rgf"}
     assert [s.backend for s in cached] == [s.backend for s in full]
     assert all(np.array_equal(a.data, b.data) for a, b in zip(cached, full))
-    # the fallback points really are outside the tolerance, the mirror ones inside
-    assert MIRROR_RTOL < EDGE_ASYMMETRY / 3.5
+    # the fallback points really are outside the bound, the mirror ones inside (the
+    # deviation written out; the asymmetry is rounded to ulps of the entries ~3.5-3.9)
+    check, assembly = solver._impl._mirror.region, solver._impl.assembly
+    for energy, smat in zip(ENERGIES, cached):
+        leads = assembly.leads(energy, params)
+        deviation = _full_deviation(check, assembly.system_values(energy, params), leads)
+        assert smat.backend == ("rgf-mirror" if deviation <= MIRROR_RTOL else "rgf")
 
 
 @pytest.mark.parametrize("method", ["rgf-mirror", "rgf-parity"])

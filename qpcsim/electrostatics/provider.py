@@ -298,16 +298,20 @@ class SelfConsistentPotential:
 
     def _stencil(self, result: ElectrostaticsResult, x, y):
         """``(stencil, switch-off factors or None)`` at the positions (nm) ``x``, ``y``, kept
-        while they stay the same (every point of a sweep: the device's sites): the indices,
-        weights and window once, the same bits as ``result.potential_meV(x, y)`` times the
-        window (the settings are fixed at construction)."""
+        while they stay the same (every point of a sweep: the device's sites) and the solve
+        used the same mirrors: the indices, weights and window once. The stencil is folded
+        onto those mirrors (``result.stencil(x, y, folded=True)``), so U is exactly mirror
+        symmetric where the solve was, and equals ``result.potential_meV(x, y)`` times the
+        window to rounding (the settings are fixed at construction)."""
         kept = self._kept_stencil
-        if kept is not None and _same_array(kept[0], x) and _same_array(kept[1], y):
+        if kept is not None and kept[4] == result.mirrors and _same_array(kept[0], x) \
+                and _same_array(kept[1], y):
             return kept[2], kept[3]
-        stencil = result.stencil(x, y)
+        # folded onto the mirrors the solve used: mirror-image sites get the same bits
+        stencil = result.stencil(x, y, folded=True)
         switch = None if self.switch_off is None else flat_top_window(x, *self.switch_off)
         self._kept_stencil = (np.array(x, dtype=float), np.array(y, dtype=float), stencil,
-                              switch)
+                              switch, result.mirrors)
         return stencil, switch
 
     def __getstate__(self):
@@ -331,6 +335,19 @@ def _same_array(kept: np.ndarray, value) -> bool:
     return value.shape == kept.shape and bool(np.array_equal(value, kept))
 
 
+def _even_cells(window_nm: tuple, resolution_nm: float) -> tuple:
+    """``window_nm`` (nm) widened by half a cell on both ends of each axis that would get an
+    odd number of cells at ``resolution_nm`` (nm): its centre stays, and a layout symmetric
+    about it can be solved on its mirror sector (which needs an even count, ``mirror.py``)
+    and gives mirror-image sites the same bits."""
+    x0, x1, y0, y1 = window_nm
+    if round((x1 - x0) / resolution_nm) % 2:
+        x0, x1 = x0 - resolution_nm / 2, x1 + resolution_nm / 2
+    if round((y1 - y0) / resolution_nm) % 2:
+        y0, y1 = y0 - resolution_nm / 2, y1 + resolution_nm / 2
+    return x0, x1, y0, y1
+
+
 def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
                            width_nm: float, length_nm: float, a_nm: float,
                            window_nm=None, resolution_nm: float = 4.0,
@@ -352,7 +369,10 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         Device width, length and lattice constant (nm), as for :class:`qpcsim.Device`.
     window_nm : tuple, optional
         Thomas–Fermi window ``(x0, x1, y0, y1)`` (nm); default: the union of the
-        device and the gates, enlarged by ``margin_nm`` on each side.
+        device and the gates, enlarged by ``margin_nm`` on each side, and by half a cell
+        more at both ends of an axis that would otherwise get an odd number of cells (a
+        symmetric layout is then solved on its mirror sector: 4-5x faster, and exactly
+        symmetric).
     resolution_nm : float
         Thomas–Fermi cell size (nm).
     voltages : mapping, optional
@@ -386,8 +406,9 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         m = 8 * heterostructure.depth_nm if margin_nm is None else \
             _validate.non_negative("margin_nm", margin_nm, "nm")
         gx0, gx1, gy0, gy1 = layout.bounds_nm()
-        window_nm = (min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
-                     min(gy0, -W / 2) - m, max(gy1, W / 2) + m)
+        window_nm = _even_cells((min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
+                                 min(gy0, -W / 2) - m, max(gy1, W / 2) + m),
+                                _validate.positive("resolution_nm", resolution_nm, "nm"))
     x0, x1, y0, y1 = (float(v) for v in window_nm)
     if x0 > -L / 2 or x1 < L / 2 or y0 > -W / 2 or y1 < W / 2:
         raise ValueError(f"window_nm={tuple(window_nm)} is not allowed: it must contain the "

@@ -132,14 +132,21 @@ class ElectrostaticsResult:
     def _interp(self, grid, x_nm, y_nm, what):
         return self._stencil(x_nm, y_nm, what).apply(grid)
 
-    def stencil(self, x_nm, y_nm) -> BilinearStencil:
+    def stencil(self, x_nm, y_nm, folded: bool = False) -> BilinearStencil:
         """The bilinear interpolation from this window's cell grid to positions (nm), to
         apply to the grids of any solution of the same problem (a sweep's potentials):
         ``stencil(x, y).apply(r.potential_grid_meV)`` equals ``r.potential_meV(x, y)`` bit
-        for bit."""
-        return self._stencil(x_nm, y_nm, "potential")
+        for bit.
 
-    def _stencil(self, x_nm, y_nm, what):
+        With ``folded=True`` the positions are first folded onto the side of each mirror
+        this solve used (:attr:`mirrors`; a sector solve is symmetric by construction), so a
+        position and its mirror image get the same bits (the transport back ends' mirror
+        check then sees no asymmetry; unfolded, the weights' rounding leaves 2e-16-2e-14
+        relative). Apply such a stencil only to grids with those mirrors (solutions solved
+        on the same mirrors): there it equals the plain interpolation to rounding."""
+        return self._stencil(x_nm, y_nm, "potential", folded)
+
+    def _stencil(self, x_nm, y_nm, what, folded=False):
         x = np.asarray(x_nm, dtype=float)
         y = np.asarray(y_nm, dtype=float)
         x, y = np.broadcast_arrays(x, y)
@@ -151,6 +158,13 @@ class ElectrostaticsResult:
             raise ValueError(
                 f"{what} asked at x={x.ravel()[k]:g} nm, y={y.ravel()[k]:g} nm, outside the "
                 f"solved window x in [{x0:g}, {x1:g}], y in [{y0:g}, {y1:g}] nm")
+        # the sector's mirrors are the window's centre lines (an even cell count)
+        if folded and self.mirrors[0]:
+            centre = 0.5 * (x0 + x1)
+            x = centre + np.abs(x - centre)
+        if folded and self.mirrors[1]:
+            centre = 0.5 * (y0 + y1)
+            y = centre + np.abs(y - centre)
         return BilinearStencil(self.x_nm, self.y_nm, x, y)
 
     def density_cm2(self, x_nm, y_nm) -> np.ndarray:
