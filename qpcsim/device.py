@@ -494,9 +494,13 @@ class Device(DeviceBase):
         return np.column_stack([i, j])
 
     def lattice_to_nm(self, i, j):
-        """Positions in nm of lattice coordinates ``(i, j)`` (arrays or numbers)."""
-        x = -0.5 * self.length + np.asarray(i, dtype=float) * self.a
-        y = -0.5 * self.width + (np.asarray(j, dtype=float) + 1.0) * self.a
+        """Positions in nm of lattice coordinates ``(i, j)`` (arrays or numbers).
+
+        Measured from the centre, ``(i - (nx - 1)/2) a``: a site and its mirror image get
+        exactly opposite positions for any ``a`` (``-length/2 + i a`` differed by rounding
+        at a non-dyadic ``a``, and a symmetric potential then was not bit-symmetric)."""
+        x = (np.asarray(i, dtype=float) - 0.5 * (self.nx - 1)) * self.a
+        y = (np.asarray(j, dtype=float) - 0.5 * (self.ny - 1)) * self.a
         return x, y
 
     def potential_at(self, x, y, params: Mapping[str, float] | None = None) -> np.ndarray:

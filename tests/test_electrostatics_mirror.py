@@ -10,6 +10,7 @@ import qpcsim
 from qpcsim.electrostatics import Gate, Heterostructure, Layout, ThomasFermiProblem
 from qpcsim.electrostatics.mirror import MirrorSector, find_mirrors
 from qpcsim.electrostatics.thomas_fermi import cell_kernel, padded_convolution
+from qpcsim.scattering import scattering_matrix
 
 TOL_MEV = 1e-7          # the self-consistent provider's default residual tolerance (meV)
 
@@ -225,19 +226,37 @@ def test_sector_solution_gives_mirror_image_positions_the_same_bits(problem, vol
                                sector.potential_meV(-x, y), rtol=0, atol=1e-12)
 
 
-def test_default_window_has_even_cell_counts_and_symmetric_sites():
-    # L = 488 nm at 8 nm cells: margin + device gave 161 cells along x, an odd count with no
-    # sector (full grid, 4-5x slower, U mirror symmetric to ~2e-14 relative only). The
-    # default window is widened by half a cell at both ends: 162 cells, the same centre;
-    # the solve runs on its quarter grid and the device's mirror-image sites get the same
-    # U bit for bit.
-    dev = qpcsim.load_geometry("qpc_split_gate_sc", a=8.0, resolution=8.0, L=488.0)
+@pytest.mark.parametrize("params, vg", [
+    (dict(a=8.0, resolution=8.0, L=488.0), -0.9),   # 161 cells along x by default: now 162
+    (dict(a=3.3, W=320.1, L=478.5), -1.0),          # non-dyadic lattice constants: positions
+    (dict(a=4.4, W=321.2, L=479.6), -1.5),          # from the centre are exactly opposite
+])
+def test_default_window_has_even_cell_counts_and_symmetric_sites(params, vg):
+    # At 8 nm cells and L = 488 nm margin + device gave 161 cells along x, an odd count with
+    # no sector (full grid, 4-5x slower, U mirror symmetric to ~2e-14 relative only): the
+    # default window is widened by half a cell at both ends (same centre), the solve runs on
+    # its quarter grid, and the device's mirror-image sites get the same U bit for bit. At
+    # a = 3.3 and 4.4 nm the positions -L/2 + i a were off their images by up to 5.7e-14 nm
+    # (U 1.6-3.3e-15 relative), past the mirror paths' per-entry bound: auto ran mumps or
+    # rgf-parity there, 2.3-3x slower per point (the review); now rgf-sigma.
+    dev = qpcsim.load_geometry("qpc_split_gate_sc", **params)
     pot = dev.potential
     x0, x1, y0, y1 = pot.window_nm
     assert (x0 + x1, y0 + y1) == (0.0, 0.0)
     assert all(n % 2 == 0 for n in pot.problem().shape)
-    assert pot.solve(Vg=-0.9).mirrors == (True, True)
+    assert pot.solve(Vg=vg).mirrors == (True, True)
     tags = dev.site_tags()
     x, y = dev.lattice_to_nm(tags[:, 0], tags[:, 1])
-    u = pot(x, y, Vg=-0.9).reshape(dev.nx, dev.ny)
+    assert np.array_equal(x, -x[::-1]) and np.array_equal(np.sort(y), -np.sort(y)[::-1])
+    u = pot(x, y, Vg=vg).reshape(dev.nx, dev.ny)
     assert np.array_equal(u, u[::-1]) and np.array_equal(u, u[:, ::-1])
+    smat = scattering_matrix(dev, dev.metadata["fermi_energy_meV"],
+                             dev.resolve_params({"Vg": vg}), "auto")
+    assert smat.backend == "rgf-sigma"
+
+
+def test_folded_is_a_yes_no_option(problem):
+    res = problem.solve({"left": -0.9, "right": -0.9}, tolerance_meV=TOL_MEV)
+    for bad in ("False", None, 2.5, np.array([True, False])):
+        with pytest.raises(ValueError, match="folded=.* is not allowed: it is a yes/no option"):
+            res.stencil(0.0, 0.0, folded=bad)

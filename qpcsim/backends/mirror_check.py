@@ -50,10 +50,12 @@ __all__ = ["RegionDeviation", "RegionMirrorCheck", "MIRROR_CHECKS_KEPT", "ENTRY_
 #: times the sensitivity, |dS| <~ 2.5e-15 |A_ii| |dS/dV_i|: linear in the asymmetry, 1e-10
 #: per 1e-14 at a resonance of half width ~1e-3 meV (a walled double barrier; at this
 #: bound 2.6e-11, where plain RGF's own rounding there is 0.2-1.3e-11;
-#: tests/test_backends_fuzz.py). Asymmetries the inputs' rounding makes stay well inside:
-#: lattice positions 2.3e-16 (qpc_split_gate), 1.6e-15 at a non-dyadic lattice constant
-#: (qpc_split_gate_sc at a = 3.3 nm); the self-consistent potential is exactly symmetric
-#: wherever its solve used a mirror (thomas_fermi: interpolated at folded positions).
+#: tests/test_backends_fuzz.py). The inputs' own asymmetry stays well inside: positions are
+#: exactly antisymmetric (Device.lattice_to_nm), the self-consistent potential is exactly
+#: symmetric wherever its solve used a mirror (interpolated at folded positions), and the
+#: split gate's potential function leaves 2.3e-16. Where a resonance is so narrow that even
+#: plain RGF is ~1e-9 from Kwant (quantum_dot at 45 meV barriers), the mirror path's share
+#: stays within a few times that (benchmarks/RESULTS.md).
 ENTRY_RTOL_FACTOR = 0.25
 #: Parameter sets whose energy-free check a device keeps (all dropped when full); 0
 #: checks every point in full (the reference the cache is tested against).

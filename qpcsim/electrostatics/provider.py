@@ -369,10 +369,10 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         Device width, length and lattice constant (nm), as for :class:`qpcsim.Device`.
     window_nm : tuple, optional
         Thomas–Fermi window ``(x0, x1, y0, y1)`` (nm); default: the union of the
-        device and the gates, enlarged by ``margin_nm`` on each side, and by half a cell
-        more at both ends of an axis that would otherwise get an odd number of cells (a
-        symmetric layout is then solved on its mirror sector: 4-5x faster, and exactly
-        symmetric).
+        device and the gates, enlarged by ``margin_nm`` on each side, and (pinned surface)
+        by half a cell more at both ends of an axis that would otherwise get an odd number
+        of cells (a symmetric layout is then solved on its mirror sector: 4-5x faster, and
+        exactly symmetric).
     resolution_nm : float
         Thomas–Fermi cell size (nm).
     voltages : mapping, optional
@@ -406,9 +406,11 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         m = 8 * heterostructure.depth_nm if margin_nm is None else \
             _validate.non_negative("margin_nm", margin_nm, "nm")
         gx0, gx1, gy0, gy1 = layout.bounds_nm()
-        window_nm = _even_cells((min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
-                                 min(gy0, -W / 2) - m, max(gy1, W / 2) + m),
-                                _validate.positive("resolution_nm", resolution_nm, "nm"))
+        window_nm = (min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
+                     min(gy0, -W / 2) - m, max(gy1, W / 2) + m)
+        if heterostructure.surface != "frozen":     # a frozen surface has no sector solve
+            window_nm = _even_cells(window_nm, _validate.positive("resolution_nm",
+                                                                  resolution_nm, "nm"))
     x0, x1, y0, y1 = (float(v) for v in window_nm)
     if x0 > -L / 2 or x1 < L / 2 or y0 > -W / 2 or y1 < W / 2:
         raise ValueError(f"window_nm={tuple(window_nm)} is not allowed: it must contain the "

@@ -139,11 +139,14 @@ class ElectrostaticsResult:
         for bit.
 
         With ``folded=True`` the positions are first folded onto the side of each mirror
-        this solve used (:attr:`mirrors`; a sector solve is symmetric by construction), so a
+        this solve used (``mirrors``; a sector solve is symmetric by construction), so a
         position and its mirror image get the same bits (the transport back ends' mirror
         check then sees no asymmetry; unfolded, the weights' rounding leaves 2e-16-2e-14
         relative). Apply such a stencil only to grids with those mirrors (solutions solved
-        on the same mirrors): there it equals the plain interpolation to rounding."""
+        on the same mirrors): there it equals the plain interpolation to rounding plus the
+        bare potential's accepted asymmetry (at most 1e-3 of ``tolerance_meV``, included in
+        ``residual``)."""
+        folded = _validate.flag("folded", folded)
         return self._stencil(x_nm, y_nm, "potential", folded)
 
     def _stencil(self, x_nm, y_nm, what, folded=False):
