@@ -498,8 +498,11 @@ class Device(DeviceBase):
 
         Measured from the centre, ``(i - (nx - 1)/2) a``: a site and its mirror image get
         exactly opposite positions for any ``a`` (``-length/2 + i a`` differed by rounding
-        at a non-dyadic ``a``, and a symmetric potential then was not bit-symmetric)."""
-        x = (np.asarray(i, dtype=float) - 0.5 * (self.nx - 1)) * self.a
+        at a non-dyadic ``a``, and a symmetric potential then was not bit-symmetric). The
+        end columns are clipped to ``+-length/2``, where the leads attach (rounding could
+        put them an ulp beyond, outside a sharp ``|x| <= length/2``)."""
+        half = 0.5 * self.length
+        x = np.clip((np.asarray(i, dtype=float) - 0.5 * (self.nx - 1)) * self.a, -half, half)
         y = (np.asarray(j, dtype=float) - 0.5 * (self.ny - 1)) * self.a
         return x, y
 

@@ -237,8 +237,9 @@ def test_default_window_has_even_cell_counts_and_symmetric_sites(params, vg):
     # default window is widened by half a cell at both ends (same centre), the solve runs on
     # its quarter grid, and the device's mirror-image sites get the same U bit for bit. At
     # a = 3.3 and 4.4 nm the positions -L/2 + i a were off their images by up to 5.7e-14 nm
-    # (U 1.6-3.3e-15 relative), past the mirror paths' per-entry bound: auto ran mumps or
-    # rgf-parity there, 2.3-3x slower per point (the review); now rgf-sigma.
+    # (U 1.6-3.3e-15 relative), past the mirror paths' per-entry bound: auto fell back to
+    # rgf-mirror, rgf-parity or mumps, depending on the point, 2.3-3x slower (the review); now
+    # rgf-sigma. The end columns sit exactly at +-L/2 (clipped), where the leads attach.
     dev = qpcsim.load_geometry("qpc_split_gate_sc", **params)
     pot = dev.potential
     x0, x1, y0, y1 = pot.window_nm
@@ -248,6 +249,7 @@ def test_default_window_has_even_cell_counts_and_symmetric_sites(params, vg):
     tags = dev.site_tags()
     x, y = dev.lattice_to_nm(tags[:, 0], tags[:, 1])
     assert np.array_equal(x, -x[::-1]) and np.array_equal(np.sort(y), -np.sort(y)[::-1])
+    assert x.min() == -0.5 * dev.length and x.max() == 0.5 * dev.length
     u = pot(x, y, Vg=vg).reshape(dev.nx, dev.ny)
     assert np.array_equal(u, u[::-1]) and np.array_equal(u, u[:, ::-1])
     smat = scattering_matrix(dev, dev.metadata["fermi_energy_meV"],

@@ -179,8 +179,7 @@ def solve_quantum_corrected(device, *, mixing: float = 0.8, tolerance: float = 0
     helper = _GridPotential(pot.switch_off)
     qdev = Device(width=device.width, length=device.length, a=device.a, potential=helper,
                   material=het.material, name=device.name + "_quantum")
-    xs = -0.5 * device.length + np.arange(device.nx) * device.a
-    ys = -0.5 * device.width + (np.arange(device.ny) + 1.0) * device.a
+    xs, ys = device.lattice_to_nm(np.arange(device.nx), np.arange(device.ny))   # site columns, rows
     pos = qdev.site_positions()
     order = (pos[:, 0].astype(int), pos[:, 1].astype(int))
     w = np.zeros(prob.shape)

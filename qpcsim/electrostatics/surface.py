@@ -43,32 +43,18 @@ MAX_GATE_CELLS = 16_000
 
 
 def gate_cell_mask(layout, x, y) -> dict:
-    """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies strictly inside the
-    gate. A centre on an edge belongs to no gate: the even-odd rule alone counts left and
-    lower edges in and right and upper ones out, which shifted a symmetric gate by a cell
-    wherever the grid put centres on its edges (U then asymmetric by 8-16 meV)."""
+    """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies in the gate (even-odd
+    rule: a centre exactly on a gate's left or lower edge is in, on its right or upper edge
+    out; where the grid puts centres on a symmetric gate's edges the mask is shifted by a
+    cell, an O(cell) discretization error like any rule's; benchmarks/RESULTS.md)."""
     X, Y = np.meshgrid(x, y, indexing="ij")
     masks = {}
     for gate in layout.gates:
         m = np.zeros(X.shape, dtype=bool)
         for poly in gate.polygons:
-            m |= _points_in_polygon(X, Y, poly) & ~_on_polygon_edge(X, Y, poly)
+            m |= _points_in_polygon(X, Y, poly)
         masks[gate.name] = m
     return masks
-
-
-def _on_polygon_edge(px: np.ndarray, py: np.ndarray, vertices: np.ndarray) -> np.ndarray:
-    """Which points lie on an edge of the polygon (exactly: collinear and within the
-    edge's bounding box; exact for the axis-parallel edges of a layout on its grid)."""
-    on = np.zeros(px.shape, dtype=bool)
-    x1, y1 = vertices[:, 0], vertices[:, 1]
-    x2, y2 = np.roll(x1, -1), np.roll(y1, -1)
-    for a, b, c, d in zip(x1, y1, x2, y2):
-        collinear = (c - a) * (py - b) == (d - b) * (px - a)
-        within = ((px >= min(a, c)) & (px <= max(a, c)) & (py >= min(b, d))
-                  & (py <= max(b, d)))
-        on |= collinear & within
-    return on
 
 
 class FrozenSurface:
