@@ -499,10 +499,13 @@ class Device(DeviceBase):
         Measured from the centre, ``(i - (nx - 1)/2) a``: a site and its mirror image get
         exactly opposite positions for any ``a`` (``-length/2 + i a`` differed by rounding
         at a non-dyadic ``a``, and a symmetric potential then was not bit-symmetric). The
-        end columns are clipped to ``+-length/2``, where the leads attach (rounding could
-        put them an ulp beyond, outside a sharp ``|x| <= length/2``)."""
+        end columns, where the leads attach, are exactly at ``+-length/2`` (rounding could
+        put them an ulp beyond, outside a sharp ``|x| <= length/2``); ``i`` outside
+        ``0 .. nx - 1`` (the leads' cells) is not moved."""
+        i = np.asarray(i, dtype=float)
         half = 0.5 * self.length
-        x = np.clip((np.asarray(i, dtype=float) - 0.5 * (self.nx - 1)) * self.a, -half, half)
+        x = np.where(i == 0, -half, np.where(i == self.nx - 1, half,
+                                             (i - 0.5 * (self.nx - 1)) * self.a))
         y = (np.asarray(j, dtype=float) - 0.5 * (self.ny - 1)) * self.a
         return x, y
 

@@ -180,3 +180,21 @@ def test_yes_no_options_are_not_read_as_true(value):
     with pytest.raises(ValueError, match=r"zeeman=.* is not allowed: it is a yes/no option"):
         qpcsim.load_geometry("qpc_saddle", a=10.0, zeeman=value)
     assert qpcsim.Device(width=60.0, length=100.0, a=5.0, zeeman=1.0).zeeman is True
+
+
+@pytest.mark.parametrize("width, length, a", [(320.0, 480.0, 4.0), (323.4, 475.2, 3.3),
+                                              (321.2, 479.6, 4.4)])
+def test_positions_are_measured_from_the_centre(width, length, a):
+    # Mirror-image sites have exactly opposite positions at any lattice constant (the mirror
+    # back ends accept only ~11 ulps of asymmetry), the end columns sit exactly at
+    # +-length/2 where the leads attach, spacing a to rounding; a lead's cell beyond the
+    # region (i = -1, nx) is one lattice constant further out, not moved onto the edge.
+    dev = qpcsim.Device(width=width, length=length, a=a)
+    x, _ = dev.lattice_to_nm(np.arange(dev.nx), np.zeros(dev.nx))
+    _, y = dev.lattice_to_nm(np.zeros(dev.ny), np.arange(dev.ny))
+    assert np.array_equal(x, -x[::-1]) and np.array_equal(y, -y[::-1])
+    assert (x[0], x[-1]) == (-length / 2, length / 2)
+    np.testing.assert_allclose(np.diff(x), a, rtol=1e-12)
+    assert abs(y[0] + width / 2 - a) < 1e-12 * width
+    beyond = [float(dev.lattice_to_nm(i, 0)[0]) for i in (-1, dev.nx)]
+    np.testing.assert_allclose(beyond, [-length / 2 - a, length / 2 + a], rtol=1e-12)

@@ -493,3 +493,16 @@ def test_self_consistent_potential_keeps_its_last_evaluation_exactly():
     if pot.switch_off is not None:
         expected = expected * flat_top_window(x, *pot.switch_off)
     assert np.array_equal(pot(x, y), expected)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((4, 4, -4.0, 4.0, 50.0), r"hx=-4.0 nm is not allowed"),       # was the negated kernel
+    ((4, 4, 4.0, 4.0, 0.0), r"depth_nm=0.0 nm is not allowed"),     # was all zeros
+    ((4, 4, 4.0, 4.0, -50.0), r"depth_nm=-50.0 nm is not allowed"),
+    ((4.5, 4, 4.0, 4.0, 50.0), r"nx=4.5 is not allowed"),           # was a (9, 8) grid
+    ((0, 4, 4.0, 4.0, 50.0), r"nx=0 is not allowed"),
+])
+def test_cell_kernel_refuses_what_would_be_a_wrong_kernel(args, message):
+    from qpcsim.electrostatics.kernels import cell_kernel
+    with pytest.raises(ValueError, match=message):
+        cell_kernel(*args)

@@ -319,13 +319,13 @@ class SigmaSchurBackend(FastBackend):
                 for leaf in leaves]
         return self._plans[key]
 
-    def _symmetric_under(self, values: np.ndarray) -> tuple:
+    def _symmetric_under(self, values: np.ndarray, hop: float | None = None) -> tuple:
         """The mirrors whose image of the entries equals them to MIRROR_RTOL relative to
-        max|A|, and each entry to ENTRY_RTOL_FACTOR MIRROR_RTOL relative to its own size
-        (:mod:`.mirror_check`; the sectors then take the entries of one half, as
-        rgf-mirror does)."""
+        max|A|, and each entry to ENTRY_RTOL_FACTOR MIRROR_RTOL relative to its own size, or
+        to the hopping scale ``hop`` (schur.hopping_scale, computed here if not given) where
+        that is larger (:mod:`.mirror_check`; the sectors then take the entries of one half,
+        as rgf-mirror does)."""
         self.prepare_structure()
-        assembly = self.assembly
         held, scales = [], None
         for name, (_, entries) in self._mirror_maps.items():
             image = values[entries]
@@ -333,9 +333,9 @@ class SigmaSchurBackend(FastBackend):
                 held.append(name)
                 continue
             if scales is None:     # max|A| and the hopping scale, where an entry differs
-                off = values[assembly.sys_row != assembly.sys_col]
-                scales = (float(np.max(np.abs(values), initial=0.0)),
-                          max(float(np.max(np.abs(off), initial=0.0)), 1e-300))
+                if hop is None:
+                    hop = hopping_scale(values, self._off_diagonal)
+                scales = (float(np.max(np.abs(values), initial=0.0)), max(hop, 1e-300))
             whole, entry = scales
             if entry_deviation(values, image) <= MIRROR_RTOL * whole and \
                     relative_deviation(values, image, entry) <= ENTRY_RTOL_FACTOR * MIRROR_RTOL:
@@ -377,13 +377,14 @@ class SigmaSchurBackend(FastBackend):
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
         if self.fallback is not None and values.imag.any():
             return None   # auto: only real points with a mirror win here (the cost model's)
-        mirrors = self._symmetric_under(values)
+        hop = hopping_scale(values, self._off_diagonal)
+        mirrors = self._symmetric_under(values, hop)
         if self.fallback is not None and not mirrors:
             return None
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface, mirrors)
         if schur_growth(schur, self._interface_block(values, reduction.interface),
-                        hopping_scale(values, self._off_diagonal)) > SCHUR_GROWTH_LIMIT:
+                        hop) > SCHUR_GROWTH_LIMIT:
             return None   # a near-singular interior (schur.SCHUR_GROWTH_LIMIT): hand it on
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name

@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.fft
 
+from .. import validate as _validate
+
 __all__ = ["inv_r_primitive", "cell_kernel", "cell_kernel_on_grid", "padded_convolution"]
 
 
@@ -30,6 +32,9 @@ def cell_kernel(nx: int, ny: int, hx: float, hy: float, depth_nm: float) -> np.n
     0 .. n-1 then -n .. -1) of K = 1/r - 1/sqrt(r^2 + 4 d^2) (nm); times e^2/(4 pi eps)
     and a density it gives a potential energy.
     """
+    nx, ny = _validate.positive_int("nx", nx), _validate.positive_int("ny", ny)
+    hx, hy = _validate.positive("hx", hx, "nm"), _validate.positive("hy", hy, "nm")
+    depth_nm = _validate.positive("depth_nm", depth_nm, "nm")
     shape = (2 * nx, 2 * ny)
     return (cell_kernel_on_grid(shape, hx, hy, 0.0)
             - cell_kernel_on_grid(shape, hx, hy, 2 * depth_nm))
@@ -58,7 +63,9 @@ def cell_kernel_on_grid(shape, hx, hy, c):
     ``shape`` (P, Q) >= (2 nx - 1, 2 ny - 1): offsets 0 .. P/2 - 1, then negative, so the
     product of transforms is the linear (not circular) convolution on the window. The
     primitive is evaluated once on the lattice of cell corners (neighbouring cells share
-    corners: 4x fewer evaluations than cell by cell), then differenced.
+    corners: 4x fewer evaluations than cell by cell), then differenced. The closed form is
+    exact; differencing primitives of size ~offset costs relative precision far out (2-5e-10
+    relative at 200 cells, against quadrature), absolute errors below 5e-14 nm.
     """
     cx = (np.arange(shape[0] + 1) - shape[0] // 2 - 0.5) * hx
     cy = (np.arange(shape[1] + 1) - shape[1] // 2 - 0.5) * hy

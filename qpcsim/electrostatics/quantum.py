@@ -179,7 +179,7 @@ def solve_quantum_corrected(device, *, mixing: float = 0.8, tolerance: float = 0
     helper = _GridPotential(pot.switch_off)
     qdev = Device(width=device.width, length=device.length, a=device.a, potential=helper,
                   material=het.material, name=device.name + "_quantum")
-    xs, ys = device.lattice_to_nm(np.arange(device.nx), np.arange(device.ny))   # site columns, rows
+    xs, ys = device.lattice_to_nm(np.arange(device.nx), np.arange(device.ny))
     pos = qdev.site_positions()
     order = (pos[:, 0].astype(int), pos[:, 1].astype(int))
     w = np.zeros(prob.shape)
