@@ -339,6 +339,17 @@ def _closed_interior_eigenvalue(device, params, above_meV):
     return float(eigenvalues[eigenvalues > above_meV][0])
 
 
+def _tilted_wire(walls_meV, offset_meV):
+    """A 30 x 9 wire with a weak tilt (no mirror), ``walls_meV`` walls at |y| > 17 nm, and an
+    energy ``offset_meV`` above an eigenvalue of its closed interior: ``(device, params,
+    energy_meV)``."""
+    device = qpcsim.Device(width=50.0, length=145.0, a=5.0,
+                           potential=lambda x, y, F=0.5: F * x / 100.0
+                           + walls_meV * (np.abs(y) > 17.0))
+    params = device.resolve_params({})
+    return device, params, _closed_interior_eigenvalue(device, params, 3.0) + offset_meV
+
+
 #: Found by this search: the Schur back ends eliminate the region without its lead
 #: interfaces, a closed box; within ~1e-7 meV of one of its eigenvalues they lost accuracy
 #: without a sign in their unitarity. Such a point now goes to schur.exact_backend (RGF
@@ -353,11 +364,7 @@ def test_schur_backends_at_an_eigenvalue_of_the_closed_interior(method, walls_me
     columns. Before the fix, without walls: G = 0.970552727903 (auto, mumps) and
     0.970572040663 (mumps-sigma) against Kwant's and RGF's 0.970557775154, with unitarity
     errors 1.5e-16 and 6e-16."""
-    device = qpcsim.Device(width=50.0, length=145.0, a=5.0,
-                           potential=lambda x, y, F=0.5: F * x / 100.0
-                           + walls_meV * (np.abs(y) > 17.0))
-    params = device.resolve_params({})
-    energy = _closed_interior_eigenvalue(device, params, 3.0) + offset_meV
+    device, params, energy = _tilted_wire(walls_meV, offset_meV)
     ref = reference(device, energy, params)
     record = compare(device, energy, params, method, ref)
     assert_agrees(record, ref)
@@ -372,11 +379,7 @@ def test_schur_backends_just_under_the_growth_limit_stay_accurate(method, walls_
     walls, 1.7e-5 meV (growth 493) above the closed interior's eigenvalue still runs the
     Schur back end, and its S is within 1e-11 of Kwant (measured 3.8e-13, 1.2e-13; at
     growth 987, 5.6e-13)."""
-    device = qpcsim.Device(width=50.0, length=145.0, a=5.0,
-                           potential=lambda x, y, F=0.5: F * x / 100.0
-                           + walls_meV * (np.abs(y) > 17.0))
-    params = device.resolve_params({})
-    energy = _closed_interior_eigenvalue(device, params, 3.0) + offset_meV
+    device, params, energy = _tilted_wire(walls_meV, offset_meV)
     ref = reference(device, energy, params)
     record = compare(device, energy, params, method, ref)
     assert record["ran"] == method
