@@ -13,6 +13,7 @@ import numpy as np
 from ..electrostatics import Heterostructure, Layout, ThomasFermiProblem
 from ..electrostatics.channel import channel_summary
 from ..electrostatics.provider import SelfConsistentPotential
+from ..electrostatics.thomas_fermi import aligned_window
 from ..geometry import load_geometry, load_geometry_module
 from ..sanity import density_warnings, depth_warnings, layout_scale_warnings, warn_notes
 from ..plotting.electrostatics import plot_electrostatics
@@ -73,7 +74,8 @@ def run_electrostatics(args) -> int:
             # the frozen surface's influence reaches further (no image between the gates)
             m = (12 if het.surface == "frozen" else 8) * het.depth_nm
             x0, x1, y0, y1 = layout.bounds_nm()
-            window = (x0 - m, x1 + m, y0 - m, y1 + m)
+            window = aligned_window(layout, het, (x0 - m, x1 + m, y0 - m, y1 + m),
+                                    args.resolution)
         problem = ThomasFermiProblem(layout, het, window, args.resolution)
     else:
         module = load_geometry_module(target)

@@ -30,7 +30,7 @@ from ..backends.assembly import single_threaded_blas
 from .heterostructure import Heterostructure
 from .layout import Layout
 from .surface import gate_cell_mask
-from .thomas_fermi import _problem
+from .thomas_fermi import _problem, aligned_window
 
 __all__ = ["PinchoffDiagram", "pinchoff_diagram", "OPEN", "PINCHED", "DEPLETED",
            "bottleneck_density"]
@@ -210,7 +210,9 @@ def pinchoff_diagram(layout: Layout, heterostructure: Heterostructure, gates, v1
     if window_nm is None:
         m = 8 * heterostructure.depth_nm
         x0, x1, y0, y1 = layout.bounds_nm()
-        window_nm = (x0 - m, x1 + m, min(y0, lo) - m, max(y1, hi) + m)
+        window_nm = aligned_window(layout, heterostructure,
+                                   (x0 - m, x1 + m, min(y0, lo) - m, max(y1, hi) + m),
+                                   resolution_nm)
     window_nm = tuple(float(w) for w in window_nm)
     workers = _validate.positive_int("workers", workers)
     tasks = [(layout, heterostructure, window_nm, resolution_nm, gates, float(a), v2, fixed,

@@ -32,7 +32,7 @@ from ..device import Device
 from ..potentials import flat_top_window
 from .heterostructure import Heterostructure
 from .layout import Layout
-from .thomas_fermi import ElectrostaticsResult, ThomasFermiProblem
+from .thomas_fermi import ElectrostaticsResult, ThomasFermiProblem, aligned_window
 
 __all__ = ["SelfConsistentPotential", "self_consistent_device"]
 
@@ -369,10 +369,11 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         Device width, length and lattice constant (nm), as for :class:`qpcsim.Device`.
     window_nm : tuple, optional
         Thomas–Fermi window ``(x0, x1, y0, y1)`` (nm); default: the union of the
-        device and the gates, enlarged by ``margin_nm`` on each side, and (pinned surface)
-        by half a cell more at both ends of an axis that would otherwise get an odd number
-        of cells (a symmetric layout is then solved on its mirror sector: 4-5x faster, and
-        exactly symmetric).
+        device and the gates, enlarged by ``margin_nm`` on each side, and by half a cell
+        more at both ends of an axis that would otherwise get an odd number of cells
+        (pinned surface: a symmetric layout is then solved on its mirror sector, 4-5x faster
+        and exactly symmetric) or where that puts the gates' edges on cell boundaries
+        (frozen surface: ``thomas_fermi.aligned_window``).
     resolution_nm : float
         Thomas–Fermi cell size (nm).
     voltages : mapping, optional
@@ -408,9 +409,10 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         gx0, gx1, gy0, gy1 = layout.bounds_nm()
         window_nm = (min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
                      min(gy0, -W / 2) - m, max(gy1, W / 2) + m)
-        if heterostructure.surface != "frozen":     # a frozen surface has no sector solve
-            window_nm = _even_cells(window_nm, _validate.positive("resolution_nm",
-                                                                  resolution_nm, "nm"))
+        h = _validate.positive("resolution_nm", resolution_nm, "nm")
+        # a frozen surface has no sector solve: its window keeps cell centres off gate edges
+        window_nm = aligned_window(layout, heterostructure, window_nm, h) \
+            if heterostructure.surface == "frozen" else _even_cells(window_nm, h)
     x0, x1, y0, y1 = (float(v) for v in window_nm)
     if x0 > -L / 2 or x1 < L / 2 or y0 > -W / 2 or y1 < W / 2:
         raise ValueError(f"window_nm={tuple(window_nm)} is not allowed: it must contain the "

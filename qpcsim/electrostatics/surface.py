@@ -42,19 +42,56 @@ __all__ = ["FrozenSurface", "MAX_GATE_CELLS"]
 MAX_GATE_CELLS = 16_000
 
 
+#: A cell centre closer than this fraction of the cell to a gate's edge lies on the edge.
+EDGE_RTOL = 1e-6
+
+
 def gate_cell_mask(layout, x, y) -> dict:
-    """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies in the gate (even-odd
-    rule: a centre exactly on a gate's left or lower edge is in, on its right or upper edge
-    out; where the grid puts centres on a symmetric gate's edges the mask is shifted by a
-    cell, an O(cell) discretization error like any rule's; benchmarks/RESULTS.md)."""
+    """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies in the gate or on
+    its edge (within ``EDGE_RTOL`` of a cell), for the uniform centres ``x``, ``y`` (nm).
+
+    A centre on an edge counts as gate on every side, so a mirror-symmetric layout gets a
+    mirror-symmetric mask (the even-odd rule alone counts a centre on a left or lower edge
+    in and on a right or upper one out: such a gate was shifted by half a cell, and a
+    symmetric split gate's U was 8-25 meV asymmetric). Such an edge then sits half a cell
+    out, the largest error of a generic edge; the default windows put edges on cell
+    boundaries where they can (``thomas_fermi.aligned_window``). A centre on an edge that
+    two gates share goes to one of them (the even-odd rule), and polygons of one gate that
+    touch leave no slit.
+    """
     X, Y = np.meshgrid(x, y, indexing="ij")
-    masks = {}
+    inside, closed = {}, {}
     for gate in layout.gates:
         m = np.zeros(X.shape, dtype=bool)
         for poly in gate.polygons:
             m |= _points_in_polygon(X, Y, poly)
-        masks[gate.name] = m
-    return masks
+        inside[gate.name] = m
+        closed[gate.name] = m | _on_edges(gate, x, y)
+    claims = sum(m.astype(np.int8) for m in closed.values())
+    shared = claims > 1                  # on an edge between two gates: the even-odd owner
+    return {name: np.where(shared, inside[name], m) for name, m in closed.items()}
+
+
+def _on_edges(gate, x, y) -> np.ndarray:
+    """Boolean ``(nx, ny)`` grid: which centres ``x``, ``y`` (nm) lie on an edge of ``gate``
+    (within ``EDGE_RTOL`` of a cell)."""
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    h = min(x[1] - x[0], y[1] - y[0]) if x.size > 1 and y.size > 1 else 1.0
+    tol = EDGE_RTOL * h
+    on = np.zeros((x.size, y.size), dtype=bool)
+    for poly in gate.polygons:
+        for (ax, ay), (bx, by) in zip(poly, np.roll(poly, -1, axis=0)):
+            # only the centres in the edge's box (grown by tol) can lie on it
+            i0, i1 = np.searchsorted(x, [min(ax, bx) - tol, max(ax, bx) + tol])
+            j0, j1 = np.searchsorted(y, [min(ay, by) - tol, max(ay, by) + tol])
+            if i0 >= i1 or j0 >= j1:
+                continue
+            X, Y = np.meshgrid(x[i0:i1], y[j0:j1], indexing="ij")
+            length = np.hypot(bx - ax, by - ay)
+            distance = np.abs((bx - ax) * (Y - ay) - (by - ay) * (X - ax)) / length
+            along = ((X - ax) * (bx - ax) + (Y - ay) * (by - ay)) / length
+            on[i0:i1, j0:j1] |= (distance <= tol) & (along >= -tol) & (along <= length + tol)
+    return on
 
 
 class FrozenSurface:

@@ -250,6 +250,58 @@ def _check_window(window_nm, resolution_nm):
     return (x0, x1, y0, y1), nx, ny
 
 
+def _cell_centres(window_nm, resolution_nm) -> tuple:
+    """The cell centres ``x``, ``y`` (nm) of the window's grid (cells divide it exactly)."""
+    (x0, x1, y0, y1), nx, ny = _check_window(window_nm, resolution_nm)
+    hx, hy = (x1 - x0) / nx, (y1 - y0) / ny
+    return x0 + (np.arange(nx) + 0.5) * hx, y0 + (np.arange(ny) + 0.5) * hy
+
+
+def aligned_window(layout: Layout, heterostructure: Heterostructure, window_nm,
+                   resolution_nm: float) -> tuple:
+    """A default window ``window_nm`` (nm) fitted to the surface model.
+
+    A frozen surface's gates are the cells whose centre lies in them
+    (``surface.gate_cell_mask``), so a gate's straight edge acts as the cell boundary
+    nearest to it: exact where it lies on a boundary, half a cell out where it lies on a
+    centre. The window is therefore widened by half a cell at both ends (its centre kept,
+    so a symmetric layout stays symmetric on the grid) of each axis where that brings the
+    gates' axis-parallel edges closer to cell boundaries, weighted by their lengths; ties
+    keep the window. A pinned surface has no gate cells and keeps ``window_nm``.
+    """
+    window_nm = tuple(float(w) for w in window_nm)
+    if heterostructure.surface != "frozen":
+        return window_nm
+    h = _validate.positive("resolution_nm", resolution_nm, "nm")
+    x0, x1, y0, y1 = window_nm
+    best = None
+    for wx in (0.0, h / 2):
+        for wy in (0.0, h / 2):
+            window = (x0 - wx, x1 + wx, y0 - wy, y1 + wy)
+            cost = (_edge_mismatch(layout, window, h), wx + wy, wx)   # ties: the least change
+            if best is None or cost < best[0]:
+                best = (cost, window)
+    return best[1]
+
+
+def _edge_mismatch(layout: Layout, window_nm, resolution_nm: float) -> float:
+    """Sum over the gates' axis-parallel edges of length x distance to the nearest cell
+    boundary of the window's grid (nm^2)."""
+    (x0, x1, y0, y1), nx, ny = _check_window(window_nm, resolution_nm)
+    hx, hy = (x1 - x0) / nx, (y1 - y0) / ny
+    total = 0.0
+    for gate in layout.gates:
+        for poly in gate.polygons:
+            step = np.roll(poly, -1, axis=0) - poly
+            for axis, (origin, h) in enumerate(((x0, hx), (y0, hy))):
+                # edges along the other axis: their coordinate on this one is fixed
+                parallel = np.abs(step[:, axis]) <= 1e-12 * np.abs(step).max()
+                offset = (poly[parallel, axis] - origin) / h
+                total += float(np.sum(np.abs(offset - np.round(offset)) * h *
+                                      np.abs(step[parallel, 1 - axis])))
+    return total
+
+
 class ThomasFermiProblem:
     """Everything about a Thomas–Fermi solve that does not depend on the voltages:
     the grid, the FFT of the cell kernel, each gate's bare potential on the grid.
@@ -290,8 +342,7 @@ class ThomasFermiProblem:
         self.window = (x0, x1, y0, y1)
         self.nx, self.ny = nx, ny
         self.hx, self.hy = (x1 - x0) / nx, (y1 - y0) / ny
-        self.x = x0 + (np.arange(nx) + 0.5) * self.hx
-        self.y = y0 + (np.arange(ny) + 0.5) * self.hy
+        self.x, self.y = _cell_centres(self.window, resolution_nm)
         X, Y = np.meshgrid(self.x, self.y, indexing="ij")
         d = heterostructure.depth_nm
         self.frozen = None
@@ -793,7 +844,8 @@ def solve_thomas_fermi(layout: Layout, heterostructure: Heterostructure, voltage
                              "qpcsim.electrostatics.Layout")
         m = 6 * heterostructure.depth_nm
         x0, x1, y0, y1 = layout.bounds_nm()
-        window_nm = (x0 - m, x1 + m, y0 - m, y1 + m)
+        window_nm = aligned_window(layout, heterostructure, (x0 - m, x1 + m, y0 - m, y1 + m),
+                                   resolution_nm)
     prob = _problem(layout, heterostructure, window_nm, resolution_nm)
     return prob.solve(voltages or {}, initial=initial, tolerance_meV=tolerance_meV,
                       max_iterations=max_iterations, influence_tolerance=influence_tolerance,
