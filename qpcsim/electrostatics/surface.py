@@ -48,28 +48,32 @@ EDGE_RTOL = 1e-6
 
 def gate_cell_mask(layout, x, y) -> dict:
     """``{gate: boolean (nx, ny) mask}`` of the cells whose centre lies in the gate or on
-    its edge (within ``EDGE_RTOL`` of a cell), for the uniform centres ``x``, ``y`` (nm).
+    its edge (within ``EDGE_RTOL`` of a cell), for the uniform centres ``x``, ``y`` (nm,
+    increasing).
 
-    A centre on an edge counts as gate on every side, so a mirror-symmetric layout gets a
-    mirror-symmetric mask (the even-odd rule alone counts a centre on a left or lower edge
-    in and on a right or upper one out: such a gate was shifted by half a cell, and a
-    symmetric split gate's U was 8-25 meV asymmetric). Such an edge then sits half a cell
-    out, the largest error of a generic edge; the default windows put edges on cell
-    boundaries where they can (``thomas_fermi.aligned_window``). A centre on an edge that
-    two gates share goes to one of them (the even-odd rule), and polygons of one gate that
-    touch leave no slit.
+    A centre on an edge counts as gate on every side, so a mirror-symmetric layout of
+    separate gates gets a mirror-symmetric mask (the even-odd rule alone counts a centre on
+    a left or lower edge in and on a right or upper one out: such a gate was shifted by half
+    a cell, and a symmetric split gate's U was 8-25 meV asymmetric). Such an edge then sits
+    half a cell out, the largest error of a generic edge; the default windows put edges on
+    cell boundaries where they can (``thomas_fermi.aligned_window``). Polygons of one gate
+    that touch leave no slit. A centre that several gates claim (on an edge they share) has
+    exactly one owner: the first gate whose interior holds it, else the first claimant; that
+    choice is one-sided, so gates that touch each other can lose a mirror symmetry by a cell.
     """
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if x.ndim != 1 or y.ndim != 1 or x.size < 2 or y.size < 2 or \
+            not (np.all(np.diff(x) > 0) and np.all(np.diff(y) > 0)):
+        raise ValueError(f"x of shape {x.shape}, y of shape {y.shape} are not allowed: they "
+                         "must be 1-D increasing cell centres (nm), at least 2 each")
     X, Y = np.meshgrid(x, y, indexing="ij")
-    inside, closed = {}, {}
-    for gate in layout.gates:
-        m = np.zeros(X.shape, dtype=bool)
-        for poly in gate.polygons:
-            m |= _points_in_polygon(X, Y, poly)
-        inside[gate.name] = m
-        closed[gate.name] = m | _on_edges(gate, x, y)
-    claims = sum(m.astype(np.int8) for m in closed.values())
-    shared = claims > 1                  # on an edge between two gates: the even-odd owner
-    return {name: np.where(shared, inside[name], m) for name, m in closed.items()}
+    inside = np.stack([np.logical_or.reduce([_points_in_polygon(X, Y, p) for p in g.polygons])
+                       for g in layout.gates])
+    closed = inside | np.stack([_on_edges(g, x, y) for g in layout.gates])
+    owner = np.where(inside.any(axis=0), inside.argmax(axis=0), closed.argmax(axis=0))
+    shared = closed.sum(axis=0) > 1
+    return {g.name: np.where(shared, owner == k, closed[k])
+            for k, g in enumerate(layout.gates)}
 
 
 def _on_edges(gate, x, y) -> np.ndarray:

@@ -269,16 +269,24 @@ def aligned_window(layout: Layout, heterostructure: Heterostructure, window_nm,
     gates' axis-parallel edges closer to cell boundaries, weighted by their lengths; ties
     keep the window. A pinned surface has no gate cells and keeps ``window_nm``.
     """
-    window_nm = tuple(float(w) for w in window_nm)
+    if not isinstance(layout, Layout) or not isinstance(heterostructure, Heterostructure):
+        raise ValueError(f"layout={layout!r}, heterostructure={heterostructure!r} are not "
+                         "allowed: they must be a qpcsim.electrostatics Layout and "
+                         "Heterostructure")
+    window_nm = _check_window(window_nm, resolution_nm)[0]
     if heterostructure.surface != "frozen":
         return window_nm
-    h = _validate.positive("resolution_nm", resolution_nm, "nm")
+    h = float(resolution_nm)
     x0, x1, y0, y1 = window_nm
     best = None
     for wx in (0.0, h / 2):
         for wy in (0.0, h / 2):
             window = (x0 - wx, x1 + wx, y0 - wy, y1 + wy)
-            cost = (_edge_mismatch(layout, window, h), wx + wy, wx)   # ties: the least change
+            try:
+                mismatch = _edge_mismatch(layout, window, h)
+            except ValueError:           # a widened window over the cell limit: not a choice
+                continue
+            cost = (mismatch, wx + wy, wx)                        # ties: the least change
             if best is None or cost < best[0]:
                 best = (cost, window)
     return best[1]
