@@ -4,14 +4,15 @@
 input in physical units, picks a back end from :mod:`qpcsim.backends` and
 returns a :class:`TransportResult`:
 
-* ``"auto"`` (default): the fast path where it applies (the Device's own
-  two-lead lattice model), with the back end of the fixed size rule
-  :func:`qpcsim.backends.choose_backend` (``mumps`` Schur complement or
-  ``rgf``), otherwise ``kwant``;
+* ``"auto"`` (default): the fast path where it applies, with the back end of
+  the fixed size rule :func:`qpcsim.backends.choose_backend` (``rgf`` or the
+  MUMPS Schur complements, ``mumps-sigma`` wherever it is cheaper; the mirror
+  back ends at symmetric points: ``FastSolver``), otherwise ``kwant``;
 * ``"fast"``: the fast path's choice, never Kwant;
 * any registered back end by name (``qpcsim.backends.registered()``:
-  ``mumps``, ``rgf``, ``rgf-mirror``, ``scipy``, ``kwant``); ``kwant`` is plain
-  ``kwant.smatrix`` on ``device.build()``, the reference.
+  ``mumps``, ``mumps-sigma``, ``rgf``, ``rgf-mirror``, ``rgf-parity``,
+  ``rgf-sigma``, ``scipy``, ``kwant``); ``kwant`` is plain ``kwant.smatrix`` on
+  ``device.build()``, the reference.
 
 Every solve checks unitarity of the full S-matrix, max|S^dagger S - 1|, and
 raises :class:`UnitarityError` above 1e-8.
@@ -117,7 +118,8 @@ class TransportResult:
     unitarity_error : float
         max|S^dagger S - 1| (largest over the thermal quadrature nodes at T > 0).
     solver : str
-        Back end that ran: ``fast-mumps``, ``fast-scipy``, ``fast-rgf``, ``fast-rgf-mirror``, ``kwant``.
+        Back end that ran: ``fast-<name>`` for a fast-path back end (``fast-mumps-sigma``,
+        ``fast-rgf``, ``fast-rgf-sigma``, ...), or ``kwant``.
     smatrix : ndarray
         Full S-matrix at the Fermi energy (Kwant's mode order and normalization).
     conductance_matrix : ndarray (N, N)
@@ -197,8 +199,7 @@ def solve(device, energy: float, *, temperature: float = 0.0, method: str = "aut
         Temperature (K); 0 for the zero-temperature Landauer formula.
     method : str
         ``"auto"``, ``"fast"`` or a registered back end
-        (``qpcsim.backends.registered()``: ``mumps``, ``rgf``, ``scipy``,
-        ``kwant``); see the module docstring.
+        (``qpcsim.backends.registered()``); see the module docstring.
     thermal : {"grid", "adaptive"}
         Finite-temperature quadrature: the shared spectral grid (default) or
         adaptive Gauss-Kronrod (validation).

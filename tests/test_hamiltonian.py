@@ -26,7 +26,7 @@ def test_clean_wire_conducts_open_spinful_channels_times_e2_over_h(wire, alpha, 
     result = qpcsim.solve(wire, energy, alpha=alpha, B=B)
     modes = result.open_modes[0]
     assert modes > 0 and result.open_modes[0] == result.open_modes[1]
-    assert result.solver == "fast-mumps"     # the model fast path (backends/model_assembly.py)
+    assert result.solver == "fast-mumps-sigma"     # the model fast path (backends/model_assembly.py)
     assert abs(result.conductance - 0.5 * modes) < 1e-9     # one spinful channel = e^2/h
     assert result.unitarity_error < 1e-10
 
@@ -126,7 +126,7 @@ def test_sweep_over_field_runs_the_model_fast_path(wire):
     result = qpcsim.sweep(wire, {"B": [0.0, 0.5]}, energy=E_c, workers=1, progress=False)
     np.testing.assert_allclose(result.conductance.values, [1.0, 0.5], atol=1e-9)
     assert qpcsim.backends.fast_path_applies(wire)
-    assert result.attrs["solver"] == "fast-mumps"
+    assert result.attrs["solver"] == "fast-mumps-sigma"
 
 
 def test_device_pickles_and_rebuilds(wire):

@@ -34,7 +34,7 @@ def test_zigzag_ribbon_plateaus_are_4e2_over_h_times_n_plus_half(zigzag, plateau
     energy = zigzag.plateau_energy(plateau)
     result = qpcsim.solve(zigzag, energy)
     assert abs(result.conductance - expected) < 1e-6
-    assert result.unitarity_error < 1e-10 and result.solver == "fast-mumps"
+    assert result.unitarity_error < 1e-10 and result.solver == "fast-mumps-sigma"
 
 
 def test_showcase_energy_is_on_the_second_plateau(zigzag):
@@ -206,7 +206,7 @@ def test_bilayer_equals_a_hand_written_kwant_bilayer_to_1e_10():
         assert abs(result.transmission - smat.transmission(1, 0)) < 1e-10
         eig = np.sort(np.linalg.svd(smat.submatrix(1, 0), compute_uv=False) ** 2)[::-1]
         np.testing.assert_allclose(result.transmission_eigenvalues, eig, atol=1e-10)
-        assert result.solver == "fast-mumps" and result.unitarity_error < 1e-10
+        assert result.solver == "fast-mumps-sigma" and result.unitarity_error < 1e-10
 
 
 def test_bilayer_graphene_qpc_steps_by_4e2_over_h(bilayer_qpc):

@@ -37,9 +37,10 @@ def _params(device, params):
                                   for k, v in params.items()})
 
 
-@pytest.mark.parametrize("method", ["mumps", "scipy"])
+@pytest.mark.parametrize("method", ["mumps", "scipy", "mumps-sigma"])
 @pytest.mark.parametrize("name, params, scale", CASES)
 def test_schur_backends_equal_kwant_smatrix_to_1e_10(devices, name, params, scale, method):
+    # mumps-sigma is what auto runs on model devices (its leads as self-energies)
     if name in ("graphene_qpc", "bilayer_graphene_qpc") and method == "scipy":
         pytest.skip("SuperLU on 10k sites is slow; mumps covers this geometry")
     device = _device(devices, name)
@@ -52,7 +53,9 @@ def test_schur_backends_equal_kwant_smatrix_to_1e_10(devices, name, params, scal
     assert smat.nprop == tuple(reference.num_propagating(i) for i in range(2)) and smat.nprop[0] > 0
     assert np.abs(smat.data - reference.data).max() < KWANT_TOL.get((name, scale), 1e-10)
     other = scattering_matrix(device, energy, resolved, "scipy" if method == "mumps" else "mumps")
-    assert np.abs(smat.data - other.data).max() < 1e-12     # ours, reproducibly: 4e-14 measured
+    # ours, reproducibly: 4e-14 measured between mumps and scipy (the same linear system;
+    # mumps-sigma eliminates the mode variables first: up to 5e-12 on graphene_qpc)
+    assert np.abs(smat.data - other.data).max() < (1e-12 if method != "mumps-sigma" else 1e-10)
 
 
 #: Where Kwant's own S is not reproducible to 1e-10: near the induced gap of nqpc_s (half
@@ -69,7 +72,7 @@ def test_auto_runs_the_model_fast_path_bit_reproducibly(devices, name):
     first = qpcsim.solve(device, energy)
     qpcsim.solve(device, 0.9 * energy)          # another point in between
     again = qpcsim.solve(device, energy)
-    assert first.solver == "fast-mumps"
+    assert first.solver == "fast-mumps-sigma"
     assert np.array_equal(first.smatrix, again.smatrix)
     assert first.unitarity_error < 1e-10
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import qpcsim
-from qpcsim.backends import choose_backend, create_backend, mumps_available
+from qpcsim.backends import FastSolver, choose_backend, create_backend, mumps_available
 from qpcsim.backends.sigma_schur import SigmaSchurBackend
 
 pytestmark = [pytest.mark.skipif(not mumps_available(), reason="python-mumps not installed"),
@@ -109,11 +109,49 @@ def test_under_auto_runs_real_mirror_points_only(saddle, B, ran):
         assert np.abs(result.data - fallback.smatrix(0.3, params).data).max() < TOL
 
 
+@pytest.fixture(scope="module")
+def rough():
+    """Saddles with on-site disorder (no mirror at any point), W x L sites: 60 x 100,
+    where the size rule picks mumps, and 50 x 100 and 20 x 40, where it picks rgf."""
+    from qpcsim.physics.disorder import with_disorder
+    a = 5.0
+    return {(w, n): with_disorder(qpcsim.load_geometry(
+        "qpc_saddle", a=a, W=a * (w + 1), L=a * (n - 1), hw_x=2.0, hw_y=2.0), 2.0)
+        for w, n in ((60, 100), (50, 100), (20, 40))}
+
+
+@pytest.mark.parametrize("size, B, rule, ran", [
+    ((60, 100), 0.0, "mumps", "mumps-sigma"), ((60, 100), 0.7, "mumps", "mumps-sigma"),
+    ((50, 100), 0.0, "rgf", "mumps-sigma"), ((50, 100), 0.7, "rgf", "rgf"),
+    ((20, 40), 0.0, "rgf", "rgf")])
+def test_auto_runs_points_without_a_mirror_where_mumps_sigma_is_cheaper(rough, size, B, rule,
+                                                                        ran):
+    """Points without a mirror (benchmarks/RESULTS.md, disordered saddles): where the size
+    rule picks mumps, mumps-sigma runs every point (0.46-0.71x mumps's time real, ~0.8x
+    complex); where it picks rgf, mumps-sigma runs the real points from about 30 sites
+    across (0.71x rgf's time at 50 x 100; 20 x 40 keeps rgf). Each point as the named back
+    end computes it, bit for bit, and within 1e-10 of kwant.smatrix."""
+    device = rough[size]
+    assert choose_backend(device.nx, device.ny) == rule
+    params = device.resolve_params({"V0": 4.0, "seed": 5, "B": B})
+    energy = 6.0 / device.t
+    result = FastSolver(device).smatrix(energy, params)
+    assert result.backend == ran
+    named = create_backend(device, ran)
+    assert np.array_equal(result.data, named.smatrix(energy, params).data)
+    if ran == "mumps-sigma":
+        assert named.sectors == 1
+        assert named.factorization == ("real LDL^T" if B == 0 else "complex LU")
+    ref = create_backend(device, "kwant").smatrix(energy, params)
+    assert np.abs(np.abs(result.data) - np.abs(ref.data)).max() < TOL
+
+
 @pytest.mark.parametrize("nx, ny, pick", [(200, 100, "rgf-sigma"), (300, 150, "mumps-sigma"),
                                           (400, 200, "mumps-sigma"), (1000, 500, "mumps-sigma")])
 def test_auto_rule_under_a_mirror(nx, ny, pick):
     """Measured (benchmarks/RESULTS.md): rgf-sigma wins at W = 100, mumps-sigma from
-    W = 150; without a mirror the size rule is unchanged (never mumps-sigma)."""
+    W = 150; without a mirror the size rule picks rgf or mumps (where it picks mumps,
+    FastSolver runs mumps-sigma: the test above)."""
     assert choose_backend(nx, ny, holds=("mirror",)) == pick
     assert choose_backend(nx, ny) in ("rgf", "mumps")
     assert choose_backend(nx, ny, mumps=False, holds=("mirror",)).startswith("rgf")

@@ -50,7 +50,7 @@ def test_clean_hall_bar_quantized_hall_resistance(clean_bar, energy, nu):
     """B = 6 T (hbar omega_c = 10.4 meV, l_B = 10.5 nm): between the Landau levels
     R_xy = h/(nu e^2) and R_xx = 0 to 1e-6, nu counting spins (two per level)."""
     r = qpcsim.solve(clean_bar, energy, B=6.0)
-    assert r.solver == "fast-mumps" and r.terminals == clean_bar.terminals
+    assert r.solver == "fast-mumps-sigma" and r.terminals == clean_bar.terminals
     assert r.resistance(("source", "drain"), ("top_left", "bottom_left")) == pytest.approx(
         1 / nu, abs=1e-6)
     assert r.resistance((0, 3), (5, 1)) == pytest.approx(-1 / nu, abs=1e-6)
@@ -142,7 +142,7 @@ def test_two_explicit_leads_equal_the_default_device():
                              gauge="magnetic")
     assert default.terminals == explicit.terminals == ("left", "right")
     r_d, r_e = qpcsim.solve(default, 12.0, B=1.2), qpcsim.solve(explicit, 12.0, B=1.2)
-    assert r_d.solver.startswith("fast-rgf") and r_e.solver == "fast-mumps"
+    assert r_d.solver.startswith("fast-rgf") and r_e.solver == "fast-mumps-sigma"
     assert r_d.conductance == pytest.approx(r_e.conductance, abs=TOL)
     assert np.abs(r_d.conductance_matrix - r_e.conductance_matrix).max() < TOL
 
@@ -180,7 +180,7 @@ def test_schur_backends_equal_kwant_on_multi_terminal_devices(case, method):
         assert fast.solver == f"fast-{method}" and fast.open_modes == ref.open_modes
         assert np.abs(fast.conductance_matrix - ref.conductance_matrix).max() < TOL
         assert np.abs(np.abs(fast.smatrix) - np.abs(ref.smatrix)).max() < TOL
-    assert qpcsim.solve(device, energy, B=1.0, **extra).solver == "fast-mumps"   # auto
+    assert qpcsim.solve(device, energy, B=1.0, **extra).solver == "fast-mumps-sigma"   # auto
 
 
 # ---------------------------------------------------------------- plain Kwant

@@ -56,6 +56,11 @@ class BackendInfo:
         (``choose_backend(..., holds=...)``); such a back end checks the
         condition itself per point and runs its ``fallback`` attribute (a back
         end, or ``None`` for its own) where it does not hold.
+    real_cost : callable, optional
+        ``real_cost(nx, ny, norbs)`` -> modelled ms per point at a real point (B = 0)
+        without its condition. ``auto`` runs it at the real points where that beats the
+        size rule's back end, and at every point where the size rule picks ``mumps``
+        (``FastSolver``; ``mumps-sigma``).
     """
 
     name: str
@@ -65,6 +70,7 @@ class BackendInfo:
     cost: Callable | None = None
     available: Callable[[], bool] = lambda: True
     condition: str | None = None
+    real_cost: Callable | None = None
 
 
 _REGISTRY: dict[str, BackendInfo] = {}
@@ -179,8 +185,8 @@ class FastSolver:
         self.device = device
         self.assembly = assembly_for(device)
         if (explicit or model) and backend == "auto":
-            # Leads on any edge: only the Schur complement takes any set of interfaces.
-            self._impl = self._sparse(device)
+            # Leads on any edge: only the Schur complements take any set of interfaces.
+            self._impl = self._schur_points(device, self._sparse(device))
         elif backend != "auto":
             self._impl = create_backend(device, backend, self.assembly)
         else:
@@ -190,9 +196,11 @@ class FastSolver:
             except BackendNotApplicable:
                 # Deterministic (the device decides): a sparse back end covers everything.
                 self._impl = self._sparse(device)
+            self._impl = self._schur_points(device, self._impl)
         #: The back end that runs every point: the one asked for, or under ``auto`` the
-        #: size rule's (a back end with a symmetry condition, ``self._impl`` then, runs
-        #: the points that have the symmetry and hands it the others).
+        #: size rule's, or ``mumps-sigma`` where it takes the real points or all of them
+        #: (a back end with a symmetry condition, ``self._impl`` then, runs the points
+        #: that have the symmetry and hands it the others).
         self.backend = self._impl.name
         if backend == "auto" and not (explicit or model):
             self._impl = self._conditional(device, choice)
@@ -203,6 +211,32 @@ class FastSolver:
         mumps = _REGISTRY.get("mumps")
         choice = "mumps" if mumps and mumps.available() and device.nx > 2 else "scipy"
         return _REGISTRY[choice].factory(device, self.assembly)
+
+    def _schur_points(self, device, impl):
+        """``impl`` behind the back end with a ``real_cost`` (``mumps-sigma``: the leads
+        as self-energies on the interface, real LDL^T at B = 0) where that one is cheaper:
+        at every point where ``impl`` is ``mumps`` (measured 0.5-0.7x its time at real
+        points, 0.8x at complex ones), at the real points where its real cost beats
+        ``impl``'s model; ``impl`` runs the rest. A decision on the device's size, then
+        per point on its numbers only (real or not)."""
+        for info in _REGISTRY.values():
+            if info.real_cost is None or not info.available():
+                continue
+            if impl.name == "mumps":
+                points = "all"
+            elif impl.name in _REGISTRY and _REGISTRY[impl.name].cost is not None and \
+                    info.real_cost(device.nx, device.ny, device.norbs) < \
+                    _REGISTRY[impl.name].cost(device.nx, device.ny, device.norbs):
+                points = "real"
+            else:
+                continue
+            try:
+                schur = info.factory(device, self.assembly)
+            except BackendNotApplicable:
+                continue
+            schur.fallback, schur.points = impl, points
+            return schur
+        return impl
 
     def _conditional(self, device, choice: str):
         """The first back end with a symmetry condition that beats ``choice`` under
@@ -215,6 +249,8 @@ class FastSolver:
             pick = choose_backend(device.nx, device.ny, device.norbs, holds=(info.condition,))
             if pick != info.name:
                 continue
+            if self._impl.name == info.name:
+                return self._impl     # it already runs those points (and splits them)
             try:
                 impl = info.factory(device, self.assembly)
             except BackendNotApplicable:

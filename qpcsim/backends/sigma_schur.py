@@ -21,8 +21,11 @@ sectors (:mod:`.sectors`): 4x fewer operations with both mirrors, 3x less time a
 500 x 1000 sites. Every choice is made from the point's numbers only, so a point
 always runs the same arithmetic (bit-identical in every process).
 
-Under ``auto`` it competes only under the ``mirror`` condition and hands complex
-points and points without a mirror to the size rule's back end (``fallback``).
+Under ``auto`` it runs (``points``): where the size rule picks MUMPS, every point (the
+``mumps`` back end only where a point's Schur growth hands it on); where it picks RGF,
+the real points if the unsplit real LDL^T is modelled cheaper (:func:`_sigma_real_cost`);
+and, under the ``mirror`` condition, the real points with a mirror. The other points go
+to the next back end (``fallback``).
 With the Schur option MUMPS 5.5 orders by AMD whatever is asked (INFOG(7)), and
 python-mumps 0.0.4 passes no user ordering: see benchmarks/RESULTS.md for the
 orderings measured.
@@ -49,6 +52,8 @@ __all__ = ["SigmaSchurBackend", "InterfaceReduction", "FACTORIZATIONS", "sigma_r
 #: Per-point arithmetic: (MUMPS type, MUMPS ``sym``) -> label for ``qpcsim info``.
 FACTORIZATIONS = {("d", 2): "real LDL^T", ("z", 2): "complex-symmetric LDL^T",
                   ("z", 0): "complex LU"}
+#: Which points a mumps-sigma run under ``auto`` solves itself (``SigmaSchurBackend.points``).
+POINT_ROLES = ("mirror", "real", "all")
 #: Reduced lead parts kept (one per energy, as the assembly's lead cache): at most
 #: this many bytes of dense self-energies, at least 4 of them.
 _LEAD_CACHE_BYTES = 256 * 2**20
@@ -71,7 +76,8 @@ def sigma_report() -> str:
     return (f"Schur complement of H - E onto the lead interfaces (leads as self-energies) in "
             f"the parity sectors of each mirror; {FACTORIZATIONS[kind]} (MUMPS sym=2) at real "
             f"points, complex LU at B != 0; ordering with a Schur complement: "
-            f"{contexts.orderings[kind]} (INFOG(7))")
+            f"{contexts.orderings[kind]} (INFOG(7)); auto runs it at real points with a "
+            f"mirror, wherever the size rule picks mumps, and at real points where it beats rgf")
 
 
 class InterfaceReduction:
@@ -216,7 +222,11 @@ class SigmaSchurBackend(FastBackend):
         the whole region at every point (benchmarks compare the two).
     fallback : back end, optional
         None (asked for by name): every point runs here. Under ``auto`` (set by
-        ``FastSolver``): the back end of the points that are complex or have no mirror.
+        ``FastSolver``): the back end of the points this one hands on (``points``).
+    points : {"mirror", "real", "all"}
+        With a ``fallback``, the points that run here: real points with a mirror (the
+        ``mirror`` condition of the auto rule), every real point, or every point; the
+        others, and a point whose Schur growth is too large, go to the fallback.
 
     Attributes
     ----------
@@ -232,7 +242,8 @@ class SigmaSchurBackend(FastBackend):
 
     name = "mumps-sigma"
 
-    def __init__(self, device, assembly=None, split: bool = True, fallback=None):
+    def __init__(self, device, assembly=None, split: bool = True, fallback=None,
+                 points: str = "mirror"):
         if not mumps_available():
             raise BackendNotApplicable(
                 "python-mumps is not installed (scripts/setup_env.sh builds it)")
@@ -244,10 +255,13 @@ class SigmaSchurBackend(FastBackend):
             raise BackendNotApplicable("its lead interfaces overlap or cover every site (a "
                                        "device two sites long): use 'rgf' or 'scipy'")
         self.split = split
-        #: Under ``auto`` (set by ``FastSolver``): the back end of the points without a
-        #: mirror or with complex entries (B != 0); explicitly asked for, none: every
-        #: point runs here.
+        #: Under ``auto`` (set by ``FastSolver``): the back end of the points that
+        #: ``points`` leaves out (and of Schur-growth failures); explicitly asked for,
+        #: none: every point runs here.
         self.fallback = fallback
+        if points not in POINT_ROLES:
+            raise ValueError(f"points={points!r} is not allowed: use one of {POINT_ROLES}")
+        self.points = points
         self._mirror_maps = None
         self._plans: dict = {}
         self._reductions: OrderedDict = OrderedDict()
@@ -350,7 +364,8 @@ class SigmaSchurBackend(FastBackend):
     def smatrix(self, energy: float, params: dict):
         # Under auto a field makes the entries complex: hand the point on before the
         # region's values are evaluated (and mirror-checked) only to be thrown away.
-        if self.fallback is not None and float(params.get("B", 0.0)) != 0.0:
+        if self.fallback is not None and self.points != "all" and \
+                float(params.get("B", 0.0)) != 0.0:
             return self._delegate(energy, params)
         return super().smatrix(energy, params)
 
@@ -375,11 +390,11 @@ class SigmaSchurBackend(FastBackend):
         return total
 
     def _solve(self, values: np.ndarray, leads) -> tuple[np.ndarray, str] | None:
-        if self.fallback is not None and values.imag.any():
-            return None   # auto: only real points with a mirror win here (the cost model's)
+        if self.fallback is not None and self.points != "all" and values.imag.any():
+            return None   # auto: the real points win here (the cost models')
         hop = hopping_scale(values, self._off_diagonal)
         mirrors = self._symmetric_under(values, hop)
-        if self.fallback is not None and not mirrors:
+        if self.fallback is not None and self.points == "mirror" and not mirrors:
             return None
         reduction = self._reduction(leads)
         schur = self.schur_complement(values, reduction.interface, mirrors)
@@ -388,6 +403,16 @@ class SigmaSchurBackend(FastBackend):
             return None   # a near-singular interior (schur.SCHUR_GROWTH_LIMIT): hand it on
         psi = scipy.linalg.solve(schur + reduction.sigma, reduction.rhs, check_finite=False)
         return reduction.amplitudes(psi), self.name
+
+
+def _sigma_real_cost(nx: int, ny: int, norbs: int) -> float:
+    """mumps-sigma at a real point without a mirror (one real LDL^T of the whole region):
+    ``1.07 _sigma_cost + 0.3`` ms. At these sizes MUMPS's time per unknown, not its
+    operations, sets the time, so the unsplit factorization costs about what the four-sector
+    model says; fitted to 10 disordered saddles (W x L = 20 x 40 .. 150 x 300, 30 x 300,
+    60 x 360; benchmarks/RESULTS.md): against RGF it wins from about 30 sites across,
+    against MUMPS's mode-variable Schur complement everywhere (0.46-0.7x its time)."""
+    return 1.07 * _sigma_cost(nx, ny, norbs) + 0.3
 
 
 def _sigma_cost(nx: int, ny: int, norbs: int) -> float:
@@ -407,7 +432,7 @@ def _sigma_cost(nx: int, ny: int, norbs: int) -> float:
 
 
 register(BackendInfo("mumps-sigma", SigmaSchurBackend, fast_path=True, available=mumps_available,
-                     cost=_sigma_cost, condition="mirror",
+                     cost=_sigma_cost, condition="mirror", real_cost=_sigma_real_cost,
                      summary="MUMPS Schur complement of the region onto the lead interfaces, "
                              "leads as self-energies, in the parity sectors of every mirror; "
                              "real LDL^T at B = 0"))
