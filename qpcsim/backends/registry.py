@@ -24,6 +24,9 @@ __all__ = ["BackendInfo", "register", "registered", "backend_info", "create_back
 
 #: Method names that are not back ends but choices among them.
 AUTO_METHODS = ("auto", "fast")
+#: Orbitals across (ny norbs) from which auto runs mumps-sigma at every point where the
+#: size rule picks mumps (narrower: its real points only; benchmarks/RESULTS.md).
+_ALL_POINTS_ORBITALS = 12
 #: Back ends that take any set of lead interfaces and any orbitals (the Schur complements).
 _ANY_LEADS = ("auto", "mumps", "scipy", "mumps-sigma")
 
@@ -213,28 +216,31 @@ class FastSolver:
         return _REGISTRY[choice].factory(device, self.assembly)
 
     def _schur_points(self, device, impl):
-        """``impl`` behind the back end with a ``real_cost`` (``mumps-sigma``: the leads
-        as self-energies on the interface, real LDL^T at B = 0) where that one is cheaper:
-        at every point where ``impl`` is ``mumps`` (measured 0.5-0.7x its time at real
-        points, 0.8x at complex ones), at the real points where its real cost beats
-        ``impl``'s model; ``impl`` runs the rest. A decision on the device's size, then
-        per point on its numbers only (real or not)."""
+        """The back end with a ``real_cost`` (``mumps-sigma``: the leads as self-energies
+        on the interface, real LDL^T at B = 0) where it is cheaper than ``impl``: where
+        ``impl`` is ``mumps``, at every point (measured 0.46-0.7x its time at real points,
+        ~0.8x at complex ones; it then runs as asked for by name) on devices at least
+        ``_ALL_POINTS_ORBITALS`` orbitals across, at the real points on narrower ones (its
+        complex LU measured 4-5 % slower there); otherwise at the real points where its
+        real cost beats ``impl``'s model. ``impl`` runs the rest. A decision on the
+        device's size, then per point on its numbers only (real or not)."""
         for info in _REGISTRY.values():
             if info.real_cost is None or not info.available():
                 continue
-            if impl.name == "mumps":
-                points = "all"
-            elif impl.name in _REGISTRY and _REGISTRY[impl.name].cost is not None and \
-                    info.real_cost(device.nx, device.ny, device.norbs) < \
-                    _REGISTRY[impl.name].cost(device.nx, device.ny, device.norbs):
-                points = "real"
+            if impl.name == "mumps" and device.ny * device.norbs >= _ALL_POINTS_ORBITALS:
+                points, fallback = "all", None
+            elif impl.name == "mumps" or (
+                    impl.name in _REGISTRY and _REGISTRY[impl.name].cost is not None and
+                    info.real_cost(device.nx, device.ny, device.norbs) <
+                    _REGISTRY[impl.name].cost(device.nx, device.ny, device.norbs)):
+                points, fallback = "real", impl
             else:
                 continue
             try:
                 schur = info.factory(device, self.assembly)
             except BackendNotApplicable:
                 continue
-            schur.fallback, schur.points = impl, points
+            schur.fallback, schur.points = fallback, points
             return schur
         return impl
 
@@ -255,6 +261,10 @@ class FastSolver:
                 impl = info.factory(device, self.assembly)
             except BackendNotApplicable:
                 continue
+            if info.condition == "mirror" and getattr(self._impl, "split", None) is True:
+                # the points handed on have no mirror the front end takes (rgf-sigma,
+                # rgf-parity: x, y or both): the Schur back end behind it need not look
+                self._impl.split = False
             impl.fallback = self._impl
             return impl
         return self._impl

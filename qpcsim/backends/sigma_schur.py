@@ -21,11 +21,11 @@ sectors (:mod:`.sectors`): 4x fewer operations with both mirrors, 3x less time a
 500 x 1000 sites. Every choice is made from the point's numbers only, so a point
 always runs the same arithmetic (bit-identical in every process).
 
-Under ``auto`` it runs (``points``): where the size rule picks MUMPS, every point (the
-``mumps`` back end only where a point's Schur growth hands it on); where it picks RGF,
-the real points if the unsplit real LDL^T is modelled cheaper (:func:`_sigma_real_cost`);
-and, under the ``mirror`` condition, the real points with a mirror. The other points go
-to the next back end (``fallback``).
+Under ``auto`` it runs (``points``): where the size rule picks MUMPS, every point (as
+asked for by name) on devices at least 12 orbitals across, the real points on narrower
+ones; where it picks RGF, the real points if the unsplit real LDL^T is modelled cheaper
+(:func:`_sigma_real_cost`); and, under the ``mirror`` condition, the real points with a
+mirror. The other points go to the next back end (``fallback``).
 With the Schur option MUMPS 5.5 orders by AMD whatever is asked (INFOG(7)), and
 python-mumps 0.0.4 passes no user ordering: see benchmarks/RESULTS.md for the
 orderings measured.
@@ -39,6 +39,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse as sp
 
+from .assembly import _CACHE_SIZE
 from .base import BackendNotApplicable, FastBackend
 from .registry import BackendInfo, register
 from .mirror_check import ENTRY_RTOL_FACTOR, entry_deviation, relative_deviation
@@ -55,7 +56,7 @@ FACTORIZATIONS = {("d", 2): "real LDL^T", ("z", 2): "complex-symmetric LDL^T",
 #: Which points a mumps-sigma run under ``auto`` solves itself (``SigmaSchurBackend.points``).
 POINT_ROLES = ("mirror", "real", "all")
 #: Reduced lead parts kept (one per energy, as the assembly's lead cache): at most
-#: this many bytes of dense self-energies, at least 4 of them.
+#: this many bytes of their arrays, at least 4 of them and at most the assembly's count.
 _LEAD_CACHE_BYTES = 256 * 2**20
 
 
@@ -124,6 +125,12 @@ class InterfaceReduction:
         kept = np.searchsorted(modes, leads.kept)     # kept outputs are mode variables
         self._out_q = solved[kept, :n_i]
         self._out_b = solved[kept, n_i:]
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the arrays kept (the cache's measure)."""
+        return sum(a.nbytes for a in (self.interface, self.sigma, self.rhs, self._out_q,
+                                      self._out_b))
 
     @property
     def out_q(self) -> np.ndarray:
@@ -285,7 +292,9 @@ class SigmaSchurBackend(FastBackend):
         if entry is None or entry[0] is not leads:
             entry = (leads, InterfaceReduction(leads, self.assembly.n_sys))
             self._reductions[id(leads)] = entry
-            kept = max(4, _LEAD_CACHE_BYTES // max(entry[1].sigma.nbytes, 1))
+            # never more than the assembly keeps lead parts: an entry whose part it dropped
+            # is never asked for again (a new part is a new key)
+            kept = min(_CACHE_SIZE, max(4, _LEAD_CACHE_BYTES // max(entry[1].nbytes, 1)))
             while len(self._reductions) > kept:
                 self._reductions.popitem(last=False)
         else:
@@ -410,8 +419,9 @@ def _sigma_real_cost(nx: int, ny: int, norbs: int) -> float:
     ``1.07 _sigma_cost + 0.3`` ms. At these sizes MUMPS's time per unknown, not its
     operations, sets the time, so the unsplit factorization costs about what the four-sector
     model says; fitted to 10 disordered saddles (W x L = 20 x 40 .. 150 x 300, 30 x 300,
-    60 x 360; benchmarks/RESULTS.md): against RGF it wins from about 30 sites across,
-    against MUMPS's mode-variable Schur complement everywhere (0.46-0.7x its time)."""
+    60 x 360; benchmarks/RESULTS.md): against RGF it wins from about 20-30 sites across
+    (20 on long devices), against MUMPS's mode-variable Schur complement at every real
+    point measured (0.46-0.7x its time)."""
     return 1.07 * _sigma_cost(nx, ny, norbs) + 0.3
 
 
