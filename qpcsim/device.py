@@ -502,11 +502,15 @@ class Device(DeviceBase):
         end columns, where the leads attach, are exactly at ``+-length/2`` (rounding could
         put them an ulp beyond, outside a sharp ``|x| <= length/2``); ``i`` outside
         ``0 .. nx - 1`` (the leads' cells) is not moved."""
-        i = np.asarray(i, dtype=float)
+        try:
+            i, j = np.asarray(i, dtype=float), np.asarray(j, dtype=float)
+        except (TypeError, ValueError):
+            raise ValueError(f"i={i!r}, j={j!r} are not allowed: they must be lattice "
+                             "coordinates (numbers or arrays of numbers)") from None
         half = 0.5 * self.length
         x = np.where(i == 0, -half, np.where(i == self.nx - 1, half,
                                              (i - 0.5 * (self.nx - 1)) * self.a))
-        y = (np.asarray(j, dtype=float) - 0.5 * (self.ny - 1)) * self.a
+        y = (j - 0.5 * (self.ny - 1)) * self.a
         return x, y
 
     def potential_at(self, x, y, params: Mapping[str, float] | None = None) -> np.ndarray:

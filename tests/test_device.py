@@ -198,3 +198,11 @@ def test_positions_are_measured_from_the_centre(width, length, a):
     assert abs(y[0] + width / 2 - a) < 1e-12 * width
     beyond = [float(dev.lattice_to_nm(i, 0)[0]) for i in (-1, dev.nx)]
     np.testing.assert_allclose(beyond, [-length / 2 - a, length / 2 + a], rtol=1e-12)
+
+
+def test_lattice_to_nm_bad_input_is_a_one_line_value_error():
+    dev = qpcsim.Device(width=40.0, length=60.0, a=4.0)
+    with pytest.raises(ValueError, match="i='a', j=0 are not allowed: they must be lattice "
+                                         "coordinates") as info:
+        dev.lattice_to_nm("a", 0)
+    assert "\n" not in str(info.value)

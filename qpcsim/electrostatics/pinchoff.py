@@ -29,7 +29,6 @@ from .. import validate as _validate
 from ..backends.assembly import single_threaded_blas
 from .heterostructure import Heterostructure
 from .layout import Layout
-from .surface import gate_cell_mask
 from .thomas_fermi import _problem, aligned_window
 
 __all__ = ["PinchoffDiagram", "pinchoff_diagram", "OPEN", "PINCHED", "DEPLETED",
@@ -140,7 +139,7 @@ def _row(args):
 
 def _solve_row(layout, het, window, resolution, gates, v1, v2s, fixed, strip_y, tol):
     prob = _problem(layout, het, window, resolution)
-    masks = gate_cell_mask(layout, prob.x, prob.y)
+    masks = prob.gate_cells               # made once per (cached) problem, not per row
     strip = np.broadcast_to((prob.y >= strip_y[0]) & (prob.y <= strip_y[1]), prob.shape)
     rows = []
     previous = None

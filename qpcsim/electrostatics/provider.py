@@ -410,7 +410,8 @@ def self_consistent_device(layout: Layout, heterostructure: Heterostructure, *,
         window_nm = (min(gx0, -L / 2) - m, max(gx1, L / 2) + m,
                      min(gy0, -W / 2) - m, max(gy1, W / 2) + m)
         h = _validate.positive("resolution_nm", resolution_nm, "nm")
-        # a frozen surface has no sector solve: its window keeps cell centres off gate edges
+        # a frozen surface has no sector solve: its window puts the gates' edges on cell
+        # boundaries where half a cell can
         window_nm = aligned_window(layout, heterostructure, window_nm, h) \
             if heterostructure.surface == "frozen" else _even_cells(window_nm, h)
     x0, x1, y0, y1 = (float(v) for v in window_nm)

@@ -128,7 +128,7 @@ class FrozenSurface:
         self.shape = (nx, ny)
         self.beta = (eps_s - eps_top) / (eps_s + eps_top)
         self.scale = scale
-        masks = gate_cell_mask(layout, x, y)
+        self.masks = masks = gate_cell_mask(layout, x, y)
         empty = [name for name, m in masks.items() if not m.any()]
         if empty:
             raise ValueError(f"gate {empty[0]!r} covers no cell centre of the grid: refine "

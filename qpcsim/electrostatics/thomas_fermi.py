@@ -41,6 +41,7 @@ cells and max(mu - U, 0) over depleted ones (meV).
 """
 from __future__ import annotations
 
+import functools
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -250,13 +251,6 @@ def _check_window(window_nm, resolution_nm):
     return (x0, x1, y0, y1), nx, ny
 
 
-def _cell_centres(window_nm, resolution_nm) -> tuple:
-    """The cell centres ``x``, ``y`` (nm) of the window's grid (cells divide it exactly)."""
-    (x0, x1, y0, y1), nx, ny = _check_window(window_nm, resolution_nm)
-    hx, hy = (x1 - x0) / nx, (y1 - y0) / ny
-    return x0 + (np.arange(nx) + 0.5) * hx, y0 + (np.arange(ny) + 0.5) * hy
-
-
 def aligned_window(layout: Layout, heterostructure: Heterostructure, window_nm,
                    resolution_nm: float) -> tuple:
     """A default window ``window_nm`` (nm) fitted to the surface model.
@@ -350,7 +344,8 @@ class ThomasFermiProblem:
         self.window = (x0, x1, y0, y1)
         self.nx, self.ny = nx, ny
         self.hx, self.hy = (x1 - x0) / nx, (y1 - y0) / ny
-        self.x, self.y = _cell_centres(self.window, resolution_nm)
+        self.x = x0 + (np.arange(nx) + 0.5) * self.hx
+        self.y = y0 + (np.arange(ny) + 0.5) * self.hy
         X, Y = np.meshgrid(self.x, self.y, indexing="ij")
         d = heterostructure.depth_nm
         self.frozen = None
@@ -386,6 +381,15 @@ class ThomasFermiProblem:
     @property
     def shape(self):
         return (self.nx, self.ny)
+
+    @functools.cached_property
+    def gate_cells(self) -> dict:
+        """``{gate: boolean (nx, ny) mask}`` of the cells under each gate
+        (``surface.gate_cell_mask``; a frozen surface's own, else made once)."""
+        if self.frozen is not None:
+            return self.frozen.masks
+        from .surface import gate_cell_mask
+        return gate_cell_mask(self.layout, self.x, self.y)
 
     def hartree(self, v: np.ndarray) -> np.ndarray:
         """k conv(K, v n_s)/E_F on the grid, for ``v`` = (n - n_s)/n_s of shape (nx, ny)."""
