@@ -23,6 +23,17 @@ def split_layout():
                    Gate("right", [(-50, -400), (50, -400), (50, -100), (-50, -100)])])
 
 
+def symmetric_pinchoff(prob, lo, hi, steps):
+    """Both gates at V: the V (bisection on [lo, hi], ``steps`` halvings) where the
+    bottleneck density of the channel strip |y| <= 160 nm reaches 0."""
+    strip = np.broadcast_to(np.abs(prob.y) <= 160, prob.shape)
+    for _ in range(steps):
+        mid = 0.5 * (lo + hi)
+        res = prob.solve({"left": mid, "right": mid}, check_window=False, tolerance_meV=1e-3)
+        lo, hi = (lo, mid) if bottleneck_density(res.density_grid_cm2, strip) > 0 else (mid, hi)
+    return 0.5 * (lo + hi)
+
+
 @pytest.fixture(scope="module")
 def diagram():
     v = np.linspace(-2.6, -0.2, 7)
@@ -56,19 +67,14 @@ def test_pinned_split_gate_diagram(diagram):
     assert diagram.state[0, 0] == PINCHED and diagram.state[-1, -1] == OPEN
     prob = ThomasFermiProblem(split_layout(), Heterostructure(50.0, NS),
                               (-450, 450, -800, 800), 10.0)
-    strip = np.broadcast_to(np.abs(prob.y) <= 160, prob.shape)
-    lo, hi = -2.6, -1.4
-    for _ in range(12):
-        mid = 0.5 * (lo + hi)
-        res = prob.solve({"left": mid, "right": mid}, check_window=False, tolerance_meV=1e-3)
-        lo, hi = (lo, mid) if bottleneck_density(res.density_grid_cm2, strip) > 0 else (mid, hi)
+    symmetric = symmetric_pinchoff(prob, -2.6, -1.4, 12)
     line = diagram.pinchoff_line()
     # the diagonal crossing of the line V_2 = line(V_1)
     d = line - diagram.v1
     changes = np.isfinite(d[:-1]) & np.isfinite(d[1:]) & (np.sign(d[:-1]) != np.sign(d[1:]))
     k = np.flatnonzero(changes)[0]
     cross = diagram.v1[k] - d[k] * (diagram.v1[k + 1] - diagram.v1[k]) / (d[k + 1] - d[k])
-    assert abs(cross - 0.5 * (lo + hi)) < 0.15
+    assert abs(cross - symmetric) < 0.15
     under = diagram.under_gate_cm2[0][:, -1]             # left gate, right gate at -0.2 V
     gone = diagram.v1[under <= 0].max()
     assert gone <= diagram.depletion_voltage(0) <= diagram.v1[under > 0].min()
@@ -143,13 +149,6 @@ def test_frozen_symmetric_pinchoff_converges_with_the_cells():
     for h in (8.0, 5.0):
         x0, x1, y0, y1 = lay.bounds_nm()
         window = aligned_window(lay, het, (x0 - 400, x1 + 400, -800, 800), h)
-        prob = ThomasFermiProblem(lay, het, window, h)
-        strip = np.broadcast_to(np.abs(prob.y) <= 160, prob.shape)
-        lo, hi = -1.2, -0.4
-        for _ in range(9):
-            mid = 0.5 * (lo + hi)
-            res = prob.solve({"left": mid, "right": mid}, check_window=False, tolerance_meV=1e-3)
-            lo, hi = (lo, mid) if bottleneck_density(res.density_grid_cm2, strip) > 0 else (mid, hi)
-        pinch[h] = 0.5 * (lo + hi)
+        pinch[h] = symmetric_pinchoff(ThomasFermiProblem(lay, het, window, h), -1.2, -0.4, 9)
     assert -0.78 < pinch[5.0] < -0.70
     assert abs(pinch[8.0] - pinch[5.0]) < 0.04
