@@ -97,7 +97,8 @@ def make_device(**params) -> qpcsim.Device:
     qpcsim.check_geometry_params(params, DEFAULTS, __name__, renamed=RENAMED)
     p = {**DEFAULTS, **params}
     v = qpcsim.validate
-    W, w_c, a = v.positive("W", p["W"], "nm"), v.positive("w_c", p["w_c"], "nm"), p["a"]
+    W, w_c = v.positive("W", p["W"], "nm"), v.positive("w_c", p["w_c"], "nm")
+    a = v.positive("a", p["a"], "nm")
     L_c = v.positive("L_c", p["L_c"], "nm")
     L_taper = v.non_negative("L_taper", p["L_taper"], "nm")
     ramp = v.non_negative("L_gate_ramp", p["L_gate_ramp"], "nm")

@@ -67,7 +67,9 @@ def make_device(**params) -> qpcsim.Device:
     """Build the saddle-point QPC. See the module docstring and ``DEFAULTS``."""
     qpcsim.check_geometry_params(params, DEFAULTS, __name__)
     p = {**DEFAULTS, **params}
-    W, L, a = p["W"], p["L"], p["a"]
+    W = qpcsim.validate.positive("W", p["W"], "nm")
+    L = qpcsim.validate.positive("L", p["L"], "nm")
+    a = p["a"]
     ramp = L / 3 if p["L_switch"] is None else qpcsim.validate.positive("L_switch", p["L_switch"], "nm")
     if ramp >= L / 2:
         raise ValueError(f"L_switch={ramp:g} nm is not allowed: it must be < L/2 = {L / 2:g} nm")

@@ -44,7 +44,8 @@ def make_device(**params) -> qpcsim.Device:
     D = v.positive("D", p["D"], "nm")
     sigma = v.positive("barrier_width", p["barrier_width"], "nm")
     L = D + 2 * v.positive("L_lead", p["L_lead"], "nm")
-    L = p["a"] * np.ceil(L / p["a"] - 1e-9)
+    a = v.positive("a", p["a"], "nm")
+    L = a * np.ceil(L / a - 1e-9)
 
     def potential(x, y, Vp=p["Vp"], V_barrier=p["V_barrier"], asymmetry=p["asymmetry"],
                   alpha=p["alpha"]):

@@ -354,6 +354,9 @@ class Device(DeviceBase):
                              "leads use the Landau gauge A = (-B y, 0)")
 
         self.potential = potential
+        if shape is not None and not callable(shape):   # (it failed at the build, in Kwant)
+            raise ValueError(f"shape={shape!r} is not allowed: it must be callable as "
+                             "shape(x, y) -> bool (nm), or None for the full rectangle")
         self.shape = shape
         self._potential_names = self._potential_parameters(potential)
         defaults = dict(_FIELD_PARAMS)
@@ -441,10 +444,11 @@ class Device(DeviceBase):
         if len(names) < 2 or names[:2] != ["x", "y"]:
             raise ValueError("potential must take the positions as its first two arguments, "
                              f"named x and y (nm); its signature is {sig}")
-        clash = set(names[2:]) & (set(_FIELD_PARAMS) | set(_ZEEMAN_PARAMS) | {"energy"})
+        reserved = (*_FIELD_PARAMS, *_ZEEMAN_PARAMS, *_validate.RESERVED_PARAMETERS)
+        clash = set(names[2:]) & set(reserved)
         if clash:
             raise ValueError(f"potential parameter names {sorted(clash)} are reserved by qpcsim "
-                             "(B, E_Z, energy); rename them")
+                             f"({', '.join(reserved)}); rename them")
         return tuple(names[2:])
 
     @staticmethod
@@ -503,10 +507,14 @@ class Device(DeviceBase):
         put them an ulp beyond, outside a sharp ``|x| <= length/2``); ``i`` outside
         ``0 .. nx - 1`` (the leads' cells) is not moved."""
         try:
-            i, j = np.asarray(i, dtype=float), np.asarray(j, dtype=float)
+            ii, jj = np.asarray(i, dtype=float), np.asarray(j, dtype=float)
         except (TypeError, ValueError):
+            ii = None
+        # (None becomes NaN under dtype=float)
+        if ii is None or not (np.all(np.isfinite(ii)) and np.all(np.isfinite(jj))):
             raise ValueError(f"i={i!r}, j={j!r} are not allowed: they must be lattice "
-                             "coordinates (numbers or arrays of numbers)") from None
+                             "coordinates (finite numbers or arrays of them)")
+        i, j = ii, jj
         half = 0.5 * self.length
         x = np.where(i == 0, -half, np.where(i == self.nx - 1, half,
                                              (i - 0.5 * (self.nx - 1)) * self.a))

@@ -468,6 +468,10 @@ def _potential_parameters(potential, reserved=()) -> tuple[str, ...]:
     if names[:2] != ["x", "y"]:
         raise ValueError("potential must take the positions as its first two arguments, named "
                          f"x and y (nm); its signature is {sig}")
+    taken = set(names[2:]) & set(_validate.RESERVED_PARAMETERS)
+    if taken:
+        raise ValueError(f"potential parameter names {sorted(taken)} are reserved by qpcsim "
+                         f"({', '.join(_validate.RESERVED_PARAMETERS)}); rename them")
     clash = set(names[2:]) & set(reserved)
     if clash:
         raise ValueError(f"potential parameter names {sorted(clash)} are symbols of the "
@@ -607,6 +611,11 @@ class ContinuumDevice(ModelDevice):
         params = dict(params or {})
         constants = dict(constants or {})
         units = dict(units or {})
+        taken = (set(params) | set(constants)) & set(_validate.RESERVED_PARAMETERS)
+        if taken:
+            raise ValueError(f"Hamiltonian symbols {sorted(taken)} are reserved by qpcsim "
+                             f"({', '.join(_validate.RESERVED_PARAMETERS)}): solve and sweep take "
+                             "them for themselves; rename them")
         both = set(params) & set(constants)
         if both:
             raise ValueError(f"{sorted(both)} given both as params and constants: a symbol is "

@@ -190,6 +190,10 @@ class GrapheneRibbon(ModelDevice):
     def check_fermi_energy(self, energy_meV: float, params: dict) -> float:
         """Energy from the Dirac point (meV); lambda_F = 2 pi hbar v_F/|E| >= 4 a_s."""
         energy = _validate.real_number("energy", energy_meV, "meV")
+        if energy == 0 and self.edge == "zigzag":     # (Kwant: LinAlgError "Matrix is singular")
+            raise ValueError("energy=0 meV is not allowed on a zigzag ribbon: its leads' edge band "
+                             "is flat at the Dirac point, where the lead modes are undefined; use "
+                             "an energy off it, e.g. 0.01 meV")
         hbar_vf = math.sqrt(3) / 2 * self.t * self.a            # meV nm
         if energy != 0:
             lam = 2 * math.pi * hbar_vf / abs(energy)

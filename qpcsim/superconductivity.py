@@ -65,7 +65,7 @@ def beenakker_conductance(transmissions) -> float:
     except (TypeError, ValueError):
         raise ValueError(f"transmissions={transmissions!r} are not allowed: give the "
                          "eigenvalues T_n (numbers in [0, 1])") from None
-    if np.any((T < -1e-12) | (T > 1 + 1e-12)):
+    if not np.all(np.isfinite(T)) or np.any((T < -1e-12) | (T > 1 + 1e-12)):
         raise ValueError(f"transmissions={T!r} are not allowed: each T_n must lie in [0, 1]")
     return float(2.0 * np.sum(T**2 / (2.0 - T) ** 2))
 

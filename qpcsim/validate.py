@@ -19,6 +19,15 @@ class ThermalResolutionError(RuntimeError):
 
 #: Relative tolerance of "an integer multiple of the lattice constant" (rounding of nm inputs).
 GRID_TOL = 1e-6
+#: Names under which the Fermi energy (meV) can be swept.
+ENERGY_NAMES = ("energy", "E")
+#: Names under which the temperature (K) can be swept.
+TEMPERATURE_NAMES = ("temperature", "T")
+#: Names that ``solve`` and ``sweep`` take for themselves: the energy and the temperature under
+#: every name they are swept by, and ``solve``'s keywords. A device parameter so named would be
+#: silently taken over (a sweep over a potential's ``E`` swept the Fermi energy instead).
+RESERVED_PARAMETERS = ENERGY_NAMES + TEMPERATURE_NAMES + (
+    "method", "thermal", "thermal_tolerance", "refinement_budget")
 
 
 def real_number(name: str, value, unit: str = "") -> float:

@@ -44,3 +44,17 @@ def test_bound_state_follows_delta_cos_half_phi_for_a_ballistic_channel():
 def test_unresolved_coherence_length_is_refused():
     with pytest.raises(ValueError, match=r"Delta=30 meV is not allowed with a=4 nm"):
         JosephsonJunction(width=20.0, length=0.0, a=4.0, mu=40.0, Delta=30.0)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    # a negative superconductor left none: I = -0.0, or an IndexError
+    (dict(superconductor_length=-5.0), "superconductor_length=-5.0 nm is not allowed"),
+    (dict(width=22.0), "width=22.0 nm is not allowed with a=4.0 nm: it must be an integer"),
+    (dict(potential=5), "potential=5 is not allowed: it must be callable"),
+    (dict(material="GaAs"), "material='GaAs' is not allowed: give a qpcsim.Material"),
+])
+def test_bad_junction_input_is_a_one_line_error(kwargs, match):
+    options = dict(JUNCTION, width=WIDTHS[1])
+    options.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        JosephsonJunction(**options)

@@ -49,6 +49,8 @@ def test_current_bad_input(saddle, monkeypatch):
         qpcsim.current_density(saddle, 8.0, mode=99, V0=4.0)
     with pytest.raises(ValueError, match="lead=2 is not allowed: use 0 .left. or 1 .right."):
         qpcsim.current_density(saddle, 8.0, lead=2)
+    with pytest.raises(ValueError, match=r"lead=1.0 is not allowed"):   # was a TypeError in Kwant
+        qpcsim.current_density(saddle, 8.0, lead=1.0)
     with pytest.raises(ValueError, match="energy=0.1 meV is not allowed"):
         qpcsim.current_density(saddle, 0.1)
     other = qpcsim.load_geometry("qpc_saddle", a=5.0, W=150.0, L=200.0)

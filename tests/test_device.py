@@ -200,9 +200,28 @@ def test_positions_are_measured_from_the_centre(width, length, a):
     np.testing.assert_allclose(beyond, [-length / 2 - a, length / 2 + a], rtol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["E", "energy", "T", "temperature", "method", "B", "E_Z"])
+def test_potential_parameters_named_like_solve_and_sweep_arguments_are_refused(name):
+    """solve and sweep take these names for themselves: a potential parameter ``E`` was swept
+    as the Fermi energy ([0, 2] G0 instead of [3, 1.63]), ``temperature`` was the thermal
+    average's, without an error."""
+    potential = eval(f"lambda x, y, {name}=0.0: {name} + 0 * x")
+    with pytest.raises(ValueError, match=rf"potential parameter names \['{name}'\] are reserved "
+                                         r"by qpcsim \(B, E_Z, energy, E, temperature, T, method"):
+        qpcsim.Device(width=60.0, length=100.0, a=5.0, potential=potential)
+
+
+def test_shape_must_be_callable():
+    with pytest.raises(ValueError, match=r"shape=5 is not allowed: it must be callable"):
+        qpcsim.Device(width=60.0, length=100.0, a=5.0, shape=5)   # was a TypeError at the build
+
+
 def test_lattice_to_nm_bad_input_is_a_one_line_value_error():
     dev = qpcsim.Device(width=40.0, length=60.0, a=4.0)
     with pytest.raises(ValueError, match="i='a', j=0 are not allowed: they must be lattice "
                                          "coordinates") as info:
         dev.lattice_to_nm("a", 0)
     assert "\n" not in str(info.value)
+    for i, j in [(None, 0), (float("nan"), 0), (0, [1, np.inf])]:    # None was NaN
+        with pytest.raises(ValueError, match="are not allowed: they must be lattice coordinates"):
+            dev.lattice_to_nm(i, j)

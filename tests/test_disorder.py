@@ -217,6 +217,18 @@ def test_bad_input_messages():
         qpcsim.solve(wire(), 20.0, correlation_length=-1.0)
     with pytest.raises(ValueError, match="correlation_length"):
         qpcsim.born_mean_free_path(20.0, 1.0, A, correlation_length=-2.0)
+    # far beyond the device, the noise grid padded by 4 lc took minutes (2500 nm on 11 x 9
+    # sites) or asked for TiB; the Born kernel asked for 30 GiB at 1e9 nm
+    with pytest.raises(ValueError, match="device=None is not allowed: give a device"):
+        qpcsim.with_disorder(None, 1.0)
+    small = qpcsim.with_disorder(qpcsim.Device(width=50, length=50, a=5), 2.0)
+    with pytest.raises(ValueError, match=r"correlation_length=2500 nm is not allowed on this "
+                                         r"device: at most its largest side, 55 nm"):
+        qpcsim.solve(small, 5.0, correlation_length=2500.0)
+    assert 0 < qpcsim.solve(small, 5.0, correlation_length=55.0).conductance
+    with pytest.raises(ValueError, match=r"correlation_length=1e\+09 nm is not allowed: at most "
+                                         r"1000 lattice constants"):
+        qpcsim.born_mean_free_path(20.0, 1.0, A, correlation_length=1e9)
     with pytest.raises(ValueError, match=">= 0"):
         qpcsim.solve(wire(), 20.0, disorder=-2.0)
     with pytest.raises(ValueError, match="non-negative integer"):

@@ -245,6 +245,14 @@ def test_stencil_interpolates_linear_fields_exactly_and_is_the_results_interpola
      "did not converge: residual max|n/rho + U - E_F| = "),
     (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11), {},
                                 window_nm=(5, -5, 0, 1)), "x0 < x1 and y0 < y1"),
+    # NaN passed the influence check (a window it refuses at 0.05 was accepted)
+    (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11),
+                                {"left": -1, "right": -1}, window_nm=(-150, 150, -450, 450),
+                                resolution_nm=5, influence_tolerance=float("nan")),
+     "influence_tolerance=nan is not allowed: it must be finite"),
+    (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11), {},
+                                window_nm=(-500, 500, -800, 800), resolution_nm=10,
+                                influence_tolerance=-1), "influence_tolerance=-1.0 is not allowed"),
 ])
 def test_bad_input_is_a_one_line_value_error(make, message):
     with pytest.raises(ValueError) as info:

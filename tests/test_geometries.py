@@ -210,3 +210,25 @@ def test_split_gate_plateaus_over_central_60_percent():
 def test_a_path_that_is_not_a_path_is_one_line(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def _size_parameters():
+    import pathlib
+    root = pathlib.Path(__file__).parent.parent / "geometries"
+    for name in sorted(p.stem for p in root.glob("*.py") if not p.stem.startswith("_")):
+        for key in ("W", "L", "a"):
+            if key in qpcsim.load_geometry_module(name).DEFAULTS:
+                yield name, key
+
+
+@pytest.mark.parametrize("name, key", list(_size_parameters()))
+@pytest.mark.parametrize("bad", [float("nan"), "wide", -5.0])
+def test_every_geometry_refuses_a_bad_size_in_one_line(name, key, bad):
+    """qpc_saddle took W=nan to "cannot convert float NaN to integer" deep in its build. The
+    message names the parameter (or the Device argument it is: W is the width, L the length)
+    and the value."""
+    named = {"W": "(W|width)", "L": "(L|length)", "a": "a"}[key]
+    shown = {"wide": "'wide'"}.get(bad, f"{bad!r}")
+    with pytest.raises(ValueError, match=rf"^{named}={shown}( nm)? is not allowed") as info:
+        qpcsim.load_geometry(name, **{key: bad})
+    assert "\n" not in str(info.value)

@@ -149,6 +149,12 @@ _H = "hbar**2/(2*m)*(k_x**2 + k_y**2)*sigma_0 + alpha*k_x*sigma_y"
     ("k_x**2 +", {}, "does not parse"),
     # a runtime symbol of H that is also a potential argument would be missing in the leads
     (_H, {"potential": lambda x, y, alpha=10.0: 0 * x}, r"potential parameter names \['alpha'\]"),
+    # names that solve and sweep take for themselves (a potential's E was swept as the energy)
+    (_H, {"potential": lambda x, y, E=1.0: E + 0 * x}, r"potential parameter names \['E'\] are "
+     "reserved by qpcsim"),
+    (_H + " + T*sigma_z", {"params": {"alpha": 10.0, "T": 1.0},
+                           "units": {"alpha": "meV nm", "T": "meV"}},
+     r"Hamiltonian symbols \['T'\] are reserved by qpcsim"),
     # V(x, y) * M must be Hermitian for every real V
     (_H, {"potential": lambda x, y, Vg=1.0: Vg + 0 * x, "potential_matrix": [[1, 1], [0, 1]]},
      r"potential_matrix=\[\[.*\]\] is not allowed: it is not Hermitian"),

@@ -69,6 +69,8 @@ def test_bad_graphene_input_is_a_one_line_error(zigzag):
         qpcsim.solve(zigzag, 2000.0)
     with pytest.raises(ValueError, match=r"scale=0.5 is not allowed"):
         qpcsim.GrapheneRibbon(width=10.0, length=10.0, scale=0.5)
+    with pytest.raises(ValueError, match=r"energy=0 meV is not allowed on a zigzag ribbon"):
+        qpcsim.solve(zigzag, 0.0)                      # was Kwant's "Matrix is singular"
 
 
 @pytest.mark.parametrize("edge", ["zigzag", "armchair"])

@@ -249,6 +249,12 @@ def test_lengths_bad_input():
         ls.length_scales(broad, 0.5 * (th[0] + th[1]), 0.0)
     with pytest.raises(ValueError, match=r"dephasing='both' is not allowed"):
         ls.length_scales(saddle, 9.0, 0.0, dephasing="both")
+    for bad in (-5.0, 0.0, float("nan")):         # -5 gave "L << l_e: -8 ... NO"
+        with pytest.raises(ValueError, match="l_e_measured=.* is not allowed"):
+            ls.length_scales(saddle, 9.0, 0.0, l_e_measured=bad)
+    with pytest.raises(ValueError, match="seeds=1 is not allowed: the fit weights each length "
+                                         "by its ensemble's standard error"):
+        ls.measure_mean_free_path(40.0, 5.0, 20.0, 10.0, seeds=1)
 
 
 def test_verdict_follows_the_solve_where_the_rule_of_thumb_disagrees():

@@ -79,6 +79,41 @@ def test_fano_factor_of_solves_and_sweeps(small_saddle, saddle_module):
     assert ds["fano_factor"].attrs["units"] == ""
 
 
+@pytest.mark.parametrize("temperature", [0.5, 1.5])
+def test_johnson_nyquist_off_the_grid_temperature(temperature):
+    """A temperature the spectrum was not built for (1 K), whose Fermi window fits in its energy
+    window: 4 k_B T G from the interpolant, against an independent quadrature (1e-5; measured
+    7e-6 and 3e-6)."""
+    mu = 9.0
+    kT = thermal_energy_meV(temperature)
+    spec = Spectrum.from_function(build_grid(mu, [1.0]), buttiker)
+    g = scipy.integrate.quad(lambda e: buttiker(e)[0].sum() * fermi_window(e, mu, kT),
+                             mu - 40 * kT, mu + 40 * kT, epsabs=1e-13, limit=400)[0]
+    jn = 4 * K_BOLTZMANN_MEV * temperature * MEV * 2 * E_CHARGE**2 / H_PLANCK * g
+    assert noise(spec, temperature).noise == pytest.approx(jn, rel=1e-5)
+
+
+def test_noise_refuses_a_fermi_window_beyond_the_spectrum():
+    """A clean wire's spectrum built for 1 K (trapezoid rule): at 10 K the Fermi window runs off
+    its energy window, where the noise came out 4.7 % below 4 k_B T G without an error; now
+    refused, naming the temperature. At its own temperature 4 k_B T G with G = sum_n f(E_n - mu),
+    exact for a clean wire (1e-6)."""
+    wire = clean_wire()
+    mu = float(wire.transverse_mode_energies(3)[1] + 2.0)
+    spec = qpcsim.spectrum(wire, mu, temperature=1.0)
+    for temperature in (2.0, 10.0):
+        with pytest.raises(ValueError, match=f"temperature={temperature:g} K is not allowed with "
+                           "this spectrum: at bias=0 mV the leads' Fermi windows"):
+            noise(spec, temperature)
+    with pytest.raises(ValueError, match="temperature=1 K is not allowed with this spectrum: at "
+                       "bias=0.1 mV"):
+        noise(spec, 1.0, bias=0.1)            # the trapezoid ladders reach 10 kT, not 12 kT + eV/2
+    kT = thermal_energy_meV(1.0)
+    g = np.sum(1.0 / (1.0 + np.exp((wire.transverse_mode_energies(6) - mu) / kT)))   # per spin
+    jn = 4 * K_BOLTZMANN_MEV * 1.0 * MEV * 2 * E_CHARGE**2 / H_PLANCK * g
+    assert noise(spec, 1.0).noise == pytest.approx(jn, rel=1e-6)
+
+
 def test_noise_bad_input():
     spec = Spectrum.from_function(build_grid(10.0, [1.0]), lambda e: np.ones((len(e), 1)))
     with pytest.raises(ValueError, match="bias=50 mV is not allowed: the bias window leaves"):

@@ -55,6 +55,8 @@ def test_bad_tip_input(qpc):
         qpcsim.with_tip(qpc, width=0.0)
     with pytest.raises(ValueError, match="carries a tip already"):
         qpcsim.with_tip(qpcsim.with_tip(qpc, width=20.0), width=20.0)
+    with pytest.raises(ValueError, match="device=None is not allowed: give a device"):
+        qpcsim.with_tip(None, width=20.0)
 
 
 def test_cli_sweep_with_tip_is_an_sgm_map(tmp_path, capsys):

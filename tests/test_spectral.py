@@ -332,6 +332,13 @@ def test_trapezoid_zeeman_resolved_thermoelectrics_and_odd_temperatures():
     (lambda: qpcsim.thermoelectric(3, 0.5), "spectrum=3 is not allowed: give a qpcsim.Spectrum"),
     (lambda: qpcsim.spectrum(clean_wire(), 5.0, "hot"),
      "temperature='hot' is not allowed: give a temperature"),
+    # a resolution meant in eV asked for 1.7e9 energies: 12.8 GiB, then MemoryError
+    (lambda: qpcsim.spectrum(clean_wire(), 5.0, 1.0, resolution=1e-9),
+     r"resolution=1e-09 meV is not allowed at temperature=1 K: its ladder would need 1723466655 "
+     r"energies \(solves\), more than 20000; use resolution >= 8.6e-05 meV"),
+    (lambda: build_grid(5.0, [1.0], rule="gauss", max_panel=1e-7),
+     r"tol=0.001, max_panel=1e-07 meV are not allowed: the energy grid would need more than "
+     "20000 energies"),
 ])
 def test_spectral_calls_refuse_bad_input_in_one_line(call, match):
     with pytest.raises(ValueError, match=match) as info:

@@ -109,6 +109,10 @@ def test_beenakker_formula_limits():
     assert beenakker_conductance([0.01]) == pytest.approx(2 * 1e-4 / 1.99**2, rel=1e-12)
     with pytest.raises(ValueError, match="must lie in"):
         beenakker_conductance([1.5])
+    assert beenakker_conductance([]) == 0.0                 # no open channel
+    for bad in ([float("nan")], None):                      # both gave NaN
+        with pytest.raises(ValueError, match="are not allowed"):
+            beenakker_conductance(bad)
 
 
 def _tiny_barrier(x, y, V0=4.0):

@@ -447,6 +447,8 @@ class ThomasFermiProblem:
         """
         tol = _validate.positive("tolerance_meV", tolerance_meV, "meV")
         max_iterations = _validate.positive_int("max_iterations", max_iterations)
+        # (a NaN passed the window's influence check, which a window then never failed)
+        influence_tolerance = _validate.positive("influence_tolerance", influence_tolerance)
         volts = self.layout.check_voltages(voltages)
         ef = self.het.fermi_energy_meV
         ns_cm2 = self.het.density_cm2

@@ -37,7 +37,7 @@ def atomic_write(path, write, what: str = "out"):
     fsync it, rename it over ``path`` and fsync the directory. A crash leaves the
     old file or the new one, never half of one. Only regular files are written.
     """
-    path = Path(path)
+    path = file_path(what, path)
     if path.exists() and not path.is_file():
         raise ValueError(f"{what}={str(path)!r} is not a regular file (a directory or device); "
                          "give a file path")
@@ -274,7 +274,7 @@ class SweepResult:
         """Write NetCDF-4 (HDF5) that plain ``xarray.open_dataset`` reads, atomically
         (temporary file in the same directory, fsync, rename): a crash leaves the
         previous file or the new one, never a truncated one."""
-        return save_dataset(self.data, path)
+        return save_dataset(self.data, path, "path")
 
     def __repr__(self):
         return f"SweepResult\n{self.data!r}"

@@ -31,6 +31,7 @@ from ..budget import BYTES_PER_POINT, check_memory, device_memory_bytes, format_
 from ..sanity import PhysicsWarning, check_parameter_magnitudes, warn_inputs
 from ..solver import check_energy
 from ..units import zeeman_energy_meV
+from ..validate import ENERGY_NAMES, TEMPERATURE_NAMES
 from .executors import DeviceRecipe
 from .kind import make_header
 from .progress import duration
@@ -39,10 +40,6 @@ from .task import SweepTask
 __all__ = ["SweepSpec", "ENERGY_NAMES", "TEMPERATURE_NAMES", "MAX_REBUILDS",
            "structural_parameters"]
 
-#: Names under which the Fermi energy (meV) can be swept.
-ENERGY_NAMES = ("energy", "E")
-#: Names under which the temperature (K) can be swept.
-TEMPERATURE_NAMES = ("temperature", "T")
 #: Points an adaptive sweep's learner proposes per round, by dimension (see ``sweep``'s
 #: ``adaptive_batch``).
 DEFAULT_BATCH = {1: 4, 2: 16}

@@ -76,6 +76,16 @@ class JosephsonJunction:
         for name in ("width", "a", "mu", "Delta"):
             _validate.positive(name, getattr(self, name), "meV" if name in ("mu", "Delta") else "nm")
         _validate.non_negative("length", self.length, "nm")
+        _validate.lattice_count("width", self.width, self.a)
+        if not isinstance(self.material, Material):
+            raise ValueError(f"material={self.material!r} is not allowed: give a qpcsim.Material "
+                             "(e.g. qpcsim.units.GAAS)")
+        if self.potential is not None and not callable(self.potential):
+            raise ValueError(f"potential={self.potential!r} is not allowed: it must be callable "
+                             "as potential(x, y, **params) (nm in, meV out)")
+        if self.superconductor_length is not None:
+            # (a negative one left no superconductor: I = 0, or an IndexError)
+            _validate.positive("superconductor_length", self.superconductor_length, "nm")
         k_f = wavevector_per_nm(self.mu, self.material)
         self.coherence_length = 2 * self.mu / (k_f * self.Delta)      # hbar v_F / Delta (nm)
         if self.coherence_length < 4 * self.a:

@@ -88,6 +88,10 @@ def _fermi_contour(energy_t: float, samples: int = 400):
     return kx, ky, 2 * np.sin(kx), 2 * np.sin(ky), w / w.sum()
 
 
+#: Longest correlation length (lattice constants) :func:`born_mean_free_path` takes.
+MAX_CORRELATION_SITES = 1000
+
+
 def _kernel_1d(correlation_sites: float):
     """The 1-D Gaussian of :func:`correlated_landscape`'s filter: weights g(s) at
     offsets s (sites), normalized so the 2-D kernel g(sx) g(sy) has unit norm."""
@@ -207,6 +211,11 @@ def born_mean_free_path(energy: float, strength: float, a: float, *,
     U = _validate.non_negative("disorder", strength, "meV")
     a = _validate.positive("a", a, "nm")
     lc = check_correlation_length(correlation_length)
+    if lc > MAX_CORRELATION_SITES * a:
+        # its kernel spans 8 lc sites, paired with every Fermi-contour point (1e9 nm: 30 GiB)
+        raise ValueError(f"correlation_length={lc:g} nm is not allowed: at most "
+                         f"{MAX_CORRELATION_SITES} lattice constants ({MAX_CORRELATION_SITES * a:g} "
+                         f"nm at a={a:g} nm): the Born integral's kernel spans 8 lc lattice sites")
     t = hopping_meV(a, material)
     e = energy / t
     rho = lattice_dos_per_site(e) / t                       # 1/meV per site (checks the band)

@@ -146,7 +146,8 @@ def current_density(device, energy: float, lead: int = 0, mode: int | None = Non
     resolved = device.resolve_params(params)
     energy = check_energy(device, energy, resolved)
     fsyst = device.build()
-    if isinstance(lead, bool) or lead not in range(len(fsyst.leads)):   # any terminal injects
+    if isinstance(lead, bool) or not isinstance(lead, (int, np.integer)) or \
+            lead not in range(len(fsyst.leads)):   # any terminal injects (1.0 in range(2))
         raise ValueError(f"lead={lead!r} is not allowed: use 0 (left) or 1 (right)" if
                          len(fsyst.leads) == 2 else f"lead={lead!r} is not allowed: use 0 .. "
                          f"{len(fsyst.leads) - 1} ({', '.join(device.terminals)})")

@@ -138,6 +138,13 @@ class DisorderField:
         """
         seed = check_seed(seed)
         lc = check_correlation_length(correlation_length)
+        side = max(self.nx, self.ny) * self.a
+        if lc > side:
+            # the noise grid is padded by 4 lc on every side: 2500 nm on 11 x 9 sites took
+            # minutes, 1e6 nm asked for 18.6 TiB
+            raise ValueError(f"{CORRELATION_PARAM}={lc:g} nm is not allowed on this device: at "
+                             f"most its largest side, {side:g} nm (a longer correlation is a "
+                             "random offset of the whole device: give it as a potential)")
         key = (seed, lc)
         land = self._cache.get(key)
         if land is None:
@@ -281,6 +288,7 @@ def with_disorder(device, strength: float = 0.0, *, correlation_length: float = 
         ensemble or a sweep changes them without rebuilding. The leads stay clean.
     """
 
+    _validate.device("device", device)
     strength = _validate.non_negative(DISORDER_PARAM, strength, "meV")
     seed = check_seed(seed)
     lc = check_correlation_length(correlation_length)

@@ -84,14 +84,11 @@ def fit_mean_free_path(lengths, mean_T, modes: int, sem_T=None) -> MeanFreePathF
         Standard errors of ``mean_T``.
     """
     import scipy.optimize
-    L = np.asarray(lengths, dtype=float)
-    T = np.asarray(mean_T, dtype=float)
-    if L.size < 2 or L.shape != T.shape:
-        raise ValueError("fit_mean_free_path needs at least 2 lengths with one <T> each")
-    N = int(modes)
+    L, T = _lengths_and_values(lengths, "mean_T", mean_T, "<T>")
+    N = _validate.positive_int("modes", modes)
     if np.any(T <= 0) or np.any(T > N):
         raise ValueError(f"<T> must lie in (0, N={N}] for the fit; got {T}")
-    sem = np.full_like(T, 1e-3) if sem_T is None else np.maximum(np.asarray(sem_T, float), 1e-9)
+    sem = np.full_like(T, 1e-3) if sem_T is None else _standard_errors("sem_T", sem_T, L.shape)
     guess = float(np.sum(L**2) / np.sum(L * (N / T - 1.0)))
     popt, pcov = scipy.optimize.curve_fit(lambda x, l: N / (1.0 + x / l), L, T, p0=[guess],
                                           sigma=sem, absolute_sigma=sem_T is not None)
@@ -129,22 +126,44 @@ class LocalizationFit:
 
 def fit_localization_length(lengths, mean_lnT, sem_lnT=None) -> LocalizationFit:
     """Linear fit of ``<ln T>`` vs L in the localized regime: slope = -2/xi."""
-    L = np.asarray(lengths, dtype=float)
-    y = np.asarray(mean_lnT, dtype=float)
-    if L.shape != y.shape:
-        raise ValueError(f"mean_lnT of shape {y.shape} is not allowed: give one <ln T> per "
-                         f"length, shape {L.shape}")
-    if L.size < 2 or not np.all(np.isfinite(y)):
-        raise ValueError("fit_localization_length needs >= 2 lengths with finite <ln T>")
-    w = None if sem_lnT is None else 1.0 / np.maximum(np.asarray(sem_lnT, float), 1e-12)
-    (slope, c), cov = np.polyfit(L, y, 1, w=w, cov="unscaled" if w is not None else True) \
-        if L.size > 2 else (np.polyfit(L, y, 1), np.zeros((2, 2)))
+    L, y = _lengths_and_values(lengths, "mean_lnT", mean_lnT, "<ln T>")
+    w = None if sem_lnT is None else 1.0 / _standard_errors("sem_lnT", sem_lnT, L.shape)
+    if w is not None:              # the given errors set the covariance, at any point count
+        (slope, c), cov = np.polyfit(L, y, 1, w=w, cov="unscaled")
+    elif L.size > 2:               # scaled by the residuals
+        (slope, c), cov = np.polyfit(L, y, 1, cov=True)
+    else:                          # two points and no errors: the error is not known
+        (slope, c), cov = np.polyfit(L, y, 1), np.full((2, 2), np.nan)
     if slope >= 0:
         raise ValueError(f"<ln T> does not decrease with L (slope {slope:.3g}): the wire is not "
                          "localized; make it longer or the disorder stronger")
     xi = -2.0 / slope
     return LocalizationFit(xi=xi, xi_stderr=float(2 * math.sqrt(abs(cov[0, 0])) / slope**2),
                            intercept=float(c), lengths=L, mean_lnT=y)
+
+
+def _lengths_and_values(lengths, name: str, values, what: str):
+    """``lengths`` (nm) and ``values`` as finite 1-D float arrays of one shape, with at least
+    two distinct lengths (a fit against L needs them), else a one-line ValueError."""
+    L = _validate.finite_sequence("lengths", lengths, "nm")
+    y = _validate.finite_sequence(name, values, what)
+    if L.shape != y.shape:
+        raise ValueError(f"{name} of shape {y.shape} is not allowed: give one {what} per length, "
+                         f"shape {L.shape}")
+    if np.unique(L).size < 2:
+        raise ValueError(f"lengths={lengths!r} is not allowed: a fit against L needs at least 2 "
+                         "different lengths")
+    return L, y
+
+
+def _standard_errors(name: str, given, shape) -> np.ndarray:
+    """Standard errors ``given``: finite, > 0, one per length, else a one-line ValueError (a
+    negative one was clipped to 1e-9 and shrank the error bar by 1e7)."""
+    sem = _validate.finite_sequence(name, given, "same unit as the values")
+    if sem.shape != shape or np.any(sem <= 0):
+        raise ValueError(f"{name}={given!r} is not allowed: give one standard error > 0 per "
+                         f"length ({shape[0]})")
+    return sem
 
 
 def predicted_localization_length(modes: int, l: float, beta: int = 1) -> float:

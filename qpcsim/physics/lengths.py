@@ -238,6 +238,9 @@ def measure_mean_free_path(width: float, a: float, energy: float, disorder: floa
         Device factory ``wire(W=nm, L=nm, a=nm)`` returning a device with
         ``disorder``, ``seed`` and ``correlation_length`` parameters.
     """
+    if _validate.positive_int("seeds", seeds) < 2:
+        raise ValueError(f"seeds={seeds!r} is not allowed: the fit weights each length by its "
+                         "ensemble's standard error, which needs at least 2 seeds")
     if wire is None:
         def wire(**geometry):
             return load_geometry("disordered_wire", **geometry)
@@ -529,6 +532,8 @@ def length_scales(device, energy: float, temperature: float = 0.0, *,
             taper = con.taper
     else:
         taper = _validate.non_negative("taper", taper, "nm")
+    if l_e_measured is not None:   # (a negative one gave "L << l_e: -8")
+        l_e_measured = _validate.positive("l_e_measured", l_e_measured, "nm")
     l_tr = l_e_measured if l_e_measured is not None else born.l_tr
     diffusive = L > l_tr
     if diffusive and kT > 0:

@@ -26,6 +26,10 @@ from ..units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
 __all__ = ["NoiseResult", "fano_factor", "noise"]
 
 _MEV_J = 1e-3 * E_CHARGE
+#: Half-width (in kT) of each lead's Fermi window that the spectrum must cover off its own
+#: thermal sums: the tail beyond carries exp(-12) = 6e-6 of the occupation (measured: the
+#: Johnson-Nyquist noise of a saddle within 3e-6 at the limit; 5e-5 at 10 kT).
+_FERMI_REACH_KT = 12.0
 
 
 def fano_factor(eigenvalues) -> float:
@@ -102,6 +106,17 @@ def noise(spectrum, temperature: float, bias: float = 0.0) -> NoiseResult:
             spectrum.check_temperature(temperature)
         except ValueError:
             on_grid = False
+    # Off the grid's own thermal sums, the integrals use T(E) on the window only (its
+    # interpolant held constant beyond): both leads' Fermi tails must fit in it, except below
+    # the first lead mode, where no current flows and the grid's own window stops.
+    low = mu - abs(bias) / 2 - _FERMI_REACH_KT * kT
+    high = mu + abs(bias) / 2 + _FERMI_REACH_KT * kT
+    if not on_grid and ((low < lo - 1e-9 and spectrum.grid.lower < low) or high > hi + 1e-9):
+        raise ValueError(
+            f"temperature={temperature:g} K is not allowed with this spectrum: at bias={bias:g} mV "
+            f"the leads' Fermi windows (+-{_FERMI_REACH_KT:g} kT) span [{low:.4g}, {high:.4g}] meV, "
+            f"beyond its energy window [{lo:.4g}, {hi:.4g}] meV (built for "
+            f"{list(spectrum.grid.temperatures)} K); build the spectrum with this temperature")
     if on_grid:
         # f(1-f) = kT (-df/dE): thermal = 2 kT int T (-df/dE)
         thermal_int = 2 * kT * spectrum.thermal("transmission", temperature)

@@ -69,6 +69,7 @@ def with_tip(device: Device, *, width: float, height: float = 1.0, x_tip: float 
     The leads carry V = 0: a tip near a lead's interface leaves a step there,
     as any potential that does not vanish toward the leads; keep the scan inside.
     """
+    _validate.device("device", device)
     width = _validate.positive("width", width, "nm")
     if profile not in _PROFILES:
         raise ValueError(f"profile={profile!r} is not allowed: use one of {', '.join(_PROFILES)}")

@@ -60,6 +60,10 @@ GRADING_RATIO = 0.2
 DEFAULT_BIAS_PANEL = 0.4
 #: Half-width of the Fermi window in kT_max (its weight beyond is 2 exp(-20) = 4e-9).
 DEFAULT_WINDOW_KT = 20.0
+#: Most energies (solves) a grid may have: a resolution, tolerance or panel width far below
+#: what T(E) needs (e.g. a resolution in meV given as 1e-9) asked for billions and ran out of
+#: memory; the defaults take 17-200.
+MAX_GRID_NODES = 20_000
 
 
 def fermi(energy, mu: float, kT: float):
@@ -179,6 +183,11 @@ def _fill(start: float, stop: float, centre: float, kTs, order, tol, max_panel) 
     edges = [start]
     x = start
     while sign * (stop - x) > 1e-12:
+        if len(edges) * order > MAX_GRID_NODES:
+            raise ValueError(
+                f"tol={tol:g}, max_panel={max_panel:g} meV are not allowed: the energy grid "
+                f"would need more than {MAX_GRID_NODES} energies (solves) over "
+                f"[{min(start, stop):.4g}, {max(start, stop):.4g}] meV; raise them")
         remaining = abs(stop - x)
         dist = abs(x - centre) if sign * (x - centre) >= 0 else 0.0
         lo, hi = 1e-6 * kTs.min(), min(max_panel, remaining) / 2
@@ -370,6 +379,12 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution,
         h = stride * unit
         reach_kT = TRAPEZOID_REACH + max(0.0, math.log(kTs[t] / thermal_energy_meV(1.0)))
         reach = math.ceil(reach_kT * kTs[t] / h - 1e-9)
+        if 2 * reach + 1 > MAX_GRID_NODES:
+            raise ValueError(
+                f"resolution={resolution:g} meV is not allowed at temperature={t:g} K: its "
+                f"ladder would need {2 * reach + 1} energies (solves), more than "
+                f"{MAX_GRID_NODES}; use resolution >= "
+                f"{2 * reach_kT * kTs[t] / MAX_GRID_NODES:.2g} meV")
         up = down = reach
         for b in steps:
             d = (b - mu) / h
