@@ -59,8 +59,8 @@ class Observable:
 
 #: The per-point observables, in record order (extend with :func:`register_observable`).
 OBSERVABLES: list[Observable] = [
-    Observable("conductance", "G0", "two-terminal conductance, G0 = 2e^2/h",
-               lambda r: r.conductance),
+    Observable("conductance", "G0", "conductance G0 T(lead 1 <- lead 0): the two-terminal "
+               "conductance of a two-lead device, G0 = 2e^2/h", lambda r: r.conductance),
     Observable("transmission", "", "total transmission lead 0 -> lead 1",
                lambda r: r.transmission),
     Observable("transmission_reverse", "", "total transmission lead 1 -> lead 0",

@@ -115,3 +115,64 @@ def test_electrostatics_warns_the_likely_slip(tmp_path, capsys, flags, slip):
                         "2=right", "--resolution", "40", *flags, "--out",
                         str(tmp_path / "e.png"))
     assert slip in err
+
+
+# ------------------------------------------------ from a bad-input audit (2026-12-07)
+@pytest.mark.parametrize("argv, message", [
+    # each ran to rc 0 with a wrong number or figure, or failed inside NumPy, before
+    (["coulomb", "--gamma", "nan"], "--gamma=nan meV is not allowed: it must be finite"),
+    (["coulomb", "--gamma", "inf"], "--gamma=inf meV is not allowed: it must be finite"),
+    (["coulomb", "--spacing", "-1"], "--spacing=-1.0 meV is not allowed: it must be >= 0"),
+    (["coulomb", "--levels", "0"], "--levels=0 is not allowed: it must be a whole number >= 1"),
+    (["show", "qpc_saddle", *SMALL, "--energy", "nan"], "--energy=nan meV is not allowed"),
+    (["sweep", "qpc_saddle", *SMALL, "--set", "a=4", "--sweep", "V0=0:1:2", "--energy", "9"],
+     "--set a is given twice (a=10.0 and 'a=4'): give it once"),
+    (["sweep", "qpc_saddle", *SMALL, "--sweep", "V0=0:1:2", "--sweep", "B=-1,1", "--energy",
+      "9", "--plot", "{tmp}/m.png", "--logy"], "--logy is not allowed: the axis B has values"),
+    (["electrostatics", "qpc_split_gate_sc", "--set", "resolution=10", "--set", "a=10",
+      "--set", "margin=200", "--set", "Vg=abc"], "Vg='abc' is not allowed: it must be a real"),
+], ids=["gamma-nan", "gamma-inf", "spacing", "levels", "show-energy", "set-twice", "logy-map",
+        "voltage-word"])
+def test_audited_bad_input_is_one_line(tmp_path, capsys, argv, message):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    if "--out" not in argv:
+        argv += ["--out", str(tmp_path / ("r.nc" if argv[0] == "sweep" else "f.png"))]
+    code, _, err = _run(capsys, *argv, *(["--quiet"] if argv[0] == "sweep" else []))
+    assert code == 2 and message in _one_error_line(err)
+
+
+def test_a_huge_grid_is_refused_before_it_is_listed(tmp_path, capsys):
+    """4000 x 4000 points: the grid and its tasks were listed (5.7 GB in 60 s, then more)
+    before the memory check ran; now refused by it at once."""
+    code, _, err = _run(capsys, "sweep", "qpc_saddle", *SMALL, "--sweep", "V0=0:6:4000",
+                        "--sweep", "B=0:1:4000", "--energy", "10", "--workers", "1",
+                        "--out", str(tmp_path / "x.nc"), "--quiet")
+    assert code == 2 and "16,000,000 points" in _one_error_line(err)
+
+
+def test_compare_refuses_a_billion_seeds_at_once(tmp_path, capsys):
+    """np.arange(1e9) seeds filled the machine's memory before any check."""
+    code, _, err = _run(capsys, "compare", "qpc_saddle", *SMALL, "--set", "W=150", "--set",
+                        "L=200", "--set", "hw_y=4", "--energy", "12", "--workers", "1", "--quiet", "--sweep",
+                        "V0=0:12:5", "--disorder", "1", "--seeds", "1000000000",
+                        "--out", str(tmp_path / "c.png"))
+    assert code == 2 and "seeds=1000000000 (5 points x 1 disorder strength(s)) needs an " \
+        "estimated" in _one_error_line(err)
+
+
+def test_pinchoff_refuses_a_fixed_value_for_a_swept_gate(tmp_path, capsys):
+    code, _, err = _run(capsys, "pinchoff", "qpc_split_gate_sc", "--resolution", "10",
+                        "--workers", "1", "--sweep", "left=-2:0:3", "--sweep", "right=-2:0:3",
+                        "--set", "left=1", "--out", str(tmp_path / "p.png"))
+    assert code == 2 and "sets the swept gate(s) ['left']" in _one_error_line(err)
+
+
+def test_multi_terminal_summary_does_not_call_T10_the_conductance(tmp_path, capsys):
+    """A six-terminal Hall bar: the printed column was "G (G0)" and its plateau analysis ran
+    on G0 T(top_left <- source); now labelled, and no plateau table."""
+    code, out, err = _run(capsys, "sweep", "hall_bar_qpc", "--set", "a=10", "--workers", "1",
+                          "--energy", "10", "--set", "B=3", "--sweep", "Vg=-0.6:0:2",
+                          "--out", str(tmp_path / "h.nc"), "--quiet")
+    assert code == 0, err
+    assert "G0 T(1<-0)" in out and "G (G0)" not in out
+    assert "a 6-terminal device: conductance is G0 T(lead 1 <- lead 0)" in out

@@ -327,6 +327,20 @@ def test_trapezoid_zeeman_resolved_thermoelectrics_and_odd_temperatures():
     assert 0 < wide.thermal_error("transmission", 1.0) < 1e-3
 
 
+def test_trapezoid_window_is_checked_before_its_nodes_are_made():
+    """1e9 K: the ladder spans ~3e11 nodes; the window check must refuse it before any array
+    is made (NumPy's MemoryError, or GiB of memory, came first)."""
+    def refuse(low, high):
+        raise ValueError(f"window [{low:.3g}, {high:.3g}] meV refused")
+
+    with pytest.raises(ValueError, match=r"window \[.*\] meV refused"):
+        build_grid(10.0, [1e9], rule="trapezoid", window_check=refuse)
+    seen = []
+    grid = build_grid(10.0, [1.0], rule="trapezoid", lower=9.5,
+                      window_check=lambda low, high: seen.append((low, high)))
+    assert seen == [(grid.nodes[0], grid.nodes[-1])]          # the nodes' own span
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: qpcsim.noise("x", 0.5), "spectrum='x' is not allowed: give a qpcsim.Spectrum"),
     (lambda: qpcsim.thermoelectric(3, 0.5), "spectrum=3 is not allowed: give a qpcsim.Spectrum"),

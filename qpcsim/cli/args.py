@@ -8,7 +8,7 @@ import numpy as np
 
 __all__ = ["parse_set", "parse_sweep", "check_writable", "check_output", "check_figure",
            "check_distinct", "figure_formats", "check_workers", "check_sweep_flags", "single_sweep",
-           "check_logx", "add_fresh_argument"]
+           "check_logx", "check_log_axes", "add_fresh_argument"]
 
 #: Leading bytes of figure formats, to recognise a figure a rerun may replace.
 _FIGURE_MAGIC = {"png": (b"\x89PNG",), "pdf": (b"%PDF",), "svg": (b"<?xml", b"<svg"),
@@ -26,6 +26,9 @@ def parse_set(items) -> dict:
         key, value = key.strip(), value.strip()
         if not sep or not key or not value:
             raise ValueError(f"--set {item!r} is malformed: use KEY=VALUE, e.g. --set W=300")
+        if key in params:      # (the last one won, silently)
+            raise ValueError(f"--set {key} is given twice ({key}={params[key]!r} and {item!r}): "
+                             "give it once")
         if value.lower() in ("true", "false"):
             params[key] = value.lower() == "true"
             continue
@@ -210,12 +213,28 @@ def single_sweep(items, command: str) -> str:
     return items[0]
 
 
-def check_logx(values, name: str) -> None:
-    """Refuse ``--logx`` for an axis with values <= 0 (an empty figure otherwise)."""
+def check_logx(values, name: str, flag: str = "--logx") -> None:
+    """Refuse ``flag`` (a logarithmic axis) for an axis with values <= 0 (an empty figure
+    otherwise)."""
     values = np.asarray(values, dtype=float)
     if values.size and np.nanmin(values) <= 0:
-        raise ValueError(f"--logx is not allowed: the axis {name} has values <= 0 (down to "
+        raise ValueError(f"{flag} is not allowed: the axis {name} has values <= 0 (down to "
                          f"{np.nanmin(values):g}); a logarithmic axis needs positive values")
+
+
+def check_log_axes(result, logx: bool, logy: bool, variable: str = "conductance") -> None:
+    """Refuse ``--logx`` / ``--logy`` where the plot of ``result`` would lose its points:
+    the swept axes' values <= 0; for a 1-D plot's ``--logy`` (the plotted ``variable``), a
+    trace with no value > 0 (a blank figure; a map's B = -1 row was dropped without a word)."""
+    if logx:
+        check_logx(result.data[result.swept[0]].values, result.swept[0])
+    if logy and len(result.swept) > 1:
+        check_logx(result.data[result.swept[1]].values, result.swept[1], "--logy")
+    elif logy:
+        values = np.asarray(result.data[variable].values, dtype=float)
+        if not np.any(values > 0):
+            raise ValueError(f"--logy is not allowed: {variable} has no value > 0 in this result "
+                             "(a logarithmic axis would draw nothing)")
 
 
 def add_fresh_argument(parser) -> None:

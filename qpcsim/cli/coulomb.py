@@ -16,8 +16,12 @@ from ..plotting import save_figure
 
 # ---------------------------------------------------------------- CLI
 def _cli(args) -> int:
+    from .. import validate as _validate
     from .args import check_figure
     check_figure(args.out, "--out")   # before any work
+    _validate.non_negative("--gamma", args.gamma, "meV")
+    _validate.non_negative("--spacing", args.spacing, "meV")
+    _validate.positive_int("--levels", args.levels)
     from ..budget import check_memory
     check_memory(8.0 * (args.levels + 1) ** 2, f"--levels {args.levels} (an (N+1) x (N+1) "
                  "table of canonical occupations)", "use fewer levels (--levels)")

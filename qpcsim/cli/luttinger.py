@@ -35,6 +35,8 @@ def _cli(args) -> int:
     # validate every input before printing anything
     profiles = {K: wire_profile(K, args.length, v_F=args.vF, crossover_nm=args.crossover)
                 for K in Ks}
+    # (the impurity's energy and U too: an energy below the band failed after the table)
+    ref, analytic = tight_binding_impurity(args.impurity, args.energy, temperatures_K=(0.0, 1.0, 4.0))
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 5.6))
     u_max = 0.0
     print(f"{'K_rho':>5} {'G(f->0)/G0':>10} {'intrinsic':>10} {'min|G(w)|':>10} {'FP period (GHz)':>16}")
@@ -57,7 +59,6 @@ def _cli(args) -> int:
     # One convention: K is K_rho of a spin-degenerate channel (K_sigma = 1) in both panels,
     # and one bare impurity: every curve has the K = 1 tight-binding transmission at the cutoff.
     cutoff = 100.0
-    ref, analytic = tight_binding_impurity(args.impurity, args.energy, temperatures_K=(0.0, 1.0, 4.0))
     g_bare = float(ref[0])
     temps = np.logspace(-3, 2, 200)
     for K in Ks:

@@ -40,10 +40,17 @@ def summary_text(data) -> str:
     name = g.dims[0]
     x, values = data[name].values.astype(float), g.values.astype(float)
     unit = str(data[name].attrs.get("units", ""))
+    leads = int(data.sizes.get("lead", 2))      # open_modes has one entry per lead
     lines = []
     if x.size <= SHORT_SWEEP:
-        lines.append(f"{name + (f' ({unit})' if unit else ''):>14} {'G (G0)':>16}")
+        head = "G (G0)" if leads <= 2 else "G0 T(1<-0)"
+        lines.append(f"{name + (f' ({unit})' if unit else ''):>14} {head:>16}")
         lines += [f"{xi:>14.6g} {gi:>16.12f}" for xi, gi in zip(x, values)]
+    if leads > 2:   # (its G between leads 0 and 1 was printed and analysed as "G (G0)")
+        lines.append(f"(a {leads}-terminal device: conductance is G0 T(lead 1 <- lead 0), not a "
+                     "two-terminal conductance, so no plateau table; its conductance_matrix "
+                     "holds every G_ij, and --observable with --current/--voltage a resistance)")
+        return "\n".join(lines)
     if not is_gate_like(name, unit):
         lines.append(f"({name} is not a gate axis: no plateau table)")
         return "\n".join(lines)

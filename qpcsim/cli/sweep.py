@@ -21,6 +21,7 @@ import sys
 
 import numpy as np
 
+from .. import validate as _validate
 from ..engine import SweepResult, load_result
 from ..engine.spec import ENERGY_NAMES
 from ..engine.store import output_lock
@@ -31,6 +32,7 @@ from .args import (
     add_fresh_argument,
     check_distinct,
     check_figure,
+    check_log_axes,
     check_logx,
     check_output,
     check_sweep_flags,
@@ -60,6 +62,8 @@ def _sweep(args) -> int:
     check_workers(args.workers, args.scheduler)
     if args.logx and args.plot:
         check_logx(parse_sweep(args.sweep[0])[1], args.sweep[0].partition("=")[0])
+    if args.logy and args.plot and len(args.sweep) > 1:     # a map's second axis
+        check_logx(parse_sweep(args.sweep[1])[1], args.sweep[1].partition("=")[0], "--logy")
     # One writer per --out: locked from the check below to the atomic rename.
     check_writable(args.out, "--out")
     with output_lock(args.out, "--out"):
@@ -208,6 +212,7 @@ def _caption_and_plot(result, args) -> None:
     print(f"fixed: {result.caption()}")
     if args.plot:
         variable = getattr(args, "observable", None) or "conductance"
+        check_log_axes(result, args.logx, args.logy, variable)
         fig = plot_result(result, logx=args.logx, logy=args.logy, variable=variable)
         print(f"wrote {save_figure(fig, args.plot)}")
 
@@ -219,6 +224,8 @@ def _show(args) -> int:
             if value is not None:
                 raise ValueError(f"{flag} {value} is not allowed without --current (it selects "
                                  "the injected states of the current map)")
+    if args.energy is not None:   # (nan drew "E_F = U (nan meV)" and exited 0)
+        args.energy = _validate.real_number("--energy", args.energy, "meV")
     device, runtime = load_with_set(args.geometry, args.set)
     if args.energy is None:   # where the device knows its E_F (a self-consistent potential)
         args.energy = device.metadata.fermi_energy_meV
@@ -239,8 +246,7 @@ def _plot(args) -> int:
     check_distinct(result=args.result, out=args.out)
     check_figure(args.out, "--out")
     result = load_result(args.result)
-    if args.logx:
-        check_logx(result.data[result.swept[0]].values, result.swept[0])
+    check_log_axes(result, args.logx, args.logy)
     fig = plot_result(result, logx=args.logx, logy=args.logy)
     print(f"wrote {save_figure(fig, args.out)}")
     return 0

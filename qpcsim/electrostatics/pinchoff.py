@@ -201,6 +201,9 @@ def pinchoff_diagram(layout: Layout, heterostructure: Heterostructure, gates, v1
         if v.ndim != 1 or v.size < 2 or not np.all(np.isfinite(v)):
             raise ValueError(f"{name}={v!r} is not allowed: it must be at least two finite "
                              "voltages (V)")
+    if set(fixed or {}) & set(gates):       # (the swept value won over it, silently)
+        raise ValueError(f"fixed={fixed!r} is not allowed: it sets the swept gate(s) "
+                         f"{sorted(set(fixed) & set(gates))}; give only the other gates")
     fixed = layout.check_voltages(fixed or {})
     lo, hi = (float(c) for c in channel_nm)
     if not hi > lo:

@@ -206,11 +206,12 @@ class SelfConsistentPotential:
         """``{gate: V}`` from the potential's keyword parameters (unknown names refused)."""
         _validate.known_names(params, self.parameters, "voltage parameter")
         if self.common:
-            v = float(params.get(self.common, next(iter(self.defaults.values()))))
+            v = _validate.real_number(self.common, params.get(
+                self.common, next(iter(self.defaults.values()))), "V")
             return {n: v for n in self.layout.names}
         volts = dict(self.defaults)
         for key, value in params.items():
-            volts[key[2:]] = float(value)
+            volts[key[2:]] = _validate.real_number(key, value, "V")
         return self.layout.check_voltages(volts)
 
     # ------------------------------------------------------------------ solving

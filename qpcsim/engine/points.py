@@ -76,6 +76,8 @@ class GridKind(Kind):
     def __init__(self, spec):
         self.spec = spec
         self.recipe_device = spec.device
+        # before the grid is listed: 4000 x 4000 points filled the memory before check() ran
+        spec.check_budget()
         self.grid = list(itertools.product(*[spec.axes[n] for n in spec.names]))
         self.tasks = [spec.task(p) for p in self.grid]
 

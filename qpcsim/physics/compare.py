@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import validate as _validate
 from ..analysis import find_plateaus, plateau_resolution
+from ..budget import BYTES_PER_POINT, check_memory
 from ..engine import sweep
 from ..engine.result import save_dataset
 from ..engine.store import clear_store
@@ -199,6 +200,10 @@ def compare_disorder(device, strengths, seeds: int, over: dict, energy: float, *
     if isinstance(seeds, bool) or _validate.positive_int("seeds", seeds) < 2:
         raise ValueError(f"seeds={seeds!r} is not allowed: mean +- std bands need at least 2 "
                          "seeds (6 or more recommended)")
+    # before the clean sweep: 1e9 seeds filled the memory once the ensembles began
+    check_memory(float(seeds) * x.size * len(strengths) * BYTES_PER_POINT,
+                 f"seeds={seeds!r} ({x.size} points x {len(strengths)} disorder strength(s))",
+                 "use fewer seeds or points")
     lc = _validate.non_negative("correlation_length", correlation_length, "nm")
     report = _validate.callback("report", report)     # before fresh deletes anything
     energy = _validate.real_number("energy", energy, "meV")

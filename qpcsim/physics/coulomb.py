@@ -89,8 +89,10 @@ class DotModel:
         self.levels = levels[order]
         self.gamma_left = np.broadcast_to(np.asarray(self.gamma_left, float), (n,))[order].copy()
         self.gamma_right = np.broadcast_to(np.asarray(self.gamma_right, float), (n,))[order].copy()
-        if np.any(self.gamma_left < 0) or np.any(self.gamma_right < 0):
-            raise ValueError("tunnel widths gamma_left, gamma_right must be >= 0 meV")
+        if not (np.all(np.isfinite(self.gamma_left)) and np.all(np.isfinite(self.gamma_right))) \
+                or np.any(self.gamma_left < 0) or np.any(self.gamma_right < 0):
+            # (NaN passed, and every peak read 0 G0; inf gave NaN peaks, exit status 0)
+            raise ValueError("tunnel widths gamma_left, gamma_right must be finite and >= 0 meV")
         E_C = _validate.real_number("charging_energy", self.charging_energy, "meV")
         if E_C <= 0:
             raise ValueError(f"charging_energy={E_C!r} meV is not allowed: it must be > 0 "

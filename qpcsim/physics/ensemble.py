@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import validate as _validate
+from ..budget import BYTES_PER_POINT, check_memory
 from ..engine import ENERGY_NAMES, SweepSpec
 from ..engine.kind import Run
 from ..engine.points import GridKind
@@ -151,6 +152,9 @@ def _seed_list(seeds) -> np.ndarray:
         if seeds < 1:
             raise ValueError(f"seeds={seeds!r} is not allowed: give a positive number of seeds "
                              "or a list of seeds")
+        # before any array of them (1e9 seeds filled the memory, and every point is a solve)
+        check_memory(float(seeds) * BYTES_PER_POINT, f"seeds={seeds!r}",
+                     "use fewer seeds (their points are held until the ensemble ends)")
         return np.arange(int(seeds))
     try:
         out = np.array([check_seed(s) for s in seeds], dtype=int)

@@ -373,18 +373,12 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution,
     # it when that takes at most EXTRA more points (the step's weight beyond is then at most
     # exp(-reach - EXTRA h / kT), 4e-6 of a unit step at 1 K).
     steps = [float(b) for b in thresholds] + ([float(lower)] if np.isfinite(lower) else [])
-    members = {}
+    extents = {}
     for t in temps:
         stride = 2 ** (finest - halvings[t])
         h = stride * unit
         reach_kT = TRAPEZOID_REACH + max(0.0, math.log(kTs[t] / thermal_energy_meV(1.0)))
         reach = math.ceil(reach_kT * kTs[t] / h - 1e-9)
-        if 2 * reach + 1 > MAX_GRID_NODES:
-            raise ValueError(
-                f"resolution={resolution:g} meV is not allowed at temperature={t:g} K: its "
-                f"ladder would need {2 * reach + 1} energies (solves), more than "
-                f"{MAX_GRID_NODES}; use resolution >= "
-                f"{2 * reach_kT * kTs[t] / MAX_GRID_NODES:.2g} meV")
         up = down = reach
         for b in steps:
             d = (b - mu) / h
@@ -392,13 +386,28 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution,
                 up = max(up, math.floor(d) + 1)
             elif -reach - _EXTRA < d < -reach:
                 down = max(down, math.floor(-d) + 1)
-        members[t] = (stride, np.arange(-down, up + 1) * stride)
+        extents[t] = (stride, down, up, reach_kT)
+    # The window and the node count are checked before any array is made: a temperature of
+    # 1e7 K or a resolution of 1e-9 meV asked for 1e9-1e10 nodes (GiB) before being refused.
+    low = -max(down * stride for stride, down, _, _ in extents.values())
+    if np.isfinite(lower):
+        low = max(low, math.floor((lower - mu) / unit) + 1)   # the first node above it
+    high = max(up * stride for stride, _, up, _ in extents.values())
+    if window_check is not None:
+        window_check(mu + low * unit, mu + high * unit)
+    for t, (stride, down, up, reach_kT) in extents.items():
+        if down + up + 1 > MAX_GRID_NODES:
+            raise ValueError(
+                f"resolution={resolution:g} meV is not allowed at temperature={t:g} K: its "
+                f"ladder would need {down + up + 1} energies (solves), more than "
+                f"{MAX_GRID_NODES}; use resolution >= "
+                f"{2 * reach_kT * kTs[t] / MAX_GRID_NODES:.2g} meV")
+    members = {t: (stride, np.arange(-down, up + 1) * stride)
+               for t, (stride, down, up, _) in extents.items()}
     lattice = np.unique(np.concatenate([n for _, n in members.values()]))
     energies = mu + lattice * unit
     keep = energies > lower
     lattice, energies = lattice[keep], energies[keep]
-    if window_check is not None:
-        window_check(float(energies[0]), float(energies[-1]))
     position = {int(n): k for k, n in enumerate(lattice)}
     ladders = {}
     for t, (stride, ns) in members.items():
