@@ -349,6 +349,10 @@ class BilayerGrapheneRibbon(GrapheneRibbon):
         hbar_vf = math.sqrt(3) / 2 * self.t * self.a            # meV nm
         k_max = 2 * math.pi / (MIN_POINTS_PER_WAVELENGTH * self.a)
         bias = float(params.get("U", self.defaults.get("U", 0.0)))
+        if energy == 0 and bias == 0:   # (Kwant found 0 and 1 modes in the two identical leads)
+            raise ValueError("energy=0 meV is not allowed at U=0 meV: the bilayer's two low bands "
+                             "touch there, where the lead modes are undefined; use an energy off "
+                             "it, e.g. 0.01 meV, or an interlayer bias U")
         e_max = float(bilayer_bands(hbar_vf * k_max, self.gamma1, bias)[2])   # the low band
         if abs(energy) > e_max:
             raise ValueError(f"energy={energy:g} meV is not allowed with a_s={self.a:g} nm: the "

@@ -30,10 +30,15 @@ def test_every_backend_equals_kwant_on_every_geometry(backend, name, variant):
                        **extra)
     assert result.open_modes == ref.open_modes and sum(ref.open_modes) > 0
     # Mode phases are a convention (at B != 0 even Kwant's own depend on BLAS
-    # threading), so compare |S_mn| and the gauge-invariant eigenvalues.
-    assert np.abs(np.abs(result.smatrix) - np.abs(ref.smatrix)).max() < 1e-10
+    # threading), so compare |S_mn| and the gauge-invariant eigenvalues. The reference's own
+    # error is part of the bound: Kwant's MUMPS alternates in its last bits between calls,
+    # and once (the self-consistent split gate with Zeeman) its S was 1.1e-10 off unitarity
+    # and off the fast path's by as much, where it is 1e-12 on other runs.
+    assert ref.unitarity_error < 1e-9
+    tol = 1e-10 + 2 * ref.unitarity_error
+    assert np.abs(np.abs(result.smatrix) - np.abs(ref.smatrix)).max() < tol
     np.testing.assert_allclose(result.transmission_eigenvalues, ref.transmission_eigenvalues,
-                               atol=1e-10)
+                               atol=tol)
     assert result.unitarity_error < 1e-10
 
 

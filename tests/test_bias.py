@@ -600,3 +600,8 @@ def test_bias_map_budget_and_tolerance_errors(adiabatic_saddle):
 def test_bias_inputs_refused_in_one_line(small_saddle, call, match):
     with pytest.raises(ValueError, match=match):
         call(small_saddle)
+
+
+def test_diamond_spacings_of_an_empty_map_is_a_one_line_error():
+    with pytest.raises(ValueError, match="at least 2 gate points"):     # was an IndexError
+        diamond_spacings([], [], [])

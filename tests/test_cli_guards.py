@@ -176,3 +176,12 @@ def test_multi_terminal_summary_does_not_call_T10_the_conductance(tmp_path, caps
     assert code == 0, err
     assert "G0 T(1<-0)" in out and "G (G0)" not in out
     assert "a 6-terminal device: conductance is G0 T(lead 1 <- lead 0)" in out
+
+
+def test_multi_terminal_temperature_series_is_not_summarized_as_a_qpc(tmp_path, capsys):
+    code, out, err = _run(capsys, "sweep", "hall_bar_qpc", "--set", "a=10", "--workers", "1",
+                          "--energy", "10", "--set", "B=3", "--sweep", "temperature=0.5,1",
+                          "--sweep", "Vg=-0.6:0:3", "--out", str(tmp_path / "h.nc"), "--quiet")
+    assert code == 0, err
+    assert "conductance G0 T(lead 1 <- lead 0) per temperature" in out
+    assert "a 6-terminal device" in out and "pinch-off not reached" not in out

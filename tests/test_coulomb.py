@@ -198,3 +198,18 @@ def test_cli_peaks_are_resolved_and_equal(tmp_path, capsys):
     # positions: (E_n + E_C (n + 1/2)) / (e alpha) to a small fraction of kT
     expected = (model.levels + 1.0 * (np.arange(6) + 0.5)) / 100.0
     np.testing.assert_allclose(peaks.gate_V, expected, atol=0.05 * K_BOLTZMANN_MEV * 0.1 / 100)
+
+
+@pytest.mark.parametrize("temperature", [0.0, -1.0, float("nan")])
+def test_line_shapes_refuse_a_temperature_that_is_not_positive(temperature):
+    """cosh^-2(delta/2kT) at T < 0 is the same curve: a sign error passed unnoticed."""
+    for shape in (coulomb.beenakker_quantum, coulomb.beenakker_classical):
+        with pytest.raises(ValueError, match="temperature=.* is not allowed"):
+            shape(np.array([0.0, 0.1]), temperature)
+
+
+def test_tunnel_widths_must_be_finite():
+    """gamma = NaN gave peaks of 0 G0 (inf: NaN), without an error."""
+    for gamma in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="must be finite and >= 0 meV"):
+            coulomb.DotModel(np.arange(3) * 0.2, gamma, gamma, 1.0)

@@ -226,6 +226,8 @@ def test_bad_input_messages():
                                          r"device: at most its largest side, 55 nm"):
         qpcsim.solve(small, 5.0, correlation_length=2500.0)
     assert 0 < qpcsim.solve(small, 5.0, correlation_length=55.0).conductance
+    wide = qpcsim.with_disorder(qpcsim.Device(width=300, length=100, a=10), 2.0)
+    assert 0 < qpcsim.solve(wide, 10.0, correlation_length=300.0).conductance   # lc = W
     with pytest.raises(ValueError, match=r"correlation_length=1e\+09 nm is not allowed: at most "
                                          r"1000 lattice constants"):
         qpcsim.born_mean_free_path(20.0, 1.0, A, correlation_length=1e9)
@@ -294,3 +296,6 @@ def test_disordered_graphene_ribbon_site_landscape():
     field = dis.SiteDisorderField(ribbon)
     var = np.mean([np.mean(field.unit_landscape(s, 2.0) ** 2) for s in range(20)])
     assert var == pytest.approx(1.0, rel=0.1)
+    with pytest.raises(ValueError, match="correlation_length=100000 nm is not allowed on this "
+                                         "device: at most its largest side"):
+        field.unit_landscape(0, 1e5)              # was a 4.81 TiB MemoryError

@@ -245,6 +245,14 @@ def test_stencil_interpolates_linear_fields_exactly_and_is_the_results_interpola
      "did not converge: residual max|n/rho + U - E_F| = "),
     (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11), {},
                                 window_nm=(5, -5, 0, 1)), "x0 < x1 and y0 < y1"),
+    # TypeErrors from list(), dict() and NumPy's broadcasting before
+    (lambda: Layout(None), "gates=None is not allowed: give a list of Gate"),
+    (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11), -0.5,
+                                window_nm=(-500, 500, -800, 800), resolution_nm=10),
+     "voltages=-0.5 is not allowed: give {gate name: V}"),
+    (lambda: ThomasFermiProblem(split_layout(), Heterostructure(50, 2e11), (-500, 500, -800, 800),
+                                10.0, extra_potential_meV=lambda x, y: np.ones(3)),
+     "extra_potential_meV must return meV shaped like its x, y arrays"),
     # NaN passed the influence check (a window it refuses at 0.05 was accepted)
     (lambda: solve_thomas_fermi(split_layout(), Heterostructure(50, 2e11),
                                 {"left": -1, "right": -1}, window_nm=(-150, 150, -450, 450),

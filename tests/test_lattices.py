@@ -248,6 +248,9 @@ def test_bad_bilayer_runtime_input_is_a_one_line_error(bilayer, bilayer_qpc):
         qpcsim.solve(bilayer, 5000.0)
     with pytest.raises(ValueError, match=r"w_qpc=70.0 nm is not allowed"):
         qpcsim.solve(bilayer_qpc, 40.0, w_qpc=70.0)
+    with pytest.raises(ValueError, match=r"energy=0 meV is not allowed at U=0 meV: the bilayer's "
+                                         "two low bands touch there"):
+        qpcsim.solve(bilayer, 0.0, U=0.0)      # was G = 0 with 0 and 1 modes in equal leads
 
 
 @pytest.mark.parametrize("make", [

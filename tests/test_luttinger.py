@@ -209,3 +209,11 @@ def test_cli_one_convention(tmp_path, capsys):
     assert "weak link: G ~ T^1;" in text and "T^2" not in text
     assert "start from G/G0 = 0.655327 at the cutoff 100 K" in text
     assert "vs exact 9.642e-10 at 1 mK (ratio 0.385)" in text
+
+
+def test_kane_fisher_exact_refuses_a_temperature_that_is_not_positive():
+    """T < 0 gave G/G0 = 2.54 (a conductance above the clean wire's) without an error."""
+    with pytest.raises(ValueError, match=r"temperatures_K=\[-1.0\] is not allowed: each must be "
+                                         "> 0 K"):
+        ll.kane_fisher_half_exact([-1.0], 1.0)
+    assert 0 < ll.kane_fisher_half_exact([1.0], 1.0)[0] < 1

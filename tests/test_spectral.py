@@ -335,10 +335,11 @@ def test_trapezoid_window_is_checked_before_its_nodes_are_made():
 
     with pytest.raises(ValueError, match=r"window \[.*\] meV refused"):
         build_grid(10.0, [1e9], rule="trapezoid", window_check=refuse)
-    seen = []
-    grid = build_grid(10.0, [1.0], rule="trapezoid", lower=9.5,
-                      window_check=lambda low, high: seen.append((low, high)))
-    assert seen == [(grid.nodes[0], grid.nodes[-1])]          # the nodes' own span
+    for temps, lower in (([1.0], 9.5), ([0.1, 1.0], 9.5), ([0.3, 4.0], 8.77), ([2.0], -np.inf)):
+        seen = []
+        grid = build_grid(10.0, temps, rule="trapezoid", lower=lower,
+                          window_check=lambda low, high: seen.append((low, high)))
+        assert seen == [(grid.nodes[0], grid.nodes[-1])]      # the nodes' own span
 
 
 @pytest.mark.parametrize("call, match", [
@@ -349,7 +350,10 @@ def test_trapezoid_window_is_checked_before_its_nodes_are_made():
     # a resolution meant in eV asked for 1.7e9 energies: 12.8 GiB, then MemoryError
     (lambda: qpcsim.spectrum(clean_wire(), 5.0, 1.0, resolution=1e-9),
      r"resolution=1e-09 meV is not allowed at temperature=1 K: its ladder would need 1723466655 "
-     r"energies \(solves\), more than 20000; use resolution >= 8.6e-05 meV"),
+     r"energies \(solves\), more than 20000; use resolution >= 8.8e-05 meV"),
+    (lambda: build_grid(9.0, [1.0], order=5000),
+     "order=5000, tol=0.001, max_panel=0.689387 meV are not allowed: the energy grid would need "
+     "30000 energies"),
     (lambda: build_grid(5.0, [1.0], rule="gauss", max_panel=1e-7),
      r"tol=0.001, max_panel=1e-07 meV are not allowed: the energy grid would need more than "
      "20000 energies"),

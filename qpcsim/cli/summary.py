@@ -32,25 +32,22 @@ def summary_text(data) -> str:
     its values if short, and for a gate-like 1-D trace the pinch-off, the risers with
     their spacings and the plateau table, in the axis's unit."""
     g = data["conductance"]
+    leads = int(data.sizes.get("lead", data.attrs.get("leads", 2)))   # open_modes: one per lead
     if g.ndim == 2 and "temperature" in g.dims:
-        return _series_summary(data)
+        return _series_summary(data) if leads <= 2 else _multi_terminal_note(leads)
     if g.ndim != 1:
         return (f"summary: {' x '.join(f'{d} ({data.sizes[d]})' for d in g.dims)} map of G; "
                 "the pinch-off and plateau analysis is for 1-D sweeps")
     name = g.dims[0]
     x, values = data[name].values.astype(float), g.values.astype(float)
     unit = str(data[name].attrs.get("units", ""))
-    leads = int(data.sizes.get("lead", 2))      # open_modes has one entry per lead
     lines = []
     if x.size <= SHORT_SWEEP:
         head = "G (G0)" if leads <= 2 else "G0 T(1<-0)"
         lines.append(f"{name + (f' ({unit})' if unit else ''):>14} {head:>16}")
         lines += [f"{xi:>14.6g} {gi:>16.12f}" for xi, gi in zip(x, values)]
     if leads > 2:   # (its G between leads 0 and 1 was printed and analysed as "G (G0)")
-        lines.append(f"(a {leads}-terminal device: conductance is G0 T(lead 1 <- lead 0), not a "
-                     "two-terminal conductance, so no plateau table; its conductance_matrix "
-                     "holds every G_ij, and --observable with --current/--voltage a resistance)")
-        return "\n".join(lines)
+        return "\n".join(lines + [_multi_terminal_note(leads)])
     if not is_gate_like(name, unit):
         lines.append(f"({name} is not a gate axis: no plateau table)")
         return "\n".join(lines)
@@ -63,6 +60,12 @@ def summary_text(data) -> str:
     if plateaus and diagnosis:
         lines.append(f"note: {diagnosis}")
     return "\n".join(lines)
+
+
+def _multi_terminal_note(leads: int) -> str:
+    return (f"(a {leads}-terminal device: conductance is G0 T(lead 1 <- lead 0), not a "
+            "two-terminal conductance, so no pinch-off or plateau table; its conductance_matrix "
+            "holds every G_ij, and --observable with --current/--voltage a resistance)")
 
 
 def _series_summary(data) -> str:

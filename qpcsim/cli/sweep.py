@@ -199,7 +199,8 @@ def series_table(data) -> str:
     unit = data[name].attrs.get("units", "")
     temps = data["temperature"].values
     head = f"{name} ({unit})" if unit else name
-    lines = ["conductance G (G0) per temperature:",
+    what = "G (G0)" if int(data.attrs.get("leads", 2)) <= 2 else "G0 T(lead 1 <- lead 0)"
+    lines = [f"conductance {what} per temperature:",
              f"{head:>14}" + "".join(f"{f'T = {t:g} K':>18}" for t in temps)]
     values = trace_by_temperature(g, name)
     for x, row in zip(data[name].values, values):

@@ -237,7 +237,10 @@ class Layout:
     """
 
     def __init__(self, gates: Iterable[Gate]):
-        gates = list(gates)
+        try:
+            gates = list(gates)
+        except TypeError:       # (a TypeError from list() before)
+            raise ValueError(f"gates={gates!r} is not allowed: give a list of Gate") from None
         if not gates:
             raise ValueError("gates=[] is not allowed: a layout needs at least one Gate")
         for g in gates:
@@ -292,6 +295,9 @@ class Layout:
         Accepts keys ``left`` or ``V_left``. Voltages in V.
         """
         out = {n: 0.0 for n in self.names}
+        if voltages is not None and not isinstance(voltages, Mapping):   # (solve(-0.5))
+            raise ValueError(f"voltages={voltages!r} is not allowed: give {{gate name: V}}, "
+                             f"gates: {', '.join(self.names)}")
         for key, value in dict(voltages or {}).items():
             name = key[2:] if isinstance(key, str) and key.startswith("V_") and \
                 key[2:] in out else key

@@ -304,6 +304,22 @@ def _edge_mismatch(layout: Layout, window_nm, resolution_nm: float) -> float:
     return total
 
 
+def _extra_potential(function, X, Y) -> np.ndarray:
+    """``function(X, Y)`` (meV) on the cell grid, finite and shaped like it (a scalar is
+    broadcast), else a one-line ValueError naming ``extra_potential_meV``."""
+    if not callable(function):
+        raise ValueError(f"extra_potential_meV={function!r} is not allowed: it must be callable "
+                         "as f(x, y) (nm arrays) -> meV")
+    try:
+        values = np.broadcast_to(np.asarray(function(X, Y), dtype=float), X.shape).copy()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"extra_potential_meV must return meV shaped like its x, y arrays "
+                         f"{X.shape} (or a number): {exc}") from None
+    if not np.all(np.isfinite(values)):
+        raise ValueError("extra_potential_meV returned non-finite values (NaN or inf)")
+    return values
+
+
 class ThomasFermiProblem:
     """Everything about a Thomas–Fermi solve that does not depend on the voltages:
     the grid, the FFT of the cell kernel, each gate's bare potential on the grid.
@@ -359,7 +375,7 @@ class ThomasFermiProblem:
         else:
             self.gate_phi = {g.name: gate_potential(X, Y, g, d) for g in layout.gates}
         self.extra = np.zeros((nx, ny)) if extra_potential_meV is None else \
-            np.broadcast_to(np.asarray(extra_potential_meV(X, Y), dtype=float), (nx, ny)).copy()
+            _extra_potential(extra_potential_meV, X, Y)
         # H(v) = (k n_s / E_F) * conv(K_cell, v): the Hartree energy in units of E_F
         if self.frozen is None:
             self._kernel_hat = scipy.fft.rfft2(self._scaled_kernel(nx, ny))

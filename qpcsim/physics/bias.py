@@ -673,9 +673,11 @@ def diamond_spacings(gate, biases, didv) -> list[float]:
     gate = np.asarray(gate, dtype=float)
     biases = np.asarray(biases, dtype=float)
     didv = np.asarray(didv, dtype=float)
-    if gate.ndim != 1 or biases.ndim != 1 or didv.shape != (gate.size, biases.size):
+    if gate.ndim != 1 or biases.ndim != 1 or didv.shape != (gate.size, biases.size) or \
+            gate.size < 2:      # (an empty map raised IndexError)
         raise ValueError(f"didv of shape {didv.shape} is not allowed: it must be (len(gate), "
-                         f"len(biases)) = ({gate.size}, {biases.size}), gate and biases 1-D")
+                         f"len(biases)) = ({gate.size}, {biases.size}), gate and biases 1-D, "
+                         "at least 2 gate points")
     order = np.argsort(gate)
     gate, didv = gate[order], didv[order]
     if np.nanmean(didv[-1]) < np.nanmean(didv[0]):     # conductance falls with the gate

@@ -371,14 +371,14 @@ def stability_diagram(model: DotModel, gates_V, biases_mV, temperature_K: float)
 
 def beenakker_quantum(delta_meV, temperature_K):
     """k_B T << Delta line shape: cosh^-2(delta / 2kT)."""
-    kT = K_BOLTZMANN_MEV * temperature_K
+    kT = K_BOLTZMANN_MEV * _validate.positive("temperature", temperature_K, "K")
     return np.cosh(np.asarray(delta_meV) / (2 * kT)) ** -2
 
 
 def beenakker_classical(delta_meV, temperature_K, approximate: bool = True):
     """Delta << k_B T << E_C line shape: cosh^-2(delta/2.5kT) (Beenakker's
     approximation) or, with ``approximate=False``, the exact x/sinh(x), x = delta/kT."""
-    kT = K_BOLTZMANN_MEV * temperature_K
+    kT = K_BOLTZMANN_MEV * _validate.positive("temperature", temperature_K, "K")
     x = np.asarray(delta_meV, dtype=float) / kT
     if approximate:
         return np.cosh(x / 2.5) ** -2

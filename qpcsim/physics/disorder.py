@@ -102,6 +102,16 @@ def check_correlation_length(value) -> float:
     return lc
 
 
+def check_correlation_fits(lc: float, side: float) -> None:
+    """Refuse a correlation length ``lc`` (nm) longer than the device's largest ``side`` (nm):
+    its noise grid, padded by 4 lc, grows as lc^2 for what is a random offset of the whole
+    device."""
+    if lc > side:
+        raise ValueError(f"{CORRELATION_PARAM}={lc:g} nm is not allowed on this device: at most "
+                         f"its largest side, {side:g} nm (a longer correlation is a random offset "
+                         "of the whole device: give it as a potential)")
+
+
 class DisorderField:
     """A seeded random potential on a device's lattice.
 
@@ -138,13 +148,9 @@ class DisorderField:
         """
         seed = check_seed(seed)
         lc = check_correlation_length(correlation_length)
-        side = max(self.nx, self.ny) * self.a
-        if lc > side:
-            # the noise grid is padded by 4 lc on every side: 2500 nm on 11 x 9 sites took
-            # minutes, 1e6 nm asked for 18.6 TiB
-            raise ValueError(f"{CORRELATION_PARAM}={lc:g} nm is not allowed on this device: at "
-                             f"most its largest side, {side:g} nm (a longer correlation is a "
-                             "random offset of the whole device: give it as a potential)")
+        # the noise grid is padded by 4 lc on every side: 2500 nm on 11 x 9 sites took
+        # minutes, 1e6 nm asked for 18.6 TiB. The sides: L + a (nx columns), W (ny + 1 rows)
+        check_correlation_fits(lc, max(self.nx, self.ny + 1) * self.a)
         key = (seed, lc)
         land = self._cache.get(key)
         if land is None:
@@ -215,6 +221,7 @@ class SiteDisorderField(DisorderField):
         """Landscape (one value per site, in the sorted order) for unit strength (1 meV)."""
         seed = check_seed(seed)
         lc = check_correlation_length(correlation_length)
+        check_correlation_fits(lc, float(np.ptp(self.positions, axis=0).max()) + self.a)
         land = self._cache.get((seed, lc))
         if land is not None:
             return land

@@ -365,7 +365,10 @@ def kane_fisher_half_exact(temperatures_K, crossover_K: float) -> np.ndarray:
 
     Kane & Fisher (1992); limits 1 - pi T_B/(4T) (T >> T_B) and ~ T^2 (T << T_B).
     """
-    temps = np.asarray(temperatures_K, dtype=float)
+    temps = _validate.finite_sequence("temperatures_K", np.atleast_1d(temperatures_K), "K")
+    if np.any(temps <= 0):    # (T < 0 gave G/G0 = 2.54)
+        raise ValueError(f"temperatures_K={temperatures_K!r} is not allowed: each must be > 0 K")
+    temps = temps.reshape(np.shape(temperatures_K))
     z = _validate.positive("crossover", crossover_K, "K") / (2 * np.pi * temps)
     return 1.0 - z * scipy.special.polygamma(1, 0.5 + z)
 

@@ -210,6 +210,8 @@ def _series_data(kind: SeriesKind, records, run: Run) -> ResultData:
         "executor": run.executor,
         "grid": json.dumps(grid.describe() if grid is not None else "per point"),
         "solves_per_point": int(records[0]["solves"]),
+        # (no lead axis here: the summary must know a multi-terminal device by this)
+        "leads": len(getattr(spec.device, "terminals", ("left", "right"))),
         "unitarity_error": float(max(r["unitarity_error"] for r in records)),
     })
     return data

@@ -187,7 +187,8 @@ def _fill(start: float, stop: float, centre: float, kTs, order, tol, max_panel) 
             raise ValueError(
                 f"tol={tol:g}, max_panel={max_panel:g} meV are not allowed: the energy grid "
                 f"would need more than {MAX_GRID_NODES} energies (solves) over "
-                f"[{min(start, stop):.4g}, {max(start, stop):.4g}] meV; raise them")
+                f"[{min(start, stop):.4g}, {max(start, stop):.4g}] meV; raise them, or lower "
+                f"order={order}")
         remaining = abs(stop - x)
         dist = abs(x - centre) if sign * (x - centre) >= 0 else 0.0
         lo, hi = 1e-6 * kTs.min(), min(max_panel, remaining) / 2
@@ -320,6 +321,11 @@ def build_grid(mu: float, temperatures, *, bias: float = 0.0, thresholds=(), low
                 if neighbour is not None:
                     extra += [c + (neighbour - c) * GRADING_RATIO ** j for j in range(1, grade + 1)]
         edges = sorted(set(edges) | set(extra))
+    if (len(edges) - 1) * order > MAX_GRID_NODES:     # the whole grid (each _fill: its part)
+        raise ValueError(
+            f"order={order}, tol={tol:g}, max_panel={max_panel:g} meV are not allowed: the "
+            f"energy grid would need {(len(edges) - 1) * order} energies (solves), more than "
+            f"{MAX_GRID_NODES}; lower the order or raise tol or max_panel")
     edges = np.array(edges)
     x, w = np.polynomial.legendre.leggauss(order)
     mid, halfw = 0.5 * (edges[1:] + edges[:-1]), 0.5 * (edges[1:] - edges[:-1])
@@ -389,19 +395,27 @@ def _trapezoid_grid(mu, temperatures, *, bias, thresholds, lower, resolution,
         extents[t] = (stride, down, up, reach_kT)
     # The window and the node count are checked before any array is made: a temperature of
     # 1e7 K or a resolution of 1e-9 meV asked for 1e9-1e10 nodes (GiB) before being refused.
-    low = -max(down * stride for stride, down, _, _ in extents.values())
-    if np.isfinite(lower):
-        low = max(low, math.floor((lower - mu) / unit) + 1)   # the first node above it
+    def first_kept(stride, down):
+        """Index of the ladder's first node above ``lower``, as ``energies > lower`` keeps it."""
+        n = -down * stride
+        if np.isfinite(lower):
+            n = stride * max(-down, math.floor((lower - mu) / (stride * unit)) - 1)
+            while not mu + n * unit > lower:
+                n += stride
+        return n
+    low = min(first_kept(stride, down) for stride, down, _, _ in extents.values())
     high = max(up * stride for stride, _, up, _ in extents.values())
     if window_check is not None:
         window_check(mu + low * unit, mu + high * unit)
-    for t, (stride, down, up, reach_kT) in extents.items():
-        if down + up + 1 > MAX_GRID_NODES:
-            raise ValueError(
-                f"resolution={resolution:g} meV is not allowed at temperature={t:g} K: its "
-                f"ladder would need {down + up + 1} energies (solves), more than "
-                f"{MAX_GRID_NODES}; use resolution >= "
-                f"{2 * reach_kT * kTs[t] / MAX_GRID_NODES:.2g} meV")
+    longest = max(extents, key=lambda t: extents[t][1] + extents[t][2])
+    stride, down, up, reach_kT = extents[longest]
+    if down + up + 1 > MAX_GRID_NODES:
+        need = 2.04 * max(r * kTs[t] for t, (_, _, _, r) in extents.items()) / MAX_GRID_NODES
+        digits = 10.0 ** (math.floor(math.log10(need)) - 1)
+        raise ValueError(
+            f"resolution={resolution:g} meV is not allowed at temperature={longest:g} K: its "
+            f"ladder would need {down + up + 1} energies (solves), more than {MAX_GRID_NODES}; "
+            f"use resolution >= {math.ceil(need / digits) * digits:.2g} meV")
     members = {t: (stride, np.arange(-down, up + 1) * stride)
                for t, (stride, down, up, _) in extents.items()}
     lattice = np.unique(np.concatenate([n for _, n in members.values()]))
