@@ -79,29 +79,37 @@ def test_fano_factor_of_solves_and_sweeps(small_saddle, saddle_module):
     assert ds["fano_factor"].attrs["units"] == ""
 
 
-@pytest.mark.parametrize("temperature", [0.5, 0.9])
+@pytest.mark.parametrize("temperature", [0.5, 1.5])
 def test_johnson_nyquist_off_the_grid_temperature(temperature):
-    """A temperature the (trapezoid) spectrum was not built for (1 K), its Fermi window inside
-    the ladders: 4 k_B T G from the interpolant, against an independent quadrature (2e-4: the
-    off-grid path's documented accuracy, 1.2e-4 at most over 440 measured cases)."""
+    """A temperature a bias grid was not built for (1 K): 4 k_B T G from its interpolant,
+    against an independent quadrature (2e-4: the off-grid path's documented accuracy)."""
     mu = 9.0
     kT = thermal_energy_meV(temperature)
-    spec = Spectrum.from_function(build_grid(mu, [1.0], rule="trapezoid"), buttiker)
+    spec = Spectrum.from_function(build_grid(mu, [1.0], bias=0.4), buttiker)
     g = scipy.integrate.quad(lambda e: buttiker(e)[0].sum() * fermi_window(e, mu, kT),
                              mu - 40 * kT, mu + 40 * kT, epsabs=1e-13, limit=400)[0]
     jn = 4 * K_BOLTZMANN_MEV * temperature * MEV * 2 * E_CHARGE**2 / H_PLANCK * g
     assert noise(spec, temperature).noise == pytest.approx(jn, rel=2e-4)
 
 
+def _side_stub(x, y):
+    return (y < -10) | ((np.abs(x) < 10) & (y < -2)) | ((np.abs(x) < 30) & (y >= -2))
+
+
 def test_noise_refuses_what_the_spectrum_cannot_give():
-    """Off its own thermal sums, a spectrum must resolve T(E) and hold both Fermi windows:
-    a thermal (Gauss) grid of a saddle at 4 K gave the noise at 2 K 2.4e-2 off, and a clean
-    wire's 1 K spectrum gave 10 K 4.7 % low, without an error; both refused now. The default
-    spectrum at its own temperature with a small bias stays exact (clean wire: 4 k_B T G
-    -> the sum over both leads' Fermi functions, 1e-6)."""
+    """Off its own thermal sums, a spectrum must resolve T(E) at the asked temperature and hold
+    both Fermi windows. Each refused case was a number without an error before: a 4 K thermal
+    Gauss grid gave 2 K 2.4e-2 off (a saddle), a 1 K ladder 0.5 K 7.6e-3 off (hbar w_x =
+    0.3 meV), a clean wire's 1 K spectrum 10 K 4.7 % low; a refined spectrum (solve at T > 0
+    on a stub) raised KeyError. The default spectrum at its own temperature with a small bias
+    stays exact (clean wire: the sum over both leads' Fermi functions, 1e-6)."""
     saddle = Spectrum.from_function(build_grid(6.5, [4.0]), buttiker)
-    with pytest.raises(ValueError, match="its thermal panels do not resolve T"):
+    with pytest.raises(ValueError, match=r"its panels \(up to .* meV\) do not resolve T"):
         noise(saddle, 2.0)
+    ladder = Spectrum.from_function(build_grid(9.0, [1.0], rule="trapezoid"), buttiker)
+    with pytest.raises(ValueError, match=r"its nodes \(0.108 meV apart\) do not resolve T\(E\) "
+                                         r"for this temperature"):
+        noise(ladder, 0.5)
     wire = clean_wire()
     mu = float(wire.transverse_mode_energies(3)[1] + 2.0)
     spec = qpcsim.spectrum(wire, mu, temperature=1.0)
@@ -117,6 +125,31 @@ def test_noise_refuses_what_the_spectrum_cannot_give():
     exact = 2 * 2 * E_CHARGE**2 / H_PLANCK * MEV * kT * (occupied(mu + bias / 2)
                                                            + occupied(mu - bias / 2))
     assert noise(spec, 1.0, bias).noise == pytest.approx(exact, rel=1e-6)
+    stub = qpcsim.Device(width=100.0, length=100.0, a=4.0, shape=_side_stub, lead_width=40.0,
+                         lead_center=-30.0)
+    refined = qpcsim.solve(stub, 8.01, temperature=1.0).spectrum
+    assert refined.grid.rule == "refined"
+    assert noise(refined, 1.0, 0.05).noise > noise(refined, 1.0).noise > 0
+    with pytest.raises(ValueError, match="do not resolve T"):
+        noise(refined, 0.9)
+
+
+def test_noise_at_the_first_lead_mode_is_not_refused():
+    """A clean wire whose Fermi window reaches below the first subband: the ladder stops at its
+    first node above it (no current flows below), so the window is not cut there; each
+    accepted point is the exact sum over the leads' Fermi functions (1e-9)."""
+    wire = clean_wire()
+    kT = thermal_energy_meV(1.0)
+    modes = wire.transverse_mode_energies(8)
+    for depth in (8.9, 9.2, 9.6, 10.3):
+        mu = float(modes[0] + depth * kT)
+        spec = qpcsim.spectrum(wire, mu, temperature=1.0)
+        for bias in (0.01, 0.1):
+            def occupied(m):
+                return np.sum(1.0 / (1.0 + np.exp((modes - m) / kT)))
+            exact = 2 * 2 * E_CHARGE**2 / H_PLANCK * MEV * kT * (occupied(mu + bias / 2)
+                                                                   + occupied(mu - bias / 2))
+            assert noise(spec, 1.0, bias).noise == pytest.approx(exact, rel=1e-9), (depth, bias)
 
 
 def test_noise_bad_input():

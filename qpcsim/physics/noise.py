@@ -20,30 +20,38 @@ import numpy as np
 
 from .. import validate as _validate
 from ..spectral.data import Spectrum
-from ..spectral.grid import DEFAULT_BIAS_ORDER, DEFAULT_BIAS_PANEL, fermi
+from ..spectral.grid import DEFAULT_BIAS_PANEL, DEFAULT_RESOLUTION, TRAPEZOID_STEP, fermi
 from ..units import E_CHARGE, H_PLANCK, K_BOLTZMANN_MEV, thermal_energy_meV
 
 __all__ = ["NoiseResult", "fano_factor", "noise"]
 
 _MEV_J = 1e-3 * E_CHARGE
 #: Half-width (in kT) of each lead's Fermi window that a spectrum must cover off its own
-#: thermal sums (a bias, or a temperature it was not built for), per grid rule: there the
-#: integrals use the interpolant of T(E), held constant beyond the window. Measured on a
-#: Büttiker saddle (440 cases, mu 6.5-9.5 meV, grids at 0.5-4 K, T from 0.5 to 2 x theirs,
-#: bias 0-0.2 mV): at most 1.2e-4 relative from 9 kT on trapezoid ladders (which reach 10 kT)
-#: and 1.3e-4 from 12 kT on bias grids; 9e-4 and 4e-4 closer to the edge.
-_FERMI_REACH_KT = {"trapezoid": 9.0, "gauss": 12.0}
+#: thermal sums (a bias, or a temperature it was not built for): there the integrals use the
+#: interpolant of T(E), held constant beyond the window. Nodal grids (trapezoid ladders, which
+#: reach 10 kT, and refined ones) 9 kT; Gauss bias grids 12 kT. Measured on a Büttiker saddle
+#: (440 cases, mu 6.5-9.5 meV, grids at 0.5-4 K, bias 0-0.2 mV): at most 1.2e-4 relative.
+_FERMI_REACH_KT = {"trapezoid": 9.0, "refined": 9.0, "gauss": 12.0}
 
 
-def _resolves_t_of_e(grid) -> bool:
-    """Whether ``grid``'s interpolant resolves T(E) between its nodes: trapezoid ladders
-    (spacing <= 0.15 meV) and bias grids (panels <= DEFAULT_BIAS_PANEL, DEFAULT_BIAS_ORDER
-    nodes). A thermal grid's panels (up to 8 kT, 5 nodes) serve its own Gauss sums only:
-    interpolated, they were off by up to 2.4e-2 (a saddle, 4 K panels)."""
-    if grid.rule != "gauss":
-        return True
-    return grid.order >= DEFAULT_BIAS_ORDER and \
-        float(np.max(np.diff(grid.edges))) <= DEFAULT_BIAS_PANEL * (1 + 1e-9)
+def _node_spacing_error(grid, kT: float, low: float, high: float) -> str | None:
+    """Why ``grid``'s interpolant does not resolve T(E) for a kernel of width kT over
+    [low, high] (meV), or None. Nodal grids need the node spacing a spectrum built for this
+    temperature would have (<= 1.25 kT and <= 0.15 meV): a 1 K ladder gave 0.5 K 7.6e-3 off
+    on a saddle with hbar w_x = 0.3 meV. Gauss grids need panels <= DEFAULT_BIAS_PANEL (a
+    bias grid's): the 2.3 meV panels of a 4 K thermal grid gave 2 K 7e-3 off, 2.4e-2 at most."""
+    if grid.rule == "gauss":
+        widest = float(np.max(np.diff(grid.edges)))
+        if widest > DEFAULT_BIAS_PANEL * (1 + 1e-9):
+            return f"its panels (up to {widest:.3g} meV) do not resolve T(E) between nodes"
+        return None
+    nodes = grid.nodes[(grid.nodes >= low) & (grid.nodes <= high)]
+    need = min(DEFAULT_RESOLUTION, TRAPEZOID_STEP * kT) if kT > 0 else DEFAULT_RESOLUTION
+    spacing = float(np.max(np.diff(nodes))) if nodes.size > 1 else np.inf
+    if spacing > need * (1 + 1e-9):
+        return (f"its nodes ({spacing:.3g} meV apart) do not resolve T(E) for this temperature "
+                f"(<= {need:.3g} meV)")
+    return None
 
 
 def fano_factor(eigenvalues) -> float:
@@ -159,23 +167,25 @@ def noise(spectrum, temperature: float, bias: float = 0.0) -> NoiseResult:
 
 def _check_off_grid(spectrum, temperature: float, bias: float, kT: float) -> None:
     """Refuse a point off the spectrum's own thermal sums that its interpolant cannot give to
-    ~1e-4: a grid that does not resolve T(E) between nodes, or leads' Fermi windows that
-    leave its energy window (except below the first lead mode, where no current flows and
-    the grid's own window stops). A 1 K spectrum gave the noise at 10 K 4.7 % low."""
+    ~1e-4: a grid that does not resolve T(E) for this temperature, or leads' Fermi windows
+    that leave its energy window (except below the first lead mode, where no current flows
+    and the grid's own window stops). A 1 K spectrum gave the noise at 10 K 4.7 % low."""
     grid = spectrum.grid
     build = (f"build the spectrum for temperature={temperature:g} K and bias={abs(bias):g} mV "
              "(qpcsim.spectrum(device, energy, temperature, bias=...))")
-    if not _resolves_t_of_e(grid):
-        raise ValueError(f"temperature={temperature:g} K, bias={bias:g} mV are not allowed with "
-                         f"this spectrum: off the temperatures it was built for "
-                         f"({list(grid.temperatures)} K, at bias 0) its thermal panels do not "
-                         f"resolve T(E); {build}")
-    reach = _FERMI_REACH_KT[grid.rule]
+    reach = _FERMI_REACH_KT.get(grid.rule, 12.0)
     lo, hi = grid.window
     low = grid.mu - abs(bias) / 2 - reach * kT
     high = grid.mu + abs(bias) / 2 + reach * kT
-    if (low < lo - 1e-9 and grid.lower < low) or high > hi + 1e-9:
+    # the window stops at the first lead mode (a ladder: at its first node above it)
+    step = float(grid.nodes[1] - grid.nodes[0]) if grid.rule != "gauss" else 0.0
+    cut = grid.lower > lo - step - 1e-9
+    if (low < lo - 1e-9 and not cut) or high > hi + 1e-9:
         raise ValueError(
             f"temperature={temperature:g} K, bias={bias:g} mV are not allowed with this "
             f"spectrum: the leads' Fermi windows (+-{reach:g} kT) span [{low:.4g}, {high:.4g}] "
             f"meV, beyond its energy window [{lo:.4g}, {hi:.4g}] meV; {build}")
+    why = _node_spacing_error(grid, kT, max(low, lo), min(high, hi))
+    if why is not None:
+        raise ValueError(f"temperature={temperature:g} K, bias={bias:g} mV are not allowed with "
+                         f"this spectrum (built for {list(grid.temperatures)} K): {why}; {build}")
