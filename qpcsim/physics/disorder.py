@@ -216,12 +216,13 @@ class SiteDisorderField(DisorderField):
         self.positions = pos[order]
         self._keys = {(int(kx), int(ky)): k for k, (kx, ky) in enumerate(key[order])}
         self._cache: dict = {}
+        self.side = float(np.ptp(pos, axis=0).max()) + self.a   # longest correlation taken (nm)
 
     def unit_landscape(self, seed, correlation_length: float = 0.0) -> np.ndarray:
         """Landscape (one value per site, in the sorted order) for unit strength (1 meV)."""
         seed = check_seed(seed)
         lc = check_correlation_length(correlation_length)
-        check_correlation_fits(lc, float(np.ptp(self.positions, axis=0).max()) + self.a)
+        check_correlation_fits(lc, self.side)
         land = self._cache.get((seed, lc))
         if land is not None:
             return land
